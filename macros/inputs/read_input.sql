@@ -1,0 +1,96 @@
+{#-
+  Reads one input as raw text, whichever way it arrives.
+
+  Every contract column comes back as varchar named `raw_<column>` (a column the file lacks
+  becomes a typed null) plus `source_row_number` (1-based position in the file or seed) and `source_file`.
+  - var mrs_input_dir unset: the demo seed of the same name.
+  - var mrs_input_dir set: `<dir>/<input>.parquet` or `<dir>/<input>.csv`, detected when the
+    model runs. A missing file gives an empty input, except the reference tables, which fall
+    back to the project's own seed (DESIGN.md section 4).
+  Staging then types and validates the text; nothing here rejects a row.
+-#}
+{% macro mrs_read_input(input_name) -%}
+    {%- set contract = mrs_input_contract()[input_name] -%}
+    {%- set input_dir = var('mrs_input_dir', none) -%}
+    -- depends_on: {{ source('mrs_input', input_name) }}
+    {% if contract['fallback_to_project_seed'] or input_dir is none -%}
+    -- depends_on: {{ ref(input_name) }}
+    {% endif -%}
+    {%- if input_dir is none -%}
+        {{ mrs_select_raw_columns(ref(input_name), contract['columns'], contract['columns'], 'seed:' ~ input_name) }}
+    {%- elif not execute -%}
+        {{ mrs_select_raw_columns(none, contract['columns'], [], none) }}
+    {%- else -%}
+        {%- set found = mrs_find_input_file(input_dir, input_name) -%}
+        {%- if found is none and contract['fallback_to_project_seed'] -%}
+            {{ log("mrs: " ~ input_name ~ " not found in " ~ input_dir ~ "; using the project's own seed", info=true) }}
+            {{ mrs_select_raw_columns(ref(input_name), contract['columns'], contract['columns'], 'seed:' ~ input_name) }}
+        {%- elif found is none -%}
+            {{ log("mrs: " ~ input_name ~ " not found in " ~ input_dir ~ "; treating it as empty", info=true) }}
+            {{ mrs_select_raw_columns(none, contract['columns'], [], none) }}
+        {%- else -%}
+            {%- set reader = mrs_file_reader(found) -%}
+            {%- set present = mrs_file_columns(reader) -%}
+            {%- set missing = contract['columns'] | reject('in', present) | list -%}
+            {%- if missing %}
+                {{ log("mrs: " ~ found ~ " has no column " ~ missing | join(', ') ~ "; read as null", info=true) }}
+            {%- endif -%}
+            {{ mrs_select_raw_columns(reader, contract['columns'], present, found) }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro mrs_select_raw_columns(relation, columns, present, source_file) -%}
+    select
+        {%- for column in columns %}
+        {% if column in present -%}
+        cast({{ adapter.quote(column) }} as varchar)
+        {%- else -%}
+        cast(null as varchar)
+        {%- endif %} as raw_{{ column }},
+        {%- endfor %}
+        -- Streaming row_number keeps the scan order: the row's position in its file.
+        cast(row_number() over () as bigint) as source_row_number,
+        cast({{ "'" ~ source_file ~ "'" if source_file else 'null' }} as varchar) as source_file
+    {%- if relation is none %}
+    where false
+    {%- else %}
+    from {{ relation }}
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- Returns the path of `<dir>/<name>.parquet` or `<dir>/<name>.csv` (Parquet first), or none. -#}
+{% macro mrs_find_input_file(input_dir, input_name) -%}
+    {%- set base = input_dir.rstrip('/') ~ '/' ~ input_name -%}
+    {%- set query -%}
+        select file from glob('{{ base }}.parquet')
+        union all
+        select file from glob('{{ base }}.csv')
+    {%- endset -%}
+    {%- set files = run_query(query).columns[0].values() -%}
+    {%- if files | length > 1 -%}
+        {{ log("mrs: both " ~ files | join(' and ') ~ " exist; reading the Parquet file", info=true) }}
+    {%- endif -%}
+    {{ return(files[0] if files else none) }}
+{%- endmacro %}
+
+
+{% macro mrs_file_reader(path) -%}
+    {%- if path.endswith('.parquet') -%}
+        {{ return("read_parquet('" ~ path ~ "')") }}
+    {%- else -%}
+        {#- The dialect is fixed (comma, double quotes) so sniffing cannot fail on a messy file;
+            lenient parsing reads mixed line endings and pads short rows with nulls, which the
+            staging rules then reject. -#}
+        {{ return("read_csv('" ~ path ~ "', header = true, all_varchar = true, delim = ',', "
+            ~ "quote = '\"', escape = '\"', strict_mode = false, null_padding = true)") }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro mrs_file_columns(reader) -%}
+    {%- set described = run_query('describe select * from ' ~ reader) -%}
+    {{ return(described.columns[0].values() | map('lower') | list) }}
+{%- endmacro %}

@@ -1,0 +1,17 @@
+with
+
+checked as (
+    select * from {{ ref('stg_cause_taxonomy_checked') }}
+),
+
+rejected as (
+    select
+        source_file,
+        source_row_number,
+        {{ mrs_raw_columns('cause_taxonomy') }},
+        error_reason
+    from checked
+    where error_reason is not null
+)
+
+select * from rejected

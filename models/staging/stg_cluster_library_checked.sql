@@ -1,0 +1,63 @@
+{{ config(materialized='table') }}
+
+{%- set features = mrs_shape_feature_columns() %}
+{%- set feature_rules = [] %}
+{%- for feature in features + ['tsne_x', 'tsne_y'] %}
+    {%- do feature_rules.append(
+        (mrs_unparseable('typed.raw_' ~ feature, 'double'), 'unparseable ' ~ feature)
+    ) %}
+{%- endfor %}
+
+with
+
+raw_library as (
+    {{ mrs_read_input('cluster_library') }}
+),
+
+taxonomy as (
+    select cause_category from {{ ref('stg_cause_taxonomy') }}
+),
+
+typed as (
+    select
+        raw_library.*,
+        {{ mrs_text('raw_library.raw_cluster_id') }} as cluster_id,
+        {{ mrs_text('raw_library.raw_cluster_name') }} as cluster_name,
+        lower({{ mrs_text('raw_library.raw_cause_category') }}) as cause_category,
+        {% for feature in features -%}
+            {{ mrs_to_double('raw_library.raw_' ~ feature) }} as {{ feature }},
+        {% endfor -%}
+        {{ mrs_to_double('raw_library.raw_tsne_x') }} as tsne_x,
+        {{ mrs_to_double('raw_library.raw_tsne_y') }} as tsne_y
+    from raw_library
+),
+
+ruled as (
+    select
+        typed.*,
+        {{ mrs_reject_reasons(mrs_required_rules('cluster_library') + feature_rules + [
+            ('typed.cause_category is not null and taxonomy.cause_category is null',
+                'unknown cause_category'),
+        ]) }} as rule_reason
+    from typed
+    left join taxonomy on typed.cause_category = taxonomy.cause_category
+),
+
+ranked as (
+    select
+        *,
+        {{ mrs_duplicate_rank(['cluster_id']) }} as key_rank
+    from ruled
+),
+
+checked as (
+    select
+        *,
+        coalesce(
+            rule_reason,
+            case when key_rank > 1 then 'duplicate key (cluster_id)' end
+        ) as error_reason
+    from ranked
+)
+
+select * from checked

@@ -1,0 +1,51 @@
+{{ config(materialized='table') }}
+
+with
+
+raw_stores as (
+    {{ mrs_read_input('stores') }}
+),
+
+typed as (
+    select
+        *,
+        {{ mrs_text('raw_store_id') }} as store_id,
+        {{ mrs_text('raw_store_name') }} as store_name,
+        {{ mrs_text('raw_retailer') }} as retailer,
+        {{ mrs_text('raw_region') }} as region,
+        {{ mrs_text('raw_city') }} as city,
+        {{ mrs_to_double('raw_latitude') }} as latitude,
+        {{ mrs_to_double('raw_longitude') }} as longitude
+    from raw_stores
+),
+
+ruled as (
+    select
+        *,
+        {{ mrs_reject_reasons(mrs_required_rules('stores') + [
+            (mrs_unparseable('raw_latitude', 'double'), 'unparseable latitude'),
+            (mrs_unparseable('raw_longitude', 'double'), 'unparseable longitude'),
+            ('abs(latitude) > 90', 'latitude out of range'),
+            ('abs(longitude) > 180', 'longitude out of range'),
+        ]) }} as rule_reason
+    from typed
+),
+
+ranked as (
+    select
+        *,
+        {{ mrs_duplicate_rank(['store_id']) }} as key_rank
+    from ruled
+),
+
+checked as (
+    select
+        *,
+        coalesce(
+            rule_reason,
+            case when key_rank > 1 then 'duplicate key (store_id)' end
+        ) as error_reason
+    from ranked
+)
+
+select * from checked

@@ -1,0 +1,59 @@
+"""The short account of a database that `mrs demo` and `mrs summary` print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+INPUTS = (
+    "unified_sales_data",
+    "stores",
+    "products",
+    "all_campaign_data",
+    "contextual_data",
+    "master_narratives",
+    "cluster_library",
+    "cause_taxonomy",
+)
+
+
+def summarise(database: Path) -> list[str]:
+    """Lines describing inputs, rejected rows, reports, events and top causes."""
+    if not database.exists():
+        return [f"no database at {database}; run `mrs demo` or `mrs build` first"]
+    lines: list[str] = []
+    with duckdb.connect(str(database), read_only=True) as con:
+        listed = con.execute("select table_name from information_schema.tables").fetchall()
+        tables = {row[0] for row in listed}
+        accepted = rejected = 0
+        for name in INPUTS:
+            if f"stg_{name}" in tables:
+                accepted += con.execute(f"select count(*) from stg_{name}").fetchone()[0]
+            if f"{name}_errors" in tables:
+                rejected += con.execute(f"select count(*) from {name}_errors").fetchone()[0]
+        lines.append(f"inputs: {accepted} rows accepted, {rejected} rejected (see *_errors)")
+        lines += _reports(con, tables)
+    return lines
+
+
+def _reports(con: duckdb.DuckDBPyConnection, tables: set[str]) -> list[str]:
+    if "minority_reports_detected_log" not in tables:
+        return ["reports: detection is not built in this database yet"]
+    reports = con.execute(
+        "select count(distinct report_id) from minority_reports_detected_log"
+    ).fetchone()[0]
+    lines = [f"reports: {reports} detected"]
+    if "minority_events" in tables:
+        events = con.execute("select count(*) from minority_events").fetchone()[0]
+        lines.append(f"events: {events}")
+    if "minority_reports" in tables:
+        top = con.execute(
+            """
+            select coalesce(final_cause_category, proposed_cause_category, 'unknown') as cause,
+                   count(*) as reports
+            from minority_reports group by 1 order by reports desc, cause limit 5
+            """
+        ).fetchall()
+        lines.append("top causes: " + ", ".join(f"{cause} ({n})" for cause, n in top))
+    return lines

@@ -1,0 +1,131 @@
+"""The world generator is deterministic, reproduces the committed seeds and tells the story."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import PROJECT_ROOT, run_mrs
+
+from mrs.features import FEATURE_NAMES
+from mrs.world import INPUT_FILES, WorldOptions, write_world
+
+SEEDS = PROJECT_ROOT / "seeds"
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    first = tmp_path_factory.mktemp("world_a")
+    second = tmp_path_factory.mktemp("world_b")
+    run_mrs("generate-world", "--out", str(first))
+    run_mrs("generate-world", "--out", str(second))
+    return first, second
+
+
+@pytest.mark.parametrize("name", INPUT_FILES)
+def test_generating_twice_gives_identical_files_equal_to_the_seeds(
+    regenerated: tuple[Path, Path], name: str
+) -> None:
+    first, second = regenerated
+    produced = (first / f"{name}.csv").read_bytes()
+    assert produced == (second / f"{name}.csv").read_bytes()
+    assert produced == (SEEDS / f"{name}.csv").read_bytes(), (
+        f"seeds/{name}.csv differs from what `mrs generate-world` writes; regenerate the seeds"
+    )
+
+
+def _csv(name: str) -> duckdb.DuckDBPyRelation:
+    return duckdb.read_csv(str(SEEDS / f"{name}.csv"), header=True)
+
+
+def test_demo_world_has_the_places_and_products_the_brief_asks_for() -> None:
+    stores = _csv("stores")
+    assert stores.count("*").fetchone()[0] >= 24
+    assert stores.aggregate("count(distinct retailer)").fetchone()[0] >= 5
+    assert stores.aggregate("count(distinct city)").fetchone()[0] >= 6
+    assert stores.filter("latitude is null or longitude is null").count("*").fetchone()[0] == 0
+    assert _csv("products").count("*").fetchone()[0] >= 6
+
+
+def test_demo_sales_cover_every_hour_of_the_period_for_every_series() -> None:
+    first, last, hours, series = (
+        _csv("unified_sales_data")
+        .aggregate(
+            "min(sales_ts), max(sales_ts), count(distinct sales_ts), "
+            "count(distinct (store_id, sku))"
+        )
+        .fetchone()
+    )
+    assert first == dt.datetime(2025, 7, 3, 0)
+    assert last == dt.datetime(2025, 8, 12, 23)
+    assert hours == 41 * 24
+    assert series == 24 * 7
+
+
+def test_narratives_cover_every_scenario_of_the_brief() -> None:
+    categories = {
+        row[0] for row in _csv("master_narratives").aggregate("cause_category").fetchall()
+    }
+    assert {
+        "competitor_stockout",
+        "social_viral",
+        "weather",
+        "data_error",
+        "tpo_promotion",
+        "traditional_media",
+        "operational",
+        "unknown",
+    } <= categories
+    drops = _csv("master_narratives").filter("magnitude < 0").count("*").fetchone()[0]
+    assert drops > 0
+    ids = {row[0] for row in _csv("master_narratives").aggregate("narrative_id").fetchall()}
+    assert {"MRS-001", "MRS-002", "MRS-003"} <= ids
+
+
+def test_evidence_explains_narratives_and_holds_decoys() -> None:
+    narratives = _csv("master_narratives")
+    campaigns = _csv("all_campaign_data")
+    context = _csv("contextual_data")
+    window = "end_ts > timestamp '2025-08-07' and start_ts < timestamp '2025-08-13'"
+    decoys = campaigns.filter(f"not ({window})").count("*").fetchone()[0]
+    decoys += context.filter(f"not ({window})").count("*").fetchone()[0]
+    assert decoys >= 3
+    assert campaigns.filter("cause_category = 'tpo_promotion'").count("*").fetchone()[0] >= 1
+    assert narratives.filter("cause_category = 'unknown'").count("*").fetchone()[0] >= 1
+
+
+def test_cluster_library_has_sixteen_feature_centroids_and_coordinates() -> None:
+    library = _csv("cluster_library")
+    assert library.count("*").fetchone()[0] >= 6
+    assert len(FEATURE_NAMES) == 16
+    assert set(FEATURE_NAMES) <= set(library.columns)
+    assert {"tsne_x", "tsne_y"} <= set(library.columns)
+    narrative_clusters = {
+        r[0] for r in _csv("master_narratives").aggregate("cluster_name").fetchall()
+    }
+    library_clusters = {r[0] for r in library.aggregate("cluster_name").fetchall()}
+    assert narrative_clusters <= library_clusters
+
+
+def test_large_worlds_are_written_as_parquet(tmp_path: Path) -> None:
+    options = WorldOptions(stores=30, products=3, days=14)
+    counts = write_world(options, tmp_path, "parquet")
+    assert counts["unified_sales_data"] == 30 * 3 * 14 * 24
+    rows = duckdb.read_parquet(str(tmp_path / "unified_sales_data.parquet")).count("*").fetchone()
+    assert rows[0] == counts["unified_sales_data"]
+
+
+def test_a_different_seed_gives_different_sales(tmp_path: Path) -> None:
+    write_world(WorldOptions(seed=8, stores=2, products=2, days=14), tmp_path / "a")
+    write_world(WorldOptions(seed=9, stores=2, products=2, days=14), tmp_path / "b")
+    a = (tmp_path / "a" / "unified_sales_data.csv").read_bytes()
+    b = (tmp_path / "b" / "unified_sales_data.csv").read_bytes()
+    assert a != b
+
+
+def test_bad_options_are_refused_with_a_clear_message(tmp_path: Path) -> None:
+    result = run_mrs("generate-world", "--days", "3", "--out", str(tmp_path), check=False)
+    assert result.returncode == 2
+    assert "--days must be at least" in result.stderr
