@@ -85,7 +85,24 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
         "--as-of", help="latest tick, 'YYYY-MM-DD HH:MM' (default: last sales hour + 1 hour)"
     )
     parser.add_argument("--run-id", help="run to build (default: from the demo_run_config seed)")
+    parser.add_argument(
+        "--training-start", help="start of the baseline training window (var training_start)"
+    )
+    parser.add_argument(
+        "--detection-start", help="first tick, end of training (var detection_start)"
+    )
     parser.add_argument("--select", help="dbt node selection, passed to `dbt build --select`")
+    parser.add_argument(
+        "--no-tests", action="store_true", help="build seeds and models only (skip dbt tests)"
+    )
+    parser.add_argument(
+        "--route",
+        action="append",
+        default=[],
+        metavar="MODEL=VERSION",
+        help="run the real or mock version of a model, e.g. anomaly_classifier_model=mock "
+        "(repeatable; var model_routing)",
+    )
 
 
 def _date(text: str) -> dt.datetime:
@@ -125,14 +142,38 @@ def _build_vars(args: argparse.Namespace) -> dict[str, object]:
         dbt_vars["mrs_input_dir"] = folder.as_posix()
     if getattr(args, "as_of", None):
         dbt_vars["as_of"] = args.as_of
-    if getattr(args, "run_id", None):
-        dbt_vars["run_id"] = args.run_id
+    routes = [_route(text) for text in getattr(args, "route", [])]
+    if routes:
+        dbt_vars["model_routing"] = dict(routes)
+    for option in ("run_id", "training_start", "detection_start"):
+        if getattr(args, option, None):
+            dbt_vars[option] = getattr(args, option)
     return dbt_vars
+
+
+MODELS = (
+    "baseline_sales_model",
+    "anomaly_classifier_model",
+    "cluster_comparison_model",
+    "attribution_model",
+)
+
+
+def _route(text: str) -> tuple[str, str]:
+    model, _, version = text.partition("=")
+    if model not in MODELS or version not in ("real", "mock"):
+        raise MrsError(
+            f"--route {text!r}: expected MODEL=real or MODEL=mock with MODEL one of "
+            + ", ".join(MODELS)
+        )
+    return model, version
 
 
 def _build(args: argparse.Namespace) -> int:
     project = Project.locate(args.database)
     arguments = ["build"] + (["--select", args.select] if args.select else [])
+    if args.no_tests:
+        arguments += ["--exclude", "resource_type:test", "resource_type:unit_test"]
     code = project.dbt(arguments, _build_vars(args))
     return 0 if code == 0 else 1
 

@@ -64,7 +64,9 @@ def _yaml_flow(values: dict[str, object]) -> str:
     """A dbt --vars argument; values are quoted so timestamps and paths stay strings."""
     parts = []
     for key, value in values.items():
-        if value is None:
+        if isinstance(value, dict):
+            rendered = _yaml_flow(value)
+        elif value is None:
             rendered = "null"
         elif isinstance(value, bool):
             rendered = "true" if value else "false"

@@ -39,3 +39,11 @@ def query(database: Path, sql: str) -> list[tuple]:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return PROJECT_ROOT
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The README demo command, run once for the session: (database, printed output)."""
+    database = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    result = run_mrs("demo", "--database", str(database))
+    return database, result.stdout

@@ -12,10 +12,8 @@ from conftest import PROJECT_ROOT, run_mrs
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    database = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    result = run_mrs("demo", "--database", str(database))
-    return database, result.stdout
+def demo(demo_database: tuple[Path, str]) -> tuple[Path, str]:
+    return demo_database
 
 
 def test_demo_prints_a_summary_with_elapsed_time(demo) -> None:
@@ -23,6 +21,7 @@ def test_demo_prints_a_summary_with_elapsed_time(demo) -> None:
     assert "inputs: " in output
     assert "0 rejected" in output
     assert "elapsed: " in output
+    assert "reports: " in output and "detected" in output
 
 
 def test_demo_database_opens_read_only_in_another_process(demo) -> None:

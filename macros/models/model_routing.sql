@@ -1,0 +1,23 @@
+{#-
+  Model routing (DESIGN.md section 6): which version of a model runs is configuration.
+  var model_routing maps a model name to 'real' or 'mock'; both versions write the same
+  columns, and every inference row records the version that made it.
+-#}
+{% macro mrs_model_route(model_name) -%}
+    {%- set route = (var('model_routing', {}) or {}).get(model_name, 'real') -%}
+    {%- if route not in ('real', 'mock') -%}
+        {{ exceptions.raise_compiler_error(
+            "model_routing." ~ model_name ~ " must be 'real' or 'mock', not '" ~ route ~ "'") }}
+    {%- endif -%}
+    {{ return(route) }}
+{%- endmacro %}
+
+{% macro mrs_model_version(model_name) -%}
+    {%- set versions = {
+        'baseline_sales_model': {
+            'real': 'robust-hour-of-week-1.0', 'mock': 'mock-plausible-1.0'},
+        'anomaly_classifier_model': {
+            'real': 'robust-z-onset-1.0', 'mock': 'mock-narratives-1.0'},
+    } -%}
+    {{ return(versions[model_name][mrs_model_route(model_name)]) }}
+{%- endmacro %}

@@ -1,0 +1,57 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+) }}
+-- The baseline model's predictions, one row per store x sku x hour from detection_start, per
+-- model version; written at the first tick that sees the hour. Appends only hours after the
+-- newest one logged for the active run and model version.
+with
+
+settings as (
+    select * from {{ ref('run_settings') }}
+),
+
+predictions as (
+    select * from {{ ref('baseline_sales_predictions') }}
+),
+
+{%- if is_incremental() %}
+
+newest_logged as (
+    select max(logged.sales_ts) as sales_ts
+    from {{ this }} as logged
+    where
+        logged.run_id = (select settings.run_id from settings)
+        and logged.model_version = '{{ mrs_model_version("baseline_sales_model") }}'
+),
+{%- endif %}
+
+logged as (
+    select
+        'baseline_sales_model' as model_name,
+        predictions.model_version,
+        predictions.store_id,
+        predictions.sku,
+        predictions.sales_ts,
+        {{ mrs_tick_at_or_after(dbt.dateadd('hour', 1, 'predictions.sales_ts')) }}
+            as written_at,
+        predictions.actual_units,
+        round(predictions.expected_units, 4) as expected_units,
+        round(predictions.spread_units, 4) as spread_units,
+        round(predictions.level_factor, 4) as level_factor,
+        round(predictions.residual_z, 4) as residual_z,
+        -- Share of the training hours the feed reported for this hour of the week.
+        round(predictions.training_coverage, 4) as quality_score,
+        settings.run_id
+    from predictions
+    cross join settings
+    where
+        predictions.sales_ts >= settings.detection_start
+        {%- if is_incremental() %}
+        and predictions.sales_ts
+        > coalesce((select newest_logged.sales_ts from newest_logged), '-infinity'::timestamp)
+        {%- endif %}
+)
+
+select * from logged

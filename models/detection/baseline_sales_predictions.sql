@@ -1,0 +1,134 @@
+{#-
+  The baseline for every hour the detector scores: from two days before detection_start (the
+  back-dating context) up to the last hour before as_of.
+  real: the fitted hour-of-week profile times a level factor, the median ratio of actual to
+        profile over the previous `baseline_level_days` whole days (so a slow trend is
+        followed while a short anomaly is not absorbed); the variance adds the uncertainty
+        of a median of n pooled training days (pi / 2n) and a floor of one unit.
+  mock: the profile alone, with a Poisson spread.
+  Everything here depends only on sales before each hour's own day, so a later build
+  computes the same values for past hours (tick equivalence).
+-#}
+{%- set route = mrs_model_route('baseline_sales_model') %}
+
+with
+
+settings as (
+    select * from {{ ref('run_settings') }}
+),
+
+series_hours as (
+    select * from {{ ref('sales_timeseries_data') }}
+),
+
+fit as (
+    select * from {{ ref('baseline_sales_model_fit') }}
+),
+
+profiled as (
+    select
+        series_hours.store_id,
+        series_hours.sku,
+        series_hours.sales_ts,
+        series_hours.units,
+        fit.profile_units,
+        fit.training_days,
+        fit.training_coverage,
+        fit.dispersion_linear,
+        fit.dispersion_quadratic,
+        fit.model_version,
+        cast(series_hours.sales_ts as date) as sales_day
+    from series_hours
+    inner join fit
+        on
+            series_hours.store_id = fit.store_id
+            and series_hours.sku = fit.sku
+            and {{ mrs_hour_of_week('series_hours.sales_ts') }} = fit.hour_of_week
+),
+
+daily_ratio as (
+    select
+        store_id,
+        sku,
+        sales_day,
+        sum(units) / nullif(sum(profile_units), 0) as actual_to_profile
+    from profiled
+    group by store_id, sku, sales_day
+),
+
+daily_level as (
+    select
+        store_id,
+        sku,
+        sales_day,
+        {%- if route == 'real' %}
+        coalesce(
+            median(actual_to_profile) over (
+                partition by store_id, sku
+                order by sales_day
+                range between interval {{ var('baseline_level_days') | int }} days preceding
+                and interval 1 day preceding
+            ),
+            1.0
+        ) as level_factor
+        {%- else %}
+        cast(1.0 as double) as level_factor
+        {%- endif %}
+    from daily_ratio
+),
+
+predicted as (
+    select
+        profiled.store_id,
+        profiled.sku,
+        profiled.sales_ts,
+        profiled.units as actual_units,
+        profiled.profile_units,
+        daily_level.level_factor,
+        profiled.profile_units * daily_level.level_factor as expected_units,
+        profiled.training_days,
+        profiled.training_coverage,
+        profiled.dispersion_linear,
+        profiled.dispersion_quadratic,
+        profiled.model_version
+    from profiled
+    inner join daily_level
+        on
+            profiled.store_id = daily_level.store_id
+            and profiled.sku = daily_level.sku
+            and profiled.sales_day = daily_level.sales_day
+    cross join settings
+    where profiled.sales_ts >= {{ dbt.dateadd('day', -2, 'settings.detection_start') }}
+),
+
+spread as (
+    select
+        *,
+        {%- if route == 'real' %}
+        expected_units
+        * greatest(1.0, dispersion_linear + dispersion_quadratic * expected_units)
+        -- plus the uncertainty of a median over the pooled training days
+        * (1 + pi() / (2 * greatest(training_days, 1)))
+        {%- else %}
+        expected_units
+        {%- endif %}
+        + pow({{ var('baseline_min_spread_units') }}, 2) as variance_units
+    from predicted
+),
+
+scored as (
+    select
+        *,
+        sqrt(variance_units) as spread_units,
+        actual_units - expected_units as residual_units,
+        -- Variance-stabilised residual: on the square-root scale counts are close to
+        -- symmetric, so a quiet hour's stray sale and a busy hour's drop are judged alike
+        -- (delta method: var(2 sqrt(x + 3/8)) = var(x) / (mean + 3/8)).
+        2 * (sqrt(actual_units + 0.375) - sqrt(expected_units + 0.375))
+        / sqrt(variance_units / (expected_units + 0.375)) as residual_z,
+        -- A closed hour (nothing expected, nothing sold) says nothing either way.
+        expected_units > 0 or actual_units > 0 as is_trading_hour
+    from spread
+)
+
+select * from scored

@@ -1,0 +1,36 @@
+-- The settings of this build: the active run, the latest tick and the time vars
+-- (DESIGN.md section 2). Every stage reads its run and ticks from here.
+with
+
+demo_run as (
+    select run_id from {{ ref('demo_run_config') }}
+),
+
+sales as (
+    select sales_ts from {{ ref('stg_unified_sales_data') }}
+),
+
+latest_sales as (
+    select max(sales_ts) as last_sales_ts from sales
+),
+
+settings as (
+    select
+        {%- if var('run_id') %}
+        cast('{{ var("run_id") }}' as varchar) as run_id,
+        {%- else %}
+        (select min(demo_run.run_id) from demo_run) as run_id,
+        {%- endif %}
+        {{ mrs_timestamp_var('training_start') }} as training_start,
+        {{ mrs_timestamp_var('detection_start') }} as detection_start,
+        cast({{ var('tick_hours') }} as integer) as tick_hours,
+        {%- if var('as_of') %}
+        {{ mrs_timestamp_var('as_of') }} as as_of,
+        {%- else %}
+        {{ dbt.dateadd('hour', 1, 'latest_sales.last_sales_ts') }} as as_of,
+        {%- endif %}
+        latest_sales.last_sales_ts
+    from latest_sales
+)
+
+select * from settings

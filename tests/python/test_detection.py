@@ -1,0 +1,147 @@
+"""The anomaly classifier's decisions on candidate windows (mrs.detection)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mrs.detection import (
+    DECISION_COLUMNS,
+    ClassifierParams,
+    decide_candidate_windows,
+    narrative_windows,
+)
+
+START = pd.Timestamp("2025-08-07 08:00")
+PARAMS = ClassifierParams(
+    onset_evidence=4.0,
+    onset_reference_z=1.0,
+    onset_hours=2,
+    closure_hours=4,
+    backdate_reference_z=0.75,
+)
+
+
+def _window(
+    z: list[float],
+    *,
+    context: int = 0,
+    direction: str = "up",
+    elevated_z: float = 1.5,
+    closed: bool = True,
+) -> pd.DataFrame:
+    """Hours of one candidate window: `context` hours before the first elevated hour, then
+    the window; the last hour is the closure hour when `closed`."""
+    n = len(z)
+    sign = 1 if direction == "up" else -1
+    ts = [START + pd.Timedelta(hours=i) for i in range(n)]
+    in_window = [i >= context for i in range(n)]
+    elevated = [in_window[i] and sign * z[i] >= elevated_z for i in range(n)]
+    closure = [closed and i == n - 1 for i in range(n)]
+    return pd.DataFrame(
+        {
+            "candidate_window_id": "CW-1",
+            "store_id": "ST-001",
+            "sku": "SKU-001",
+            "direction": direction,
+            "first_elevated_ts": ts[context],
+            "is_window_closed": closed,
+            "sales_ts": ts,
+            "trading_hour_index": np.arange(n) + 100,
+            "is_in_window": in_window,
+            "is_elevated": elevated,
+            "is_closure_hour": closure,
+            "residual_units": z,
+            "variance_units": 1.0,
+            "residual_z": z,
+        }
+    )
+
+
+def _decide(hours: pd.DataFrame) -> pd.Series:
+    decisions = decide_candidate_windows(hours, PARAMS)
+    assert len(decisions) == 1
+    return decisions.iloc[0]
+
+
+def test_onset_needs_enough_evidence_and_persistence() -> None:
+    # One huge hour is not persistent; two strong hours are.
+    assert _decide(_window([9.0, 0.0, 0.0, 0.0, 0.0]))["decision"] == "dismissed"
+    reported = _decide(_window([3.5, 3.0, 0.0, 0.0, 0.0, 0.0]))
+    assert reported["decision"] == "reported"
+    # Evidence (3.5 - 1) + (3.0 - 1) = 4.5 >= 4 at the second hour.
+    assert reported["onset_confirmed_ts"] == START + pd.Timedelta(hours=1)
+    assert reported["onset_evidence"] == pytest.approx(4.5)
+
+
+def test_weak_hours_accumulate_but_noise_does_not() -> None:
+    steady = _decide(_window([2.0, 1.8, 2.2, 1.9, 2.1, 0.0, 0.0, 0.0, 0.0]))
+    assert steady["decision"] == "reported"
+    noise = _decide(_window([1.6, -0.5, 1.7, 0.2, -1.0, 0.0, 0.0, 0.0]))
+    assert noise["decision"] == "dismissed"
+
+
+def test_start_is_back_dated_to_where_the_deviation_began() -> None:
+    # Two context hours: one unremarkable, one already above the reference.
+    hours = _window([0.1, 1.2, 3.0, 3.0, 3.0, 0.0, 0.0, 0.0, 0.0], context=2)
+    decision = _decide(hours)
+    assert decision["window_start"] == START + pd.Timedelta(hours=1)
+
+
+def test_end_is_forward_dated_to_the_last_hour_with_evidence() -> None:
+    z = [3.0, 3.0, 3.0, 1.2, 0.1, -0.3, 0.2, 0.0]
+    decision = _decide(_window(z))
+    # Hour 3 (z 1.2) still adds evidence above 0.75; hour 4 does not.
+    assert decision["window_end"] == START + pd.Timedelta(hours=4)
+    assert decision["closure_ts"] == START + pd.Timedelta(hours=7)
+
+
+def test_an_open_window_has_no_end_and_a_window_without_onset_is_pending() -> None:
+    open_report = _decide(_window([3.0, 3.0, 3.0], closed=False))
+    assert open_report["decision"] == "reported"
+    assert pd.isna(open_report["window_end"])
+    pending = _decide(_window([1.6, 0.2, 1.6], closed=False))
+    assert pending["decision"] == "pending"
+
+
+def test_drops_are_decided_like_uplifts() -> None:
+    decision = _decide(_window([-3.0, -3.5, -2.0, 0.0, 0.0, 0.0, 0.0], direction="down"))
+    assert decision["decision"] == "reported"
+    assert decision["direction"] == "down"
+
+
+def test_decisions_are_deterministic_and_typed_even_when_empty() -> None:
+    hours = pd.concat(
+        [
+            _window([3.0, 3.0, 0.0, 0.0, 0.0, 0.0]).assign(candidate_window_id=f"CW-{i}")
+            for i in range(3)
+        ]
+    )
+    first = decide_candidate_windows(hours, PARAMS)
+    second = decide_candidate_windows(hours.sample(frac=1.0, random_state=1), PARAMS)
+    pd.testing.assert_frame_equal(first, second)
+    empty = decide_candidate_windows(hours.iloc[0:0], PARAMS)
+    assert list(empty.columns) == list(DECISION_COLUMNS)
+    assert str(empty["window_start"].dtype).startswith("datetime64")
+
+
+def test_mock_version_reports_narrative_windows_as_seen_before_as_of() -> None:
+    narratives = pd.DataFrame(
+        {
+            "store_id": ["ST-001", "ST-002", "ST-003"],
+            "sku": ["SKU-001", "SKU-001", "SKU-001"],
+            "start_ts": pd.to_datetime(
+                ["2025-08-07 10:00", "2025-08-07 10:00", "2025-08-09 00:00"]
+            ),
+            "end_ts": pd.to_datetime(["2025-08-07 14:00", "2025-08-08 10:00", "2025-08-10 00:00"]),
+            "magnitude": [1.0, -0.9, 1.0],
+        }
+    )
+    decisions = narrative_windows(narratives, pd.Timestamp("2025-08-07 20:00"), PARAMS)
+    assert list(decisions["store_id"]) == ["ST-001", "ST-002"]
+    closed, open_drop = decisions.iloc[0], decisions.iloc[1]
+    assert closed["window_end"] == pd.Timestamp("2025-08-07 14:00")
+    assert closed["closure_ts"] == pd.Timestamp("2025-08-07 17:00")
+    assert open_drop["direction"] == "down"
+    assert pd.isna(open_drop["window_end"])
