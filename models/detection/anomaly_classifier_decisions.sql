@@ -25,22 +25,27 @@ candidate_since as (
 
 identified as (
     select
-        {{ mrs_id('CW-', ['store_id', 'sku', 'direction', 'first_elevated_ts']) }}
+        {{ mrs_id('CW-', [
+            'decisions.store_id', 'decisions.sku', 'decisions.direction',
+            'decisions.first_elevated_ts'
+        ]) }}
             as candidate_window_id,
         case
-            when decision = 'reported'
-                then {{ mrs_id('MR-', ['store_id', 'sku', 'window_start']) }}
+            when decisions.decision = 'reported'
+                then {{ mrs_id('MR-', [
+                    'decisions.store_id', 'decisions.sku', 'decisions.window_start'
+                ]) }}
         end as report_id,
-        cast(store_id as varchar) as store_id,
-        cast(sku as varchar) as sku,
-        cast(direction as varchar) as direction,
-        cast(first_elevated_ts as timestamp) as first_elevated_ts,
-        cast(decision as varchar) as decision,
-        cast(onset_confirmed_ts as timestamp) as onset_confirmed_ts,
-        cast(window_start as timestamp) as window_start,
-        cast(window_end as timestamp) as detected_window_end,
-        cast(closure_ts as timestamp) as closure_ts,
-        cast(onset_evidence as double) as onset_evidence,
+        cast(decisions.store_id as varchar) as store_id,
+        cast(decisions.sku as varchar) as sku,
+        cast(decisions.direction as varchar) as direction,
+        cast(decisions.first_elevated_ts as timestamp) as first_elevated_ts,
+        cast(decisions.decision as varchar) as decision,
+        cast(decisions.onset_confirmed_ts as timestamp) as onset_confirmed_ts,
+        cast(decisions.window_start as timestamp) as window_start,
+        cast(decisions.window_end as timestamp) as detected_window_end,
+        cast(decisions.closure_ts as timestamp) as closure_ts,
+        cast(decisions.onset_evidence as double) as onset_evidence,
         candidate_since.candidate_since_ts,
         '{{ mrs_model_version("anomaly_classifier_model") }}' as model_version
     from decisions
@@ -59,11 +64,11 @@ timed as (
         case
             when detected_window_end is not null
                 then greatest(
-                    detected_window_end,
+                        detected_window_end,
                     {{ dbt.dateadd(
                         'hour', var('anomaly_min_duration_hours') | int, 'window_start'
                     ) }}
-                )
+                    )
         end as window_end,
         {{ mrs_tick_at_or_after(dbt.dateadd(
             'hour', 1, 'coalesce(candidate_since_ts, onset_confirmed_ts)'

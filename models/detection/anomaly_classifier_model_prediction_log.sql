@@ -39,7 +39,8 @@ evaluations as (
         decided_at.direction,
         pending_ticks.tick_ts as written_at,
         case
-            when pending_ticks.tick_ts < decided_at.decision_tick or decided_at.decision_tick is null
+            when pending_ticks.tick_ts < decided_at.decision_tick
+                or decided_at.decision_tick is null
                 then 'pending'
             else decided_at.decision
         end as decision,
@@ -52,10 +53,10 @@ evaluations as (
     from decided_at
     inner join pending_ticks
         on
-            pending_ticks.tick_ts >= decided_at.first_seen_tick
+            decided_at.first_seen_tick <= pending_ticks.tick_ts
             and (
                 decided_at.decision_tick is null
-                or pending_ticks.tick_ts <= decided_at.decision_tick
+                or decided_at.decision_tick >= pending_ticks.tick_ts
             )
     cross join settings
 ),

@@ -1,7 +1,7 @@
 {#-
   baseline_sales_model, fitted on [training_start, detection_start).
-  real: a robust hour-of-week profile per series = weekday level x intraday shape.
-        The weekday level is the median daily total of that weekday over the training
+  real: a robust hour-of-week profile per series = day_of_week level x intraday shape.
+        The day_of_week level is the median daily total of that day_of_week over the training
         weeks; the intraday shape is the winsorised mean share of the day's sales falling in
         each hour, pooled over every training day with the same trading hours (first and
         last hour with sales), so 4 weeks give ~24 days per hour instead of 4 noisy values.
@@ -52,11 +52,11 @@ cells as (
 ),
 
 trading_days as (
-    -- Each weekday's trading hours: its first and last hour with a typical sale.
+    -- Each day_of_week's trading hours: its first and last hour with a typical sale.
     select
         store_id,
         sku,
-        hour_of_week // 24 as weekday,
+        hour_of_week // 24 as day_of_week,
         min(hour_of_week % 24) as first_hour,
         max(hour_of_week % 24) as last_hour
     from cells
@@ -69,20 +69,24 @@ days as (
         training.store_id,
         training.sku,
         cast(training.sales_ts as date) as sales_day,
-        training.hour_of_week // 24 as weekday,
+        training.hour_of_week // 24 as day_of_week,
         sum(training.units) as day_units
     from training
-    group by training.store_id, training.sku, cast(training.sales_ts as date), training.hour_of_week // 24
+    group by
+        training.store_id,
+        training.sku,
+        cast(training.sales_ts as date),
+        training.hour_of_week // 24
 ),
 
-weekday_level as (
+day_of_week_level as (
     select
         store_id,
         sku,
-        weekday,
+        day_of_week,
         median(day_units) as level_units
     from days
-    group by store_id, sku, weekday
+    group by store_id, sku, day_of_week
 ),
 
 hourly_shares as (
@@ -103,7 +107,7 @@ hourly_shares as (
         on
             training.store_id = trading_days.store_id
             and training.sku = trading_days.sku
-            and days.weekday = trading_days.weekday
+            and days.day_of_week = trading_days.day_of_week
     where days.day_units > 0
 ),
 
@@ -166,8 +170,8 @@ profile as (
         cells.sku,
         cells.hour_of_week,
         {%- if route == 'real' %}
-        coalesce(weekday_level.level_units * shape.day_share, 0) as profile_units,
-        coalesce(shape.pooled_days, 0) as training_days,
+            coalesce(day_of_week_level.level_units * shape.day_share, 0) as profile_units,
+            coalesce(shape.pooled_days, 0) as training_days,
         {%- else %}
         cells.mean_units as profile_units,
         cells.training_weeks as training_days,
@@ -179,12 +183,12 @@ profile as (
         on
             cells.store_id = trading_days.store_id
             and cells.sku = trading_days.sku
-            and cells.hour_of_week // 24 = trading_days.weekday
-    left join weekday_level
+            and cells.hour_of_week // 24 = trading_days.day_of_week
+    left join day_of_week_level
         on
-            cells.store_id = weekday_level.store_id
-            and cells.sku = weekday_level.sku
-            and cells.hour_of_week // 24 = weekday_level.weekday
+            cells.store_id = day_of_week_level.store_id
+            and cells.sku = day_of_week_level.sku
+            and cells.hour_of_week // 24 = day_of_week_level.day_of_week
     left join shape
         on
             cells.store_id = shape.store_id
@@ -252,10 +256,10 @@ dispersion as (
         case
             when busy.half_units > quiet.half_units
                 then greatest(
-                    0,
-                    (busy.half_dispersion - quiet.half_dispersion)
-                    / (busy.half_units - quiet.half_units)
-                )
+                        0,
+                        (busy.half_dispersion - quiet.half_dispersion)
+                        / (busy.half_units - quiet.half_units)
+                    )
             else 0
         end as dispersion_quadratic,
         quiet.half_dispersion,
@@ -279,12 +283,12 @@ fit as (
         profile.training_days,
         profile.training_coverage,
         {%- if route == 'real' %}
-        coalesce(
-            dispersion.half_dispersion
-            - dispersion.dispersion_quadratic * dispersion.half_units,
-            cast(1.0 as double)
-        ) as dispersion_linear,
-        coalesce(dispersion.dispersion_quadratic, 0.0) as dispersion_quadratic,
+            coalesce(
+                dispersion.half_dispersion
+                - dispersion.dispersion_quadratic * dispersion.half_units,
+                cast(1.0 as double)
+            ) as dispersion_linear,
+            coalesce(dispersion.dispersion_quadratic, 0.0) as dispersion_quadratic,
         {%- else %}
         cast(1.0 as double) as dispersion_linear,
         cast(0.0 as double) as dispersion_quadratic,

@@ -48,7 +48,7 @@ logged as (
     cross join settings
     where
         predictions.sales_ts >= settings.detection_start
-        {%- if is_incremental() %}
+    {%- if is_incremental() %}
         and predictions.sales_ts
         > coalesce((select newest_logged.sales_ts from newest_logged), '-infinity'::timestamp)
         {%- endif %}

@@ -62,15 +62,15 @@ daily_level as (
         sku,
         sales_day,
         {%- if route == 'real' %}
-        coalesce(
-            median(actual_to_profile) over (
-                partition by store_id, sku
-                order by sales_day
-                range between interval {{ var('baseline_level_days') | int }} days preceding
-                and interval 1 day preceding
-            ),
-            1.0
-        ) as level_factor
+            coalesce(
+                median(actual_to_profile) over (
+                    partition by store_id, sku
+                    order by sales_day
+                    range between interval {{ var('baseline_level_days') | int }} days preceding
+                    and interval 1 day preceding
+                ),
+                1.0
+            ) as level_factor
         {%- else %}
         cast(1.0 as double) as level_factor
         {%- endif %}
@@ -105,10 +105,10 @@ spread as (
     select
         *,
         {%- if route == 'real' %}
-        expected_units
-        * greatest(1.0, dispersion_linear + dispersion_quadratic * expected_units)
-        -- plus the uncertainty of a median over the pooled training days
-        * (1 + pi() / (2 * greatest(training_days, 1)))
+            expected_units
+            * greatest(1.0, dispersion_linear + dispersion_quadratic * expected_units)
+            -- plus the uncertainty of a median over the pooled training days
+            * (1 + pi() / (2 * greatest(training_days, 1)))
         {%- else %}
         expected_units
         {%- endif %}

@@ -22,11 +22,11 @@ reports as (
 ended as (
     select
         reports.report_id,
-        cast(1 as integer) as version,
+        cast(1 as integer) as version,  -- noqa: RF04
         reports.window_end,
         'ended' as event_status,
         {%- if mrs_model_route('anomaly_classifier_model') == 'real' %}
-        'returned_to_baseline' as closure_reason,
+            'returned_to_baseline' as closure_reason,
         {%- else %}
         'narrative_window_ended' as closure_reason,
         {%- endif %}

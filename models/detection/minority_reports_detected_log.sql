@@ -39,8 +39,8 @@ live as (
     from reports
     inner join pending_ticks
         on
-            pending_ticks.tick_ts >= reports.confirmed_tick
-            and (reports.closed_tick is null or pending_ticks.tick_ts <= reports.closed_tick)
+            reports.confirmed_tick <= pending_ticks.tick_ts
+            and (reports.closed_tick is null or reports.closed_tick >= pending_ticks.tick_ts)
 ),
 
 report_hours as (
@@ -61,7 +61,7 @@ report_hours as (
             and predictions.sales_ts >= reports.window_start
             -- Up to the closing tick, not the window end: ticks before the closure was
             -- known report the totals up to the tick (tick equivalence).
-            and (reports.closed_tick is null or predictions.sales_ts < reports.closed_tick)
+            and (reports.closed_tick is null or reports.closed_tick > predictions.sales_ts)
     window running as (
         partition by reports.report_id
         order by predictions.sales_ts
@@ -106,11 +106,12 @@ versioned as (
         snapshots.report_id,
         cast(
             coalesce(previous_versions.previous_version, 0)
-            + row_number() over (
-                partition by snapshots.report_id order by snapshots.written_at
-            )
+            + row_number()
+                over (
+                    partition by snapshots.report_id order by snapshots.written_at
+                )
             as integer
-        ) as version,
+        ) as version,  -- noqa: RF04
         snapshots.store_id,
         snapshots.sku,
         snapshots.first_detected_from,

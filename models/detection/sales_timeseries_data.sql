@@ -45,7 +45,7 @@ grid as (
         series.sku,
         hours.sales_ts
     from series
-    inner join hours on hours.sales_ts >= series.first_sales_ts
+    inner join hours on series.first_sales_ts <= hours.sales_ts
 ),
 
 filled as (

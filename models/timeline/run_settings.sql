@@ -19,7 +19,7 @@ settings as (
         {%- if var('run_id') %}
         cast('{{ var("run_id") }}' as varchar) as run_id,
         {%- else %}
-        (select min(demo_run.run_id) from demo_run) as run_id,
+            (select min(demo_run.run_id) from demo_run) as run_id,
         {%- endif %}
         {{ mrs_timestamp_var('training_start') }} as training_start,
         {{ mrs_timestamp_var('detection_start') }} as detection_start,
@@ -27,7 +27,7 @@ settings as (
         {%- if var('as_of') %}
         {{ mrs_timestamp_var('as_of') }} as as_of,
         {%- else %}
-        {{ dbt.dateadd('hour', 1, 'latest_sales.last_sales_ts') }} as as_of,
+            {{ dbt.dateadd('hour', 1, 'latest_sales.last_sales_ts') }} as as_of,
         {%- endif %}
         latest_sales.last_sales_ts
     from latest_sales
