@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -71,6 +72,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
     demo.set_defaults(handler=_demo)
+
+    bench = commands.add_parser(
+        "bench-detection",
+        help="time the detection stage on a large world against a hand-written query",
+        description="Generate a world (default about 10 M sales rows), build staging and "
+        "detection into a throw-away database, run a hand-written DuckDB query computing the "
+        "same baseline and flags, and print both times and their ratio.",
+    )
+    bench.add_argument("--stores", type=int, default=1017, help="stores (default 1017)")
+    bench.add_argument("--products", type=int, default=10, help="products (default 10)")
+    bench.add_argument("--days", type=int, default=41, help="days of sales (default 41)")
+    bench.add_argument("--work-dir", type=Path, help="where the temporary world goes")
+    bench.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    bench.set_defaults(handler=_bench_detection)
 
     summary = commands.add_parser("summary", help="print the summary of a built database")
     summary.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
@@ -192,6 +207,37 @@ def _demo(args: argparse.Namespace) -> int:
     if code != 0:
         print("mrs demo: dbt build failed; see the output above", file=sys.stderr)
         return 1
+    return 0
+
+
+def _bench_detection(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from mrs.bench import run_detection_benchmark
+
+    result = run_detection_benchmark(
+        args.stores,
+        args.products,
+        args.days,
+        lambda m: print(f"  {m}", flush=True),
+        args.work_dir,
+    )
+    print(f"sales rows:                {result.sales_rows:,}")
+    print(f"world generation:          {result.generate_seconds:7.1f} s")
+    print(f"dbt build (wall):          {result.build_seconds:7.1f} s")
+    print(f"  staging models:          {result.staging_seconds:7.1f} s")
+    print(f"  detection models:        {result.detection_seconds:7.1f} s")
+    for model, seconds in result.model_seconds.items():
+        print(f"    {model:<40} {seconds:6.1f} s")
+    print(f"hand-written reference:    {result.reference_seconds:7.1f} s")
+    print(f"detection / reference:     {result.ratio:7.2f}x")
+    print(
+        f"flagged hours (|z|>=1.5):  pipeline {result.flagged_hours_pipeline:,}, "
+        f"reference {result.flagged_hours_reference:,}"
+    )
+    print(f"reports detected:          {result.reports:,}")
+    if args.json:
+        args.json.write_text(json.dumps({**asdict(result), "ratio": result.ratio}, indent=2))
     return 0
 
 

@@ -133,10 +133,12 @@ pooled_shape as (
         hourly_shares.first_hour,
         hourly_shares.last_hour,
         hourly_shares.hour_of_day,
-        avg(least(
+        -- Decimal sums are exact, so the result does not depend on the order in which
+        -- parallel threads add the rows up (determinism).
+        cast(avg(cast(least(
             greatest(hourly_shares.day_share, share_bounds.low_share),
             share_bounds.high_share
-        )) as typical_share,
+        ) as decimal(18, 15))) as double) as typical_share,
         count(*) as pooled_days
     from hourly_shares
     inner join share_bounds
@@ -158,9 +160,9 @@ shape as (
     -- Robust means do not add up to one: rescale each shape to a whole day.
     select
         *,
-        typical_share / nullif(sum(typical_share) over (
+        typical_share / nullif(cast(sum(cast(typical_share as decimal(18, 15))) over (
             partition by store_id, sku, first_hour, last_hour
-        ), 0) as day_share
+        ) as double), 0) as day_share
     from pooled_shape
 ),
 

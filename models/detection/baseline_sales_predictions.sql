@@ -51,7 +51,10 @@ daily_ratio as (
         store_id,
         sku,
         sales_day,
-        sum(units) / nullif(sum(profile_units), 0) as actual_to_profile
+        -- Exact decimal sum: independent of the order parallel threads add rows up.
+        sum(units)
+        / nullif(cast(sum(cast(profile_units as decimal(24, 9))) as double), 0)
+            as actual_to_profile
     from profiled
     group by store_id, sku, sales_day
 ),
