@@ -32,7 +32,7 @@ HOUR = pd.Timedelta(hours=1)
 class ClassifierParams:
     """Thresholds of the classifier (project vars anomaly_*), in z units of the baseline."""
 
-    onset_evidence: float = 4.0
+    onset_evidence: float = 5.0
     onset_reference_z: float = 1.0
     onset_hours: int = 2
     closure_hours: int = 4

@@ -60,8 +60,7 @@ def test_untouched_series_stay_quiet(demo_database: tuple[Path, str]) -> None:
                           where n.store_id = r.store_id and n.sku = r.sku)
         """,
     )[0][0]
-    # Issue 3 asks for none; one weak report (severity < 0.3) remains on 141 quiet series.
-    assert false_reports <= 1
+    assert false_reports == 0
 
 
 def test_drops_are_reported_as_drops(demo_database: tuple[Path, str]) -> None:
