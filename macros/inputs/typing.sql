@@ -45,14 +45,3 @@
         raw_{{ column }} as {{ column }}{{ ',' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
-
-{#-
-  Rank of a row among the rows that passed every other rule and share its key: rank 1 is kept,
-  later rows (by position in the file) are duplicates. Null for rows already rejected.
--#}
-{% macro mrs_duplicate_rank(key_columns) -%}
-    case when rule_reason is null then row_number() over (
-        partition by rule_reason is null, {{ key_columns | join(', ') }}
-        order by source_row_number
-    ) end
-{%- endmacro %}

@@ -57,21 +57,6 @@ ruled as (
     left join known_products on typed.sku = known_products.sku
 ),
 
-ranked as (
-    select
-        *,
-        {{ mrs_duplicate_rank(['campaign_id']) }} as key_rank
-    from ruled
-),
-
-checked as (
-    select
-        *,
-        coalesce(
-            rule_reason,
-            case when key_rank > 1 then 'duplicate key (campaign_id)' end
-        ) as error_reason
-    from ranked
-)
+{{ mrs_reject_duplicate_keys(['campaign_id']) }}
 
 select * from checked

@@ -23,21 +23,6 @@ ruled as (
     from typed
 ),
 
-ranked as (
-    select
-        *,
-        {{ mrs_duplicate_rank(['cause_category']) }} as key_rank
-    from ruled
-),
-
-checked as (
-    select
-        *,
-        coalesce(
-            rule_reason,
-            case when key_rank > 1 then 'duplicate key (cause_category)' end
-        ) as error_reason
-    from ranked
-)
+{{ mrs_reject_duplicate_keys(['cause_category']) }}
 
 select * from checked

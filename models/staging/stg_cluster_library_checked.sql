@@ -43,21 +43,6 @@ ruled as (
     left join taxonomy on typed.cause_category = taxonomy.cause_category
 ),
 
-ranked as (
-    select
-        *,
-        {{ mrs_duplicate_rank(['cluster_id']) }} as key_rank
-    from ruled
-),
-
-checked as (
-    select
-        *,
-        coalesce(
-            rule_reason,
-            case when key_rank > 1 then 'duplicate key (cluster_id)' end
-        ) as error_reason
-    from ranked
-)
+{{ mrs_reject_duplicate_keys(['cluster_id']) }}
 
 select * from checked

@@ -58,23 +58,6 @@ ruled as (
     left join known_products on typed.sku = known_products.sku
 ),
 
-ranked as (
-    select
-        *,
-        {{ mrs_duplicate_rank(['narrative_id', 'store_id', 'sku']) }} as key_rank
-    from ruled
-),
-
-checked as (
-    select
-        *,
-        coalesce(
-            rule_reason,
-            case
-                when key_rank > 1 then 'duplicate key (narrative_id, store_id, sku)'
-            end
-        ) as error_reason
-    from ranked
-)
+{{ mrs_reject_duplicate_keys(['narrative_id', 'store_id', 'sku']) }}
 
 select * from checked

@@ -31,21 +31,6 @@ ruled as (
     from typed
 ),
 
-ranked as (
-    select
-        *,
-        {{ mrs_duplicate_rank(['store_id']) }} as key_rank
-    from ruled
-),
-
-checked as (
-    select
-        *,
-        coalesce(
-            rule_reason,
-            case when key_rank > 1 then 'duplicate key (store_id)' end
-        ) as error_reason
-    from ranked
-)
+{{ mrs_reject_duplicate_keys(['store_id']) }}
 
 select * from checked

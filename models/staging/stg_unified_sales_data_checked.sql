@@ -44,23 +44,6 @@ ruled as (
     left join known_products on typed.sku = known_products.sku
 ),
 
-ranked as (
-    select
-        *,
-        {{ mrs_duplicate_rank(['sales_ts', 'store_id', 'sku']) }} as key_rank
-    from ruled
-),
-
-checked as (
-    select
-        *,
-        coalesce(
-            rule_reason,
-            case
-                when key_rank > 1 then 'duplicate key (sales_ts, store_id, sku)'
-            end
-        ) as error_reason
-    from ranked
-)
+{{ mrs_reject_duplicate_keys(['sales_ts', 'store_id', 'sku']) }}
 
 select * from checked

@@ -1,8 +1,3 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-) }}
 -- MEEL: one row when a report closes, written at the tick its closure became known.
 with
 

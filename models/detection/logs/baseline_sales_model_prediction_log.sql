@@ -1,8 +1,3 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-) }}
 -- The baseline model's predictions, one row per store x sku x hour from detection_start, per
 -- model version; written at the first tick that sees the hour. Appends only hours after the
 -- newest one logged for the active run and model version.

@@ -1,8 +1,3 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-) }}
 -- The classifier's decision on each candidate window at each tick from the tick it became a
 -- candidate until the tick it was decided (reported or dismissed).
 with

@@ -1,8 +1,3 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-) }}
 -- MRDL: one row per live report per tick, totals cumulative from window_start to the tick
 -- (or to window_end on the tick that closes it). Appends only ticks after the newest one
 -- logged for the active run.
