@@ -1,0 +1,42 @@
+{#-
+  Append-only tick logic shared by every log (DESIGN.md section 2): a build writes the ticks
+  after the newest tick this log already holds for the active run, up to as_of. A fresh
+  build replays every tick; a build with nothing new appends nothing.
+-#}
+
+{#- The newest value of `column` this log holds for the active run (null when none). -#}
+{% macro mrs_newest_logged(column='written_at') -%}
+    {%- if is_incremental() -%}
+        (
+            select max(logged.{{ column }})
+            from {{ this }} as logged
+            where logged.run_id = (select settings.run_id from {{ ref('run_settings') }} as settings)
+        )
+    {%- else -%}
+        cast(null as timestamp)
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The ticks this build must write for this log. -#}
+{% macro mrs_pending_ticks() -%}
+    select ticks.tick_ts
+    from {{ ref('ticks') }} as ticks
+    where ticks.tick_ts > coalesce({{ mrs_newest_logged('written_at') }}, '-infinity'::timestamp)
+{%- endmacro %}
+
+{#- The highest version this log holds per key for the active run (0 for a new key). -#}
+{% macro mrs_previous_versions(key_column) -%}
+    {%- if is_incremental() -%}
+        select
+            logged.{{ key_column }},
+            max(logged.version) as previous_version
+        from {{ this }} as logged
+        where logged.run_id = (select settings.run_id from {{ ref('run_settings') }} as settings)
+        group by logged.{{ key_column }}
+    {%- else -%}
+        select
+            cast(null as varchar) as {{ key_column }},
+            cast(0 as integer) as previous_version
+        where false
+    {%- endif -%}
+{%- endmacro %}
