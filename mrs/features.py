@@ -39,13 +39,17 @@ def shape_vector(actual: np.ndarray, baseline: np.ndarray) -> np.ndarray:
     excess = actual - baseline
     total = float(excess.sum())
     direction = 1.0 if total >= 0 else -1.0
-    signed = excess * direction
+    # The curve is the relative excess: a multiplicative uplift is flat even though busy
+    # hours add more units than quiet ones. The floor is relative to the series' own level,
+    # so scaling actual and baseline together changes nothing.
+    floor = max(0.25 * float(np.mean(np.abs(baseline))), 1e-9)
+    relative = excess / np.maximum(np.abs(baseline), floor)
+    signed = _smooth(relative * direction)
     peak = float(np.max(signed))
     norm = signed / peak if peak > 0 else np.zeros_like(signed)
     n = norm.size
 
-    positions = np.linspace(0.0, n - 1.0, CURVE_POINTS)
-    curve = np.interp(positions, np.arange(n), norm)
+    curve = _resample(norm, CURVE_POINTS)
 
     # The window opens on the first anomalous hour, so the rise is measured from baseline (0).
     steps = np.diff(np.concatenate(([0.0], norm)))
@@ -61,8 +65,8 @@ def shape_vector(actual: np.ndarray, baseline: np.ndarray) -> np.ndarray:
     duration = min(math.log1p(n) / math.log1p(_DURATION_SCALE_HOURS), 1.5)
 
     baseline_total = float(np.abs(baseline).sum())
-    relative = float(np.abs(signed).sum()) / baseline_total if baseline_total > 0 else 1.0
-    relative_magnitude = math.tanh(relative)
+    share = float(np.abs(excess).sum()) / baseline_total if baseline_total > 0 else 1.0
+    relative_magnitude = math.tanh(share)
 
     return np.array(
         [
@@ -79,6 +83,21 @@ def shape_vector(actual: np.ndarray, baseline: np.ndarray) -> np.ndarray:
         ],
         dtype=float,
     )
+
+
+def _resample(curve: np.ndarray, points: int) -> np.ndarray:
+    """The curve as `points` bin means over equal shares of the window (a short window's
+    hours are stretched by interpolation first): averaging damps count noise."""
+    fine = np.interp(np.linspace(0.0, curve.size - 1.0, points * 12), np.arange(curve.size), curve)
+    return fine.reshape(points, 12).mean(axis=1)
+
+
+def _smooth(curve: np.ndarray) -> np.ndarray:
+    """Centred three-hour moving average (ends use what they have): damps count noise."""
+    if curve.size < 3:
+        return curve
+    padded = np.concatenate(([curve[0]], curve, [curve[-1]]))
+    return (padded[:-2] + padded[1:-1] + padded[2:]) / 3.0
 
 
 def _symmetry(norm: np.ndarray) -> float:

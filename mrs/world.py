@@ -307,14 +307,14 @@ def build_context(options: WorldOptions) -> pd.DataFrame:
 
 
 # Each library cluster: its typical cause, the shape drawn for it, a typical magnitude
-# (signed) and a typical length in hours.
+# (signed) and a typical length in trading hours (reports are measured in trading hours).
 CLUSTER_DEFINITIONS: tuple[tuple[str, str, str, float, int], ...] = (
-    ("CL-01", "sharp_spike", "social_viral", 2.2, 26),
+    ("CL-01", "sharp_spike", "social_viral", 2.2, 17),
     ("CL-02", "media_pulse", "traditional_media", 2.0, 10),
-    ("CL-03", "sustained_plateau", "competitor_stockout", 0.9, 48),
-    ("CL-04", "gradual_ramp", "weather", 1.4, 30),
-    ("CL-05", "promo_step", "tpo_promotion", 1.3, 30),
-    ("CL-06", "duplicated_block", "data_error", 1.0, 33),
+    ("CL-03", "sustained_plateau", "competitor_stockout", 0.9, 36),
+    ("CL-04", "gradual_ramp", "weather", 1.4, 22),
+    ("CL-05", "promo_step", "tpo_promotion", 1.3, 21),
+    ("CL-06", "duplicated_block", "data_error", 1.0, 21),
     ("CL-07", "sudden_drop", "operational", -0.95, 6),
 )
 

@@ -18,6 +18,8 @@
             'real': 'robust-hour-of-week-1.0', 'mock': 'mock-plausible-1.0'},
         'anomaly_classifier_model': {
             'real': 'robust-z-onset-1.0', 'mock': 'mock-narratives-1.0'},
+        'cluster_comparison_model': {
+            'real': 'cosine-centroid-1.0', 'mock': 'mock-narratives-1.0'},
     } -%}
     {{ return(versions[model_name][mrs_model_route(model_name)]) }}
 {%- endmacro %}

@@ -90,12 +90,16 @@ def test_mock_and_real_versions_write_the_same_columns(
         "baseline_sales_model=mock",
         "--route",
         "anomaly_classifier_model=mock",
+        "--route",
+        "cluster_comparison_model=mock",
     )
     for log in (
         "minority_reports_detected_log",
         "minority_event_ended_log",
         "baseline_sales_model_prediction_log",
         "anomaly_classifier_model_prediction_log",
+        "minority_reports_clustered_log",
+        "cluster_comparison_model_prediction_log",
     ):
         assert query(mock, f"describe {log}") == query(real, f"describe {log}"), log
     # The mock classifier reports exactly the narrative windows.
@@ -120,3 +124,27 @@ def test_an_unknown_route_is_refused(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "expected MODEL=real or MODEL=mock" in result.stderr
+
+
+def test_every_detected_snapshot_is_clustered_with_spread_similarities(
+    demo_database: tuple[Path, str],
+) -> None:
+    database, _ = demo_database
+    unmatched = query(
+        database,
+        """
+        select count(*) from minority_reports_detected_log as d
+        where not exists (
+            select 1 from minority_reports_clustered_log as c
+            where c.run_id = d.run_id and c.report_id = d.report_id
+            and c.written_at = d.written_at
+        )
+        """,
+    )[0][0]
+    assert unmatched == 0
+    low, total = query(
+        database,
+        "select count(*) filter (where similarity_score < 0.9), count(*) "
+        "from minority_reports_clustered_log",
+    )[0]
+    assert 0 < low < total

@@ -15,6 +15,8 @@ LOGS = (
     "minority_event_ended_log",
     "baseline_sales_model_prediction_log",
     "anomaly_classifier_model_prediction_log",
+    "minority_reports_clustered_log",
+    "cluster_comparison_model_prediction_log",
 )
 SMALL_WORLD = WorldOptions(stores=14, products=7, days=26)
 # The small world's detection window starts 2025-07-23; T1 falls inside several reports.
@@ -39,8 +41,15 @@ def _build(world: Path, database: Path, as_of: str) -> None:
     )
 
 
+def _hashable(row: tuple) -> tuple:
+    return tuple(tuple(value) if isinstance(value, list) else value for value in row)
+
+
 def _logs(database: Path) -> dict[str, list[tuple]]:
-    return {log: sorted(query(database, f"select * from {log}"), key=repr) for log in LOGS}
+    return {
+        log: sorted((_hashable(row) for row in query(database, f"select * from {log}")), key=repr)
+        for log in LOGS
+    }
 
 
 @pytest.fixture(scope="module")

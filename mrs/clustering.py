@@ -1,0 +1,133 @@
+"""Cluster comparison: which library shape a report looks like (cluster_comparison_model).
+
+Plain pandas/numpy over the reports' own hours; nothing here knows about dbt.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mrs.features import FEATURE_NAMES, shape_vector
+
+UNCLASSIFIED = "unclassified"
+MATCH_COLUMNS: dict[str, str] = {
+    "report_id": "string",
+    "written_at": "datetime64[us]",
+    "feature_vector": "object",
+    "cluster_id": "string",
+    "cluster_name": "string",
+    "similarity_score": "float64",
+    "cluster_match_confidence": "float64",
+    "tsne_x": "float64",
+    "tsne_y": "float64",
+}
+# How sharply the map position follows the most similar centroids.
+_MAP_TEMPERATURE = 0.05
+
+
+def snapshot_vectors(hours: pd.DataFrame) -> pd.DataFrame:
+    """The shape vector of every report snapshot (report_id, written_at) from its hours."""
+    rows = []
+    ordered = hours.sort_values(["report_id", "written_at", "sales_ts"], kind="stable")
+    for (report_id, written_at), group in ordered.groupby(["report_id", "written_at"], sort=True):
+        vector = shape_vector(
+            group["actual_units"].to_numpy(dtype=float),
+            group["expected_units"].to_numpy(dtype=float),
+        )
+        rows.append({"report_id": report_id, "written_at": written_at, "vector": vector})
+    return pd.DataFrame(rows, columns=["report_id", "written_at", "vector"])
+
+
+def match_clusters(hours: pd.DataFrame, library: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Real version: cosine similarity of each snapshot's vector to the library centroids.
+
+    The best centroid names the cluster unless its similarity is below `threshold`
+    (then 'unclassified'). Confidence is the similarity scaled by how clearly the best
+    beats the runner-up. Map coordinates are a similarity-weighted mean of the centroids'
+    own coordinates, so reports land beside the shapes they resemble.
+    """
+    vectors = snapshot_vectors(hours)
+    if vectors.empty or library.empty:
+        return _typed([])
+    centroids = library[list(FEATURE_NAMES)].to_numpy(dtype=float)
+    matrix = np.vstack(vectors["vector"].to_numpy())
+    similarity = _cosine(matrix, centroids)
+    order = np.argsort(-similarity, axis=1, kind="stable")
+    best = similarity[np.arange(len(matrix)), order[:, 0]]
+    runner_up = (
+        similarity[np.arange(len(matrix)), order[:, 1]] if centroids.shape[0] > 1 else best * 0
+    )
+    margin = np.clip((best - runner_up) / np.maximum(np.abs(best), 1e-9), 0.0, 1.0)
+    confidence = np.clip(best, 0.0, 1.0) * (0.5 + 0.5 * margin)
+    weights = np.exp((similarity - best[:, None]) / _MAP_TEMPERATURE)
+    weights /= weights.sum(axis=1, keepdims=True)
+    coordinates = library[["tsne_x", "tsne_y"]].to_numpy(dtype=float)
+    coordinates = np.nan_to_num(coordinates)
+    position = weights @ coordinates
+
+    rows = []
+    for i, snapshot in enumerate(vectors.itertuples(index=False)):
+        centroid = library.iloc[int(order[i, 0])]
+        matched = best[i] >= threshold
+        rows.append(
+            {
+                "report_id": snapshot.report_id,
+                "written_at": snapshot.written_at,
+                "feature_vector": [round(float(v), 6) for v in snapshot.vector],
+                "cluster_id": centroid["cluster_id"] if matched else None,
+                "cluster_name": centroid["cluster_name"] if matched else UNCLASSIFIED,
+                "similarity_score": round(float(best[i]), 6),
+                "cluster_match_confidence": round(float(confidence[i]), 6),
+                "tsne_x": round(float(position[i, 0]), 4),
+                "tsne_y": round(float(position[i, 1]), 4),
+            }
+        )
+    return _typed(rows)
+
+
+def narrative_clusters(
+    hours: pd.DataFrame, narratives: pd.DataFrame, library: pd.DataFrame
+) -> pd.DataFrame:
+    """Mock version: the cluster named by the master narrative the report overlaps."""
+    vectors = snapshot_vectors(hours)
+    if vectors.empty:
+        return _typed([])
+    keys = hours.drop_duplicates(["report_id", "written_at"])[
+        ["report_id", "written_at", "store_id", "sku", "window_start"]
+    ]
+    snapshots = vectors.merge(keys, on=["report_id", "written_at"], how="left")
+    by_name = {row.cluster_name: row for row in library.itertuples(index=False)}
+    rows = []
+    for snapshot in snapshots.itertuples(index=False):
+        story = narratives[
+            (narratives["store_id"] == snapshot.store_id)
+            & (narratives["sku"] == snapshot.sku)
+            & (narratives["start_ts"] <= snapshot.written_at)
+            & (narratives["end_ts"] > snapshot.window_start)
+        ].sort_values("start_ts", kind="stable")
+        centroid = by_name.get(story.iloc[0]["cluster_name"]) if len(story) else None
+        rows.append(
+            {
+                "report_id": snapshot.report_id,
+                "written_at": snapshot.written_at,
+                "feature_vector": [round(float(v), 6) for v in snapshot.vector],
+                "cluster_id": centroid.cluster_id if centroid else None,
+                "cluster_name": centroid.cluster_name if centroid else UNCLASSIFIED,
+                "similarity_score": 0.95 if centroid else 0.0,
+                "cluster_match_confidence": float(story.iloc[0]["confidence"]) if centroid else 0.0,
+                "tsne_x": float(centroid.tsne_x) if centroid else 0.0,
+                "tsne_y": float(centroid.tsne_y) if centroid else 0.0,
+            }
+        )
+    return _typed(rows)
+
+
+def _cosine(matrix: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True) * np.linalg.norm(centroids, axis=1)
+    return (matrix @ centroids.T) / np.maximum(norms, 1e-12)
+
+
+def _typed(rows: list[dict[str, object]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(MATCH_COLUMNS))
+    return frame.astype(MATCH_COLUMNS)
