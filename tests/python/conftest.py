@@ -11,6 +11,15 @@ import duckdb
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Every append-only log the pipeline writes so far.
+LOGS = (
+    "minority_reports_detected_log",
+    "minority_event_ended_log",
+    "baseline_sales_model_prediction_log",
+    "anomaly_classifier_model_prediction_log",
+    "minority_reports_clustered_log",
+    "cluster_comparison_model_prediction_log",
+)
 BIN = Path(sys.executable).parent
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT, query, run_mrs
+from conftest import LOGS, PROJECT_ROOT, query, run_mrs
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +40,7 @@ def test_demo_twice_gives_the_same_logs(demo, tmp_path: Path) -> None:
     database, _ = demo
     again = tmp_path / "again.duckdb"
     run_mrs("demo", "--database", str(again))
-    for table in (
-        "stg_unified_sales_data",
-        "minority_reports_detected_log",
-        "minority_event_ended_log",
-        "baseline_sales_model_prediction_log",
-        "anomaly_classifier_model_prediction_log",
-    ):
+    for table in ("stg_unified_sales_data", *LOGS):
         sql = f"select * from {table}"
         assert sorted(query(database, sql), key=repr) == sorted(query(again, sql), key=repr)
 

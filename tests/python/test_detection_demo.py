@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import query, run_mrs
+from conftest import LOGS, query, run_mrs
 
 # Reports matched to a narrative row: same store and sku, overlapping its window (6 h slack).
 MATCHES = """
@@ -93,14 +93,7 @@ def test_mock_and_real_versions_write_the_same_columns(
         "--route",
         "cluster_comparison_model=mock",
     )
-    for log in (
-        "minority_reports_detected_log",
-        "minority_event_ended_log",
-        "baseline_sales_model_prediction_log",
-        "anomaly_classifier_model_prediction_log",
-        "minority_reports_clustered_log",
-        "cluster_comparison_model_prediction_log",
-    ):
+    for log in LOGS:
         assert query(mock, f"describe {log}") == query(real, f"describe {log}"), log
     # The mock classifier reports exactly the narrative windows.
     windows = query(

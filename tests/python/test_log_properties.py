@@ -6,18 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import query, run_mrs
+from conftest import LOGS, query, run_mrs
 
 from mrs.world import WorldOptions, write_world
 
-LOGS = (
-    "minority_reports_detected_log",
-    "minority_event_ended_log",
-    "baseline_sales_model_prediction_log",
-    "anomaly_classifier_model_prediction_log",
-    "minority_reports_clustered_log",
-    "cluster_comparison_model_prediction_log",
-)
 SMALL_WORLD = WorldOptions(stores=14, products=7, days=26)
 # The small world's detection window starts 2025-07-23; T1 falls inside several reports.
 EARLY_TICK = "2025-07-24 15:00"
