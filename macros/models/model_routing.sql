@@ -20,6 +20,8 @@
             'real': 'robust-z-onset-1.0', 'mock': 'mock-narratives-1.0'},
         'cluster_comparison_model': {
             'real': 'cosine-centroid-1.0', 'mock': 'mock-narratives-1.0'},
+        'attribution_model': {
+            'real': 'evidence-scorer-1.0', 'mock': 'mock-narratives-1.0'},
     } -%}
     {{ return(versions[model_name][mrs_model_route(model_name)]) }}
 {%- endmacro %}

@@ -30,3 +30,8 @@
             )
     end
 {%- endmacro %}
+
+{#- Hours from `start` to `finish` (fractional; negative when finish is earlier). -#}
+{% macro mrs_hours_between(start, finish) -%}
+    ((epoch({{ finish }}) - epoch({{ start }})) / 3600.0)
+{%- endmacro %}

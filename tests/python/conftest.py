@@ -19,6 +19,8 @@ LOGS = (
     "anomaly_classifier_model_prediction_log",
     "minority_reports_clustered_log",
     "cluster_comparison_model_prediction_log",
+    "minority_reports_proposed_attribution_log",
+    "attribution_model_prediction_log",
 )
 BIN = Path(sys.executable).parent
 

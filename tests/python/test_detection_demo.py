@@ -92,6 +92,8 @@ def test_mock_and_real_versions_write_the_same_columns(
         "anomaly_classifier_model=mock",
         "--route",
         "cluster_comparison_model=mock",
+        "--route",
+        "attribution_model=mock",
     )
     for log in LOGS:
         assert query(mock, f"describe {log}") == query(real, f"describe {log}"), log
@@ -141,3 +143,30 @@ def test_every_detected_snapshot_is_clustered_with_spread_similarities(
         "from minority_reports_clustered_log",
     )[0]
     assert 0 < low < total
+
+
+def test_top_cause_matches_every_narrative_with_evidence(
+    demo_database: tuple[Path, str],
+) -> None:
+    database, _ = demo_database
+    rows = query(
+        database,
+        """
+        with latest as (
+            select * from minority_reports_proposed_attribution_log
+            qualify row_number() over (partition by report_id order by version desc) = 1
+        )
+        select n.narrative_id, n.cause_category, latest.proposed_cause_category,
+               latest.confidence_score
+        from latest
+        inner join stg_master_narratives as n
+            on n.store_id = latest.store_id and n.sku = latest.sku
+            and latest.window_start < n.end_ts
+            and coalesce(latest.window_end, timestamp '2100-01-01') > n.start_ts
+        """,
+    )
+    assert len(rows) >= 27
+    wrong = [row for row in rows if row[1] != row[2]]
+    assert wrong == []
+    unknown = [row for row in rows if row[1] == "unknown"]
+    assert unknown and all(row[3] == 0.05 for row in unknown)

@@ -1,0 +1,187 @@
+"""Attribution: ranked causes for each report snapshot from campaign and context evidence.
+
+SQL pairs every report snapshot with the evidence rows that overlap it in time and scope
+and describes each pair; the functions here weigh the pairs into ranked causes. Plain
+pandas in, plain pandas out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+UNKNOWN = "unknown"
+NO_EVIDENCE_CONFIDENCE = 0.05
+SCOPE_WEIGHTS = {"store": 1.0, "city": 0.9, "region": 0.85, "retailer": 0.8, "national": 0.7}
+# Causes that can only lift sales (a promotion cannot explain a drop) and those that can
+# only lower them; weather, holidays and data errors can move sales either way.
+UPLIFT_ONLY = frozenset(
+    {"tpo_promotion", "paid_media", "social_viral", "traditional_media", "competitor_stockout"}
+)
+DROP_ONLY = frozenset({"operational"})
+PROPOSAL_COLUMNS: dict[str, str] = {
+    "report_id": "string",
+    "written_at": "datetime64[us]",
+    "proposed_cause": "string",
+    "proposed_cause_category": "string",
+    "confidence_score": "float64",
+    "proposed_cause_2": "string",
+    "proposed_cause_category_2": "string",
+    "confidence_score_2": "float64",
+    "proposed_cause_3": "string",
+    "proposed_cause_category_3": "string",
+    "confidence_score_3": "float64",
+    "supporting_evidence": "object",
+    "candidate_count": "int64",
+    "is_degraded": "bool",
+    "degraded_reasons": "object",
+}
+
+
+@dataclass(frozen=True)
+class AttributionParams:
+    """Weights of the evidence scorer (project vars attribution_*)."""
+
+    onset_scale_hours: float = 12.0
+    sku_wide_weight: float = 0.75
+    prior_match_weight: float = 1.0
+    prior_mismatch_weight: float = 0.8
+    prior_unknown_weight: float = 0.9
+
+
+def score_candidates(candidates: pd.DataFrame, params: AttributionParams) -> pd.Series:
+    """Confidence in [0, 1] that one evidence row explains one report snapshot.
+
+    Evidence that cannot move sales the report's way scores 0. Otherwise the score is the
+    product of: how much of the report the evidence covers (at least half for any overlap),
+    how closely its start matches the report's start, how specific its place is (store down
+    to national), whether it names the product, and the matched cluster's cause prior.
+    """
+    coverage = 0.5 + 0.5 * candidates["overlap_share"].clip(0.0, 1.0)
+    gap = (candidates["onset_gap_hours"].abs() - 1.0).clip(lower=0.0)
+    alignment = np.exp(-gap / params.onset_scale_hours)
+    scope = candidates["scope_level"].map(SCOPE_WEIGHTS).fillna(SCOPE_WEIGHTS["national"])
+    product = np.where(candidates["is_sku_specific"].astype(bool), 1.0, params.sku_wide_weight)
+    prior = np.select(
+        [
+            candidates["cluster_cause_category"].isna(),
+            candidates["cluster_cause_category"] == candidates["cause_category"],
+        ],
+        [params.prior_unknown_weight, params.prior_match_weight],
+        default=params.prior_mismatch_weight,
+    )
+    score = coverage * alignment * scope * product * prior
+    return score.where(is_direction_compatible(candidates), 0.0).clip(0.0, 1.0)
+
+
+def is_direction_compatible(candidates: pd.DataFrame) -> pd.Series:
+    """Whether each evidence row's cause can move sales the way its report goes."""
+    up = candidates["direction"] == "up"
+    category = candidates["cause_category"]
+    return (up & ~category.isin(DROP_ONLY)) | (~up & ~category.isin(UPLIFT_ONLY))
+
+
+def rank_causes(
+    snapshots: pd.DataFrame,
+    candidates: pd.DataFrame,
+    params: AttributionParams,
+    missing_inputs: list[str],
+) -> pd.DataFrame:
+    """Ranks 1-3 per snapshot; categories combine their rows (noisy-or), ties by name.
+
+    `snapshots`: report_id, written_at, has_cluster. `candidates`: one row per snapshot and
+    evidence row (see score_candidates for the columns). With no usable candidate the cause
+    is 'unknown' at 0.05, or at a null confidence when an evidence input is missing (absence
+    of evidence cannot be claimed then).
+    """
+    scored = candidates.assign(score=score_candidates(candidates, params))
+    scored = scored[scored["score"] > 0]
+    grouped = {key: group for key, group in scored.groupby(["report_id", "written_at"])}
+    rows = []
+    for snapshot in snapshots.sort_values(["report_id", "written_at"]).itertuples(index=False):
+        reasons = [f"{name}_missing" for name in missing_inputs]
+        if not bool(snapshot.has_cluster):
+            reasons.append("MRCL_down")
+        ranked = _rank(grouped.get((snapshot.report_id, snapshot.written_at)))
+        row: dict[str, object] = {
+            "report_id": snapshot.report_id,
+            "written_at": snapshot.written_at,
+            "supporting_evidence": sorted({e for _, _, _, ids in ranked[:3] for e in ids}),
+            "candidate_count": sum(len(ids) for _, _, _, ids in ranked),
+            "is_degraded": bool(reasons),
+            "degraded_reasons": reasons,
+        }
+        if not ranked:
+            ranked = [
+                (
+                    UNKNOWN,
+                    "No supporting evidence found",
+                    None if missing_inputs else NO_EVIDENCE_CONFIDENCE,
+                    [],
+                )
+            ]
+        for rank in range(3):
+            suffix = "" if rank == 0 else f"_{rank + 1}"
+            category, cause, confidence, _ = (
+                ranked[rank] if rank < len(ranked) else (None, None, None, [])
+            )
+            row[f"proposed_cause{suffix}"] = cause
+            row[f"proposed_cause_category{suffix}"] = category
+            row[f"confidence_score{suffix}"] = (
+                math.nan if confidence is None else round(float(confidence), 6)
+            )
+        rows.append(row)
+    return _typed(rows)
+
+
+def _rank(group: pd.DataFrame | None) -> list[tuple[str, str, float, list[str]]]:
+    if group is None or group.empty:
+        return []
+    causes = []
+    for category, rows in group.groupby("cause_category", sort=True):
+        best = rows.sort_values(["score", "evidence_id"], ascending=[False, True]).iloc[0]
+        confidence = min(0.99, 1.0 - float(np.prod(1.0 - rows["score"].to_numpy())))
+        causes.append(
+            (category, best["evidence_name"], confidence, sorted(rows["evidence_id"].tolist()))
+        )
+    # Highest confidence first; ties broken by category name.
+    return sorted(causes, key=lambda cause: (-round(cause[2], 9), cause[0]))
+
+
+def narrative_causes(snapshots: pd.DataFrame, narratives: pd.DataFrame) -> pd.DataFrame:
+    """Mock version: the cause of the master narrative the report overlaps."""
+    rows = []
+    for snapshot in snapshots.sort_values(["report_id", "written_at"]).itertuples(index=False):
+        story = narratives[
+            (narratives["store_id"] == snapshot.store_id)
+            & (narratives["sku"] == snapshot.sku)
+            & (narratives["start_ts"] <= snapshot.written_at)
+            & (narratives["end_ts"] > snapshot.window_start)
+        ].sort_values("start_ts", kind="stable")
+        found = len(story) > 0
+        first = story.iloc[0] if found else None
+        row: dict[str, object] = {
+            "report_id": snapshot.report_id,
+            "written_at": snapshot.written_at,
+            "proposed_cause": first["cause"] if found else "No supporting evidence found",
+            "proposed_cause_category": first["cause_category"] if found else UNKNOWN,
+            "confidence_score": float(first["confidence"]) if found else NO_EVIDENCE_CONFIDENCE,
+            "supporting_evidence": [first["narrative_id"]] if found else [],
+            "candidate_count": int(found),
+            "is_degraded": False,
+            "degraded_reasons": [],
+        }
+        for rank in (2, 3):
+            row[f"proposed_cause_{rank}"] = None
+            row[f"proposed_cause_category_{rank}"] = None
+            row[f"confidence_score_{rank}"] = math.nan
+        rows.append(row)
+    return _typed(rows)
+
+
+def _typed(rows: list[dict[str, object]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(PROPOSAL_COLUMNS))
+    return frame.astype(PROPOSAL_COLUMNS)
