@@ -47,12 +47,19 @@ def _reports(con: duckdb.DuckDBPyConnection, tables: set[str]) -> list[str]:
     if "minority_events" in tables:
         events = con.execute("select count(*) from minority_events").fetchone()[0]
         lines.append(f"events: {events}")
-    if "minority_reports" in tables:
+    else:
+        lines.append("events: cohorting is not built in this database yet")
+    if "minority_reports_proposed_attribution_log" in tables:
         top = con.execute(
             """
-            select coalesce(final_cause_category, proposed_cause_category, 'unknown') as cause,
-                   count(*) as reports
-            from minority_reports group by 1 order by reports desc, cause limit 5
+            with latest as (
+                select proposed_cause_category
+                from minority_reports_proposed_attribution_log
+                qualify row_number() over (partition by run_id, report_id
+                                           order by version desc) = 1
+            )
+            select proposed_cause_category, count(*) as reports
+            from latest group by 1 order by reports desc, proposed_cause_category limit 5
             """
         ).fetchall()
         lines.append("top causes: " + ", ".join(f"{cause} ({n})" for cause, n in top))

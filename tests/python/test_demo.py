@@ -22,6 +22,7 @@ def test_demo_prints_a_summary_with_elapsed_time(demo) -> None:
     assert "0 rejected" in output
     assert "elapsed: " in output
     assert "reports: " in output and "detected" in output
+    assert "top causes: operational" in output
 
 
 def test_demo_database_opens_read_only_in_another_process(demo) -> None:

@@ -16,7 +16,18 @@ EARLY_TICK = "2025-07-24 15:00"
 LATE_TICK = "2025-07-27 12:00"
 
 
-def _build(world: Path, database: Path, as_of: str) -> None:
+MOCK_ROUTES = tuple(
+    f"--route={model}=mock"
+    for model in (
+        "baseline_sales_model",
+        "anomaly_classifier_model",
+        "cluster_comparison_model",
+        "attribution_model",
+    )
+)
+
+
+def _build(world: Path, database: Path, as_of: str, *extra: str) -> None:
     run_mrs(
         "build",
         "--input-dir",
@@ -30,6 +41,7 @@ def _build(world: Path, database: Path, as_of: str) -> None:
         "--detection-start",
         f"{SMALL_WORLD.detection_start:%Y-%m-%d}",
         "--no-tests",
+        *extra,
     )
 
 
@@ -92,3 +104,14 @@ def test_building_in_two_steps_equals_one_fresh_build_and_keeps_earlier_rows(
     for log in LOGS:
         assert set(early[log]) <= set(late[log]), log
         assert len(late[log]) >= len(early[log])
+
+
+def test_the_mock_versions_are_deterministic_and_idempotent(world: Path, tmp_path: Path) -> None:
+    first, second = tmp_path / "mock_a.duckdb", tmp_path / "mock_b.duckdb"
+    _build(world, first, LATE_TICK, *MOCK_ROUTES)
+    _build(world, second, LATE_TICK, *MOCK_ROUTES)
+    logs = _logs(first)
+    assert logs["minority_reports_detected_log"], "the mock should report the narratives"
+    assert logs == _logs(second)
+    _build(world, first, LATE_TICK, *MOCK_ROUTES)
+    assert _logs(first) == logs
