@@ -40,3 +40,24 @@
         where false
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+  The final select of a per-report log: `rows` (a CTE with report_id, written_at and the
+  log's other columns) numbered with a version per report that continues from the versions
+  this log already holds for the active run. Needs a `previous_versions` CTE
+  (mrs_previous_versions) beside it.
+-#}
+{% macro mrs_select_with_versions(rows, key_column='report_id') -%}
+    select
+        {{ rows }}.{{ key_column }},
+        cast(
+            coalesce(previous_versions.previous_version, 0)
+            + row_number() over (
+                partition by {{ rows }}.{{ key_column }} order by {{ rows }}.written_at
+            )
+            as integer
+        ) as version,  -- noqa: RF04
+        {{ rows }}.* exclude ({{ key_column }})
+    from {{ rows }}
+    left join previous_versions on {{ rows }}.{{ key_column }} = previous_versions.{{ key_column }}
+{%- endmacro %}

@@ -57,20 +57,6 @@ attributed as (
         on
             detected.report_id = proposals.report_id
             and detected.written_at = proposals.written_at
-),
-
-versioned as (
-    select
-        attributed.report_id,
-        cast(
-            coalesce(previous_versions.previous_version, 0)
-            + row_number()
-                over (partition by attributed.report_id order by attributed.written_at)
-            as integer
-        ) as version,  -- noqa: RF04
-        attributed.* exclude (report_id)
-    from attributed
-    left join previous_versions on attributed.report_id = previous_versions.report_id
 )
 
-select * from versioned
+{{ mrs_select_with_versions('attributed') }}

@@ -48,20 +48,6 @@ clustered as (
         on
             snapshots.report_id = matches.report_id
             and snapshots.written_at = matches.written_at
-),
-
-versioned as (
-    select
-        clustered.report_id,
-        cast(
-            coalesce(previous_versions.previous_version, 0)
-            + row_number()
-                over (partition by clustered.report_id order by clustered.written_at)
-            as integer
-        ) as version,  -- noqa: RF04
-        clustered.* exclude (report_id)
-    from clustered
-    left join previous_versions on clustered.report_id = previous_versions.report_id
 )
 
-select * from versioned
+{{ mrs_select_with_versions('clustered') }}

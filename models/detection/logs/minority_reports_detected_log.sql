@@ -96,17 +96,9 @@ snapshots as (
             = {{ dbt.dateadd('hour', -1, 'coalesce(live.window_end_at_tick, live.tick_ts)') }}
 ),
 
-versioned as (
+logged as (
     select
         snapshots.report_id,
-        cast(
-            coalesce(previous_versions.previous_version, 0)
-            + row_number()
-                over (
-                    partition by snapshots.report_id order by snapshots.written_at
-                )
-            as integer
-        ) as version,  -- noqa: RF04
         snapshots.store_id,
         snapshots.sku,
         snapshots.first_detected_from,
@@ -131,7 +123,6 @@ versioned as (
         snapshots.baseline_model_version
     from snapshots
     cross join settings
-    left join previous_versions on snapshots.report_id = previous_versions.report_id
 )
 
-select * from versioned
+{{ mrs_select_with_versions('logged') }}
