@@ -61,3 +61,15 @@
     from {{ rows }}
     left join previous_versions on {{ rows }}.{{ key_column }} = previous_versions.{{ key_column }}
 {%- endmacro %}
+
+{#-
+  The rows of an upstream log (`relation`) that this log must process in this build: those
+  of the active run written at the ticks this log has not logged yet.
+-#}
+{% macro mrs_pending_rows(relation) -%}
+    select upstream.*
+    from {{ relation }} as upstream
+    where
+        upstream.run_id = (select settings.run_id from {{ ref('run_settings') }} as settings)
+        and upstream.written_at in ({{ mrs_pending_ticks() }})
+{%- endmacro %}

@@ -2,12 +2,8 @@
 -- (input) and the top cause with its confidence (output), written at the snapshot's tick.
 with
 
-pending_ticks as (
-    {{ mrs_pending_ticks() }}
-),
-
 attributed as (
-    select * from {{ ref('minority_reports_proposed_attribution_log') }}
+    {{ mrs_pending_rows(ref('minority_reports_proposed_attribution_log')) }}
 ),
 
 proposals as (
@@ -27,12 +23,10 @@ inferences as (
         attributed.confidence_score as quality_score,
         attributed.run_id
     from attributed
-    inner join pending_ticks on attributed.written_at = pending_ticks.tick_ts
     inner join proposals
         on
             attributed.report_id = proposals.report_id
             and attributed.written_at = proposals.written_at
-    where attributed.run_id = (select settings.run_id from {{ ref('run_settings') }} as settings)
 )
 
 select * from inferences

@@ -2,16 +2,8 @@
 -- evidence used and the degradation flags. Appends only ticks after the newest logged.
 with
 
-settings as (
-    select * from {{ ref('run_settings') }}
-),
-
-pending_ticks as (
-    {{ mrs_pending_ticks() }}
-),
-
 detected as (
-    select * from {{ ref('minority_reports_detected_log') }}
+    {{ mrs_pending_rows(ref('minority_reports_detected_log')) }}
 ),
 
 proposals as (
@@ -51,8 +43,6 @@ attributed as (
         detected.written_at,
         detected.run_id
     from detected
-    inner join settings on detected.run_id = settings.run_id
-    inner join pending_ticks on detected.written_at = pending_ticks.tick_ts
     inner join proposals
         on
             detected.report_id = proposals.report_id

@@ -2,12 +2,8 @@
 -- vector) and output (cluster, similarity), written at the snapshot's tick.
 with
 
-pending_ticks as (
-    {{ mrs_pending_ticks() }}
-),
-
 clustered as (
-    select * from {{ ref('minority_reports_clustered_log') }}
+    {{ mrs_pending_rows(ref('minority_reports_clustered_log')) }}
 ),
 
 inferences as (
@@ -22,8 +18,6 @@ inferences as (
         clustered.cluster_match_confidence as quality_score,
         clustered.run_id
     from clustered
-    inner join pending_ticks on clustered.written_at = pending_ticks.tick_ts
-    where clustered.run_id = (select settings.run_id from {{ ref('run_settings') }} as settings)
 )
 
 select * from inferences

@@ -2,16 +2,8 @@
 -- Appends only ticks after the newest one logged for the active run.
 with
 
-settings as (
-    select * from {{ ref('run_settings') }}
-),
-
-pending_ticks as (
-    {{ mrs_pending_ticks() }}
-),
-
 snapshots as (
-    select * from {{ ref('minority_reports_detected_log') }}
+    {{ mrs_pending_rows(ref('minority_reports_detected_log')) }}
 ),
 
 matches as (
@@ -42,8 +34,6 @@ clustered as (
         snapshots.written_at,
         snapshots.run_id
     from snapshots
-    inner join settings on snapshots.run_id = settings.run_id
-    inner join pending_ticks on snapshots.written_at = pending_ticks.tick_ts
     inner join matches
         on
             snapshots.report_id = matches.report_id
