@@ -37,6 +37,7 @@ class ClassifierParams:
     onset_hours: int = 2
     closure_hours: int = 4
     backdate_reference_z: float = 0.75
+    backdate_shift_fraction: float = 0.33
 
 
 def decide_candidate_windows(hours: pd.DataFrame, params: ClassifierParams) -> pd.DataFrame:
@@ -49,12 +50,51 @@ def decide_candidate_windows(hours: pd.DataFrame, params: ClassifierParams) -> p
     """
     if hours.empty:
         return _typed([])
-    ordered = hours.sort_values(["candidate_window_id", "trading_hour_index"], kind="stable")
-    decisions = [
-        _decide_window(group, params)
-        for _, group in ordered.groupby("candidate_window_id", sort=True)
-    ]
+    ordered = hours.sort_values(
+        ["store_id", "sku", "direction", "first_elevated_ts", "trading_hour_index"],
+        kind="stable",
+    )
+    decisions = []
+    for _, series in ordered.groupby(["store_id", "sku", "direction"], sort=True):
+        carried: pd.DataFrame | None = None
+        for _, window in series.groupby(["first_elevated_ts", "candidate_window_id"], sort=True):
+            merged = _carry_over(carried, window, params)
+            decision = _decide_window(merged, params)
+            decisions.append(decision)
+            # A dismissed window may be the weak beginning of the next one (a slow ramp
+            # that dipped back inside for a few hours): keep its hours for back-dating.
+            carried = merged if decision["decision"] == "dismissed" else None
     return _typed(decisions)
+
+
+def _carry_over(
+    carried: pd.DataFrame | None, window: pd.DataFrame, params: ClassifierParams
+) -> pd.DataFrame:
+    """The window's hours, preceded by a dismissed window that ended just before it.
+
+    Only a dismissed window whose last elevated hour lies within two closure periods of this
+    window's first elevated hour is carried; its closure no longer counts and the hours
+    between the two are part of the window, so evidence accumulates across both.
+    """
+    if carried is None:
+        return window
+    first_elevated = window.loc[_flags(window["is_in_window"]), "trading_hour_index"].min()
+    carried_elevated = carried.loc[_flags(carried["is_elevated"]), "trading_hour_index"]
+    if carried_elevated.empty or first_elevated - carried_elevated.max() > 2 * (
+        params.closure_hours + 1
+    ):
+        return window
+    earlier = carried[carried["trading_hour_index"] < window["trading_hour_index"].min()]
+    merged = pd.concat([earlier, window], ignore_index=True)
+    carried_first = carried.loc[_flags(carried["is_in_window"]), "trading_hour_index"].min()
+    first = window.iloc[0]
+    for column in ("candidate_window_id", "first_elevated_ts", "is_window_closed"):
+        merged[column] = first[column]
+    merged["is_in_window"] = merged["trading_hour_index"] >= carried_first
+    merged["is_closure_hour"] = merged["trading_hour_index"].isin(
+        window.loc[_flags(window["is_closure_hour"]), "trading_hour_index"]
+    )
+    return merged.sort_values("trading_hour_index", kind="stable").reset_index(drop=True)
 
 
 def _decide_window(group: pd.DataFrame, params: ClassifierParams) -> dict[str, object]:
@@ -81,13 +121,21 @@ def _decide_window(group: pd.DataFrame, params: ClassifierParams) -> dict[str, o
     closure = np.flatnonzero(_flags(group["is_closure_hour"]))
     if closure.size:
         decision["closure_ts"] = ts[int(closure[0])]
-    onset = _find_onset(index, in_window, elevated, z, sign, params)
+    # A carried window was dismissed: confirmation comes no earlier than this window's own
+    # first elevated hour, so it is the same whichever tick decides.
+    own_from = int(np.searchsorted(ts, np.datetime64(first["first_elevated_ts"])))
+    onset = _find_onset(index, in_window, elevated, z, sign, params, own_from)
     if onset is None:
         return decision
     segment_start, confirm, onset_evidence = onset
     # The report spans the stretch of hours with the largest total evidence above the
-    # reference around the onset (a CUSUM change-point estimate).
-    evidence = sign * z - params.backdate_reference_z
+    # reference around the onset (a CUSUM change-point estimate). An hour counts towards the
+    # start when it deviates by more than the reference and by more than a fraction of the
+    # onset's typical deviation: a strong shift is not back-dated over chance dips, a weak
+    # or slowly growing one still reaches its beginning.
+    onset_shift = float(np.median(sign * z[segment_start : confirm + 1]))
+    reference = max(params.backdate_reference_z, params.backdate_shift_fraction * onset_shift)
+    evidence = sign * z - reference
     start = _best_start(evidence, segment_start, confirm)
     decision.update(
         decision="reported",
@@ -96,7 +144,9 @@ def _decide_window(group: pd.DataFrame, params: ClassifierParams) -> dict[str, o
         onset_evidence=onset_evidence,
     )
     if closure.size:
-        decision["window_end"] = ts[_best_end(evidence, start, confirm, int(closure[0]))] + HOUR
+        # The end keeps the fixed reference: a fading tail is still part of the report.
+        end_evidence = sign * z - params.backdate_reference_z
+        decision["window_end"] = ts[_best_end(end_evidence, start, confirm, int(closure[0]))] + HOUR
     return decision
 
 
@@ -107,6 +157,7 @@ def _find_onset(
     z: np.ndarray,
     sign: float,
     params: ClassifierParams,
+    confirm_from: int = 0,
 ) -> tuple[int, int, float] | None:
     """First hour where the window's evidence confirms an onset.
 
@@ -128,7 +179,11 @@ def _find_onset(
             segment_start = position
         evidence += step
         elevated_hours += int(elevated[position])
-        if evidence >= params.onset_evidence and elevated_hours >= params.onset_hours:
+        if (
+            position >= confirm_from
+            and evidence >= params.onset_evidence
+            and elevated_hours >= params.onset_hours
+        ):
             return segment_start, position, evidence
     return None
 

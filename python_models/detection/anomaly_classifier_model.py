@@ -16,6 +16,7 @@ def model(dbt, session):
         onset_hours=int(dbt.config.get("onset_hours")),
         closure_hours=int(dbt.config.get("closure_hours")),
         backdate_reference_z=float(dbt.config.get("backdate_reference_z")),
+        backdate_shift_fraction=float(dbt.config.get("backdate_shift_fraction")),
     )
     candidate_hours = dbt.ref("anomaly_candidate_hours")
     narratives = dbt.ref("stg_master_narratives")

@@ -111,6 +111,42 @@ def test_drops_are_decided_like_uplifts() -> None:
     assert decision["direction"] == "down"
 
 
+def test_a_strong_shift_is_not_back_dated_over_chance_dips() -> None:
+    # The two context hours dip beyond the fixed reference, but by far less than the shift.
+    hours = _window([-1.0, -1.1, -4.0, -4.5, -4.0, 0.0, 0.0, 0.0, 0.0], context=2, direction="down")
+    assert _decide(hours)["window_start"] == START + pd.Timedelta(hours=2)
+    weak = _window(
+        [-1.0, -1.1, -2.2, -2.2, -2.2, -2.2, 0.0, 0.0, 0.0, 0.0], context=2, direction="down"
+    )
+    assert _decide(weak)["window_start"] == START
+
+
+def _following(first: pd.DataFrame, z: list[float], *, context: int, closed: bool) -> pd.DataFrame:
+    """A second window of the same series, starting right after `first`'s closure hour."""
+    second = _window(z, context=context, closed=closed)
+    offset = len(first)
+    second["sales_ts"] = second["sales_ts"] + pd.Timedelta(hours=offset)
+    second["trading_hour_index"] = second["trading_hour_index"] + offset
+    second["first_elevated_ts"] = second["sales_ts"].iloc[context]
+    return second.assign(candidate_window_id="CW-2")
+
+
+def test_a_ramp_interrupted_by_quiet_hours_is_one_report_from_its_beginning() -> None:
+    # A weak start (dismissed: not enough evidence) closes after four quiet hours; the ramp
+    # then grows. The report starts where the first window began.
+    weak = _window([1.6, 1.7, 1.8, 0.6, 0.7, 0.5, 0.6])
+    growing = [0.5, 1.6, 2.5, 3.0, 3.5, 0.0, 0.0, 0.0, 0.0]
+    ramp = _following(weak, growing, context=1, closed=True)
+    decisions = decide_candidate_windows(pd.concat([weak, ramp]), PARAMS)
+    assert list(decisions["decision"]) == ["dismissed", "reported"]
+    assert decisions.iloc[1]["window_start"] == START
+    # More than two closure periods apart, the weak window is not carried.
+    earlier = weak.assign(trading_hour_index=weak["trading_hour_index"] - 20)
+    apart = decide_candidate_windows(pd.concat([earlier, ramp]), PARAMS)
+    assert list(apart["decision"]) == ["dismissed", "reported"]
+    assert apart.iloc[1]["window_start"] == START + pd.Timedelta(hours=8)
+
+
 def test_decisions_are_deterministic_and_typed_even_when_empty() -> None:
     hours = pd.concat(
         [

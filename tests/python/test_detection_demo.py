@@ -42,11 +42,12 @@ def test_every_narrative_series_is_detected(matches: list[tuple]) -> None:
 
 def test_starts_and_ends_are_close_to_the_narratives(matches: list[tuple]) -> None:
     # Issue 3 asks for every start within 2 h and every closure within 3 h; the real
-    # models reach 21/27 and 25/27 on the demo (slow ramps, drops in quiet hours): these
-    # floors keep what is reached from regressing.
+    # models reach 22/27 and 25/27 on the demo (a noisy slow ramp, drops in quiet hours
+    # whose neighbouring hours dip too, drops still low when the data ends): these floors
+    # keep what is reached from regressing.
     starts_ok = sum(1 for row in matches if row[4] is not None and row[4] <= 2)
     ends_ok = sum(1 for row in matches if row[5] is not None and row[5] <= 3)
-    assert starts_ok >= 21
+    assert starts_ok >= 22
     assert ends_ok >= 25
 
 
