@@ -8,12 +8,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import shutil
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from mrs.demo_scenarios import run_review_scenarios
+from mrs.journal import ensure_journal, journal_dir
 from mrs.project import MrsError, Project
+from mrs.review_cli import add_review_parser
 from mrs.summary import summarise
 from mrs.world import DEMO_DAYS, DEMO_START, WorldOptions, write_world
 
@@ -34,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Minority Report System: generate worlds, build the pipeline, summarise.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_review_parser(commands)
 
     world = commands.add_parser(
         "generate-world",
@@ -67,8 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         help="build the demo world into a fresh database and print a summary",
-        description="Replace the database with a fresh build of the demo world, then print "
-        "reports, events, top causes and the elapsed time.",
+        description="Replace the database (and its edit journal) with a fresh build of the "
+        "demo world, run the three review scenarios through `mrs review`, rebuild, then print "
+        "reports, events, review states, top causes and the elapsed time.",
     )
     demo.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
     demo.set_defaults(handler=_demo)
@@ -186,6 +192,7 @@ def _route(text: str) -> tuple[str, str]:
 
 def _build(args: argparse.Namespace) -> int:
     project = Project.locate(args.database)
+    ensure_journal(project.database)
     arguments = ["build"] + (["--select", args.select] if args.select else [])
     if args.no_tests:
         arguments += ["--exclude", "resource_type:test", "resource_type:unit_test"]
@@ -198,14 +205,29 @@ def _demo(args: argparse.Namespace) -> int:
     project = Project.locate(args.database)
     for stale in (project.database, project.database.with_name(project.database.name + ".wal")):
         stale.unlink(missing_ok=True)
+    shutil.rmtree(journal_dir(project.database), ignore_errors=True)
+    ensure_journal(project.database)
     print(f"mrs demo: building the demo world into {project.database}")
     code = project.dbt(["build"])
+    if code == 0:
+        print("mrs demo: running the review scenarios through `mrs review`")
+        results = run_review_scenarios(project.database, main)
+        failed = [command for command, result in results if result != 0]
+        print(f"mrs demo: {len(results) - len(failed)} review command(s) recorded; rebuilding")
+        # Only review and hydration read the edits: the rest is unchanged since the first build.
+        code = (
+            project.dbt(["build", "--select", "models/review models/hydration"])
+            if not failed
+            else 1
+        )
+        if failed:
+            print(f"mrs demo: review command failed: {failed[0]}", file=sys.stderr)
     elapsed = time.perf_counter() - started
     for line in summarise(project.database):
         print(f"  {line}")
     print(f"  elapsed: {elapsed:.1f} s")
     if code != 0:
-        print("mrs demo: dbt build failed; see the output above", file=sys.stderr)
+        print("mrs demo: the demo failed; see the output above", file=sys.stderr)
         return 1
     return 0
 

@@ -45,7 +45,9 @@ def _reports(con: duckdb.DuckDBPyConnection, tables: set[str]) -> list[str]:
     ).fetchone()[0]
     lines = [f"reports: {reports} detected"]
     if "minority_events" in tables:
-        events = con.execute("select count(*) from minority_events").fetchone()[0]
+        events = con.execute(
+            "select count(*) from minority_events where event_status != 'merged'"
+        ).fetchone()[0]
         lines.append(f"events: {events}")
     else:
         lines.append("events: cohorting is not built in this database yet")
@@ -63,4 +65,9 @@ def _reports(con: duckdb.DuckDBPyConnection, tables: set[str]) -> list[str]:
             """
         ).fetchall()
         lines.append("top causes: " + ", ".join(f"{cause} ({n})" for cause, n in top))
+    if "minority_reports" in tables:
+        decisions = con.execute(
+            "select final_decision, count(*) from minority_reports group by 1 order by 1"
+        ).fetchall()
+        lines.append("review: " + ", ".join(f"{decision} {n}" for decision, n in decisions))
     return lines

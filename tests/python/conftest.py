@@ -21,6 +21,8 @@ LOGS = (
     "cluster_comparison_model_prediction_log",
     "minority_reports_proposed_attribution_log",
     "attribution_model_prediction_log",
+    "minority_reports_cohorted_log",
+    "minority_event_log",
 )
 BIN = Path(sys.executable).parent
 

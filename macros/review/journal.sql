@@ -1,0 +1,147 @@
+{#-
+  The analysts' edit journal (DESIGN.md section 7). `mrs review` writes one JSON file per
+  edit into `<journal>/<log_name>/`, outside the DuckDB file, so dbt never rebuilds or
+  truncates edits and an edit made while a build holds the database is not lost: a file
+  that appears after this build listed the folder is read by the next build.
+  The journal is var `mrs_edits_dir`, by default beside the database: `<database>_edits`.
+-#}
+{% macro mrs_edits_dir() -%}
+    {%- set configured = var('mrs_edits_dir', none) -%}
+    {%- if configured -%}
+        {{ return(configured.rstrip('/')) }}
+    {%- endif -%}
+    {%- set database = env_var('MRS_DUCKDB_PATH', 'mrs.duckdb') -%}
+    {%- if database.endswith('.duckdb') -%}
+        {%- set database = database[:-7] -%}
+    {%- endif -%}
+    {{ return(database ~ '_edits') }}
+{%- endmacro %}
+
+
+{#- The journal files of one log, in name order; none when the folder does not exist. -#}
+{% macro mrs_journal_files(log_name) -%}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set folder = mrs_edits_dir() ~ '/' ~ log_name -%}
+    {%- set listing = run_query(
+        "select file from glob('" ~ folder ~ "/*.json') order by file"
+    ) -%}
+    {{ return(listing.columns[0].values() | list) }}
+{%- endmacro %}
+
+
+{#-
+  Whether the journal is reachable: its marker file, written by `mrs build`, exists. A
+  missing journal degrades finalisation (edits_down) instead of passing as "no edits".
+-#}
+{% macro mrs_journal_present() -%}
+    {%- if not execute -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select count(*) from glob('" ~ mrs_edits_dir() ~ "/README.txt')"
+    ).columns[0].values()[0] -%}
+    {{ return(found > 0) }}
+{%- endmacro %}
+
+
+{#-
+  The raw edits of one journal log as text columns raw_<field>, with source_file; typed
+  empty when there are none. `key_column` is report_id or report_group_id.
+-#}
+{% macro mrs_read_journal(log_name, key_column) -%}
+    {%- set fields = [key_column, 'action', 'cause', 'cause_category', 'confidence', 'evidence',
+        'reopen_reason', 'notes', 'actor', 'user_role', 'edited_at', 'run_id'] -%}
+    {%- set files = mrs_journal_files(log_name) -%}
+    select
+        {%- for field in fields %}
+        cast({{ field if files else 'null' }} as varchar) as raw_{{ field }},
+        {%- endfor %}
+        -- The file's name only: it orders edits stamped alike, wherever the journal lives.
+        cast({{ 'parse_filename(filename)' if files else 'null' }} as varchar) as source_file
+    {%- if files %}
+    from read_json(
+        [{%- for file in files %}'{{ file }}'{{ ', ' if not loop.last }}{% endfor -%}],
+        columns = {
+            {%- for field in fields %}
+            {{ field }}: 'varchar'{{ ',' if not loop.last }}
+            {%- endfor %}
+        },
+        filename = true,
+        format = 'auto'
+    )
+    {%- else %}
+    where false
+    {%- endif %}
+{%- endmacro %}
+
+
+{#-
+  Typed, checked edits of one journal log: every field typed, the annotation_id (mrs_id of
+  the edit's own fields, so a replayed edit is the same edit) and error_reason naming every
+  failed rule (null for a valid edit). The CLI validates before writing; this catches files
+  written by other means.
+-#}
+{% macro mrs_checked_edits(log_name, key_column, key_prefix) -%}
+    {%- set fields = [key_column, 'action', 'cause', 'cause_category', 'confidence', 'evidence',
+        'reopen_reason', 'notes', 'actor', 'user_role', 'edited_at', 'run_id'] -%}
+with
+
+raw_edits as (
+    {{ mrs_read_journal(log_name, key_column) }}
+),
+
+taxonomy as (
+    select * from {{ ref('stg_cause_taxonomy') }}
+),
+
+typed as (
+    select
+        raw_edits.*,
+        {{ mrs_text('raw_' ~ key_column) }} as {{ key_column }},
+        lower({{ mrs_text('raw_action') }}) as action,
+        {{ mrs_text('raw_cause') }} as cause,
+        {{ mrs_text('raw_cause_category') }} as cause_category,
+        {{ mrs_to_double('raw_confidence') }} as confidence,
+        {{ mrs_text('raw_evidence') }} as evidence,
+        {{ mrs_text('raw_reopen_reason') }} as reopen_reason,
+        {{ mrs_text('raw_notes') }} as notes,
+        {{ mrs_text('raw_actor') }} as actor,
+        {{ mrs_text('raw_user_role') }} as user_role,
+        {{ mrs_to_timestamp('raw_edited_at') }} as edited_at,
+        {{ mrs_text('raw_run_id') }} as run_id
+    from raw_edits
+),
+
+checked as (
+    select
+        {{ mrs_id('', ['raw_' ~ key_column, 'raw_action', 'raw_cause', 'raw_cause_category',
+            'raw_confidence', 'raw_evidence', 'raw_reopen_reason', 'raw_notes', 'raw_actor',
+            'raw_user_role', 'raw_edited_at', 'raw_run_id'], length=32) }} as annotation_id,
+        typed.*,
+        {{ mrs_reject_reasons([
+            (key_column ~ " is null or " ~ key_column ~ " not like '" ~ key_prefix ~ "%'",
+                'missing or malformed ' ~ key_column),
+            ("action is null or action not in ('approve', 'reject', 'edit', 'add_evidence', "
+                ~ "'request_review', 'defer', 'reopen')", 'unknown action'),
+            ("cause_category is not null and cause_category not in "
+                ~ "(select taxonomy.cause_category from taxonomy)", 'unknown cause_category'),
+            (mrs_unparseable('raw_confidence', 'double'), 'unparseable confidence'),
+            ('confidence not between 0 and 1', 'confidence outside [0, 1]'),
+            ('actor is null', 'missing actor'),
+            ("user_role is null or user_role not in "
+                ~ "('marketer', 'data_scientist', 'admin', 'system')", 'unknown user_role'),
+            ('edited_at is null', 'missing or unparseable edited_at'),
+            ('run_id is null', 'missing run_id'),
+            ("action = 'reopen' and (reopen_reason is null or reopen_reason not in "
+                ~ "('new_evidence', 'attribution_error', 'additional_context', "
+                ~ "'regulatory_request'))", 'reopen without a valid reason'),
+            ("action = 'reopen' and length(coalesce(notes, '')) < 50",
+                'reopen notes shorter than 50 characters'),
+        ]) }} as error_reason
+    from typed
+)
+
+select * from checked
+{%- endmacro %}

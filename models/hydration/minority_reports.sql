@@ -1,0 +1,202 @@
+{#-
+  minority_reports: one row per report of the active run with its latest state
+  (DESIGN.md section 7). Precedence per field group: finalisation (MRFL) > attribution
+  (MRPAL) > clustering (MRCL) > detection (MRDL, MEEL); `source_used_*` names the log that
+  supplied each group. A preferred log that is missing, or has no row for the report, is
+  skipped for the next one and named in degraded_reasons (MRCL_down, MRPAL_down, MEEL_down,
+  MRCH_down, MRFL_down, edits_down). Rereview logs are not built yet (issue 5): the
+  attribution group comes from MRPAL.
+-#}
+{{ config(materialized='table') }}
+
+with
+
+detected_rows as (
+    {{ mrs_optional_log('minority_reports_detected_log', {
+        'report_id': 'varchar', 'version': 'integer', 'store_id': 'varchar', 'sku': 'varchar',
+        'first_detected_from': 'timestamp', 'window_start': 'timestamp',
+        'window_end': 'timestamp', 'severity_score': 'double', 'severity_band': 'varchar',
+        'impact_estimate': 'double', 'attributed_sales_total': 'double',
+        'baseline_sales_total': 'double', 'z_score': 'double', 'direction': 'varchar',
+        'report_status': 'varchar', 'written_at': 'timestamp', 'model_version': 'varchar',
+        'run_id': 'varchar'
+    }) }}
+),
+
+ended_rows as (
+    {{ mrs_optional_log('minority_event_ended_log', {
+        'report_id': 'varchar', 'window_end': 'timestamp', 'closure_reason': 'varchar',
+        'written_at': 'timestamp', 'run_id': 'varchar'
+    }) }}
+),
+
+clustered_rows as (
+    {{ mrs_optional_log('minority_reports_clustered_log', {
+        'report_id': 'varchar', 'version': 'integer', 'cluster_id': 'varchar',
+        'cluster_name': 'varchar', 'similarity_score': 'double',
+        'cluster_match_confidence': 'double', 'tsne_x': 'double', 'tsne_y': 'double',
+        'model_version': 'varchar', 'run_id': 'varchar'
+    }) }}
+),
+
+attributed_rows as (
+    {{ mrs_optional_log('minority_reports_proposed_attribution_log', {
+        'report_id': 'varchar', 'version': 'integer', 'proposed_cause': 'varchar',
+        'proposed_cause_category': 'varchar', 'confidence_score': 'double',
+        'proposed_cause_2': 'varchar', 'proposed_cause_category_2': 'varchar',
+        'confidence_score_2': 'double', 'proposed_cause_3': 'varchar',
+        'proposed_cause_category_3': 'varchar', 'confidence_score_3': 'double',
+        'supporting_evidence': 'varchar[]', 'is_degraded': 'boolean',
+        'degraded_reasons': 'varchar[]', 'model_version': 'varchar', 'run_id': 'varchar'
+    }) }}
+),
+
+cohorted_rows as (
+    {{ mrs_optional_log('minority_reports_cohorted_log', {
+        'report_id': 'varchar', 'version': 'integer', 'report_group_id': 'varchar',
+        'event_status': 'varchar', 'cohort_name': 'varchar', 'cohort_reason': 'varchar',
+        'cohort_size': 'integer', 'run_id': 'varchar'
+    }) }}
+),
+
+finalised_rows as (
+    {{ mrs_optional_log('minority_reports_finalised_log', {
+        'report_id': 'varchar', 'version': 'integer', 'final_decision': 'varchar',
+        'review_status': 'varchar', 'final_cause': 'varchar',
+        'final_cause_category': 'varchar', 'final_confidence': 'double',
+        'finalized_at': 'timestamp', 'annotation_id': 'varchar',
+        'added_evidence': 'varchar[]', 'source_used_proposed': 'varchar',
+        'source_used_decision': 'varchar', 'degraded_reasons': 'varchar[]',
+        'run_id': 'varchar'
+    }) }}
+),
+
+detected as (
+    {{ mrs_latest('detected_rows') }}
+),
+
+ended as (
+    select * from ended_rows
+    qualify row_number() over (partition by report_id order by written_at desc) = 1
+),
+
+clustered as (
+    {{ mrs_latest('clustered_rows') }}
+),
+
+attributed as (
+    {{ mrs_latest('attributed_rows') }}
+),
+
+cohorted as (
+    {{ mrs_latest('cohorted_rows') }}
+),
+
+finalised as (
+    {{ mrs_latest('finalised_rows') }}
+),
+
+hydrated as (
+    select
+        detected.report_id,
+        detected.store_id,
+        detected.sku,
+        detected.first_detected_from,
+        detected.window_start,
+        coalesce(ended.window_end, detected.window_end) as window_end,
+        ended.closure_reason,
+        detected.severity_score,
+        detected.severity_band,
+        detected.impact_estimate,
+        detected.attributed_sales_total,
+        detected.baseline_sales_total,
+        detected.z_score,
+        detected.direction,
+        detected.model_version as detection_model_version,
+        detected.written_at as last_detected_at,
+        clustered.cluster_id,
+        coalesce(clustered.cluster_name, 'unclassified') as cluster_name,
+        clustered.similarity_score,
+        clustered.cluster_match_confidence,
+        clustered.tsne_x,
+        clustered.tsne_y,
+        clustered.model_version as cluster_model_version,
+        coalesce(attributed.proposed_cause, 'No supporting evidence found') as proposed_cause,
+        coalesce(attributed.proposed_cause_category, 'unknown') as proposed_cause_category,
+        attributed.confidence_score,
+        attributed.proposed_cause_2,
+        attributed.proposed_cause_category_2,
+        attributed.confidence_score_2,
+        attributed.proposed_cause_3,
+        attributed.proposed_cause_category_3,
+        attributed.confidence_score_3,
+        coalesce(attributed.supporting_evidence, []) as supporting_evidence,
+        attributed.model_version as attribution_model_version,
+        cohorted.report_group_id,
+        cohorted.event_status,
+        cohorted.cohort_name,
+        cohorted.cohort_reason,
+        cohorted.cohort_size,
+        coalesce(finalised.final_decision, 'pending') as final_decision,
+        coalesce(finalised.review_status, 'awaiting_review') as review_status,
+        coalesce(
+            finalised.final_cause, attributed.proposed_cause, 'No supporting evidence found'
+        ) as final_cause,
+        coalesce(
+            finalised.final_cause_category, attributed.proposed_cause_category, 'unknown'
+        ) as final_cause_category,
+        coalesce(finalised.final_confidence, attributed.confidence_score) as final_confidence,
+        finalised.finalized_at,
+        finalised.annotation_id,
+        coalesce(finalised.added_evidence, []) as added_evidence,
+        'minority_reports_detected_log' as source_used_detection,
+        case
+            when ended.window_end is not null then 'minority_event_ended_log'
+            else 'minority_reports_detected_log'
+        end as source_used_window_end,
+        case
+            when clustered.report_id is not null then 'minority_reports_clustered_log'
+            else 'none'
+        end as source_used_cluster,
+        case
+            when attributed.report_id is not null then 'minority_reports_proposed_attribution_log'
+            else 'none'
+        end as source_used_attribution,
+        case
+            when cohorted.report_id is not null then 'minority_reports_cohorted_log'
+            else 'none'
+        end as source_used_group_id,
+        case
+            when finalised.report_id is not null then 'minority_reports_finalised_log'
+            when attributed.report_id is not null then 'minority_reports_proposed_attribution_log'
+            else 'none'
+        end as source_used_final,
+        list_sort(list_distinct(list_filter(
+            [
+                case when clustered.report_id is null then 'MRCL_down' end,
+                case when attributed.report_id is null then 'MRPAL_down' end,
+                case
+                    when detected.window_end is not null and ended.report_id is null
+                        then 'MEEL_down'
+                end,
+                case when cohorted.report_id is null then 'MRCH_down' end,
+                case when finalised.report_id is null then 'MRFL_down' end
+            ]
+            || coalesce(attributed.degraded_reasons, [])
+            || coalesce(finalised.degraded_reasons, []),
+            reason -> reason is not null
+        ))) as degraded_reasons,
+        detected.report_status,
+        detected.run_id
+    from detected
+    left join ended on detected.report_id = ended.report_id
+    left join clustered on detected.report_id = clustered.report_id
+    left join attributed on detected.report_id = attributed.report_id
+    left join cohorted on detected.report_id = cohorted.report_id
+    left join finalised on detected.report_id = finalised.report_id
+)
+
+select
+    *,
+    len(degraded_reasons) > 0 as is_degraded
+from hydrated

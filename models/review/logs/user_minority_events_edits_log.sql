@@ -1,0 +1,41 @@
+-- The analysts' event edits, one row per edit (DESIGN.md section 7), appended as new
+-- journal files appear. full_refresh is off: not even `dbt build --full-refresh` rebuilds
+-- it. A replayed edit (same fields) has the same annotation_id and is logged once.
+{{ config(full_refresh=false) }}
+
+with
+
+checked as (
+    select * from {{ ref('stg_user_minority_events_edits_checked') }}
+),
+
+valid as (
+    select
+        annotation_id,
+        report_group_id,
+        action,
+        cause,
+        cause_category,
+        confidence,
+        evidence,
+        reopen_reason,
+        notes,
+        actor,
+        user_role,
+        edited_at,
+        run_id,
+        source_file
+    from checked
+    where error_reason is null
+    qualify row_number() over (partition by annotation_id order by source_file) = 1
+),
+
+new_edits as (
+    select valid.*
+    from valid
+    {%- if is_incremental() %}
+        where valid.annotation_id not in (select logged.annotation_id from {{ this }} as logged)
+    {%- endif %}
+)
+
+select * from new_edits

@@ -1,0 +1,13 @@
+-- Journal files of event edits that break a rule (dead letter): never applied.
+with
+
+checked as (
+    select * from {{ ref('stg_user_minority_events_edits_checked') }}
+),
+
+rejected as (
+    select * from checked
+    where error_reason is not null
+)
+
+select * from rejected

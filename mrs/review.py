@@ -1,0 +1,280 @@
+"""What `mrs review` reads from the DuckDB file: read-only, briefly, waiting out a build's lock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import duckdb
+
+from mrs.journal import EVENT_PREFIX
+from mrs.project import MrsError
+
+DEFAULT_WAIT_SECONDS = 600.0
+BUILD_FIRST = "run `mrs build` (or `python3 tasks.py demo`) first"
+QUEUE_COLUMNS = (
+    "report_id",
+    "report_group_id",
+    "store_id",
+    "sku",
+    "window_start",
+    "window_end",
+    "severity_score",
+    "final_cause_category",
+    "final_confidence",
+    "review_status",
+)
+EDIT_COLUMNS = (
+    "annotation_id",
+    "report_id",
+    "action",
+    "cause",
+    "cause_category",
+    "confidence",
+    "evidence",
+    "reopen_reason",
+    "notes",
+    "actor",
+    "user_role",
+    "edited_at",
+    "run_id",
+)
+
+
+class DatabaseBusy(MrsError):
+    """Another process (a build) kept the write lock longer than we were willing to wait."""
+
+
+@dataclass(frozen=True)
+class Finalised:
+    """The latest finalisation row (MRFL) of one report in the active run."""
+
+    report_id: str
+    report_group_id: str | None
+    final_decision: str
+    version: int
+
+
+@dataclass(frozen=True)
+class ReviewContext:
+    """Everything validating one edit needs, read in one short read-only visit."""
+
+    run_id: str
+    newest_tick: dt.datetime | None
+    categories: tuple[str, ...]
+    events_built: bool
+    target_known: bool
+    finalised: tuple[Finalised, ...]
+
+
+@dataclass(frozen=True)
+class ReportDetails:
+    """What `mrs review show` prints; None where the table is not built yet."""
+
+    run_id: str
+    known: bool
+    row: dict[str, object] | None
+    reports_built: bool
+    edits: list[dict[str, object]] | None
+
+
+@contextmanager
+def read_only(
+    database: Path, wait_seconds: float = DEFAULT_WAIT_SECONDS, stderr: TextIO | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection, retried every second while another process holds the lock."""
+    if not database.exists():
+        raise MrsError(f"no database at {database}; {BUILD_FIRST}")
+    con = _connect_waiting(database, wait_seconds, stderr or sys.stderr)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _connect_waiting(
+    database: Path, wait_seconds: float, stderr: TextIO
+) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_seconds
+    announced = False
+    while True:
+        try:
+            return duckdb.connect(str(database), read_only=True)
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                raise MrsError(f"cannot open {database}: {error}") from error
+            if time.monotonic() >= deadline:
+                raise DatabaseBusy(
+                    f"the database {database} is still busy after {wait_seconds:g} s; "
+                    "try again when the build has finished, or pass --wait SECONDS"
+                ) from error
+            if not announced:
+                print(
+                    "mrs: the database is busy (a build is running?); "
+                    f"waiting up to {wait_seconds:g} s ...",
+                    file=stderr,
+                    flush=True,
+                )
+                announced = True
+            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+        except duckdb.Error as error:
+            raise MrsError(f"cannot open {database}: {error}") from error
+
+
+def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Names of the tables and views of the database."""
+    rows = con.execute("select table_name from information_schema.tables").fetchall()
+    return {row[0] for row in rows}
+
+
+def _require(present: set[str], *names: str) -> None:
+    missing = [name for name in names if name not in present]
+    if missing:
+        raise MrsError(f"the database has no {', '.join(missing)} yet; {BUILD_FIRST}")
+
+
+def _active_run(con: duckdb.DuckDBPyConnection) -> str:
+    rows = con.execute("select run_id from run_settings").fetchall()
+    if len(rows) != 1 or rows[0][0] is None:
+        raise MrsError(f"run_settings should hold exactly one run; {BUILD_FIRST}")
+    return str(rows[0][0])
+
+
+def load_context(
+    database: Path, target_id: str, wait_seconds: float = DEFAULT_WAIT_SECONDS
+) -> ReviewContext:
+    """Read the active run, newest tick, categories and the target's state; then close."""
+    event = target_id.startswith(EVENT_PREFIX)
+    with read_only(database, wait_seconds) as con:
+        present = tables(con)
+        _require(present, "run_settings", "minority_reports_detected_log", "stg_cause_taxonomy")
+        run_id = _active_run(con)
+        newest = con.execute(
+            "select max(written_at) from minority_reports_detected_log where run_id = ?",
+            [run_id],
+        ).fetchone()[0]
+        categories = tuple(
+            sorted(
+                str(row[0])
+                for row in con.execute(
+                    "select distinct cause_category from stg_cause_taxonomy "
+                    "where cause_category is not null"
+                ).fetchall()
+            )
+        )
+        events_built = "minority_event_log" in present
+        if event:
+            known = events_built and _exists(
+                con, "minority_event_log", "report_group_id", target_id, run_id
+            )
+        else:
+            known = _exists(con, "minority_reports_detected_log", "report_id", target_id, run_id)
+        finalised = _finalised(con, present, target_id, run_id, event=event)
+    return ReviewContext(run_id, newest, categories, events_built, known, finalised)
+
+
+def _exists(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, value: str, run_id: str
+) -> bool:
+    sql = f"select exists (select 1 from {table} where {column} = ? and run_id = ?)"
+    return bool(con.execute(sql, [value, run_id]).fetchone()[0])
+
+
+def _finalised(
+    con: duckdb.DuckDBPyConnection, present: set[str], target_id: str, run_id: str, *, event: bool
+) -> tuple[Finalised, ...]:
+    """Latest MRFL row of the report, or of every report whose latest row is in the event."""
+    if "minority_reports_finalised_log" not in present:
+        return ()
+    key = "report_group_id" if event else "report_id"
+    rows = con.execute(
+        f"""
+        with latest as (
+            select report_id, report_group_id, final_decision, version
+            from minority_reports_finalised_log
+            where run_id = ?
+            qualify row_number() over (partition by report_id order by version desc) = 1
+        )
+        select report_id, report_group_id, final_decision, version
+        from latest
+        where {key} = ?
+        order by report_id
+        """,
+        [run_id, target_id],
+    ).fetchall()
+    return tuple(Finalised(str(r[0]), r[1], str(r[2]), int(r[3])) for r in rows)
+
+
+def pending_queue(
+    database: Path, limit: int, wait_seconds: float = DEFAULT_WAIT_SECONDS
+) -> tuple[str, list[tuple[object, ...]], int]:
+    """(run_id, up to `limit` pending reports by severity, total pending) from minority_reports."""
+    with read_only(database, wait_seconds) as con:
+        _require(tables(con), "run_settings", "minority_reports")
+        run_id = _active_run(con)
+        try:
+            total = con.execute(
+                "select count(*) from minority_reports "
+                "where run_id = ? and final_decision = 'pending'",
+                [run_id],
+            ).fetchone()[0]
+            rows = con.execute(
+                f"""
+                select {", ".join(QUEUE_COLUMNS)}
+                from minority_reports
+                where run_id = ? and final_decision = 'pending'
+                order by severity_score desc nulls last, report_id
+                limit ?
+                """,
+                [run_id, limit],
+            ).fetchall()
+        except duckdb.Error as error:
+            raise MrsError(
+                f"minority_reports is not as expected ({error}); {BUILD_FIRST}"
+            ) from error
+    return run_id, rows, int(total)
+
+
+def report_details(
+    database: Path, report_id: str, wait_seconds: float = DEFAULT_WAIT_SECONDS
+) -> ReportDetails:
+    """The report's minority_reports row and its edits, where those tables are built."""
+    with read_only(database, wait_seconds) as con:
+        present = tables(con)
+        _require(present, "run_settings", "minority_reports_detected_log")
+        run_id = _active_run(con)
+        known = _exists(con, "minority_reports_detected_log", "report_id", report_id, run_id)
+        try:
+            row = _report_row(con, report_id, run_id) if "minority_reports" in present else None
+            edits = _edits(con, report_id, run_id) if "user_edits_log" in present else None
+        except duckdb.Error as error:
+            raise MrsError(
+                f"the review tables are not as expected ({error}); {BUILD_FIRST}"
+            ) from error
+    return ReportDetails(run_id, known, row, "minority_reports" in present, edits)
+
+
+def _report_row(
+    con: duckdb.DuckDBPyConnection, report_id: str, run_id: str
+) -> dict[str, object] | None:
+    cursor = con.execute(
+        "select * from minority_reports where report_id = ? and run_id = ?", [report_id, run_id]
+    )
+    names = [column[0] for column in cursor.description]
+    found = cursor.fetchone()
+    return dict(zip(names, found, strict=True)) if found else None
+
+
+def _edits(con: duckdb.DuckDBPyConnection, report_id: str, run_id: str) -> list[dict[str, object]]:
+    rows = con.execute(
+        f"select {', '.join(EDIT_COLUMNS)} from user_edits_log "
+        "where report_id = ? and run_id = ? order by edited_at, annotation_id",
+        [report_id, run_id],
+    ).fetchall()
+    return [dict(zip(EDIT_COLUMNS, row, strict=True)) for row in rows]

@@ -1,0 +1,397 @@
+"""`mrs review ...`: analysts approve, reject, edit, reopen reports and events (DESIGN.md 7).
+
+Every action is validated against the latest build before anything is written, then appended
+to the edit journal beside the database (mrs/journal.py); it takes effect at the next build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import sys
+from collections.abc import Callable, Sequence
+
+from mrs.journal import EVENT_PREFIX, REPORT_PREFIX, TIMESTAMP_FORMAT, Edit, write_edit
+from mrs.project import MrsError, Project
+from mrs.review import (
+    DEFAULT_WAIT_SECONDS,
+    QUEUE_COLUMNS,
+    DatabaseBusy,
+    ReviewContext,
+    load_context,
+    pending_queue,
+    report_details,
+)
+
+CLI_ROLES = ("marketer", "data_scientist", "admin")
+REOPEN_REASONS = ("new_evidence", "attribution_error", "additional_context", "regulatory_request")
+FINAL_DECISIONS = ("approved", "rejected")
+MIN_REOPEN_NOTES = 50
+LIST_HINT = "list reports awaiting review with `mrs review queue`"
+# sub-command -> (stored action, help)
+ACTIONS = {
+    "approve": ("approve", "approve the proposed cause"),
+    "reject": ("reject", "reject the report (not a real anomaly, or not worth acting on)"),
+    "edit": ("edit", "correct the cause, category or confidence"),
+    "add-evidence": ("add_evidence", "attach a piece of evidence (URL or id)"),
+    "request-review": ("request_review", "ask another analyst to review"),
+    "defer": ("defer", "put off the decision"),
+    "reopen": ("reopen", "reopen a finalised report or event (needs --reason and --notes)"),
+}
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def add_review_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add `review` and its sub-commands to the `mrs` sub-command set; return its parser."""
+    review = commands.add_parser(
+        "review",
+        help="approve, reject, edit or reopen reports and events; list the review queue",
+        description="Analyst review. Targets are report ids (MR-...) or event ids (ME-...); an "
+        "event action applies to every report of the event. Edits are validated against the "
+        "latest build, written to the edit journal beside the database, and take effect at "
+        "the next build.",
+    )
+    actions = review.add_subparsers(dest="review_command", required=True, metavar="ACTION")
+    database = _database_options()
+    editor = _editor_options()
+    for name, (action, help_text) in ACTIONS.items():
+        sub = actions.add_parser(
+            name, help=help_text, description=help_text, parents=[editor, database]
+        )
+        sub.add_argument("target", metavar="ID", help="report id (MR-...) or event id (ME-...)")
+        _add_action_options(name, sub)
+        sub.set_defaults(handler=_guarded(_action_handler(action)), action=action)
+
+    queue = actions.add_parser(
+        "queue",
+        help="list reports awaiting review, most severe first",
+        description="Reports of the active run whose final decision is pending, most severe "
+        "first, from minority_reports.",
+        parents=[database],
+    )
+    queue.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")
+    queue.set_defaults(handler=_guarded(_queue))
+
+    show = actions.add_parser(
+        "show",
+        help="print one report and its edits",
+        description="Every column of the report's minority_reports row, then its edits.",
+        parents=[database],
+    )
+    show.add_argument("target", metavar="ID", help="report id (MR-...)")
+    show.set_defaults(handler=_guarded(_show))
+    return review
+
+
+def _database_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
+    parent.add_argument(
+        "--wait",
+        type=float,
+        default=DEFAULT_WAIT_SECONDS,
+        metavar="SECONDS",
+        help="how long to wait while a build holds the database (default 600)",
+    )
+    return parent
+
+
+def _editor_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--actor", required=True, help="who is acting (name or login)")
+    parent.add_argument(
+        "--role",
+        required=True,
+        metavar="{" + ",".join(CLI_ROLES) + "}",
+        help="the actor's role ('system' is reserved for auto-approval)",
+    )
+    parent.add_argument(
+        "--notes", help=f"free text (reopen: at least {MIN_REOPEN_NOTES} characters)"
+    )
+    parent.add_argument(
+        "--at",
+        metavar="TIMESTAMP",
+        help="processing time of the edit, 'YYYY-MM-DD HH:MM' (default: the newest built tick)",
+    )
+    return parent
+
+
+def _add_action_options(name: str, parser: argparse.ArgumentParser) -> None:
+    if name == "edit":
+        parser.add_argument("--cause", help="corrected cause (free text)")
+        parser.add_argument("--category", help="corrected cause category (from the taxonomy)")
+        parser.add_argument("--confidence", help="corrected confidence, a number in [0, 1]")
+    elif name == "add-evidence":
+        parser.add_argument("--evidence", metavar="URL_OR_ID", help="evidence to attach")
+    elif name == "reopen":
+        parser.add_argument(
+            "--reason", metavar="{" + ",".join(REOPEN_REASONS) + "}", help="why it is reopened"
+        )
+
+
+def _guarded(handler: Handler) -> Handler:
+    """Print `mrs: <message>` for an error the user can act on; exit 2 (1 if the DB stayed busy)."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except DatabaseBusy as error:
+            print(f"mrs: {error}", file=sys.stderr)
+            return 1
+        except MrsError as error:
+            print(f"mrs: {error}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+def _action_handler(action: str) -> Handler:
+    def handle(args: argparse.Namespace) -> int:
+        return _record(action, args)
+
+    return handle
+
+
+def _record(action: str, args: argparse.Namespace) -> int:
+    target = _target(args.target)
+    draft = _draft(action, target, args)
+    at = _timestamp(args.at) if args.at else None
+    database = Project.locate(args.database).database
+    context = load_context(database, target, _wait(args.wait))
+    _check_against(context, draft)
+    edited_at = at or context.newest_tick
+    if edited_at is None:
+        raise MrsError(
+            f"run {context.run_id} has no built tick to stamp the edit with; "
+            "run `mrs build` first or pass --at 'YYYY-MM-DD HH:MM'"
+        )
+    edit = Edit(**{**draft, "edited_at": edited_at, "run_id": context.run_id})
+    write_edit(database, edit)
+    print(
+        f"recorded {action} on {target} by {edit.actor} ({edit.user_role}) at "
+        f"{edited_at:{TIMESTAMP_FORMAT}}; it takes effect at the next build"
+    )
+    return 0
+
+
+def _target(text: str) -> str:
+    target = text.strip()
+    if not target.startswith((REPORT_PREFIX, EVENT_PREFIX)) or len(target) <= 3:
+        raise MrsError(
+            f"{text!r} is neither a report id (MR-...) nor an event id (ME-...); {LIST_HINT}"
+        )
+    return target
+
+
+def _draft(action: str, target: str, args: argparse.Namespace) -> dict[str, object]:
+    """The edit's fields from the command line, checked for everything not needing the DB."""
+    actor = args.actor.strip()
+    if not actor:
+        raise MrsError("--actor must name who is acting; it is empty")
+    role = args.role.strip()
+    if role == "system":
+        raise MrsError(
+            "role 'system' is reserved for auto-approval; use --role "
+            + ", ".join(CLI_ROLES[:-1])
+            + f" or {CLI_ROLES[-1]}"
+        )
+    if role not in CLI_ROLES:
+        raise MrsError(f"unknown role {role!r}; use --role one of {', '.join(CLI_ROLES)}")
+    draft: dict[str, object] = {
+        "target_id": target,
+        "action": action,
+        "actor": actor,
+        "user_role": role,
+        "notes": _text(args.notes),
+    }
+    if action == "edit":
+        draft.update(_edit_fields(args))
+    elif action == "add_evidence":
+        evidence = _text(args.evidence)
+        if evidence is None:
+            raise MrsError("add-evidence needs --evidence URL_OR_ID (a link or a row id)")
+        draft["evidence"] = evidence
+    elif action == "reopen":
+        draft["reopen_reason"] = _reopen_reason(args.reason, draft["notes"])
+    return draft
+
+
+def _text(value: str | None) -> str | None:
+    stripped = (value or "").strip()
+    return stripped or None
+
+
+def _edit_fields(args: argparse.Namespace) -> dict[str, object]:
+    cause, category = _text(args.cause), _text(args.category)
+    confidence = None if args.confidence is None else _confidence(args.confidence)
+    if cause is None and category is None and confidence is None:
+        raise MrsError(
+            "edit needs at least one of --cause TEXT, --category CAT, --confidence X "
+            "(empty values do not count)"
+        )
+    return {"cause": cause, "cause_category": category, "confidence": confidence}
+
+
+def _confidence(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.0 <= value <= 1.0:
+        raise MrsError(f"--confidence must be a number from 0 to 1, e.g. 0.8; got {text!r}")
+    return value
+
+
+def _reopen_reason(reason: str | None, notes: object) -> str:
+    choices = ", ".join(REOPEN_REASONS)
+    if reason is None or not reason.strip():
+        raise MrsError(f"reopen needs --reason, one of {choices}")
+    if reason.strip() not in REOPEN_REASONS:
+        raise MrsError(f"unknown reopen reason {reason!r}; use --reason one of {choices}")
+    length = len(notes) if isinstance(notes, str) else 0
+    if length < MIN_REOPEN_NOTES:
+        raise MrsError(
+            f"reopen needs --notes of at least {MIN_REOPEN_NOTES} characters explaining why "
+            f"(got {length})"
+        )
+    return reason.strip()
+
+
+def _timestamp(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is not None:
+        raise MrsError(f"--at expects a timestamp 'YYYY-MM-DD HH:MM' (no time zone); got {text!r}")
+    return value.replace(microsecond=0)
+
+
+def _wait(seconds: float) -> float:
+    if not math.isfinite(seconds) or seconds < 0:
+        raise MrsError(f"--wait must be a number of seconds >= 0; got {seconds:g}")
+    return seconds
+
+
+def _check_against(context: ReviewContext, draft: dict[str, object]) -> None:
+    """The checks that need the latest build: the target exists, the category, reopen."""
+    target = str(draft["target_id"])
+    if target.startswith(EVENT_PREFIX):
+        if not context.events_built:
+            raise MrsError(
+                f"unknown event {target}; events appear after a build with cohorting "
+                f"(the database has no minority_event_log yet); {LIST_HINT}"
+            )
+        if not context.target_known:
+            raise MrsError(f"unknown event {target} in run {context.run_id}; {LIST_HINT}")
+    elif not context.target_known:
+        raise MrsError(f"unknown report {target} in run {context.run_id}; {LIST_HINT}")
+    category = draft.get("cause_category")
+    if category is not None and category not in context.categories:
+        raise MrsError(
+            f"unknown cause category {category!r}; use one of {', '.join(context.categories)}"
+        )
+    if draft["action"] == "reopen":
+        _check_reopen(context, target)
+    else:
+        _check_not_finalised(context, target, str(draft["action"]))
+
+
+def _check_not_finalised(context: ReviewContext, target: str, action: str) -> None:
+    """The reopen protocol: a finalised report changes only after it is reopened."""
+    decided = [row for row in context.finalised if row.final_decision in FINAL_DECISIONS]
+    if not decided:
+        return
+    what = (
+        f"event {target} has finalised reports"
+        if target.startswith(EVENT_PREFIX)
+        else (f"report {target} is finalised ({decided[0].final_decision})")
+    )
+    raise MrsError(
+        f"{what}, so {action} is not allowed; reopen it first with `mrs review reopen "
+        f"{target} --reason ... --notes ...` (at least {MIN_REOPEN_NOTES} characters), then "
+        "run `mrs build`"
+    )
+
+
+def _check_reopen(context: ReviewContext, target: str) -> None:
+    decided = [row for row in context.finalised if row.final_decision in FINAL_DECISIONS]
+    if decided:
+        return
+    if target.startswith(EVENT_PREFIX):
+        raise MrsError(
+            f"none of the reports of event {target} is finalised (approved or rejected) in the "
+            "latest build, so there is nothing to reopen; if one was just approved or rejected, "
+            "run `mrs build` first"
+        )
+    decision = context.finalised[0].final_decision if context.finalised else "not finalised"
+    raise MrsError(
+        f"report {target} is not finalised in the latest build (decision: {decision}), so there "
+        "is nothing to reopen; if it was just approved or rejected, run `mrs build` first"
+    )
+
+
+def _queue(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise MrsError(f"--limit must be at least 1; got {args.limit}")
+    database = Project.locate(args.database).database
+    run_id, rows, total = pending_queue(database, args.limit, _wait(args.wait))
+    if not rows:
+        print(f"no reports awaiting review in run {run_id}")
+        return 0
+    for line in _table(QUEUE_COLUMNS, rows):
+        print(line)
+    print(f"{len(rows)} of {total} reports awaiting review in run {run_id}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    target = _target(args.target)
+    if not target.startswith(REPORT_PREFIX):
+        raise MrsError(f"show takes a report id (MR-...), not {target!r}; {LIST_HINT}")
+    database = Project.locate(args.database).database
+    details = report_details(database, target, _wait(args.wait))
+    if not details.known and details.row is None:
+        raise MrsError(f"unknown report {target} in run {details.run_id}; {LIST_HINT}")
+    if not details.reports_built:
+        print("minority_reports is not built yet; run `mrs build` to see the report's state")
+    elif details.row is None:
+        print(f"{target} has no row in minority_reports yet; run `mrs build`")
+    else:
+        width = max(len(name) for name in details.row)
+        for name, value in details.row.items():
+            print(f"{name:<{width}}  {_cell(value)}")
+    print()
+    if details.edits is None:
+        print("edits: user_edits_log is not built yet (edits in the journal appear after a build)")
+    elif not details.edits:
+        print("edits: none")
+    else:
+        print(f"edits ({len(details.edits)}):")
+        columns = tuple(details.edits[0])
+        for line in _table(columns, [tuple(edit.values()) for edit in details.edits]):
+            print(f"  {line}")
+    return 0
+
+
+def _table(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    """A fixed-width text table: header, rule, rows."""
+    cells = [[_cell(value) for value in row] for row in rows]
+    widths = [max([len(name)] + [len(row[i]) for row in cells]) for i, name in enumerate(columns)]
+    lines = ["  ".join(name.ljust(width) for name, width in zip(columns, widths, strict=True))]
+    lines.append("  ".join("-" * width for width in widths))
+    for row in cells:
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    return [line.rstrip() for line in lines]
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, dt.datetime):
+        return value.strftime(TIMESTAMP_FORMAT)
+    return str(value)

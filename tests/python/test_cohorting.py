@@ -1,0 +1,87 @@
+"""Cohorting (mrs.cohorting): which reports form one event."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mrs.cohorting import assign_cohorts
+
+TICK = pd.Timestamp("2025-08-10 12:00")
+
+
+def _state(report_id: str, start: str, end: str | None, **fields: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "tick_ts": TICK,
+        "report_id": report_id,
+        "store_id": fields.pop("store_id", f"ST-{report_id}"),
+        "sku": "SKU-001",
+        "first_detected_from": pd.Timestamp(start),
+        "window_start": pd.Timestamp(start),
+        "window_end": pd.Timestamp(end) if end else pd.NaT,
+        "proposed_cause": "Heatwave",
+        "proposed_cause_category": "weather",
+        "confidence_score": 0.6,
+        "cluster_name": "gradual_ramp",
+    }
+    row.update(fields)
+    return row
+
+
+def _anchors(rows: list[dict[str, object]]) -> dict[str, str]:
+    cohorts = assign_cohorts(pd.DataFrame(rows))
+    return dict(zip(cohorts["report_id"], cohorts["anchor_report_id"], strict=True))
+
+
+def test_overlapping_reports_with_one_cause_are_one_event_even_through_a_chain() -> None:
+    # A overlaps B, B overlaps C, A and C do not: one connected component.
+    anchors = _anchors(
+        [
+            _state("A", "2025-08-09 08:00", "2025-08-09 12:00"),
+            _state("B", "2025-08-09 11:00", "2025-08-09 20:00"),
+            _state("C", "2025-08-09 19:00", None),
+        ]
+    )
+    assert anchors == {"A": "A", "B": "A", "C": "A"}
+
+
+def test_different_causes_or_disjoint_windows_make_separate_events() -> None:
+    anchors = _anchors(
+        [
+            _state("A", "2025-08-09 08:00", "2025-08-09 12:00"),
+            _state("B", "2025-08-09 09:00", "2025-08-09 13:00", proposed_cause="Promo"),
+            _state("C", "2025-08-09 12:00", "2025-08-09 14:00"),  # starts as A ends
+        ]
+    )
+    assert anchors == {"A": "A", "B": "B", "C": "C"}
+
+
+def test_unknown_causes_group_by_cluster_and_unclassified_ones_stay_alone() -> None:
+    unknown = {
+        "proposed_cause": "No supporting evidence found",
+        "proposed_cause_category": "unknown",
+    }
+    anchors = _anchors(
+        [
+            _state("A", "2025-08-09 08:00", None, **unknown),
+            _state("B", "2025-08-09 09:00", None, **unknown),
+            _state("C", "2025-08-09 09:00", None, **unknown, cluster_name="sharp_spike"),
+            _state("D", "2025-08-09 09:00", None, **unknown, cluster_name="unclassified"),
+            _state("E", "2025-08-09 09:00", None, **unknown, cluster_name="unclassified"),
+        ]
+    )
+    assert anchors == {"A": "A", "B": "A", "C": "C", "D": "D", "E": "E"}
+
+
+def test_the_anchor_is_the_earliest_detected_member_and_order_does_not_matter() -> None:
+    rows = [
+        _state("Z", "2025-08-09 08:00", None, first_detected_from=pd.Timestamp("2025-08-09 07:00")),
+        _state("A", "2025-08-09 09:00", None),
+        _state("M", "2025-08-09 10:00", None, store_id="ST-Z"),
+    ]
+    first = assign_cohorts(pd.DataFrame(rows))
+    second = assign_cohorts(pd.DataFrame(rows[::-1]))
+    pd.testing.assert_frame_equal(first, second)
+    assert set(first["anchor_report_id"]) == {"Z"}
+    assert set(first["cohort_size"]) == {3}
+    assert first["cohort_name"].iloc[0] == "Heatwave (2 stores)"
+    assert assign_cohorts(pd.DataFrame(rows).iloc[0:0]).empty
