@@ -55,9 +55,9 @@ final_causes as (
     where report_group_id is not null
     group by report_group_id, final_cause, final_cause_category
     qualify row_number() over (
-        partition by report_group_id
-        order by count(*) desc, final_cause_category, final_cause
-    ) = 1
+            partition by report_group_id
+            order by count(*) desc, final_cause_category asc, final_cause asc
+        ) = 1
 ),
 
 hydrated as (

@@ -123,21 +123,21 @@ report_level as (
         proposed.report_id,
         proposed.tick_ts,
         arg_max(report_edits.action, report_edits.edit_order)
-            filter (where report_edits.action in {{ decision_actions }}) as decision_action,
+        filter (where report_edits.action in {{ decision_actions }}) as decision_action,
         arg_max(report_edits.edited_at, report_edits.edit_order)
-            filter (where report_edits.action in {{ decision_actions }}) as decided_at,
+        filter (where report_edits.action in {{ decision_actions }}) as decided_at,
         arg_max(report_edits.cause, report_edits.edit_order) as cause,
         arg_max(report_edits.cause_category, report_edits.edit_order) as cause_category,
         arg_max(report_edits.confidence, report_edits.edit_order) as confidence,
         arg_max(report_edits.annotation_id, report_edits.edit_order) as annotation_id,
         max(report_edits.edit_order) as edit_order,
         list(report_edits.evidence order by report_edits.edit_order)
-            filter (where report_edits.evidence is not null) as evidence
+        filter (where report_edits.evidence is not null) as evidence
     from proposed
     inner join report_edits
         on
             proposed.report_id = report_edits.report_id
-            and report_edits.edited_at <= proposed.tick_ts
+            and proposed.tick_ts >= report_edits.edited_at
     group by proposed.report_id, proposed.tick_ts
 ),
 
@@ -146,21 +146,21 @@ event_level as (
         proposed.report_id,
         proposed.tick_ts,
         arg_max(event_edits.action, event_edits.edit_order)
-            filter (where event_edits.action in {{ decision_actions }}) as decision_action,
+        filter (where event_edits.action in {{ decision_actions }}) as decision_action,
         arg_max(event_edits.edited_at, event_edits.edit_order)
-            filter (where event_edits.action in {{ decision_actions }}) as decided_at,
+        filter (where event_edits.action in {{ decision_actions }}) as decided_at,
         arg_max(event_edits.cause, event_edits.edit_order) as cause,
         arg_max(event_edits.cause_category, event_edits.edit_order) as cause_category,
         arg_max(event_edits.confidence, event_edits.edit_order) as confidence,
         arg_max(event_edits.annotation_id, event_edits.edit_order) as annotation_id,
         max(event_edits.edit_order) as edit_order,
         list(event_edits.evidence order by event_edits.edit_order)
-            filter (where event_edits.evidence is not null) as evidence
+        filter (where event_edits.evidence is not null) as evidence
     from proposed
     inner join event_edits
         on
             proposed.report_group_id = event_edits.report_group_id
-            and event_edits.edited_at <= proposed.tick_ts
+            and proposed.tick_ts >= event_edits.edited_at
     group by proposed.report_id, proposed.tick_ts
 ),
 
