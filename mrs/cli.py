@@ -18,6 +18,7 @@ from mrs.demo_scenarios import run_review_scenarios
 from mrs.journal import ensure_journal, journal_dir
 from mrs.project import MrsError, Project
 from mrs.review_cli import add_review_parser
+from mrs.runs import active_run, start_run
 from mrs.summary import summarise
 from mrs.world import DEMO_DAYS, DEMO_START, WorldOptions, write_world
 
@@ -69,6 +70,17 @@ def _parser() -> argparse.ArgumentParser:
     _add_build_options(build)
     build.set_defaults(handler=_build)
 
+    reset = commands.add_parser(
+        "reset",
+        help="start a new run: later builds replay every tick into it (DESIGN.md 2.6)",
+        description="Record a new active run for the database. The next `mrs build` replays "
+        "every tick into it; minority_reports and minority_events then show only the new run, "
+        "and the logs keep every earlier run's rows for audit.",
+    )
+    reset.add_argument("--run-id", required=True, help="the new run's id (never used before)")
+    reset.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
+    reset.set_defaults(handler=_reset)
+
     demo = commands.add_parser(
         "demo",
         help="build the demo world into a fresh database and print a summary",
@@ -105,7 +117,10 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--as-of", help="latest tick, 'YYYY-MM-DD HH:MM' (default: last sales hour + 1 hour)"
     )
-    parser.add_argument("--run-id", help="run to build (default: from the demo_run_config seed)")
+    parser.add_argument(
+        "--run-id",
+        help="run to build (default: the one `mrs reset` recorded, else the demo_run_config seed)",
+    )
     parser.add_argument(
         "--training-start", help="start of the baseline training window (var training_start)"
     )
@@ -166,7 +181,7 @@ def _build_vars(args: argparse.Namespace) -> dict[str, object]:
     routes = [_route(text) for text in getattr(args, "route", [])]
     if routes:
         dbt_vars["model_routing"] = dict(routes)
-    for option in ("run_id", "training_start", "detection_start"):
+    for option in ("training_start", "detection_start"):
         if getattr(args, option, None):
             dbt_vars[option] = getattr(args, option)
     return dbt_vars
@@ -193,11 +208,26 @@ def _route(text: str) -> tuple[str, str]:
 def _build(args: argparse.Namespace) -> int:
     project = Project.locate(args.database)
     ensure_journal(project.database)
+    dbt_vars = _build_vars(args)
+    run_id = args.run_id or active_run(project.database)
+    if run_id:
+        dbt_vars["run_id"] = run_id
     arguments = ["build"] + (["--select", args.select] if args.select else [])
     if args.no_tests:
         arguments += ["--exclude", "resource_type:test", "resource_type:unit_test"]
-    code = project.dbt(arguments, _build_vars(args))
+    code = project.dbt(arguments, dbt_vars)
     return 0 if code == 0 else 1
+
+
+def _reset(args: argparse.Namespace) -> int:
+    project = Project.locate(args.database)
+    earlier = start_run(project.database, args.run_id)
+    print(
+        f"mrs: the active run of {project.database.name} is now {args.run_id}; the next "
+        "`mrs build` replays every tick into it. Earlier runs stay in the logs"
+        + (f" ({', '.join(earlier)})." if earlier else ".")
+    )
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -180,7 +180,9 @@ hydrated as (
                         then 'MEEL_down'
                 end,
                 case when cohorted.report_id is null then 'MRCH_down' end,
-                case when finalised.report_id is null then 'MRFL_down' end
+                case when finalised.report_id is null then 'MRFL_down' end,
+                -- The journal is unreachable now: later edits cannot reach this report.
+                {{ "'edits_down'" if not mrs_journal_present() else 'null' }}
             ]
             || coalesce(attributed.degraded_reasons, [])
             || coalesce(finalised.degraded_reasons, []),

@@ -23,6 +23,7 @@ LOGS = (
     "attribution_model_prediction_log",
     "minority_reports_cohorted_log",
     "minority_event_log",
+    "minority_reports_finalised_log",
 )
 BIN = Path(sys.executable).parent
 

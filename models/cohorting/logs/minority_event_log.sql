@@ -74,8 +74,9 @@ described as (
         coalesce(known_category, 'unknown') as proposed_cause_category,
         confidence_score,
         min(tick_ts) over (partition by report_group_id) as created_at,
+        -- As of each tick: a later end must not show in an earlier row (tick equivalence).
         min(case when event_status = 'ended' then tick_ts end) over (
-            partition by report_group_id
+            partition by report_group_id order by tick_ts
         ) as ended_at,
         lag(tick_ts) over (partition by report_group_id order by tick_ts) as previous_tick_ts,
         lead(tick_ts) over (partition by report_group_id order by tick_ts) as next_tick_ts

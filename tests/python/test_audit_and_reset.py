@@ -1,0 +1,145 @@
+"""Issue 5's governance paths on copies of the demo database: the audit analyses, a reset to
+a new run, and hydration with each preferred upstream log removed in turn."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import BIN, PROJECT_ROOT, query, run_mrs
+
+from mrs.journal import JOURNAL_MARKER, journal_dir
+
+
+def _copy(database: Path, folder: Path, name: str) -> Path:
+    target = folder / f"{name}.duckdb"
+    shutil.copy(database, target)
+    shutil.copytree(journal_dir(database), journal_dir(target))
+    return target
+
+
+def _dbt(database: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, MRS_DUCKDB_PATH=str(database), DBT_PROFILES_DIR=str(PROJECT_ROOT))
+    return subprocess.run(
+        [str(BIN / "dbt"), *arguments],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _analysis(database: Path, name: str, variable: str, value: str, target: Path) -> list[tuple]:
+    compiled = _dbt(
+        database,
+        "compile",
+        "--select",
+        name,
+        "--vars",
+        f"{{{variable}: '{value}'}}",
+        "--target-path",
+        str(target),
+    )
+    assert compiled.returncode == 0, compiled.stdout
+    sql = (target / "compiled" / "mrs" / "analyses" / f"{name}.sql").read_text()
+    return query(database, sql)
+
+
+@pytest.fixture(scope="module")
+def audited(demo_database: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _copy(demo_database[0], tmp_path_factory.mktemp("audit"), "audited")
+
+
+def test_the_audit_analyses_trace_a_report_an_edit_and_an_event(
+    audited: Path, tmp_path: Path
+) -> None:
+    report_id, event_id, annotation_id = query(
+        audited,
+        "select report_id, report_group_id, annotation_id from minority_reports "
+        "where final_decision = 'approved' and report_group_id in "
+        "(select report_group_id from user_minority_events_edits_log) order by report_id limit 1",
+    )[0]
+    history = _analysis(audited, "audit_report_history", "audit_report_id", report_id, tmp_path)
+    logs = [row[3] for row in history]
+    assert {"MRDL", "MEEL", "MRCL", "MRPAL", "MRCH", "MRFL"} <= set(logs)
+    assert "user_minority_events_edits_log" in logs
+    times = [row[1] for row in history]
+    assert times == sorted(times)
+    assert history[-1][3] == "MRFL" and history[-1][5].startswith("approved")
+
+    trace = _analysis(audited, "audit_edit_trace", "audit_annotation_id", annotation_id, tmp_path)
+    assert trace, "the approving edit should be traced to the MRFL rows it produced"
+    assert {(row[0], row[1], row[5], row[18]) for row in trace} == {
+        ("event", event_id, "approve", "approved")
+    }
+
+    events = _analysis(audited, "audit_event_history", "audit_report_group_id", event_id, tmp_path)
+    entries = [row[3] for row in events]
+    assert {"MELOG", "MRCH", "user_minority_events_edits_log"} <= set(entries)
+
+
+def test_a_reset_starts_a_new_run_and_keeps_the_old_one_queryable(
+    audited: Path, tmp_path: Path
+) -> None:
+    database = _copy(audited, tmp_path, "reset")
+    old_rows = query(database, "select count(*) from minority_reports_detected_log")[0][0]
+    reused = run_mrs("reset", "--run-id", "demo-run-001", "--database", str(database), check=False)
+    assert reused.returncode == 2 and "already exists" in reused.stderr
+    run_mrs("reset", "--run-id", "audit-rerun", "--database", str(database))
+    run_mrs("build", "--database", str(database), "--no-tests")
+    assert query(database, "select distinct run_id from minority_reports") == [("audit-rerun",)]
+    assert query(database, "select distinct run_id from minority_events") == [("audit-rerun",)]
+    # The new run replays the same detections, without the old run's analyst decisions.
+    assert query(database, "select count(*) from minority_reports")[0][0] == 28
+    assert query(database, "select distinct final_decision from minority_reports") == [("pending",)]
+    by_run = dict(
+        query(database, "select run_id, count(*) from minority_reports_detected_log group by 1")
+    )
+    assert by_run["demo-run-001"] == old_rows
+    assert by_run["audit-rerun"] == old_rows
+
+
+@pytest.mark.parametrize(
+    "log, reason",
+    [
+        ("minority_reports_clustered_log", "MRCL_down"),
+        ("minority_reports_proposed_attribution_log", "MRPAL_down"),
+        ("minority_event_ended_log", "MEEL_down"),
+        ("minority_reports_cohorted_log", "MRCH_down"),
+        ("minority_reports_finalised_log", "MRFL_down"),
+    ],
+)
+def test_hydration_survives_a_missing_upstream_log_and_says_why(
+    audited: Path, tmp_path: Path, log: str, reason: str
+) -> None:
+    database = _copy(audited, tmp_path, "degraded")
+    with duckdb.connect(str(database)) as con:
+        con.execute(f"drop table {log}")
+    result = _dbt(database, "run", "--select", "minority_reports", "minority_events")
+    assert result.returncode == 0, result.stdout
+    assert f"mrs: {log} is missing" in result.stdout
+    rows = query(
+        database, "select is_degraded, degraded_reasons, window_end from minority_reports"
+    )
+    assert len(rows) == 28
+    # Only a closed report needs MEEL; every report needs the other logs.
+    affected = [row for row in rows if reason != "MEEL_down" or row[2] is not None]
+    assert len(affected) >= 20
+    assert all(degraded and reason in reasons for degraded, reasons, _ in affected)
+
+
+def test_an_unreachable_edit_journal_degrades_finalisation(audited: Path, tmp_path: Path) -> None:
+    database = _copy(audited, tmp_path, "no_journal")
+    (journal_dir(database) / JOURNAL_MARKER).unlink()
+    result = _dbt(database, "run", "--select", "report_final_states+")
+    assert result.returncode == 0, result.stdout
+    rows = query(database, "select degraded_reasons from minority_reports")
+    assert all("edits_down" in reasons for (reasons,) in rows)
+    # The decisions already logged are kept: nothing analysts did is lost.
+    approved = query(database, "select count(*) from user_edits_log")[0][0]
+    assert approved > 0

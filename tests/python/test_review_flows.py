@@ -1,0 +1,183 @@
+"""Issue 5's review flows end to end: the demo's three scenarios (run by `mrs demo` through
+`mrs review`), reopening, replayed and invalid edits, idempotence with edits present."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import LOGS, query, run_mrs
+
+from mrs.demo_scenarios import EDITED_CAUSE, EVIDENCE_LINK
+from mrs.journal import journal_dir
+
+REVIEW_LOGS = (
+    *LOGS,
+    "user_edits_log",
+    "user_minority_events_edits_log",
+)
+NARRATIVE_REPORTS = """
+select distinct r.report_id, r.report_group_id, r.final_decision, r.review_status,
+       r.final_cause, r.final_cause_category, r.added_evidence, r.annotation_id
+from minority_reports as r
+inner join stg_master_narratives as n
+    on n.store_id = r.store_id and n.sku = r.sku
+    and r.window_start < n.end_ts and coalesce(r.window_end, r.window_start) >= n.start_ts
+where n.narrative_id = '{narrative}'
+order by r.report_id
+"""
+REOPEN_NOTES = "The competitor restocked earlier than reported; the uplift needs a second look."
+
+
+def _reports(database: Path, narrative: str) -> list[tuple]:
+    return query(database, NARRATIVE_REPORTS.format(narrative=narrative))
+
+
+def _copy(database: Path, target: Path) -> Path:
+    """A copy of a built database with its edit journal."""
+    shutil.copy(database, target)
+    shutil.copytree(journal_dir(database), journal_dir(target))
+    return target
+
+
+def _rows(database: Path, logs: tuple[str, ...]) -> dict[str, set[tuple]]:
+    return {
+        log: {tuple(map(repr, row)) for row in query(database, f"select * from {log}")}
+        for log in logs
+    }
+
+
+def test_mrs_001_reports_are_approved(demo_database: tuple[Path, str]) -> None:
+    reports = _reports(demo_database[0], "MRS-001")
+    assert len(reports) >= 3
+    assert {(row[2], row[3]) for row in reports} == {("approved", "approved")}
+
+
+def test_mrs_002_event_is_approved_with_its_evidence_link(demo_database: tuple[Path, str]) -> None:
+    database, _ = demo_database
+    reports = _reports(database, "MRS-002")
+    assert len(reports) == 4
+    [event] = {row[1] for row in reports}
+    assert {row[2] for row in reports} == {"approved"}
+    assert all(EVIDENCE_LINK in row[6] for row in reports)
+    decision, evidence = query(
+        database,
+        f"select final_decision, added_evidence from minority_events "
+        f"where report_group_id = '{event}'",
+    )[0]
+    assert decision == "approved"
+    assert evidence == [EVIDENCE_LINK]
+    # Traced from the final record to the event edit that approved it: who and what.
+    traced = query(
+        database,
+        f"""
+        select e.action, e.actor, e.user_role
+        from minority_reports as r
+        inner join user_minority_events_edits_log as e on r.annotation_id = e.annotation_id
+        where r.report_group_id = '{event}'
+        """,
+    )
+    assert set(traced) == {("approve", "demo.marketer", "marketer")}
+
+
+def test_mrs_003_review_requested_then_cause_edited_and_approved(
+    demo_database: tuple[Path, str],
+) -> None:
+    database, _ = demo_database
+    reports = _reports(database, "MRS-003")
+    assert len(reports) == 3
+    assert {row[2:6] for row in reports} == {("approved", "approved", EDITED_CAUSE, "weather")}
+    [event] = {row[1] for row in reports}
+    actions = query(
+        database,
+        f"select action from user_minority_events_edits_log where report_group_id = '{event}' "
+        "order by edited_at, source_file",
+    )
+    assert [row[0] for row in actions] == ["request_review", "edit", "approve"]
+    # Before the edits took effect the same reports were pending with the proposed cause.
+    history = query(
+        database,
+        f"""
+        select distinct final_decision, final_cause from minority_reports_finalised_log
+        where report_group_id = '{event}' and final_decision = 'pending'
+        """,
+    )
+    assert history and all(cause != EDITED_CAUSE for _, cause in history)
+
+
+def test_unreviewed_reports_stay_pending_with_their_proposal(
+    demo_database: tuple[Path, str],
+) -> None:
+    rows = query(
+        demo_database[0],
+        "select final_decision, source_used_final, final_cause = proposed_cause "
+        "from minority_reports where annotation_id is null",
+    )
+    assert rows
+    assert set(rows) == {("pending", "minority_reports_finalised_log", True)}
+
+
+@pytest.fixture(scope="module")
+def reviewed(demo_database: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo database on which further edits are made."""
+    return _copy(demo_database[0], tmp_path_factory.mktemp("reviewed") / "reviewed.duckdb")
+
+
+def test_a_second_build_with_edits_present_appends_nothing(reviewed: Path) -> None:
+    before = _rows(reviewed, REVIEW_LOGS)
+    run_mrs("build", "--database", str(reviewed), "--no-tests")
+    assert _rows(reviewed, REVIEW_LOGS) == before
+
+
+def test_invalid_edits_on_a_real_database_write_nothing(reviewed: Path) -> None:
+    report_id = _reports(reviewed, "MRS-005")[0][0]
+    approved_id = _reports(reviewed, "MRS-001")[0][0]
+    journal = sorted(journal_dir(reviewed).rglob("*.json"))
+    cases = [
+        ["edit", report_id, "--category", "aliens", "--actor", "ana", "--role", "marketer"],
+        ["approve", "MR-000000000000", "--actor", "ana", "--role", "marketer"],
+        ["approve", report_id, "--actor", " ", "--role", "marketer"],
+        ["edit", report_id, "--confidence", "1.2", "--actor", "ana", "--role", "marketer"],
+        ["reopen", approved_id, "--reason", "new_evidence", "--notes", "too short",
+         "--actor", "ana", "--role", "admin"],
+        ["reopen", report_id, "--reason", "new_evidence", "--notes", REOPEN_NOTES,
+         "--actor", "ana", "--role", "admin"],
+        ["approve", approved_id, "--actor", "ana", "--role", "marketer"],
+    ]  # fmt: skip
+    for case in cases:
+        result = run_mrs("review", *case, "--database", str(reviewed), check=False)
+        assert result.returncode == 2, case
+        assert result.stderr.startswith("mrs: "), case
+    assert sorted(journal_dir(reviewed).rglob("*.json")) == journal
+
+
+def test_reopen_and_replayed_edits(reviewed: Path) -> None:
+    report_id = _reports(reviewed, "MRS-001")[0][0]
+    before = _rows(reviewed, REVIEW_LOGS)
+    reopen = ["reopen", report_id, "--reason", "new_evidence", "--notes", REOPEN_NOTES]
+    for _ in range(2):  # the second is a replay of the same edit
+        run_mrs("review", *reopen, "--actor", "ana", "--role", "admin", "--database", str(reviewed))
+    run_mrs("build", "--database", str(reviewed), "--no-tests")
+    after = _rows(reviewed, REVIEW_LOGS)
+    # Append-only: every earlier row is still there, unchanged.
+    for log in REVIEW_LOGS:
+        assert before[log] <= after[log], log
+    reopened = query(
+        reviewed,
+        f"select action, reopen_reason, notes from user_edits_log where report_id = '{report_id}' "
+        "and action = 'reopen'",
+    )
+    assert reopened == [("reopen", "new_evidence", REOPEN_NOTES)]  # the replay is the same edit
+    state = query(
+        reviewed,
+        "select final_decision, review_status from minority_reports "
+        f"where report_id = '{report_id}'",
+    )
+    assert state == [("pending", "reopened")]
+    decisions = query(
+        reviewed,
+        f"select final_decision from minority_reports_finalised_log where report_id = "
+        f"'{report_id}' order by version",
+    )
+    assert ("approved",) in decisions and decisions[-1] == ("pending",)
