@@ -16,6 +16,7 @@ REVIEW_LOGS = (
     *LOGS,
     "user_edits_log",
     "user_minority_events_edits_log",
+    "ui_notifications_log",
 )
 NARRATIVE_REPORTS = """
 select distinct r.report_id, r.report_group_id, r.final_decision, r.review_status,
@@ -104,6 +105,33 @@ def test_mrs_003_review_requested_then_cause_edited_and_approved(
         """,
     )
     assert history and all(cause != EDITED_CAUSE for _, cause in history)
+
+
+def test_alerts_go_once_to_each_subscriber_scope_that_covers_the_event(
+    demo_database: tuple[Path, str],
+) -> None:
+    database, _ = demo_database
+    rows = query(
+        database,
+        "select report_group_id, subscriber, scope_type, proposed_cause_category, severity, "
+        "abs(impact_units) from ui_notifications_log",
+    )
+    assert rows
+    assert len({row[:3] for row in rows}) == len(rows)
+    assert all(row[4] >= 0.6 and row[5] >= 50 for row in rows)
+    national = {row[0] for row in rows if row[1] == "analytics-team"}
+    assert {row[0] for row in rows} == national  # the national subscriber hears of every alert
+    operations = {row[3] for row in rows if row[1] == "store-operations"}
+    assert operations == {"operational"}
+    regional = {row[0] for row in rows if row[1] == "north-west-trading"}
+    north_west = query(
+        database,
+        """
+        select distinct c.report_group_id from minority_reports_cohorted_log as c
+        inner join stg_stores as s on c.store_id = s.store_id and s.region = 'North West'
+        """,
+    )
+    assert regional and regional <= {row[0] for row in north_west}
 
 
 def test_unreviewed_reports_stay_pending_with_their_proposal(
