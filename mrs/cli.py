@@ -244,12 +244,9 @@ def _demo(args: argparse.Namespace) -> int:
         results = run_review_scenarios(project.database, main)
         failed = [command for command, result in results if result != 0]
         print(f"mrs demo: {len(results) - len(failed)} review command(s) recorded; rebuilding")
-        # Only review and hydration read the edits: the rest is unchanged since the first build.
-        code = (
-            project.dbt(["build", "--select", "models/review models/hydration"])
-            if not failed
-            else 1
-        )
+        # Only what reads the edits changed since the first build.
+        downstream = "stg_user_edits_checked+ stg_user_minority_events_edits_checked+"
+        code = project.dbt(["build", "--select", downstream]) if not failed else 1
         if failed:
             print(f"mrs demo: review command failed: {failed[0]}", file=sys.stderr)
     elapsed = time.perf_counter() - started

@@ -1,11 +1,11 @@
 {#-
   minority_reports: one row per report of the active run with its latest state
   (DESIGN.md section 7). Precedence per field group: finalisation (MRFL) > attribution
-  (MRPAL) > clustering (MRCL) > detection (MRDL, MEEL); `source_used_*` names the log that
-  supplied each group. A preferred log that is missing, or has no row for the report, is
+  (MRPAL) > clustering (MRCL) > detection (MRDL, MEEL), where a rereview round (MRCRL,
+  MRPARL) replaces the original cluster or attribution row; `source_used_*` names the log
+  that supplied each group. A preferred log that is missing, or has no row for the report, is
   skipped for the next one and named in degraded_reasons (MRCL_down, MRPAL_down, MEEL_down,
-  MRCH_down, MRFL_down, edits_down). Rereview logs are not built yet (issue 5): the
-  attribution group comes from MRPAL.
+  MRCH_down, MRFL_down, edits_down).
 -#}
 {{ config(materialized='table') }}
 
@@ -35,7 +35,7 @@ clustered_rows as (
         'report_id': 'varchar', 'version': 'integer', 'cluster_id': 'varchar',
         'cluster_name': 'varchar', 'similarity_score': 'double',
         'cluster_match_confidence': 'double', 'tsne_x': 'double', 'tsne_y': 'double',
-        'model_version': 'varchar', 'run_id': 'varchar'
+        'model_version': 'varchar', 'written_at': 'timestamp', 'run_id': 'varchar'
     }) }}
 ),
 
@@ -47,7 +47,8 @@ attributed_rows as (
         'confidence_score_2': 'double', 'proposed_cause_3': 'varchar',
         'proposed_cause_category_3': 'varchar', 'confidence_score_3': 'double',
         'supporting_evidence': 'varchar[]', 'is_degraded': 'boolean',
-        'degraded_reasons': 'varchar[]', 'model_version': 'varchar', 'run_id': 'varchar'
+        'degraded_reasons': 'varchar[]', 'model_version': 'varchar',
+        'written_at': 'timestamp', 'run_id': 'varchar'
     }) }}
 ),
 
@@ -71,6 +72,28 @@ finalised_rows as (
     }) }}
 ),
 
+clustered_rereview_rows as (
+    {{ mrs_optional_log('minority_reports_clustered_rereview_log', {
+        'report_id': 'varchar', 'rereview_round': 'integer', 'cluster_id': 'varchar',
+        'cluster_name': 'varchar', 'similarity_score': 'double',
+        'cluster_match_confidence': 'double', 'tsne_x': 'double', 'tsne_y': 'double',
+        'model_version': 'varchar', 'written_at': 'timestamp', 'run_id': 'varchar'
+    }) }}
+),
+
+attributed_rereview_rows as (
+    {{ mrs_optional_log('minority_reports_proposed_attribution_rereview_log', {
+        'report_id': 'varchar', 'rereview_round': 'integer', 'proposed_cause': 'varchar',
+        'proposed_cause_category': 'varchar', 'confidence_score': 'double',
+        'proposed_cause_2': 'varchar', 'proposed_cause_category_2': 'varchar',
+        'confidence_score_2': 'double', 'proposed_cause_3': 'varchar',
+        'proposed_cause_category_3': 'varchar', 'confidence_score_3': 'double',
+        'supporting_evidence': 'varchar[]', 'is_degraded': 'boolean',
+        'degraded_reasons': 'varchar[]', 'model_version': 'varchar',
+        'written_at': 'timestamp', 'run_id': 'varchar'
+    }) }}
+),
+
 detected as (
     {{ mrs_latest('detected_rows') }}
 ),
@@ -80,12 +103,72 @@ ended as (
     qualify row_number() over (partition by report_id order by written_at desc) = 1
 ),
 
-clustered as (
+latest_clustered as (
     {{ mrs_latest('clustered_rows') }}
 ),
 
-attributed as (
+latest_attributed as (
     {{ mrs_latest('attributed_rows') }}
+),
+
+clustered_rereview as (
+    select * from clustered_rereview_rows
+    qualify row_number() over (partition by report_id order by rereview_round desc) = 1
+),
+
+attributed_rereview as (
+    select * from attributed_rereview_rows
+    qualify row_number() over (partition by report_id order by rereview_round desc) = 1
+),
+
+clustered as (
+    -- A rereview round at least as new as the latest cluster row wins over it.
+    select
+        latest_clustered.report_id,
+        {%- for column in ['cluster_id', 'cluster_name', 'similarity_score',
+            'cluster_match_confidence', 'tsne_x', 'tsne_y', 'model_version'] %}
+            case
+                when clustered_rereview.written_at >= latest_clustered.written_at
+                    then clustered_rereview.{{ column }}
+                else latest_clustered.{{ column }}
+            end as {{ column }},
+        {%- endfor %}
+        case
+            when clustered_rereview.written_at >= latest_clustered.written_at
+                then 'minority_reports_clustered_rereview_log'
+            when latest_clustered.report_id is not null
+                then 'minority_reports_clustered_log'
+            else 'none'
+        end as source_log
+    from latest_clustered
+    left join clustered_rereview
+        on latest_clustered.report_id = clustered_rereview.report_id
+),
+
+attributed as (
+    -- A rereview round at least as new as the latest attribution row wins over it.
+    select
+        latest_attributed.report_id,
+        {%- for column in ['proposed_cause', 'proposed_cause_category', 'confidence_score',
+            'proposed_cause_2', 'proposed_cause_category_2', 'confidence_score_2',
+            'proposed_cause_3', 'proposed_cause_category_3', 'confidence_score_3',
+            'supporting_evidence', 'is_degraded', 'degraded_reasons', 'model_version'] %}
+            case
+                when attributed_rereview.written_at >= latest_attributed.written_at
+                    then attributed_rereview.{{ column }}
+                else latest_attributed.{{ column }}
+            end as {{ column }},
+        {%- endfor %}
+        case
+            when attributed_rereview.written_at >= latest_attributed.written_at
+                then 'minority_reports_proposed_attribution_rereview_log'
+            when latest_attributed.report_id is not null
+                then 'minority_reports_proposed_attribution_log'
+            else 'none'
+        end as source_log
+    from latest_attributed
+    left join attributed_rereview
+        on latest_attributed.report_id = attributed_rereview.report_id
 ),
 
 cohorted as (
@@ -154,14 +237,8 @@ hydrated as (
             when ended.window_end is not null then 'minority_event_ended_log'
             else 'minority_reports_detected_log'
         end as source_used_window_end,
-        case
-            when clustered.report_id is not null then 'minority_reports_clustered_log'
-            else 'none'
-        end as source_used_cluster,
-        case
-            when attributed.report_id is not null then 'minority_reports_proposed_attribution_log'
-            else 'none'
-        end as source_used_attribution,
+        coalesce(clustered.source_log, 'none') as source_used_cluster,
+        coalesce(attributed.source_log, 'none') as source_used_attribution,
         case
             when cohorted.report_id is not null then 'minority_reports_cohorted_log'
             else 'none'
@@ -173,8 +250,8 @@ hydrated as (
         end as source_used_final,
         list_sort(list_distinct(list_filter(
             [
-                case when clustered.report_id is null then 'MRCL_down' end,
-                case when attributed.report_id is null then 'MRPAL_down' end,
+                case when latest_clustered.report_id is null then 'MRCL_down' end,
+                case when latest_attributed.report_id is null then 'MRPAL_down' end,
                 case
                     when detected.window_end is not null and ended.report_id is null
                         then 'MEEL_down'
@@ -194,6 +271,8 @@ hydrated as (
     left join ended on detected.report_id = ended.report_id
     left join clustered on detected.report_id = clustered.report_id
     left join attributed on detected.report_id = attributed.report_id
+    left join latest_clustered on detected.report_id = latest_clustered.report_id
+    left join latest_attributed on detected.report_id = latest_attributed.report_id
     left join cohorted on detected.report_id = cohorted.report_id
     left join finalised on detected.report_id = finalised.report_id
 )

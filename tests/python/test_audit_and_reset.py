@@ -123,9 +123,7 @@ def test_hydration_survives_a_missing_upstream_log_and_says_why(
     result = _dbt(database, "run", "--select", "minority_reports", "minority_events")
     assert result.returncode == 0, result.stdout
     assert f"mrs: {log} is missing" in result.stdout
-    rows = query(
-        database, "select is_degraded, degraded_reasons, window_end from minority_reports"
-    )
+    rows = query(database, "select is_degraded, degraded_reasons, window_end from minority_reports")
     assert len(rows) == 28
     # Only a closed report needs MEEL; every report needs the other logs.
     affected = [row for row in rows if reason != "MEEL_down" or row[2] is not None]

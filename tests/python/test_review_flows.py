@@ -17,6 +17,9 @@ REVIEW_LOGS = (
     "user_edits_log",
     "user_minority_events_edits_log",
     "ui_notifications_log",
+    "minority_reports_rereview_worklist",
+    "minority_reports_clustered_rereview_log",
+    "minority_reports_proposed_attribution_rereview_log",
 )
 NARRATIVE_REPORTS = """
 select distinct r.report_id, r.report_group_id, r.final_decision, r.review_status,
@@ -209,3 +212,62 @@ def test_reopen_and_replayed_edits(reviewed: Path) -> None:
         f"'{report_id}' order by version",
     )
     assert ("approved",) in decisions and decisions[-1] == ("pending",)
+
+
+def test_low_confidence_finalised_reports_are_listed_for_rereview(
+    demo_database: tuple[Path, str],
+) -> None:
+    database, _ = demo_database
+    listed = query(
+        database,
+        "select reasons, final_confidence from minority_reports_rereview_worklist",
+    )
+    finalised_low = query(
+        database,
+        "select count(*) from minority_reports where final_decision != 'pending' "
+        "and final_confidence < 0.5",
+    )[0][0]
+    assert len(listed) == finalised_low > 0
+    assert all(reasons == ["low_confidence"] and confidence < 0.5 for reasons, confidence in listed)
+
+
+def test_a_changed_model_version_sends_finalised_reports_to_rereview(
+    demo_database: tuple[Path, str], tmp_path: Path
+) -> None:
+    database = _copy(demo_database[0], tmp_path / "rereview.duckdb")
+    before = _rows(database, REVIEW_LOGS)
+    finalised = query(
+        database, "select count(*) from minority_reports where final_decision != 'pending'"
+    )[0][0]
+    mock = "--route=attribution_model=mock"
+    for _ in range(2):  # the second build lists nothing new
+        run_mrs("build", "--database", str(database), "--no-tests", mock)
+    after = _rows(database, REVIEW_LOGS)
+    for log in REVIEW_LOGS:
+        assert before[log] <= after[log], log  # originals untouched
+    assert (
+        after["minority_reports_proposed_attribution_log"]
+        == (before["minority_reports_proposed_attribution_log"])
+    )
+    rounds = query(
+        database,
+        "select report_id, rereview_round, reasons from minority_reports_rereview_worklist "
+        "where list_contains(reasons, 'attribution_model_changed')",
+    )
+    assert len(rounds) == finalised
+    reruns = query(
+        database,
+        "select distinct model_version from minority_reports_proposed_attribution_rereview_log "
+        "where rereview_round = 2 or report_id in (select report_id from "
+        "minority_reports_rereview_worklist where list_contains(reasons, "
+        "'attribution_model_changed'))",
+    )
+    assert ("mock-narratives-1.0",) in reruns
+    hydrated = query(
+        database,
+        "select distinct source_used_attribution, attribution_model_version "
+        "from minority_reports where final_decision != 'pending'",
+    )
+    assert hydrated == [
+        ("minority_reports_proposed_attribution_rereview_log", "mock-narratives-1.0")
+    ]

@@ -1,0 +1,56 @@
+-- MRCRL: the cluster comparison rerun for each new rereview round (DESIGN.md section 8): the
+-- model version routed now, on the report's last snapshot. The original MRCL rows are left
+-- untouched; hydration prefers this row when it is newer.
+with
+
+worklist as (
+    select * from {{ ref('minority_reports_rereview_worklist') }}
+),
+
+rerun as (
+    select * from {{ ref('cluster_comparison_model') }}
+),
+
+settings as (
+    select * from {{ ref('run_settings') }}
+),
+
+pending_rounds as (
+    select worklist.*
+    from worklist
+    inner join settings on worklist.run_id = settings.run_id
+    {%- if is_incremental() %}
+        where not exists (
+            select 1
+            from {{ this }} as logged
+            where
+                logged.run_id = worklist.run_id
+                and logged.report_id = worklist.report_id
+                and logged.rereview_round = worklist.rereview_round
+        )
+    {%- endif %}
+),
+
+reclustered as (
+    select
+        pending_rounds.report_id,
+        pending_rounds.rereview_round,
+        cast(rerun.feature_vector as double []) as feature_vector,
+        cast(rerun.cluster_id as varchar) as cluster_id,
+        cast(rerun.cluster_name as varchar) as cluster_name,
+        cast(rerun.similarity_score as double) as similarity_score,
+        cast(rerun.cluster_match_confidence as double) as cluster_match_confidence,
+        cast(rerun.tsne_x as double) as tsne_x,
+        cast(rerun.tsne_y as double) as tsne_y,
+        pending_rounds.cluster_model_version_current as model_version,
+        pending_rounds.snapshot_written_at,
+        pending_rounds.written_at,
+        pending_rounds.run_id
+    from pending_rounds
+    inner join rerun
+        on
+            pending_rounds.report_id = rerun.report_id
+            and pending_rounds.snapshot_written_at = rerun.written_at
+)
+
+select * from reclustered
