@@ -5,7 +5,8 @@
   last tick for a report with edits (an edit recorded after the tick it was stamped with has
   been built is applied there).
   Precedence per field: report-level edit > event-level edit > latest proposal; within a
-  level the latest edit wins (edited_at, then annotation_id).
+  level the latest edit wins (edited_at, journal order, annotation_id). An auto-approval
+  (user_role 'system') decides only where no analyst decision exists.
 -#}
 {%- set decision_actions = "('approve', 'reject', 'request_review', 'defer', 'reopen')" %}
 
@@ -138,6 +139,25 @@ report_level as (
         on
             proposed.report_id = report_edits.report_id
             and proposed.tick_ts >= report_edits.edited_at
+    where report_edits.user_role != 'system'
+    group by proposed.report_id, proposed.tick_ts
+),
+
+system_level as (
+    -- Auto-approvals: they decide only where no analyst has.
+    select
+        proposed.report_id,
+        proposed.tick_ts,
+        arg_max(report_edits.action, report_edits.edit_order) as decision_action,
+        arg_max(report_edits.edited_at, report_edits.edit_order) as decided_at,
+        arg_max(report_edits.annotation_id, report_edits.edit_order) as annotation_id,
+        max(report_edits.edit_order) as edit_order
+    from proposed
+    inner join report_edits
+        on
+            proposed.report_id = report_edits.report_id
+            and proposed.tick_ts >= report_edits.edited_at
+    where report_edits.user_role = 'system'
     group by proposed.report_id, proposed.tick_ts
 ),
 
@@ -185,13 +205,25 @@ final_states as (
         proposed.confidence_score,
         proposed.cohort_name,
         proposed.report_status,
-        coalesce(report_level.decision_action, event_level.decision_action) as decision_action,
-        case coalesce(report_level.decision_action, event_level.decision_action)
+        coalesce(
+            report_level.decision_action,
+            event_level.decision_action,
+            system_level.decision_action
+        ) as decision_action,
+        case coalesce(
+            report_level.decision_action,
+            event_level.decision_action,
+            system_level.decision_action
+        )
             when 'approve' then 'approved'
             when 'reject' then 'rejected'
             else 'pending'
         end as final_decision,
-        case coalesce(report_level.decision_action, event_level.decision_action)
+        case coalesce(
+            report_level.decision_action,
+            event_level.decision_action,
+            system_level.decision_action
+        )
             when 'approve' then 'approved'
             when 'reject' then 'rejected'
             when 'request_review' then 'review_requested'
@@ -208,13 +240,19 @@ final_states as (
         coalesce(report_level.confidence, event_level.confidence, proposed.confidence_score)
             as final_confidence,
         case
-            when coalesce(report_level.decision_action, event_level.decision_action)
+            when coalesce(
+                    report_level.decision_action,
+                    event_level.decision_action,
+                    system_level.decision_action
+                )
                 in ('approve', 'reject')
-                then coalesce(report_level.decided_at, event_level.decided_at)
+                then coalesce(
+                        report_level.decided_at, event_level.decided_at, system_level.decided_at
+                    )
         end as finalized_at,
         case
             when coalesce(report_level.edit_order, '') >= coalesce(event_level.edit_order, '')
-                then report_level.annotation_id
+                then coalesce(report_level.annotation_id, system_level.annotation_id)
             else event_level.annotation_id
         end as annotation_id,
         coalesce(
@@ -238,6 +276,7 @@ final_states as (
         case
             when report_level.decision_action is not null then 'user_edits_log'
             when event_level.decision_action is not null then 'user_minority_events_edits_log'
+            when system_level.decision_action is not null then 'auto_approval'
             else 'none'
         end as source_used_decision,
         'minority_reports_cohorted_log' as source_used_group_id,
@@ -256,6 +295,8 @@ final_states as (
         on proposed.report_id = report_level.report_id and proposed.tick_ts = report_level.tick_ts
     left join event_level
         on proposed.report_id = event_level.report_id and proposed.tick_ts = event_level.tick_ts
+    left join system_level
+        on proposed.report_id = system_level.report_id and proposed.tick_ts = system_level.tick_ts
 )
 
 select

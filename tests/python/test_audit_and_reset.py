@@ -16,7 +16,9 @@ from mrs.journal import JOURNAL_MARKER, journal_dir
 
 
 def _copy(database: Path, folder: Path, name: str) -> Path:
-    target = folder / f"{name}.duckdb"
+    # Same file name in its own folder: dbt-duckdb's views name the file's catalog.
+    target = folder / name / database.name
+    target.parent.mkdir()
     shutil.copy(database, target)
     shutil.copytree(journal_dir(database), journal_dir(target))
     return target
@@ -141,3 +143,60 @@ def test_an_unreachable_edit_journal_degrades_finalisation(audited: Path, tmp_pa
     # The decisions already logged are kept: nothing analysts did is lost.
     approved = query(database, "select count(*) from user_edits_log")[0][0]
     assert approved > 0
+
+
+def test_auto_approval_is_off_by_default_and_never_overrides_an_analyst(
+    audited: Path, tmp_path: Path
+) -> None:
+    assert query(audited, "select count(*) from user_edits_log where user_role = 'system'") == [
+        (0,)
+    ]
+    database = _copy(audited, tmp_path, "auto")
+    # An analyst rejects a report whose proposal is confident enough to be auto-approved.
+    rejected = query(
+        database,
+        "select report_id from minority_reports where final_decision = 'pending' "
+        "and confidence_score >= 0.7 order by report_id limit 1",
+    )[0][0]
+    run_mrs("review", "reject", rejected, "--actor", "ana", "--role", "marketer",
+            "--database", str(database))  # fmt: skip
+    decided_by_analysts = dict(
+        query(database, "select report_id, final_decision from minority_reports "
+              "where final_decision != 'pending'")
+    )  # fmt: skip
+    result = _dbt(
+        database,
+        "build",
+        "--select",
+        "stg_user_edits_checked+",
+        "--vars",
+        "{auto_approval_enabled: true, auto_approval_min_confidence: 0.7}",
+    )
+    assert result.returncode == 0, result.stdout
+    system = query(
+        database,
+        "select report_id, action, actor from user_edits_log where user_role = 'system'",
+    )
+    above = {
+        row[0]
+        for row in query(
+            database,
+            "select distinct report_id from minority_reports_proposed_attribution_log "
+            "where confidence_score >= 0.7",
+        )
+    }
+    assert system and {row[0] for row in system} == above
+    assert {row[1:] for row in system} == {("approve", "mrs-auto-approval")}
+    states = dict(query(database, "select report_id, final_decision from minority_reports"))
+    for report_id in above - set(decided_by_analysts) - {rejected}:
+        assert states[report_id] == "approved"
+    for report_id, decision in decided_by_analysts.items():
+        assert states[report_id] == decision
+    assert states[rejected] == "rejected"
+    below = query(
+        database,
+        "select count(*) from minority_reports where final_decision = 'approved' "
+        "and source_used_final = 'minority_reports_finalised_log' and report_id not in "
+        f"({', '.join(repr(r) for r in above | set(decided_by_analysts) | {rejected})})",
+    )
+    assert below == [(0,)]

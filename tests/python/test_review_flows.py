@@ -38,8 +38,11 @@ def _reports(database: Path, narrative: str) -> list[tuple]:
     return query(database, NARRATIVE_REPORTS.format(narrative=narrative))
 
 
-def _copy(database: Path, target: Path) -> Path:
-    """A copy of a built database with its edit journal."""
+def _copy(database: Path, folder: Path) -> Path:
+    """A copy of a built database with its edit journal, under the same file name (dbt-duckdb's
+    views name the file's catalog)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / database.name
     shutil.copy(database, target)
     shutil.copytree(journal_dir(database), journal_dir(target))
     return target
@@ -152,7 +155,7 @@ def test_unreviewed_reports_stay_pending_with_their_proposal(
 @pytest.fixture(scope="module")
 def reviewed(demo_database: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the demo database on which further edits are made."""
-    return _copy(demo_database[0], tmp_path_factory.mktemp("reviewed") / "reviewed.duckdb")
+    return _copy(demo_database[0], tmp_path_factory.mktemp("reviewed"))
 
 
 def test_a_second_build_with_edits_present_appends_nothing(reviewed: Path) -> None:
@@ -234,7 +237,7 @@ def test_low_confidence_finalised_reports_are_listed_for_rereview(
 def test_a_changed_model_version_sends_finalised_reports_to_rereview(
     demo_database: tuple[Path, str], tmp_path: Path
 ) -> None:
-    database = _copy(demo_database[0], tmp_path / "rereview.duckdb")
+    database = _copy(demo_database[0], tmp_path / "rereview")
     before = _rows(database, REVIEW_LOGS)
     finalised = query(
         database, "select count(*) from minority_reports where final_decision != 'pending'"
