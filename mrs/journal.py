@@ -126,6 +126,8 @@ def _fsync_folder(folder: Path) -> None:
 
 
 JOURNAL_MARKER = "README.txt"
+# What `mrs review` validates against, exported by every build (macro mrs_export_review_index).
+REVIEW_INDEX = "review_index"
 
 
 def ensure_journal(database: Path) -> Path:
@@ -133,6 +135,7 @@ def ensure_journal(database: Path) -> Path:
     without the marker as unreachable (edits_down), not as one without edits."""
     for event in (False, True):
         edits_folder(database, event=event).mkdir(parents=True, exist_ok=True)
+    (journal_dir(database) / REVIEW_INDEX).mkdir(exist_ok=True)
     marker = journal_dir(database) / JOURNAL_MARKER
     if not marker.exists():
         marker.write_text(

@@ -13,7 +13,7 @@ from typing import TextIO
 
 import duckdb
 
-from mrs.journal import EVENT_PREFIX
+from mrs.journal import EVENT_PREFIX, REVIEW_INDEX, journal_dir
 from mrs.project import MrsError
 
 DEFAULT_WAIT_SECONDS = 600.0
@@ -127,6 +127,46 @@ def _connect_waiting(
             raise MrsError(f"cannot open {database}: {error}") from error
 
 
+@contextmanager
+def validation_source(
+    database: Path, wait_seconds: float = DEFAULT_WAIT_SECONDS
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """What an edit is validated against: the review index the latest build exported beside
+    the database (never locked by a build), else the database itself, read-only."""
+    index = journal_dir(database) / REVIEW_INDEX
+    if not (index / "run_settings.parquet").exists():
+        with read_only(database, wait_seconds) as con:
+            yield con
+        return
+    con = _index_connection(index)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _index_connection(index: Path, attempts: int = 5) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with one view per exported table. A file being rewritten by a
+    finishing build can be unreadable for an instant: retried a few times."""
+    for attempt in range(attempts):
+        con = duckdb.connect()
+        try:
+            for path in sorted(index.glob("*.parquet")):
+                con.execute(
+                    f"create view {path.stem} as select * from read_parquet('{path.as_posix()}')"
+                )
+                con.execute(f"select count(*) from {path.stem}").fetchone()
+            return con
+        except duckdb.Error as error:
+            con.close()
+            if attempt == attempts - 1:
+                raise MrsError(
+                    f"cannot read the review index in {index} ({error}); run `mrs build`"
+                ) from error
+            time.sleep(1.0)
+    raise AssertionError("unreachable")
+
+
 def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Names of the tables and views of the database."""
     rows = con.execute("select table_name from information_schema.tables").fetchall()
@@ -151,7 +191,7 @@ def load_context(
 ) -> ReviewContext:
     """Read the active run, newest tick, categories and the target's state; then close."""
     event = target_id.startswith(EVENT_PREFIX)
-    with read_only(database, wait_seconds) as con:
+    with validation_source(database, wait_seconds) as con:
         present = tables(con)
         _require(present, "run_settings", "minority_reports_detected_log", "stg_cause_taxonomy")
         run_id = _active_run(con)

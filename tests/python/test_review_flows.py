@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import time
 from pathlib import Path
 
+import duckdb
 import pytest
-from conftest import LOGS, query, run_mrs
+from conftest import BIN, LOGS, PROJECT_ROOT, query, run_mrs
 
 from mrs.demo_scenarios import EDITED_CAUSE, EVIDENCE_LINK
 from mrs.journal import journal_dir
@@ -274,3 +277,41 @@ def test_a_changed_model_version_sends_finalised_reports_to_rereview(
     assert hydrated == [
         ("minority_reports_proposed_attribution_rereview_log", "mock-narratives-1.0")
     ]
+
+
+def test_an_edit_made_while_a_build_runs_is_kept_and_the_build_succeeds(reviewed: Path) -> None:
+    report_id = _reports(reviewed, "MRS-006")[0][0]
+    build = subprocess.Popen(
+        [str(BIN / "mrs"), "build", "--database", str(reviewed), "--no-tests"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        held = _wait_for_lock(reviewed, build)
+        edit = run_mrs(
+            "review", "defer", report_id, "--actor", "ana", "--role", "marketer",
+            "--database", str(reviewed), "--wait", "0",
+        )  # fmt: skip
+        assert "busy" not in edit.stderr  # validated against the review index, not the file
+    finally:
+        output, _ = build.communicate(timeout=600)
+    assert held, "the build should have held the database while the edit was made"
+    assert build.returncode == 0, output
+    run_mrs("build", "--database", str(reviewed), "--no-tests")
+    assert query(
+        reviewed,
+        f"select review_status from minority_reports where report_id = '{report_id}'",
+    ) == [("deferred",)]
+
+
+def _wait_for_lock(database: Path, build: subprocess.Popen[str]) -> bool:
+    """True once the running build holds the database's write lock."""
+    while build.poll() is None:
+        try:
+            duckdb.connect(str(database), read_only=True).close()
+        except duckdb.IOException:
+            return True
+        time.sleep(0.1)
+    return False

@@ -1,0 +1,42 @@
+{#-
+  on-run-end: exports what `mrs review` validates an edit against (active run and newest
+  tick, report and event ids, cause categories, latest final decisions) as Parquet files in
+  `<journal>/review_index/`. The command line reads these instead of the database, so an
+  analyst can record an edit while a build holds the DuckDB file, and can never make a
+  starting build fail to get its lock. Skipped when the journal is not reachable.
+-#}
+{% macro mrs_export_review_index() -%}
+    {%- if execute and mrs_journal_present() -%}
+        {%- set folder = mrs_edits_dir() ~ '/review_index' -%}
+        {#- Hooks cannot ref(): the relations are looked up in the target schema. -#}
+        {%- set relations = {} -%}
+        {%- for name in ['run_settings', 'minority_reports_detected_log', 'minority_event_log',
+            'stg_cause_taxonomy', 'minority_reports_finalised_log'] -%}
+            {%- do relations.update({name: adapter.get_relation(
+                database=target.database, schema=target.schema, identifier=name)}) -%}
+        {%- endfor -%}
+        {%- if relations.values() | select('none') | list -%}
+            {{ log("mrs: review index not exported: the pipeline is not fully built yet",
+                info=true) }}
+            {{ return('') }}
+        {%- endif -%}
+        {%- set exports = {
+            'run_settings': "select run_id, as_of from " ~ relations['run_settings'],
+            'minority_reports_detected_log': "select report_id, run_id, max(written_at) as "
+                ~ "written_at from " ~ relations['minority_reports_detected_log'] ~ " group by all",
+            'minority_event_log': "select distinct report_group_id, run_id from "
+                ~ relations['minority_event_log'],
+            'stg_cause_taxonomy': "select cause_category from " ~ relations['stg_cause_taxonomy'],
+            'minority_reports_finalised_log': "select report_id, report_group_id, "
+                ~ "final_decision, version, run_id from "
+                ~ relations['minority_reports_finalised_log']
+                ~ " qualify row_number() over (partition by run_id, report_id "
+                ~ "order by version desc) = 1",
+        } -%}
+        {%- for name, query in exports.items() -%}
+            {%- do run_query("copy (" ~ query ~ ") to '" ~ folder ~ "/" ~ name
+                ~ ".parquet' (format parquet)") -%}
+        {%- endfor -%}
+        {{ log("mrs: review index exported to " ~ folder, info=true) }}
+    {%- endif -%}
+{%- endmacro %}
