@@ -23,6 +23,9 @@ def test_demo_prints_a_summary_with_elapsed_time(demo) -> None:
     assert "elapsed: " in output
     assert "reports: " in output and "detected" in output
     assert "top causes: operational" in output
+    assert "review: approved 11, pending 17" in output
+    # MRS-001: one approve per report (4), MRS-002: evidence + approve, MRS-003: three steps.
+    assert "mrs demo: 9 review command(s) recorded" in output
 
 
 def test_demo_database_opens_read_only_in_another_process(demo) -> None:
@@ -41,7 +44,16 @@ def test_demo_twice_gives_the_same_logs(demo, tmp_path: Path) -> None:
     database, _ = demo
     again = tmp_path / "again.duckdb"
     run_mrs("demo", "--database", str(again))
-    for table in ("stg_unified_sales_data", *LOGS):
+    published = (
+        "user_edits_log",
+        "user_minority_events_edits_log",
+        "minority_reports_rereview_worklist",
+        "minority_reports_proposed_attribution_rereview_log",
+        "ui_notifications_log",
+        "minority_reports",
+        "minority_events",
+    )
+    for table in ("stg_unified_sales_data", *LOGS, *published):
         sql = f"select * from {table}"
         assert sorted(query(database, sql), key=repr) == sorted(query(again, sql), key=repr)
 
