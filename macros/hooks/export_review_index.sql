@@ -1,17 +1,22 @@
 {#-
   on-run-end: exports what `mrs review` validates an edit against (active run and newest
-  tick, report and event ids, cause categories, latest final decisions) as Parquet files in
-  `<journal>/review_index/`. The command line reads these instead of the database, so an
-  analyst can record an edit while a build holds the DuckDB file, and can never make a
-  starting build fail to get its lock. Skipped when the journal is not reachable.
+  tick, report and event ids, cause categories, latest final decisions) and what the review
+  app shows (the published tables, the series around each report, the evidence catalogue,
+  stores, the cluster library, the edit logs) as Parquet files in `<journal>/review_index/`.
+  The command line and the app read these instead of the database, so analysts work while a
+  build holds the DuckDB file and can never make a starting build fail to get its lock.
+  Skipped when the journal is not reachable.
 -#}
 {% macro mrs_export_review_index() -%}
     {%- if execute and mrs_journal_present() -%}
         {%- set folder = mrs_edits_dir() ~ '/review_index' -%}
         {#- Hooks cannot ref(): the relations are looked up in the target schema. -#}
         {%- set relations = {} -%}
-        {%- for name in ['run_settings', 'minority_reports_detected_log', 'minority_event_log',
-            'stg_cause_taxonomy', 'minority_reports_finalised_log'] -%}
+        {%- set tables = ['run_settings', 'minority_reports_detected_log', 'minority_event_log',
+            'stg_cause_taxonomy', 'minority_reports_finalised_log', 'minority_reports',
+            'minority_events', 'report_sales_series', 'evidence_catalogue', 'stg_stores',
+            'stg_cluster_library', 'user_edits_log', 'user_minority_events_edits_log'] -%}
+        {%- for name in tables -%}
             {%- do relations.update({name: adapter.get_relation(
                 database=target.database, schema=target.schema, identifier=name)}) -%}
         {%- endfor -%}
@@ -33,6 +38,10 @@
                 ~ " qualify row_number() over (partition by run_id, report_id "
                 ~ "order by version desc) = 1",
         } -%}
+        {#- The published tables, whole: what the review app reads. -#}
+        {%- for name in tables if name not in exports -%}
+            {%- do exports.update({name: "select * from " ~ relations[name]}) -%}
+        {%- endfor -%}
         {%- for name, query in exports.items() -%}
             {%- do run_query("copy (" ~ query ~ ") to '" ~ folder ~ "/" ~ name
                 ~ ".parquet' (format parquet)") -%}
