@@ -1,0 +1,126 @@
+"""Issue 6's protection outputs: the adjusted sales identity, what is and is not removed, and
+the per-event feed."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import query, run_mrs
+
+from mrs.journal import journal_dir
+
+
+def test_adjusted_sales_are_actual_minus_removed_uplift(demo_database: tuple[Path, str]) -> None:
+    database, _ = demo_database
+    broken, negative, hours = query(
+        database,
+        """
+        select count(*) filter (where adjusted_units != actual_units - removed_uplift_units),
+               count(*) filter (where removed_uplift_units < 0),
+               count(*)
+        from protection_adjusted_sales
+        """,
+    )[0]
+    assert hours == 24 * 7 * 6 * 24  # every store x sku x hour of the detection window
+    assert (broken, negative) == (0, 0)
+
+
+def test_uplift_is_removed_only_inside_protected_non_paid_reports(
+    demo_database: tuple[Path, str],
+) -> None:
+    database, _ = demo_database
+    removed = query(
+        database,
+        """
+        select distinct a.removed_by_report_id, r.final_decision, r.final_confidence,
+               r.final_cause_category, r.direction
+        from protection_adjusted_sales as a
+        inner join minority_reports as r on a.removed_by_report_id = r.report_id
+        where a.removed_uplift_units > 0
+        """,
+    )
+    assert removed
+    for _, decision, confidence, category, direction in removed:
+        assert decision == "approved" or (decision == "pending" and confidence >= 0.6)
+        assert category != "paid_media" and direction == "up"
+    # Unapproved low-confidence reports keep every unit.
+    kept = query(
+        database,
+        """
+        select count(*) from protection_adjusted_sales as a
+        inner join minority_reports as r
+            on a.store_id = r.store_id and a.sku = r.sku
+            and a.sales_ts >= r.window_start and a.sales_ts < r.window_end
+        where r.final_decision = 'pending' and r.final_confidence < 0.6
+            and a.removed_uplift_units > 0
+        """,
+    )
+    assert kept == [(0,)]
+    approved_uplift = query(
+        database,
+        "select count(*) from minority_reports where final_decision = 'approved' "
+        "and direction = 'up'",
+    )[0][0]
+    assert len({row[0] for row in removed if row[1] == "approved"}) == approved_uplift
+
+
+def test_paid_media_uplift_is_never_removed(
+    demo_database: tuple[Path, str], tmp_path: Path
+) -> None:
+    source, _ = demo_database
+    database = tmp_path / source.name
+    shutil.copy(source, database)
+    shutil.copytree(journal_dir(source), journal_dir(database))
+    # A confident promotion report, re-categorised as paid media by an analyst.
+    report_id = query(
+        database,
+        "select report_id from protected_reports where final_decision = 'pending' "
+        "and removes_uplift order by report_id limit 1",
+    )[0][0]
+    before = query(
+        database,
+        f"select sum(removed_uplift_units) from protection_adjusted_sales "
+        f"where removed_by_report_id = '{report_id}'",
+    )[0][0]
+    assert before > 0
+    run_mrs(
+        "review", "edit", report_id, "--category", "paid_media", "--cause", "TV campaign",
+        "--actor", "ana", "--role", "marketer", "--database", str(database),
+    )  # fmt: skip
+    run_mrs("review", "approve", report_id, "--actor", "ana", "--role", "marketer",
+            "--database", str(database))  # fmt: skip
+    run_mrs("build", "--database", str(database), "--no-tests")
+    after = query(
+        database,
+        f"""
+        select coalesce(sum(a.removed_uplift_units), 0), count(*)
+        from protection_adjusted_sales as a
+        inner join minority_reports as r
+            on a.store_id = r.store_id and a.sku = r.sku
+            and a.sales_ts >= r.window_start and a.sales_ts < r.window_end
+        where r.report_id = '{report_id}'
+        """,
+    )
+    assert after[0][0] == 0 and after[0][1] > 0  # its hours are all there, nothing removed
+    category = query(
+        database,
+        f"select final_cause_category, final_decision from minority_reports "
+        f"where report_id = '{report_id}'",
+    )
+    assert category == [("paid_media", "approved")]
+
+
+@pytest.mark.parametrize("column", ["is_temporary", "expected_duration_hours", "recommendation"])
+def test_every_protected_event_is_in_the_feed(demo_database: tuple[Path, str], column: str) -> None:
+    database, _ = demo_database
+    missing = query(
+        database,
+        f"""
+        select count(*) from (select distinct report_group_id from protected_reports) as p
+        where p.report_group_id not in (select report_group_id from protection_event_feed
+                                        where {column} is not null)
+        """,
+    )
+    assert missing == [(0,)]
