@@ -46,6 +46,11 @@ class WorldOptions:
     products: int = 7
     days: int = DEMO_DAYS
     start: dt.datetime = DEMO_START
+    # A regime shift (for monitoring tests): from this day of the detection window on, every
+    # series sells `regime_level` times as much with its daily peaks at `regime_peaks`.
+    regime_shift_day: int | None = None
+    regime_level: float = 1.4
+    regime_peaks: tuple[float, float] = (10.0, 20.0)
 
     def __post_init__(self) -> None:
         if self.stores < 1 or self.products < 1:
@@ -118,13 +123,13 @@ def build_products(options: WorldOptions) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _hour_of_week_profile() -> np.ndarray:
+def _hour_of_week_profile(peaks: tuple[float, float] = (12.5, 17.5)) -> np.ndarray:
     """Expected share of peak demand for each of the 168 hours of a week (Monday 00:00 first)."""
     profile = np.zeros(168)
     hours = np.arange(24, dtype=float)
     # Lunchtime and after-work peaks.
-    daily = 0.35 + 0.65 * np.exp(-(((hours - 12.5) / 2.0) ** 2))
-    daily += 0.55 * np.exp(-(((hours - 17.5) / 1.8) ** 2))
+    daily = 0.35 + 0.65 * np.exp(-(((hours - peaks[0]) / 2.0) ** 2))
+    daily += 0.55 * np.exp(-(((hours - peaks[1]) / 1.8) ** 2))
     daily /= daily.max()
     for weekday in range(7):
         open_hour, close_hour = spec.SUNDAY_HOURS if weekday == 6 else spec.WEEKDAY_HOURS
@@ -187,6 +192,11 @@ def generate_sales(options: WorldOptions) -> pd.DataFrame:
     start_hour_of_week = options.start.weekday() * 24 + options.start.hour
     how = (start_hour_of_week + np.arange(n_h)) % 168
     seasonal = _hour_of_week_profile()[how]
+    if options.regime_shift_day is not None:
+        shift_from = (options.detection_start - options.start) // dt.timedelta(hours=1)
+        shifted = np.arange(n_h) >= shift_from + 24 * options.regime_shift_day
+        regime = _hour_of_week_profile(options.regime_peaks)[how] * options.regime_level
+        seasonal = np.where(shifted, regime, seasonal)
     progress = np.arange(n_h) / max(n_h - 1, 1)
 
     mean = level[:, :, None] * seasonal[None, None, :]

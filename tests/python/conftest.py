@@ -24,6 +24,8 @@ LOGS = (
     "minority_reports_cohorted_log",
     "minority_event_log",
     "minority_reports_finalised_log",
+    "model_monitoring_log",
+    "model_retrain_event_log",
 )
 BIN = Path(sys.executable).parent
 

@@ -1,0 +1,272 @@
+{#-
+  Monitoring metrics at every tick of the active run (DESIGN.md sections 6 and 8), over the
+  trailing `monitoring_window_hours` before the tick:
+  - baseline_sales_model, on trading hours outside the windows of the reports known at the
+    tick: residual_bias (mean z; reference 0), residual_rms (root mean square z against the
+    same on the two training days the baseline also scores) and residual_psi (population
+    stability of z in six bins against those training days);
+  - baseline_sales_model also: anomaly_rate, the share of the window's trading hours inside
+    known reports (a regime shift looks like anomalies everywhere);
+  - attribution_model: confidence_decay, the drop of the mean rank-1 confidence of the
+    window's snapshots from the run's first window (null until a first window has passed).
+  Hours are aggregated once; each tick subtracts the hours of its known reports, so the cost
+  grows with ticks x reports, not ticks x series.
+-#}
+{%- set window = var('monitoring_window_hours') | int %}
+{%- set bins = [
+    ('bin_1', 'residual_z < -2'),
+    ('bin_2', 'residual_z >= -2 and residual_z < -1'),
+    ('bin_3', 'residual_z >= -1 and residual_z < 0'),
+    ('bin_4', 'residual_z >= 0 and residual_z < 1'),
+    ('bin_5', 'residual_z >= 1 and residual_z < 2'),
+    ('bin_6', 'residual_z >= 2'),
+] %}
+{%- set sums = ['hours', 'z_sum', 'z_square_sum'] + bins | map(attribute=0) | list %}
+{%- set bin_columns = [] %}
+{%- for name, condition in bins %}
+    {%- do bin_columns.append('cast(' ~ condition ~ ' as integer) as ' ~ name) %}
+{%- endfor %}
+
+with
+
+settings as (
+    select * from {{ ref('run_settings') }}
+),
+
+ticks as (
+    select * from {{ ref('ticks') }}
+),
+
+predictions as (
+    select * from {{ ref('baseline_sales_predictions') }}
+),
+
+detected as (
+    select * from {{ ref('minority_reports_detected_log') }}
+),
+
+attributed as (
+    select * from {{ ref('minority_reports_proposed_attribution_log') }}
+),
+
+scored_hours as (
+    select
+        store_id,
+        sku,
+        sales_ts,
+        1 as hours,
+        -- Decimal sums are exact: independent of the order threads add rows (determinism).
+        cast(residual_z as decimal(38, 12)) as z_sum,
+        cast(residual_z * residual_z as decimal(38, 12)) as z_square_sum,
+        {{ bin_columns | join(',\n        ') }}
+    from predictions
+    where is_trading_hour
+),
+
+hour_totals as (
+    select
+        sales_ts,
+        {{ mrs_listed(sums, 'sum(@) as @') }}
+    from scored_hours
+    group by sales_ts
+),
+
+reference as (
+    -- The training days the baseline scores (before detection_start).
+    select
+        {{ mrs_listed(sums, 'sum(hour_totals.@) as @') }}
+    from hour_totals
+    cross join settings
+    where hour_totals.sales_ts < settings.detection_start
+),
+
+window_totals as (
+    select
+        ticks.tick_ts,
+        {{ mrs_listed(sums, 'coalesce(sum(hour_totals.@), 0) as @') }}
+    from ticks
+    left join hour_totals
+        on
+            ticks.tick_ts > hour_totals.sales_ts
+            and ticks.tick_ts - to_hours({{ window }}) <= hour_totals.sales_ts
+    group by ticks.tick_ts
+),
+
+known_windows as (
+    -- Each report as known at each tick: its latest snapshot at or before the tick.
+    select
+        ticks.tick_ts,
+        detected.store_id,
+        detected.sku,
+        greatest(detected.window_start, ticks.tick_ts - to_hours({{ window }})) as from_ts,
+        least(coalesce(detected.window_end, ticks.tick_ts), ticks.tick_ts) as to_ts
+    from ticks
+    inner join detected
+        on
+            ticks.run_id = detected.run_id
+            and ticks.tick_ts >= detected.written_at
+            and ticks.tick_ts - to_hours({{ window }})
+            < coalesce(detected.window_end, detected.written_at)
+    qualify row_number() over (
+            partition by ticks.tick_ts, detected.report_id order by detected.written_at desc
+        ) = 1
+),
+
+known_anomalous_hours as (
+    select
+        known_windows.tick_ts,
+        {{ mrs_listed(sums, 'sum(scored_hours.@) as @') }}
+    from known_windows
+    inner join scored_hours
+        on
+            known_windows.store_id = scored_hours.store_id
+            and known_windows.sku = scored_hours.sku
+            and known_windows.from_ts <= scored_hours.sales_ts
+            and known_windows.to_ts > scored_hours.sales_ts
+    group by known_windows.tick_ts
+),
+
+quiet_hours as (
+    select
+        window_totals.tick_ts,
+        {{ mrs_listed(sums, 'window_totals.@ - coalesce(known_anomalous_hours.@, 0) as @') }}
+    from window_totals
+    left join known_anomalous_hours on window_totals.tick_ts = known_anomalous_hours.tick_ts
+),
+
+baseline_metrics as (
+    select
+        quiet_hours.tick_ts,
+        window_totals.hours as window_hours,
+        (window_totals.hours - quiet_hours.hours) / nullif(window_totals.hours, 0)
+            as anomaly_rate,
+        quiet_hours.hours as sample_size,
+        quiet_hours.z_sum / nullif(quiet_hours.hours, 0) as residual_bias,
+        sqrt(quiet_hours.z_square_sum / nullif(quiet_hours.hours, 0))
+        / nullif(sqrt(reference.z_square_sum / nullif(reference.hours, 0)), 0)
+            as residual_rms_ratio,
+        sqrt(reference.z_square_sum / nullif(reference.hours, 0)) as reference_rms,
+        -- Population stability index over the six bins (shares floored at 1e-4).
+        {%- for name, _ in bins %}
+            (
+                greatest(quiet_hours.{{ name }} / nullif(quiet_hours.hours, 0), 1e-4)
+                - greatest(reference.{{ name }} / nullif(reference.hours, 0), 1e-4)
+            ) * ln(
+                greatest(quiet_hours.{{ name }} / nullif(quiet_hours.hours, 0), 1e-4)
+                / greatest(reference.{{ name }} / nullif(reference.hours, 0), 1e-4)
+            ){{ ' +' if not loop.last else ' as residual_psi' }}
+        {%- endfor %}
+    from quiet_hours
+    inner join window_totals on quiet_hours.tick_ts = window_totals.tick_ts
+    cross join reference
+),
+
+confidence_windows as (
+    select
+        ticks.tick_ts,
+        cast(avg(cast(attributed.confidence_score as decimal(38, 12))) as double)
+            as mean_confidence,
+        count(attributed.confidence_score) as snapshots
+    from ticks
+    left join attributed
+        on
+            ticks.run_id = attributed.run_id
+            and ticks.tick_ts >= attributed.written_at
+            and ticks.tick_ts - to_hours({{ window }}) < attributed.written_at
+    group by ticks.tick_ts
+),
+
+confidence_reference as (
+    -- The run's first full window: the reference once it has passed.
+    select
+        confidence_windows.mean_confidence as reference_confidence,
+        confidence_windows.tick_ts as reference_tick
+    from confidence_windows
+    cross join settings
+    where
+        confidence_windows.tick_ts
+        = settings.detection_start + to_hours({{ window }})
+),
+
+metrics as (
+    select
+        'baseline_sales_model' as model_name,
+        'residual_bias' as metric,
+        tick_ts,
+        residual_bias as measured_value,
+        0.0 as reference_value,
+        {{ var('monitoring_max_residual_bias') }} as threshold,
+        abs(residual_bias) > {{ var('monitoring_max_residual_bias') }} as is_breached,
+        sample_size
+    from baseline_metrics
+    union all
+    select
+        'baseline_sales_model' as model_name,
+        'residual_rms_ratio' as metric,
+        tick_ts,
+        residual_rms_ratio as measured_value,
+        1.0 as reference_value,
+        {{ var('monitoring_max_residual_rms_ratio') }} as threshold,
+        residual_rms_ratio > {{ var('monitoring_max_residual_rms_ratio') }} as is_breached,
+        sample_size
+    from baseline_metrics
+    union all
+    select
+        'baseline_sales_model' as model_name,
+        'residual_psi' as metric,
+        tick_ts,
+        residual_psi as measured_value,
+        0.0 as reference_value,
+        {{ var('monitoring_max_residual_psi') }} as threshold,
+        residual_psi > {{ var('monitoring_max_residual_psi') }} as is_breached,
+        sample_size
+    from baseline_metrics
+    union all
+    select
+        -- Anomalies everywhere mean the baseline no longer describes normal sales.
+        'baseline_sales_model' as model_name,
+        'anomaly_rate' as metric,
+        tick_ts,
+        anomaly_rate as measured_value,
+        0.0 as reference_value,
+        {{ var('monitoring_max_anomaly_rate') }} as threshold,
+        anomaly_rate > {{ var('monitoring_max_anomaly_rate') }} as is_breached,
+        window_hours as sample_size
+    from baseline_metrics
+    union all
+    select
+        'attribution_model' as model_name,
+        'confidence_decay' as metric,
+        confidence_windows.tick_ts,
+        case
+            when confidence_windows.tick_ts >= confidence_reference.reference_tick
+                then confidence_reference.reference_confidence
+                    - confidence_windows.mean_confidence
+        end as measured_value,
+        case
+            when confidence_windows.tick_ts >= confidence_reference.reference_tick
+                then confidence_reference.reference_confidence
+        end as reference_value,
+        {{ var('monitoring_max_confidence_decay') }} as threshold,
+        coalesce(
+            confidence_windows.tick_ts >= confidence_reference.reference_tick
+            and confidence_reference.reference_confidence - confidence_windows.mean_confidence
+            > {{ var('monitoring_max_confidence_decay') }},
+            false
+        ) as is_breached,
+        confidence_windows.snapshots as sample_size
+    from confidence_windows
+    left join confidence_reference on true
+),
+
+with_history as (
+    select
+        *,
+        is_breached
+        and not coalesce(
+            lag(is_breached) over (partition by model_name, metric order by tick_ts), false
+        ) as starts_breach
+    from metrics
+)
+
+select * from with_history

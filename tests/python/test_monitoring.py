@@ -1,0 +1,69 @@
+"""Issue 6's monitoring: a world whose sales shift in level and shape writes a retrain event;
+the demo world does not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import query, run_mrs
+
+from mrs.world import WorldOptions, write_world
+
+SHIFTED = WorldOptions(
+    stores=14, products=7, days=26, regime_shift_day=1, regime_level=1.8, regime_peaks=(9.0, 20.5)
+)
+
+
+def test_the_demo_world_writes_monitoring_rows_but_no_retrain_event(
+    demo_database: tuple[Path, str],
+) -> None:
+    database, _ = demo_database
+    rows = query(
+        database,
+        "select model_name, metric, count(*), count(*) filter (where is_breached) "
+        "from model_monitoring_log group by all order by all",
+    )
+    assert {row[:2] for row in rows} == {
+        ("attribution_model", "confidence_decay"),
+        ("baseline_sales_model", "anomaly_rate"),
+        ("baseline_sales_model", "residual_bias"),
+        ("baseline_sales_model", "residual_psi"),
+        ("baseline_sales_model", "residual_rms_ratio"),
+    }
+    ticks = query(database, "select count(*) from ticks")[0][0]
+    assert all(row[2] == ticks and row[3] == 0 for row in rows)
+    assert query(database, "select count(*) from model_retrain_event_log") == [(0,)]
+
+
+@pytest.fixture(scope="module")
+def shifted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    world = tmp_path_factory.mktemp("shifted_world")
+    write_world(SHIFTED, world)
+    database = tmp_path_factory.mktemp("shifted") / "shifted.duckdb"
+    run_mrs(
+        "build", "--input-dir", str(world), "--database", str(database), "--no-tests",
+        "--training-start", f"{SHIFTED.training_start:%Y-%m-%d}",
+        "--detection-start", f"{SHIFTED.detection_start:%Y-%m-%d}",
+    )  # fmt: skip
+    return database
+
+
+def test_a_shift_in_level_and_shape_writes_a_retrain_event(shifted: Path) -> None:
+    events = query(
+        shifted,
+        "select model_name, metric, measured_value, threshold, written_at "
+        "from model_retrain_event_log",
+    )
+    assert events
+    shift_at = SHIFTED.detection_start.replace(tzinfo=None)
+    for model_name, _, value, threshold, written_at in events:
+        assert model_name == "baseline_sales_model"
+        assert abs(value) > threshold
+        assert written_at > shift_at  # never before the world changed
+    # One event per breach: the breach lasts, the event is not repeated.
+    breached = query(
+        shifted,
+        "select count(*) from model_monitoring_log where is_breached",
+    )[0][0]
+    assert breached > len(events)
