@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from mrs.app_cli import add_app_parser
 from mrs.demo_scenarios import run_review_scenarios
 from mrs.journal import ensure_journal, journal_dir
 from mrs.project import MrsError, Project
@@ -40,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_review_parser(commands)
+    add_app_parser(commands)
 
     world = commands.add_parser(
         "generate-world",

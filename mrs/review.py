@@ -254,8 +254,9 @@ def _finalised(
 def pending_queue(
     database: Path, limit: int, wait_seconds: float = DEFAULT_WAIT_SECONDS
 ) -> tuple[str, list[tuple[object, ...]], int]:
-    """(run_id, up to `limit` pending reports by severity, total pending) from minority_reports."""
-    with read_only(database, wait_seconds) as con:
+    """(run_id, up to `limit` pending reports by severity, total pending) from minority_reports,
+    read from the review index when the latest build exported one, else the database."""
+    with validation_source(database, wait_seconds) as con:
         _require(tables(con), "run_settings", "minority_reports")
         run_id = _active_run(con)
         try:
@@ -284,8 +285,9 @@ def pending_queue(
 def report_details(
     database: Path, report_id: str, wait_seconds: float = DEFAULT_WAIT_SECONDS
 ) -> ReportDetails:
-    """The report's minority_reports row and its edits, where those tables are built."""
-    with read_only(database, wait_seconds) as con:
+    """The report's minority_reports row and its edits, where those tables are built (from the
+    review index when the latest build exported one, else the database)."""
+    with validation_source(database, wait_seconds) as con:
         present = tables(con)
         _require(present, "run_settings", "minority_reports_detected_log")
         run_id = _active_run(con)

@@ -11,6 +11,7 @@ import datetime as dt
 import math
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from mrs.journal import EVENT_PREFIX, REPORT_PREFIX, TIMESTAMP_FORMAT, Edit, write_edit
 from mrs.project import MrsError, Project
@@ -39,6 +40,7 @@ ACTIONS = {
     "defer": ("defer", "put off the decision"),
     "reopen": ("reopen", "reopen a finalised report or event (needs --reason and --notes)"),
 }
+STORED_ACTIONS = tuple(action for action, _ in ACTIONS.values())
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -155,13 +157,69 @@ def _action_handler(action: str) -> Handler:
 
 
 def _record(action: str, args: argparse.Namespace) -> int:
-    target = _target(args.target)
-    draft = _draft(action, target, args)
-    at = _timestamp(args.at) if args.at else None
-    database = Project.locate(args.database).database
-    context = load_context(database, target, _wait(args.wait))
+    edit = record_edit(
+        Project.locate(args.database).database,
+        action,
+        args.target,
+        actor=args.actor,
+        role=args.role,
+        cause=getattr(args, "cause", None),
+        category=getattr(args, "category", None),
+        confidence=getattr(args, "confidence", None),
+        evidence=getattr(args, "evidence", None),
+        reason=getattr(args, "reason", None),
+        notes=args.notes,
+        at=args.at,
+        wait_seconds=args.wait,
+    )
+    print(recorded_message(edit))
+    return 0
+
+
+def record_edit(
+    database: Path,
+    action: str,
+    target_id: str,
+    *,
+    actor: str,
+    role: str,
+    cause: str | None = None,
+    category: str | None = None,
+    confidence: str | float | None = None,
+    evidence: str | None = None,
+    reason: str | None = None,
+    notes: str | None = None,
+    at: str | dt.datetime | None = None,
+    wait_seconds: float = DEFAULT_WAIT_SECONDS,
+) -> Edit:
+    """Validate one review action and append it to the edit journal of `database`.
+
+    `action` is a stored action name (approve, reject, edit, add_evidence, request_review,
+    defer, reopen); `target_id` a report (MR-...) or event (ME-...) id. Everything not needing
+    the database is checked first, then the target, category and reopen protocol against the
+    latest build (the review index when it exists). Any failure raises MrsError and writes
+    nothing. The edit is stamped with `at` or the newest built tick and takes effect at the
+    next build. This is the one write path of `mrs review` and of the review app.
+    """
+    if action not in STORED_ACTIONS:
+        raise MrsError(f"unknown action {action!r}; use one of {', '.join(STORED_ACTIONS)}")
+    target = _target(target_id)
+    draft = _draft(
+        action,
+        target,
+        actor=actor,
+        role=role,
+        notes=notes,
+        cause=cause,
+        category=category,
+        confidence=confidence,
+        evidence=evidence,
+        reason=reason,
+    )
+    stamped = _at(at)
+    context = load_context(database, target, _wait(wait_seconds))
     _check_against(context, draft)
-    edited_at = at or context.newest_tick
+    edited_at = stamped or context.newest_tick
     if edited_at is None:
         raise MrsError(
             f"run {context.run_id} has no built tick to stamp the edit with; "
@@ -169,11 +227,15 @@ def _record(action: str, args: argparse.Namespace) -> int:
         )
     edit = Edit(**{**draft, "edited_at": edited_at, "run_id": context.run_id})
     write_edit(database, edit)
-    print(
-        f"recorded {action} on {target} by {edit.actor} ({edit.user_role}) at "
-        f"{edited_at:{TIMESTAMP_FORMAT}}; it takes effect at the next build"
+    return edit
+
+
+def recorded_message(edit: Edit) -> str:
+    """What `mrs review` prints (and the app shows) once an edit is in the journal."""
+    return (
+        f"recorded {edit.action} on {edit.target_id} by {edit.actor} ({edit.user_role}) at "
+        f"{edit.edited_at:{TIMESTAMP_FORMAT}}; it takes effect at the next build"
     )
-    return 0
 
 
 def _target(text: str) -> str:
@@ -185,12 +247,24 @@ def _target(text: str) -> str:
     return target
 
 
-def _draft(action: str, target: str, args: argparse.Namespace) -> dict[str, object]:
-    """The edit's fields from the command line, checked for everything not needing the DB."""
-    actor = args.actor.strip()
+def _draft(
+    action: str,
+    target: str,
+    *,
+    actor: str,
+    role: str,
+    notes: str | None,
+    cause: str | None,
+    category: str | None,
+    confidence: str | float | None,
+    evidence: str | None,
+    reason: str | None,
+) -> dict[str, object]:
+    """The edit's fields, checked for everything not needing the DB."""
+    actor = (actor or "").strip()
     if not actor:
         raise MrsError("--actor must name who is acting; it is empty")
-    role = args.role.strip()
+    role = (role or "").strip()
     if role == "system":
         raise MrsError(
             "role 'system' is reserved for auto-approval; use --role "
@@ -199,23 +273,40 @@ def _draft(action: str, target: str, args: argparse.Namespace) -> dict[str, obje
         )
     if role not in CLI_ROLES:
         raise MrsError(f"unknown role {role!r}; use --role one of {', '.join(CLI_ROLES)}")
+    _refuse_foreign_fields(
+        action,
+        {
+            "cause": cause if action != "edit" else None,
+            "category": category if action != "edit" else None,
+            "confidence": confidence if action != "edit" else None,
+            "evidence": evidence if action != "add_evidence" else None,
+            "reason": reason if action != "reopen" else None,
+        },
+    )
     draft: dict[str, object] = {
         "target_id": target,
         "action": action,
         "actor": actor,
         "user_role": role,
-        "notes": _text(args.notes),
+        "notes": _text(notes),
     }
     if action == "edit":
-        draft.update(_edit_fields(args))
+        draft.update(_edit_fields(cause, category, confidence))
     elif action == "add_evidence":
-        evidence = _text(args.evidence)
-        if evidence is None:
+        found = _text(evidence)
+        if found is None:
             raise MrsError("add-evidence needs --evidence URL_OR_ID (a link or a row id)")
-        draft["evidence"] = evidence
+        draft["evidence"] = found
     elif action == "reopen":
-        draft["reopen_reason"] = _reopen_reason(args.reason, draft["notes"])
+        draft["reopen_reason"] = _reopen_reason(reason, draft["notes"])
     return draft
+
+
+def _refuse_foreign_fields(action: str, fields: dict[str, object]) -> None:
+    """A field the action does not store is an error, never silently dropped."""
+    given = [name for name, value in fields.items() if value is not None and str(value).strip()]
+    if given:
+        raise MrsError(f"{action} does not take {', '.join(given)}; leave it empty")
 
 
 def _text(value: str | None) -> str | None:
@@ -223,21 +314,23 @@ def _text(value: str | None) -> str | None:
     return stripped or None
 
 
-def _edit_fields(args: argparse.Namespace) -> dict[str, object]:
-    cause, category = _text(args.cause), _text(args.category)
-    confidence = None if args.confidence is None else _confidence(args.confidence)
-    if cause is None and category is None and confidence is None:
+def _edit_fields(
+    cause: str | None, category: str | None, confidence: str | float | None
+) -> dict[str, object]:
+    cause, category = _text(cause), _text(category)
+    value = None if confidence is None else _confidence(confidence)
+    if cause is None and category is None and value is None:
         raise MrsError(
             "edit needs at least one of --cause TEXT, --category CAT, --confidence X "
             "(empty values do not count)"
         )
-    return {"cause": cause, "cause_category": category, "confidence": confidence}
+    return {"cause": cause, "cause_category": category, "confidence": value}
 
 
-def _confidence(text: str) -> float:
+def _confidence(text: str | float) -> float:
     try:
         value = float(text)
-    except ValueError:
+    except (TypeError, ValueError):
         value = math.nan
     if not 0.0 <= value <= 1.0:
         raise MrsError(f"--confidence must be a number from 0 to 1, e.g. 0.8; got {text!r}")
@@ -257,6 +350,16 @@ def _reopen_reason(reason: str | None, notes: object) -> str:
             f"(got {length})"
         )
     return reason.strip()
+
+
+def _at(value: str | dt.datetime | None) -> dt.datetime | None:
+    if not value:
+        return None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            raise MrsError(f"--at expects a timestamp without a time zone; got {value}")
+        return value.replace(microsecond=0)
+    return _timestamp(value)
 
 
 def _timestamp(text: str) -> dt.datetime:

@@ -60,6 +60,13 @@ cohorted_rows as (
     }) }}
 ),
 
+event_rows as (
+    {{ mrs_optional_log('minority_event_log', {
+        'report_group_id': 'varchar', 'version': 'integer', 'event_status': 'varchar',
+        'run_id': 'varchar'
+    }) }}
+),
+
 finalised_rows as (
     {{ mrs_optional_log('minority_reports_finalised_log', {
         'report_id': 'varchar', 'version': 'integer', 'final_decision': 'varchar',
@@ -179,6 +186,10 @@ finalised as (
     {{ mrs_latest('finalised_rows') }}
 ),
 
+events as (
+    {{ mrs_latest('event_rows', 'report_group_id') }}
+),
+
 hydrated as (
     select
         detected.report_id,
@@ -216,7 +227,8 @@ hydrated as (
         coalesce(attributed.supporting_evidence, []) as supporting_evidence,
         attributed.model_version as attribution_model_version,
         cohorted.report_group_id,
-        cohorted.event_status,
+        -- The event's own latest status (a report's last cohort row may predate its end).
+        coalesce(events.event_status, cohorted.event_status) as event_status,
         cohorted.cohort_name,
         cohorted.cohort_reason,
         cohorted.cohort_size,
@@ -275,6 +287,7 @@ hydrated as (
     left join latest_attributed on detected.report_id = latest_attributed.report_id
     left join cohorted on detected.report_id = cohorted.report_id
     left join finalised on detected.report_id = finalised.report_id
+    left join events on cohorted.report_group_id = events.report_group_id
 )
 
 select

@@ -8,7 +8,6 @@
   level the latest edit wins (edited_at, journal order, annotation_id). An auto-approval
   (user_role 'system') decides only where no analyst decision exists.
 -#}
-{%- set decision_actions = "('approve', 'reject', 'request_review', 'defer', 'reopen')" %}
 
 with
 
@@ -120,68 +119,20 @@ proposed as (
 ),
 
 report_level as (
-    select
-        proposed.report_id,
-        proposed.tick_ts,
-        arg_max(report_edits.action, report_edits.edit_order)
-        filter (where report_edits.action in {{ decision_actions }}) as decision_action,
-        arg_max(report_edits.edited_at, report_edits.edit_order)
-        filter (where report_edits.action in {{ decision_actions }}) as decided_at,
-        arg_max(report_edits.cause, report_edits.edit_order) as cause,
-        arg_max(report_edits.cause_category, report_edits.edit_order) as cause_category,
-        arg_max(report_edits.confidence, report_edits.edit_order) as confidence,
-        arg_max(report_edits.annotation_id, report_edits.edit_order) as annotation_id,
-        max(report_edits.edit_order) as edit_order,
-        list(report_edits.evidence order by report_edits.edit_order)
-        filter (where report_edits.evidence is not null) as evidence
-    from proposed
-    inner join report_edits
-        on
-            proposed.report_id = report_edits.report_id
-            and proposed.tick_ts >= report_edits.edited_at
-    where report_edits.user_role != 'system'
-    group by proposed.report_id, proposed.tick_ts
+    {{ mrs_edits_in_force(
+        'report_edits', 'report_id', 'report_id', "report_edits.user_role != 'system'"
+    ) }}
 ),
 
+-- Auto-approvals: they decide only where no analyst has.
 system_level as (
-    -- Auto-approvals: they decide only where no analyst has.
-    select
-        proposed.report_id,
-        proposed.tick_ts,
-        arg_max(report_edits.action, report_edits.edit_order) as decision_action,
-        arg_max(report_edits.edited_at, report_edits.edit_order) as decided_at,
-        arg_max(report_edits.annotation_id, report_edits.edit_order) as annotation_id,
-        max(report_edits.edit_order) as edit_order
-    from proposed
-    inner join report_edits
-        on
-            proposed.report_id = report_edits.report_id
-            and proposed.tick_ts >= report_edits.edited_at
-    where report_edits.user_role = 'system'
-    group by proposed.report_id, proposed.tick_ts
+    {{ mrs_edits_in_force(
+        'report_edits', 'report_id', 'report_id', "report_edits.user_role = 'system'"
+    ) }}
 ),
 
 event_level as (
-    select
-        proposed.report_id,
-        proposed.tick_ts,
-        arg_max(event_edits.action, event_edits.edit_order)
-        filter (where event_edits.action in {{ decision_actions }}) as decision_action,
-        arg_max(event_edits.edited_at, event_edits.edit_order)
-        filter (where event_edits.action in {{ decision_actions }}) as decided_at,
-        arg_max(event_edits.cause, event_edits.edit_order) as cause,
-        arg_max(event_edits.cause_category, event_edits.edit_order) as cause_category,
-        arg_max(event_edits.confidence, event_edits.edit_order) as confidence,
-        arg_max(event_edits.annotation_id, event_edits.edit_order) as annotation_id,
-        max(event_edits.edit_order) as edit_order,
-        list(event_edits.evidence order by event_edits.edit_order)
-        filter (where event_edits.evidence is not null) as evidence
-    from proposed
-    inner join event_edits
-        on
-            proposed.report_group_id = event_edits.report_group_id
-            and proposed.tick_ts >= event_edits.edited_at
-    group by proposed.report_id, proposed.tick_ts
+    {{ mrs_edits_in_force('event_edits', 'report_group_id', 'report_group_id', 'true') }}
 ),
 
 final_states as (

@@ -121,6 +121,13 @@ merged as (
         )
 ),
 
+changed_and_merged as (
+    select * from changes
+    where is_changed
+    union all by name
+    select * from merged
+),
+
 event_rows as (
     select
         report_group_id,
@@ -138,26 +145,7 @@ event_rows as (
         created_at,
         ended_at,
         tick_ts as written_at
-    from changes
-    where is_changed
-    union all
-    select
-        report_group_id,
-        window_start,
-        window_end,
-        event_status,
-        store_count,
-        report_count,
-        severity,
-        attributed_sales_total,
-        baseline_sales_total,
-        proposed_cause,
-        proposed_cause_category,
-        confidence_score,
-        created_at,
-        ended_at,
-        tick_ts as written_at
-    from merged
+    from changed_and_merged
 ),
 
 logged as (

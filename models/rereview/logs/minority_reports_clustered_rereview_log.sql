@@ -3,32 +3,12 @@
 -- untouched; hydration prefers this row when it is newer.
 with
 
-worklist as (
-    select * from {{ ref('minority_reports_rereview_worklist') }}
-),
-
 rerun as (
     select * from {{ ref('cluster_comparison_model') }}
 ),
 
-settings as (
-    select * from {{ ref('run_settings') }}
-),
-
 pending_rounds as (
-    select worklist.*
-    from worklist
-    inner join settings on worklist.run_id = settings.run_id
-    {%- if is_incremental() %}
-        where not exists (
-            select 1
-            from {{ this }} as logged
-            where
-                logged.run_id = worklist.run_id
-                and logged.report_id = worklist.report_id
-                and logged.rereview_round = worklist.rereview_round
-        )
-    {%- endif %}
+    {{ mrs_pending_rereview_rounds() }}
 ),
 
 reclustered as (

@@ -1,0 +1,182 @@
+"""What the review app reads: the review index, never the DuckDB file.
+
+Every build exports the tables the app needs as Parquet files into
+`<database stem>_edits/review_index/` beside the database. Reading them through an in-memory
+DuckDB connection holds no lock on the database, so a `dbt build` running meanwhile never
+fails because an analyst has the app open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from mrs.journal import REVIEW_INDEX, journal_dir
+from mrs.project import MrsError
+
+BUILD_HINT = (
+    "run `python3 tasks.py demo` for the demo database, or `mrs build --database {database}` "
+    "for your own data"
+)
+# The exported tables the app reads; every build writes all of them.
+TABLES = (
+    "run_settings",
+    "minority_reports",
+    "minority_events",
+    "report_sales_series",
+    "evidence_catalogue",
+    "stg_stores",
+    "stg_cluster_library",
+    "stg_cause_taxonomy",
+    "user_edits_log",
+    "user_minority_events_edits_log",
+)
+STORE_COLUMNS = ("store_name", "retailer", "region", "city", "latitude", "longitude")
+
+
+class IndexUnavailable(MrsError):
+    """The review index is missing, incomplete or unreadable; the message says what to run."""
+
+
+@dataclass(frozen=True)
+class ReviewData:
+    """One consistent read of the review index, filtered to the active run."""
+
+    database: Path
+    index: Path
+    run_id: str
+    as_of: dt.datetime | None
+    reports: pd.DataFrame  # minority_reports + the store's name, retailer, region, city, lat/lon
+    events: pd.DataFrame
+    series: pd.DataFrame
+    evidence: pd.DataFrame
+    stores: pd.DataFrame
+    clusters: pd.DataFrame
+    report_edits: pd.DataFrame
+    event_edits: pd.DataFrame
+    categories: tuple[str, ...]
+
+    def report(self, report_id: str) -> dict[str, object] | None:
+        """The report's minority_reports row (with its store's fields), or None."""
+        rows = self.reports[self.reports["report_id"] == report_id]
+        return None if rows.empty else rows.iloc[0].to_dict()
+
+    def event(self, event_id: str) -> dict[str, object] | None:
+        """The event's minority_events row, or None."""
+        rows = self.events[self.events["report_group_id"] == event_id]
+        return None if rows.empty else rows.iloc[0].to_dict()
+
+
+def index_folder(database: Path) -> Path:
+    """The review index of a database: mrs.duckdb -> mrs_edits/review_index/."""
+    return journal_dir(database) / REVIEW_INDEX
+
+
+def signature(database: Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and modification time of each index file: changes when a build re-exports."""
+    folder = index_folder(database)
+    if not folder.is_dir():
+        return ()
+    return tuple(
+        (path.name, path.stat().st_size, path.stat().st_mtime_ns)
+        for path in sorted(folder.glob("*.parquet"))
+    )
+
+
+def load(database: Path, attempts: int = 3) -> ReviewData:
+    """Read the whole index (it is small). A file being rewritten by a finishing build can be
+    unreadable for an instant, so a failed read is retried before giving up."""
+    folder = index_folder(database)
+    hint = BUILD_HINT.format(database=database)
+    if not folder.is_dir() or not (folder / "run_settings.parquet").exists():
+        where = (
+            f"there is no database at {database}"
+            if not database.exists()
+            else f"the database {database} has no review index yet ({folder})"
+        )
+        raise IndexUnavailable(f"Nothing to review: {where}. To build it, {hint}.")
+    missing = [name for name in TABLES if not (folder / f"{name}.parquet").exists()]
+    if missing:
+        raise IndexUnavailable(
+            f"The review index in {folder} lacks {', '.join(missing)} (it was exported by an "
+            f"older build). To refresh it, {hint}."
+        )
+    for attempt in range(attempts):
+        try:
+            return _read(database, folder)
+        except duckdb.Error as error:
+            if attempt == attempts - 1:
+                raise IndexUnavailable(
+                    f"Cannot read the review index in {folder} ({error}). If a build is "
+                    f"finishing, reload in a moment; otherwise {hint}."
+                ) from error
+            time.sleep(0.5)
+    raise AssertionError("unreachable")
+
+
+def _read(database: Path, folder: Path) -> ReviewData:
+    con = duckdb.connect()
+    try:
+        for name in TABLES:
+            path = (folder / f"{name}.parquet").as_posix().replace("'", "''")
+            con.execute(f"create view {name} as select * from read_parquet('{path}')")
+        settings = con.execute("select run_id, as_of from run_settings").fetchall()
+        if len(settings) != 1 or settings[0][0] is None:
+            raise IndexUnavailable(
+                f"run_settings in {folder} should hold exactly one run; "
+                + BUILD_HINT.format(database=database)
+            )
+        run_id, as_of = str(settings[0][0]), settings[0][1]
+        store_fields = ", ".join(f"s.{column}" for column in STORE_COLUMNS)
+        reports = con.execute(
+            f"""
+            select r.*, {store_fields}
+            from minority_reports as r
+            left join stg_stores as s on s.store_id = r.store_id
+            where r.run_id = ?
+            order by r.severity_score desc nulls last, r.report_id
+            """,
+            [run_id],
+        ).df()
+        edits_order = "order by edited_at, annotation_id"
+        categories = con.execute(
+            "select distinct cause_category from stg_cause_taxonomy "
+            "where cause_category is not null order by 1"
+        ).fetchall()
+        return ReviewData(
+            database=database,
+            index=folder,
+            run_id=run_id,
+            as_of=as_of,
+            reports=reports,
+            events=_frame(
+                con,
+                "select * from minority_events where run_id = ? "
+                "order by window_start desc, report_group_id",
+                run_id,
+            ),
+            series=_frame(con, "select * from report_sales_series order by report_id, sales_ts"),
+            evidence=_frame(con, "select * from evidence_catalogue order by evidence_id"),
+            stores=_frame(con, "select * from stg_stores order by store_id"),
+            clusters=_frame(con, "select * from stg_cluster_library order by cluster_id"),
+            report_edits=_frame(
+                con, f"select * from user_edits_log where run_id = ? {edits_order}", run_id
+            ),
+            event_edits=_frame(
+                con,
+                f"select * from user_minority_events_edits_log where run_id = ? {edits_order}",
+                run_id,
+            ),
+            categories=tuple(str(row[0]) for row in categories),
+        )
+    finally:
+        con.close()
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, *parameters: object) -> pd.DataFrame:
+    return con.execute(sql, list(parameters)).df()

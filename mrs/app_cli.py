@@ -1,0 +1,78 @@
+"""`mrs app`: start the analyst review app (Streamlit) on a database's review index."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from mrs.journal import REVIEW_INDEX, journal_dir
+from mrs.project import MrsError, Project
+
+APP_SCRIPT = Path("app") / "review_app.py"
+DEFAULT_PORT = 8501
+
+
+def add_app_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add `app` to the `mrs` sub-command set; return its parser."""
+    app = commands.add_parser(
+        "app",
+        help="start the analyst review app in the browser (Streamlit)",
+        description="Serve the review app: all reports, report and event pages, and the "
+        "review actions (written through the same validated edit journal as `mrs review`). "
+        "It reads the review index each build exports beside the database, never the database "
+        "itself, so it can stay open while `mrs build` runs. Stop it with Ctrl+C.",
+    )
+    app.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
+    app.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port to serve on (default {DEFAULT_PORT})"
+    )
+    app.set_defaults(handler=_serve)
+    return app
+
+
+def app_command(database: Path, port: int) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment that serve the app for `database` on `port`."""
+    if not 0 < port < 65536:
+        raise MrsError(f"--port must be from 1 to 65535; got {port}")
+    if importlib.util.find_spec("streamlit") is None:
+        raise MrsError(
+            "streamlit is not installed; run `.venv/bin/pip install -r requirements.txt` "
+            "(or `python3 tasks.py demo`, which sets everything up)"
+        )
+    script = Project.locate(database).root / APP_SCRIPT
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+    ]
+    return command, dict(os.environ, MRS_DUCKDB_PATH=str(database))
+
+
+def _serve(args: argparse.Namespace) -> int:
+    database = Project.locate(args.database).database
+    command, env = app_command(database, args.port)
+    if not (journal_dir(database) / REVIEW_INDEX / "run_settings.parquet").exists():
+        print(
+            f"mrs: {database} has no review index yet; the app will say so until you run "
+            "`mrs build` (or `python3 tasks.py demo`)",
+            file=sys.stderr,
+        )
+    print(f"mrs: serving the review app for {database} on http://localhost:{args.port}", flush=True)
+    try:
+        return subprocess.run(command, env=env, check=False).returncode
+    except KeyboardInterrupt:
+        return 0

@@ -1,0 +1,497 @@
+"""The review app (issue 8), driven headless through Streamlit's testing API on a copy of the
+demo database: the pages, the approve / edit-cause / reopen flows and what they write to the
+edit journal (and, after one build, to user_edits_log), validation errors, a missing index,
+and reading while a build holds the database."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import PROJECT_ROOT, query, run_mrs
+from streamlit.testing.v1 import AppTest
+
+from mrs.app_cli import add_app_parser, app_command
+from mrs.journal import EVENT_EDITS, REPORT_EDITS, REVIEW_INDEX, journal_dir
+from mrs.project import MrsError
+from mrs.review_cli import MIN_REOPEN_NOTES
+
+APP = PROJECT_ROOT / "app" / "review_app.py"
+ACTOR, ROLE = "app.tester", "data_scientist"
+NEW_CAUSE = "Local festival at the store the same weekend"
+REOPEN_NOTES = "The store manager says the uplift was a stock count error, not a real trend."
+NEXT_BUILD = "it takes effect at the next build"
+
+
+@pytest.fixture(scope="module")
+def database(demo_database: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the session's demo database and its journal (edits are written)."""
+    source = demo_database[0]
+    target = tmp_path_factory.mktemp("review_app") / "copy" / source.name
+    target.parent.mkdir()
+    shutil.copy(source, target)
+    shutil.copytree(journal_dir(source), journal_dir(target))
+    return target
+
+
+def index_rows(database: Path, sql: str) -> list[tuple]:
+    """Query the review index (the files the app reads), not the database."""
+    folder = journal_dir(database) / REVIEW_INDEX
+    with duckdb.connect() as con:
+        for path in folder.glob("*.parquet"):
+            con.execute(f"create view {path.stem} as select * from read_parquet('{path}')")
+        return con.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def targets(database: Path) -> dict[str, str]:
+    """An ended event with nothing decided, two pending reports outside it (approve, edit)
+    and an approved report (reopen)."""
+    event = index_rows(
+        database,
+        "select report_group_id from minority_events where event_status = 'ended' "
+        "and approved_report_count = 0 and rejected_report_count = 0 "
+        "order by report_group_id limit 1",
+    )[0][0]
+    pending = [
+        row[0]
+        for row in index_rows(
+            database,
+            "select report_id from minority_reports where final_decision = 'pending' "
+            f"and report_group_id <> '{event}' order by severity_score desc, report_id",
+        )
+    ]
+    approved = index_rows(
+        database,
+        "select report_id from minority_reports where final_decision = 'approved' "
+        "order by report_id limit 1",
+    )[0][0]
+    return {"approve": pending[0], "edit": pending[1], "reopen": approved, "event": event}
+
+
+def open_app(database: Path, **params: str) -> AppTest:
+    """Run the app against `database` with the given URL query parameters."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MRS_DUCKDB_PATH", str(database))
+        app = AppTest.from_file(str(APP), default_timeout=60)
+        app.query_params.update(params)
+        app.run()
+    assert not app.exception, [item.value for item in app.exception]
+    return app
+
+
+def act(app: AppTest, database: Path, action: str, **fields: object) -> AppTest:
+    """Choose the action, fill in the form (actor, role, then `fields` by widget key), submit."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MRS_DUCKDB_PATH", str(database))
+        app.selectbox(key="action_choice").set_value(action).run()
+        app.text_input(key="action_actor").input(str(fields.pop("actor", ACTOR)))
+        app.selectbox(key="action_role").set_value(fields.pop("role", ROLE))
+        for key, value in fields.items():
+            _widget(app, key).set_value(value)
+        app.button(key="action_submit").click().run()
+    assert not app.exception, [item.value for item in app.exception]
+    return app
+
+
+def _widget(app: AppTest, key: str):  # type: ignore[no-untyped-def]
+    for kind in ("text_input", "text_area", "selectbox", "number_input"):
+        found = [widget for widget in getattr(app, kind) if widget.key == key]
+        if found:
+            return found[0]
+    raise AssertionError(f"no widget with key {key!r} on the page")
+
+
+def frame_with(app: AppTest, column: str):  # type: ignore[no-untyped-def]
+    """The first table on the page with the given column."""
+    for table in app.dataframe:
+        if column in table.value.columns:
+            return table.value
+    raise AssertionError(f"no table with a {column!r} column on the page")
+
+
+def journal_files(database: Path) -> set[Path]:
+    return set(journal_dir(database).glob(f"{REPORT_EDITS}/*.json*")) | set(
+        journal_dir(database).glob(f"{EVENT_EDITS}/*.json*")
+    )
+
+
+def record_of(database: Path, before: set[Path]) -> dict[str, object]:
+    """The one journal file written since `before`, parsed."""
+    [written] = journal_files(database) - before
+    return json.loads(written.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def flows(database: Path, targets: dict[str, str]) -> dict[str, tuple[AppTest, dict]]:
+    """Approve, edit cause and reopen, each on its report's page: (app, journal record)."""
+    done = {}
+    steps = {
+        "approve": {},
+        "edit": {
+            "edit_cause": NEW_CAUSE,
+            "edit_category": "holiday",
+            "edit_confidence": 0.85,
+            "action_notes": "confirmed with the store",
+        },
+        "reopen": {"reopen_reason": "attribution_error", "action_notes": REOPEN_NOTES},
+    }
+    for action, fields in steps.items():
+        app = open_app(database, page="Report", report=targets[action])
+        before = journal_files(database)
+        act(app, database, action, **fields)
+        done[action] = (app, record_of(database, before))
+    return done
+
+
+def test_all_reports_page_shows_the_cards_and_lists_pending_reports(
+    database: Path,
+) -> None:
+    app = open_app(database)
+    assert [title.value for title in app.title] == ["All reports"]
+    cards = {metric.label: metric.value for metric in app.metric}
+    (recent,) = index_rows(
+        database,
+        "select count(*) from minority_reports, run_settings "
+        "where window_start > as_of - interval 7 day and window_start <= as_of",
+    )[0]
+    (events,) = index_rows(database, "select count(*) from minority_events")[0]
+    rate, protected = index_rows(
+        database,
+        "select avg(case when final_cause = proposed_cause "
+        "and final_cause_category = proposed_cause_category then 1 else 0 end), "
+        "sum(abs(attributed_sales_total - baseline_sales_total)) "
+        "from minority_reports where final_decision = 'approved'",
+    )[0]
+    assert cards == {
+        "Anomalies, last 7 days": str(recent),
+        "Events": str(events),
+        "Auto-attribution rate": f"{rate:.0%}",
+        "Protected revenue (units)": f"{protected:,.0f}",
+    }
+    assert 0 < rate < 1  # the demo corrects one event's cause: the rate is not trivially 1
+    assert app.multiselect(key="filter_decision").value == ["pending"]
+    pending = {row[0] for row in index_rows(database, PENDING_SQL)}
+    listed = set(app.dataframe[0].value["report"])
+    assert listed == pending
+    # The definitions are on the page.
+    helps = " ".join(metric.proto.help for metric in app.metric)
+    assert "proposed cause" in helps and "units" in helps
+
+
+PENDING_SQL = "select report_id from minority_reports where final_decision = 'pending'"
+
+
+def test_filters_narrow_the_list(database: Path) -> None:
+    app = open_app(database)
+    region, retailer = index_rows(
+        database,
+        "select s.region, s.retailer from minority_reports r join stg_stores s using (store_id) "
+        "order by r.report_id limit 1",
+    )[0]
+    app.multiselect(key="filter_decision").set_value([]).run()
+    app.multiselect(key="filter_region").set_value([region])
+    app.multiselect(key="filter_retailer").set_value([retailer]).run()
+    expected = {
+        row[0]
+        for row in index_rows(
+            database,
+            "select r.report_id from minority_reports r join stg_stores s using (store_id) "
+            f"where s.region = '{region}' and s.retailer = '{retailer}'",
+        )
+    }
+    assert set(app.dataframe[0].value["report"]) == expected
+    app.multiselect(key="filter_band").set_value(["high"]).run()
+    high = set(app.dataframe[0].value["report"]) if app.dataframe else set()
+    confidences = dict(
+        index_rows(database, "select report_id, final_confidence from minority_reports")
+    )
+    assert all(confidences[report] >= 0.7 for report in high)
+
+
+def test_report_page_shows_chart_causes_cluster_map_and_provenance(
+    database: Path, targets: dict[str, str]
+) -> None:
+    report_id = targets["reopen"]
+    app = open_app(database, page="Report", report=report_id)
+    assert [title.value for title in app.title] == [f"Report {report_id}"]
+    charts = [json.loads(chart.proto.spec) for chart in app.get("vega_lite_chart")]
+    assert len(charts) == 2  # sales against baseline, cluster map
+    sales_marks = [layer["mark"]["type"] for layer in charts[0]["layer"]]
+    assert sales_marks == ["rect", "line"]  # the shaded window under the two series
+    assert len(charts[1]["layer"]) == 5  # other reports, library, labels, this report, label
+    fields = frame_with(app, "source")
+    columns = [row[0] for row in index_rows(database, "describe minority_reports")]
+    assert set(columns) <= set(fields["field"])
+    source = dict(zip(fields["field"], fields["source"], strict=True))
+    governed = {
+        "cluster_name": "source_used_cluster",
+        "proposed_cause_2": "source_used_attribution",
+        "final_decision": "source_used_final",
+        "window_end": "source_used_window_end",
+        "cohort_name": "source_used_group_id",
+        "z_score": "source_used_detection",
+    }
+    used = dict(
+        zip(
+            governed.values(),
+            index_rows(
+                database,
+                f"select {', '.join(governed.values())} from minority_reports "
+                f"where report_id = '{report_id}'",
+            )[0],
+            strict=True,
+        )
+    )
+    assert {field: source[field] for field in governed} == {
+        field: used[column] for field, column in governed.items()
+    }
+    assert source["source_used_cluster"] == source["is_degraded"] == "minority_reports"
+    assert source["retailer"] == "stg_stores"
+    evidence = index_rows(
+        database,
+        "select e.evidence_id, e.evidence_name from minority_reports r, "
+        "unnest(r.supporting_evidence) as s(id) join evidence_catalogue e on e.evidence_id = s.id "
+        f"where r.report_id = '{report_id}'",
+    )
+    text = " ".join(block.value for block in app.markdown)
+    for evidence_id, name in evidence:
+        assert f"**{evidence_id}**" in text
+        assert name in text.replace("\\", "")  # Markdown escapes removed
+
+
+def test_event_page_shows_its_reports_stores_and_status(
+    database: Path, targets: dict[str, str]
+) -> None:
+    event_id = targets["event"]
+    app = open_app(database, page="Event", event=event_id)
+    assert [title.value for title in app.title] == [f"Event {event_id}"]
+    members = {
+        row[0]
+        for row in index_rows(
+            database, f"select report_id from minority_reports where report_group_id = '{event_id}'"
+        )
+    }
+    assert set(frame_with(app, "review status")["report"]) == members
+    [deck] = app.get("deck_gl_json_chart")
+    stores = index_rows(
+        database,
+        "select distinct s.store_name from minority_reports r join stg_stores s using (store_id) "
+        f"where r.report_group_id = '{event_id}'",
+    )
+    assert all(name in deck.proto.json for (name,) in stores)
+    assert {metric.label: metric.value for metric in app.metric}["Decision"] == "pending"
+
+
+def test_approve_flow_writes_the_edit_to_the_journal(
+    flows: dict[str, tuple[AppTest, dict]], targets: dict[str, str]
+) -> None:
+    app, record = flows["approve"]
+    assert [message.value for message in app.error] == []
+    [success] = app.success
+    assert success.value.startswith(f"recorded approve on {targets['approve']} by {ACTOR}")
+    assert success.value.endswith(NEXT_BUILD)
+    assert record["report_id"] == targets["approve"]
+    assert (record["action"], record["actor"], record["user_role"]) == ("approve", ACTOR, ROLE)
+    assert record["cause"] is None and record["reopen_reason"] is None
+
+
+def test_edit_cause_flow_writes_cause_category_and_confidence(
+    flows: dict[str, tuple[AppTest, dict]], targets: dict[str, str]
+) -> None:
+    app, record = flows["edit"]
+    assert app.success[0].value.startswith(f"recorded edit on {targets['edit']}")
+    assert {key: record[key] for key in ("report_id", "action", "cause", "cause_category")} == {
+        "report_id": targets["edit"],
+        "action": "edit",
+        "cause": NEW_CAUSE,
+        "cause_category": "holiday",
+    }
+    assert record["confidence"] == pytest.approx(0.85)
+    assert record["notes"] == "confirmed with the store"
+
+
+def test_reopen_flow_writes_reason_and_notes(
+    flows: dict[str, tuple[AppTest, dict]], targets: dict[str, str]
+) -> None:
+    app, record = flows["reopen"]
+    assert app.success[0].value.startswith(f"recorded reopen on {targets['reopen']}")
+    assert record["action"] == "reopen"
+    assert record["reopen_reason"] == "attribution_error"
+    assert record["notes"] == REOPEN_NOTES
+
+
+def test_an_event_action_goes_to_the_event_journal(database: Path, targets: dict[str, str]) -> None:
+    app = open_app(database, page="Event", event=targets["event"])
+    before = journal_files(database)
+    act(app, database, "add_evidence", add_evidence="CTX-002", role="marketer")
+    assert app.success[0].value.startswith(f"recorded add_evidence on {targets['event']}")
+    record = record_of(database, before)
+    assert record["report_group_id"] == targets["event"]
+    assert (record["action"], record["evidence"], record["user_role"]) == (
+        "add_evidence",
+        "CTX-002",
+        "marketer",
+    )
+
+
+INVALID = {
+    "reopen with short notes": (
+        "reopen",
+        {"reopen_reason": "new_evidence", "action_notes": "too short"},
+        f"at least {MIN_REOPEN_NOTES} characters",
+    ),
+    "reopen without a reason": ("reopen", {"action_notes": REOPEN_NOTES}, "needs --reason"),
+    "approve of a finalised report": ("approve", {}, "reopen it first"),
+    "empty actor": ("reject", {"actor": "   "}, "must name who is acting"),
+}
+
+
+@pytest.mark.parametrize("action, fields, message", INVALID.values(), ids=INVALID.keys())
+def test_a_validation_error_is_shown_and_nothing_is_written(
+    database: Path, targets: dict[str, str], action: str, fields: dict, message: str
+) -> None:
+    (finalised,) = index_rows(
+        database,
+        "select report_id from minority_reports where final_decision = 'approved' "
+        f"and report_id <> '{targets['reopen']}' order by report_id limit 1",
+    )[0]
+    app = open_app(database, page="Report", report=finalised)
+    before = journal_files(database)
+    act(app, database, action, **dict(fields))
+    [error] = app.error
+    assert error.value.startswith("Not recorded: ")
+    assert message in error.value
+    assert list(app.success) == []
+    assert journal_files(database) == before
+
+
+def test_the_next_build_logs_the_apps_edits(
+    database: Path, flows: dict[str, tuple[AppTest, dict]], targets: dict[str, str]
+) -> None:
+    run_mrs("build", "--database", str(database), "--no-tests")
+    logged = {
+        row[0]: row[1:]
+        for row in query(
+            database,
+            "select report_id, action, cause, cause_category, confidence, reopen_reason, "
+            f"actor, user_role from user_edits_log where actor = '{ACTOR}'",
+        )
+    }
+    assert logged == {
+        targets["approve"]: ("approve", None, None, None, None, ACTOR, ROLE),
+        targets["edit"]: ("edit", NEW_CAUSE, "holiday", pytest.approx(0.85), None, ACTOR, ROLE),
+        targets["reopen"]: ("reopen", None, None, None, "attribution_error", ACTOR, ROLE),
+    }
+    states = dict(
+        (row[0], row[1:])
+        for row in query(
+            database,
+            "select report_id, final_decision, review_status, final_cause from minority_reports",
+        )
+    )
+    assert states[targets["approve"]][:2] == ("approved", "approved")
+    assert states[targets["edit"]][2] == NEW_CAUSE
+    assert states[targets["reopen"]][:2] == ("pending", "reopened")
+    # The app shows the new state from the re-exported index.
+    app = open_app(database, page="Report", report=targets["reopen"])
+    assert {metric.label: metric.value for metric in app.metric}["Review status"] == "reopened"
+
+
+@pytest.mark.parametrize("state", ["no database", "database without index", "index too old"])
+def test_a_missing_index_gives_a_clear_message(tmp_path: Path, database: Path, state: str) -> None:
+    target = tmp_path / "mrs.duckdb"
+    if state != "no database":
+        duckdb.connect(str(target)).close()
+    if state == "index too old":
+        shutil.copytree(journal_dir(database) / REVIEW_INDEX, journal_dir(target) / REVIEW_INDEX)
+        (journal_dir(target) / REVIEW_INDEX / "report_sales_series.parquet").unlink()
+    app = open_app(target)
+    [warning] = app.warning
+    assert "python3 tasks.py demo" in warning.value
+    assert "mrs build" in warning.value
+    assert str(target) in warning.value
+    assert list(app.dataframe) == [] and list(app.metric) == []
+
+
+def test_an_empty_run_says_there_is_nothing_to_review(tmp_path: Path, database: Path) -> None:
+    target = tmp_path / "mrs.duckdb"
+    index = journal_dir(target) / REVIEW_INDEX
+    shutil.copytree(journal_dir(database) / REVIEW_INDEX, index)
+    for name in ("minority_reports", "minority_events"):
+        path = index / f"{name}.parquet"
+        with duckdb.connect() as con:
+            con.execute(
+                f"copy (select * from read_parquet('{path}') where false) to '{path}.new' "
+                "(format parquet)"
+            )
+        Path(f"{path}.new").replace(path)
+    app = open_app(target)
+    assert any("no minority reports yet" in info.value for info in app.info)
+    app = open_app(target, page="Report")
+    assert any("Pick a report" in info.value for info in app.info)
+
+
+HOLD_LOCK = textwrap.dedent(
+    """
+    import sys, duckdb
+    con = duckdb.connect(sys.argv[1])
+    print("locked", flush=True)
+    sys.stdin.read()
+    con.close()
+    """
+)
+
+
+@pytest.fixture
+def locked(database: Path) -> Iterator[Path]:
+    """The database with its write lock held by another process, as during `dbt build`."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(database)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        yield database
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=60)
+
+
+def test_reading_and_editing_while_a_build_holds_the_database(
+    locked: Path, targets: dict[str, str]
+) -> None:
+    with pytest.raises(duckdb.IOException):  # the lock is real
+        duckdb.connect(str(locked), read_only=True)
+    app = open_app(locked, page="Event", event=targets["event"])
+    assert frame_with(app, "review status").shape[0] > 0
+    before = journal_files(locked)
+    act(app, locked, "request_review", action_notes="second opinion please")
+    assert record_of(locked, before)["action"] == "request_review"
+    queue = run_mrs("review", "queue", "--database", str(locked), "--wait", "0")
+    assert "awaiting review" in queue.stdout
+
+
+def test_mrs_app_serves_the_app_on_the_database() -> None:
+    parser = argparse.ArgumentParser(prog="mrs")
+    add_app_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["app", "--database", "/data/x.duckdb", "--port", "8600"])
+    assert (args.database, args.port) == ("/data/x.duckdb", 8600)
+    command, env = app_command(Path("/data/x.duckdb"), args.port)
+    assert command[1:5] == ["-m", "streamlit", "run", str(APP)]
+    assert command[command.index("--server.port") + 1] == "8600"
+    assert command[command.index("--server.headless") + 1] == "true"
+    assert env["MRS_DUCKDB_PATH"] == "/data/x.duckdb"
+    with pytest.raises(MrsError, match="--port"):
+        app_command(Path("/data/x.duckdb"), 0)
