@@ -50,6 +50,38 @@ class AttributionParams:
     prior_match_weight: float = 1.0
     prior_mismatch_weight: float = 0.8
     prior_unknown_weight: float = 0.9
+    # A trained version (mrs train attribution_model): intercept and one weight per
+    # EVIDENCE_FEATURES column of a logistic model; None for the shipped product scorer.
+    logistic: tuple[float, ...] | None = None
+
+
+EVIDENCE_FEATURES = (
+    "coverage",
+    "alignment",
+    "scope",
+    "sku_specific",
+    "prior_match",
+    "prior_mismatch",
+)
+
+
+def evidence_features(candidates: pd.DataFrame, params: AttributionParams) -> pd.DataFrame:
+    """The scorer's evidence features of each candidate pair (EVIDENCE_FEATURES order)."""
+    gap = (candidates["onset_gap_hours"].abs() - 1.0).clip(lower=0.0)
+    prior = candidates["cluster_cause_category"]
+    return pd.DataFrame(
+        {
+            "coverage": 0.5 + 0.5 * candidates["overlap_share"].clip(0.0, 1.0),
+            "alignment": np.exp(-gap / params.onset_scale_hours),
+            "scope": candidates["scope_level"].map(SCOPE_WEIGHTS).fillna(SCOPE_WEIGHTS["national"]),
+            "sku_specific": candidates["is_sku_specific"].astype(bool).astype(float),
+            "prior_match": (prior == candidates["cause_category"]).astype(float),
+            "prior_mismatch": (prior.notna() & (prior != candidates["cause_category"])).astype(
+                float
+            ),
+        },
+        index=candidates.index,
+    )
 
 
 def score_candidates(candidates: pd.DataFrame, params: AttributionParams) -> pd.Series:
@@ -58,8 +90,16 @@ def score_candidates(candidates: pd.DataFrame, params: AttributionParams) -> pd.
     Evidence that cannot move sales the report's way scores 0. Otherwise the score is the
     product of: how much of the report the evidence covers (at least half for any overlap),
     how closely its start matches the report's start, how specific its place is (store down
-    to national), whether it names the product, and the matched cluster's cause prior.
+    to national), whether it names the product, and the matched cluster's cause prior. A
+    trained version scores the same features with its logistic weights instead.
     """
+    if params.logistic is not None:
+        features = evidence_features(candidates, params).to_numpy(dtype=float)
+        weights = np.asarray(params.logistic, dtype=float)
+        score = pd.Series(
+            1.0 / (1.0 + np.exp(-(weights[0] + features @ weights[1:]))), index=candidates.index
+        )
+        return score.where(is_direction_compatible(candidates), 0.0).clip(0.0, 1.0)
     coverage = 0.5 + 0.5 * candidates["overlap_share"].clip(0.0, 1.0)
     gap = (candidates["onset_gap_hours"].abs() - 1.0).clip(lower=0.0)
     alignment = np.exp(-gap / params.onset_scale_hours)

@@ -17,6 +17,7 @@ from pathlib import Path
 from mrs.app_cli import add_app_parser
 from mrs.demo_scenarios import run_review_scenarios
 from mrs.journal import ensure_journal, journal_dir
+from mrs.models_cli import add_models_parsers
 from mrs.project import MrsError, Project
 from mrs.review_cli import add_review_parser
 from mrs.runs import active_run, start_run
@@ -42,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_review_parser(commands)
     add_app_parser(commands)
+    add_models_parsers(commands)
 
     world = commands.add_parser(
         "generate-world",

@@ -18,6 +18,16 @@
 {%- endmacro %}
 
 
+{#- The model registry's journal beside the database: `<database>_models` (mrs.registry). -#}
+{% macro mrs_registry_dir() -%}
+    {%- set database = env_var('MRS_DUCKDB_PATH', 'mrs.duckdb') -%}
+    {%- if database.endswith('.duckdb') -%}
+        {%- set database = database[:-7] -%}
+    {%- endif -%}
+    {{ return(var('mrs_registry_dir', none) or database ~ '_models') }}
+{%- endmacro %}
+
+
 {#- The journal files of one log, in name order; none when the folder does not exist. -#}
 {% macro mrs_journal_files(log_name) -%}
     {%- if not execute -%}

@@ -1,22 +1,39 @@
 """attribution_model: ranked causes per report snapshot (DESIGN.md section 6).
 
-Thin wrapper over mrs.attribution; routing and weights come from config.
+Thin wrapper over mrs.attribution; routing and weights come from config, and a trained
+version approved in the model registry (mrs.registry) replaces the shipped scorer.
 """
 
-from mrs.attribution import AttributionParams, narrative_causes, rank_causes
+from pathlib import Path
+
+from mrs.attribution import narrative_causes, rank_causes
+from mrs.registry import active_version, registry_dir
+from mrs.training import describe, params_of
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    params = AttributionParams(
-        onset_scale_hours=float(dbt.config.get("onset_scale_hours")),
-    )
     snapshots = dbt.ref("report_snapshots").df()
     candidates = dbt.ref("attribution_candidates").df()
     sources = dbt.ref("input_sources").df()
     narratives = dbt.ref("stg_master_narratives")
     if dbt.config.get("route") == "mock":
-        return narrative_causes(snapshots, narratives.df())
-    evidence = sources[sources["input_name"].isin(["all_campaign_data", "contextual_data"])]
-    missing = sorted(evidence.loc[evidence["source_location"] == "missing", "input_name"])
-    return rank_causes(snapshots, candidates, params, missing)
+        proposals = narrative_causes(snapshots, narratives.df())
+        version = describe(None)
+    else:
+        database = Path(dbt.config.get("database_path")).resolve()
+        record = active_version(registry_dir(database), "attribution_model")
+        params = params_of(record)
+        params = params.__class__(
+            onset_scale_hours=float(dbt.config.get("onset_scale_hours")),
+            logistic=params.logistic,
+        )
+        evidence = sources[sources["input_name"].isin(["all_campaign_data", "contextual_data"])]
+        missing = sorted(evidence.loc[evidence["source_location"] == "missing", "input_name"])
+        proposals = rank_causes(snapshots, candidates, params, missing)
+        version = describe(record)
+    for column, value in version.items():
+        proposals[column] = value
+    return proposals.astype(
+        {"model_version": "string", "trained_on": "string", "model_registry_source": "string"}
+    )

@@ -21,6 +21,9 @@ inferences as (
         attributed.proposed_cause_category,
         attributed.confidence_score,
         attributed.confidence_score as quality_score,
+        cast(proposals.trained_on as varchar) as trained_on,
+        cast(proposals.model_registry_source as varchar) as model_registry_source,
+        cast(proposals.model_confidence_metric as double) as model_confidence_metric,
         attributed.run_id
     from attributed
     inner join proposals

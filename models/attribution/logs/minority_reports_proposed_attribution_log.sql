@@ -36,7 +36,11 @@ attributed as (
         cast(proposals.supporting_evidence as varchar []) as supporting_evidence,
         detected.attributed_sales_total,
         detected.baseline_sales_total,
-        '{{ mrs_model_version("attribution_model") }}' as model_version,
+        -- The approved registry version, else the version shipped with the project.
+        coalesce(
+            cast(proposals.model_version as varchar),
+            '{{ mrs_model_version("attribution_model") }}'
+        ) as model_version,
         detected.report_status,
         cast(proposals.is_degraded as boolean) as is_degraded,
         cast(proposals.degraded_reasons as varchar []) as degraded_reasons,

@@ -8,7 +8,10 @@
   only: it never changes the original logs.
 -#}
 {%- set cluster_version = mrs_model_version('cluster_comparison_model') %}
-{%- set attribution_version = mrs_model_version('attribution_model') %}
+{#- The attribution version routed now: an approved registry version, else the shipped one. -#}
+{%- set attribution_version = "(select coalesce(max(current_model.model_version), '"
+    ~ mrs_model_version('attribution_model') ~ "') from " ~ ref('attribution_model')
+    ~ " as current_model)" %}
 
 with
 
@@ -70,7 +73,7 @@ previous_rounds as (
             max(logged.rereview_round) as previous_round,
             bool_or(
                 logged.cluster_model_version_current = '{{ cluster_version }}'
-                and logged.attribution_model_version_current = '{{ attribution_version }}'
+                and logged.attribution_model_version_current = {{ attribution_version }}
             ) as has_current_round
         from {{ this }} as logged
         inner join settings on logged.run_id = settings.run_id
@@ -110,7 +113,7 @@ candidates as (
                     then 'cluster_model_changed'
             end,
             case
-                when latest_attribution.model_version != '{{ attribution_version }}'
+                when latest_attribution.model_version != {{ attribution_version }}
                     then 'attribution_model_changed'
             end
         ], reason -> reason is not null) as reasons
@@ -132,7 +135,7 @@ worklist as (
         candidates.cluster_model_version_scored,
         candidates.attribution_model_version_scored,
         '{{ cluster_version }}' as cluster_model_version_current,
-        '{{ attribution_version }}' as attribution_model_version_current,
+        {{ attribution_version }} as attribution_model_version_current,
         candidates.snapshot_written_at,
         candidates.tick_ts as written_at,
         settings.run_id

@@ -1,0 +1,104 @@
+"""`mrs train` and `mrs models`: train candidate versions, approve them, roll them back.
+
+Training and approval happen outside dbt (DESIGN.md section 6) and only write the registry
+journal beside the database (mrs.registry); the next build runs the approved version on its
+new rows, and `model_registry_log` records every step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from mrs.project import MrsError, Project
+from mrs.registry import MANAGED_MODELS, active_version, approve, records, registry_dir, rollback
+from mrs.review import validation_source
+
+
+def add_models_parsers(commands: argparse._SubParsersAction) -> None:
+    train = commands.add_parser(
+        "train",
+        help="train a candidate version of a model from the latest build (not activated)",
+        description="Fit a new version outside dbt and record it as a candidate in the model "
+        "registry beside the database. attribution_model: a logistic model over the evidence "
+        "features, from the analysts' final decisions. Approve it with `mrs models approve`.",
+    )
+    train.add_argument("model", choices=MANAGED_MODELS)
+    train.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
+    train.set_defaults(handler=_train)
+
+    models = commands.add_parser(
+        "models",
+        help="list, approve or roll back model versions (the model registry)",
+        description="The model registry: `list` shows versions and the active one, `approve` "
+        "activates a candidate for the next build's new rows, `rollback` points the model back "
+        "at the version active before (earlier rows are never changed).",
+    )
+    actions = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="versions of every trainable model")
+    listing.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
+    listing.set_defaults(handler=_list)
+    approving = actions.add_parser("approve", help="activate a candidate version")
+    approving.add_argument("model", choices=MANAGED_MODELS)
+    approving.add_argument("version")
+    rolling = actions.add_parser("rollback", help="go back to the previously active version")
+    rolling.add_argument("model", choices=MANAGED_MODELS)
+    for parser in (approving, rolling):
+        parser.add_argument("--actor", required=True, help="who decides")
+        parser.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
+    approving.set_defaults(handler=_approve)
+    rolling.set_defaults(handler=_rollback)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from mrs.training import train_attribution
+
+    database = Project.locate(args.database).database
+    record = train_attribution(database)
+    print(
+        f"mrs: trained {record['model_name']} {record['model_version']} on "
+        f"{record['trained_on']}: {json.dumps(record['metrics'])}; it is a candidate until "
+        f"`mrs models approve {record['model_name']} {record['model_version']} --actor NAME`"
+    )
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    folder = registry_dir(Project.locate(args.database).database)
+    history = records(folder)
+    for model in MANAGED_MODELS:
+        active = active_version(folder, model)
+        print(f"{model}: active {active['model_version'] if active else 'shipped version'}")
+        for record in history:
+            if record["model_name"] == model and record["record_type"] == "candidate":
+                print(f"  {record['model_version']}  {json.dumps(record['metrics'])}")
+    return 0
+
+
+def _approve(args: argparse.Namespace) -> int:
+    database = Project.locate(args.database).database
+    _actor(args.actor)
+    approve(registry_dir(database), args.model, args.version, args.actor, _now(database))
+    print(f"mrs: {args.model} {args.version} approved; the next build uses it on new rows")
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    database = Project.locate(args.database).database
+    _actor(args.actor)
+    record = rollback(registry_dir(database), args.model, args.actor, _now(database))
+    version = record["model_version"] or "the shipped version"
+    print(f"mrs: {args.model} rolled back to {version}; the next build uses it on new rows")
+    return 0
+
+
+def _actor(actor: str) -> None:
+    if not actor.strip():
+        raise MrsError("--actor must name who decides")
+
+
+def _now(database: Path) -> str:
+    """Processing time of the latest build (never the wall clock)."""
+    with validation_source(database, wait_seconds=60) as con:
+        return str(con.execute("select as_of from run_settings").fetchone()[0])

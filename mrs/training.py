@@ -1,0 +1,157 @@
+"""`mrs train attribution_model`: fit the evidence scorer's weights from analysts' decisions.
+
+Outside dbt (DESIGN.md section 6): reads the latest build read-only, writes a candidate
+version to the registry journal; it becomes active only when approved.
+Training pairs: every direction-compatible evidence row of each finalised report's last
+snapshot; the label is 1 when the report was approved with that evidence's category as its
+final category, else 0 (a rejected report's evidence explained nothing).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mrs.attribution import (
+    EVIDENCE_FEATURES,
+    AttributionParams,
+    evidence_features,
+    is_direction_compatible,
+)
+from mrs.project import MrsError
+from mrs.registry import records, registry_dir, write_record
+from mrs.review import read_only
+
+TRAINING_PAIRS = """
+with settings as (select run_id, as_of from run_settings),
+finalised as (
+    select f.report_id, f.final_decision, f.final_cause_category
+    from minority_reports_finalised_log as f
+    inner join settings on f.run_id = settings.run_id
+    qualify row_number() over (partition by f.report_id order by f.version desc) = 1
+),
+last_snapshot as (
+    select a.report_id, max(a.written_at) as written_at
+    from minority_reports_proposed_attribution_log as a
+    inner join settings on a.run_id = settings.run_id
+    group by a.report_id
+)
+select c.*, finalised.final_decision, finalised.final_cause_category,
+       (select run_id from settings) as run_id, (select as_of from settings) as as_of
+from attribution_candidates as c
+inner join last_snapshot using (report_id, written_at)
+inner join finalised using (report_id)
+where finalised.final_decision in ('approved', 'rejected')
+order by c.report_id, c.evidence_id
+"""
+
+
+def train_attribution(database: Path, l2: float = 1.0) -> dict[str, Any]:
+    """Fit, record and return the candidate record of a new attribution version."""
+    with read_only(database, wait_seconds=600) as con:
+        pairs = con.execute(TRAINING_PAIRS).df()
+    pairs = pairs[is_direction_compatible(pairs)].reset_index(drop=True)
+    labels = (
+        (pairs["final_decision"] == "approved")
+        & (pairs["cause_category"] == pairs["final_cause_category"])
+    ).to_numpy(dtype=float)
+    if len(pairs) < 10 or labels.sum() < 2 or labels.sum() > len(labels) - 2:
+        raise MrsError(
+            f"not enough finalised decisions to train on ({len(pairs)} evidence pairs, "
+            f"{int(labels.sum())} confirmed); approve or reject more reports first"
+        )
+    params = AttributionParams()
+    features = evidence_features(pairs, params).to_numpy(dtype=float)
+    weights = _fit_logistic(features, labels, l2)
+    probabilities = _sigmoid(weights[0] + features @ weights[1:])
+    log_loss = -float(
+        np.mean(
+            labels * np.log(np.clip(probabilities, 1e-9, 1))
+            + (1 - labels) * np.log(np.clip(1 - probabilities, 1e-9, 1))
+        )
+    )
+    folder = registry_dir(database)
+    version_number = 1 + sum(
+        1
+        for r in records(folder)
+        if r["record_type"] == "candidate" and r["model_name"] == "attribution_model"
+    )
+    record = {
+        "record_type": "candidate",
+        "model_name": "attribution_model",
+        "model_version": f"evidence-logistic-{version_number}",
+        "implementation": "real",
+        "trained_on": f"{pairs['report_id'].nunique()} finalised reports of run "
+        f"{pairs['run_id'].iloc[0]}",
+        "training_start": str(pairs["written_at"].min()),
+        "training_end": str(pairs["as_of"].iloc[0]),
+        "parameters": {
+            "features": list(EVIDENCE_FEATURES),
+            "logistic": [round(float(w), 6) for w in weights],
+            "l2": l2,
+        },
+        "metrics": {
+            "evidence_pairs": len(pairs),
+            "confirmed_pairs": int(labels.sum()),
+            "log_loss": round(log_loss, 6),
+            "accuracy": round(float(np.mean((probabilities >= 0.5) == (labels == 1))), 6),
+        },
+        "recorded_at": str(pairs["as_of"].iloc[0]),
+        "recorded_by": "mrs train",
+    }
+    write_record(folder, record)
+    return record
+
+
+def _fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float) -> np.ndarray:
+    """Newton's method for L2-penalised logistic regression (intercept not penalised):
+    deterministic, a few iterations on a handful of features."""
+    design = np.hstack([np.ones((len(features), 1)), features])
+    weights = np.zeros(design.shape[1])
+    penalty = np.diag([0.0] + [l2] * features.shape[1])
+    for _ in range(50):
+        probabilities = _sigmoid(design @ weights)
+        gradient = design.T @ (probabilities - labels) + penalty @ weights
+        hessian = design.T @ (design * (probabilities * (1 - probabilities))[:, None]) + penalty
+        step = np.linalg.solve(hessian + 1e-9 * np.eye(len(weights)), gradient)
+        weights -= step
+        if float(np.max(np.abs(step))) < 1e-10:
+            break
+    return weights
+
+
+def _sigmoid(values: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(values, -500, 500)))
+
+
+def params_of(record: dict[str, Any] | None) -> AttributionParams:
+    """The scorer parameters of a registry record (the shipped scorer for None)."""
+    if record is None:
+        return AttributionParams()
+    logistic = record.get("parameters", {}).get("logistic")
+    return AttributionParams(logistic=tuple(float(w) for w in logistic) if logistic else None)
+
+
+def describe(record: dict[str, Any] | None) -> pd.Series:
+    """model_version, trained_on, model_registry_source, model_confidence_metric of a record."""
+    if record is None:
+        return pd.Series(
+            {
+                "model_version": None,
+                "trained_on": "shipped with the project",
+                "model_registry_source": "model_registry seed",
+                "model_confidence_metric": math.nan,
+            }
+        )
+    return pd.Series(
+        {
+            "model_version": record["model_version"],
+            "trained_on": record["trained_on"],
+            "model_registry_source": "registry journal",
+            "model_confidence_metric": float(record["metrics"]["accuracy"]),
+        }
+    )

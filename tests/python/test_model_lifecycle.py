@@ -1,0 +1,109 @@
+"""Issue 6's model lifecycle for attribution: train from analysts' decisions, approve, roll
+back. New rows carry the approved version; earlier rows are never changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import query, run_mrs
+
+from mrs.cli import main
+from mrs.demo_scenarios import run_review_scenarios
+from mrs.registry import records, registry_dir
+
+FIRST, SECOND = "2025-08-12 06:00", "2025-08-12 12:00"
+EVENTS_OF = """
+select n.narrative_id, min(r.report_group_id)
+from minority_reports as r
+inner join stg_master_narratives as n
+    on n.store_id = r.store_id and n.sku = r.sku and r.window_start < n.end_ts
+group by n.narrative_id
+"""
+
+
+def _rows(database: Path) -> set[str]:
+    return {
+        repr(row)
+        for row in query(database, "select * from minority_reports_proposed_attribution_log")
+    }
+
+
+def _versions(database: Path) -> list[tuple]:
+    return query(
+        database,
+        "select model_version, min(written_at), max(written_at) "
+        "from minority_reports_proposed_attribution_log group by 1 order by 2",
+    )
+
+
+@pytest.fixture(scope="module")
+def decided(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo built to FIRST, with analysts' approvals and rejections applied."""
+    database = tmp_path_factory.mktemp("lifecycle") / "lifecycle.duckdb"
+    run_mrs("build", "--database", str(database), "--as-of", FIRST, "--no-tests")
+    assert all(code == 0 for _, code in run_review_scenarios(database, main))
+    events = dict(query(database, EVENTS_OF))
+    for action, narrative in (("approve", "MRS-005"), ("reject", "MRS-006"), ("reject", "MRS-004")):
+        run_mrs("review", action, events[narrative], "--actor", "ana", "--role", "marketer",
+                "--database", str(database))  # fmt: skip
+    run_mrs("build", "--database", str(database), "--as-of", FIRST, "--no-tests")
+    return database
+
+
+def test_a_trained_version_runs_on_new_rows_only_and_rollback_restores_the_old(
+    decided: Path,
+) -> None:
+    before = _rows(decided)
+    assert _versions(decided) == [("evidence-scorer-1.0", *_versions(decided)[0][1:])]
+    trained = run_mrs("train", "attribution_model", "--database", str(decided))
+    assert "evidence-logistic-1" in trained.stdout
+    # A candidate is not active: a build before approval keeps the shipped version.
+    [candidate] = [r for r in records(registry_dir(decided)) if r["record_type"] == "candidate"]
+    assert candidate["metrics"]["evidence_pairs"] >= 10
+    assert len(candidate["parameters"]["logistic"]) == 7
+
+    run_mrs("models", "approve", "attribution_model", "evidence-logistic-1", "--actor", "dana",
+            "--database", str(decided))  # fmt: skip
+    run_mrs("build", "--database", str(decided), "--as-of", SECOND, "--no-tests")
+    after_approval = _rows(decided)
+    assert before <= after_approval  # earlier rows untouched
+    versions = {version: (start, end) for version, start, end in _versions(decided)}
+    assert set(versions) == {"evidence-scorer-1.0", "evidence-logistic-1"}
+    assert f"{versions['evidence-scorer-1.0'][1]:%Y-%m-%d %H:%M}" == FIRST
+    assert versions["evidence-logistic-1"][0] > versions["evidence-scorer-1.0"][1]
+    provenance = query(
+        decided,
+        "select distinct trained_on, model_registry_source, model_confidence_metric "
+        "from attribution_model_prediction_log where model_version = 'evidence-logistic-1'",
+    )
+    assert provenance == [
+        (candidate["trained_on"], "registry journal", candidate["metrics"]["accuracy"])
+    ]
+
+    run_mrs("models", "rollback", "attribution_model", "--actor", "dana",
+            "--database", str(decided))  # fmt: skip
+    run_mrs("build", "--database", str(decided), "--no-tests")
+    assert after_approval <= _rows(decided)
+    latest = query(
+        decided,
+        "select distinct model_version from minority_reports_proposed_attribution_log "
+        f"where written_at > '{SECOND}'",
+    )
+    assert latest == [("evidence-scorer-1.0",)]
+    registry = query(
+        decided,
+        "select record_type, model_version from model_registry_log "
+        "where model_name = 'attribution_model' and record_type != 'shipped' order by sequence",
+    )
+    assert registry == [
+        ("candidate", "evidence-logistic-1"),
+        ("approval", "evidence-logistic-1"),
+        ("approval", None),
+    ]
+
+
+def test_approving_an_unknown_version_is_refused(decided: Path) -> None:
+    result = run_mrs("models", "approve", "attribution_model", "evidence-logistic-99",
+                     "--actor", "dana", "--database", str(decided), check=False)  # fmt: skip
+    assert result.returncode == 2 and "no candidate version" in result.stderr
