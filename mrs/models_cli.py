@@ -22,9 +22,13 @@ def add_models_parsers(commands: argparse._SubParsersAction) -> None:
         help="train a candidate version of a model from the latest build (not activated)",
         description="Fit a new version outside dbt and record it as a candidate in the model "
         "registry beside the database. attribution_model: a logistic model over the evidence "
-        "features, from the analysts' final decisions. Approve it with `mrs models approve`.",
+        "features, from the analysts' final decisions. baseline_sales_model: the baseline "
+        "refitted on --training-start..--training-end without the series-days of reports "
+        "analysts approved as anomalies. Approve it with `mrs models approve`.",
     )
     train.add_argument("model", choices=MANAGED_MODELS)
+    train.add_argument("--training-start", help="baseline: first training day, YYYY-MM-DD")
+    train.add_argument("--training-end", help="baseline: end of training (exclusive), YYYY-MM-DD")
     train.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
     train.set_defaults(handler=_train)
 
@@ -52,10 +56,15 @@ def add_models_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from mrs.training import train_attribution
+    from mrs.training import train_attribution, train_baseline
 
     database = Project.locate(args.database).database
-    record = train_attribution(database)
+    if args.model == "baseline_sales_model":
+        if not (args.training_start and args.training_end):
+            raise MrsError("baseline_sales_model needs --training-start and --training-end")
+        record = train_baseline(database, args.training_start, args.training_end)
+    else:
+        record = train_attribution(database)
     print(
         f"mrs: trained {record['model_name']} {record['model_version']} on "
         f"{record['trained_on']}: {json.dumps(record['metrics'])}; it is a candidate until "

@@ -155,3 +155,75 @@ def describe(record: dict[str, Any] | None) -> pd.Series:
             "model_confidence_metric": float(record["metrics"]["accuracy"]),
         }
     )
+
+
+CONFIRMED_ANOMALIES = """
+with settings as (select run_id, as_of from run_settings),
+finalised as (
+    select f.report_id, f.final_decision
+    from minority_reports_finalised_log as f
+    inner join settings on f.run_id = settings.run_id
+    qualify row_number() over (partition by f.report_id order by f.version desc) = 1
+),
+windows as (
+    select d.report_id, d.store_id, d.sku, d.window_start,
+           coalesce(d.window_end, d.written_at) as window_end
+    from minority_reports_detected_log as d
+    inner join settings on d.run_id = settings.run_id
+    qualify row_number() over (partition by d.report_id order by d.version desc) = 1
+)
+select windows.store_id, windows.sku, windows.window_start, windows.window_end,
+       (select run_id from settings) as run_id, (select as_of from settings) as as_of
+from windows
+inner join finalised using (report_id)
+where finalised.final_decision = 'approved'
+  and windows.window_start < cast(? as timestamp)
+  and windows.window_end > cast(? as timestamp)
+order by windows.store_id, windows.sku, windows.window_start
+"""
+
+
+def train_baseline(database: Path, training_start: str, training_end: str) -> dict[str, Any]:
+    """Record a baseline version fitted on [training_start, training_end) without the
+    series-days of the reports analysts approved as anomalies (the fit itself runs in dbt,
+    from these parameters, when the version is approved)."""
+    if training_start >= training_end:
+        raise MrsError("--training-start must be before --training-end")
+    with read_only(database, wait_seconds=600) as con:
+        anomalies = con.execute(CONFIRMED_ANOMALIES, [training_end, training_start]).df()
+        as_of, run_id = con.execute("select as_of, run_id from run_settings").fetchone()
+    folder = registry_dir(database)
+    number = 1 + sum(
+        1
+        for r in records(folder)
+        if r["record_type"] == "candidate" and r["model_name"] == "baseline_sales_model"
+    )
+    excluded = [
+        {
+            "store_id": row.store_id,
+            "sku": row.sku,
+            "window_start": str(row.window_start),
+            "window_end": str(row.window_end),
+        }
+        for row in anomalies.itertuples(index=False)
+    ]
+    record = {
+        "record_type": "candidate",
+        "model_name": "baseline_sales_model",
+        "model_version": f"robust-hour-of-week-retrained-{number}",
+        "implementation": "real",
+        "trained_on": f"sales {training_start} to {training_end} of run {run_id}, without "
+        f"{len(excluded)} confirmed anomalies",
+        "training_start": training_start,
+        "training_end": training_end,
+        "parameters": {
+            "training_start": training_start,
+            "training_end": training_end,
+            "excluded_windows": excluded,
+        },
+        "metrics": {"excluded_anomalies": len(excluded)},
+        "recorded_at": str(as_of),
+        "recorded_by": "mrs train",
+    }
+    write_record(folder, record)
+    return record

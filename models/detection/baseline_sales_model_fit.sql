@@ -15,15 +15,21 @@
 
 with
 
-settings as (
-    select * from {{ ref('run_settings') }}
-),
-
 series_hours as (
     select * from {{ ref('sales_timeseries_data') }}
 ),
 
+plan as (
+    select * from {{ ref('baseline_training_plan') }}
+),
+
+exclusions as (
+    select * from {{ ref('baseline_training_exclusions') }}
+),
+
 training as (
+    -- The approved version's window (the vars by default), without the series-days of
+    -- confirmed anomalies it excludes.
     select
         series_hours.store_id,
         series_hours.sku,
@@ -32,10 +38,16 @@ training as (
         series_hours.is_reported,
         {{ mrs_hour_of_week('series_hours.sales_ts') }} as hour_of_week
     from series_hours
-    cross join settings
+    cross join plan
+    left join exclusions
+        on
+            series_hours.store_id = exclusions.store_id
+            and series_hours.sku = exclusions.sku
+            and cast(series_hours.sales_ts as date) = exclusions.excluded_day
     where
-        series_hours.sales_ts >= settings.training_start
-        and series_hours.sales_ts < settings.detection_start
+        series_hours.sales_ts >= plan.training_start
+        and series_hours.sales_ts < plan.training_end
+        and exclusions.excluded_day is null
 ),
 
 cells as (
@@ -295,8 +307,9 @@ fit as (
         cast(1.0 as double) as dispersion_linear,
         cast(0.0 as double) as dispersion_quadratic,
         {%- endif %}
-        '{{ mrs_model_version("baseline_sales_model") }}' as model_version
+        plan.model_version
     from profile
+    cross join plan
     left join dispersion
         on
             profile.store_id = dispersion.store_id

@@ -50,7 +50,8 @@ final_causes as (
         report_group_id,
         final_cause,
         final_cause_category,
-        avg(final_confidence) as final_confidence
+        -- Decimal average: exact whatever order threads add the rows (determinism).
+        cast(avg(cast(final_confidence as decimal(38, 12))) as double) as final_confidence
     from reports
     where report_group_id is not null
     group by report_group_id, final_cause, final_cause_category

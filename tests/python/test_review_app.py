@@ -198,6 +198,7 @@ def test_filters_narrow_the_list(database: Path) -> None:
         "order by r.report_id limit 1",
     )[0]
     app.multiselect(key="filter_decision").set_value([]).run()
+    assert not app.exception, [item.value for item in app.exception]
     app.multiselect(key="filter_region").set_value([region])
     app.multiselect(key="filter_retailer").set_value([retailer]).run()
     expected = {
