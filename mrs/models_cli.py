@@ -24,7 +24,8 @@ def add_models_parsers(commands: argparse._SubParsersAction) -> None:
         "registry beside the database. attribution_model: a logistic model over the evidence "
         "features, from the analysts' final decisions. baseline_sales_model: the baseline "
         "refitted on --training-start..--training-end without the series-days of reports "
-        "analysts approved as anomalies. Approve it with `mrs models approve`.",
+        "analysts approved as anomalies. cluster_comparison_model: centroids moved towards the "
+        "shapes of approved reports. Approve it with `mrs models approve`.",
     )
     train.add_argument("model", choices=MANAGED_MODELS)
     train.add_argument("--training-start", help="baseline: first training day, YYYY-MM-DD")
@@ -56,13 +57,15 @@ def add_models_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from mrs.training import train_attribution, train_baseline
+    from mrs.training import train_attribution, train_baseline, train_centroids
 
     database = Project.locate(args.database).database
     if args.model == "baseline_sales_model":
         if not (args.training_start and args.training_end):
             raise MrsError("baseline_sales_model needs --training-start and --training-end")
         record = train_baseline(database, args.training_start, args.training_end)
+    elif args.model == "cluster_comparison_model":
+        record = train_centroids(database)
     else:
         record = train_attribution(database)
     print(

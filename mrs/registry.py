@@ -18,7 +18,7 @@ from typing import Any
 from mrs.project import MrsError
 
 RECORDS = "records"
-MANAGED_MODELS = ("attribution_model", "baseline_sales_model")
+MANAGED_MODELS = ("attribution_model", "baseline_sales_model", "cluster_comparison_model")
 
 
 def registry_dir(database: Path) -> Path:

@@ -227,3 +227,84 @@ def train_baseline(database: Path, training_start: str, training_end: str) -> di
     }
     write_record(folder, record)
     return record
+
+
+APPROVED_SHAPES = """
+with settings as (select run_id, as_of from run_settings),
+finalised as (
+    select f.report_id, f.final_decision, f.final_cause_category
+    from minority_reports_finalised_log as f
+    inner join settings on f.run_id = settings.run_id
+    qualify row_number() over (partition by f.report_id order by f.version desc) = 1
+),
+shapes as (
+    select c.report_id, c.feature_vector
+    from minority_reports_clustered_log as c
+    inner join settings on c.run_id = settings.run_id
+    qualify row_number() over (partition by c.report_id order by c.version desc) = 1
+)
+select shapes.report_id, shapes.feature_vector, finalised.final_cause_category,
+       (select run_id from settings) as run_id, (select as_of from settings) as as_of
+from shapes
+inner join finalised using (report_id)
+where finalised.final_decision = 'approved'
+order by shapes.report_id
+"""
+CENTROID_SHRINKAGE = 2.0
+
+
+def train_centroids(database: Path) -> dict[str, Any]:
+    """Record a cluster_comparison_model version whose centroids are recomputed from the
+    shape vectors of approved reports: each library cluster moves to the mean of the
+    approved reports of its cause, shrunk towards its library centroid by
+    CENTROID_SHRINKAGE pseudo-reports (a cluster with one report moves a third of the way)."""
+    from mrs.features import FEATURE_NAMES
+
+    with read_only(database, wait_seconds=600) as con:
+        shapes = con.execute(APPROVED_SHAPES).df()
+        library = con.execute("select * from stg_cluster_library order by cluster_id").df()
+    if shapes.empty:
+        raise MrsError("no approved report to learn shapes from; approve reports first")
+    centroids: dict[str, list[float]] = {}
+    for cluster in library.itertuples(index=False):
+        own = shapes[shapes["final_cause_category"] == cluster.cause_category]
+        if own.empty:
+            continue
+        vectors = np.vstack([np.asarray(v, dtype=float) for v in own["feature_vector"]])
+        prior = np.array([getattr(cluster, name) for name in FEATURE_NAMES], dtype=float)
+        weight = len(own) / (len(own) + CENTROID_SHRINKAGE)
+        centroid = weight * vectors.mean(axis=0) + (1 - weight) * prior
+        centroids[cluster.cluster_id] = [round(float(v), 6) for v in centroid]
+    folder = registry_dir(database)
+    number = 1 + sum(
+        1
+        for r in records(folder)
+        if r["record_type"] == "candidate" and r["model_name"] == "cluster_comparison_model"
+    )
+    record = {
+        "record_type": "candidate",
+        "model_name": "cluster_comparison_model",
+        "model_version": f"cosine-centroid-retrained-{number}",
+        "implementation": "real",
+        "trained_on": f"{len(shapes)} approved reports of run {shapes['run_id'].iloc[0]}",
+        "training_start": None,
+        "training_end": str(shapes["as_of"].iloc[0]),
+        "parameters": {"centroids": centroids, "shrinkage": CENTROID_SHRINKAGE},
+        "metrics": {"approved_reports": len(shapes), "clusters_moved": len(centroids)},
+        "recorded_at": str(shapes["as_of"].iloc[0]),
+        "recorded_by": "mrs train",
+    }
+    write_record(folder, record)
+    return record
+
+
+def library_of(library: pd.DataFrame, record: dict[str, Any] | None) -> pd.DataFrame:
+    """The cluster library with an approved version's centroids in place of its own."""
+    from mrs.features import FEATURE_NAMES
+
+    if record is None:
+        return library
+    moved = library.copy()
+    for cluster_id, centroid in record["parameters"]["centroids"].items():
+        moved.loc[moved["cluster_id"] == cluster_id, list(FEATURE_NAMES)] = centroid
+    return moved

@@ -1,9 +1,14 @@
 """cluster_comparison_model: the library shape each report snapshot looks like.
 
-Thin wrapper over mrs.clustering; routing and the similarity threshold come from config.
+Thin wrapper over mrs.clustering; routing and the similarity threshold come from config, and
+a version approved in the model registry (mrs.registry) moves the library's centroids.
 """
 
+from pathlib import Path
+
 from mrs.clustering import match_clusters, narrative_clusters
+from mrs.registry import active_version, registry_dir
+from mrs.training import library_of
 
 
 def model(dbt, session):
@@ -12,5 +17,12 @@ def model(dbt, session):
     library = dbt.ref("stg_cluster_library").df()
     narratives = dbt.ref("stg_master_narratives")
     if dbt.config.get("route") == "mock":
-        return narrative_clusters(hours, narratives.df(), library)
-    return match_clusters(hours, library, float(dbt.config.get("similarity_threshold")))
+        matches = narrative_clusters(hours, narratives.df(), library)
+        record = None
+    else:
+        database = Path(dbt.config.get("database_path")).resolve()
+        record = active_version(registry_dir(database), "cluster_comparison_model")
+        threshold = float(dbt.config.get("similarity_threshold"))
+        matches = match_clusters(hours, library_of(library, record), threshold)
+    matches["model_version"] = record["model_version"] if record else None
+    return matches.astype({"model_version": "string"})

@@ -65,7 +65,27 @@ def test_a_trained_version_runs_on_new_rows_only_and_rollback_restores_the_old(
 
     run_mrs("models", "approve", "attribution_model", "evidence-logistic-1", "--actor", "dana",
             "--database", str(decided))  # fmt: skip
+    # The cluster library's centroids, moved towards the approved reports' shapes.
+    clustered_before = {
+        repr(row) for row in query(decided, "select * from minority_reports_clustered_log")
+    }
+    run_mrs("train", "cluster_comparison_model", "--database", str(decided))
+    run_mrs("models", "approve", "cluster_comparison_model", "cosine-centroid-retrained-1",
+            "--actor", "dana", "--database", str(decided))  # fmt: skip
     run_mrs("build", "--database", str(decided), "--as-of", SECOND, "--no-tests")
+    assert clustered_before <= {
+        repr(row) for row in query(decided, "select * from minority_reports_clustered_log")
+    }
+    cluster_versions = query(
+        decided,
+        "select model_version, min(written_at), max(written_at) "
+        "from minority_reports_clustered_log group by 1 order by 2",
+    )
+    assert [row[0] for row in cluster_versions] == [
+        "cosine-centroid-1.0",
+        "cosine-centroid-retrained-1",
+    ]
+    assert f"{cluster_versions[0][2]:%Y-%m-%d %H:%M}" == FIRST
     after_approval = _rows(decided)
     assert before <= after_approval  # earlier rows untouched
     versions = {version: (start, end) for version, start, end in _versions(decided)}

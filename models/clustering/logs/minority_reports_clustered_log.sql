@@ -29,7 +29,11 @@ clustered as (
         cast(matches.cluster_match_confidence as double) as cluster_match_confidence,
         cast(matches.tsne_x as double) as tsne_x,
         cast(matches.tsne_y as double) as tsne_y,
-        '{{ mrs_model_version("cluster_comparison_model") }}' as model_version,
+        -- The approved registry version, else the version shipped with the project.
+        coalesce(
+            cast(matches.model_version as varchar),
+            '{{ mrs_model_version("cluster_comparison_model") }}'
+        ) as model_version,
         snapshots.report_status,
         snapshots.written_at,
         snapshots.run_id

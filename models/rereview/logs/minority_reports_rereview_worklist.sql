@@ -7,7 +7,9 @@
   versions, so a rebuild lists nothing new until a model changes. Rereview is downstream
   only: it never changes the original logs.
 -#}
-{%- set cluster_version = mrs_model_version('cluster_comparison_model') %}
+{%- set cluster_version = "(select coalesce(max(current_model.model_version), '"
+    ~ mrs_model_version('cluster_comparison_model') ~ "') from "
+    ~ ref('cluster_comparison_model') ~ " as current_model)" %}
 {#- The attribution version routed now: an approved registry version, else the shipped one. -#}
 {%- set attribution_version = "(select coalesce(max(current_model.model_version), '"
     ~ mrs_model_version('attribution_model') ~ "') from " ~ ref('attribution_model')
@@ -72,7 +74,7 @@ previous_rounds as (
             logged.report_id,
             max(logged.rereview_round) as previous_round,
             bool_or(
-                logged.cluster_model_version_current = '{{ cluster_version }}'
+                logged.cluster_model_version_current = {{ cluster_version }}
                 and logged.attribution_model_version_current = {{ attribution_version }}
             ) as has_current_round
         from {{ this }} as logged
@@ -109,7 +111,7 @@ candidates as (
                     then 'low_confidence'
             end,
             case
-                when latest_cluster.model_version != '{{ cluster_version }}'
+                when latest_cluster.model_version != {{ cluster_version }}
                     then 'cluster_model_changed'
             end,
             case
@@ -134,7 +136,7 @@ worklist as (
         candidates.finalized_at,
         candidates.cluster_model_version_scored,
         candidates.attribution_model_version_scored,
-        '{{ cluster_version }}' as cluster_model_version_current,
+        {{ cluster_version }} as cluster_model_version_current,
         {{ attribution_version }} as attribution_model_version_current,
         candidates.snapshot_written_at,
         candidates.tick_ts as written_at,
