@@ -42,6 +42,15 @@ def database(demo_database: tuple[Path, str], tmp_path_factory: pytest.TempPathF
     return target
 
 
+@pytest.fixture(scope="module", autouse=True)
+def app_database(database: Path) -> Iterator[Path]:
+    """Every run of the app in this module, reruns included, reads `database`: the app takes
+    it from MRS_DUCKDB_PATH on each run, so the variable stays set for the whole module."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MRS_DUCKDB_PATH", str(database))
+        yield database
+
+
 def index_rows(database: Path, sql: str) -> list[tuple]:
     """Query the review index (the files the app reads), not the database."""
     folder = journal_dir(database) / REVIEW_INDEX
@@ -78,7 +87,8 @@ def targets(database: Path) -> dict[str, str]:
 
 
 def open_app(database: Path, **params: str) -> AppTest:
-    """Run the app against `database` with the given URL query parameters."""
+    """Run the app against `database` with the given URL query parameters. Later reruns read
+    MRS_DUCKDB_PATH again: the module's database (fixture app_database)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MRS_DUCKDB_PATH", str(database))
         app = AppTest.from_file(str(APP), default_timeout=60)
