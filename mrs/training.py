@@ -26,26 +26,14 @@ from mrs.project import MrsError
 from mrs.registry import records, registry_dir, write_record
 from mrs.review import read_only
 
+# The final state of each report comes from the published minority_reports (active run).
 TRAINING_PAIRS = """
-with settings as (select run_id, as_of from run_settings),
-finalised as (
-    select f.report_id, f.final_decision, f.final_cause_category
-    from minority_reports_finalised_log as f
-    inner join settings on f.run_id = settings.run_id
-    qualify row_number() over (partition by f.report_id order by f.version desc) = 1
-),
-last_snapshot as (
-    select a.report_id, max(a.written_at) as written_at
-    from minority_reports_proposed_attribution_log as a
-    inner join settings on a.run_id = settings.run_id
-    group by a.report_id
-)
-select c.*, finalised.final_decision, finalised.final_cause_category,
-       (select run_id from settings) as run_id, (select as_of from settings) as as_of
-from attribution_candidates as c
-inner join last_snapshot using (report_id, written_at)
-inner join finalised using (report_id)
-where finalised.final_decision in ('approved', 'rejected')
+select c.*, r.final_decision, r.final_cause_category, r.run_id,
+       (select as_of from run_settings) as as_of
+from minority_reports as r
+inner join attribution_candidates as c
+    on c.report_id = r.report_id and c.written_at = r.last_detected_at
+where r.final_decision in ('approved', 'rejected')
 order by c.report_id, c.evidence_id
 """
 
@@ -158,28 +146,12 @@ def describe(record: dict[str, Any] | None) -> pd.Series:
 
 
 CONFIRMED_ANOMALIES = """
-with settings as (select run_id, as_of from run_settings),
-finalised as (
-    select f.report_id, f.final_decision
-    from minority_reports_finalised_log as f
-    inner join settings on f.run_id = settings.run_id
-    qualify row_number() over (partition by f.report_id order by f.version desc) = 1
-),
-windows as (
-    select d.report_id, d.store_id, d.sku, d.window_start,
-           coalesce(d.window_end, d.written_at) as window_end
-    from minority_reports_detected_log as d
-    inner join settings on d.run_id = settings.run_id
-    qualify row_number() over (partition by d.report_id order by d.version desc) = 1
-)
-select windows.store_id, windows.sku, windows.window_start, windows.window_end,
-       (select run_id from settings) as run_id, (select as_of from settings) as as_of
-from windows
-inner join finalised using (report_id)
-where finalised.final_decision = 'approved'
-  and windows.window_start < cast(? as timestamp)
-  and windows.window_end > cast(? as timestamp)
-order by windows.store_id, windows.sku, windows.window_start
+select store_id, sku, window_start, coalesce(window_end, last_detected_at) as window_end
+from minority_reports
+where final_decision = 'approved'
+  and window_start < cast(? as timestamp)
+  and coalesce(window_end, last_detected_at) > cast(? as timestamp)
+order by store_id, sku, window_start
 """
 
 
@@ -230,24 +202,17 @@ def train_baseline(database: Path, training_start: str, training_end: str) -> di
 
 
 APPROVED_SHAPES = """
-with settings as (select run_id, as_of from run_settings),
-finalised as (
-    select f.report_id, f.final_decision, f.final_cause_category
-    from minority_reports_finalised_log as f
-    inner join settings on f.run_id = settings.run_id
-    qualify row_number() over (partition by f.report_id order by f.version desc) = 1
-),
-shapes as (
+with shapes as (
     select c.report_id, c.feature_vector
     from minority_reports_clustered_log as c
-    inner join settings on c.run_id = settings.run_id
+    inner join run_settings as settings on c.run_id = settings.run_id
     qualify row_number() over (partition by c.report_id order by c.version desc) = 1
 )
-select shapes.report_id, shapes.feature_vector, finalised.final_cause_category,
-       (select run_id from settings) as run_id, (select as_of from settings) as as_of
+select shapes.report_id, shapes.feature_vector, r.final_cause_category, r.run_id,
+       (select as_of from run_settings) as as_of
 from shapes
-inner join finalised using (report_id)
-where finalised.final_decision = 'approved'
+inner join minority_reports as r using (report_id)
+where r.final_decision = 'approved'
 order by shapes.report_id
 """
 CENTROID_SHRINKAGE = 2.0

@@ -6,25 +6,30 @@
   The journal is var `mrs_edits_dir`, by default beside the database: `<database>_edits`.
 -#}
 {% macro mrs_edits_dir() -%}
-    {%- set configured = var('mrs_edits_dir', none) -%}
-    {%- if configured -%}
-        {{ return(configured.rstrip('/')) }}
-    {%- endif -%}
+    {{ return((var('mrs_edits_dir', none) or mrs_beside_database('_edits')).rstrip('/')) }}
+{%- endmacro %}
+
+
+{#- A path beside the database file: its name without `.duckdb`, then `suffix`. -#}
+{% macro mrs_beside_database(suffix) -%}
     {%- set database = env_var('MRS_DUCKDB_PATH', 'mrs.duckdb') -%}
     {%- if database.endswith('.duckdb') -%}
         {%- set database = database[:-7] -%}
     {%- endif -%}
-    {{ return(database ~ '_edits') }}
+    {{ return(database ~ suffix) }}
+{%- endmacro %}
+
+
+{#- The fields of one journal edit, `key_column` (report_id or report_group_id) first. -#}
+{% macro mrs_edit_fields(key_column) -%}
+    {{ return([key_column, 'action', 'cause', 'cause_category', 'confidence', 'evidence',
+        'reopen_reason', 'notes', 'actor', 'user_role', 'edited_at', 'run_id']) }}
 {%- endmacro %}
 
 
 {#- The model registry's journal beside the database: `<database>_models` (mrs.registry). -#}
 {% macro mrs_registry_dir() -%}
-    {%- set database = env_var('MRS_DUCKDB_PATH', 'mrs.duckdb') -%}
-    {%- if database.endswith('.duckdb') -%}
-        {%- set database = database[:-7] -%}
-    {%- endif -%}
-    {{ return(var('mrs_registry_dir', none) or database ~ '_models') }}
+    {{ return(var('mrs_registry_dir', none) or mrs_beside_database('_models')) }}
 {%- endmacro %}
 
 
@@ -61,8 +66,7 @@
   empty when there are none. `key_column` is report_id or report_group_id.
 -#}
 {% macro mrs_read_journal(log_name, key_column) -%}
-    {%- set fields = [key_column, 'action', 'cause', 'cause_category', 'confidence', 'evidence',
-        'reopen_reason', 'notes', 'actor', 'user_role', 'edited_at', 'run_id'] -%}
+    {%- set fields = mrs_edit_fields(key_column) -%}
     {%- set files = mrs_journal_files(log_name) -%}
     select
         {%- for field in fields %}
@@ -94,8 +98,7 @@
   written by other means.
 -#}
 {% macro mrs_checked_edits(log_name, key_column, key_prefix) -%}
-    {%- set fields = [key_column, 'action', 'cause', 'cause_category', 'confidence', 'evidence',
-        'reopen_reason', 'notes', 'actor', 'user_role', 'edited_at', 'run_id'] -%}
+    {%- set fields = mrs_edit_fields(key_column) -%}
 with
 
 raw_edits as (
@@ -154,4 +157,32 @@ checked as (
 )
 
 select * from checked
+{%- endmacro %}
+
+
+
+{#-
+  The valid edits of a checked journal (`checked` CTE), one row per annotation_id (a replayed
+  edit is the same edit: its first file is kept).
+-#}
+{% macro mrs_valid_edits(key_column) -%}
+    select
+        annotation_id,
+        {{ mrs_listed(mrs_edit_fields(key_column), '@') }},
+        source_file
+    from checked
+    where error_reason is null
+    qualify row_number() over (partition by annotation_id order by source_file) = 1
+{%- endmacro %}
+
+
+{#- The edits of a checked journal (`checked` CTE) that break a rule, as written. -#}
+{% macro mrs_rejected_edits(key_column) -%}
+    select
+        source_file,
+        annotation_id,
+        {{ mrs_listed(mrs_edit_fields(key_column), 'raw_@') }},
+        error_reason
+    from checked
+    where error_reason is not null
 {%- endmacro %}

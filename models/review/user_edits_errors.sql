@@ -6,24 +6,7 @@ checked as (
 ),
 
 rejected as (
-    select
-        source_file,
-        annotation_id,
-        raw_report_id,
-        raw_action,
-        raw_cause,
-        raw_cause_category,
-        raw_confidence,
-        raw_evidence,
-        raw_reopen_reason,
-        raw_notes,
-        raw_actor,
-        raw_user_role,
-        raw_edited_at,
-        raw_run_id,
-        error_reason
-    from checked
-    where error_reason is not null
+    {{ mrs_rejected_edits('report_id') }}
 )
 
 select * from rejected

@@ -13,24 +13,7 @@ checked as (
 ),
 
 valid as (
-    select
-        annotation_id,
-        report_id,
-        action,
-        cause,
-        cause_category,
-        confidence,
-        evidence,
-        reopen_reason,
-        notes,
-        actor,
-        user_role,
-        edited_at,
-        run_id,
-        source_file
-    from checked
-    where error_reason is null
-    qualify row_number() over (partition by annotation_id order by source_file) = 1
+    {{ mrs_valid_edits('report_id') }}
 ),
 
 system_approvals as (
