@@ -240,6 +240,7 @@ def train_centroids(database: Path) -> dict[str, Any]:
         weight = len(own) / (len(own) + CENTROID_SHRINKAGE)
         centroid = weight * vectors.mean(axis=0) + (1 - weight) * prior
         centroids[cluster.cluster_id] = [round(float(v), 6) for v in centroid]
+    accuracy = _nearest_cause_accuracy(shapes, library, centroids)
     folder = registry_dir(database)
     number = 1 + sum(
         1
@@ -255,7 +256,11 @@ def train_centroids(database: Path) -> dict[str, Any]:
         "training_start": None,
         "training_end": str(shapes["as_of"].iloc[0]),
         "parameters": {"centroids": centroids, "shrinkage": CENTROID_SHRINKAGE},
-        "metrics": {"approved_reports": len(shapes), "clusters_moved": len(centroids)},
+        "metrics": {
+            "approved_reports": len(shapes),
+            "clusters_moved": len(centroids),
+            "accuracy": accuracy,
+        },
         "recorded_at": str(shapes["as_of"].iloc[0]),
         "recorded_by": "mrs train",
     }
@@ -273,3 +278,23 @@ def library_of(library: pd.DataFrame, record: dict[str, Any] | None) -> pd.DataF
     for cluster_id, centroid in record["parameters"]["centroids"].items():
         moved.loc[moved["cluster_id"] == cluster_id, list(FEATURE_NAMES)] = centroid
     return moved
+
+
+def _nearest_cause_accuracy(
+    shapes: pd.DataFrame, library: pd.DataFrame, centroids: dict[str, list[float]]
+) -> float:
+    """Share of the approved reports whose most similar centroid (trained where moved, the
+    library's otherwise) is a cluster of their confirmed cause: the version's training fit."""
+    from mrs.features import FEATURE_NAMES
+
+    matrix = np.vstack(
+        [
+            centroids.get(row.cluster_id, [float(getattr(row, name)) for name in FEATURE_NAMES])
+            for row in library.itertuples(index=False)
+        ]
+    )
+    vectors = np.vstack([np.asarray(v, dtype=float) for v in shapes["feature_vector"]])
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True) * np.linalg.norm(matrix, axis=1)
+    nearest = np.argmax(vectors @ matrix.T / np.where(norms == 0, 1, norms), axis=1)
+    causes = library["cause_category"].to_numpy()[nearest]
+    return round(float(np.mean(causes == shapes["final_cause_category"].to_numpy())), 6)

@@ -3,8 +3,9 @@
   trailing `monitoring_window_hours` before the tick:
   - baseline_sales_model, on trading hours outside the windows of the reports known at the
     tick: residual_bias (mean z; reference 0), residual_rms (root mean square z against the
-    same on the two training days the baseline also scores) and residual_psi (population
-    stability of z in six bins against those training days);
+    same on the two training days the baseline also scores), and per feature of the baseline
+    a population stability index in six bins against those training days: residual_psi (its
+    residual z) and level_factor_psi (the log of the daily level it applies);
   - baseline_sales_model also: anomaly_rate, the share of the window's trading hours inside
     known reports (a regime shift looks like anomalies everywhere);
   - attribution_model: confidence_decay, the drop of the mean rank-1 confidence of the
@@ -13,18 +14,34 @@
   grows with ticks x reports, not ticks x series.
 -#}
 {%- set window = var('monitoring_window_hours') | int %}
-{%- set bins = [
-    ('bin_1', 'residual_z < -2'),
-    ('bin_2', 'residual_z >= -2 and residual_z < -1'),
-    ('bin_3', 'residual_z >= -1 and residual_z < 0'),
-    ('bin_4', 'residual_z >= 0 and residual_z < 1'),
-    ('bin_5', 'residual_z >= 1 and residual_z < 2'),
-    ('bin_6', 'residual_z >= 2'),
-] %}
-{%- set sums = ['hours', 'z_sum', 'z_square_sum'] + bins | map(attribute=0) | list %}
+{#- Six bins per monitored feature of the baseline: its residual z and its daily level. -#}
+{%- set feature_bins = {
+    'residual_psi': [
+        ('bin_1', 'residual_z < -2'),
+        ('bin_2', 'residual_z >= -2 and residual_z < -1'),
+        ('bin_3', 'residual_z >= -1 and residual_z < 0'),
+        ('bin_4', 'residual_z >= 0 and residual_z < 1'),
+        ('bin_5', 'residual_z >= 1 and residual_z < 2'),
+        ('bin_6', 'residual_z >= 2'),
+    ],
+    'level_factor_psi': [
+        ('level_bin_1', 'ln(level_factor) < -0.1'),
+        ('level_bin_2', 'ln(level_factor) >= -0.1 and ln(level_factor) < -0.03'),
+        ('level_bin_3', 'ln(level_factor) >= -0.03 and ln(level_factor) < 0'),
+        ('level_bin_4', 'ln(level_factor) >= 0 and ln(level_factor) < 0.03'),
+        ('level_bin_5', 'ln(level_factor) >= 0.03 and ln(level_factor) < 0.1'),
+        ('level_bin_6', 'ln(level_factor) >= 0.1'),
+    ],
+} %}
+{%- set z_bins = feature_bins.residual_psi | map(attribute=0) | list %}
+{%- set level_bins = feature_bins.level_factor_psi | map(attribute=0) | list %}
+{%- set sums = ['hours', 'z_sum', 'z_square_sum'] %}
 {%- set bin_columns = [] %}
-{%- for name, condition in bins %}
-    {%- do bin_columns.append('cast(' ~ condition ~ ' as integer) as ' ~ name) %}
+{%- for feature, bins in feature_bins.items() %}
+    {%- for name, condition in bins %}
+        {%- do sums.append(name) %}
+        {%- do bin_columns.append('cast(' ~ condition ~ ' as integer) as ' ~ name) %}
+    {%- endfor %}
 {%- endfor %}
 
 with
@@ -146,16 +163,10 @@ baseline_metrics as (
         / nullif(sqrt(reference.z_square_sum / nullif(reference.hours, 0)), 0)
             as residual_rms_ratio,
         sqrt(reference.z_square_sum / nullif(reference.hours, 0)) as reference_rms,
-        -- Population stability index over the six bins (shares floored at 1e-4).
-        {%- for name, _ in bins %}
-            (
-                greatest(quiet_hours.{{ name }} / nullif(quiet_hours.hours, 0), 1e-4)
-                - greatest(reference.{{ name }} / nullif(reference.hours, 0), 1e-4)
-            ) * ln(
-                greatest(quiet_hours.{{ name }} / nullif(quiet_hours.hours, 0), 1e-4)
-                / greatest(reference.{{ name }} / nullif(reference.hours, 0), 1e-4)
-            ){{ ' +' if not loop.last else ' as residual_psi' }}
-        {%- endfor %}
+        -- Population stability index per feature over its six bins.
+        {{ mrs_population_stability(z_bins, 'quiet_hours', 'reference') }} as residual_psi,
+        {{ mrs_population_stability(level_bins, 'quiet_hours', 'reference') }}
+            as level_factor_psi
     from quiet_hours
     inner join window_totals on quiet_hours.tick_ts = window_totals.tick_ts
     cross join reference
@@ -219,6 +230,18 @@ metrics as (
         0.0 as reference_value,
         {{ var('monitoring_max_residual_psi') }} as threshold,
         residual_psi > {{ var('monitoring_max_residual_psi') }} as is_breached,
+        sample_size
+    from baseline_metrics
+    union all
+    select
+        -- The daily level the baseline multiplies its profile by, against the training days.
+        'baseline_sales_model' as model_name,
+        'level_factor_psi' as metric,
+        tick_ts,
+        level_factor_psi as measured_value,
+        0.0 as reference_value,
+        {{ var('monitoring_max_residual_psi') }} as threshold,
+        level_factor_psi > {{ var('monitoring_max_residual_psi') }} as is_breached,
         sample_size
     from baseline_metrics
     union all

@@ -118,3 +118,18 @@ def test_a_confirmed_spike_is_left_out_and_its_repeat_is_still_detected(
         "where sales_ts >= '2025-07-17'",
     )
     assert ("robust-hour-of-week-retrained-1",) in versions
+    # Every inference row names its version's provenance: the retrain's registry record, the
+    # shipped version's window in force.
+    provenance = dict(
+        query(
+            retrained,
+            "select distinct model_version, trained_on || ' | ' || model_registry_source "
+            "from baseline_sales_model_prediction_log",
+        )
+    )
+    assert provenance["robust-hour-of-week-retrained-1"].endswith(
+        "1 confirmed anomalies | registry journal"
+    )
+    assert provenance["robust-hour-of-week-1.0"] == (
+        "sales 2025-07-03 00:00 to 2025-07-14 00:00 | model_registry seed"
+    )

@@ -86,6 +86,26 @@ def test_a_trained_version_runs_on_new_rows_only_and_rollback_restores_the_old(
         "cosine-centroid-retrained-1",
     ]
     assert f"{cluster_versions[0][2]:%Y-%m-%d %H:%M}" == FIRST
+    [centroids] = [
+        r
+        for r in records(registry_dir(decided))
+        if r["model_name"] == "cluster_comparison_model" and r["record_type"] == "candidate"
+    ]
+    assert 0 <= centroids["metrics"]["accuracy"] <= 1
+    cluster_provenance = query(
+        decided,
+        "select distinct model_version, trained_on, model_registry_source, "
+        "model_confidence_metric from cluster_comparison_model_prediction_log order by 1",
+    )
+    assert cluster_provenance == [
+        ("cosine-centroid-1.0", "cluster_library centroids", "model_registry seed", None),
+        (
+            "cosine-centroid-retrained-1",
+            centroids["trained_on"],
+            "registry journal",
+            centroids["metrics"]["accuracy"],
+        ),
+    ]
     after_approval = _rows(decided)
     assert before <= after_approval  # earlier rows untouched
     versions = {version: (start, end) for version, start, end in _versions(decided)}

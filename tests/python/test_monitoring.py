@@ -27,6 +27,7 @@ def test_the_demo_world_writes_monitoring_rows_but_no_retrain_event(
     assert {row[:2] for row in rows} == {
         ("attribution_model", "confidence_decay"),
         ("baseline_sales_model", "anomaly_rate"),
+        ("baseline_sales_model", "level_factor_psi"),
         ("baseline_sales_model", "residual_bias"),
         ("baseline_sales_model", "residual_psi"),
         ("baseline_sales_model", "residual_rms_ratio"),
@@ -67,3 +68,13 @@ def test_a_shift_in_level_and_shape_writes_a_retrain_event(shifted: Path) -> Non
         "select count(*) from model_monitoring_log where is_breached",
     )[0][0]
     assert breached > len(events)
+    # Drift is measured per feature of the baseline: the shifted level moves the daily level
+    # factor's population away from the training days', which the demo's never does.
+    drift = dict(
+        query(
+            shifted,
+            "select metric, max(measured_value) from model_monitoring_log "
+            "where metric in ('level_factor_psi', 'residual_psi') group by 1",
+        )
+    )
+    assert drift["level_factor_psi"] > 0.25

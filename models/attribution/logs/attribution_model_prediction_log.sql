@@ -10,6 +10,10 @@ proposals as (
     select * from {{ ref('attribution_model') }}
 ),
 
+versions as (
+    select * from {{ ref('model_versions') }}
+),
+
 inferences as (
     select
         'attribution_model' as model_name,
@@ -21,15 +25,19 @@ inferences as (
         attributed.proposed_cause_category,
         attributed.confidence_score,
         attributed.confidence_score as quality_score,
-        cast(proposals.trained_on as varchar) as trained_on,
-        cast(proposals.model_registry_source as varchar) as model_registry_source,
-        cast(proposals.model_confidence_metric as double) as model_confidence_metric,
+        versions.trained_on,
+        versions.model_registry_source,
+        versions.model_confidence_metric,
         attributed.run_id
     from attributed
     inner join proposals
         on
             attributed.report_id = proposals.report_id
             and attributed.written_at = proposals.written_at
+    left join versions
+        on
+            versions.model_name = 'attribution_model'
+            and attributed.model_version = versions.model_version
 )
 
 select * from inferences

@@ -14,6 +14,11 @@ windows as (
     select * from {{ ref('anomaly_classifier_decisions') }}
 ),
 
+versions as (
+    select * from {{ ref('model_versions') }}
+    where model_name = 'anomaly_classifier_model'
+),
+
 decided_at as (
     select
         *,
@@ -79,6 +84,17 @@ logged as (
         end as quality_score,
         run_id
     from evaluations
+),
+
+provenanced as (
+    select
+        logged.* exclude (run_id),
+        versions.trained_on,
+        versions.model_registry_source,
+        versions.model_confidence_metric,
+        logged.run_id
+    from logged
+    left join versions on logged.model_version = versions.model_version
 )
 
-select * from logged
+select * from provenanced

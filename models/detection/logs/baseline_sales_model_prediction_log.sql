@@ -11,6 +11,31 @@ predictions as (
     select * from {{ ref('baseline_sales_predictions') }}
 ),
 
+plan as (
+    select * from {{ ref('baseline_training_plan') }}
+),
+
+versions as (
+    select * from {{ ref('model_versions') }}
+    where model_name = 'baseline_sales_model'
+),
+
+provenance as (
+    -- The shipped baselines are refitted in every build, so their rows name the window in force.
+    select
+        versions.model_version,
+        case
+            when versions.model_registry_source = 'registry journal' then versions.trained_on
+            else
+                'sales ' || strftime(plan.training_start, '%Y-%m-%d %H:%M') || ' to '
+                || strftime(plan.training_end, '%Y-%m-%d %H:%M')
+        end as trained_on,
+        versions.model_registry_source,
+        versions.model_confidence_metric
+    from versions
+    cross join plan
+),
+
 {%- if is_incremental() %}
 
 newest_logged as (
@@ -38,9 +63,13 @@ logged as (
         round(predictions.residual_z, 4) as residual_z,
         -- Share of the training hours the feed reported for this hour of the week.
         round(predictions.training_coverage, 4) as quality_score,
+        provenance.trained_on,
+        provenance.model_registry_source,
+        provenance.model_confidence_metric,
         settings.run_id
     from predictions
     cross join settings
+    left join provenance on predictions.model_version = provenance.model_version
     where
         predictions.sales_ts >= settings.detection_start
     {%- if is_incremental() %}
