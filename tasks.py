@@ -63,7 +63,8 @@ def test() -> int:
             dict(env, MRS_DUCKDB_PATH=str(target / "lint.duckdb")),
         ),
         ("dbt build", [str(BIN / "dbt"), "build"], dict(env, MRS_DUCKDB_PATH=str(ci_database))),
-        ("pytest", [str(BIN / "pytest")], env),
+        # Two workers, one test module each at a time: the suite is mostly dbt subprocesses.
+        ("pytest", [str(BIN / "pytest"), "-n", "2", "--dist", "loadfile"], env),
     ]
     failed = []
     for name, command, step_env in steps:

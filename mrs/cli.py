@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mrs.app_cli import add_app_parser
+from mrs.bench_cli import add_bench_parser
 from mrs.demo_scenarios import run_review_scenarios
 from mrs.journal import ensure_journal, journal_dir
 from mrs.models_cli import add_models_parsers
@@ -108,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--work-dir", type=Path, help="where the temporary world goes")
     bench.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     bench.set_defaults(handler=_bench_detection)
+    add_bench_parser(commands)
 
     summary = commands.add_parser("summary", help="print the summary of a built database")
     summary.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")

@@ -48,8 +48,27 @@ def match_clusters(hours: pd.DataFrame, library: pd.DataFrame, threshold: float)
     own coordinates, so reports land beside the shapes they resemble.
     """
     vectors = snapshot_vectors(hours)
-    if vectors.empty or library.empty:
+    if vectors.empty:
         return _typed([])
+    if library.empty:
+        # Nothing to compare with (an empty cluster_library): every shape is unclassified,
+        # and its vector is still logged.
+        return _typed(
+            [
+                {
+                    "report_id": snapshot.report_id,
+                    "written_at": snapshot.written_at,
+                    "feature_vector": [round(float(v), 6) for v in snapshot.vector],
+                    "cluster_id": None,
+                    "cluster_name": UNCLASSIFIED,
+                    "similarity_score": None,
+                    "cluster_match_confidence": 0.0,
+                    "tsne_x": None,
+                    "tsne_y": None,
+                }
+                for snapshot in vectors.itertuples(index=False)
+            ]
+        )
     centroids = library[list(FEATURE_NAMES)].to_numpy(dtype=float)
     matrix = np.vstack(vectors["vector"].to_numpy())
     similarity = _cosine(matrix, centroids)

@@ -40,6 +40,23 @@ class ClassifierParams:
     backdate_shift_fraction: float = 0.33
 
 
+@dataclass(frozen=True)
+class _Window:
+    """One candidate window's hours in order, as numpy arrays (pandas per window is slow)."""
+
+    store_id: str
+    sku: str
+    direction: str
+    first_elevated_ts: np.datetime64
+    is_window_closed: bool
+    ts: np.ndarray
+    index: np.ndarray
+    in_window: np.ndarray
+    elevated: np.ndarray
+    closure: np.ndarray
+    z: np.ndarray
+
+
 def decide_candidate_windows(hours: pd.DataFrame, params: ClassifierParams) -> pd.DataFrame:
     """One decision per candidate window.
 
@@ -51,25 +68,62 @@ def decide_candidate_windows(hours: pd.DataFrame, params: ClassifierParams) -> p
     if hours.empty:
         return _typed([])
     ordered = hours.sort_values(
-        ["store_id", "sku", "direction", "first_elevated_ts", "trading_hour_index"],
+        [
+            "store_id",
+            "sku",
+            "direction",
+            "first_elevated_ts",
+            "candidate_window_id",
+            "trading_hour_index",
+        ],
         kind="stable",
-    )
+    ).reset_index(drop=True)
+    columns = {
+        "store_id": ordered["store_id"].to_numpy(dtype=object),
+        "sku": ordered["sku"].to_numpy(dtype=object),
+        "direction": ordered["direction"].to_numpy(dtype=object),
+        "first_elevated_ts": ordered["first_elevated_ts"].to_numpy(dtype="datetime64[us]"),
+        "candidate_window_id": ordered["candidate_window_id"].to_numpy(dtype=object),
+        "is_window_closed": _flags(ordered["is_window_closed"]),
+        "ts": ordered["sales_ts"].to_numpy(dtype="datetime64[us]"),
+        "index": ordered["trading_hour_index"].to_numpy(dtype=np.int64),
+        "in_window": _flags(ordered["is_in_window"]),
+        "elevated": _flags(ordered["is_elevated"]),
+        "closure": _flags(ordered["is_closure_hour"]),
+        "z": ordered["residual_z"].to_numpy(dtype=float),
+    }
+    new_series = _changes(columns, ("store_id", "sku", "direction"))
+    new_window = new_series | _changes(columns, ("first_elevated_ts", "candidate_window_id"))
+    starts = np.flatnonzero(new_window)
+    ends = np.append(starts[1:], len(ordered))
     decisions = []
-    for _, series in ordered.groupby(["store_id", "sku", "direction"], sort=True):
-        carried: pd.DataFrame | None = None
-        for _, window in series.groupby(["first_elevated_ts", "candidate_window_id"], sort=True):
-            merged = _carry_over(carried, window, params)
-            decision = _decide_window(merged, params)
-            decisions.append(decision)
-            # A dismissed window may be the weak beginning of the next one (a slow ramp
-            # that dipped back inside for a few hours): keep its hours for back-dating.
-            carried = merged if decision["decision"] == "dismissed" else None
+    carried: _Window | None = None
+    for first, last in zip(starts, ends, strict=True):
+        if new_series[first]:
+            carried = None
+        window = _Window(
+            store_id=columns["store_id"][first],
+            sku=columns["sku"][first],
+            direction=columns["direction"][first],
+            first_elevated_ts=columns["first_elevated_ts"][first],
+            is_window_closed=bool(columns["is_window_closed"][first]),
+            ts=columns["ts"][first:last],
+            index=columns["index"][first:last],
+            in_window=columns["in_window"][first:last],
+            elevated=columns["elevated"][first:last],
+            closure=columns["closure"][first:last],
+            z=columns["z"][first:last],
+        )
+        merged = _carry_over(carried, window, params)
+        decision = _decide_window(merged, params)
+        decisions.append(decision)
+        # A dismissed window may be the weak beginning of the next one (a slow ramp
+        # that dipped back inside for a few hours): keep its hours for back-dating.
+        carried = merged if decision["decision"] == "dismissed" else None
     return _typed(decisions)
 
 
-def _carry_over(
-    carried: pd.DataFrame | None, window: pd.DataFrame, params: ClassifierParams
-) -> pd.DataFrame:
+def _carry_over(carried: _Window | None, window: _Window, params: ClassifierParams) -> _Window:
     """The window's hours, preceded by a dismissed window that ended just before it.
 
     Only a dismissed window whose last elevated hour lies within two closure periods of this
@@ -78,53 +132,53 @@ def _carry_over(
     """
     if carried is None:
         return window
-    first_elevated = window.loc[_flags(window["is_in_window"]), "trading_hour_index"].min()
-    carried_elevated = carried.loc[_flags(carried["is_elevated"]), "trading_hour_index"]
-    if carried_elevated.empty or first_elevated - carried_elevated.max() > 2 * (
-        params.closure_hours + 1
-    ):
+    carried_elevated = carried.index[carried.elevated]
+    if carried_elevated.size == 0:
         return window
-    earlier = carried[carried["trading_hour_index"] < window["trading_hour_index"].min()]
-    merged = pd.concat([earlier, window], ignore_index=True)
-    carried_first = carried.loc[_flags(carried["is_in_window"]), "trading_hour_index"].min()
-    first = window.iloc[0]
-    for column in ("candidate_window_id", "first_elevated_ts", "is_window_closed"):
-        merged[column] = first[column]
-    merged["is_in_window"] = merged["trading_hour_index"] >= carried_first
-    merged["is_closure_hour"] = merged["trading_hour_index"].isin(
-        window.loc[_flags(window["is_closure_hour"]), "trading_hour_index"]
+    own = window.index[window.in_window]
+    if own.size and own.min() - carried_elevated.max() > 2 * (params.closure_hours + 1):
+        return window
+    earlier = carried.index < window.index.min()
+    carried_first = carried.index[carried.in_window].min(initial=np.iinfo(np.int64).max)
+    index = np.concatenate([carried.index[earlier], window.index])
+    order = np.argsort(index, kind="stable")
+    return _Window(
+        store_id=window.store_id,
+        sku=window.sku,
+        direction=window.direction,
+        first_elevated_ts=window.first_elevated_ts,
+        is_window_closed=window.is_window_closed,
+        ts=np.concatenate([carried.ts[earlier], window.ts])[order],
+        index=index[order],
+        in_window=(index >= carried_first)[order],
+        elevated=np.concatenate([carried.elevated[earlier], window.elevated])[order],
+        closure=np.isin(index, window.index[window.closure])[order],
+        z=np.concatenate([carried.z[earlier], window.z])[order],
     )
-    return merged.sort_values("trading_hour_index", kind="stable").reset_index(drop=True)
 
 
-def _decide_window(group: pd.DataFrame, params: ClassifierParams) -> dict[str, object]:
-    first = group.iloc[0]
-    sign = 1.0 if first["direction"] == "up" else -1.0
+def _decide_window(window: _Window, params: ClassifierParams) -> dict[str, object]:
+    sign = 1.0 if window.direction == "up" else -1.0
     decision: dict[str, object] = {
-        "store_id": first["store_id"],
-        "sku": first["sku"],
-        "direction": first["direction"],
-        "first_elevated_ts": first["first_elevated_ts"],
-        "decision": "dismissed" if bool(first["is_window_closed"]) else "pending",
+        "store_id": window.store_id,
+        "sku": window.sku,
+        "direction": window.direction,
+        "first_elevated_ts": window.first_elevated_ts,
+        "decision": "dismissed" if window.is_window_closed else "pending",
         "onset_confirmed_ts": pd.NaT,
         "window_start": pd.NaT,
         "window_end": pd.NaT,
         "closure_ts": pd.NaT,
         "onset_evidence": math.nan,
     }
-    ts = group["sales_ts"].to_numpy()
-    index = group["trading_hour_index"].to_numpy()
-    in_window = _flags(group["is_in_window"])
-    elevated = _flags(group["is_elevated"])
-    z = group["residual_z"].to_numpy(dtype=float)
-
-    closure = np.flatnonzero(_flags(group["is_closure_hour"]))
+    ts, index, z = window.ts, window.index, window.z
+    closure = np.flatnonzero(window.closure)
     if closure.size:
         decision["closure_ts"] = ts[int(closure[0])]
     # A carried window was dismissed: confirmation comes no earlier than this window's own
     # first elevated hour, so it is the same whichever tick decides.
-    own_from = int(np.searchsorted(ts, np.datetime64(first["first_elevated_ts"])))
-    onset = _find_onset(index, in_window, elevated, z, sign, params, own_from)
+    own_from = int(np.searchsorted(ts, window.first_elevated_ts))
+    onset = _find_onset(index, window.in_window, window.elevated, z, sign, params, own_from)
     if onset is None:
         return decision
     segment_start, confirm, onset_evidence = onset
@@ -240,6 +294,16 @@ def narrative_windows(
             }
         )
     return _typed(decisions)
+
+
+def _changes(columns: dict[str, np.ndarray], names: tuple[str, ...]) -> np.ndarray:
+    """True on the first row and wherever any of the named (sorted) columns changes."""
+    changed = np.zeros(len(columns[names[0]]), dtype=bool)
+    changed[0] = True
+    for name in names:
+        values = columns[name]
+        changed[1:] |= values[1:] != values[:-1]
+    return changed
 
 
 def _flags(column: pd.Series) -> np.ndarray:

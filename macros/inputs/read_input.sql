@@ -6,13 +6,15 @@
   - var mrs_input_dir unset: the demo seed of the same name.
   - var mrs_input_dir set: `<dir>/<input>.parquet` or `<dir>/<input>.csv`, detected when the
     model runs. A missing file gives an empty input, except the reference tables, which fall
-    back to the project's own seed (DESIGN.md section 4).
+    back to the project's own seed (DESIGN.md section 4). A file DuckDB cannot read (the
+    input_files model tries) is treated as missing, and the build says so.
   Staging then types and validates the text; nothing here rejects a row.
 -#}
 {% macro mrs_read_input(input_name) -%}
     {%- set contract = mrs_input_contract()[input_name] -%}
     {%- set input_dir = var('mrs_input_dir', none) -%}
     -- depends_on: {{ source('mrs_input', input_name) }}
+    -- depends_on: {{ ref('input_files') }}
     {% if contract['fallback_to_project_seed'] or input_dir is none -%}
     -- depends_on: {{ ref(input_name) }}
     {% endif -%}
@@ -22,11 +24,22 @@
         {{ mrs_select_raw_columns(none, contract['columns'], [], none) }}
     {%- else -%}
         {%- set found = mrs_find_input_file(input_dir, input_name) -%}
+        {%- set read_error = mrs_input_read_error(input_name) -%}
+        {%- if read_error -%}
+            {{ log("mrs: " ~ found ~ " cannot be read (" ~ read_error[:200] ~ "); "
+                ~ ("using the project's own seed" if contract['fallback_to_project_seed']
+                   else "treating it as empty") ~ "; see input_sources", info=true) }}
+            {%- set found = none -%}
+        {%- endif -%}
         {%- if found is none and contract['fallback_to_project_seed'] -%}
+            {%- if not read_error %}
             {{ log("mrs: " ~ input_name ~ " not found in " ~ input_dir ~ "; using the project's own seed", info=true) }}
+            {%- endif %}
             {{ mrs_select_raw_columns(ref(input_name), contract['columns'], contract['columns'], 'seed:' ~ input_name) }}
         {%- elif found is none -%}
+            {%- if not read_error %}
             {{ log("mrs: " ~ input_name ~ " not found in " ~ input_dir ~ "; treating it as empty", info=true) }}
+            {%- endif %}
             {{ mrs_select_raw_columns(none, contract['columns'], [], none) }}
         {%- else -%}
             {%- set reader = mrs_file_reader(found) -%}
@@ -35,13 +48,18 @@
             {%- if missing %}
                 {{ log("mrs: " ~ found ~ " has no column " ~ missing | join(', ') ~ "; read as null", info=true) }}
             {%- endif -%}
-            {{ mrs_select_raw_columns(reader, contract['columns'], present, found) }}
+            {{ mrs_select_raw_columns(reader, contract['columns'], present, found,
+                'file_row_number + 1' if found.endswith('.parquet') else none) }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 
 
-{% macro mrs_select_raw_columns(relation, columns, present, source_file) -%}
+{#-
+  `row_number`: an expression for the row's position when the reader gives one (Parquet's
+  file_row_number, which scans in parallel); else a streaming row_number() in scan order.
+-#}
+{% macro mrs_select_raw_columns(relation, columns, present, source_file, row_number=none) -%}
     select
         {%- for column in columns %}
         {% if column in present -%}
@@ -50,14 +68,23 @@
         cast(null as varchar)
         {%- endif %} as raw_{{ column }},
         {%- endfor %}
-        -- Streaming row_number keeps the scan order: the row's position in its file.
-        cast(row_number() over () as bigint) as source_row_number,
+        -- The row's position in its file (a streaming row_number keeps the scan order).
+        cast({{ row_number or 'row_number() over ()' }} as bigint) as source_row_number,
         cast({{ "'" ~ source_file ~ "'" if source_file else 'null' }} as varchar) as source_file
     {%- if relation is none %}
     where false
     {%- else %}
     from {{ relation }}
     {%- endif %}
+{%- endmacro %}
+
+
+{#- DuckDB's error reading the input's file (the input_files model), or none. -#}
+{% macro mrs_input_read_error(input_name) -%}
+    {%- set probed = run_query(
+        "select read_error from " ~ ref('input_files') ~ " where input_name = '" ~ input_name ~ "'"
+    ).columns[0].values() -%}
+    {{ return(probed[0] if probed and probed[0] else none) }}
 {%- endmacro %}
 
 
@@ -79,7 +106,7 @@
 
 {% macro mrs_file_reader(path) -%}
     {%- if path.endswith('.parquet') -%}
-        {{ return("read_parquet('" ~ path ~ "')") }}
+        {{ return("read_parquet('" ~ path ~ "', file_row_number = true)") }}
     {%- else -%}
         {#- The dialect is fixed (comma, double quotes) so sniffing cannot fail on a messy file;
             lenient parsing reads mixed line endings and pads short rows with nulls, which the

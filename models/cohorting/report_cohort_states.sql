@@ -1,7 +1,8 @@
 -- The state of every report cohorting considers at each tick of the active run: reports
 -- live at the tick, and ended ones for `cohort_lookback_hours` after their last snapshot
 -- (a later report can still overlap them). Each carries its latest attribution and cluster
--- at or before the tick (an as-of join).
+-- at or before the tick (an as-of join). A report restated sales superseded leaves from the
+-- tick of its 'superseded' row on.
 with
 
 ticks as (
@@ -51,7 +52,8 @@ report_spans as (
     select
         report_id,
         min(written_at) as first_tick,
-        max(written_at) as last_tick
+        max(written_at) filter (where report_status != 'superseded') as last_tick,
+        min(written_at) filter (where report_status = 'superseded') as superseded_tick
     from snapshots
     group by report_id
 ),
@@ -68,6 +70,7 @@ considered as (
             and ticks.tick_ts <= {{ dbt.dateadd(
                 'hour', var('cohort_lookback_hours') | int, 'report_spans.last_tick'
             ) }}
+            and ticks.tick_ts < coalesce(report_spans.superseded_tick, 'infinity'::timestamp)
 ),
 
 states as (

@@ -1,7 +1,8 @@
 -- The reports the optimisers must be protected from (DESIGN.md section 8): approved by an
 -- analyst, or not rejected with a final confidence of at least `protection_min_confidence`.
 -- Uplift of a protected report is removed from the adjusted sales unless its final cause is
--- paid media (that uplift is what the media models must learn from).
+-- paid media (that uplift is what the media models must learn from). A report restated sales
+-- superseded no longer exists and protects nothing.
 with
 
 reports as (
@@ -25,10 +26,13 @@ protected as (
         final_cause_category != 'paid_media' and direction = 'up' as removes_uplift
     from reports
     where
-        final_decision = 'approved'
-        or (
-            final_decision != 'rejected'
-            and final_confidence >= {{ var('protection_min_confidence') }}
+        report_status != 'superseded'
+        and (
+            final_decision = 'approved'
+            or (
+                final_decision != 'rejected'
+                and final_confidence >= {{ var('protection_min_confidence') }}
+            )
         )
 )
 

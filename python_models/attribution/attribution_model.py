@@ -29,7 +29,9 @@ def model(dbt, session):
             logistic=params.logistic,
         )
         evidence = sources[sources["input_name"].isin(["all_campaign_data", "contextual_data"])]
-        missing = sorted(evidence.loc[evidence["source_location"] == "missing", "input_name"])
+        missing = sorted(
+            evidence.loc[evidence["source_location"].isin(["missing", "unreadable"]), "input_name"]
+        )
         proposals = rank_causes(snapshots, candidates, params, missing)
         version = describe(record)
     for column, value in version.items():

@@ -1,9 +1,11 @@
--- A report's window_end appears in MRDL only on its last row, and that row agrees with
--- the report's single MEEL row (same tick, same end); an open report has no MEEL row.
+-- A report's window_end appears in MRDL only on its last detected row, and that row agrees
+-- with the report's single MEEL row (same tick, same end); an open report has no MEEL row.
+-- A 'superseded' row (restated sales) repeats the report's last state and is left out.
 with
 
 detected as (
     select * from {{ ref('minority_reports_detected_log') }}
+    where report_status = 'detected'
 ),
 
 ended as (

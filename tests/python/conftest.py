@@ -29,6 +29,14 @@ LOGS = (
 )
 BIN = Path(sys.executable).parent
 
+# Under pytest-xdist every worker gets its own dbt target and log folders: two dbt processes
+# sharing target/ would overwrite each other's manifest, partial parse and run results.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if _WORKER:
+    os.environ["DBT_TARGET_PATH"] = str(PROJECT_ROOT / "target" / f"pytest-{_WORKER}")
+    os.environ["DBT_LOG_PATH"] = str(PROJECT_ROOT / "logs" / f"pytest-{_WORKER}")
+DBT_TARGET = Path(os.environ.get("DBT_TARGET_PATH", PROJECT_ROOT / "target"))
+
 
 def run_mrs(*args: str, check: bool = True, env: dict[str, str] | None = None):
     """Run `mrs ...` as a user would; return the completed process."""

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import LOGS, PROJECT_ROOT, query, run_mrs
+from conftest import DBT_TARGET, LOGS, PROJECT_ROOT, query, run_mrs
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +69,8 @@ def test_docs_describe_every_model_column_seed_and_source(demo) -> None:
         env=dict(os.environ, **env),
         check=True,
     )
-    manifest = json.loads((PROJECT_ROOT / "target" / "manifest.json").read_text())
-    catalog = json.loads((PROJECT_ROOT / "target" / "catalog.json").read_text())
+    manifest = json.loads((DBT_TARGET / "manifest.json").read_text())
+    catalog = json.loads((DBT_TARGET / "catalog.json").read_text())
     undocumented = []
     for unique_id, node in {**manifest["nodes"], **manifest["sources"]}.items():
         if node["resource_type"] not in ("model", "seed", "source"):

@@ -1,24 +1,23 @@
--- MEEL: one row when a report closes, written at the tick its closure became known.
+-- MEEL: one row when a report closes, written at the tick its closure became known: the
+-- tick of the report's closing MRDL row (a report restated sales give only after it ended
+-- closes at the tick MRDL first logs it).
 with
 
 settings as (
     select * from {{ ref('run_settings') }}
 ),
 
-pending_ticks as (
-    {{ mrs_pending_ticks() }}
-),
-
-reports as (
-    select * from {{ ref('anomaly_classifier_decisions') }}
-    where decision = 'reported' and closed_tick is not null
+closing_rows as (
+    {{ mrs_pending_rows(ref('minority_reports_detected_log')) }}
+    and upstream.window_end is not null
+    and upstream.report_status = 'detected'
 ),
 
 ended as (
     select
-        reports.report_id,
+        closing_rows.report_id,
         cast(1 as integer) as version,  -- noqa: RF04
-        reports.window_end,
+        closing_rows.window_end,
         'ended' as event_status,
         {%- if mrs_model_route('anomaly_classifier_model') == 'real' %}
             'returned_to_baseline' as closure_reason,
@@ -26,10 +25,9 @@ ended as (
         'narrative_window_ended' as closure_reason,
         {%- endif %}
         'detected' as report_status,
-        reports.closed_tick as written_at,
+        closing_rows.written_at,
         settings.run_id
-    from reports
-    inner join pending_ticks on reports.closed_tick = pending_ticks.tick_ts
+    from closing_rows
     cross join settings
 )
 

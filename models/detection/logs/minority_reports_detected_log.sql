@@ -1,6 +1,9 @@
 -- MRDL: one row per live report per tick, totals cumulative from window_start to the tick
 -- (or to window_end on the tick that closes it). Appends only ticks after the newest one
 -- logged for the active run.
+-- Correction (DESIGN.md section 2): when restated sales change the past, the first new tick
+-- also carries a 'superseded' row for every logged report the sales no longer give, and the
+-- closing row of every report that the restated sales give but that ended unlogged.
 with
 
 settings as (
@@ -24,6 +27,27 @@ previous_versions as (
     {{ mrs_previous_versions('report_id') }}
 ),
 
+first_pending_tick as (
+    select min(pending_ticks.tick_ts) as tick_ts from pending_ticks
+),
+
+logged_reports as (
+    -- The latest row of every report this log holds for the active run.
+    {%- if is_incremental() %}
+        select logged.*
+        from {{ this }} as logged
+        where logged.run_id = (select settings.run_id from settings)
+        qualify row_number() over (
+            partition by logged.report_id order by logged.version desc
+        ) = 1
+    {%- else %}
+        select
+            cast(null as varchar) as report_id,
+            cast(null as varchar) as report_status
+        where false
+    {%- endif %}
+),
+
 live as (
     select
         reports.*,
@@ -36,6 +60,16 @@ live as (
         on
             reports.confirmed_tick <= pending_ticks.tick_ts
             and (reports.closed_tick is null or reports.closed_tick >= pending_ticks.tick_ts)
+    union all
+    -- Reports that ended before this build's ticks without ever being logged (the restated
+    -- sales give them now): their closing row, at the first new tick.
+    select
+        reports.*,
+        first_pending_tick.tick_ts,
+        reports.window_end as window_end_at_tick
+    from reports
+    inner join first_pending_tick on reports.closed_tick < first_pending_tick.tick_ts
+    where reports.report_id not in (select logged_reports.report_id from logged_reports)
 ),
 
 report_hours as (
@@ -123,6 +157,30 @@ logged as (
         snapshots.baseline_model_version
     from snapshots
     cross join settings
+),
+
+superseded as (
+    -- Logged reports the restated sales no longer give: their last state, marked superseded.
+    {%- if is_incremental() %}
+    select
+        logged_reports.* exclude (version, report_status, written_at),
+        'superseded' as report_status,
+        first_pending_tick.tick_ts as written_at
+    from logged_reports
+    inner join first_pending_tick on first_pending_tick.tick_ts is not null
+    where
+        logged_reports.report_status != 'superseded'
+        and logged_reports.report_id not in (select reports.report_id from reports)
+    {%- else %}
+        select * from logged
+        where false
+    {%- endif %}
+),
+
+corrected as (
+    select * from logged
+    union all by name
+    select * from superseded
 )
 
-{{ mrs_select_with_versions('logged') }}
+{{ mrs_select_with_versions('corrected') }}

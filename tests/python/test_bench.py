@@ -1,0 +1,135 @@
+"""`mrs bench` on one tiny world (about 0.2 M sales rows): the machinery, never the timings."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from conftest import run_mrs
+
+from mrs.pipeline_bench import STAGES, parse_sizes
+
+WORLD_FIELDS = {
+    "label",
+    "stores",
+    "products",
+    "days",
+    "sales_rows",
+    "generate_seconds",
+    "full_build",
+    "incremental_build",
+    "reference_seconds",
+    "detection_seconds",
+    "detection_ratio",
+    "flagged_hours_pipeline",
+    "flagged_hours_reference",
+    "rows_per_second",
+    "seconds_per_million_rows",
+    "incremental_ratio",
+    "peak_rss_bytes",
+    "logs_after_full",
+    "logs_after_incremental",
+    "incremental_appended_rows",
+}
+BUILD_FIELDS = {
+    "as_of",
+    "exit_code",
+    "wall_seconds",
+    "peak_rss_bytes",
+    "stage_seconds",
+    "model_seconds",
+}
+LINEARITY_FIELDS = {
+    "seconds_per_million_rows",
+    "smallest",
+    "largest",
+    "cost_ratio",
+    "fixed_seconds",
+    "marginal_seconds_per_million_rows",
+}
+TARGET_FIELDS = {"name", "rule", "world", "value", "limit", "met", "missing", "verdict"}
+DETECTED_LOG = "minority_reports_detected_log"
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
+    """One run of `mrs bench --sizes 0.2M` (21 stores x 10 products x 41 days)."""
+    folder = tmp_path_factory.mktemp("bench")
+    output = folder / "bench.json"
+    result = run_mrs("bench", "--sizes", "0.2M", "--work-dir", str(folder), "--json", str(output))
+    return json.loads(output.read_text()), result.stdout
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value) and value > 0
+
+
+def test_json_has_every_field(bench: tuple[dict, str]) -> None:
+    figures, _ = bench
+    assert set(figures) == {"worlds", "linearity", "targets"}
+    (world,) = figures["worlds"]
+    assert set(world) == WORLD_FIELDS
+    for build in ("full_build", "incremental_build"):
+        assert set(world[build]) == BUILD_FIELDS
+        assert set(STAGES) <= set(world[build]["stage_seconds"])
+        assert world[build]["model_seconds"]
+    assert set(figures["linearity"]) == LINEARITY_FIELDS
+    assert len(figures["targets"]) == 5
+    for target in figures["targets"]:
+        assert set(target) == TARGET_FIELDS
+        assert target["verdict"] in ("met", "not met", "not measured")
+
+
+def test_both_builds_succeeded_on_the_world_asked_for(bench: tuple[dict, str]) -> None:
+    (world,) = bench[0]["worlds"]
+    assert world["full_build"]["exit_code"] == 0
+    assert world["incremental_build"]["exit_code"] == 0
+    assert world["stores"] == 21
+    assert world["sales_rows"] == 21 * 10 * 41 * 24
+    assert world["full_build"]["as_of"] == "2025-08-12 23:00:00"
+    assert world["incremental_build"]["as_of"] == "2025-08-13 00:00:00"
+
+
+def test_one_tick_build_appends_exactly_the_next_tick(bench: tuple[dict, str]) -> None:
+    (world,) = bench[0]["worlds"]
+    full_as_of = world["full_build"]["as_of"]
+    next_as_of = world["incremental_build"]["as_of"]
+    for log in (DETECTED_LOG, "baseline_sales_model_prediction_log"):
+        before, after = world["logs_after_full"][log], world["logs_after_incremental"][log]
+        assert before["newest_written_at"] == full_as_of, log
+        assert after["newest_written_at"] == next_as_of, log
+        assert after["ticks"] == before["ticks"] + 1, log
+        assert world["incremental_appended_rows"][log] > 0, log
+    # Append-only: no log lost rows.
+    assert all(rows >= 0 for rows in world["incremental_appended_rows"].values())
+
+
+def test_rates_and_ratios_are_positive(bench: tuple[dict, str]) -> None:
+    (world,) = bench[0]["worlds"]
+    for field in (
+        "rows_per_second",
+        "seconds_per_million_rows",
+        "incremental_ratio",
+        "detection_ratio",
+        "detection_seconds",
+        "reference_seconds",
+        "peak_rss_bytes",
+    ):
+        assert _positive(world[field]), field
+
+
+def test_prints_progress_table_and_targets(bench: tuple[dict, str]) -> None:
+    _, printed = bench
+    for expected in ("[0.2M] full build", "[0.2M] one-tick build", "sales rows", "targets:"):
+        assert expected in printed
+    assert "not measured  full build of 20 M rows within 60 s" in printed
+    assert "figures written to" in printed
+
+
+def test_sizes_round_the_stores_up() -> None:
+    sizes = parse_sizes("1M,10M,20M", products=10, days=41)
+    assert [size.stores for size in sizes] == [102, 1017, 2033]
+    assert all(size.rows >= rows for size, rows in zip(sizes, (1e6, 1e7, 2e7), strict=True))
+    with pytest.raises(ValueError, match="expected sizes like"):
+        parse_sizes("twenty", products=10, days=41)

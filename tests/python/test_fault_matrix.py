@@ -1,0 +1,387 @@
+"""Issue 7's fault matrix (DESIGN.md sections 2 and 4) on a small generated world: optional
+inputs missing or empty, malformed files, an upstream log missing, a build killed mid-run,
+and restated sales. In every case the build completes, nothing is lost, and the degraded
+flags, `input_sources` or the `_errors` tables say what happened.
+
+The last case of the matrix, an edit written while a build runs, is
+test_review_flows.py::test_an_edit_made_while_a_build_runs_is_kept_and_the_build_succeeds.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import BIN, LOGS, PROJECT_ROOT, query, run_mrs
+
+from mrs.world import WorldOptions, write_world
+
+WORLD = WorldOptions(stores=14, products=7, days=26)
+FIRST = "2025-07-26 12:00"  # inside several reports of this world
+SECOND = "2025-07-26 18:00"
+EVIDENCE = ("all_campaign_data", "contextual_data", "master_narratives")
+REFERENCE = ("cluster_library", "cause_taxonomy")
+
+
+def _build_arguments(world: Path, database: Path, as_of: str) -> list[str]:
+    return [
+        "build",
+        "--input-dir", str(world),
+        "--database", str(database),
+        "--as-of", as_of,
+        "--training-start", f"{WORLD.training_start:%Y-%m-%d}",
+        "--detection-start", f"{WORLD.detection_start:%Y-%m-%d}",
+        "--no-tests",
+    ]  # fmt: skip
+
+
+def _build(world: Path, database: Path, as_of: str = SECOND) -> str:
+    return run_mrs(*_build_arguments(world, database, as_of)).stdout
+
+
+def _hashable(row: tuple) -> tuple:
+    return tuple(tuple(value) if isinstance(value, list) else value for value in row)
+
+
+def _logs(database: Path) -> dict[str, list[tuple]]:
+    return {
+        log: sorted((_hashable(row) for row in query(database, f"select * from {log}")), key=repr)
+        for log in LOGS
+    }
+
+
+def _variant(world: Path, folder: Path) -> Path:
+    """A copy of the world's input folder to break."""
+    copy = folder / "world"
+    shutil.copytree(world, copy)
+    return copy
+
+
+def _empty(csv_file: Path) -> None:
+    """Keep the header only: the input is present and empty."""
+    header = csv_file.read_text().splitlines()[0]
+    csv_file.write_text(header + "\n")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("fault_world")
+    write_world(WORLD, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def first(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The world built to FIRST: the state every fault below starts from."""
+    database = tmp_path_factory.mktemp("first") / "faults.duckdb"
+    _build(world, database, FIRST)
+    return database
+
+
+@pytest.fixture(scope="module")
+def reference(world: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple]]:
+    """The logs of one undisturbed fresh build to SECOND."""
+    database = tmp_path_factory.mktemp("reference") / "faults.duckdb"
+    _build(world, database, SECOND)
+    return _logs(database)
+
+
+def _copy(database: Path, folder: Path) -> Path:
+    """A copy of a built database under the same file name (dbt-duckdb names its catalog
+    after the file), with its edit journal."""
+    target = folder / database.name
+    shutil.copy(database, target)
+    return target
+
+
+@pytest.mark.parametrize("mode", ["missing", "empty"])
+def test_optional_inputs_missing_or_empty_still_build_and_say_so(
+    world: Path, tmp_path: Path, mode: str
+) -> None:
+    broken = _variant(world, tmp_path)
+    for name in EVIDENCE + REFERENCE:
+        if mode == "missing":
+            (broken / f"{name}.csv").unlink()
+        else:
+            _empty(broken / f"{name}.csv")
+    database = tmp_path / "faults.duckdb"
+    output = _build(broken, database)
+
+    sources = dict(query(database, "select input_name, source_location from input_sources"))
+    reports = query(database, "select count(*) from minority_reports")[0][0]
+    assert reports > 0  # detection needs none of these inputs
+    proposals = query(
+        database,
+        "select distinct proposed_cause_category, confidence_score, is_degraded, "
+        "degraded_reasons from minority_reports_proposed_attribution_log",
+    )
+    if mode == "missing":
+        for name in EVIDENCE:
+            assert sources[name] == "missing"
+            assert f"mrs: {name} not found" in output
+        # The reference tables fall back to the project's own (DESIGN.md section 4).
+        assert sources["cluster_library"] == "seed:cluster_library"
+        assert query(database, "select count(*) from stg_cluster_library")[0][0] > 0
+        assert proposals == [
+            ("unknown", None, True, ["all_campaign_data_missing", "contextual_data_missing"])
+        ]
+    else:
+        for name in EVIDENCE + REFERENCE:
+            assert sources[name].endswith(f"{name}.csv")
+        # Present but empty: nothing to propose, which is not a degradation.
+        assert proposals == [("unknown", 0.05, False, [])]
+        clusters = query(database, "select distinct cluster_name from minority_reports")
+        assert clusters == [("unclassified",)]
+
+
+@pytest.mark.parametrize("mode", ["missing", "empty"])
+def test_stores_and_products_missing_or_empty_reject_every_sale_with_a_reason(
+    world: Path, tmp_path: Path, mode: str
+) -> None:
+    broken = _variant(world, tmp_path)
+    for name in ("stores", "products"):
+        if mode == "missing":
+            (broken / f"{name}.csv").unlink()
+        else:
+            _empty(broken / f"{name}.csv")
+    database = tmp_path / "faults.duckdb"
+    output = _build(broken, database)
+    sales = query(database, "select count(*) from unified_sales_data_errors")[0][0]
+    assert sales == WORLD.stores * WORLD.products * WORLD.days * 24  # nothing silently lost
+    reasons = query(database, "select distinct error_reason from unified_sales_data_errors")
+    for (reason,) in reasons:
+        assert set(reason.split("; ")) <= {"unknown store_id", "unknown sku"}, reason
+    assert f"{sales} row(s) rejected from unified_sales_data" in output
+    assert query(database, "select count(*) from minority_reports") == [(0,)]
+
+
+def test_empty_sales_build_an_empty_pipeline(world: Path, tmp_path: Path) -> None:
+    broken = _variant(world, tmp_path)
+    _empty(broken / "unified_sales_data.csv")
+    database = tmp_path / "faults.duckdb"
+    _build(broken, database)
+    for log in LOGS:
+        assert query(database, f"select count(*) from {log} where run_id is null") == [(0,)]
+    assert query(database, "select count(*) from minority_reports") == [(0,)]
+    assert query(database, "select count(*) from ticks")[0][0] > 0
+
+
+def test_malformed_files_are_read_as_absent_and_reported(world: Path, tmp_path: Path) -> None:
+    broken = _variant(world, tmp_path)
+    # Not Parquet at all; not UTF-8; a CSV without its required time columns.
+    (broken / "contextual_data.csv").unlink()
+    (broken / "contextual_data.parquet").write_bytes(b"PAR1 this is not parquet")
+    (broken / "cluster_library.csv").write_bytes(b"cluster_id,cluster_name\n\xff\xfe\x00bad\n")
+    campaigns = broken / "all_campaign_data.csv"
+    rows = [line.split(",") for line in campaigns.read_text().splitlines()]
+    keep = [i for i, name in enumerate(rows[0]) if name not in ("start_ts", "end_ts")]
+    campaigns.write_text("\n".join(",".join(row[i] for i in keep) for row in rows) + "\n")
+    database = tmp_path / "faults.duckdb"
+    output = _build(broken, database)
+
+    sources = {
+        name: (location, error)
+        for name, location, error in query(database, "select * from input_sources")
+    }
+    assert sources["contextual_data"][0] == "unreadable"
+    assert "contextual_data.parquet" in sources["contextual_data"][1]
+    assert sources["cluster_library"][0] == "unreadable"
+    assert "utf-8" in sources["cluster_library"][1]
+    assert "contextual_data.parquet cannot be read" in output
+    assert "cluster_library.csv cannot be read" in output
+    # The unreadable library falls back to the project's; campaigns without times are rejected.
+    assert query(database, "select count(*) from stg_cluster_library")[0][0] > 0
+    rejected = query(database, "select count(*), min(error_reason) from all_campaign_data_errors")[
+        0
+    ]
+    assert rejected[0] == len(rows) - 1 and "start_ts" in rejected[1]
+    degraded = query(
+        database,
+        "select distinct degraded_reasons from minority_reports_proposed_attribution_log",
+    )
+    assert degraded == [(["contextual_data_missing"],)]
+
+
+@pytest.mark.parametrize(
+    "dropped",
+    [
+        ("minority_reports_detected_log", "minority_event_ended_log"),
+        ("minority_reports_clustered_log",),
+        ("minority_reports_proposed_attribution_log",),
+        ("minority_reports_cohorted_log", "minority_event_log"),
+    ],
+    ids=["detection", "clustering", "attribution", "cohorting"],
+)
+def test_a_missing_stage_log_is_replayed_and_nothing_else_changes(
+    first: Path, tmp_path: Path, world: Path, dropped: tuple[str, ...]
+) -> None:
+    database = _copy(first, tmp_path)
+    before = _logs(database)
+    with duckdb.connect(str(database)) as con:
+        for log in dropped:
+            con.execute(f"drop table {log}")
+    _build(world, database, FIRST)
+    # The dropped log is written again from the start, identical; no other log gains a row.
+    assert _logs(database) == before
+
+
+def test_a_build_killed_mid_run_leaves_nothing_the_next_build_trips_on(
+    first: Path, world: Path, tmp_path: Path, reference: dict[str, list[tuple]]
+) -> None:
+    database = _copy(first, tmp_path)
+    before = _logs(database)
+    build = subprocess.Popen(
+        [str(BIN / "mrs"), *_build_arguments(world, database, SECOND)],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group: dbt dies with it
+    )
+    killed_during = None
+    assert build.stdout is not None
+    for line in build.stdout:
+        # Kill once detection has appended and clustering is being written.
+        if "START" in line and "minority_reports_clustered_log" in line:
+            killed_during = line.strip()
+            os.killpg(build.pid, signal.SIGKILL)
+            break
+    build.wait(timeout=600)
+    _wait_until_gone(build.pid)
+    assert killed_during, "the build ended before it reached clustering"
+    assert build.returncode != 0
+    # Whatever the kill left, no earlier row was changed...
+    after_kill = _logs(database)
+    for log, rows in before.items():
+        assert set(rows) <= set(after_kill[log]), log
+    # ...and the next build completes to the same logs as one undisturbed build.
+    _build(world, database, SECOND)
+    assert _logs(database) == reference
+
+
+def _wait_until_gone(group: int) -> None:
+    """Wait until every process of the killed group (dbt as well as mrs) has exited, so the
+    database lock the build held is released."""
+    for _ in range(600):
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the killed build's processes did not exit within 60 s")
+
+
+def _restate(world: Path, database: Path, folder: Path) -> tuple[Path, dict[str, str]]:
+    """A copy of the world whose past sales are restated: two reported series flattened to
+    their baseline (one report still open at FIRST, one already ended) and a six-hour burst
+    added to a quiet series on a day that ended before FIRST."""
+    reports = query(
+        database,
+        "select report_id, store_id, sku, window_end is null from minority_reports "
+        "where window_start < '2025-07-25 12:00' order by window_end is null, report_id",
+    )
+    ended = next(r for r in reports if not r[3])
+    still_open = next(r for r in query(
+        database,
+        "select report_id, store_id, sku, true from minority_reports where window_end is null "
+        "order by report_id",
+    ))  # fmt: skip
+    quiet = query(
+        database,
+        "select p.store_id, p.sku from baseline_sales_predictions as p "
+        "anti join minority_reports_detected_log as d on p.store_id = d.store_id "
+        "and p.sku = d.sku group by all having avg(p.expected_units) > 2 order by all limit 1",
+    )[0]
+    restated = _variant(world, folder)
+    sales = restated / "unified_sales_data.csv"
+    with duckdb.connect(str(database), read_only=True) as con:
+        flat = con.execute(
+            "select store_id, sku, sales_ts, cast(round(expected_units) as integer) as units "
+            "from baseline_sales_predictions where (store_id, sku) in (($1, $2), ($3, $4)) "
+            "and sales_ts >= timestamp '2025-07-23'",
+            [ended[1], ended[2], still_open[1], still_open[2]],
+        ).df()
+    with duckdb.connect() as con:
+        con.register("flat", flat)
+        con.execute(
+            f"""
+            copy (
+                select u.sales_ts, u.store_id, u.sku,
+                    case
+                        when f.units is not null then f.units
+                        when u.store_id = $1 and u.sku = $2
+                            and u.sales_ts >= timestamp '2025-07-24 10:00'
+                            and u.sales_ts < timestamp '2025-07-24 16:00'
+                            then u.units * 4 + 20
+                        else u.units
+                    end as units,
+                    u.revenue
+                from read_csv('{world / "unified_sales_data.csv"}', all_varchar = true,
+                    types = {{'units': 'INTEGER', 'sales_ts': 'TIMESTAMP'}}) as u
+                left join flat as f using (store_id, sku, sales_ts)
+                order by u.sales_ts, u.store_id, u.sku
+            ) to '{sales}' (header)
+            """,
+            [quiet[0], quiet[1]],
+        )
+    return restated, {"ended": ended[0], "open": still_open[0], "quiet": f"{quiet[0]}|{quiet[1]}"}
+
+
+def test_restated_sales_supersede_reports_and_keep_every_earlier_row(
+    first: Path, world: Path, tmp_path: Path
+) -> None:
+    database = _copy(first, tmp_path)
+    before = _logs(database)
+    restated, touched = _restate(world, database, tmp_path)
+    _build(restated, database, SECOND)
+
+    after = _logs(database)
+    for log, rows in before.items():
+        assert set(rows) <= set(after[log]), f"{log} lost or changed a row"
+    # Both flattened reports get one 'superseded' row at the first new tick.
+    superseded = query(
+        database,
+        "select report_id, written_at from minority_reports_detected_log "
+        "where report_status = 'superseded' order by report_id",
+    )
+    assert sorted(r for r, _ in superseded) == sorted([touched["ended"], touched["open"]])
+    assert {f"{w:%Y-%m-%d %H:%M}" for _, w in superseded} == {"2025-07-26 13:00"}
+    # The burst on the quiet series is a report now: logged at the first new tick, closed.
+    store_id, sku = touched["quiet"].split("|")
+    burst = query(
+        database,
+        "select report_id, window_start, window_end, min(written_at) "
+        "from minority_reports_detected_log "
+        f"where store_id = '{store_id}' and sku = '{sku}' group by all",
+    )
+    assert len(burst) == 1 and burst[0][2] is not None
+    assert f"{burst[0][3]:%Y-%m-%d %H:%M}" == "2025-07-26 13:00"
+    assert query(
+        database,
+        f"select count(*) from minority_event_ended_log where report_id = '{burst[0][0]}'",
+    ) == [(1,)]
+    # The published table shows the corrected state; the superseded reports protect nothing
+    # and join no event after they were superseded.
+    states = dict(query(database, "select report_id, report_status from minority_reports"))
+    assert states[touched["ended"]] == states[touched["open"]] == "superseded"
+    assert states[burst[0][0]] == "detected"
+    assert query(
+        database,
+        "select count(*) from protected_reports where report_id in "
+        f"('{touched['ended']}', '{touched['open']}')",
+    ) == [(0,)]
+    assert query(
+        database,
+        "select count(*) from minority_reports_cohorted_log where written_at > '2025-07-26 13:00' "
+        f"and report_id in ('{touched['ended']}', '{touched['open']}')",
+    ) == [(0,)]
+    # A second build with the same restated sales appends nothing (idempotence holds).
+    settled = _logs(database)
+    _build(restated, database, SECOND)
+    assert _logs(database) == settled
