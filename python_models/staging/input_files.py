@@ -1,0 +1,30 @@
+"""input_files: whether each input file of `mrs_input_dir` can be read (DESIGN.md section 4).
+
+A file DuckDB cannot read (not Parquet, not UTF-8, truncated) would otherwise fail the whole
+build when staging scans it. Reading is tried here, where a failure can be caught; staging
+then reads an unreadable file as absent (an empty input, or the project's own seed for the
+reference tables) and `input_sources` says why.
+"""
+
+import pandas as pd
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    candidates = dbt.ref("input_file_candidates").df().sort_values("input_name")
+    rows = []
+    for candidate in candidates.itertuples(index=False):
+        error = None
+        if isinstance(candidate.reader_sql, str):
+            try:
+                session.sql(f"select count(*) from {candidate.reader_sql}").fetchall()
+            except Exception as failure:  # noqa: BLE001 - any read failure is reported as data
+                error = " ".join(str(failure).split())[:500]
+        rows.append(
+            {
+                "input_name": candidate.input_name,
+                "file_path": candidate.file_path if isinstance(candidate.file_path, str) else None,
+                "read_error": error,
+            }
+        )
+    return pd.DataFrame(rows, columns=["input_name", "file_path", "read_error"]).astype("string")
