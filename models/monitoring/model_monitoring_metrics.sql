@@ -33,6 +33,19 @@
         ('level_bin_6', 'ln(level_factor) >= 0.1'),
     ],
 } %}
+{#-
+  The baseline's metrics: (metric, reference value, threshold var, what is compared with the
+  threshold, sample size). A level PSI breaches on the same threshold as the residual's; an
+  anomaly rate everywhere means the baseline no longer describes normal sales.
+-#}
+{%- set baseline_rules = [
+    ('residual_bias', '0.0', 'monitoring_max_residual_bias', 'abs(residual_bias)', 'sample_size'),
+    ('residual_rms_ratio', '1.0', 'monitoring_max_residual_rms_ratio', 'residual_rms_ratio',
+        'sample_size'),
+    ('residual_psi', '0.0', 'monitoring_max_residual_psi', 'residual_psi', 'sample_size'),
+    ('level_factor_psi', '0.0', 'monitoring_max_residual_psi', 'level_factor_psi', 'sample_size'),
+    ('anomaly_rate', '0.0', 'monitoring_max_anomaly_rate', 'anomaly_rate', 'window_hours'),
+] %}
 {%- set z_bins = feature_bins.residual_psi | map(attribute=0) | list %}
 {%- set level_bins = feature_bins.level_factor_psi | map(attribute=0) | list %}
 {%- set sums = ['hours', 'z_sum', 'z_square_sum'] %}
@@ -200,63 +213,19 @@ confidence_reference as (
 ),
 
 metrics as (
-    select
-        'baseline_sales_model' as model_name,
-        'residual_bias' as metric,
-        tick_ts,
-        residual_bias as measured_value,
-        0.0 as reference_value,
-        {{ var('monitoring_max_residual_bias') }} as threshold,
-        abs(residual_bias) > {{ var('monitoring_max_residual_bias') }} as is_breached,
-        sample_size
-    from baseline_metrics
-    union all
-    select
-        'baseline_sales_model' as model_name,
-        'residual_rms_ratio' as metric,
-        tick_ts,
-        residual_rms_ratio as measured_value,
-        1.0 as reference_value,
-        {{ var('monitoring_max_residual_rms_ratio') }} as threshold,
-        residual_rms_ratio > {{ var('monitoring_max_residual_rms_ratio') }} as is_breached,
-        sample_size
-    from baseline_metrics
-    union all
-    select
-        'baseline_sales_model' as model_name,
-        'residual_psi' as metric,
-        tick_ts,
-        residual_psi as measured_value,
-        0.0 as reference_value,
-        {{ var('monitoring_max_residual_psi') }} as threshold,
-        residual_psi > {{ var('monitoring_max_residual_psi') }} as is_breached,
-        sample_size
-    from baseline_metrics
-    union all
-    select
-        -- The daily level the baseline multiplies its profile by, against the training days.
-        'baseline_sales_model' as model_name,
-        'level_factor_psi' as metric,
-        tick_ts,
-        level_factor_psi as measured_value,
-        0.0 as reference_value,
-        {{ var('monitoring_max_residual_psi') }} as threshold,
-        level_factor_psi > {{ var('monitoring_max_residual_psi') }} as is_breached,
-        sample_size
-    from baseline_metrics
-    union all
-    select
-        -- Anomalies everywhere mean the baseline no longer describes normal sales.
-        'baseline_sales_model' as model_name,
-        'anomaly_rate' as metric,
-        tick_ts,
-        anomaly_rate as measured_value,
-        0.0 as reference_value,
-        {{ var('monitoring_max_anomaly_rate') }} as threshold,
-        anomaly_rate > {{ var('monitoring_max_anomaly_rate') }} as is_breached,
-        window_hours as sample_size
-    from baseline_metrics
-    union all
+    {%- for metric, reference, threshold, compared, sample in baseline_rules %}
+        select
+            'baseline_sales_model' as model_name,
+            '{{ metric }}' as metric,
+            tick_ts,
+            {{ metric }} as measured_value,
+            {{ reference }} as reference_value,
+            {{ var(threshold) }} as threshold,
+            {{ compared }} > {{ var(threshold) }} as is_breached,
+            {{ sample }} as sample_size
+        from baseline_metrics
+        union all
+    {%- endfor %}
     select
         'attribution_model' as model_name,
         'confidence_decay' as metric,

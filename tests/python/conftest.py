@@ -60,6 +60,20 @@ def query(database: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
+def log_rows(database: Path) -> dict[str, list[tuple]]:
+    """Every row of every log, in a comparable form (lists as tuples, rows sorted)."""
+    return {
+        log: sorted(
+            (
+                tuple(tuple(value) if isinstance(value, list) else value for value in row)
+                for row in query(database, f"select * from {log}")
+            ),
+            key=repr,
+        )
+        for log in LOGS
+    }
+
+
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return PROJECT_ROOT

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import LOGS, query, run_mrs
+from conftest import LOGS, log_rows, query, run_mrs
 
 from mrs.world import WorldOptions, write_world
 
@@ -45,17 +45,6 @@ def _build(world: Path, database: Path, as_of: str, *extra: str) -> None:
     )
 
 
-def _hashable(row: tuple) -> tuple:
-    return tuple(tuple(value) if isinstance(value, list) else value for value in row)
-
-
-def _logs(database: Path) -> dict[str, list[tuple]]:
-    return {
-        log: sorted((_hashable(row) for row in query(database, f"select * from {log}")), key=repr)
-        for log in LOGS
-    }
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("small_world")
@@ -75,18 +64,18 @@ def test_the_small_world_has_reports_to_check(fresh: Path) -> None:
     assert reports[0][0] >= 5
 
 
-def test_two_fresh_builds_give_identical_logs(world: Path, fresh: Path, tmp_path: Path) -> None:
+def test_two_fresh_builds_give_identicallog_rows(world: Path, fresh: Path, tmp_path: Path) -> None:
     again = tmp_path / "again.duckdb"
     _build(world, again, LATE_TICK)
-    assert _logs(again) == _logs(fresh)
+    assert log_rows(again) == log_rows(fresh)
 
 
 def test_a_second_build_with_unchanged_inputs_appends_nothing(world: Path, tmp_path: Path) -> None:
     database = tmp_path / "twice.duckdb"
     _build(world, database, LATE_TICK)
-    before = _logs(database)
+    before = log_rows(database)
     _build(world, database, LATE_TICK)
-    assert _logs(database) == before
+    assert log_rows(database) == before
 
 
 def test_building_in_two_steps_equals_one_fresh_build_and_keeps_earlier_rows(
@@ -94,12 +83,12 @@ def test_building_in_two_steps_equals_one_fresh_build_and_keeps_earlier_rows(
 ) -> None:
     database = tmp_path / "steps.duckdb"
     _build(world, database, EARLY_TICK)
-    early = _logs(database)
+    early = log_rows(database)
     assert early["minority_reports_detected_log"], "T1 should already hold live reports"
     _build(world, database, LATE_TICK)
-    late = _logs(database)
+    late = log_rows(database)
     # Tick equivalence.
-    assert late == _logs(fresh)
+    assert late == log_rows(fresh)
     # Append-only: every row of the first build is still there, unchanged.
     for log in LOGS:
         assert set(early[log]) <= set(late[log]), log
@@ -110,8 +99,8 @@ def test_the_mock_versions_are_deterministic_and_idempotent(world: Path, tmp_pat
     first, second = tmp_path / "mock_a.duckdb", tmp_path / "mock_b.duckdb"
     _build(world, first, LATE_TICK, *MOCK_ROUTES)
     _build(world, second, LATE_TICK, *MOCK_ROUTES)
-    logs = _logs(first)
+    logs = log_rows(first)
     assert logs["minority_reports_detected_log"], "the mock should report the narratives"
-    assert logs == _logs(second)
+    assert logs == log_rows(second)
     _build(world, first, LATE_TICK, *MOCK_ROUTES)
-    assert _logs(first) == logs
+    assert log_rows(first) == logs
