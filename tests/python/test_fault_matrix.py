@@ -205,8 +205,10 @@ def test_malformed_files_are_read_as_absent_and_reported(world: Path, tmp_path: 
         ("minority_reports_clustered_log",),
         ("minority_reports_proposed_attribution_log",),
         ("minority_reports_cohorted_log", "minority_event_log"),
+        ("minority_reports_finalised_log",),
+        ("model_monitoring_log", "model_retrain_event_log"),
     ],
-    ids=["detection", "clustering", "attribution", "cohorting"],
+    ids=["detection", "clustering", "attribution", "cohorting", "finalisation", "monitoring"],
 )
 def test_a_missing_stage_log_is_replayed_and_nothing_else_changes(
     first: Path, tmp_path: Path, world: Path, dropped: tuple[str, ...]
