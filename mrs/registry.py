@@ -39,6 +39,15 @@ def records(folder: Path) -> list[dict[str, Any]]:
     return found
 
 
+def next_candidate_number(folder: Path, model_name: str) -> int:
+    """The number of the model's next trained version: one more than its candidates so far."""
+    return 1 + sum(
+        1
+        for r in records(folder)
+        if r["record_type"] == "candidate" and r["model_name"] == model_name
+    )
+
+
 def active_version(folder: Path, model_name: str) -> dict[str, Any] | None:
     """The candidate record the latest approval of `model_name` names, if any."""
     history = records(folder)

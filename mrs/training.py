@@ -23,7 +23,7 @@ from mrs.attribution import (
     is_direction_compatible,
 )
 from mrs.project import MrsError
-from mrs.registry import records, registry_dir, write_record
+from mrs.registry import next_candidate_number, registry_dir, write_record
 from mrs.review import read_only
 
 # The final state of each report comes from the published minority_reports (active run).
@@ -63,11 +63,7 @@ def train_attribution(database: Path, l2: float = 1.0) -> dict[str, Any]:
         )
     )
     folder = registry_dir(database)
-    version_number = 1 + sum(
-        1
-        for r in records(folder)
-        if r["record_type"] == "candidate" and r["model_name"] == "attribution_model"
-    )
+    version_number = next_candidate_number(folder, "attribution_model")
     record = {
         "record_type": "candidate",
         "model_name": "attribution_model",
@@ -165,11 +161,7 @@ def train_baseline(database: Path, training_start: str, training_end: str) -> di
         anomalies = con.execute(CONFIRMED_ANOMALIES, [training_end, training_start]).df()
         as_of, run_id = con.execute("select as_of, run_id from run_settings").fetchone()
     folder = registry_dir(database)
-    number = 1 + sum(
-        1
-        for r in records(folder)
-        if r["record_type"] == "candidate" and r["model_name"] == "baseline_sales_model"
-    )
+    number = next_candidate_number(folder, "baseline_sales_model")
     excluded = [
         {
             "store_id": row.store_id,
@@ -242,11 +234,7 @@ def train_centroids(database: Path) -> dict[str, Any]:
         centroids[cluster.cluster_id] = [round(float(v), 6) for v in centroid]
     accuracy = _nearest_cause_accuracy(shapes, library, centroids)
     folder = registry_dir(database)
-    number = 1 + sum(
-        1
-        for r in records(folder)
-        if r["record_type"] == "candidate" and r["model_name"] == "cluster_comparison_model"
-    )
+    number = next_candidate_number(folder, "cluster_comparison_model")
     record = {
         "record_type": "candidate",
         "model_name": "cluster_comparison_model",

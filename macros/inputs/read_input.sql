@@ -7,7 +7,8 @@
   - var mrs_input_dir set: `<dir>/<input>.parquet` or `<dir>/<input>.csv`, detected when the
     model runs. A missing file gives an empty input, except the reference tables, which fall
     back to the project's own seed (DESIGN.md section 4). A file DuckDB cannot read (the
-    input_files model tries) is treated as missing, and the build says so.
+    input_files model tries) is treated as missing, and the build says so. Which file was
+    found is input_files' answer too, so the folder is searched once per build.
   Staging then types and validates the text; nothing here rejects a row.
 -#}
 {% macro mrs_read_input(input_name) -%}
@@ -23,8 +24,7 @@
     {%- elif not execute -%}
         {{ mrs_select_raw_columns(none, contract['columns'], [], none) }}
     {%- else -%}
-        {%- set found = mrs_find_input_file(input_dir, input_name) -%}
-        {%- set read_error = mrs_input_read_error(input_name) -%}
+        {%- set found, read_error = mrs_input_file(input_name) -%}
         {%- if read_error -%}
             {{ log("mrs: " ~ found ~ " cannot be read (" ~ read_error[:200] ~ "); "
                 ~ ("using the project's own seed" if contract['fallback_to_project_seed']
@@ -79,12 +79,16 @@
 {%- endmacro %}
 
 
-{#- DuckDB's error reading the input's file (the input_files model), or none. -#}
-{% macro mrs_input_read_error(input_name) -%}
+{#-
+  The file found for an input and DuckDB's error reading it, or none for either: the row of
+  the input_files model, which found and tried every file before staging runs.
+-#}
+{% macro mrs_input_file(input_name) -%}
     {%- set probed = run_query(
-        "select read_error from " ~ ref('input_files') ~ " where input_name = '" ~ input_name ~ "'"
-    ).columns[0].values() -%}
-    {{ return(probed[0] if probed and probed[0] else none) }}
+        "select file_path, read_error from " ~ ref('input_files')
+        ~ " where input_name = '" ~ input_name ~ "'"
+    ).rows -%}
+    {{ return((probed[0][0], probed[0][1]) if probed else (none, none)) }}
 {%- endmacro %}
 
 

@@ -10,7 +10,7 @@ from mrs.app import charts
 from mrs.app.actions import action_form
 from mrs.app.data import ReviewData
 from mrs.app.evidence import as_list, evidence_lines
-from mrs.app.navigation import open_report
+from mrs.app.navigation import open_report, selectable_table
 from mrs.app.provenance import EVENT_GROUPS, display, provenance_table, score
 from mrs.app.report_page import EDIT_COLUMNS
 
@@ -84,29 +84,8 @@ def _reports(reports: pd.DataFrame) -> None:
     if reports.empty:
         st.info("None of the run's reports is in this event (it was merged into another).")
         return
-    ids = list(reports["report_id"])
     st.caption("Select a row to open the report.")
-    st.dataframe(
-        reports[list(REPORT_COLUMNS)].rename(columns=REPORT_COLUMNS).reset_index(drop=True),
-        hide_index=True,
-        key="event_reports",
-        on_select=lambda: _open_selected(ids),
-        selection_mode="single-row",
-        column_config={
-            "severity": st.column_config.NumberColumn(format="%.2f"),
-            "confidence": st.column_config.ProgressColumn(
-                min_value=0.0, max_value=1.0, format="%.2f"
-            ),
-            "window start": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-            "window end": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-        },
-    )
-
-
-def _open_selected(ids: list[str]) -> None:
-    rows = st.session_state["event_reports"].selection.rows
-    if rows:
-        open_report(ids[rows[0]])
+    selectable_table(reports, REPORT_COLUMNS, "report_id", "event_reports", open_report)
 
 
 def _map(data: ReviewData, reports: pd.DataFrame) -> None:

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import pandas as pd
 import streamlit as st
 
 from mrs.app.data import ReviewData
@@ -34,6 +36,42 @@ def open_event(event_id: str) -> None:
     """Callback: show the event's page."""
     st.session_state[PAGE_KEY] = EVENT
     st.session_state[EVENT_KEY] = event_id
+
+
+# How the report and event tables show their shared columns.
+TABLE_FORMATS = {
+    "severity": st.column_config.NumberColumn(format="%.2f"),
+    "confidence": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.2f"),
+    "window start": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+    "window end": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+}
+
+
+def selectable_table(
+    rows: pd.DataFrame,
+    columns: Mapping[str, str],
+    id_column: str,
+    key: str,
+    opener: Callable[[str], None],
+) -> None:
+    """The rows' `columns` (renamed for display) as a table; selecting a row opens it with
+    `opener` (open_report or open_event) on its `id_column`."""
+    ids = [str(value) for value in rows[id_column]]
+
+    def open_selected() -> None:
+        selected = st.session_state[key].selection.rows
+        if selected:
+            opener(ids[selected[0]])
+
+    table = rows[list(columns)].rename(columns=columns).reset_index(drop=True)
+    st.dataframe(
+        table,
+        hide_index=True,
+        key=key,
+        on_select=open_selected,
+        selection_mode="single-row",
+        column_config={name: f for name, f in TABLE_FORMATS.items() if name in table.columns},
+    )
 
 
 def sidebar(data: ReviewData) -> Location:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from mrs.app import metrics
 from mrs.app.data import ReviewData
-from mrs.app.navigation import open_event, open_report
+from mrs.app.navigation import open_event, open_report, selectable_table
 
 REPORT_COLUMNS = {
     "report_id": "report",
@@ -144,24 +144,8 @@ def _report_table(shown: pd.DataFrame, total: int) -> None:
     if shown.empty:
         st.info("No report matches these filters.")
         return
-    table = shown[list(REPORT_COLUMNS)].rename(columns=REPORT_COLUMNS).reset_index(drop=True)
-    ids = list(shown["report_id"])
     st.caption("Select a row to open the report.")
-    st.dataframe(
-        table,
-        hide_index=True,
-        key="reports_table",
-        on_select=lambda: _open_selected("reports_table", ids, open_report),
-        selection_mode="single-row",
-        column_config={
-            "severity": st.column_config.NumberColumn(format="%.2f"),
-            "confidence": st.column_config.ProgressColumn(
-                min_value=0.0, max_value=1.0, format="%.2f"
-            ),
-            "window start": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-            "window end": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-        },
-    )
+    selectable_table(shown, REPORT_COLUMNS, "report_id", "reports_table", open_report)
 
 
 def _event_table(events: pd.DataFrame) -> None:
@@ -169,24 +153,5 @@ def _event_table(events: pd.DataFrame) -> None:
     if events.empty:
         st.info("No events yet: cohorting groups reports into events at build time.")
         return
-    table = events[list(EVENT_COLUMNS)].rename(columns=EVENT_COLUMNS).reset_index(drop=True)
-    ids = list(events["report_group_id"])
     st.caption("Select a row to open the event.")
-    st.dataframe(
-        table,
-        hide_index=True,
-        key="events_table",
-        on_select=lambda: _open_selected("events_table", ids, open_event),
-        selection_mode="single-row",
-        column_config={
-            "severity": st.column_config.NumberColumn(format="%.2f"),
-            "window start": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-            "window end": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-        },
-    )
-
-
-def _open_selected(key: str, ids: list[str], opener: object) -> None:
-    rows = st.session_state[key].selection.rows
-    if rows and callable(opener):
-        opener(ids[rows[0]])
+    selectable_table(events, EVENT_COLUMNS, "report_group_id", "events_table", open_event)
