@@ -111,6 +111,22 @@ def _parser() -> argparse.ArgumentParser:
     bench.set_defaults(handler=_bench_detection)
     add_bench_parser(commands)
 
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="score detection and clustering against the narratives of worlds of several seeds",
+        description="Generate the demo-sized world of each seed, build it into a throw-away "
+        "database and print how many narrative series were detected, how many starts and "
+        "ends are within 2 h and 3 h, the reports on untouched series, and the share of "
+        "reports whose cluster matches their narrative's. With --database, score that "
+        "built database instead.",
+    )
+    evaluate.add_argument(
+        "--seeds", default="7,11,23", help="comma-separated world seeds (default 7,11,23)"
+    )
+    evaluate.add_argument("--database", help="score this built database instead")
+    evaluate.add_argument("--work-dir", type=Path, help="where the temporary worlds go")
+    evaluate.set_defaults(handler=_evaluate)
+
     summary = commands.add_parser("summary", help="print the summary of a built database")
     summary.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
     summary.set_defaults(handler=_summary)
@@ -293,6 +309,22 @@ def _bench_detection(args: argparse.Namespace) -> int:
     print(f"reports detected:          {result.reports:,}")
     if args.json:
         args.json.write_text(json.dumps({**asdict(result), "ratio": result.ratio}, indent=2))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from mrs.evaluation import evaluate_seeds, format_scores, score_database
+
+    if args.database:
+        scores = [score_database(Project.locate(args.database).database)]
+    else:
+        try:
+            seeds = [int(seed) for seed in args.seeds.split(",") if seed.strip()]
+        except ValueError as error:
+            raise MrsError(f"--seeds {args.seeds!r}: expected integers like 7,11,23") from error
+        scores = evaluate_seeds(seeds, lambda m: print(f"  {m}", flush=True), args.work_dir)
+    for line in format_scores(scores):
+        print(line)
     return 0
 
 

@@ -42,10 +42,10 @@ def snapshot_vectors(hours: pd.DataFrame) -> pd.DataFrame:
 def match_clusters(hours: pd.DataFrame, library: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Real version: cosine similarity of each snapshot's vector to the library centroids.
 
-    The best centroid names the cluster unless its similarity is below `threshold`
-    (then 'unclassified'). Confidence is the similarity scaled by how clearly the best
-    beats the runner-up. Map coordinates are a similarity-weighted mean of the centroids'
-    own coordinates, so reports land beside the shapes they resemble.
+    The best centroid of the report's own direction names the cluster unless its similarity
+    is below `threshold` (then 'unclassified'). Confidence is the similarity scaled by how
+    clearly the best beats the runner-up. Map coordinates are a similarity-weighted mean of
+    the centroids' own coordinates, so reports land beside the shapes they resemble.
     """
     vectors = snapshot_vectors(hours)
     if vectors.empty:
@@ -72,14 +72,22 @@ def match_clusters(hours: pd.DataFrame, library: pd.DataFrame, threshold: float)
     centroids = library[list(FEATURE_NAMES)].to_numpy(dtype=float)
     matrix = np.vstack(vectors["vector"].to_numpy())
     similarity = _cosine(matrix, centroids)
-    order = np.argsort(-similarity, axis=1, kind="stable")
-    best = similarity[np.arange(len(matrix)), order[:, 0]]
-    runner_up = (
-        similarity[np.arange(len(matrix)), order[:, 1]] if centroids.shape[0] > 1 else best * 0
-    )
+    # A drop never looks like an uplift, however alike the curves: only centroids of the
+    # report's own direction (or of none) can be its cluster.
+    compatible = _same_direction(matrix, centroids)
+    ranked = np.where(compatible, similarity, -np.inf)
+    order = np.argsort(-ranked, axis=1, kind="stable")
+    rows_index = np.arange(len(matrix))
+    best = ranked[rows_index, order[:, 0]]
+    has_match = np.isfinite(best)
+    best = np.where(has_match, best, similarity[rows_index, order[:, 0]])
+    runner_up = ranked[rows_index, order[:, 1]] if centroids.shape[0] > 1 else best * 0
+    runner_up = np.where(np.isfinite(runner_up), runner_up, -1.0)
     margin = np.clip((best - runner_up) / np.maximum(np.abs(best), 1e-9), 0.0, 1.0)
-    confidence = np.clip(best, 0.0, 1.0) * (0.5 + 0.5 * margin)
-    weights = np.exp((similarity - best[:, None]) / _MAP_TEMPERATURE)
+    confidence = np.where(has_match, np.clip(best, 0.0, 1.0) * (0.5 + 0.5 * margin), 0.0)
+    # The map places a report among the centroids it may belong to (all of them when none).
+    placed = np.where(has_match[:, None], ranked, similarity)
+    weights = np.exp((placed - placed.max(axis=1, keepdims=True)) / _MAP_TEMPERATURE)
     weights /= weights.sum(axis=1, keepdims=True)
     coordinates = library[["tsne_x", "tsne_y"]].to_numpy(dtype=float)
     coordinates = np.nan_to_num(coordinates)
@@ -88,7 +96,7 @@ def match_clusters(hours: pd.DataFrame, library: pd.DataFrame, threshold: float)
     rows = []
     for i, snapshot in enumerate(vectors.itertuples(index=False)):
         centroid = library.iloc[int(order[i, 0])]
-        matched = best[i] >= threshold
+        matched = bool(has_match[i]) and best[i] >= threshold
         rows.append(
             {
                 "report_id": snapshot.report_id,
@@ -140,6 +148,15 @@ def narrative_clusters(
             }
         )
     return _typed(rows)
+
+
+def _same_direction(matrix: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Whether each snapshot may match each centroid: same sign of the direction feature,
+    or a centroid that names no direction."""
+    column = FEATURE_NAMES.index("direction")
+    report = np.sign(matrix[:, column])[:, None]
+    centroid = np.sign(centroids[:, column])[None, :]
+    return (centroid == 0) | (report == centroid)
 
 
 def _cosine(matrix: np.ndarray, centroids: np.ndarray) -> np.ndarray:

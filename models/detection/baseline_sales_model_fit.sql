@@ -5,10 +5,11 @@
         weeks; the intraday shape is the winsorised mean share of the day's sales falling in
         each hour, pooled over every training day with the same trading hours (first and
         last hour with sales), so 4 weeks give ~24 days per hour instead of 4 noisy values.
-        The spread is count-aware: variance = mean * max(1, a + b * mean), with a and b
-        fitted from the robust size (MAD) of week-over-week changes in the quieter and the
-        busier half of the series' hours; Poisson-like series get a ~ 1, b ~ 0, busy or
-        overdispersed ones wider spreads, so each series is judged on its own noise.
+        The spread is count-aware: variance = mean * max(1, a + b * mean). The shape of
+        a + b * mean is fitted on the (winsorised) squared week-over-week changes of every
+        series together; each series scales it by its own noise factor, shrunk towards 1
+        by `baseline_dispersion_prior_hours`, so a quiet series and a busy or overdispersed
+        one are each judged on their own noise without a noisy two-parameter fit apiece.
   mock: the plain mean of each hour of the week and a Poisson spread (a = 1, b = 0).
 -#}
 {%- set route = mrs_model_route('baseline_sales_model') %}
@@ -234,57 +235,91 @@ weekly_changes as (
     where profile.profile_units > 0
 ),
 
-series_midpoint as (
+winsorised_changes as (
+    -- A squared change beyond 5 standard units (a past anomaly, a stock count) is capped,
+    -- so one wild week cannot widen a series' spread. Decimals make every sum below exact,
+    -- so the fit does not depend on the order in which threads add rows up.
     select
         store_id,
         sku,
-        median(profile_units) as midpoint_units
+        cast(profile_units as decimal(18, 9)) as profile_units,
+        cast(least(pow(standardised_change, 2), 25.0) as decimal(18, 9)) as squared_change
     from weekly_changes
-    group by store_id, sku
+    where standardised_change is not null
 ),
 
-halves as (
+pooled_sums as (
     select
-        weekly_changes.store_id,
-        weekly_changes.sku,
-        weekly_changes.profile_units > series_midpoint.midpoint_units as is_busy_half,
-        median(weekly_changes.profile_units) as half_units,
-        -- 1.4826 x MAD estimates the standard deviation; squared, the variance per unit.
-        pow(1.4826 * median(abs(weekly_changes.standardised_change)), 2) as half_dispersion
-    from weekly_changes
-    inner join series_midpoint
-        on
-            weekly_changes.store_id = series_midpoint.store_id
-            and weekly_changes.sku = series_midpoint.sku
-    where weekly_changes.standardised_change is not null
+        cast(count(*) as double) as n,
+        cast(sum(profile_units) as double) as sum_x,
+        cast(sum(squared_change) as double) as sum_y,
+        cast(sum(profile_units * profile_units) as double) as sum_xx,
+        cast(sum(profile_units * squared_change) as double) as sum_xy
+    from winsorised_changes
+),
+
+pooled_slope as (
+    select
+        *,
+        greatest(
+            coalesce((n * sum_xy - sum_x * sum_y) / nullif(n * sum_xx - sum_x * sum_x, 0), 0.0),
+            0.0
+        ) as slope
+    from pooled_sums
+),
+
+pooled_dispersion as (
+    -- The shape of the variance function, E[squared change] = a + b * mean, fitted over
+    -- every series at once by least squares: per series, two coefficients from a few
+    -- hundred small integer counts are too noisy (a series that looks busier than it is
+    -- would hide its anomalies).
+    select
+        greatest(coalesce((sum_y - slope * sum_x) / nullif(n, 0), 1.0), 0.0)
+            as pooled_linear,
+        slope as pooled_quadratic
+    from pooled_slope
+),
+
+series_dispersion as (
+    -- Each series' own noise as a multiple of the pooled function, shrunk towards 1 with
+    -- the weight of `baseline_dispersion_prior_hours` pooled hours (empirical Bayes).
+    select
+        winsorised_changes.store_id,
+        winsorised_changes.sku,
+        pooled_dispersion.pooled_linear,
+        pooled_dispersion.pooled_quadratic,
+        count(*) as series_hours,
+        cast(sum(winsorised_changes.squared_change) as double) as observed,
+        count(*) * pooled_dispersion.pooled_linear
+        + pooled_dispersion.pooled_quadratic
+        * cast(sum(winsorised_changes.profile_units) as double) as expected
+    from winsorised_changes
+    cross join pooled_dispersion
     group by
-        weekly_changes.store_id,
-        weekly_changes.sku,
-        weekly_changes.profile_units > series_midpoint.midpoint_units
+        winsorised_changes.store_id,
+        winsorised_changes.sku,
+        pooled_dispersion.pooled_linear,
+        pooled_dispersion.pooled_quadratic
+),
+
+noise_factors as (
+    select
+        *,
+        (observed + {{ var('baseline_dispersion_prior_hours') }} * expected / series_hours)
+        / nullif(
+            expected + {{ var('baseline_dispersion_prior_hours') }} * expected / series_hours,
+            0
+        ) as noise_factor
+    from series_dispersion
 ),
 
 dispersion as (
     select
-        quiet.store_id,
-        quiet.sku,
-        case
-            when busy.half_units > quiet.half_units
-                then greatest(
-                        0,
-                        (busy.half_dispersion - quiet.half_dispersion)
-                        / (busy.half_units - quiet.half_units)
-                    )
-            else 0
-        end as dispersion_quadratic,
-        quiet.half_dispersion,
-        quiet.half_units
-    from halves as quiet
-    left join halves as busy
-        on
-            quiet.store_id = busy.store_id
-            and quiet.sku = busy.sku
-            and busy.is_busy_half
-    where not quiet.is_busy_half
+        store_id,
+        sku,
+        noise_factor * pooled_linear as dispersion_linear,
+        noise_factor * pooled_quadratic as dispersion_quadratic
+    from noise_factors
 ),
 
 fit as (
@@ -297,11 +332,7 @@ fit as (
         profile.training_days,
         profile.training_coverage,
         {%- if route == 'real' %}
-            coalesce(
-                dispersion.half_dispersion
-                - dispersion.dispersion_quadratic * dispersion.half_units,
-                cast(1.0 as double)
-            ) as dispersion_linear,
+            coalesce(dispersion.dispersion_linear, 1.0) as dispersion_linear,
             coalesce(dispersion.dispersion_quadratic, 0.0) as dispersion_quadratic,
         {%- else %}
         cast(1.0 as double) as dispersion_linear,

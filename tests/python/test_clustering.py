@@ -49,6 +49,18 @@ def test_a_shape_unlike_every_centroid_is_unclassified() -> None:
     assert pd.isna(match["cluster_id"])
 
 
+def test_a_drop_only_matches_a_drop_cluster() -> None:
+    # A fading drop has the curve of a media pulse; its direction rules the pulse out.
+    baseline = np.full(10, 10.0)
+    fading_drop = baseline * (1 - 0.6 * excess_profile("media_pulse", 10))
+    match = match_clusters(_hours("drop", fading_drop, baseline), LIBRARY, threshold=0.0).iloc[0]
+    assert match["cluster_name"] == "sudden_drop"
+    uplifts_only = LIBRARY[LIBRARY["direction"] > 0]
+    alone = match_clusters(_hours("drop", fading_drop, baseline), uplifts_only, threshold=0.0)
+    assert alone.iloc[0]["cluster_name"] == UNCLASSIFIED
+    assert alone.iloc[0]["cluster_match_confidence"] == 0.0
+
+
 def test_map_positions_stay_within_the_library_layout() -> None:
     hours = pd.concat([_template(shape, m, n) for _, shape, _, m, n in CLUSTER_DEFINITIONS])
     matches = match_clusters(hours, LIBRARY, threshold=0.0)

@@ -1,0 +1,152 @@
+"""How well the real models recover a world's known anomalies (its master_narratives).
+
+`mrs evaluate` builds worlds of several seeds and scores each: the demo seed alone says
+little about data the models have never seen, so the same scores on other seeds are the
+honest measure. Scores are read from a built database; nothing here changes it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from mrs.journal import ensure_journal
+from mrs.project import MrsError, Project
+from mrs.world import WorldOptions, write_world
+
+# A report belongs to a narrative row when it is on the same store and sku and overlaps the
+# narrative's window, with 6 hours of slack either side (back-dating, late closure).
+_REPORT_NARRATIVES = """
+with reports as (
+    select report_id, store_id, sku, min(window_start) as window_start,
+           max(window_end) as window_end, max(window_end) is null as is_open
+    from minority_reports_detected_log group by report_id, store_id, sku
+)
+select n.narrative_id, n.store_id, n.sku, n.start_ts, n.end_ts, n.cluster_name,
+       r.report_id, r.window_start, r.window_end, r.is_open
+from stg_master_narratives as n
+left join reports as r
+    on n.store_id = r.store_id and n.sku = r.sku
+    and r.window_start < n.end_ts + interval 6 hour
+    and coalesce(r.window_end, timestamp '2100-01-01') > n.start_ts - interval 6 hour
+"""
+_SERIES = f"""
+select narrative_id, store_id, sku,
+       count(report_id) as reports,
+       abs(datediff('hour', any_value(start_ts), min(window_start))) as start_error_hours,
+       case when bool_or(is_open) then null
+            else abs(datediff('hour', any_value(end_ts), max(window_end))) end as end_error_hours
+from ({_REPORT_NARRATIVES})
+group by narrative_id, store_id, sku
+"""
+_FALSE_REPORTS = """
+select count(distinct report_id) from minority_reports_detected_log as r
+where not exists (select 1 from stg_master_narratives as n
+                  where n.store_id = r.store_id and n.sku = r.sku)
+"""
+# Each report's cluster at its latest tick against the narrative it overlaps.
+_CLUSTERS = f"""
+with latest as (
+    select report_id, cluster_name from minority_reports_clustered_log
+    qualify row_number() over (partition by report_id order by written_at desc) = 1
+)
+select count(*), count(*) filter (where latest.cluster_name = story.cluster_name)
+from (select distinct report_id, cluster_name from ({_REPORT_NARRATIVES})
+      where report_id is not null) as story
+inner join latest on story.report_id = latest.report_id
+"""
+
+
+@dataclass(frozen=True)
+class WorldScores:
+    """Detection and clustering scores of one built world."""
+
+    seed: int | None
+    narrative_series: int
+    series_detected: int
+    starts_within_2h: int
+    ends_within_3h: int
+    false_reports: int
+    reports_with_narrative: int
+    cluster_matches: int
+
+    @property
+    def cluster_share(self) -> float:
+        if not self.reports_with_narrative:
+            return 0.0
+        return self.cluster_matches / self.reports_with_narrative
+
+
+def score_database(database: Path, seed: int | None = None) -> WorldScores:
+    """Score a built database against its own master_narratives."""
+    if not database.exists():
+        raise MrsError(f"{database} does not exist; build it first (`mrs build`)")
+    with duckdb.connect(str(database), read_only=True) as con:
+        series = con.execute(_SERIES).fetchall()
+        false_reports = con.execute(_FALSE_REPORTS).fetchone()[0]
+        reports, matches = con.execute(_CLUSTERS).fetchone()
+    return WorldScores(
+        seed=seed,
+        narrative_series=len(series),
+        series_detected=sum(1 for row in series if row[3] > 0),
+        starts_within_2h=sum(1 for row in series if row[4] is not None and row[4] <= 2),
+        ends_within_3h=sum(1 for row in series if row[5] is not None and row[5] <= 3),
+        false_reports=false_reports,
+        reports_with_narrative=reports,
+        cluster_matches=matches,
+    )
+
+
+def evaluate_seeds(
+    seeds: Sequence[int],
+    say: Callable[[str], None],
+    work_dir: Path | None = None,
+) -> list[WorldScores]:
+    """Generate, build and score the demo-sized world of each seed."""
+    scores = []
+    with tempfile.TemporaryDirectory(prefix="mrs-evaluate-", dir=work_dir) as folder:
+        for seed in seeds:
+            world = Path(folder) / f"seed-{seed}"
+            say(f"seed {seed}: generating the world")
+            write_world(WorldOptions(seed=seed), world / "inputs")
+            database = world / "mrs.duckdb"
+            say(f"seed {seed}: building")
+            project = Project.locate(database)
+            ensure_journal(project.database)
+            code = project.dbt(
+                ["build", "--quiet", "--exclude", "resource_type:test", "resource_type:unit_test"],
+                {"mrs_input_dir": (world / "inputs").as_posix()},
+            )
+            if code != 0:
+                raise MrsError(f"the build of seed {seed} failed; see the dbt output above")
+            scores.append(score_database(database, seed))
+    return scores
+
+
+def format_scores(scores: Sequence[WorldScores]) -> list[str]:
+    """A table of the scores, one line per world and a total."""
+    lines = [
+        "seed   series detected  starts<=2h  ends<=3h  false reports  cluster match",
+    ]
+    for s in scores:
+        lines.append(
+            f"{s.seed if s.seed is not None else '-':>4}   "
+            f"{s.series_detected:>3}/{s.narrative_series:<3}          {s.starts_within_2h:>3}"
+            f"        {s.ends_within_3h:>3}          {s.false_reports:>3}        "
+            f"{s.cluster_matches:>3}/{s.reports_with_narrative:<3} ({s.cluster_share:.0%})"
+        )
+    if len(scores) > 1:
+        total = WorldScores(
+            seed=None,
+            **{
+                field: sum(getattr(s, field) for s in scores)
+                for field in WorldScores.__dataclass_fields__
+                if field != "seed"
+            },
+        )
+        lines.append(format_scores([total])[1].replace("   -", "all"))
+    return lines
