@@ -124,6 +124,12 @@ def _parser() -> argparse.ArgumentParser:
         "--seeds", default="7,11,23", help="comma-separated world seeds (default 7,11,23)"
     )
     evaluate.add_argument("--database", help="score this built database instead")
+    evaluate.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also count the reports a fit of the true generating curves, and the shipped "
+        "match on noise-free curves, name right (what the data allows)",
+    )
     evaluate.add_argument("--work-dir", type=Path, help="where the temporary worlds go")
     evaluate.set_defaults(handler=_evaluate)
 
@@ -316,13 +322,15 @@ def _evaluate(args: argparse.Namespace) -> int:
     from mrs.evaluation import evaluate_seeds, format_scores, score_database
 
     if args.database:
-        scores = [score_database(Project.locate(args.database).database)]
+        scores = [score_database(Project.locate(args.database).database, None, args.ceiling)]
     else:
         try:
             seeds = [int(seed) for seed in args.seeds.split(",") if seed.strip()]
         except ValueError as error:
             raise MrsError(f"--seeds {args.seeds!r}: expected integers like 7,11,23") from error
-        scores = evaluate_seeds(seeds, lambda m: print(f"  {m}", flush=True), args.work_dir)
+        scores = evaluate_seeds(
+            seeds, lambda m: print(f"  {m}", flush=True), args.work_dir, args.ceiling
+        )
     for line in format_scores(scores):
         print(line)
     return 0

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from mrs.cluster_ceiling import measure_ceiling
 from mrs.journal import ensure_journal
 from mrs.project import MrsError, Project
 from mrs.world import WorldOptions, write_world
@@ -73,6 +74,11 @@ class WorldScores:
     false_reports: int
     reports_with_narrative: int
     cluster_matches: int
+    # With --ceiling (mrs.cluster_ceiling): reports the true-template fit and the shipped
+    # match on noise-free curves name right, out of ceiling_reports.
+    ceiling_reports: int | None = None
+    template_fit_matches: int | None = None
+    noise_free_matches: int | None = None
 
     @property
     def cluster_share(self) -> float:
@@ -81,7 +87,7 @@ class WorldScores:
         return self.cluster_matches / self.reports_with_narrative
 
 
-def score_database(database: Path, seed: int | None = None) -> WorldScores:
+def score_database(database: Path, seed: int | None = None, ceiling: bool = False) -> WorldScores:
     """Score a built database against its own master_narratives."""
     if not database.exists():
         raise MrsError(f"{database} does not exist; build it first (`mrs build`)")
@@ -89,6 +95,7 @@ def score_database(database: Path, seed: int | None = None) -> WorldScores:
         series = con.execute(_SERIES).fetchall()
         false_reports = con.execute(_FALSE_REPORTS).fetchone()[0]
         reports, matches = con.execute(_CLUSTERS).fetchone()
+    measured = measure_ceiling(database) if ceiling else None
     return WorldScores(
         seed=seed,
         narrative_series=len(series),
@@ -98,6 +105,9 @@ def score_database(database: Path, seed: int | None = None) -> WorldScores:
         false_reports=false_reports,
         reports_with_narrative=reports,
         cluster_matches=matches,
+        ceiling_reports=measured.reports if measured else None,
+        template_fit_matches=measured.template_fit if measured else None,
+        noise_free_matches=measured.noise_free if measured else None,
     )
 
 
@@ -105,6 +115,7 @@ def evaluate_seeds(
     seeds: Sequence[int],
     say: Callable[[str], None],
     work_dir: Path | None = None,
+    ceiling: bool = False,
 ) -> list[WorldScores]:
     """Generate, build and score the demo-sized world of each seed."""
     scores = []
@@ -123,30 +134,42 @@ def evaluate_seeds(
             )
             if code != 0:
                 raise MrsError(f"the build of seed {seed} failed; see the dbt output above")
-            scores.append(score_database(database, seed))
+            scores.append(score_database(database, seed, ceiling))
     return scores
 
 
 def format_scores(scores: Sequence[WorldScores]) -> list[str]:
-    """A table of the scores, one line per world and a total."""
+    """A table of the scores, one line per world and a total when there are several."""
+    with_ceiling = all(s.ceiling_reports is not None for s in scores)
     lines = [
-        "seed   series detected  starts<=2h  ends<=3h  false reports  cluster match",
+        "seed   series detected  starts<=2h  ends<=3h  false reports  cluster match"
+        + ("  template fit  noise-free" if with_ceiling else "")
     ]
-    for s in scores:
-        lines.append(
-            f"{s.seed if s.seed is not None else '-':>4}   "
+    rows = [(str(s.seed) if s.seed is not None else "-", s) for s in scores]
+    if len(scores) > 1:
+        rows.append(("all", _total(scores)))
+    for label, s in rows:
+        line = (
+            f"{label:>4}   "
             f"{s.series_detected:>3}/{s.narrative_series:<3}          {s.starts_within_2h:>3}"
             f"        {s.ends_within_3h:>3}          {s.false_reports:>3}        "
             f"{s.cluster_matches:>3}/{s.reports_with_narrative:<3} ({s.cluster_share:.0%})"
         )
-    if len(scores) > 1:
-        total = WorldScores(
-            seed=None,
-            **{
-                field: sum(getattr(s, field) for s in scores)
-                for field in WorldScores.__dataclass_fields__
-                if field != "seed"
-            },
-        )
-        lines.append(format_scores([total])[1].replace("   -", "all"))
+        if with_ceiling:
+            line += (
+                f"  {s.template_fit_matches:>5}/{s.ceiling_reports:<3}  "
+                f"  {s.noise_free_matches:>4}/{s.ceiling_reports:<3}"
+            )
+        lines.append(line)
     return lines
+
+
+def _total(scores: Sequence[WorldScores]) -> WorldScores:
+    """Every count summed over the worlds (a ceiling count only if every world has it)."""
+
+    def total(field: str) -> int | None:
+        values = [getattr(s, field) for s in scores]
+        return None if any(v is None for v in values) else sum(values)
+
+    fields = [field for field in WorldScores.__dataclass_fields__ if field != "seed"]
+    return WorldScores(seed=None, **{field: total(field) for field in fields})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mrs.cluster_ceiling import best_template, drawn_multiplier
 from mrs.clustering import UNCLASSIFIED, match_clusters, narrative_clusters
 from mrs.shapes import excess_profile
 from mrs.world import CLUSTER_DEFINITIONS, build_cluster_library
@@ -98,3 +99,16 @@ def test_mock_version_names_the_overlapping_narrative_cluster() -> None:
     assert match["cluster_match_confidence"] == 0.9
     elsewhere = narrative_clusters(hours.assign(sku="SKU-002"), narratives, LIBRARY).iloc[0]
     assert elsewhere["cluster_name"] == UNCLASSIFIED
+
+
+def test_thebest_template_names_each_clean_generating_curve() -> None:
+    for _, shape, _, magnitude, hours in CLUSTER_DEFINITIONS:
+        expected = np.full(hours, 8.0)
+        actual = expected * (1 + magnitude * excess_profile(shape, hours))
+        assert best_template(actual, expected, expected.copy()) == shape
+
+
+def test_thedrawn_multiplier_is_flat_outside_the_narrative() -> None:
+    since_start = np.array([-2.0, 0.0, 5.0, 10.0, 12.0])
+    drawn = drawn_multiplier("duplicated_block", 1.0, since_start, 10.0)
+    assert drawn.tolist() == [1.0, 2.0, 2.0, 1.0, 1.0]

@@ -1,0 +1,146 @@
+"""How many reports any shape classifier could name right on a built world (a measurement).
+
+The cluster match is judged against the narratives' cluster names. This module measures
+what the data allows, on the same reports (each at its latest snapshot), with two
+classifiers that know more than the shipped one:
+
+- `template fit`: the world's own generating curves (mrs.shapes), each fitted to the report's
+  hours by weighted least squares with the baseline's own variance; the best fit of the
+  report's direction wins. No classifier of the shape alone can do much better than the
+  true templates with the right noise weights.
+- `noise-free`: the shipped features and library, on the curve the narrative drew over the
+  report's detected hours without count noise; what is left are window-edge effects.
+
+Nothing here is used by the pipeline; `mrs evaluate --ceiling` prints it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from mrs.clustering import match_clusters
+from mrs.project import MrsError
+from mrs.shapes import SHAPES
+
+# Each report's latest snapshot, its hours (clock offsets from its start), the baseline's
+# variance, and the narrative it overlaps (same slack as mrs.evaluation).
+_REPORT_HOURS = """
+with latest as (
+    select report_id, max(written_at) as written_at from report_shape_hours group by report_id
+),
+story as (
+    select distinct d.report_id, n.cluster_name, n.start_ts, n.end_ts, n.magnitude
+    from minority_reports_detected_log as d
+    inner join stg_master_narratives as n
+        on n.store_id = d.store_id and n.sku = d.sku
+        and d.window_start < n.end_ts + interval 6 hour
+        and coalesce(d.window_end, timestamp '2100-01-01') > n.start_ts - interval 6 hour
+)
+select h.report_id, story.cluster_name, story.magnitude,
+       datediff('hour', story.start_ts, any_value(h.window_start)) as start_offset,
+       datediff('hour', story.start_ts, story.end_ts) as narrative_hours,
+       list(h.actual_units order by h.sales_ts) as actual,
+       list(h.expected_units order by h.sales_ts) as expected,
+       list(p.variance_units order by h.sales_ts) as variance,
+       list(datediff('hour', h.window_start, h.sales_ts) order by h.sales_ts) as offsets
+from report_shape_hours as h
+inner join latest on h.report_id = latest.report_id and h.written_at = latest.written_at
+inner join story on h.report_id = story.report_id
+inner join baseline_sales_predictions as p
+    on p.store_id = h.store_id and p.sku = h.sku and p.sales_ts = h.sales_ts
+group by h.report_id, story.cluster_name, story.magnitude, story.start_ts, story.end_ts
+order by h.report_id, story.cluster_name
+"""
+
+
+@dataclass(frozen=True)
+class ClusterCeiling:
+    reports: int
+    shipped: int
+    template_fit: int
+    noise_free: int
+
+
+def measure_ceiling(database: Path) -> ClusterCeiling:
+    """Reports named right by the shipped match, the template fit and the noise-free match
+    (against the database's own cluster library)."""
+    if not database.exists():
+        raise MrsError(f"{database} does not exist; build it first (`mrs build`)")
+    with duckdb.connect(str(database), read_only=True) as con:
+        reports = con.execute(_REPORT_HOURS).df()
+        library = con.execute("select * from stg_cluster_library order by cluster_id").df()
+        shipped = dict(
+            con.execute(
+                "select report_id, cluster_name from minority_reports_clustered_log "
+                "qualify row_number() over (partition by report_id order by written_at desc) = 1"
+            ).fetchall()
+        )
+    right = {"shipped": 0, "template": 0}
+    drawn_hours = []
+    for report in reports.itertuples(index=False):
+        actual = np.asarray(report.actual, dtype=float)
+        expected = np.asarray(report.expected, dtype=float)
+        right["shipped"] += shipped.get(report.report_id) == report.cluster_name
+        fitted = best_template(actual, expected, np.asarray(report.variance, dtype=float))
+        right["template"] += fitted == report.cluster_name
+        drawn = drawn_multiplier(
+            report.cluster_name,
+            float(report.magnitude),
+            report.start_offset + np.asarray(report.offsets, dtype=float),
+            float(report.narrative_hours),
+        )
+        drawn_hours.append(
+            pd.DataFrame(
+                {
+                    "report_id": f"{report.report_id}|{report.cluster_name}",
+                    "written_at": pd.Timestamp("2000-01-01"),
+                    "sales_ts": np.arange(actual.size),
+                    "actual_units": expected * drawn,
+                    "expected_units": expected,
+                }
+            )
+        )
+    noise_free = 0
+    if drawn_hours:
+        matches = match_clusters(pd.concat(drawn_hours), library, threshold=0.0)
+        wanted = matches["report_id"].str.split("|").str[1]
+        noise_free = int((matches["cluster_name"] == wanted).sum())
+    return ClusterCeiling(
+        reports=len(reports),
+        shipped=right["shipped"],
+        template_fit=right["template"],
+        noise_free=noise_free,
+    )
+
+
+def best_template(actual: np.ndarray, expected: np.ndarray, variance: np.ndarray) -> str:
+    """The generating shape of the report's direction that fits its hours best."""
+    excess = actual - expected
+    position = (np.arange(actual.size) + 0.5) / actual.size
+    drop = excess.sum() < 0
+    weights = 1.0 / np.maximum(variance, 1e-9)
+    best_name, best_loss = "", np.inf
+    for name, shape in SHAPES.items():
+        if (name == "sudden_drop") != drop:
+            continue
+        template = expected * shape(position)
+        scale = (weights * template * excess).sum() / max((weights * template**2).sum(), 1e-12)
+        loss = float((weights * (excess - scale * template) ** 2).sum())
+        if loss < best_loss:
+            best_name, best_loss = name, loss
+    return best_name
+
+
+def drawn_multiplier(
+    cluster_name: str, magnitude: float, since_start: np.ndarray, narrative_hours: float
+) -> np.ndarray:
+    """The multiplier the narrative drew at each hour (clock hours since its start)."""
+    length = max(narrative_hours, 1.0)
+    inside = (since_start >= 0) & (since_start < length)
+    profile = SHAPES[cluster_name](np.clip((since_start + 0.5) / length, 0.0, 1.0))
+    return 1.0 + magnitude * np.where(inside, profile, 0.0)
