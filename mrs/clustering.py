@@ -80,7 +80,7 @@ def match_clusters(hours: pd.DataFrame, library: pd.DataFrame, threshold: float)
     rows_index = np.arange(len(matrix))
     best = ranked[rows_index, order[:, 0]]
     has_match = np.isfinite(best)
-    best = np.where(has_match, best, similarity[rows_index, order[:, 0]])
+    best = np.where(has_match, best, similarity.max(axis=1))
     runner_up = ranked[rows_index, order[:, 1]] if centroids.shape[0] > 1 else best * 0
     runner_up = np.where(np.isfinite(runner_up), runner_up, -1.0)
     margin = np.clip((best - runner_up) / np.maximum(np.abs(best), 1e-9), 0.0, 1.0)
