@@ -38,11 +38,11 @@ left join reports as r
 _SERIES = f"""
 select narrative_id, store_id, sku,
        count(report_id) as reports,
-       abs(datediff('hour', any_value(start_ts), min(window_start))) as start_error_hours,
+       abs(datediff('hour', start_ts, min(window_start))) as start_error_hours,
        case when bool_or(is_open) then null
-            else abs(datediff('hour', any_value(end_ts), max(window_end))) end as end_error_hours
+            else abs(datediff('hour', end_ts, max(window_end))) end as end_error_hours
 from ({_REPORT_NARRATIVES})
-group by narrative_id, store_id, sku
+group by narrative_id, store_id, sku, start_ts, end_ts
 """
 _FALSE_REPORTS = """
 select count(distinct report_id) from minority_reports_detected_log as r

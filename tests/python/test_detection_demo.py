@@ -66,7 +66,6 @@ def test_without_count_noise_the_features_name_the_narrative_clusters(
     measured = score_database(database, ceiling=True)
     assert measured.ceiling_reports == 28
     assert measured.noise_free_matches >= 23
-    assert measured.template_fit_matches <= measured.ceiling_reports
 
 
 def test_untouched_series_stay_quiet(scores: WorldScores) -> None:
