@@ -100,25 +100,29 @@ changes as (
                                         order by t.sales_ts)) / sqrt(2 * p.profile) as change
     from training t join profile p using (store_id, sku, how) where p.profile > 0
 ),
-mid as (select store_id, sku, median(profile) as m from changes group by all),
-halves as (
-    select c.store_id, c.sku, c.profile > mid.m as busy, median(c.profile) as u,
-           pow(1.4826 * median(abs(c.change)), 2) as phi
-    from changes c join mid using (store_id, sku)
-    where c.change is not null group by all
+squares as (
+    select store_id, sku, profile as x, least(change * change, 25.0) as y
+    from changes where change is not null
+),
+pooled as (
+    select greatest(coalesce(regr_slope(y, x), 0.0), 0.0) as b from squares
+),
+pooled_line as (
+    select greatest(coalesce(avg(y) - pooled.b * avg(x), 1.0), 0.0) as a, pooled.b
+    from squares, pooled group by pooled.b
 ),
 dispersion as (
-    select q.store_id, q.sku,
-           case when b.u > q.u then greatest(0, (b.phi - q.phi) / (b.u - q.u)) else 0 end
-               as beta,
-           q.phi, q.u
-    from halves q left join halves b on b.store_id = q.store_id and b.sku = q.sku and b.busy
-    where not q.busy
+    -- the pooled line times each series' noise factor, shrunk with 100 hours
+    -- (baseline_dispersion_prior_hours)
+    select store_id, sku,
+           (sum(y) + 100 * avg(a + b * x)) / (sum(a + b * x) + 100 * avg(a + b * x)) as f,
+           any_value(a) as a, any_value(b) as b
+    from squares, pooled_line group by store_id, sku
 ),
 scored_days as (
     select s.store_id, s.sku, s.sales_ts, s.units, p.profile, p.n,
            cast(s.sales_ts as date) as day,
-           coalesce(d.phi - d.beta * d.u, 1.0) as alpha, coalesce(d.beta, 0.0) as beta
+           coalesce(d.f * d.a, 1.0) as alpha, coalesce(d.f * d.b, 0.0) as beta
     from sales s
     join profile p on p.store_id = s.store_id and p.sku = s.sku
         and p.how = (isodow(s.sales_ts) - 1) * 24 + hour(s.sales_ts)

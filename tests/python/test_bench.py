@@ -91,6 +91,13 @@ def test_both_builds_succeeded_on_the_world_asked_for(bench: tuple[dict, str]) -
     assert world["incremental_build"]["as_of"] == "2025-08-13 00:00:00"
 
 
+def test_the_reference_query_flags_the_same_hours_as_the_pipeline(bench: tuple[dict, str]) -> None:
+    # The yardstick only means something if it computes what detection computes.
+    (world,) = bench[0]["worlds"]
+    assert world["flagged_hours_pipeline"] > 0
+    assert world["flagged_hours_reference"] == world["flagged_hours_pipeline"]
+
+
 def test_one_tick_build_appends_exactly_the_next_tick(bench: tuple[dict, str]) -> None:
     (world,) = bench[0]["worlds"]
     full_as_of = world["full_build"]["as_of"]
