@@ -6,7 +6,6 @@ compared with a reference measured in the same run.
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -15,8 +14,9 @@ from pathlib import Path
 
 import duckdb
 
-from mrs.project import Project
-from mrs.world import WorldOptions, write_world
+from mrs.build_timings import node_timings
+from mrs.project import WITHOUT_TESTS, Project
+from mrs.world import WorldOptions, build_vars, write_world
 
 DETECTION_MODELS = (
     "sales_timeseries_data",
@@ -190,11 +190,7 @@ def run_detection_benchmark(
         generated = time.perf_counter() - started
 
         project = Project.locate(root / "bench.duckdb")
-        dbt_vars = {
-            "mrs_input_dir": (root / "world").as_posix(),
-            "training_start": f"{options.training_start:%Y-%m-%d}",
-            "detection_start": f"{options.detection_start:%Y-%m-%d}",
-        }
+        dbt_vars = build_vars(options, root / "world")
         selection = " ".join(f"+{model}" for model in DETECTION_MODELS)
         say("building staging and detection with dbt (tests excluded)")
         started = time.perf_counter()
@@ -203,9 +199,7 @@ def run_detection_benchmark(
                 "build",
                 "--select",
                 selection,
-                "--exclude",
-                "resource_type:test",
-                "resource_type:unit_test",
+                *WITHOUT_TESTS,
                 "--quiet",
                 # A private target folder: a build running in the project at the same time
                 # cannot overwrite run_results.json before it is read.
@@ -219,7 +213,7 @@ def run_detection_benchmark(
         built = time.perf_counter() - started
         if code != 0:
             raise RuntimeError("the benchmark build failed; see dbt's output above")
-        timings = _model_timings(root / "target" / "run_results.json")
+        timings, _ = node_timings(root / "target")
         detection = sum(timings.get(model, 0.0) for model in DETECTION_MODELS)
         staging = sum(t for name, t in timings.items() if name not in DETECTION_MODELS)
 
@@ -271,12 +265,3 @@ def run_reference(con: duckdb.DuckDBPyConnection) -> ReferenceRun:
         flagged_hours_reference=int(reference_flags),
         flagged_hours_pipeline=int(pipeline_flags),
     )
-
-
-def _model_timings(run_results: Path) -> dict[str, float]:
-    results = json.loads(run_results.read_text())["results"]
-    return {
-        result["unique_id"].split(".")[-1]: float(result["execution_time"])
-        for result in results
-        if result["unique_id"].startswith("model.")
-    }

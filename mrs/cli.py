@@ -19,7 +19,7 @@ from mrs.bench_cli import add_bench_parser
 from mrs.demo_scenarios import run_review_scenarios
 from mrs.journal import ensure_journal, journal_dir
 from mrs.models_cli import add_models_parsers
-from mrs.project import MrsError, Project
+from mrs.project import WITHOUT_TESTS, MrsError, Project
 from mrs.review_cli import add_review_parser
 from mrs.runs import active_run, start_run
 from mrs.summary import summarise
@@ -242,7 +242,7 @@ def _build(args: argparse.Namespace) -> int:
         dbt_vars["run_id"] = run_id
     arguments = ["build"] + (["--select", args.select] if args.select else [])
     if args.no_tests:
-        arguments += ["--exclude", "resource_type:test", "resource_type:unit_test"]
+        arguments += WITHOUT_TESTS
     code = project.dbt(arguments, dbt_vars)
     return 0 if code == 0 else 1
 

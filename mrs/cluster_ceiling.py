@@ -25,22 +25,19 @@ import numpy as np
 import pandas as pd
 
 from mrs.clustering import match_clusters
+from mrs.narrative_match import REPORT_NARRATIVES
 from mrs.project import MrsError
 from mrs.shapes import SHAPES
 
 # Each report's latest snapshot, its hours (clock offsets from its start), the baseline's
-# variance, and the narrative it overlaps (same slack as mrs.evaluation).
-_REPORT_HOURS = """
+# variance, and the narrative it belongs to.
+_REPORT_HOURS = f"""
 with latest as (
     select report_id, max(written_at) as written_at from report_shape_hours group by report_id
 ),
 story as (
-    select distinct d.report_id, n.cluster_name, n.start_ts, n.end_ts, n.magnitude
-    from minority_reports_detected_log as d
-    inner join stg_master_narratives as n
-        on n.store_id = d.store_id and n.sku = d.sku
-        and d.window_start < n.end_ts + interval 6 hour
-        and coalesce(d.window_end, timestamp '2100-01-01') > n.start_ts - interval 6 hour
+    select distinct report_id, cluster_name, start_ts, end_ts, magnitude
+    from ({REPORT_NARRATIVES}) where report_id is not null
 )
 select h.report_id, story.cluster_name, story.magnitude,
        datediff('hour', story.start_ts, any_value(h.window_start)) as start_offset,

@@ -16,32 +16,17 @@ import duckdb
 
 from mrs.cluster_ceiling import measure_ceiling
 from mrs.journal import ensure_journal
-from mrs.project import MrsError, Project
-from mrs.world import WorldOptions, write_world
+from mrs.narrative_match import REPORT_NARRATIVES
+from mrs.project import WITHOUT_TESTS, MrsError, Project
+from mrs.world import WorldOptions, build_vars, write_world
 
-# A report belongs to a narrative row when it is on the same store and sku and overlaps the
-# narrative's window, with 6 hours of slack either side (back-dating, late closure).
-_REPORT_NARRATIVES = """
-with reports as (
-    select report_id, store_id, sku, min(window_start) as window_start,
-           max(window_end) as window_end, max(window_end) is null as is_open
-    from minority_reports_detected_log group by report_id, store_id, sku
-)
-select n.narrative_id, n.store_id, n.sku, n.start_ts, n.end_ts, n.cluster_name,
-       r.report_id, r.window_start, r.window_end, r.is_open
-from stg_master_narratives as n
-left join reports as r
-    on n.store_id = r.store_id and n.sku = r.sku
-    and r.window_start < n.end_ts + interval 6 hour
-    and coalesce(r.window_end, timestamp '2100-01-01') > n.start_ts - interval 6 hour
-"""
 _SERIES = f"""
 select narrative_id, store_id, sku,
        count(report_id) as reports,
        abs(datediff('hour', start_ts, min(window_start))) as start_error_hours,
        case when bool_or(is_open) then null
             else abs(datediff('hour', end_ts, max(window_end))) end as end_error_hours
-from ({_REPORT_NARRATIVES})
+from ({REPORT_NARRATIVES})
 group by narrative_id, store_id, sku, start_ts, end_ts
 """
 _FALSE_REPORTS = """
@@ -56,7 +41,7 @@ with latest as (
     qualify row_number() over (partition by report_id order by written_at desc) = 1
 )
 select count(*), count(*) filter (where latest.cluster_name = story.cluster_name)
-from (select distinct report_id, cluster_name from ({_REPORT_NARRATIVES})
+from (select distinct report_id, cluster_name from ({REPORT_NARRATIVES})
       where report_id is not null) as story
 inner join latest on story.report_id = latest.report_id
 """
@@ -123,14 +108,14 @@ def evaluate_seeds(
         for seed in seeds:
             world = Path(folder) / f"seed-{seed}"
             say(f"seed {seed}: generating the world")
-            write_world(WorldOptions(seed=seed), world / "inputs")
+            options = WorldOptions(seed=seed)
+            write_world(options, world / "inputs")
             database = world / "mrs.duckdb"
             say(f"seed {seed}: building")
             project = Project.locate(database)
             ensure_journal(project.database)
             code = project.dbt(
-                ["build", "--quiet", "--exclude", "resource_type:test", "resource_type:unit_test"],
-                {"mrs_input_dir": (world / "inputs").as_posix()},
+                ["build", "--quiet", *WITHOUT_TESTS], build_vars(options, world / "inputs")
             )
             if code != 0:
                 raise MrsError(f"the build of seed {seed} failed; see the dbt output above")

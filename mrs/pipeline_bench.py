@@ -28,35 +28,20 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import duckdb
 
 from mrs.bench import DETECTION_MODELS, run_reference
+from mrs.build_timings import node_timings
 from mrs.journal import ensure_journal
 from mrs.measured_dbt import MeasuredRun, run_measured
-from mrs.project import Project
-from mrs.world import WorldOptions, write_world
+from mrs.project import WITHOUT_TESTS, Project
+from mrs.world import WorldOptions, build_vars, write_world
 
 DEFAULT_SIZES = "1M,10M,20M"
 DEFAULT_PRODUCTS = 10
 DEFAULT_DAYS = 41
-# Folders under models/ (and python_models/), in pipeline order.
-STAGES = (
-    "staging",
-    "timeline",
-    "detection",
-    "clustering",
-    "attribution",
-    "cohorting",
-    "review",
-    "hydration",
-    "rereview",
-    "alerting",
-    "monitoring",
-    "protection",
-)
-MODEL_FOLDERS = ("models", "python_models")
 DETECTED_LOG = "minority_reports_detected_log"
 TIMESTAMP = "%Y-%m-%d %H:%M:%S"
 GIB = 1024**3
@@ -292,7 +277,7 @@ def _measure_builds(world: GeneratedWorld, project: Project, say: Say) -> WorldF
     scratch = project.database.parent
     ensure_journal(project.database)  # as `mrs build` does: edits are read, none exist
     last_hour = world.options.start + dt.timedelta(hours=world.options.hours - 1)
-    base_vars = _world_vars(world.options, world.inputs)
+    base_vars = build_vars(world.options, world.inputs)
 
     full_as_of = f"{last_hour:{TIMESTAMP}}"
     say(f"full build up to as_of {full_as_of} (every model, tests excluded)")
@@ -326,14 +311,6 @@ def _measure_builds(world: GeneratedWorld, project: Project, say: Say) -> WorldF
     )
 
 
-def _world_vars(options: WorldOptions, inputs: Path) -> dict[str, object]:
-    return {
-        "mrs_input_dir": inputs.as_posix(),
-        "training_start": f"{options.training_start:%Y-%m-%d}",
-        "detection_start": f"{options.detection_start:%Y-%m-%d}",
-    }
-
-
 def _build(
     project: Project, dbt_vars: dict[str, object], as_of: str, scratch: Path
 ) -> BuildFigures:
@@ -341,9 +318,7 @@ def _build(
     target = scratch / "target"
     arguments = [
         "build",
-        "--exclude",
-        "resource_type:test",
-        "resource_type:unit_test",
+        *WITHOUT_TESTS,
         "--quiet",
         "--target-path",
         str(target),
@@ -374,37 +349,6 @@ def _build_line(step: str, build: BuildFigures) -> str:
     return (
         f"{step}: {build.wall_seconds:.1f} s wall, peak memory {build.peak_rss_bytes / GIB:.2f} GiB"
     )
-
-
-def node_timings(target: Path) -> tuple[dict[str, float], dict[str, float]]:
-    """(seconds per model, seconds per stage) from a build's run_results.json; a model's stage
-    is its folder under models/ or python_models/ (from manifest.json). Seeds and hooks are
-    grouped as `seeds` and `hooks`. With several dbt threads the sums can exceed the wall."""
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    nodes = json.loads((target / "manifest.json").read_text())["nodes"]
-    models: dict[str, float] = {}
-    stages: dict[str, float] = dict.fromkeys(STAGES, 0.0)
-    for result in results:
-        unique_id = result["unique_id"]
-        seconds = float(result["execution_time"])
-        node = nodes.get(unique_id, {})
-        if unique_id.startswith("model."):
-            models[node.get("name", unique_id.split(".")[-1])] = seconds
-        group = _group_of(unique_id, node.get("original_file_path", ""))
-        stages[group] = stages.get(group, 0.0) + seconds
-    return models, stages
-
-
-def _group_of(unique_id: str, path: str) -> str:
-    resource = unique_id.split(".")[0]
-    if resource != "model":
-        return {"seed": "seeds", "operation": "hooks", "exposure": "exposures"}.get(
-            resource, resource
-        )
-    parts = PurePosixPath(path).parts
-    if len(parts) >= 3 and parts[0] in MODEL_FOLDERS:
-        return parts[1]
-    return "other models"
 
 
 def append_only_logs(target: Path) -> list[str]:

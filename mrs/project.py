@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DATABASE = "mrs.duckdb"
+# `dbt build` arguments that build seeds and models but run no data or unit tests.
+WITHOUT_TESTS = ("--exclude", "resource_type:test", "resource_type:unit_test")
 
 
 class MrsError(Exception):

@@ -75,6 +75,15 @@ class WorldOptions:
         return self.days * 24
 
 
+def build_vars(options: WorldOptions, inputs: Path) -> dict[str, object]:
+    """The dbt vars that build a world written to `inputs`: its folder and its time window."""
+    return {
+        "mrs_input_dir": inputs.as_posix(),
+        "training_start": f"{options.training_start:%Y-%m-%d}",
+        "detection_start": f"{options.detection_start:%Y-%m-%d}",
+    }
+
+
 def _at(options: WorldOptions, offset_hours: float) -> dt.datetime:
     return options.detection_start + dt.timedelta(hours=offset_hours)
 

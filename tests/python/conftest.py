@@ -10,6 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from mrs.world import WorldOptions
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Every append-only log the pipeline writes so far.
 LOGS = (
@@ -53,6 +55,27 @@ def run_mrs(*args: str, check: bool = True, env: dict[str, str] | None = None):
             f"mrs {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
         )
     return result
+
+
+def world_build_arguments(
+    world: Path, database: Path, options: WorldOptions, *extra: str
+) -> list[str]:
+    """`mrs build --no-tests` of a generated world's inputs, with the world's own training and
+    detection start."""
+    return [
+        "build",
+        "--input-dir", str(world),
+        "--database", str(database),
+        "--training-start", f"{options.training_start:%Y-%m-%d}",
+        "--detection-start", f"{options.detection_start:%Y-%m-%d}",
+        "--no-tests",
+        *extra,
+    ]  # fmt: skip
+
+
+def build_world(world: Path, database: Path, options: WorldOptions, *extra: str) -> str:
+    """Build a generated world (see world_build_arguments); return the build's output."""
+    return run_mrs(*world_build_arguments(world, database, options, *extra)).stdout
 
 
 def query(database: Path, sql: str) -> list[tuple]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import query, run_mrs
+from conftest import build_world, query
 
 from mrs.world import WorldOptions, write_world
 
@@ -20,18 +20,7 @@ def test_missing_evidence_gives_unknown_with_null_confidence_and_a_degraded_flag
     (folder / "contextual_data.csv").unlink()
     (folder / "cluster_library.csv").unlink()
     database = tmp_path / "degraded.duckdb"
-    run_mrs(
-        "build",
-        "--input-dir",
-        str(folder),
-        "--database",
-        str(database),
-        "--no-tests",
-        "--training-start",
-        f"{WORLD.training_start:%Y-%m-%d}",
-        "--detection-start",
-        f"{WORLD.detection_start:%Y-%m-%d}",
-    )
+    build_world(folder, database, WORLD)
     rows = query(
         database,
         "select distinct proposed_cause_category, confidence_score, is_degraded, "

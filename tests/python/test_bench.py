@@ -8,7 +8,8 @@ import math
 import pytest
 from conftest import run_mrs
 
-from mrs.pipeline_bench import STAGES, parse_sizes
+from mrs.build_timings import STAGES
+from mrs.pipeline_bench import parse_sizes
 
 WORLD_FIELDS = {
     "label",

@@ -18,7 +18,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, LOGS, PROJECT_ROOT, log_rows, query, run_mrs
+from conftest import (
+    BIN,
+    LOGS,
+    PROJECT_ROOT,
+    build_world,
+    log_rows,
+    query,
+    world_build_arguments,
+)
 
 from mrs.world import WorldOptions, write_world
 
@@ -29,20 +37,8 @@ EVIDENCE = ("all_campaign_data", "contextual_data", "master_narratives")
 REFERENCE = ("cluster_library", "cause_taxonomy")
 
 
-def _build_arguments(world: Path, database: Path, as_of: str) -> list[str]:
-    return [
-        "build",
-        "--input-dir", str(world),
-        "--database", str(database),
-        "--as-of", as_of,
-        "--training-start", f"{WORLD.training_start:%Y-%m-%d}",
-        "--detection-start", f"{WORLD.detection_start:%Y-%m-%d}",
-        "--no-tests",
-    ]  # fmt: skip
-
-
 def _build(world: Path, database: Path, as_of: str = SECOND) -> str:
-    return run_mrs(*_build_arguments(world, database, as_of)).stdout
+    return build_world(world, database, WORLD, "--as-of", as_of)
 
 
 def _variant(world: Path, folder: Path) -> Path:
@@ -52,10 +48,15 @@ def _variant(world: Path, folder: Path) -> Path:
     return copy
 
 
-def _empty(csv_file: Path) -> None:
-    """Keep the header only: the input is present and empty."""
-    header = csv_file.read_text().splitlines()[0]
-    csv_file.write_text(header + "\n")
+def _break(folder: Path, inputs: tuple[str, ...], mode: str) -> None:
+    """Remove the inputs (mode 'missing') or keep only their header ('empty')."""
+    for name in inputs:
+        csv_file = folder / f"{name}.csv"
+        if mode == "missing":
+            csv_file.unlink()
+        else:
+            header = csv_file.read_text().splitlines()[0]
+            csv_file.write_text(header + "\n")
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +95,7 @@ def test_optional_inputs_missing_or_empty_still_build_and_say_so(
     world: Path, tmp_path: Path, mode: str
 ) -> None:
     broken = _variant(world, tmp_path)
-    for name in EVIDENCE + REFERENCE:
-        if mode == "missing":
-            (broken / f"{name}.csv").unlink()
-        else:
-            _empty(broken / f"{name}.csv")
+    _break(broken, EVIDENCE + REFERENCE, mode)
     database = tmp_path / "faults.duckdb"
     output = _build(broken, database)
 
@@ -134,11 +131,7 @@ def test_stores_and_products_missing_or_empty_reject_every_sale_with_a_reason(
     world: Path, tmp_path: Path, mode: str
 ) -> None:
     broken = _variant(world, tmp_path)
-    for name in ("stores", "products"):
-        if mode == "missing":
-            (broken / f"{name}.csv").unlink()
-        else:
-            _empty(broken / f"{name}.csv")
+    _break(broken, ("stores", "products"), mode)
     database = tmp_path / "faults.duckdb"
     output = _build(broken, database)
     sales = query(database, "select count(*) from unified_sales_data_errors")[0][0]
@@ -152,7 +145,7 @@ def test_stores_and_products_missing_or_empty_reject_every_sale_with_a_reason(
 
 def test_empty_sales_build_an_empty_pipeline(world: Path, tmp_path: Path) -> None:
     broken = _variant(world, tmp_path)
-    _empty(broken / "unified_sales_data.csv")
+    _break(broken, ("unified_sales_data",), "empty")
     database = tmp_path / "faults.duckdb"
     _build(broken, database)
     # Every log exists (the next build appends to it) and no report was made from nothing.
@@ -229,7 +222,7 @@ def test_a_build_killed_mid_run_leaves_nothing_the_next_build_trips_on(
     database = _copy(first, tmp_path)
     before = log_rows(database)
     build = subprocess.Popen(
-        [str(BIN / "mrs"), *_build_arguments(world, database, SECOND)],
+        [str(BIN / "mrs"), *world_build_arguments(world, database, WORLD, "--as-of", SECOND)],
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

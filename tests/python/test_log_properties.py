@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import LOGS, log_rows, query, run_mrs
+from conftest import LOGS, build_world, log_rows, query
 
 from mrs.world import WorldOptions, write_world
 
@@ -28,21 +28,7 @@ MOCK_ROUTES = tuple(
 
 
 def _build(world: Path, database: Path, as_of: str, *extra: str) -> None:
-    run_mrs(
-        "build",
-        "--input-dir",
-        str(world),
-        "--database",
-        str(database),
-        "--as-of",
-        as_of,
-        "--training-start",
-        f"{SMALL_WORLD.training_start:%Y-%m-%d}",
-        "--detection-start",
-        f"{SMALL_WORLD.detection_start:%Y-%m-%d}",
-        "--no-tests",
-        *extra,
-    )
+    build_world(world, database, SMALL_WORLD, "--as-of", as_of, *extra)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import query, run_mrs
+from conftest import build_world, query
 
 from mrs.world import WorldOptions, write_world
 
@@ -42,11 +42,7 @@ def shifted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     world = tmp_path_factory.mktemp("shifted_world")
     write_world(SHIFTED, world)
     database = tmp_path_factory.mktemp("shifted") / "shifted.duckdb"
-    run_mrs(
-        "build", "--input-dir", str(world), "--database", str(database), "--no-tests",
-        "--training-start", f"{SHIFTED.training_start:%Y-%m-%d}",
-        "--detection-start", f"{SHIFTED.detection_start:%Y-%m-%d}",
-    )  # fmt: skip
+    build_world(world, database, SHIFTED)
     return database
 
 
