@@ -39,6 +39,40 @@
     {{ return(rules) }}
 {%- endmacro %}
 
+{#-
+  The rules for every number of an input (its contract's `numbers`), on `relation`'s typed
+  column and its raw_ text: 'unparseable <column>'; 'non-finite <column>' (inf, -inf and nan
+  parse as doubles, and text beyond the double range parses as inf, but none is a number
+  the pipeline can add up); below the contract's minimum, 'negative <column>' when that is
+  0, else '<column> out of range'; above its maximum, '<column> out of range'. A non-finite
+  value fails that rule alone.
+-#}
+{% macro mrs_number_rules(input_name, relation=none) -%}
+    {%- set prefix = relation ~ '.' if relation else '' -%}
+    {%- set rules = [] -%}
+    {%- for column, bounds in mrs_input_contract()[input_name].get('numbers', {}).items() -%}
+        {%- set value = prefix ~ column -%}
+        {%- do rules.append((mrs_unparseable(prefix ~ 'raw_' ~ column, 'double'),
+            'unparseable ' ~ column)) -%}
+        {%- do rules.append(('not isfinite(' ~ value ~ ')', 'non-finite ' ~ column)) -%}
+        {%- set outside = [] -%}
+        {%- if bounds.get('min') == 0 -%}
+            {%- do rules.append(('isfinite(' ~ value ~ ') and ' ~ value ~ ' < 0',
+                'negative ' ~ column)) -%}
+        {%- elif bounds.get('min') is not none -%}
+            {%- do outside.append(value ~ ' < ' ~ bounds['min']) -%}
+        {%- endif -%}
+        {%- if bounds.get('max') is not none -%}
+            {%- do outside.append(value ~ ' > ' ~ bounds['max']) -%}
+        {%- endif -%}
+        {%- if outside -%}
+            {%- do rules.append(('isfinite(' ~ value ~ ') and (' ~ outside | join(' or ') ~ ')',
+                column ~ ' out of range')) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(rules) }}
+{%- endmacro %}
+
 {#- The raw text columns of an input under their contract names, for its _errors table. -#}
 {% macro mrs_raw_columns(input_name) -%}
     {%- for column in mrs_input_contract()[input_name]['columns'] %}

@@ -25,14 +25,20 @@
         ('bin_6', 'residual_z >= 2'),
     ],
     'level_factor_psi': [
-        ('level_bin_1', 'ln(level_factor) < -0.1'),
-        ('level_bin_2', 'ln(level_factor) >= -0.1 and ln(level_factor) < -0.03'),
-        ('level_bin_3', 'ln(level_factor) >= -0.03 and ln(level_factor) < 0'),
-        ('level_bin_4', 'ln(level_factor) >= 0 and ln(level_factor) < 0.03'),
-        ('level_bin_5', 'ln(level_factor) >= 0.03 and ln(level_factor) < 0.1'),
-        ('level_bin_6', 'ln(level_factor) >= 0.1'),
+        ('level_bin_1', 'level_factor < exp(-0.1)'),
+        ('level_bin_2', 'level_factor >= exp(-0.1) and level_factor < exp(-0.03)'),
+        ('level_bin_3', 'level_factor >= exp(-0.03) and level_factor < 1'),
+        ('level_bin_4', 'level_factor >= 1 and level_factor < exp(0.03)'),
+        ('level_bin_5', 'level_factor >= exp(0.03) and level_factor < exp(0.1)'),
+        ('level_bin_6', 'level_factor >= exp(0.1)'),
     ],
 } %}
+{#-
+  The level bins are bins of ln(level_factor) at -0.1, -0.03, 0, 0.03 and 0.1, compared on
+  the factor itself (ln is monotonic): a series that sold nothing over its level days has a
+  factor of 0, whose log does not exist (DuckDB stops with "cannot take logarithm of zero");
+  here it falls in the lowest bin, where ln -> -inf would put it.
+-#}
 {#-
   The baseline's metrics: (metric, reference value, threshold var, what is compared with the
   threshold, sample size). A level PSI breaches on the same threshold as the residual's; an
@@ -86,11 +92,15 @@ scored_hours as (
         sales_ts,
         1 as hours,
         -- Decimal sums are exact: independent of the order threads add rows (determinism).
-        cast(residual_z as decimal(38, 12)) as z_sum,
-        cast(residual_z * residual_z as decimal(38, 12)) as z_square_sum,
+        -- z is clamped at 1e6 standard units (no less anomalous, and far beyond any
+        -- threshold) so that z^2 and its sums fit decimal(38, 12) whatever the sales.
+        cast(least(greatest(residual_z, -1e6), 1e6) as decimal(38, 12)) as z_sum,
+        cast(least(residual_z * residual_z, 1e12) as decimal(38, 12)) as z_square_sum,
         {{ bin_columns | join(',\n        ') }}
     from predictions
-    where is_trading_hour
+    -- A z that is not a finite number (null, nan, inf) cannot be cast to a decimal or
+    -- binned: such an hour is not scored.
+    where is_trading_hour and isfinite(residual_z)
 ),
 
 hour_totals as (
@@ -122,12 +132,13 @@ window_totals as (
     group by ticks.tick_ts
 ),
 
-known_windows as (
+known_snapshots as (
     -- Each report as known at each tick: its latest snapshot at or before the tick.
     select
         ticks.tick_ts,
         detected.store_id,
         detected.sku,
+        detected.report_status,
         greatest(detected.window_start, ticks.tick_ts - to_hours({{ window }})) as from_ts,
         least(coalesce(detected.window_end, ticks.tick_ts), ticks.tick_ts) as to_ts
     from ticks
@@ -138,14 +149,25 @@ known_windows as (
             and ticks.tick_ts - to_hours({{ window }})
             < coalesce(detected.window_end, detected.written_at)
     qualify row_number() over (
-            partition by ticks.tick_ts, detected.report_id order by detected.written_at desc
+            partition by ticks.tick_ts, detected.report_id
+            order by detected.written_at desc, detected.version desc
         ) = 1
 ),
 
-known_anomalous_hours as (
-    select
+known_windows as (
+    -- A report superseded by restated sales is no longer known: its hours are quiet again
+    -- (its last snapshot would otherwise stay open, overlapping the report that replaced it).
+    select * from known_snapshots
+    where report_status is distinct from 'superseded'
+),
+
+known_hours as (
+    -- Each hour once per tick, even inside two reports of its series: counted twice, it
+    -- would be subtracted twice from the window and leave negative sums (and a negative
+    -- mean square under the root of the RMS).
+    select distinct
         known_windows.tick_ts,
-        {{ mrs_listed(sums, 'sum(scored_hours.@) as @') }}
+        scored_hours.*
     from known_windows
     inner join scored_hours
         on
@@ -153,7 +175,14 @@ known_anomalous_hours as (
             and known_windows.sku = scored_hours.sku
             and known_windows.from_ts <= scored_hours.sales_ts
             and known_windows.to_ts > scored_hours.sales_ts
-    group by known_windows.tick_ts
+),
+
+known_anomalous_hours as (
+    select
+        tick_ts,
+        {{ mrs_listed(sums, 'sum(@) as @') }}
+    from known_hours
+    group by tick_ts
 ),
 
 quiet_hours as (
@@ -172,10 +201,13 @@ baseline_metrics as (
             as anomaly_rate,
         quiet_hours.hours as sample_size,
         quiet_hours.z_sum / nullif(quiet_hours.hours, 0) as residual_bias,
-        sqrt(quiet_hours.z_square_sum / nullif(quiet_hours.hours, 0))
-        / nullif(sqrt(reference.z_square_sum / nullif(reference.hours, 0)), 0)
+        -- Root mean squares: the sums of squares are exact decimals over distinct hours, so
+        -- never negative; greatest(.., 0) keeps sqrt defined whatever the subtraction gives.
+        sqrt(greatest(quiet_hours.z_square_sum, 0) / nullif(quiet_hours.hours, 0))
+        / nullif(sqrt(greatest(reference.z_square_sum, 0) / nullif(reference.hours, 0)), 0)
             as residual_rms_ratio,
-        sqrt(reference.z_square_sum / nullif(reference.hours, 0)) as reference_rms,
+        sqrt(greatest(reference.z_square_sum, 0) / nullif(reference.hours, 0))
+            as reference_rms,
         -- Population stability index per feature over its six bins.
         {{ mrs_population_stability(z_bins, 'quiet_hours', 'reference') }} as residual_psi,
         {{ mrs_population_stability(level_bins, 'quiet_hours', 'reference') }}
@@ -197,6 +229,8 @@ confidence_windows as (
             ticks.run_id = attributed.run_id
             and ticks.tick_ts >= attributed.written_at
             and ticks.tick_ts - to_hours({{ window }}) < attributed.written_at
+            -- A confidence is in [0, 1]; anything else could not be cast to a decimal.
+            and attributed.confidence_score between 0 and 1
     group by ticks.tick_ts
 ),
 

@@ -48,9 +48,7 @@ ruled as (
             ('typed.store_id is not null and known_stores.store_id is null',
                 'unknown store_id'),
             ('typed.sku is not null and known_products.sku is null', 'unknown sku'),
-            (mrs_unparseable('typed.raw_spend', 'double'), 'unparseable spend'),
-            ('typed.spend < 0', 'negative spend'),
-        ]) }} as rule_reason
+        ] + mrs_number_rules('all_campaign_data', 'typed')) }} as rule_reason
     from typed
     left join taxonomy on typed.cause_category = taxonomy.cause_category
     left join known_stores on typed.store_id = known_stores.store_id

@@ -1,12 +1,6 @@
 {{ config(materialized='table') }}
 
 {%- set features = mrs_shape_feature_columns() %}
-{%- set feature_rules = [] %}
-{%- for feature in features + ['tsne_x', 'tsne_y'] %}
-    {%- do feature_rules.append(
-        (mrs_unparseable('typed.raw_' ~ feature, 'double'), 'unparseable ' ~ feature)
-    ) %}
-{%- endfor %}
 
 with
 
@@ -35,7 +29,8 @@ typed as (
 ruled as (
     select
         typed.*,
-        {{ mrs_reject_reasons(mrs_required_rules('cluster_library') + feature_rules + [
+        {{ mrs_reject_reasons(mrs_required_rules('cluster_library')
+            + mrs_number_rules('cluster_library', 'typed') + [
             ('typed.cause_category is not null and taxonomy.cause_category is null',
                 'unknown cause_category'),
         ]) }} as rule_reason

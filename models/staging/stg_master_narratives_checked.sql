@@ -48,10 +48,7 @@ ruled as (
             ('typed.store_id is not null and known_stores.store_id is null',
                 'unknown store_id'),
             ('typed.sku is not null and known_products.sku is null', 'unknown sku'),
-            (mrs_unparseable('typed.raw_magnitude', 'double'), 'unparseable magnitude'),
-            (mrs_unparseable('typed.raw_confidence', 'double'), 'unparseable confidence'),
-            ('typed.confidence not between 0 and 1', 'confidence outside [0, 1]'),
-        ]) }} as rule_reason
+        ] + mrs_number_rules('master_narratives', 'typed')) }} as rule_reason
     from typed
     left join taxonomy on typed.cause_category = taxonomy.cause_category
     left join known_stores on typed.store_id = known_stores.store_id

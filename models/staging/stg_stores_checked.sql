@@ -22,12 +22,8 @@ typed as (
 ruled as (
     select
         *,
-        {{ mrs_reject_reasons(mrs_required_rules('stores') + [
-            (mrs_unparseable('raw_latitude', 'double'), 'unparseable latitude'),
-            (mrs_unparseable('raw_longitude', 'double'), 'unparseable longitude'),
-            ('abs(latitude) > 90', 'latitude out of range'),
-            ('abs(longitude) > 180', 'longitude out of range'),
-        ]) }} as rule_reason
+        {{ mrs_reject_reasons(mrs_required_rules('stores') + mrs_number_rules('stores')) }}
+            as rule_reason
     from typed
 ),
 

@@ -28,13 +28,12 @@ typed as (
 ruled as (
     select
         typed.*,
+        -- Units and revenue parse, are finite and lie within the contract's bounds.
         {{ mrs_reject_reasons(mrs_required_rules('unified_sales_data') + [
             (mrs_unparseable('typed.raw_sales_ts', 'timestamp'), 'unparseable sales_ts'),
             ("typed.sales_ts != date_trunc('hour', typed.sales_ts)",
                 'sales_ts not on the hour'),
-            (mrs_unparseable('typed.raw_units', 'double'), 'unparseable units'),
-            ('typed.units < 0', 'negative units'),
-            (mrs_unparseable('typed.raw_revenue', 'double'), 'unparseable revenue'),
+        ] + mrs_number_rules('unified_sales_data', 'typed') + [
             ('typed.store_id is not null and known_stores.store_id is null',
                 'unknown store_id'),
             ('typed.sku is not null and known_products.sku is null', 'unknown sku'),

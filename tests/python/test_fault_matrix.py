@@ -1,7 +1,8 @@
 """Issue 7's fault matrix (DESIGN.md sections 2 and 4) on a small generated world: optional
-inputs missing or empty, malformed files, an upstream log missing, a build killed mid-run,
-and restated sales. In every case the build completes, nothing is lost, and the degraded
-flags, `input_sources` or the `_errors` tables say what happened.
+inputs missing or empty, malformed files, non-finite or absurd sales numbers, an upstream log
+missing, a build killed mid-run, and restated sales. In every case the build completes,
+nothing is lost, and the degraded flags, `input_sources` or the `_errors` tables say what
+happened.
 
 The last case of the matrix, an edit written while a build runs, is
 test_review_flows.py::test_an_edit_made_while_a_build_runs_is_kept_and_the_build_succeeds.
@@ -9,6 +10,7 @@ test_review_flows.py::test_an_edit_made_while_a_build_runs_is_kept_and_the_build
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import signal
@@ -370,3 +372,100 @@ def test_restated_sales_supersede_reports_and_keep_every_earlier_row(
     settled = log_rows(database)
     _build(restated, database, SECOND)
     assert log_rows(database) == settled
+
+
+# Sales whose units are no number the pipeline can add up, or an absurd one: (store, sku, hour,
+# units as written, the reason staging must give). The contract bounds units to [0, 1e6].
+ABSURD_SALES = [
+    ("ST-002", "SKU-002", "2025-07-24 10:00:00", "inf", "non-finite units"),
+    ("ST-002", "SKU-002", "2025-07-24 11:00:00", "nan", "non-finite units"),
+    ("ST-002", "SKU-002", "2025-07-24 12:00:00", "-inf", "non-finite units"),
+    ("ST-002", "SKU-002", "2025-07-24 13:00:00", "1e308", "units out of range"),
+    ("ST-002", "SKU-002", "2025-07-24 14:00:00", "1000001", "units out of range"),
+]
+# The largest number of units the contract accepts, in a detection hour: it must build.
+AT_THE_BOUND = ("ST-003", "SKU-003", "2025-07-25 12:00:00", "1000000")
+# A series that sells nothing for nine days and then trades again inside the detection window,
+# when its daily level factor (the median of the previous days' ratio to the profile) is 0.
+OUTAGE = ("ST-004", "SKU-004", "2025-07-15 00:00:00", "2025-07-24 00:00:00")
+
+
+def _write_absurd_sales(folder: Path) -> tuple[int, list[int]]:
+    """Rewrite the units of the rows above in the world's sales file; return its row count
+    and the positions (1-based, after the header) of the ABSURD_SALES rows."""
+    sales = folder / "unified_sales_data.csv"
+    with sales.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    header, body = rows[0], rows[1:]
+    ts, store, sku, units, revenue = (
+        header.index(name) for name in ("sales_ts", "store_id", "sku", "units", "revenue")
+    )
+    changes = {(s, k, t): u for s, k, t, u, _ in ABSURD_SALES}
+    changes[AT_THE_BOUND[:3]] = AT_THE_BOUND[3]
+    positions = []
+    for position, row in enumerate(body, start=1):
+        key = (row[store], row[sku], row[ts])
+        if key in changes:
+            row[units] = changes.pop(key)
+            positions += [position] if key != AT_THE_BOUND[:3] else []
+        elif key[:2] == OUTAGE[:2] and OUTAGE[2] <= row[ts] < OUTAGE[3]:
+            row[units], row[revenue] = "0", "0.00"
+    assert not changes, f"rows not found in the world: {changes}"
+    with sales.open("w", newline="") as handle:
+        csv.writer(handle).writerows([header, *body])
+    return len(body), positions
+
+
+def test_non_finite_and_absurd_units_are_rejected_and_monitoring_stays_finite(
+    world: Path, tmp_path: Path
+) -> None:
+    broken = _variant(world, tmp_path)
+    total, positions = _write_absurd_sales(broken)
+    database = tmp_path / "faults.duckdb"
+    output = _build(broken, database)  # includes monitoring and protection
+
+    # Each absurd row is in the errors table with its raw text and reason...
+    rejected = query(
+        database,
+        "select store_id, sku, sales_ts, units, error_reason, source_row_number "
+        "from unified_sales_data_errors order by source_row_number",
+    )
+    assert [row[:5] for row in rejected] == ABSURD_SALES
+    assert [row[5] for row in rejected] == positions
+    assert f"{len(ABSURD_SALES)} row(s) rejected from unified_sales_data" in output
+    # ...and every other row, the one at the bound included, is kept.
+    assert query(database, "select count(*) from stg_unified_sales_data") == [
+        (total - len(ABSURD_SALES),)
+    ]
+    store_id, sku, sales_ts, units = AT_THE_BOUND
+    assert query(
+        database,
+        f"select units from stg_unified_sales_data where store_id = '{store_id}' "
+        f"and sku = '{sku}' and sales_ts = '{sales_ts}'",
+    ) == [(float(units),)]
+    # The outage's zero level factor was scored by monitoring (ln(0) before the fix).
+    assert query(
+        database,
+        "select count(*) > 0 from baseline_sales_predictions "
+        f"where store_id = '{OUTAGE[0]}' and sku = '{OUTAGE[1]}' "
+        "and level_factor = 0 and is_trading_hour and sales_ts >= "
+        f"'{WORLD.detection_start:%Y-%m-%d}'",
+    ) == [(True,)]
+    # Every monitoring metric of every tick is a finite number (or null: no reference yet).
+    ticks = query(database, "select count(*) from ticks")[0][0]
+    metrics = query(
+        database,
+        "select metric, count(*), count(*) filter (where not isfinite(measured_value)), "
+        "count(*) filter (where metric != 'confidence_decay' and measured_value is null) "
+        "from model_monitoring_log group by metric order by metric",
+    )
+    assert len(metrics) == 6
+    for metric, rows, non_finite, missing in metrics:
+        assert (rows, non_finite, missing) == (ticks, 0, 0), metric
+    # The MMM feed adds up.
+    sums = query(
+        database,
+        "select isfinite(sum(actual_units)), isfinite(sum(adjusted_units)), count(*) "
+        "from protection_adjusted_sales",
+    )
+    assert sums[0][:2] == (True, True) and sums[0][2] > 0
