@@ -121,7 +121,8 @@ def _parser() -> argparse.ArgumentParser:
         "built database instead.",
     )
     evaluate.add_argument(
-        "--seeds", default="7,11,23", help="comma-separated world seeds (default 7,11,23)"
+        "--seeds",
+        help="comma-separated world seeds (default 7,11,23; with --family 1,2,3)",
     )
     evaluate.add_argument("--database", help="score this built database instead")
     evaluate.add_argument(
@@ -131,6 +132,21 @@ def _parser() -> argparse.ArgumentParser:
         "match on noise-free curves, name right (what the data allows)",
     )
     evaluate.add_argument("--work-dir", type=Path, help="where the temporary worlds go")
+    evaluate.add_argument(
+        "--family",
+        action="store_true",
+        help="score generated family worlds instead (mrs.world_family: volume classes, "
+        "retail/late/24h stores, graded anomalies): a power curve by cumulative strength x "
+        "duration and false alarms per 1,000 quiet series-days",
+    )
+    evaluate.add_argument(
+        "--null-seeds",
+        help="with --family: comma-separated seeds of worlds without anomalies (default "
+        "101,102; empty for none)",
+    )
+    evaluate.add_argument(
+        "--json", type=Path, help="with --family: also write the scores to this JSON file"
+    )
     evaluate.set_defaults(handler=_evaluate)
 
     summary = commands.add_parser("summary", help="print the summary of a built database")
@@ -321,18 +337,61 @@ def _bench_detection(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from mrs.evaluation import evaluate_seeds, format_scores, score_database
 
+    if args.family:
+        return _evaluate_family(args)
+    if args.null_seeds is not None or args.json is not None:
+        raise MrsError("--null-seeds and --json go with --family")
     if args.database:
         scores = [score_database(Project.locate(args.database).database, None, args.ceiling)]
     else:
-        try:
-            seeds = [int(seed) for seed in args.seeds.split(",") if seed.strip()]
-        except ValueError as error:
-            raise MrsError(f"--seeds {args.seeds!r}: expected integers like 7,11,23") from error
+        text = "7,11,23" if args.seeds is None else args.seeds
+        seeds = _seed_list("--seeds", text, "7,11,23")
         scores = evaluate_seeds(
             seeds, lambda m: print(f"  {m}", flush=True), args.work_dir, args.ceiling
         )
     for line in format_scores(scores):
         print(line)
+    return 0
+
+
+def _seed_list(option: str, text: str, example: str) -> list[int]:
+    try:
+        seeds = [int(seed) for seed in text.split(",") if seed.strip()]
+    except ValueError as error:
+        raise MrsError(f"{option} {text!r}: expected integers like {example}") from error
+    if any(seed < 0 for seed in seeds):
+        raise MrsError(f"{option} {text!r}: seeds must be non-negative")
+    if len(set(seeds)) != len(seeds):
+        raise MrsError(f"{option} {text!r}: a seed is repeated")
+    return seeds
+
+
+def _evaluate_family(args: argparse.Namespace) -> int:
+    from mrs.family_evaluation import FamilyBuildError, evaluate_family
+    from mrs.power_curve import format_family, to_json
+
+    if args.database or args.ceiling:
+        raise MrsError("--family builds its own worlds; --database and --ceiling do not apply")
+    seeds = _seed_list("--seeds", "1,2,3" if args.seeds is None else args.seeds, "1,2,3")
+    null_text = "101,102" if args.null_seeds is None else args.null_seeds
+    null_seeds = _seed_list("--null-seeds", null_text, "101,102")
+    if set(seeds) & set(null_seeds):
+        raise MrsError("--seeds and --null-seeds must not share a seed")
+    if not seeds and not null_seeds:
+        raise MrsError("--family needs at least one seed")
+    started = time.perf_counter()
+    try:
+        scores = evaluate_family(
+            seeds, null_seeds, lambda m: print(f"  {m}", flush=True), args.work_dir
+        )
+    except FamilyBuildError as error:
+        print(f"mrs: {error}", file=sys.stderr)
+        return 1
+    for line in format_family(scores):
+        print(line)
+    print(f"elapsed: {time.perf_counter() - started:.1f} s")
+    if args.json:
+        args.json.write_text(json.dumps(to_json(scores), indent=2))
     return 0
 
 
