@@ -32,8 +32,10 @@ DETECTION_MODELS = (
 )
 
 # The same baseline and elevated-hour flags as the detection models, as one query written
-# by hand: weekday level x pooled intraday shape, level factor, count-aware spread,
-# variance-stabilised z. It is the yardstick for the detection stage's cost.
+# by hand: disturbed training days left out, weekday level x pooled intraday shape, a
+# two-pass count-aware spread, the own hour-of-week profile shrunk towards the pooled one,
+# the level factor and the variance-stabilised z. It is the yardstick for the detection
+# stage's cost.
 REFERENCE_QUERY = """
 create or replace temp table reference_flags as
 with
@@ -48,24 +50,61 @@ training as (
            cast(sales_ts as date) as day
     from sales, settings where sales_ts < settings.detection_start
 ),
-cells as (
-    select store_id, sku, how, median(units) as med from training group by all
+days as (
+    select store_id, sku, day, min(how // 24) as dow, sum(units) as total
+    from training group by all
 ),
+dow_all as (select store_id, sku, dow, median(total) as level from days group by all),
+series_all as (select store_id, sku, median(total) as level from days group by all),
+others as (
+    select d.store_id, d.sku, d.day, median(o.total) as ref, count(*) as n
+    from days d join days o on o.store_id = d.store_id and o.sku = d.sku and o.dow = d.dow
+        and o.day <> d.day
+    group by all
+),
+ratios as (
+    select d.*,
+           ln((d.total + 1) / (case when o.n >= 2 then o.ref else s.level end + 1)) as lr
+    from days d join series_all s using (store_id, sku)
+    left join others o using (store_id, sku, day)
+),
+centres as (select store_id, sku, median(lr) as c from ratios group by all),
+spreads as (
+    select r.store_id, r.sku, c.c, greatest(1.4826 * median(abs(r.lr - c.c)), 0.02) as sd
+    from ratios r join centres c using (store_id, sku) group by all
+),
+clean_days as (
+    -- disturbed beyond 3.5 deviations, but at most a minority of a weekday's days
+    select * from (
+        select r.*, abs(r.lr - s.c) as dev, s.sd,
+               row_number() over (partition by r.store_id, r.sku, r.dow
+                                  order by abs(r.lr - s.c) desc, r.day) as rk,
+               count(*) over (partition by r.store_id, r.sku, r.dow) as n
+        from ratios r join spreads s using (store_id, sku)
+    ) where dev <= 3.5 * sd or rk > greatest((n - 1) // 2, least(n - 1, 1))
+),
+clean as (select t.* from training t join clean_days c using (store_id, sku, day)),
+cells as (select store_id, sku, how, median(units) as med from training group by all),
+own as (select store_id, sku, how, median(units) as own, count(*) as n from clean group by all),
 open_days as (
     select store_id, sku, how // 24 as dow, min(how % 24) as first_hour,
            max(how % 24) as last_hour
     from cells where med > 0 group by all
 ),
-days as (
-    select store_id, sku, day, how // 24 as dow, sum(units) as total
-    from training group by all
+clean_levels as (select store_id, sku, median(total) as level from clean_days group by all),
+levels as (
+    select a.store_id, a.sku, a.dow,
+           case when count(c.day) >= 2 then median(c.total)
+                else coalesce(any_value(cl.level), a.level) end as level
+    from dow_all a left join clean_days c using (store_id, sku, dow)
+    left join clean_levels cl using (store_id, sku)
+    group by a.store_id, a.sku, a.dow, a.level
 ),
-levels as (select store_id, sku, dow, median(total) as level from days group by all),
 shares as (
     select t.store_id, t.sku, o.first_hour, o.last_hour, t.how % 24 as hod,
            t.units / d.total as share
-    from training t
-    join days d using (store_id, sku, day)
+    from clean t
+    join clean_days d using (store_id, sku, day)
     join open_days o on o.store_id = t.store_id and o.sku = t.sku and o.dow = d.dow
     where d.total > 0
 ),
@@ -84,9 +123,9 @@ shape_norm as (
         as share
     from shape
 ),
-profile as (
+pooled as (
     select c.store_id, c.sku, c.how,
-           coalesce(l.level * sh.share, 0) as profile, coalesce(sh.n, 0) as n
+           coalesce(l.level * sh.share, 0) as p, coalesce(sh.n, 0) as pooled_days
     from cells c
     left join open_days o on o.store_id = c.store_id and o.sku = c.sku and o.dow = c.how // 24
     left join levels l on l.store_id = c.store_id and l.sku = c.sku and l.dow = c.how // 24
@@ -95,40 +134,98 @@ profile as (
         and sh.hod = c.how % 24
 ),
 changes as (
-    select t.store_id, t.sku, p.profile,
-           (t.units - lag(t.units) over (partition by t.store_id, t.sku, t.how
-                                        order by t.sales_ts)) / sqrt(2 * p.profile) as change
-    from training t join profile p using (store_id, sku, how) where p.profile > 0
+    select t.store_id, t.sku, p.p,
+           t.units - lag(t.units) over (partition by t.store_id, t.sku, t.how
+                                        order by t.sales_ts) as d
+    from clean t join pooled p using (store_id, sku, how) where p.p > 0
 ),
 squares as (
-    select store_id, sku, profile as x, least(change * change, 25.0) as y
-    from changes where change is not null
+    select store_id, sku, p as x, least(d * d / (2 * p), 1e12) as y
+    from changes where d is not null
 ),
-pooled as (
-    select greatest(coalesce(regr_slope(y, x), 0.0), 0.0) as b from squares
+rough as (
+    select store_id, sku, greatest(median(y) / 0.455, 1.0) as f, avg(x) as m
+    from squares group by all
 ),
-pooled_line as (
-    select greatest(coalesce(avg(y) - pooled.b * avg(x), 1.0), 0.0) as a, pooled.b
-    from squares, pooled group by pooled.b
+kept as (
+    -- without the changes beyond 3.5 deviations of the series' rough level (baseline_trim_z)
+    select q.* from squares q join rough r using (store_id, sku)
+    where q.y <= 3.5 * 3.5 * r.f * greatest(q.x / r.m, 1.0)
 ),
+moments as (
+    select store_id, sku, sum(x * (y - 1)) as sxy, sum(x * x) as sxx, avg(x) as m
+    from kept group by all
+),
+pooled_b as (select median(greatest(sxy / nullif(sxx, 0), 0.0)) as b from moments),
 dispersion as (
-    -- the pooled line times each series' noise factor, shrunk with 100 hours
+    -- each series' b shrunk towards the median's with 2 (1 + 1/(m b))^2 hours
     -- (baseline_dispersion_prior_hours)
+    select store_id, sku, 1.0 as alpha,
+           greatest((sxy + k * pb * m * m) / nullif(sxx + k * m * m, 0), 0.0) as beta
+    from (
+        select moments.*, pooled_b.b as pb,
+               2 * pow(1 + 1 / greatest(m * pooled_b.b, 1e-6), 2) as k
+        from moments, pooled_b
+    )
+),
+terms as (
+    select p.*, o.own, coalesce(o.n, 0) as n,
+           coalesce(d.alpha, 1.0) as alpha, coalesce(d.beta, 0.0) as beta,
+           pi() / 2 * p.p * greatest(1.0, coalesce(d.alpha, 1.0) + coalesce(d.beta, 0.0) * p.p)
+               / nullif(o.n, 0) as own_var
+    from pooled p
+    left join own o using (store_id, sku, how)
+    left join dispersion d using (store_id, sku)
+),
+tau as (
+    -- how far each series' own hours sit from the pooled profile beyond their noise, per
+    -- quarter of the day on weekdays and on weekends
+    select store_id, sku, how // 24 >= 5 as weekend, how % 24 // 6 as quarter,
+           greatest(sum(pow(own - p, 2) - own_var) / nullif(sum(p * p), 0), 0.0) as t2
+    from terms where p > 0 and own_var is not null group by all
+),
+profile as (
+    select t.*, p + w * (coalesce(own, 0) - p) as profile,
+           w * w * pi() / (2 * greatest(n, 1))
+           + (1 - w) * (1 - w) * pi() / (2 * greatest(pooled_days, 1)) as estimate_var
+    from (
+        select terms.*,
+               coalesce(tau.t2 * p * p / nullif(tau.t2 * p * p + own_var, 0), 0.0) as w
+        from terms left join tau on tau.store_id = terms.store_id and tau.sku = terms.sku
+            and tau.weekend = (terms.how // 24 >= 5) and tau.quarter = terms.how % 24 // 6
+    ) t
+),
+training_scores as (
+    -- clean training hours against the profile: the balance of upper and lower deviations
+    select c.store_id, c.sku,
+           (2 / sqrt(bb) * (asinh(sqrt(bb * (c.units + 0.375))) - asinh(sqrt(bb * (e + 0.375))))
+            + (1 + 2 * bb * (e + 0.375)) * (1 - exp(-e))
+              / (4 * sqrt((e + 0.375) * (1 + bb * (e + 0.375)))))
+           / sqrt((e * (1 + beta * e) + 0.25) / ((e + 0.375) * (1 + bb * (e + 0.375)))) as zed
+    from clean c
+    join (select *, profile as e, greatest(beta, 1e-9) as bb from profile) p
+        using (store_id, sku, how)
+    where p.e > 0 or c.units > 0
+),
+sides as (
+    -- shrunk towards a symmetric noise with 200 hours (baseline_asymmetry_prior_hours)
     select store_id, sku,
-           (sum(y) + 100 * avg(a + b * x)) / (sum(a + b * x) + 100 * avg(a + b * x)) as f,
-           any_value(a) as a, any_value(b) as b
-    from squares, pooled_line group by store_id, sku
+           1 + (2 * up / nullif(up + lo, 0) - 1) * n / (n + 200) as upper_scale,
+           1 + (2 * lo / nullif(up + lo, 0) - 1) * n / (n + 200) as lower_scale
+    from (
+        select store_id, sku, count(*) as n, sum(least(greatest(zed, 0), 4)) as up,
+               sum(least(greatest(-zed, 0), 4)) as lo
+        from training_scores group by all
+    )
 ),
 scored_days as (
-    select s.store_id, s.sku, s.sales_ts, s.units, p.profile, p.n,
-           cast(s.sales_ts as date) as day,
-           coalesce(d.f * d.a, 1.0) as alpha, coalesce(d.f * d.b, 0.0) as beta
+    select s.store_id, s.sku, s.sales_ts, s.units, p.profile, p.estimate_var,
+           cast(s.sales_ts as date) as day, p.alpha, p.beta
     from sales s
     join profile p on p.store_id = s.store_id and p.sku = s.sku
         and p.how = (isodow(s.sales_ts) - 1) * 24 + hour(s.sales_ts)
-    left join dispersion d on d.store_id = s.store_id and d.sku = s.sku
 ),
-ratios as (
+day_ratios as (
     select store_id, sku, day, sum(units) / nullif(sum(profile), 0) as r
     from scored_days group by all
 ),
@@ -136,7 +233,7 @@ day_levels as (
     select store_id, sku, day,
            coalesce(median(r) over (partition by store_id, sku order by day
                range between interval 7 days preceding and interval 1 day preceding), 1.0) as lf
-    from ratios
+    from day_ratios
 ),
 hours as (
     select h.*, h.profile * l.lf as e
@@ -144,15 +241,25 @@ hours as (
     where h.sales_ts >= settings.detection_start
 ),
 z as (
-    select *, e * greatest(1.0, alpha + beta * e) * (1 + pi() / (2 * greatest(n, 1))) + 1.0
-        as v
+    -- the floor is baseline_min_spread_units (0.5) squared
+    select *, e * greatest(1.0, alpha + beta * e) * (1 + estimate_var) + 0.25 as v
     from hours
+),
+stabilised as (
+    select *,
+           (2 / sqrt(bb) * (asinh(sqrt(bb * (units + 0.375))) - asinh(sqrt(bb * (e + 0.375))))
+            + (1 + 2 * bb * (e + 0.375)) * (1 - exp(-e))
+              / (4 * sqrt((e + 0.375) * (1 + bb * (e + 0.375)))))
+           / sqrt(v / ((e + 0.375) * (1 + bb * (e + 0.375)))) as raw_z
+    from (select *, greatest(beta, 1e-9) as bb from z)
 )
-select store_id, sku, sales_ts, e as expected_units,
-       2 * (sqrt(units + 0.375) - sqrt(e + 0.375)) / sqrt(v / (e + 0.375)) as residual_z,
-       abs(2 * (sqrt(units + 0.375) - sqrt(e + 0.375)) / sqrt(v / (e + 0.375))) >= 1.5
-           as is_flagged
-from z where e > 0 or units > 0
+select h.store_id, h.sku, h.sales_ts, h.e as expected_units,
+       h.raw_z / case when h.raw_z > 0 then coalesce(s.upper_scale, 1.0)
+                      else coalesce(s.lower_scale, 1.0) end as residual_z,
+       abs(h.raw_z / case when h.raw_z > 0 then coalesce(s.upper_scale, 1.0)
+                          else coalesce(s.lower_scale, 1.0) end) >= 1.5 as is_flagged
+from stabilised h left join sides s using (store_id, sku)
+where h.e > 0 or h.units > 0
 """
 
 

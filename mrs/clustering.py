@@ -1,4 +1,5 @@
-"""Cluster comparison: which library shape a report looks like (cluster_comparison_model).
+"""Cluster comparison: which library shape a report looks like (cluster_comparison_model),
+and which one an event's reports look like together (event_cluster_matches).
 
 Plain pandas/numpy over the reports' own hours; nothing here knows about dbt.
 """
@@ -21,6 +22,16 @@ MATCH_COLUMNS: dict[str, str] = {
     "cluster_match_confidence": "float64",
     "tsne_x": "float64",
     "tsne_y": "float64",
+}
+EVENT_MATCH_COLUMNS: dict[str, str] = {
+    "report_group_id": "string",
+    "report_count": "int32",
+    "pooled_hours": "int32",
+    "feature_vector": "object",
+    "cluster_id": "string",
+    "cluster_name": "string",
+    "similarity_score": "float64",
+    "cluster_match_confidence": "float64",
 }
 # How sharply the map position follows the most similar centroids.
 _MAP_TEMPERATURE = 0.05
@@ -150,6 +161,121 @@ def narrative_clusters(
     return _typed(rows)
 
 
+def pool_event_hours(hours: pd.DataFrame) -> pd.DataFrame:
+    """One pooled curve per event from its member reports' hours (the event-level shape).
+
+    `hours` has report_group_id, report_id, sales_ts, actual_units and expected_units (each
+    member's trading hours over its own window). Each member's relative excess over its
+    baseline, the curve the shape features read, is stretched over its own window onto a
+    common grid of the members' median length, and the members' curves are averaged with
+    equal weights: a report's count noise averages out across the members, and one busy
+    member whose window was cut long does not carry the event, as it can when the members
+    are weighted by their noise or their units are summed hour by hour on the event's clock.
+    The pooled baseline is the mean of the members' baselines, each scaled to its own mean,
+    and the pooled actual is rebuilt from it, so a one-report event has exactly its report's
+    curve (and features).
+
+    Returns report_group_id, report_count, position (0 .. pooled hours - 1), actual_units and
+    expected_units, ordered by event and position; deterministic whatever the input order.
+    """
+    rows: list[pd.DataFrame] = []
+    ordered = hours.sort_values(["report_group_id", "report_id", "sales_ts"], kind="stable")
+    for event_id, event in ordered.groupby("report_group_id", sort=True):
+        members = [member for _, member in event.groupby("report_id", sort=True)]
+        length = max(int(np.floor(np.median([len(member) for member in members]) + 0.5)), 1)
+        grid = np.linspace(0.0, 1.0, length)
+        baselines, excesses = [], []
+        for member in members:
+            actual = member["actual_units"].to_numpy(dtype=float)
+            baseline = member["expected_units"].to_numpy(dtype=float)
+            level = max(float(np.mean(np.abs(baseline))), 1e-9)
+            # The relative excess exactly as mrs.features reads it (same floor).
+            relative = (actual - baseline) / np.maximum(np.abs(baseline), 0.25 * level)
+            own = np.linspace(0.0, 1.0, len(member)) if len(member) > 1 else np.zeros(1)
+            baselines.append(np.interp(grid, own, baseline / level))
+            excesses.append(np.interp(grid, own, relative))
+        baseline = np.mean(baselines, axis=0)
+        relative = np.mean(excesses, axis=0)
+        floor = 0.25 * max(float(np.mean(np.abs(baseline))), 1e-9)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "report_group_id": event_id,
+                    "report_count": len(members),
+                    "position": np.arange(length),
+                    "actual_units": baseline + relative * np.maximum(np.abs(baseline), floor),
+                    "expected_units": baseline,
+                }
+            )
+        )
+    columns = ["report_group_id", "report_count", "position", "actual_units", "expected_units"]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(rows, ignore_index=True)[columns]
+
+
+def match_event_clusters(
+    hours: pd.DataFrame, library: pd.DataFrame, threshold: float
+) -> pd.DataFrame:
+    """Real version at event level: the pooled curve of each event's reports
+    (pool_event_hours) matched to the library like one report's (match_clusters)."""
+    pooled = pool_event_hours(hours)
+    if pooled.empty:
+        return _typed_events([])
+    as_reports = pooled.rename(
+        columns={"report_group_id": "report_id", "position": "sales_ts"}
+    ).assign(written_at=pd.Timestamp("2000-01-01"))
+    matches = match_clusters(as_reports, library, threshold).set_index("report_id")
+    sizes = pooled.groupby("report_group_id", sort=True).agg(
+        report_count=("report_count", "first"), pooled_hours=("position", "size")
+    )
+    rows = []
+    for event_id, size in sizes.iterrows():
+        match = matches.loc[event_id]
+        rows.append(
+            {
+                "report_group_id": event_id,
+                "report_count": int(size["report_count"]),
+                "pooled_hours": int(size["pooled_hours"]),
+                **{column: match[column] for column in list(EVENT_MATCH_COLUMNS)[3:]},
+            }
+        )
+    return _typed_events(rows)
+
+
+def narrative_event_clusters(
+    hours: pd.DataFrame, narratives: pd.DataFrame, library: pd.DataFrame
+) -> pd.DataFrame:
+    """Mock version at event level: the narrative cluster most of the event's reports have
+    (narrative_clusters on each member's window; ties by name), at its members' mean
+    similarity and confidence. The pooled vector is logged as in the real version."""
+    pooled = match_event_clusters(hours, library.iloc[0:0], threshold=0.0)
+    if pooled.empty:
+        return pooled
+    members = hours.drop_duplicates(["report_group_id", "report_id"])[
+        ["report_group_id", "report_id"]
+    ]
+    named = narrative_clusters(hours, narratives, library).merge(members, on="report_id")
+    chosen_rows = []
+    for event_id, event in named.groupby("report_group_id", sort=True):
+        counts = event.groupby("cluster_name", sort=True).size()
+        voters = event[event["cluster_name"] == counts[counts == counts.max()].index[0]]
+        chosen_rows.append(
+            {
+                "report_group_id": event_id,
+                "cluster_id": voters["cluster_id"].iloc[0],
+                "cluster_name": voters["cluster_name"].iloc[0],
+                "similarity_score": round(float(voters["similarity_score"].mean()), 6),
+                "cluster_match_confidence": round(
+                    float(voters["cluster_match_confidence"].mean()), 6
+                ),
+            }
+        )
+    chosen = pd.DataFrame(chosen_rows)
+    named_events = pooled[["report_group_id", "report_count", "pooled_hours", "feature_vector"]]
+    return _typed_events(named_events.merge(chosen, on="report_group_id").to_dict("records"))
+
+
 def _same_direction(matrix: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     """Whether each snapshot may match each centroid: same sign of the direction feature,
     or a centroid that names no direction."""
@@ -167,3 +293,8 @@ def _cosine(matrix: np.ndarray, centroids: np.ndarray) -> np.ndarray:
 def _typed(rows: list[dict[str, object]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(MATCH_COLUMNS))
     return frame.astype(MATCH_COLUMNS)
+
+
+def _typed_events(rows: list[dict[str, object]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(EVENT_MATCH_COLUMNS))
+    return frame.astype(EVENT_MATCH_COLUMNS)

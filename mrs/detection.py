@@ -1,8 +1,11 @@
 """Anomaly classifier decisions on candidate windows (the model-like part of detection).
 
-SQL scores every hour and groups elevated hours into candidate windows; the functions here
-decide, per window, whether and when it becomes a report, where it started and where it
-ended. They know nothing about dbt: plain pandas in, plain pandas out.
+SQL scores every hour, runs the slow CUSUMs and groups elevated hours into candidate windows;
+the functions here decide, per window, whether and when it becomes a report, where it
+started and where it ended. An onset is confirmed by the sharp detector (a CUSUM over the
+window's hours) or by a slow CUSUM's alarm, whichever comes first; one window gives at most
+one report, so the detectors never report one anomaly twice. They know nothing about dbt:
+plain pandas in, plain pandas out.
 """
 
 from __future__ import annotations
@@ -24,8 +27,12 @@ DECISION_COLUMNS: dict[str, str] = {
     "window_end": "datetime64[us]",
     "closure_ts": "datetime64[us]",
     "onset_evidence": "float64",
+    "onset_detector": "string",
 }
 HOUR = pd.Timedelta(hours=1)
+# The slow CUSUMs SQL runs (anomaly_candidate_hours), fastest first: a window's columns
+# is_<name>_alarm and <name>_run_start_index, and the reference each one subtracts.
+SLOW_DETECTORS = ("drift", "shift")
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,12 @@ class ClassifierParams:
     closure_hours: int = 4
     backdate_reference_z: float = 0.75
     backdate_shift_fraction: float = 0.33
+    onset_max_hours: int = 8
+    drift_reference_z: float = 0.5
+    shift_reference_z: float = 0.25
+
+    def slow_reference(self, detector: str) -> float:
+        return {"drift": self.drift_reference_z, "shift": self.shift_reference_z}[detector]
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,12 @@ class _Window:
     elevated: np.ndarray
     closure: np.ndarray
     z: np.ndarray
+    # The sharp detector's z (residual_z over the 4-hour inflation) and the slow detectors'
+    # signed, clipped step; per slow detector its alarm hours and the index its run began.
+    onset_z: np.ndarray
+    drift_step: np.ndarray
+    alarms: dict[str, np.ndarray]
+    run_starts: dict[str, np.ndarray]
 
 
 def decide_candidate_windows(hours: pd.DataFrame, params: ClassifierParams) -> pd.DataFrame:
@@ -91,7 +110,14 @@ def decide_candidate_windows(hours: pd.DataFrame, params: ClassifierParams) -> p
         "elevated": _flags(ordered["is_elevated"]),
         "closure": _flags(ordered["is_closure_hour"]),
         "z": ordered["residual_z"].to_numpy(dtype=float),
+        "onset_z": ordered["onset_z"].to_numpy(dtype=float),
+        "drift_step": ordered["drift_step"].to_numpy(dtype=float),
     }
+    for detector in SLOW_DETECTORS:
+        columns[f"{detector}_alarm"] = _flags(ordered[f"is_{detector}_alarm"])
+        columns[f"{detector}_run_start"] = (
+            ordered[f"{detector}_run_start_index"].to_numpy(dtype=np.int64)
+        )
     new_series = _changes(columns, ("store_id", "sku", "direction"))
     new_window = new_series | _changes(columns, ("first_elevated_ts", "candidate_window_id"))
     starts = np.flatnonzero(new_window)
@@ -113,6 +139,10 @@ def decide_candidate_windows(hours: pd.DataFrame, params: ClassifierParams) -> p
             elevated=columns["elevated"][first:last],
             closure=columns["closure"][first:last],
             z=columns["z"][first:last],
+            onset_z=columns["onset_z"][first:last],
+            drift_step=columns["drift_step"][first:last],
+            alarms={d: columns[f"{d}_alarm"][first:last] for d in SLOW_DETECTORS},
+            run_starts={d: columns[f"{d}_run_start"][first:last] for d in SLOW_DETECTORS},
         )
         merged = _carry_over(carried, window, params)
         decision = _decide_window(merged, params)
@@ -142,18 +172,28 @@ def _carry_over(carried: _Window | None, window: _Window, params: ClassifierPara
     carried_first = carried.index[carried.in_window].min(initial=np.iinfo(np.int64).max)
     index = np.concatenate([carried.index[earlier], window.index])
     order = np.argsort(index, kind="stable")
+
+    def joined(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        return np.concatenate([before[earlier], after])[order]
+
     return _Window(
         store_id=window.store_id,
         sku=window.sku,
         direction=window.direction,
         first_elevated_ts=window.first_elevated_ts,
         is_window_closed=window.is_window_closed,
-        ts=np.concatenate([carried.ts[earlier], window.ts])[order],
+        ts=joined(carried.ts, window.ts),
         index=index[order],
         in_window=(index >= carried_first)[order],
-        elevated=np.concatenate([carried.elevated[earlier], window.elevated])[order],
+        elevated=joined(carried.elevated, window.elevated),
         closure=np.isin(index, window.index[window.closure])[order],
-        z=np.concatenate([carried.z[earlier], window.z])[order],
+        z=joined(carried.z, window.z),
+        onset_z=joined(carried.onset_z, window.onset_z),
+        drift_step=joined(carried.drift_step, window.drift_step),
+        alarms={d: joined(carried.alarms[d], window.alarms[d]) for d in SLOW_DETECTORS},
+        run_starts={
+            d: joined(carried.run_starts[d], window.run_starts[d]) for d in SLOW_DETECTORS
+        },
     )
 
 
@@ -170,38 +210,79 @@ def _decide_window(window: _Window, params: ClassifierParams) -> dict[str, objec
         "window_end": pd.NaT,
         "closure_ts": pd.NaT,
         "onset_evidence": math.nan,
+        "onset_detector": None,
     }
-    ts, index, z = window.ts, window.index, window.z
+    ts, z = window.ts, window.z
     closure = np.flatnonzero(window.closure)
     if closure.size:
         decision["closure_ts"] = ts[int(closure[0])]
     # A carried window was dismissed: confirmation comes no earlier than this window's own
     # first elevated hour, so it is the same whichever tick decides.
     own_from = int(np.searchsorted(ts, window.first_elevated_ts))
-    onset = _find_onset(index, window.in_window, window.elevated, z, sign, params, own_from)
+    onset = _first_onset(window, sign, params, own_from)
     if onset is None:
         return decision
-    segment_start, confirm, onset_evidence = onset
-    # The report spans the stretch of hours with the largest total evidence above the
-    # reference around the onset (a CUSUM change-point estimate). An hour counts towards the
-    # start when it deviates by more than the reference and by more than a fraction of the
-    # onset's typical deviation: a strong shift is not back-dated over chance dips, a weak
-    # or slowly growing one still reaches its beginning.
-    onset_shift = float(np.median(sign * z[segment_start : confirm + 1]))
-    reference = max(params.backdate_reference_z, params.backdate_shift_fraction * onset_shift)
-    evidence = sign * z - reference
-    start = _best_start(evidence, segment_start, confirm)
+    detector, segment_start, confirm, onset_evidence = onset
+    if detector == "sharp":
+        # The report spans the stretch of hours with the largest total evidence above the
+        # reference around the onset (a CUSUM change-point estimate). An hour counts towards
+        # the start when it deviates by more than the reference and by more than a fraction
+        # of the onset's typical deviation: a strong shift is not back-dated over chance
+        # dips, a weak or slowly growing one still reaches its beginning.
+        onset_shift = float(np.median(sign * z[segment_start : confirm + 1]))
+        reference = max(params.backdate_reference_z, params.backdate_shift_fraction * onset_shift)
+        start = _best_start(sign * z - reference, segment_start, confirm)
+        # The end keeps the fixed reference: a fading tail is still part of the report.
+        end_evidence = sign * z - params.backdate_reference_z
+    else:
+        # A slow CUSUM's own change-point estimate: the start of its run, and the end that
+        # keeps the most evidence above its reference.
+        end_evidence = window.drift_step - params.slow_reference(detector)
+        start = _best_start(end_evidence, segment_start, confirm)
     decision.update(
         decision="reported",
         onset_confirmed_ts=ts[confirm],
         window_start=ts[start],
         onset_evidence=onset_evidence,
+        onset_detector=detector,
     )
     if closure.size:
-        # The end keeps the fixed reference: a fading tail is still part of the report.
-        end_evidence = sign * z - params.backdate_reference_z
         decision["window_end"] = ts[_best_end(end_evidence, start, confirm, int(closure[0]))] + HOUR
     return decision
+
+
+def _first_onset(
+    window: _Window, sign: float, params: ClassifierParams, own_from: int
+) -> tuple[str, int, int, float] | None:
+    """The earliest confirmed onset of any detector: (detector, run start, confirmation,
+    evidence). On the same hour the sharp detector wins, then the faster slow one."""
+    onsets: list[tuple[int, int, str, int, float]] = []
+    sharp = _find_onset(
+        window.index, window.in_window, window.elevated, window.onset_z, sign, params, own_from
+    )
+    if sharp is not None:
+        onsets.append((sharp[1], 0, "sharp", sharp[0], sharp[2]))
+    for rank, detector in enumerate(SLOW_DETECTORS, start=1):
+        alarms = np.flatnonzero(window.alarms[detector] & window.in_window)
+        alarms = alarms[alarms >= own_from]
+        if alarms.size == 0:
+            continue
+        confirm = int(alarms[0])
+        if window.run_starts[detector][confirm] < window.index[0]:
+            # The run began before this window could see it (before the previous window of
+            # the series closed): its evidence is that earlier report's episode, and a new
+            # peak after a strong anomaly is no new anomaly.
+            continue
+        run_start = int(np.searchsorted(window.index, window.run_starts[detector][confirm]))
+        run_start = min(run_start, confirm)
+        evidence = float(
+            np.sum(window.drift_step[run_start : confirm + 1] - params.slow_reference(detector))
+        )
+        onsets.append((confirm, rank, detector, run_start, evidence))
+    if not onsets:
+        return None
+    confirm, _, detector, run_start, evidence = min(onsets)
+    return detector, run_start, confirm, evidence
 
 
 def _find_onset(
@@ -213,32 +294,35 @@ def _find_onset(
     params: ClassifierParams,
     confirm_from: int = 0,
 ) -> tuple[int, int, float] | None:
-    """First hour where the window's evidence confirms an onset.
+    """First hour where the window's evidence confirms a sharp onset.
 
-    One-sided CUSUM over the window's hours: evidence S grows by (z - reference) per hour
-    and restarts at zero; an onset needs S >= onset_evidence and, for persistence, at least
-    onset_hours elevated hours since the restart. Returns (restart, confirmation, S).
+    One-sided CUSUM over the window's hours with a memory of `onset_max_hours`: the
+    evidence at an hour is the largest sum of (z - reference) over a run of at most that
+    many hours ending there, the run starting after the last minimum of the cumulative sum
+    (where a CUSUM restarts). An onset needs evidence >= onset_evidence and, for
+    persistence, at least onset_hours elevated hours in the run. Longer, milder shifts are
+    for the slow detectors, whose sums are scaled for hours that move together; a sharp run
+    is kept short so a day-long wobble of correlated hours cannot add up here. Returns
+    (run start, confirmation, evidence).
     """
-    evidence = 0.0
-    segment_start = -1
-    elevated_hours = 0
-    for position in range(len(index)):
-        if not in_window[position]:
-            continue
-        step = sign * z[position] - params.onset_reference_z
-        if evidence + step <= 0:
-            evidence, segment_start, elevated_hours = 0.0, -1, 0
-            continue
-        if segment_start < 0:
-            segment_start = position
-        evidence += step
-        elevated_hours += int(elevated[position])
+    positions = np.flatnonzero(in_window)
+    if positions.size == 0:
+        return None
+    first = int(positions[0])
+    steps = sign * z[first:] - params.onset_reference_z
+    partial = np.concatenate(([0.0], np.cumsum(steps)))
+    elevated_before = np.concatenate(([0], np.cumsum(elevated[first:].astype(np.int64))))
+    for offset in range(max(confirm_from - first, 0), len(steps)):
+        low = max(0, offset + 1 - params.onset_max_hours)
+        candidates = partial[low : offset + 1]
+        # The latest minimum: a CUSUM restarts each time the sum falls to its lowest.
+        start = low + len(candidates) - 1 - int(np.argmin(candidates[::-1]))
+        evidence = float(partial[offset + 1] - partial[start])
         if (
-            position >= confirm_from
-            and evidence >= params.onset_evidence
-            and elevated_hours >= params.onset_hours
+            evidence >= params.onset_evidence
+            and elevated_before[offset + 1] - elevated_before[start] >= params.onset_hours
         ):
-            return segment_start, position, evidence
+            return first + start, first + offset, evidence
     return None
 
 
@@ -291,6 +375,7 @@ def narrative_windows(
                 "window_end": end if closed else pd.NaT,
                 "closure_ts": closure if closed else pd.NaT,
                 "onset_evidence": math.nan,
+                "onset_detector": "narrative" if reported else None,
             }
         )
     return _typed(decisions)

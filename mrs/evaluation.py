@@ -45,6 +45,15 @@ from (select distinct report_id, cluster_name from ({REPORT_NARRATIVES})
       where report_id is not null) as story
 inner join latest on story.report_id = latest.report_id
 """
+# Each report's event-level cluster (its event's reports pooled, minority_reports) against
+# the narrative it overlaps; a report whose event has no match is not named right.
+_EVENT_CLUSTERS = f"""
+select count(*)
+from (select distinct report_id, cluster_name from ({REPORT_NARRATIVES})
+      where report_id is not null) as story
+inner join minority_reports as r on story.report_id = r.report_id
+where r.event_cluster_name = story.cluster_name
+"""
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,8 @@ class WorldScores:
     false_reports: int
     reports_with_narrative: int
     cluster_matches: int
+    # Reports whose event's pooled shape (minority_reports.event_cluster_name) names right.
+    event_cluster_matches: int
     # With --ceiling (mrs.cluster_ceiling): reports the true-template fit and the shipped
     # match on noise-free curves name right, out of ceiling_reports.
     ceiling_reports: int | None = None
@@ -80,6 +91,7 @@ def score_database(database: Path, seed: int | None = None, ceiling: bool = Fals
         series = con.execute(_SERIES).fetchall()
         false_reports = con.execute(_FALSE_REPORTS).fetchone()[0]
         reports, matches = con.execute(_CLUSTERS).fetchone()
+        event_matches = con.execute(_EVENT_CLUSTERS).fetchone()[0]
     measured = measure_ceiling(database) if ceiling else None
     return WorldScores(
         seed=seed,
@@ -90,6 +102,7 @@ def score_database(database: Path, seed: int | None = None, ceiling: bool = Fals
         false_reports=false_reports,
         reports_with_narrative=reports,
         cluster_matches=matches,
+        event_cluster_matches=event_matches,
         ceiling_reports=measured.reports if measured else None,
         template_fit_matches=measured.template_fit if measured else None,
         noise_free_matches=measured.noise_free if measured else None,
@@ -127,7 +140,7 @@ def format_scores(scores: Sequence[WorldScores]) -> list[str]:
     """A table of the scores, one line per world and a total when there are several."""
     with_ceiling = all(s.ceiling_reports is not None for s in scores)
     lines = [
-        "seed   series detected  starts<=2h  ends<=3h  false reports  cluster match"
+        "seed   series detected  starts<=2h  ends<=3h  false reports  cluster match  event match"
         + ("  template fit  noise-free" if with_ceiling else "")
     ]
     rows = [(str(s.seed) if s.seed is not None else "-", s) for s in scores]
@@ -139,6 +152,7 @@ def format_scores(scores: Sequence[WorldScores]) -> list[str]:
             f"{s.series_detected:>3}/{s.narrative_series:<3}          {s.starts_within_2h:>3}"
             f"        {s.ends_within_3h:>3}          {s.false_reports:>3}        "
             f"{s.cluster_matches:>3}/{s.reports_with_narrative:<3} ({s.cluster_share:.0%})"
+            f"  {s.event_cluster_matches:>5}/{s.reports_with_narrative:<3}"
         )
         if with_ceiling:
             line += (

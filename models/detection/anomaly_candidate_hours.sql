@@ -1,18 +1,35 @@
 {#-
   Candidate windows for the anomaly classifier, one row per trading hour the classifier needs.
 
-  Per series and direction (up, down), over trading hours only:
-  - an hour is elevated when its z beyond `anomaly_z_elevated` points the window's way;
+  Per series and direction (up, down), over trading hours only, three detectors run side by
+  side (DESIGN.md section 6), each calibrated to a false-alarm rate on independent Gaussian
+  hours (README, Detection):
+  - sharp: an hour is elevated when its z beyond `anomaly_z_elevated` points the window's
+    way; the classifier confirms an onset with a CUSUM of reference
+    `anomaly_onset_reference_z` (z divided by the series' 4-hour inflation);
+  - drift: two slower CUSUMs of the hourly z (clipped at `anomaly_drift_clip_z`, divided by
+    the square root of the series' day inflation, so correlated hours do not add up to a
+    false alarm), with references `anomaly_drift_reference_z` and
+    `anomaly_shift_reference_z` and decision intervals `anomaly_drift_evidence` and
+    `anomaly_shift_evidence`. An hour where one of them is beyond its interval and at a new
+    peak of its run is elevated too, so a mild shift of one to three days opens a window.
   - the window is over at the first trading hour c, at least `anomaly_closure_hours` after
     its last elevated hour, where those last closure hours together are inside
-    `anomaly_z_inside`;
+    `anomaly_z_inside` and neither slow CUSUM is still within `anomaly_drift_drawdown` of
+    its peak above its interval;
   - elevated hours before that closure belong to the same window, later ones start a new one.
   Only windows with at least `anomaly_onset_hours` elevated hours can become reports; their
-  hours go to the classifier with `anomaly_backdate_hours` of context before them.
-  All of it is window functions over past hours, so it is the same whichever tick computes it.
+  hours go to the classifier with `anomaly_backdate_hours` of context before them, or back
+  to where a confirming slow CUSUM started.
+  All of it is window functions over past hours, so it is the same whichever tick computes it;
+  the CUSUM sums are exact decimals, so no thread order can flip a threshold.
 -#}
 {%- set closure_hours = var('anomaly_closure_hours') | int %}
 {%- set backdate_hours = var('anomaly_backdate_hours') | int %}
+{%- set drift_cusums = [
+    ('drift', var('anomaly_drift_reference_z'), var('anomaly_drift_evidence')),
+    ('shift', var('anomaly_shift_reference_z'), var('anomaly_shift_evidence')),
+] %}
 
 with
 
@@ -41,6 +58,19 @@ trading_hours as (
         predictions.variance_units,
         predictions.residual_units,
         predictions.residual_z,
+        -- The sharp detector's z: deviations of neighbouring hours that move together count
+        -- once (4-hour inflation); the slow detectors' step, clipped so one wild hour cannot
+        -- confirm a shift alone, in units of the day-scale inflation.
+        predictions.residual_z / sqrt(greatest(predictions.block_inflation, 1.0)) as onset_z,
+        cast(
+            least(
+                greatest(
+                    directions.direction_sign * predictions.residual_z,
+                    -{{ var('anomaly_drift_clip_z') }}
+                ),
+                {{ var('anomaly_drift_clip_z') }}
+            ) / sqrt(greatest(predictions.day_inflation, 1.0)) as decimal(18, 6)
+        ) as drift_step,
         row_number() over (
             partition by predictions.store_id, predictions.sku, directions.direction_sign
             order by predictions.sales_ts
@@ -50,22 +80,113 @@ trading_hours as (
     where predictions.is_trading_hour
 ),
 
+cumulated as (
+    select
+        *,
+    {%- for name, reference, _ in drift_cusums %}
+        sum(drift_step - {{ reference }}) over series_so_far as {{ name }}_cumulative
+        {{- "," if not loop.last }}
+    {%- endfor %}
+    from trading_hours
+    window series_so_far as (
+        partition by store_id, sku, direction_sign
+        order by trading_hour_index
+        rows between unbounded preceding and current row
+    )
+),
+
+cusums as (
+    -- CUSUM = cumulative sum minus its running minimum (zero before the first hour).
+    select
+        *,
+    {%- for name, _, _ in drift_cusums %}
+        {{ name }}_cumulative
+        - least(0, min({{ name }}_cumulative) over series_so_far) as {{ name }}_evidence
+        {{- "," if not loop.last }}
+    {%- endfor %}
+    from cumulated
+    window series_so_far as (
+        partition by store_id, sku, direction_sign
+        order by trading_hour_index
+        rows between unbounded preceding and current row
+    )
+),
+
+cusum_runs as (
+    -- A run starts after the last hour the CUSUM was at zero.
+    select
+        *,
+    {%- for name, _, _ in drift_cusums %}
+        coalesce(
+            max(case when {{ name }}_evidence = 0 then trading_hour_index end)
+                over series_so_far,
+            0
+        ) + 1 as {{ name }}_run_start_index
+        {{- "," if not loop.last }}
+    {%- endfor %}
+    from cusums
+    window series_so_far as (
+        partition by store_id, sku, direction_sign
+        order by trading_hour_index
+        rows between unbounded preceding and current row
+    )
+),
+
+drift_hours as (
+    select
+        cusum_runs.*,
+    {%- for name, _, evidence in drift_cusums %}
+        coalesce(max({{ name }}_evidence) over (
+            partition by
+                cusum_runs.store_id,
+                cusum_runs.sku,
+                cusum_runs.direction_sign,
+                {{ name }}_run_start_index
+            order by cusum_runs.trading_hour_index
+            rows between unbounded preceding and 1 preceding
+            ), 0) as {{ name }}_previous_peak,
+        {{ name }}_evidence >= {{ evidence }}
+        and {{ name }}_evidence > coalesce(max({{ name }}_evidence) over (
+            partition by
+                cusum_runs.store_id,
+                cusum_runs.sku,
+                cusum_runs.direction_sign,
+                {{ name }}_run_start_index
+            order by cusum_runs.trading_hour_index
+            rows between unbounded preceding and 1 preceding
+            ), 0) as is_{{ name }}_alarm
+        {{- "," if not loop.last }}
+    {%- endfor %}
+    from cusum_runs
+),
+
 flagged as (
     select
-        trading_hours.*,
-        trading_hours.direction_sign * trading_hours.residual_z
-        >= {{ var('anomaly_z_elevated') }}
-        and trading_hours.sales_ts >= settings.detection_start as is_elevated,
-        -- Stouffer's combination of the block's z values.
+        drift_hours.*,
+        drift_hours.sales_ts >= settings.detection_start and (
+            drift_hours.direction_sign * drift_hours.residual_z >= {{ var('anomaly_z_elevated') }}
+            {%- for name, _, _ in drift_cusums %}
+                or drift_hours.is_{{ name }}_alarm
+            {%- endfor %}
+        ) as is_elevated,
+        -- Stouffer's combination of the block's z values, and no slow CUSUM still near a
+        -- peak above its interval.
         count(*) over closure_block = {{ closure_hours }}
-        and trading_hours.direction_sign * sum(trading_hours.residual_z) over closure_block
-        / sqrt({{ closure_hours }}) < {{ var('anomaly_z_inside') }} as is_inside
-    from trading_hours
+        and drift_hours.direction_sign * sum(drift_hours.residual_z) over closure_block
+        / sqrt({{ closure_hours }}) < {{ var('anomaly_z_inside') }}
+        {%- for name, _, evidence in drift_cusums %}
+            and (
+                drift_hours.{{ name }}_evidence < {{ evidence }}
+                or drift_hours.{{ name }}_evidence
+                <= drift_hours.{{ name }}_previous_peak - {{ var('anomaly_drift_drawdown') }}
+            )
+        {%- endfor %} as is_inside
+    from drift_hours
     cross join settings
     window closure_block as (
         partition by
-            trading_hours.store_id, trading_hours.sku, trading_hours.direction_sign
-        order by trading_hours.trading_hour_index
+            drift_hours.store_id, drift_hours.sku, drift_hours.direction_sign
+        order by drift_hours.trading_hour_index
         rows between {{ closure_hours - 1 }} preceding and current row
     )
 ),
@@ -129,7 +250,18 @@ windows as (
         end as closure_index,
         -- Back-dating never reaches into the previous window of the same series.
         max(case when starts_window then previous_window_closure_index end)
-            as previous_window_closure_index
+            as previous_window_closure_index,
+        -- ... but may reach back to where a slow CUSUM that fired in it began its run.
+        least(
+            min(trading_hour_index) - {{ backdate_hours }},
+            {%- for name, _, _ in drift_cusums %}
+                coalesce(
+                    min(case when is_{{ name }}_alarm then {{ name }}_run_start_index end),
+                    9223372036854775807
+                ),
+            {%- endfor %}
+            9223372036854775807
+        ) as context_start_index
     from numbered
     group by store_id, sku, direction_sign, window_number
     having count(*) >= {{ var('anomaly_onset_hours') | int }}
@@ -163,7 +295,14 @@ candidate_hours as (
         closures.expected_units,
         closures.variance_units,
         closures.residual_units,
-        closures.residual_z
+        closures.residual_z,
+        closures.onset_z,
+        closures.drift_step,
+    {%- for name, _, _ in drift_cusums %}
+        closures.is_{{ name }}_alarm,
+        closures.{{ name }}_run_start_index
+        {{- "," if not loop.last }}
+    {%- endfor %}
     from identified
     inner join closures
         on
@@ -172,7 +311,8 @@ candidate_hours as (
             and identified.direction_sign = closures.direction_sign
             and closures.trading_hour_index
             between greatest(
-                identified.first_elevated_index - {{ backdate_hours }},
+                identified.context_start_index,
+                identified.first_elevated_index - {{ var('anomaly_drift_backdate_hours') | int }},
                 coalesce(identified.previous_window_closure_index + 1, 0)
             )
             and coalesce(identified.closure_index, 9223372036854775807)

@@ -1,18 +1,36 @@
 {#-
   baseline_sales_model, fitted on [training_start, detection_start).
-  real: a robust hour-of-week profile per series = day_of_week level x intraday shape.
-        The day_of_week level is the median daily total of that day_of_week over the training
-        weeks; the intraday shape is the winsorised mean share of the day's sales falling in
-        each hour, pooled over every training day with the same trading hours (first and
-        last hour with sales), so 4 weeks give ~24 days per hour instead of 4 noisy values.
-        The spread is count-aware: variance = mean * max(1, a + b * mean). The shape of
-        a + b * mean is fitted on the (winsorised) squared week-over-week changes of every
-        series together; each series scales it by its own noise factor, shrunk towards 1
-        by `baseline_dispersion_prior_hours`, so a quiet series and a busy or overdispersed
-        one are each judged on their own noise without a noisy two-parameter fit apiece.
-  mock: the plain mean of each hour of the week and a Poisson spread (a = 1, b = 0).
+  real: an hour-of-week profile per series, shrunk towards a pooled shape, with a robust,
+        count-aware spread and the correlation of neighbouring hours.
+        1. Disturbed days (holidays, day-long anomalies) are found from each day's total
+           against its weekday's median (beyond `baseline_disturbed_day_z` robust
+           deviations of the series' own day-to-day spread) and left out of everything below,
+           so they neither bend the profile nor widen the spread.
+        2. The pooled profile is the weekday's median daily total x an intraday shape pooled
+           over every clean day with the same trading hours (winsorised mean shares).
+        3. The spread: variance = mean * (1 + b * mean), negative-binomial-like, with b
+           fitted per series by moments on its squared week-over-week changes and shrunk
+           towards the median series' b. Changes beyond `baseline_trim_z` deviations of the
+           series' own robust level (short bursts inside training) are left out first.
+        4. The profile of each hour of the week is the series' own median over its clean
+           weeks, shrunk towards the pooled profile by empirical Bayes: the weight is
+           tau^2 / (tau^2 + noise), with tau^2 the series' measured spread of own around
+           pooled beyond noise. A busy series keeps its own weekday and weekend shapes; a
+           quiet one borrows the pooled shape.
+        5. Day-level noise: the relative variance s^2 of a shared day factor (weather, a busy
+           day), from week-over-week changes of daily totals beyond what independent hours
+           give them (capped relative to a median, so holidays do not count), shrunk towards
+           the median series'. It makes neighbouring hours move
+           together; the detectors that add hours up divide by the resulting inflation, so
+           their false-alarm rates hold on correlated data (baseline_sales_predictions).
+        6. Asymmetry: the mean size of the upper and lower deviations of the clean training
+           hours; skewed noise gets a wider scale on its long side (shrunk towards 1).
+  mock: the plain mean of each hour of the week, a Poisson spread and independent hours.
 -#}
 {%- set route = mrs_model_route('baseline_sales_model') %}
+{%- set trim_z = var('baseline_trim_z') %}
+{%- set prior_hours = var('baseline_dispersion_prior_hours') %}
+{%- set prior_blocks = var('baseline_inflation_prior_blocks') %}
 
 with
 
@@ -37,6 +55,7 @@ training as (
         series_hours.sales_ts,
         series_hours.units,
         series_hours.is_reported,
+        cast(series_hours.sales_ts as date) as sales_day,
         {{ mrs_hour_of_week('series_hours.sales_ts') }} as hour_of_week
     from series_hours
     cross join plan
@@ -51,6 +70,156 @@ training as (
         and exclusions.excluded_day is null
 ),
 
+-- 1. Disturbed days ---------------------------------------------------------------------
+
+days as (
+    select
+        store_id,
+        sku,
+        sales_day,
+        min(hour_of_week // 24) as day_of_week,
+        sum(units) as day_units
+    from training
+    group by store_id, sku, sales_day
+),
+
+all_day_levels as (
+    select
+        store_id,
+        sku,
+        day_of_week,
+        median(day_units) as level_units
+    from days
+    group by store_id, sku, day_of_week
+),
+
+series_day_levels as (
+    select
+        store_id,
+        sku,
+        median(day_units) as level_units
+    from days
+    group by store_id, sku
+),
+
+other_weekdays as (
+    -- Each day against the other days of its weekday (leaving the day itself out, so its
+    -- own deviation is not halved by a median it is part of).
+    select
+        days.store_id,
+        days.sku,
+        days.sales_day,
+        median(other_days.day_units) as reference_units,
+        count(*) as reference_days
+    from days
+    inner join days as other_days
+        on
+            days.store_id = other_days.store_id
+            and days.sku = other_days.sku
+            and days.day_of_week = other_days.day_of_week
+            and days.sales_day <> other_days.sales_day
+    group by days.store_id, days.sku, days.sales_day
+),
+
+day_ratios as (
+    -- Log ratio of the day to the median of its weekday's other days (+1 unit, so empty
+    -- days stay finite); with fewer than two of them, a single other day cannot say which
+    -- one is disturbed, so the series' median day is the yardstick.
+    select
+        days.*,
+        ln(
+            (days.day_units + 1)
+            / (
+                case
+                    when other_weekdays.reference_days >= 2 then other_weekdays.reference_units
+                    else series_day_levels.level_units
+                end + 1
+            )
+        ) as log_ratio
+    from days
+    inner join series_day_levels
+        on
+            days.store_id = series_day_levels.store_id
+            and days.sku = series_day_levels.sku
+    left join other_weekdays
+        on
+            days.store_id = other_weekdays.store_id
+            and days.sku = other_weekdays.sku
+            and days.sales_day = other_weekdays.sales_day
+),
+
+day_ratio_centres as (
+    select
+        store_id,
+        sku,
+        median(log_ratio) as centre
+    from day_ratios
+    group by store_id, sku
+),
+
+day_ratio_spreads as (
+    -- Robust spread of a day around its weekday (1.4826 x MAD); the floor keeps a very
+    -- regular series from calling every small wobble a disturbance.
+    select
+        day_ratios.store_id,
+        day_ratios.sku,
+        day_ratio_centres.centre,
+        greatest(1.4826 * median(abs(day_ratios.log_ratio - day_ratio_centres.centre)), 0.02)
+            as spread
+    from day_ratios
+    inner join day_ratio_centres
+        on
+            day_ratios.store_id = day_ratio_centres.store_id
+            and day_ratios.sku = day_ratio_centres.sku
+    group by day_ratios.store_id, day_ratios.sku, day_ratio_centres.centre
+),
+
+ranked_days as (
+    -- How far each day is from typical, and its rank among its weekday's days (most
+    -- deviant first).
+    select
+        day_ratios.*,
+        abs(day_ratios.log_ratio - day_ratio_spreads.centre) as deviation,
+        day_ratio_spreads.spread,
+        row_number() over (
+            partition by day_ratios.store_id, day_ratios.sku, day_ratios.day_of_week
+            order by
+                abs(day_ratios.log_ratio - day_ratio_spreads.centre) desc,
+                day_ratios.sales_day
+        ) as deviation_rank,
+        count(*) over (
+            partition by day_ratios.store_id, day_ratios.sku, day_ratios.day_of_week
+        ) as weekday_days
+    from day_ratios
+    inner join day_ratio_spreads
+        on
+            day_ratios.store_id = day_ratio_spreads.store_id
+            and day_ratios.sku = day_ratio_spreads.sku
+),
+
+clean_days as (
+    -- A day is disturbed beyond `baseline_disturbed_day_z` robust deviations, but never
+    -- more than a minority of a weekday's days (one of two): a weekday that simply varies
+    -- more than the others keeps its own shape.
+    select * exclude (deviation, spread, deviation_rank, weekday_days)
+    from ranked_days
+    where
+        deviation <= {{ var('baseline_disturbed_day_z') }} * spread
+        or deviation_rank > greatest((weekday_days - 1) // 2, least(weekday_days - 1, 1))
+),
+
+clean_training as (
+    select training.*
+    from training
+    inner join clean_days
+        on
+            training.store_id = clean_days.store_id
+            and training.sku = clean_days.sku
+            and training.sales_day = clean_days.sales_day
+),
+
+-- 2. Pooled profile ---------------------------------------------------------------------
+
 cells as (
     select
         store_id,
@@ -61,6 +230,17 @@ cells as (
         count(*) as training_weeks,
         avg(cast(is_reported as integer)) as training_coverage
     from training
+    group by store_id, sku, hour_of_week
+),
+
+clean_cells as (
+    select
+        store_id,
+        sku,
+        hour_of_week,
+        median(units) as own_units,
+        count(*) as clean_weeks
+    from clean_training
     group by store_id, sku, hour_of_week
 ),
 
@@ -77,51 +257,63 @@ trading_days as (
     group by store_id, sku, hour_of_week // 24
 ),
 
-days as (
-    select
-        training.store_id,
-        training.sku,
-        cast(training.sales_ts as date) as sales_day,
-        training.hour_of_week // 24 as day_of_week,
-        sum(training.units) as day_units
-    from training
-    group by
-        training.store_id,
-        training.sku,
-        cast(training.sales_ts as date),
-        training.hour_of_week // 24
-),
-
-day_of_week_level as (
+series_clean_levels as (
     select
         store_id,
         sku,
-        day_of_week,
         median(day_units) as level_units
-    from days
-    group by store_id, sku, day_of_week
+    from clean_days
+    group by store_id, sku
+),
+
+day_of_week_level as (
+    -- Median clean daily total of each weekday; a weekday with fewer than two clean days
+    -- (holidays and bursts on the same weekday) takes the series' median clean day.
+    select
+        all_day_levels.store_id,
+        all_day_levels.sku,
+        all_day_levels.day_of_week,
+        case
+            when count(clean_days.sales_day) >= 2 then median(clean_days.day_units)
+            else coalesce(any_value(series_clean_levels.level_units), all_day_levels.level_units)
+        end as level_units
+    from all_day_levels
+    left join clean_days
+        on
+            all_day_levels.store_id = clean_days.store_id
+            and all_day_levels.sku = clean_days.sku
+            and all_day_levels.day_of_week = clean_days.day_of_week
+    left join series_clean_levels
+        on
+            all_day_levels.store_id = series_clean_levels.store_id
+            and all_day_levels.sku = series_clean_levels.sku
+    group by
+        all_day_levels.store_id,
+        all_day_levels.sku,
+        all_day_levels.day_of_week,
+        all_day_levels.level_units
 ),
 
 hourly_shares as (
     select
-        training.store_id,
-        training.sku,
+        clean_training.store_id,
+        clean_training.sku,
         trading_days.first_hour,
         trading_days.last_hour,
-        training.hour_of_week % 24 as hour_of_day,
-        training.units / days.day_units as day_share
-    from training
-    inner join days
+        clean_training.hour_of_week % 24 as hour_of_day,
+        clean_training.units / clean_days.day_units as day_share
+    from clean_training
+    inner join clean_days
         on
-            training.store_id = days.store_id
-            and training.sku = days.sku
-            and cast(training.sales_ts as date) = days.sales_day
+            clean_training.store_id = clean_days.store_id
+            and clean_training.sku = clean_days.sku
+            and clean_training.sales_day = clean_days.sales_day
     inner join trading_days
         on
-            training.store_id = trading_days.store_id
-            and training.sku = trading_days.sku
-            and days.day_of_week = trading_days.day_of_week
-    where days.day_units > 0
+            clean_training.store_id = trading_days.store_id
+            and clean_training.sku = trading_days.sku
+            and clean_days.day_of_week = trading_days.day_of_week
+    where clean_days.day_units > 0
 ),
 
 share_bounds as (
@@ -138,8 +330,8 @@ share_bounds as (
 ),
 
 pooled_shape as (
-    -- Winsorised mean (10 % each side): robust to a past anomaly like a median, but not
-    -- lumpy when hourly counts are small integers.
+    -- Winsorised mean (10 % each side): robust like a median, but not lumpy when hourly
+    -- counts are small integers.
     select
         hourly_shares.store_id,
         hourly_shares.sku,
@@ -179,20 +371,16 @@ shape as (
     from pooled_shape
 ),
 
-profile as (
+pooled_profile as (
     select
         cells.store_id,
         cells.sku,
         cells.hour_of_week,
-        {%- if route == 'real' %}
-            coalesce(day_of_week_level.level_units * shape.day_share, 0) as profile_units,
-            coalesce(shape.pooled_days, 0) as training_days,
-        {%- else %}
-        cells.mean_units as profile_units,
-        cells.training_weeks as training_days,
-        {%- endif %}
+        cells.mean_units,
         cells.training_weeks,
-        cells.training_coverage
+        cells.training_coverage,
+        coalesce(day_of_week_level.level_units * shape.day_share, 0) as pooled_units,
+        coalesce(shape.pooled_days, 0) as pooled_days
     from cells
     left join trading_days
         on
@@ -213,138 +401,441 @@ profile as (
             and cells.hour_of_week % 24 = shape.hour_of_day
 ),
 
+-- 3. Spread -----------------------------------------------------------------------------
+
 weekly_changes as (
-    -- Week-over-week changes of the same hour: their spread is sqrt(2) x the noise, and
-    -- they do not depend on the profile estimate.
+    -- Week-over-week changes of the same hour on clean days: their spread is sqrt(2) x the
+    -- noise, and they do not depend on the profile estimate.
     select
-        training.store_id,
-        training.sku,
-        profile.profile_units,
-        (
-            training.units - lag(training.units) over (
-                partition by training.store_id, training.sku, training.hour_of_week
-                order by training.sales_ts
-            )
-        ) / sqrt(2 * profile.profile_units) as standardised_change
-    from training
-    inner join profile
+        clean_training.store_id,
+        clean_training.sku,
+        clean_training.sales_day,
+        clean_training.hour_of_week,
+        pooled_profile.pooled_units,
+        clean_training.units - lag(clean_training.units) over (
+            partition by clean_training.store_id, clean_training.sku, clean_training.hour_of_week
+            order by clean_training.sales_ts
+        ) as change_units
+    from clean_training
+    inner join pooled_profile
         on
-            training.store_id = profile.store_id
-            and training.sku = profile.sku
-            and training.hour_of_week = profile.hour_of_week
-    where profile.profile_units > 0
+            clean_training.store_id = pooled_profile.store_id
+            and clean_training.sku = pooled_profile.sku
+            and clean_training.hour_of_week = pooled_profile.hour_of_week
+    where pooled_profile.pooled_units > 0
 ),
 
-winsorised_changes as (
-    -- A squared change beyond 5 standard units (a past anomaly, a stock count) is capped,
-    -- so one wild week cannot widen a series' spread. Decimals make every sum below exact,
-    -- so the fit does not depend on the order in which threads add rows up.
+squared_changes as (
+    -- Squared week-over-week change in units of the mean: its expectation is the variance
+    -- factor 1 + b * mean. Decimals make every sum below exact (determinism).
     select
         store_id,
         sku,
-        cast(profile_units as decimal(18, 9)) as profile_units,
-        cast(least(pow(standardised_change, 2), 25.0) as decimal(18, 9)) as squared_change
+        sales_day,
+        hour_of_week,
+        cast(change_units as decimal(18, 4)) as change_units,
+        cast(pooled_units as decimal(18, 9)) as profile_units,
+        -- Capped far beyond any trimming threshold, so no change overflows the decimal.
+        cast(
+            least(pow(change_units, 2) / (2 * pooled_units), 1e12) as decimal(24, 9)
+        ) as squared_change
     from weekly_changes
-    where standardised_change is not null
+    where change_units is not null
 ),
 
-pooled_sums as (
+series_levels as (
+    -- A rough, robust noise level per series (the median squared change over that of a
+    -- standard normal, 0.455) and its typical mean, for the trimming below.
     select
-        cast(count(*) as double) as n,
-        cast(sum(profile_units) as double) as sum_x,
-        cast(sum(squared_change) as double) as sum_y,
+        store_id,
+        sku,
+        greatest(median(squared_change) / 0.455, 1.0) as rough_factor,
+        avg(profile_units) as typical_units
+    from squared_changes
+    group by store_id, sku
+),
+
+kept_changes as (
+    -- Changes within `baseline_trim_z` deviations of the series' own rough level (scaled up
+    -- with the mean on busy hours) only, so a burst inside the training weeks does not
+    -- widen the spread.
+    select squared_changes.*
+    from squared_changes
+    inner join series_levels
+        on
+            squared_changes.store_id = series_levels.store_id
+            and squared_changes.sku = series_levels.sku
+    where
+        squared_changes.squared_change
+        <= {{ trim_z }} * {{ trim_z }} * series_levels.rough_factor
+        * greatest(squared_changes.profile_units / series_levels.typical_units, 1.0)
+),
+
+series_moments as (
+    select
+        store_id,
+        sku,
+        cast(sum(profile_units * (squared_change - 1)) as double) as sum_xy,
         cast(sum(profile_units * profile_units) as double) as sum_xx,
-        cast(sum(profile_units * squared_change) as double) as sum_xy
-    from winsorised_changes
+        cast(avg(profile_units) as double) as typical_units
+    from kept_changes
+    group by store_id, sku
 ),
 
-pooled_slope as (
-    select
-        *,
-        greatest(
-            coalesce((n * sum_xy - sum_x * sum_y) / nullif(n * sum_xx - sum_x * sum_x, 0), 0.0),
-            0.0
-        ) as slope
-    from pooled_sums
+pooled_quadratic as (
+    -- The median series' excess over Poisson: where a series has little data it borrows
+    -- this.
+    select coalesce(median(greatest(sum_xy / nullif(sum_xx, 0), 0.0)), 0.0) as quadratic
+    from series_moments
 ),
 
-pooled_dispersion as (
-    -- The shape of the variance function, E[squared change] = a + b * mean, fitted over
-    -- every series at once by least squares: per series, two coefficients from a few
-    -- hundred small integer counts are too noisy (a series that looks busier than it is
-    -- would hide its anomalies).
+prior_weights as (
+    -- How many hours the pooled b weighs for each series: an hour at mean m tells b with a
+    -- variance of about 2 (1/m + b)^2, and true b varies between series by about b itself,
+    -- so the empirical-Bayes weight is `baseline_dispersion_prior_hours` x (1 + 1/(m b))^2:
+    -- thousands of hours for a series selling one unit an hour (its b barely matters and
+    -- cannot be seen), a couple for a busy one (its own b is measured precisely).
     select
-        greatest(coalesce((sum_y - slope * sum_x) / nullif(n, 0), 1.0), 0.0)
-            as pooled_linear,
-        slope as pooled_quadratic
-    from pooled_slope
-),
-
-series_dispersion as (
-    -- Each series' own noise as a multiple of the pooled function, shrunk towards 1 with
-    -- the weight of `baseline_dispersion_prior_hours` pooled hours (empirical Bayes).
-    select
-        winsorised_changes.store_id,
-        winsorised_changes.sku,
-        pooled_dispersion.pooled_linear,
-        pooled_dispersion.pooled_quadratic,
-        count(*) as series_hours,
-        cast(sum(winsorised_changes.squared_change) as double) as observed,
-        count(*) * pooled_dispersion.pooled_linear
-        + pooled_dispersion.pooled_quadratic
-        * cast(sum(winsorised_changes.profile_units) as double) as expected
-    from winsorised_changes
-    cross join pooled_dispersion
-    group by
-        winsorised_changes.store_id,
-        winsorised_changes.sku,
-        pooled_dispersion.pooled_linear,
-        pooled_dispersion.pooled_quadratic
-),
-
-noise_factors as (
-    select
-        *,
-        (observed + {{ var('baseline_dispersion_prior_hours') }} * expected / series_hours)
-        / nullif(
-            expected + {{ var('baseline_dispersion_prior_hours') }} * expected / series_hours,
-            0
-        ) as noise_factor
-    from series_dispersion
+        series_moments.*,
+        pooled_quadratic.quadratic as pooled_quadratic,
+        {{ prior_hours }} * pow(
+            1 + 1 / greatest(series_moments.typical_units * pooled_quadratic.quadratic, 1e-6),
+            2
+        ) as prior_hours
+    from series_moments
+    cross join pooled_quadratic
 ),
 
 dispersion as (
+    -- Negative-binomial-like variance mean * (1 + b * mean) with each series' own b (moment
+    -- estimator over its kept changes), shrunk towards the median series' b with the prior
+    -- weight above: busy and overdispersed series get their own spread, quiet ones lean on
+    -- the pool.
     select
         store_id,
         sku,
-        noise_factor * pooled_linear as dispersion_linear,
-        noise_factor * pooled_quadratic as dispersion_quadratic
-    from noise_factors
+        cast(1.0 as double) as dispersion_linear,
+        greatest(
+            (sum_xy + prior_hours * pooled_quadratic * pow(typical_units, 2))
+            / nullif(sum_xx + prior_hours * pow(typical_units, 2), 0),
+            0.0
+        ) as dispersion_quadratic
+    from prior_weights
+),
+
+-- 4. Own profile shrunk towards the pooled one ------------------------------------------
+
+profile_terms as (
+    select
+        pooled_profile.*,
+        clean_cells.own_units,
+        coalesce(clean_cells.clean_weeks, 0) as clean_weeks,
+        -- Variance of one hour at this level, and of the median of the clean weeks.
+        pooled_profile.pooled_units * greatest(
+            1.0,
+            coalesce(dispersion.dispersion_linear, 1.0)
+            + coalesce(dispersion.dispersion_quadratic, 0.0) * pooled_profile.pooled_units
+        ) as hour_variance,
+        pi() / 2 * pooled_profile.pooled_units * greatest(
+            1.0,
+            coalesce(dispersion.dispersion_linear, 1.0)
+            + coalesce(dispersion.dispersion_quadratic, 0.0) * pooled_profile.pooled_units
+        ) / nullif(clean_cells.clean_weeks, 0) as own_variance
+    from pooled_profile
+    left join clean_cells
+        on
+            pooled_profile.store_id = clean_cells.store_id
+            and pooled_profile.sku = clean_cells.sku
+            and pooled_profile.hour_of_week = clean_cells.hour_of_week
+    left join dispersion
+        on
+            pooled_profile.store_id = dispersion.store_id
+            and pooled_profile.sku = dispersion.sku
+),
+
+shape_deviations as (
+    -- tau^2: how far a series' own hours sit from its pooled profile beyond their noise,
+    -- relative to the profile (method of moments), per quarter of the day on weekdays and
+    -- on weekends: where a series differs from its pooled shape (weekend nights, say), its
+    -- own hours count there without trusting its own noise elsewhere.
+    select
+        store_id,
+        sku,
+        hour_of_week // 24 >= 5 as is_weekend,
+        hour_of_week % 24 // 6 as day_quarter,
+        greatest(
+            cast(sum(cast(
+                pow(own_units - pooled_units, 2) - own_variance as decimal(38, 9)
+            )) as double)
+            / nullif(cast(sum(cast(pow(pooled_units, 2) as decimal(38, 9))) as double), 0),
+            0.0
+        ) as shape_variance
+    from profile_terms
+    where pooled_units > 0 and own_variance is not null
+    group by store_id, sku, hour_of_week // 24 >= 5, hour_of_week % 24 // 6
+),
+
+shrunk_profile as (
+    select
+        profile_terms.*,
+        coalesce(
+            shape_deviations.shape_variance * pow(profile_terms.pooled_units, 2)
+            / nullif(
+                shape_deviations.shape_variance * pow(profile_terms.pooled_units, 2)
+                + profile_terms.own_variance,
+                0
+            ),
+            0.0
+        ) as own_weight
+    from profile_terms
+    left join shape_deviations
+        on
+            profile_terms.store_id = shape_deviations.store_id
+            and profile_terms.sku = shape_deviations.sku
+            and (profile_terms.hour_of_week // 24 >= 5) = shape_deviations.is_weekend
+            and profile_terms.hour_of_week % 24 // 6 = shape_deviations.day_quarter
+),
+
+-- 5. Day-level noise --------------------------------------------------------------------
+
+day_total_changes as (
+    -- Week-over-week changes of every training day's total (disturbed days included: the
+    -- median below is what keeps a holiday from counting as day-level noise).
+    select
+        store_id,
+        sku,
+        day_of_week,
+        day_units - lag(day_units) over (
+            partition by store_id, sku, day_of_week order by sales_day
+        ) as change_units
+    from days
+),
+
+weekday_variances as (
+    -- What independent hours give a weekday's total: its expected units and the variance
+    -- of a week-over-week change.
+    select
+        pooled_profile.store_id,
+        pooled_profile.sku,
+        pooled_profile.hour_of_week // 24 as day_of_week,
+        sum(pooled_profile.pooled_units) as day_units,
+        sum(
+            2 * pooled_profile.pooled_units
+            * (1 + coalesce(dispersion.dispersion_quadratic, 0.0) * pooled_profile.pooled_units)
+        ) as independent_variance
+    from pooled_profile
+    left join dispersion
+        on
+            pooled_profile.store_id = dispersion.store_id
+            and pooled_profile.sku = dispersion.sku
+    group by pooled_profile.store_id, pooled_profile.sku, pooled_profile.hour_of_week // 24
+),
+
+day_change_ratios as (
+    -- Each week-over-week change of a day's total against what independent hours give it
+    -- (a chi-square with one degree of freedom times the day-level inflation).
+    select
+        day_total_changes.store_id,
+        day_total_changes.sku,
+        pow(day_total_changes.change_units, 2) / weekday_variances.independent_variance
+            as change_ratio,
+        weekday_variances.independent_variance
+        / (2 * pow(weekday_variances.day_units, 2)) as independent_share
+    from day_total_changes
+    inner join weekday_variances
+        on
+            day_total_changes.store_id = weekday_variances.store_id
+            and day_total_changes.sku = weekday_variances.sku
+            and day_total_changes.day_of_week = weekday_variances.day_of_week
+    where
+        day_total_changes.change_units is not null
+        and weekday_variances.independent_variance > 0
+),
+
+rough_day_inflation as (
+    -- Median over that of a chi-square (0.455): robust, but too noisy to use on its own.
+    select
+        store_id,
+        sku,
+        greatest(median(change_ratio) / 0.455, 1.0) as rough_inflation
+    from day_change_ratios
+    group by store_id, sku
+),
+
+day_moments as (
+    -- A shared multiplicative day factor of relative variance s^2 adds 2 s^2 (day units)^2
+    -- to the variance of a week-over-week change of the day's total: s^2 is the mean
+    -- inflation beyond 1 times the independent share. Each ratio is capped at 9 times the
+    -- rough inflation, so a holiday or a day-long anomaly in training cannot inflate it.
+    select
+        day_change_ratios.store_id,
+        day_change_ratios.sku,
+        count(*) as day_pairs,
+        greatest(
+            cast(avg(cast(least(
+                day_change_ratios.change_ratio, 9 * rough_day_inflation.rough_inflation
+            ) as decimal(24, 9))) as double) - 1,
+            0.0
+        ) * median(day_change_ratios.independent_share) as day_variance
+    from day_change_ratios
+    inner join rough_day_inflation
+        on
+            day_change_ratios.store_id = rough_day_inflation.store_id
+            and day_change_ratios.sku = rough_day_inflation.sku
+    group by day_change_ratios.store_id, day_change_ratios.sku
+),
+
+pooled_day_variance as (
+    select coalesce(median(day_variance), 0.0) as day_variance
+    from day_moments
+),
+
+day_variances as (
+    -- Each series' relative day-level variance s^2, shrunk towards the median series' with
+    -- the weight of `baseline_inflation_prior_blocks` days (what a day factor does to sums of
+    -- hours does not depend on volume, so the pool is fair to every series).
+    select
+        day_moments.store_id,
+        day_moments.sku,
+        (
+            day_moments.day_pairs * day_moments.day_variance
+            + {{ prior_blocks }} * pooled_day_variance.day_variance
+        )
+        / (day_moments.day_pairs + {{ prior_blocks }}) as day_variance
+    from day_moments
+    cross join pooled_day_variance
+),
+
+day_trading_hours as (
+    select
+        store_id,
+        sku,
+        hour_of_week // 24 as day_of_week,
+        count(*) filter (where pooled_units > 0 or own_units > 0) as trading_hours
+    from shrunk_profile
+    group by store_id, sku, hour_of_week // 24
+),
+
+-- 6. Asymmetry of the noise -------------------------------------------------------------
+
+profile_hours as (
+    select
+        store_id,
+        sku,
+        hour_of_week,
+        pooled_units + own_weight * (coalesce(own_units, 0) - pooled_units) as profile_units
+    from shrunk_profile
+),
+
+training_scores as (
+    -- Every clean training hour's score against the profile (no level, no estimation
+    -- error: only the balance of the two sides is used).
+    select
+        clean_training.store_id,
+        clean_training.sku,
+        {{ mrs_count_z(
+            'clean_training.units',
+            'profile_hours.profile_units',
+            'profile_hours.profile_units * (1 + coalesce(dispersion.dispersion_quadratic, 0.0)'
+            ~ ' * profile_hours.profile_units) + pow(' ~ var('baseline_min_spread_units') ~ ', 2)',
+            'coalesce(dispersion.dispersion_quadratic, 0.0)'
+        ) }} as score
+    from clean_training
+    inner join profile_hours
+        on
+            clean_training.store_id = profile_hours.store_id
+            and clean_training.sku = profile_hours.sku
+            and clean_training.hour_of_week = profile_hours.hour_of_week
+    left join dispersion
+        on
+            clean_training.store_id = dispersion.store_id
+            and clean_training.sku = dispersion.sku
+    where profile_hours.profile_units > 0 or clean_training.units > 0
+),
+
+asymmetry as (
+    -- Mean size of the upper and of the lower deviations (capped at 4): equal for a
+    -- symmetric noise. Each side's scale is its share of the two, shrunk towards 1 with the
+    -- weight of `baseline_asymmetry_prior_hours` hours.
+    select
+        store_id,
+        sku,
+        count(*) as hours,
+        cast(sum(cast(least(greatest(score, 0), 4) as decimal(18, 9))) as double)
+            as upper_total,
+        cast(sum(cast(least(greatest(-score, 0), 4) as decimal(18, 9))) as double)
+            as lower_total
+    from training_scores
+    group by store_id, sku
+),
+
+side_scales as (
+    select
+        store_id,
+        sku,
+        1 + (2 * upper_total / nullif(upper_total + lower_total, 0) - 1)
+        * hours / (hours + {{ var('baseline_asymmetry_prior_hours') }}) as upper_scale,
+        1 + (2 * lower_total / nullif(upper_total + lower_total, 0) - 1)
+        * hours / (hours + {{ var('baseline_asymmetry_prior_hours') }}) as lower_scale
+    from asymmetry
 ),
 
 fit as (
     select
-        profile.store_id,
-        profile.sku,
-        profile.hour_of_week,
-        profile.profile_units,
-        profile.training_weeks,
-        profile.training_days,
-        profile.training_coverage,
+        shrunk_profile.store_id,
+        shrunk_profile.sku,
+        shrunk_profile.hour_of_week,
         {%- if route == 'real' %}
+            shrunk_profile.pooled_units
+            + shrunk_profile.own_weight
+            * (coalesce(shrunk_profile.own_units, 0) - shrunk_profile.pooled_units)
+                as profile_units,
+            shrunk_profile.pooled_days as training_days,
+            shrunk_profile.own_weight,
+            -- Variance of the profile estimate, as a share of one hour's variance.
+            pow(shrunk_profile.own_weight, 2) * pi()
+            / (2 * greatest(shrunk_profile.clean_weeks, 1))
+            + pow(1 - shrunk_profile.own_weight, 2) * pi()
+            / (2 * greatest(shrunk_profile.pooled_days, 1)) as profile_variance_ratio,
             coalesce(dispersion.dispersion_linear, 1.0) as dispersion_linear,
             coalesce(dispersion.dispersion_quadratic, 0.0) as dispersion_quadratic,
+            coalesce(day_variances.day_variance, 0.0) as day_variance,
+            coalesce(side_scales.upper_scale, 1.0) as upper_scale,
+            coalesce(side_scales.lower_scale, 1.0) as lower_scale,
         {%- else %}
+        shrunk_profile.mean_units as profile_units,
+        shrunk_profile.training_weeks as training_days,
+        cast(1.0 as double) as own_weight,
+        cast(0.0 as double) as profile_variance_ratio,
         cast(1.0 as double) as dispersion_linear,
         cast(0.0 as double) as dispersion_quadratic,
+        cast(0.0 as double) as day_variance,
+        cast(1.0 as double) as upper_scale,
+        cast(1.0 as double) as lower_scale,
         {%- endif %}
+        coalesce(day_trading_hours.trading_hours, 0) as day_trading_hours,
+        shrunk_profile.training_weeks,
+        shrunk_profile.training_coverage,
         plan.model_version
-    from profile
+    from shrunk_profile
     cross join plan
     left join dispersion
         on
-            profile.store_id = dispersion.store_id
-            and profile.sku = dispersion.sku
+            shrunk_profile.store_id = dispersion.store_id
+            and shrunk_profile.sku = dispersion.sku
+    left join day_variances
+        on
+            shrunk_profile.store_id = day_variances.store_id
+            and shrunk_profile.sku = day_variances.sku
+    left join day_trading_hours
+        on
+            shrunk_profile.store_id = day_trading_hours.store_id
+            and shrunk_profile.sku = day_trading_hours.sku
+            and shrunk_profile.hour_of_week // 24 = day_trading_hours.day_of_week
+    left join side_scales
+        on
+            shrunk_profile.store_id = side_scales.store_id
+            and shrunk_profile.sku = side_scales.sku
 )
 
 select * from fit

@@ -4,7 +4,8 @@
   real: the fitted hour-of-week profile times a level factor, the median ratio of actual to
         profile over the previous `baseline_level_days` whole days (so a slow trend is
         followed while a short anomaly is not absorbed); the variance adds the uncertainty
-        of a median of n pooled training days (pi / 2n) and a floor of one unit.
+        of the profile estimate and a floor of `baseline_min_spread_units`. The inflations
+        of 4-hour and day sums pass through for the detectors that add hours up.
   mock: the profile alone, with a Poisson spread.
   Everything here depends only on sales before each hour's own day, so a later build
   computes the same values for past hours (tick equivalence).
@@ -36,6 +37,11 @@ profiled as (
         fit.training_coverage,
         fit.dispersion_linear,
         fit.dispersion_quadratic,
+        fit.profile_variance_ratio,
+        fit.day_variance,
+        fit.day_trading_hours,
+        fit.upper_scale,
+        fit.lower_scale,
         fit.model_version,
         cast(series_hours.sales_ts as date) as sales_day
     from series_hours
@@ -93,6 +99,11 @@ predicted as (
         profiled.training_coverage,
         profiled.dispersion_linear,
         profiled.dispersion_quadratic,
+        profiled.profile_variance_ratio,
+        profiled.day_variance,
+        profiled.day_trading_hours,
+        profiled.upper_scale,
+        profiled.lower_scale,
         profiled.model_version
     from profiled
     inner join daily_level
@@ -110,8 +121,8 @@ spread as (
         {%- if route == 'real' %}
             expected_units
             * greatest(1.0, dispersion_linear + dispersion_quadratic * expected_units)
-            -- plus the uncertainty of a median over the pooled training days
-            * (1 + pi() / (2 * greatest(training_days, 1)))
+            -- plus the uncertainty of the profile estimate
+            * (1 + profile_variance_ratio)
         {%- else %}
         expected_units
         {%- endif %}
@@ -124,14 +135,31 @@ scored as (
         *,
         sqrt(variance_units) as spread_units,
         actual_units - expected_units as residual_units,
-        -- Variance-stabilised residual: on the square-root scale counts are close to
-        -- symmetric, so a quiet hour's stray sale and a busy hour's drop are judged alike
-        -- (delta method: var(2 sqrt(x + 3/8)) = var(x) / (mean + 3/8)).
-        2 * (sqrt(actual_units + 0.375) - sqrt(expected_units + 0.375))
-        / sqrt(variance_units / (expected_units + 0.375)) as residual_z,
+        {{ mrs_count_z(
+            'actual_units', 'expected_units', 'variance_units', 'dispersion_quadratic'
+        ) }} as stabilised_z,
         -- A closed hour (nothing expected, nothing sold) says nothing either way.
         expected_units > 0 or actual_units > 0 as is_trading_hour
     from spread
+),
+
+calibrated as (
+    -- Each side of the score in the series' own measured scale (skewed noise has one
+    -- long tail that a symmetric score would mistake for anomalies), and how much a sum of
+    -- neighbouring hours' scores varies beyond independent hours: the day factor's share
+    -- of this hour's variance is the correlation rho of two hours of one day, and a sum of
+    -- L of them has variance L (1 + (L - 1) rho).
+    select
+        * exclude (stabilised_z),
+        stabilised_z
+        / case when stabilised_z > 0 then upper_scale else lower_scale end as residual_z,
+        1 + 3 * least(
+            day_variance * expected_units / (1 + dispersion_quadratic * expected_units), 1.0
+        ) as block_inflation,
+        1 + greatest(day_trading_hours - 1, 0) * least(
+            day_variance * expected_units / (1 + dispersion_quadratic * expected_units), 1.0
+        ) as day_inflation
+    from scored
 )
 
-select * from scored
+select * from calibrated

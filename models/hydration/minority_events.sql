@@ -3,8 +3,9 @@
   review state of its reports (minority_reports): the event is approved or rejected when all
   its reports are, pending when none is decided, mixed otherwise; its final cause is the
   most common final cause of its reports (ties by name). An event merged into an earlier one
-  keeps its last row with event_status 'merged'. A missing MELOG leaves this table empty
-  and the build says so.
+  keeps its last row with event_status 'merged'. The event_cluster_* fields are the event's
+  shape, matched on its reports' pooled curves (event_cluster_matches). A missing MELOG
+  leaves this table empty and the build says so.
 -#}
 {{ config(materialized='table') }}
 
@@ -24,6 +25,10 @@ event_rows as (
 
 reports as (
     select * from {{ ref('minority_reports') }}
+),
+
+event_clusters as (
+    select * from {{ ref('event_cluster_matches') }}
 ),
 
 events as (
@@ -78,6 +83,11 @@ hydrated as (
         events.created_at,
         events.ended_at,
         events.written_at as last_changed_at,
+        event_clusters.cluster_id as event_cluster_id,
+        coalesce(event_clusters.cluster_name, 'unclassified') as event_cluster_name,
+        event_clusters.similarity_score as event_cluster_similarity,
+        event_clusters.cluster_match_confidence as event_cluster_confidence,
+        coalesce(event_clusters.report_count, 0) as event_cluster_report_count,
         case
             when coalesce(report_reviews.approved_report_count, 0) = events.report_count
                 then 'approved'
@@ -108,6 +118,7 @@ hydrated as (
     from events
     left join report_reviews on events.report_group_id = report_reviews.report_group_id
     left join final_causes on events.report_group_id = final_causes.report_group_id
+    left join event_clusters on events.report_group_id = event_clusters.report_group_id
 )
 
 select

@@ -5,7 +5,8 @@
   MRPARL) replaces the original cluster or attribution row; `source_used_*` names the log
   that supplied each group. A preferred log that is missing, or has no row for the report, is
   skipped for the next one and named in degraded_reasons (MRCL_down, MRPAL_down, MEEL_down,
-  MRCH_down, MRFL_down, edits_down).
+  MRCH_down, MRFL_down, edits_down). The event_cluster_* fields are the shape of the
+  report's event, matched on its reports' pooled curves (event_cluster_matches).
 -#}
 {{ config(materialized='table') }}
 
@@ -65,6 +66,10 @@ event_rows as (
         'report_group_id': 'varchar', 'version': 'integer', 'event_status': 'varchar',
         'run_id': 'varchar'
     }) }}
+),
+
+event_clusters as (
+    select * from {{ ref('event_cluster_matches') }}
 ),
 
 finalised_rows as (
@@ -232,6 +237,11 @@ hydrated as (
         cohorted.cohort_name,
         cohorted.cohort_reason,
         cohorted.cohort_size,
+        -- The shape of the report's event, matched on its reports' pooled curves.
+        event_clusters.cluster_id as event_cluster_id,
+        coalesce(event_clusters.cluster_name, 'unclassified') as event_cluster_name,
+        event_clusters.similarity_score as event_cluster_similarity,
+        event_clusters.cluster_match_confidence as event_cluster_confidence,
         coalesce(finalised.final_decision, 'pending') as final_decision,
         coalesce(finalised.review_status, 'awaiting_review') as review_status,
         coalesce(
@@ -288,6 +298,7 @@ hydrated as (
     left join cohorted on detected.report_id = cohorted.report_id
     left join finalised on detected.report_id = finalised.report_id
     left join events on cohorted.report_group_id = events.report_group_id
+    left join event_clusters on cohorted.report_group_id = event_clusters.report_group_id
 )
 
 select

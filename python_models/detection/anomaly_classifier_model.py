@@ -14,9 +14,12 @@ def model(dbt, session):
         onset_evidence=float(dbt.config.get("onset_evidence")),
         onset_reference_z=float(dbt.config.get("onset_reference_z")),
         onset_hours=int(dbt.config.get("onset_hours")),
+        onset_max_hours=int(dbt.config.get("onset_max_hours")),
         closure_hours=int(dbt.config.get("closure_hours")),
         backdate_reference_z=float(dbt.config.get("backdate_reference_z")),
         backdate_shift_fraction=float(dbt.config.get("backdate_shift_fraction")),
+        drift_reference_z=float(dbt.config.get("drift_reference_z")),
+        shift_reference_z=float(dbt.config.get("shift_reference_z")),
     )
     candidate_hours = dbt.ref("anomaly_candidate_hours")
     narratives = dbt.ref("stg_master_narratives")

@@ -30,15 +30,24 @@ def _window(
     direction: str = "up",
     elevated_z: float = 1.5,
     closed: bool = True,
+    block_inflation: float = 1.0,
+    shift_alarm_from: int | None = None,
+    shift_run_start: int = 0,
 ) -> pd.DataFrame:
     """Hours of one candidate window: `context` hours before the first elevated hour, then
-    the window; the last hour is the closure hour when `closed`."""
+    the window; the last hour is the closure hour when `closed`. With `shift_alarm_from`,
+    the slow `shift` CUSUM is in alarm from that hour on (an elevated hour), its run having
+    started at hour `shift_run_start`."""
     n = len(z)
     sign = 1 if direction == "up" else -1
     ts = [START + pd.Timedelta(hours=i) for i in range(n)]
     in_window = [i >= context for i in range(n)]
-    elevated = [in_window[i] and sign * z[i] >= elevated_z for i in range(n)]
+    shift_alarm = [shift_alarm_from is not None and i >= shift_alarm_from for i in range(n)]
+    elevated = [
+        in_window[i] and (sign * z[i] >= elevated_z or shift_alarm[i]) for i in range(n)
+    ]
     closure = [closed and i == n - 1 for i in range(n)]
+    index = np.arange(n) + 100
     return pd.DataFrame(
         {
             "candidate_window_id": "CW-1",
@@ -48,13 +57,19 @@ def _window(
             "first_elevated_ts": ts[context],
             "is_window_closed": closed,
             "sales_ts": ts,
-            "trading_hour_index": np.arange(n) + 100,
+            "trading_hour_index": index,
             "is_in_window": in_window,
             "is_elevated": elevated,
             "is_closure_hour": closure,
             "residual_units": z,
             "variance_units": 1.0,
             "residual_z": z,
+            "onset_z": np.array(z) / np.sqrt(block_inflation),
+            "drift_step": np.clip(sign * np.array(z), -3.0, 3.0),
+            "is_drift_alarm": False,
+            "drift_run_start_index": index[0],
+            "is_shift_alarm": shift_alarm,
+            "shift_run_start_index": index[0] + shift_run_start,
         }
     )
 
@@ -119,6 +134,56 @@ def test_a_strong_shift_is_not_back_dated_over_chance_dips() -> None:
         [-1.0, -1.1, -2.2, -2.2, -2.2, -2.2, 0.0, 0.0, 0.0, 0.0], context=2, direction="down"
     )
     assert _decide(weak)["window_start"] == START
+
+
+def test_hours_that_move_together_need_more_evidence() -> None:
+    # The same z values confirm an onset on independent hours, but not on a series whose
+    # 4-hour sums vary twice as much as independent hours would.
+    z = [2.0, 2.2, 2.1, 1.9, 0.0, 0.0, 0.0, 0.0]
+    assert _decide(_window(z))["decision"] == "reported"
+    assert _decide(_window(z, block_inflation=2.0))["decision"] == "dismissed"
+
+
+def test_the_sharp_detector_forgets_what_is_older_than_its_memory() -> None:
+    # Hours alternating at z 1.6 and 1.2 add 0.4 an hour: 3.2 within eight hours is short
+    # of the evidence, however long the run lasts (a day-long wobble is for the slow
+    # detectors); with a long memory the same hours confirm.
+    z = [1.6, 1.2] * 8 + [0.0] * 4
+    assert _decide(_window(z))["decision"] == "dismissed"
+    long_memory = ClassifierParams(**{**PARAMS.__dict__, "onset_max_hours": 100})
+    assert decide_candidate_windows(_window(z), long_memory).iloc[0]["decision"] == "reported"
+
+
+def test_a_mild_shift_is_reported_by_the_slow_detector_from_where_its_run_began() -> None:
+    # Twenty hours at z 0.8: never elevated, too weak for the sharp CUSUM; the slow CUSUM
+    # (reference 0.25) that began at the shift's first hour fires at hour 16.
+    z = [0.0, -0.2] + [0.8] * 20 + [0.0] * 6
+    decision = _decide(_window(z, context=16, shift_alarm_from=16, shift_run_start=2))
+    assert decision["decision"] == "reported"
+    assert decision["onset_detector"] == "shift"
+    assert decision["onset_confirmed_ts"] == START + pd.Timedelta(hours=16)
+    assert decision["window_start"] == START + pd.Timedelta(hours=2)
+    # The end keeps the hours with evidence above the slow reference: the shift's last hour.
+    assert decision["window_end"] == START + pd.Timedelta(hours=22)
+    assert decision["onset_evidence"] == pytest.approx(15 * (0.8 - 0.25))
+    # Without the slow alarm the same window is dismissed.
+    assert _decide(_window(z, context=16))["decision"] == "dismissed"
+
+
+def test_a_slow_alarm_whose_run_began_before_the_window_is_no_new_report() -> None:
+    # After a strong anomaly the slow CUSUM stays high; a few mildly positive hours later
+    # push it to a new peak, but its run began before this window's hours (the previous
+    # report's episode): not a new report.
+    z = [0.0, -0.2] + [0.8] * 20 + [0.0] * 6
+    decision = _decide(_window(z, context=16, shift_alarm_from=16, shift_run_start=-30))
+    assert decision["decision"] == "dismissed"
+
+
+def test_the_sharp_detector_wins_when_both_confirm_at_once() -> None:
+    z = [0.0, 3.0, 3.0, 3.0, 0.0, 0.0, 0.0, 0.0]
+    decision = _decide(_window(z, context=1, shift_alarm_from=2, shift_run_start=1))
+    assert decision["onset_detector"] == "sharp"
+    assert decision["onset_confirmed_ts"] == START + pd.Timedelta(hours=2)
 
 
 def _following(first: pd.DataFrame, z: list[float], *, context: int, closed: bool) -> pd.DataFrame:

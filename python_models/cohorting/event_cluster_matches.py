@@ -1,0 +1,29 @@
+"""event_cluster_matches: the library shape each event's reports look like together.
+
+Thin wrapper over mrs.clustering (pool_event_hours, match_event_clusters): routing, the
+similarity threshold and the approved registry version are those of
+cluster_comparison_model, so an event is named with the same centroids as its reports.
+"""
+
+from pathlib import Path
+
+from mrs.clustering import match_event_clusters, narrative_event_clusters
+from mrs.registry import active_version, registry_dir
+from mrs.training import library_of
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    hours = dbt.ref("event_shape_hours").df()
+    library = dbt.ref("stg_cluster_library").df()
+    narratives = dbt.ref("stg_master_narratives")
+    if dbt.config.get("route") == "mock":
+        matches = narrative_event_clusters(hours, narratives.df(), library)
+        record = None
+    else:
+        database = Path(dbt.config.get("database_path")).resolve()
+        record = active_version(registry_dir(database), "cluster_comparison_model")
+        threshold = float(dbt.config.get("similarity_threshold"))
+        matches = match_event_clusters(hours, library_of(library, record), threshold)
+    matches["model_version"] = record["model_version"] if record else None
+    return matches.astype({"model_version": "string"})
