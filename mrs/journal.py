@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from mrs.append_only_files import append_file
 
 REPORT_EDITS = "user_edits_log"
 EVENT_EDITS = "user_minority_events_edits_log"
@@ -72,57 +73,26 @@ def edits_folder(database: Path, *, event: bool) -> Path:
 
 
 def write_edit(database: Path, edit: Edit) -> Path:
-    """Write one edit atomically (temporary file, fsync, rename); return the file written."""
+    """Write one edit atomically and exclusively (mrs.append_only_files); return the file.
+
+    Its name is `<edited_at>-<sequence>.json`: the sequence orders edits stamped with the
+    same time (an analyst's request-review, edit, approve) as they were made, and N
+    concurrent writers leave N files.
+    """
     folder = edits_folder(database, event=edit.is_event)
     folder.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(edit.record(), sort_keys=False) + "\n"
-    target = _unused_name(folder, edit.edited_at)
-    temporary = target.with_name(target.name + ".tmp")
-    try:
-        with temporary.open("x", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
-        target.with_name(target.name + ".claim").unlink(missing_ok=True)
-    _fsync_folder(folder)
-    return target
-
-
-def _unused_name(folder: Path, edited_at: dt.datetime) -> Path:
-    """The next name in the folder: `<edited_at>-<sequence>.json`. The sequence orders edits
-    stamped with the same time (an analyst's request-review, edit, approve) as they were
-    made; a name is claimed with an exclusive create, so concurrent writers never share one."""
-    while True:
-        sequence = 1 + max((_sequence(path) for path in folder.glob("*.json*")), default=0)
-        name = f"{edited_at:%Y%m%dT%H%M%S}-{sequence:08d}.json"
-        try:
-            with (folder / (name + ".claim")).open("x"):
-                pass
-        except FileExistsError:
-            continue
-        return folder / name
+    first = 1 + max((_sequence(path) for path in folder.glob("*.json")), default=0)
+    return append_file(
+        folder,
+        json.dumps(edit.record(), sort_keys=False) + "\n",
+        first,
+        lambda sequence: f"{edit.edited_at:%Y%m%dT%H%M%S}-{sequence:08d}.json",
+    )
 
 
 def _sequence(path: Path) -> int:
     digits = path.name.split(".")[0].rpartition("-")[2]
     return int(digits) if digits.isdigit() else 0
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable where the platform allows it."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 JOURNAL_MARKER = "README.txt"

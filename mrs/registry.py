@@ -11,10 +11,10 @@ JSON file each, so training never needs the database's write lock; dbt reads the
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from mrs.append_only_files import append_file
 from mrs.project import MrsError
 
 RECORDS = "records"
@@ -79,27 +79,17 @@ def candidate(history: list[dict[str, Any]], model_name: str, version: str) -> d
 
 
 def write_record(folder: Path, record: dict[str, Any]) -> Path:
-    """Append one record atomically; its file name starts with the next sequence number."""
+    """Append one record atomically and exclusively (mrs.append_only_files); its file name
+    starts with the next sequence number."""
     path = folder / RECORDS
     path.mkdir(parents=True, exist_ok=True)
-    while True:
-        sequence = 1 + max((int(f.name.split("-")[0]) for f in path.glob("*.json*")), default=0)
-        target = path / f"{sequence:08d}-{record['model_name']}-{record['record_type']}.json"
-        claim = target.with_name(target.name + ".claim")
-        try:
-            with claim.open("x"):
-                pass
-        except FileExistsError:
-            continue
-        break
-    temporary = target.with_name(target.name + ".tmp")
-    try:
-        temporary.write_text(json.dumps(record, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
-        claim.unlink(missing_ok=True)
-    return target
+    first = 1 + max((int(f.name.split("-")[0]) for f in path.glob("*.json")), default=0)
+    return append_file(
+        path,
+        json.dumps(record, sort_keys=True) + "\n",
+        first,
+        lambda sequence: f"{sequence:08d}-{record['model_name']}-{record['record_type']}.json",
+    )
 
 
 def approve(folder: Path, model_name: str, version: str, actor: str, at: str) -> dict[str, Any]:

@@ -443,19 +443,26 @@ def _write_sales(
     out_dir: Path,
     fmt: str,
 ) -> int:
+    return copy_sales(con, sales, options.start, out_dir / f"unified_sales_data.{fmt}", fmt)
+
+
+def copy_sales(
+    con: duckdb.DuckDBPyConnection, sales: pd.DataFrame, start: dt.datetime, path: Path, fmt: str
+) -> int:
+    """Write drawn sales (hour_index, store_index, product_index, units, revenue) as the
+    feed's columns, in the order a feed arrives: hour, store, product."""
     con.register("sales_draw", sales)
-    path = out_dir / f"unified_sales_data.{fmt}"
     copy_options = "(format csv, header true)" if fmt == "csv" else "(format parquet)"
-    start = options.start.strftime("%Y-%m-%d %H:%M:%S")
+    first_hour = start.strftime("%Y-%m-%d %H:%M:%S")
     con.execute(
         f"""
         copy (
             select
-                timestamp '{start}' + to_hours(hour_index) as sales_ts,
+                timestamp '{first_hour}' + to_hours(hour_index) as sales_ts,
                 'ST-' || lpad(cast(store_index + 1 as varchar), 3, '0') as store_id,
                 'SKU-' || lpad(cast(product_index + 1 as varchar), 3, '0') as sku,
                 units,
-                cast(revenue as decimal(12, 2)) as revenue
+                cast(revenue as decimal(14, 2)) as revenue
             from sales_draw
             order by hour_index, store_index, product_index
         ) to '{path.as_posix()}' {copy_options}

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from mrs import world_spec as spec
-from mrs.world import sku_id, store_id
+from mrs.world import copy_sales, sku_id, store_id
 
 VOLUME_CLASSES: tuple[tuple[str, float, float], ...] = (
     # (class, typical trading-hour mean from, to) in units per hour
@@ -700,20 +700,4 @@ def _write_sales(
             "revenue": np.round(units * price[None, :, None], 2).transpose(order).ravel(),
         }
     )
-    con.register("sales_draw", frame)
-    start = world.options.training_start.strftime("%Y-%m-%d %H:%M:%S")
-    con.execute(
-        f"""
-        copy (
-            select
-                timestamp '{start}' + to_hours(hour_index) as sales_ts,
-                'ST-' || lpad(cast(store_index + 1 as varchar), 3, '0') as store_id,
-                'SKU-' || lpad(cast(product_index + 1 as varchar), 3, '0') as sku,
-                units,
-                cast(revenue as decimal(14, 2)) as revenue
-            from sales_draw
-            order by hour_index, store_index, product_index
-        ) to '{path.as_posix()}' (format csv, header)
-        """
-    )
-    con.unregister("sales_draw")
+    copy_sales(con, frame, world.options.training_start, path, "csv")
