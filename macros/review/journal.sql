@@ -93,9 +93,10 @@
 
 {#-
   Typed, checked edits of one journal log: every field typed, the annotation_id (mrs_id of
-  the edit's own fields, so a replayed edit is the same edit) and error_reason naming every
-  failed rule (null for a valid edit). The CLI validates before writing; this catches files
-  written by other means.
+  the edit's own fields and its journal file's name: a file read again is the same edit, the
+  same action typed twice is two edits, so approve, reject, approve ends approved) and
+  error_reason naming every failed rule (null for a valid edit). The CLI validates before
+  writing; this catches files written by other means.
 -#}
 {% macro mrs_checked_edits(log_name, key_column, key_prefix) -%}
     {%- set fields = mrs_edit_fields(key_column) -%}
@@ -131,7 +132,8 @@ checked as (
     select
         {{ mrs_id('', ['raw_' ~ key_column, 'raw_action', 'raw_cause', 'raw_cause_category',
             'raw_confidence', 'raw_evidence', 'raw_reopen_reason', 'raw_notes', 'raw_actor',
-            'raw_user_role', 'raw_edited_at', 'raw_run_id'], length=32) }} as annotation_id,
+            'raw_user_role', 'raw_edited_at', 'raw_run_id', 'source_file'], length=32) }}
+            as annotation_id,
         typed.*,
         {{ mrs_reject_reasons([
             (key_column ~ " is null or " ~ key_column ~ " not like '" ~ key_prefix ~ "%'",
@@ -161,10 +163,7 @@ select * from checked
 
 
 
-{#-
-  The valid edits of a checked journal (`checked` CTE), one row per annotation_id (a replayed
-  edit is the same edit: its first file is kept).
--#}
+{#- The valid edits of a checked journal (`checked` CTE), one row per annotation_id. -#}
 {% macro mrs_valid_edits(key_column) -%}
     select
         annotation_id,
@@ -185,4 +184,23 @@ select * from checked
         error_reason
     from checked
     where error_reason is not null
+{%- endmacro %}
+
+
+{#-
+  The rows of `cte` (edits with annotation_id and source_file) this edit log does not hold
+  yet. A journal file already logged is skipped by its name as well, so edits logged before
+  annotation_id included the file's name are not logged twice.
+-#}
+{% macro mrs_unlogged_edits(cte) -%}
+    select {{ cte }}.*
+    from {{ cte }}
+    {%- if is_incremental() %}
+        where
+            {{ cte }}.annotation_id not in (select logged.annotation_id from {{ this }} as logged)
+            and coalesce({{ cte }}.source_file, '') not in (
+                select logged.source_file from {{ this }} as logged
+                where logged.source_file is not null
+            )
+    {%- endif %}
 {%- endmacro %}

@@ -108,7 +108,8 @@ def test_a_confirmed_spike_is_left_out_and_its_repeat_is_still_detected(
     # robust fit (issue 14: a disturbed training day is left out, changes beyond the trim
     # are dropped) keeps it out of the control too, so neither baseline absorbs the spike:
     # the repeat sells four times its usual units and more, its baseline stays below half.
-    assert _expected_at_second_spike(retrained) <= _expected_at_second_spike(control)
+    # (A sum of six doubles in any order: equal up to rounding.)
+    assert _expected_at_second_spike(retrained) <= _expected_at_second_spike(control) + 1e-9
     spiked_units = query(
         retrained,
         f"""

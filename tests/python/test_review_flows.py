@@ -191,7 +191,7 @@ def test_reopen_and_replayed_edits(reviewed: Path) -> None:
     report_id = _reports(reviewed, "MRS-001")[0][0]
     before = _rows(reviewed, REVIEW_LOGS)
     reopen = ["reopen", report_id, "--reason", "new_evidence", "--notes", REOPEN_NOTES]
-    for _ in range(2):  # the second is a replay of the same edit
+    for _ in range(2):  # the same reopen typed twice: two edits (issue 15)
         run_mrs("review", *reopen, "--actor", "ana", "--role", "admin", "--database", str(reviewed))
     run_mrs("build", "--database", str(reviewed), "--no-tests")
     after = _rows(reviewed, REVIEW_LOGS)
@@ -203,7 +203,7 @@ def test_reopen_and_replayed_edits(reviewed: Path) -> None:
         f"select action, reopen_reason, notes from user_edits_log where report_id = '{report_id}' "
         "and action = 'reopen'",
     )
-    assert reopened == [("reopen", "new_evidence", REOPEN_NOTES)]  # the replay is the same edit
+    assert reopened == [("reopen", "new_evidence", REOPEN_NOTES)] * 2
     state = query(
         reviewed,
         "select final_decision, review_status from minority_reports "
@@ -216,6 +216,34 @@ def test_reopen_and_replayed_edits(reviewed: Path) -> None:
         f"'{report_id}' order by version",
     )
     assert ("approved",) in decisions and decisions[-1] == ("pending",)
+
+
+def test_approve_reject_approve_ends_approved_and_a_replayed_file_is_one_edit(
+    demo_database: tuple[Path, str], tmp_path: Path
+) -> None:
+    # Issue 15: every edit is stamped with the newest tick, so the three decisions share
+    # their time; each is its own edit (its journal file names it), and the last one wins.
+    database = _copy(demo_database[0], tmp_path / "flip")
+    report_id = _reports(database, "MRS-005")[0][0]
+    for action in ("approve", "reject", "approve"):
+        run_mrs("review", action, report_id, "--actor", "ana", "--role", "marketer",
+                "--database", str(database))  # fmt: skip
+    run_mrs("build", "--database", str(database), "--no-tests")
+    logged = query(
+        database,
+        f"select action from user_edits_log where report_id = '{report_id}' order by source_file",
+    )
+    assert logged == [("approve",), ("reject",), ("approve",)]
+    state = query(
+        database, f"select final_decision from minority_reports where report_id = '{report_id}'"
+    )
+    assert state == [("approved",)]
+    # Each journal file is read again by the next build: it stays one edit.
+    run_mrs("build", "--database", str(database), "--no-tests")
+    logged_again = query(
+        database, f"select count(*) from user_edits_log where report_id = '{report_id}'"
+    )
+    assert logged_again == [(3,)]
 
 
 def test_low_confidence_finalised_reports_are_listed_for_rereview(

@@ -1,6 +1,6 @@
 -- The analysts' edits, one row per edit (DESIGN.md section 7), appended as new
 -- journal files appear. full_refresh is off: not even `dbt build --full-refresh` rebuilds
--- it. A replayed edit (same fields) has the same annotation_id and is logged once.
+-- it. A journal file is logged once; the same action typed twice is two edits.
 -- Auto-approval (off by default, var auto_approval_enabled) adds an approve with
 -- user_role 'system' at the first tick a report's proposed confidence reaches
 -- `auto_approval_min_confidence`; finalisation ranks it below every analyst decision.
@@ -57,12 +57,7 @@ all_edits as (
 ),
 
 new_edits as (
-    select all_edits.*
-    from all_edits
-    {%- if is_incremental() %}
-        where
-            all_edits.annotation_id not in (select logged.annotation_id from {{ this }} as logged)
-    {%- endif %}
+    {{ mrs_unlogged_edits('all_edits') }}
 )
 
 select * from new_edits

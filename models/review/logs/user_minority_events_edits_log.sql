@@ -1,6 +1,6 @@
 -- The analysts' event edits, one row per edit (DESIGN.md section 7), appended as new
 -- journal files appear. full_refresh is off: not even `dbt build --full-refresh` rebuilds
--- it. A replayed edit (same fields) has the same annotation_id and is logged once.
+-- it. A journal file is logged once; the same action typed twice is two edits.
 {{ config(full_refresh=false) }}
 
 with
@@ -14,11 +14,7 @@ valid as (
 ),
 
 new_edits as (
-    select valid.*
-    from valid
-    {%- if is_incremental() %}
-        where valid.annotation_id not in (select logged.annotation_id from {{ this }} as logged)
-    {%- endif %}
+    {{ mrs_unlogged_edits('valid') }}
 )
 
 select * from new_edits
