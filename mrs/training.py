@@ -23,7 +23,7 @@ from mrs.attribution import (
     is_direction_compatible,
 )
 from mrs.project import MrsError
-from mrs.registry import next_candidate_number, registry_dir, write_record
+from mrs.registry import active_version, next_candidate_number, registry_dir, write_record
 from mrs.review import read_only
 
 # The final state of each report comes from the published minority_reports (active run).
@@ -254,6 +254,16 @@ def train_centroids(database: Path) -> dict[str, Any]:
     }
     write_record(folder, record)
     return record
+
+
+def library_in_force(
+    library: pd.DataFrame, database: Path
+) -> tuple[pd.DataFrame, dict[str, Any] | None]:
+    """The cluster library as the approved cluster_comparison_model version moves it, and
+    that version's registry record (None for the shipped library); shared by the report-level
+    and the event-level match."""
+    record = active_version(registry_dir(database.resolve()), "cluster_comparison_model")
+    return library_of(library, record), record
 
 
 def library_of(library: pd.DataFrame, record: dict[str, Any] | None) -> pd.DataFrame:

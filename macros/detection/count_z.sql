@@ -23,3 +23,12 @@
     )
     / sqrt(nullif({{ variance }}, 0) / ({{ m }} * (1 + {{ b }} * {{ m }})))
 {%- endmacro %}
+
+
+{#-
+  The baseline's count variance of an hour with mean `mean`: mean * (1 + b * mean), b the
+  series' overdispersion (negative-binomial-like; b = 0 is Poisson).
+-#}
+{% macro mrs_count_variance(mean, quadratic) -%}
+    ({{ mean }}) * (1 + coalesce({{ quadratic }}, 0.0) * ({{ mean }}))
+{%- endmacro %}

@@ -530,17 +530,10 @@ profile_terms as (
         pooled_profile.*,
         clean_cells.own_units,
         coalesce(clean_cells.clean_weeks, 0) as clean_weeks,
-        -- Variance of one hour at this level, and of the median of the clean weeks.
-        pooled_profile.pooled_units * greatest(
-            1.0,
-            coalesce(dispersion.dispersion_linear, 1.0)
-            + coalesce(dispersion.dispersion_quadratic, 0.0) * pooled_profile.pooled_units
-        ) as hour_variance,
-        pi() / 2 * pooled_profile.pooled_units * greatest(
-            1.0,
-            coalesce(dispersion.dispersion_linear, 1.0)
-            + coalesce(dispersion.dispersion_quadratic, 0.0) * pooled_profile.pooled_units
-        ) / nullif(clean_cells.clean_weeks, 0) as own_variance
+        -- Variance of the median of the clean weeks of one hour at this level.
+        pi() / 2 * {{ mrs_count_variance(
+            'pooled_profile.pooled_units', 'dispersion.dispersion_quadratic'
+        ) }} / nullif(clean_cells.clean_weeks, 0) as own_variance
     from pooled_profile
     left join clean_cells
         on
@@ -620,8 +613,9 @@ weekday_variances as (
         pooled_profile.hour_of_week // 24 as day_of_week,
         sum(pooled_profile.pooled_units) as day_units,
         sum(
-            2 * pooled_profile.pooled_units
-            * (1 + coalesce(dispersion.dispersion_quadratic, 0.0) * pooled_profile.pooled_units)
+            2 * {{ mrs_count_variance(
+                'pooled_profile.pooled_units', 'dispersion.dispersion_quadratic'
+            ) }}
         ) as independent_variance
     from pooled_profile
     left join dispersion
@@ -736,8 +730,8 @@ training_scores as (
         {{ mrs_count_z(
             'clean_training.units',
             'profile_hours.profile_units',
-            'profile_hours.profile_units * (1 + coalesce(dispersion.dispersion_quadratic, 0.0)'
-            ~ ' * profile_hours.profile_units) + pow(' ~ var('baseline_min_spread_units') ~ ', 2)',
+            mrs_count_variance('profile_hours.profile_units', 'dispersion.dispersion_quadratic')
+            ~ ' + pow(' ~ var('baseline_min_spread_units') ~ ', 2)',
             'coalesce(dispersion.dispersion_quadratic, 0.0)'
         ) }} as score
     from clean_training

@@ -119,8 +119,7 @@ spread as (
     select
         *,
         {%- if route == 'real' %}
-            expected_units
-            * greatest(1.0, dispersion_linear + dispersion_quadratic * expected_units)
+            {{ mrs_count_variance('expected_units', 'dispersion_quadratic') }}
             -- plus the uncertainty of the profile estimate
             * (1 + profile_variance_ratio)
         {%- else %}
@@ -143,23 +142,29 @@ scored as (
     from spread
 ),
 
+correlated as (
+    -- The day factor's share of this hour's variance: the correlation rho of two hours of
+    -- one day.
+    select
+        *,
+        least(
+            day_variance * expected_units / (1 + dispersion_quadratic * expected_units), 1.0
+        ) as day_correlation
+    from scored
+),
+
 calibrated as (
     -- Each side of the score in the series' own measured scale (skewed noise has one
     -- long tail that a symmetric score would mistake for anomalies), and how much a sum of
-    -- neighbouring hours' scores varies beyond independent hours: the day factor's share
-    -- of this hour's variance is the correlation rho of two hours of one day, and a sum of
-    -- L of them has variance L (1 + (L - 1) rho).
+    -- neighbouring hours' scores varies beyond independent hours: a sum of L hours of one
+    -- day has variance L (1 + (L - 1) rho).
     select
-        * exclude (stabilised_z),
+        * exclude (stabilised_z, day_correlation),
         stabilised_z
         / case when stabilised_z > 0 then upper_scale else lower_scale end as residual_z,
-        1 + 3 * least(
-            day_variance * expected_units / (1 + dispersion_quadratic * expected_units), 1.0
-        ) as block_inflation,
-        1 + greatest(day_trading_hours - 1, 0) * least(
-            day_variance * expected_units / (1 + dispersion_quadratic * expected_units), 1.0
-        ) as day_inflation
-    from scored
+        1 + 3 * day_correlation as block_inflation,
+        1 + greatest(day_trading_hours - 1, 0) * day_correlation as day_inflation
+    from correlated
 )
 
 select * from calibrated

@@ -7,8 +7,7 @@ a version approved in the model registry (mrs.registry) moves the library's cent
 from pathlib import Path
 
 from mrs.clustering import match_clusters, narrative_clusters
-from mrs.registry import active_version, registry_dir
-from mrs.training import library_of
+from mrs.training import library_in_force
 
 
 def model(dbt, session):
@@ -20,9 +19,8 @@ def model(dbt, session):
         matches = narrative_clusters(hours, narratives.df(), library)
         record = None
     else:
-        database = Path(dbt.config.get("database_path")).resolve()
-        record = active_version(registry_dir(database), "cluster_comparison_model")
+        library, record = library_in_force(library, Path(dbt.config.get("database_path")))
         threshold = float(dbt.config.get("similarity_threshold"))
-        matches = match_clusters(hours, library_of(library, record), threshold)
+        matches = match_clusters(hours, library, threshold)
     matches["model_version"] = record["model_version"] if record else None
     return matches.astype({"model_version": "string"})

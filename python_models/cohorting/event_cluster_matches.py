@@ -8,8 +8,7 @@ cluster_comparison_model, so an event is named with the same centroids as its re
 from pathlib import Path
 
 from mrs.clustering import match_event_clusters, narrative_event_clusters
-from mrs.registry import active_version, registry_dir
-from mrs.training import library_of
+from mrs.training import library_in_force
 
 
 def model(dbt, session):
@@ -21,9 +20,8 @@ def model(dbt, session):
         matches = narrative_event_clusters(hours, narratives.df(), library)
         record = None
     else:
-        database = Path(dbt.config.get("database_path")).resolve()
-        record = active_version(registry_dir(database), "cluster_comparison_model")
+        library, record = library_in_force(library, Path(dbt.config.get("database_path")))
         threshold = float(dbt.config.get("similarity_threshold"))
-        matches = match_event_clusters(hours, library_of(library, record), threshold)
+        matches = match_event_clusters(hours, library, threshold)
     matches["model_version"] = record["model_version"] if record else None
     return matches.astype({"model_version": "string"})
