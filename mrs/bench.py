@@ -31,12 +31,26 @@ DETECTION_MODELS = (
     "anomaly_classifier_model_prediction_log",
 )
 
+
+def _count_z(y: str, e: str, v: str, b: str) -> str:
+    """The count score of macro mrs_count_z: the NB deviance residual, skew-corrected, over
+    the square root of the variance's excess over the NB variance (b is already >= 1e-9)."""
+    m = f"greatest({e}, 0.01)"
+    return f"""(sign({y} - {m}) * sqrt(greatest(2 * (
+                case when {y} > 0 then {y} * ln({y} / {m}) else 0 end
+                - case when {b} * greatest({y}, {m}) < 1e-6 then {y} - {m}
+                       else ({y} + 1 / {b}) * ln((1 + {b} * {y}) / (1 + {b} * {m})) end), 0))
+            + (1 + 2 * {b} * {m}) / (6 * sqrt({m} * (1 + {b} * {m})))
+              * (1 - exp(-6.25 * {m})) * (1 + 0.3 * {m} * exp(-{m} / 2.5)))
+           / sqrt(greatest(({v}) / ({m} * (1 + {b} * {m})), 1))"""
+
+
 # The same baseline and elevated-hour flags as the detection models, as one query written
-# by hand: disturbed training days left out, weekday level x pooled intraday shape, a
-# two-pass count-aware spread, the own hour-of-week profile shrunk towards the pooled one,
-# the level factor and the variance-stabilised z. It is the yardstick for the detection
-# stage's cost.
-REFERENCE_QUERY = """
+# by hand: disturbed training days left out, weekday level x intraday shape (shrunk towards
+# the store's), a two-pass count-aware spread, the own hour-of-week profile shrunk towards
+# the pooled one, day-level noise, the shrunk level factor and the deviance z. It is the
+# yardstick for the detection stage's cost.
+REFERENCE_QUERY = f"""
 create or replace temp table reference_flags as
 with
 settings as (select * from run_settings),
@@ -123,15 +137,46 @@ shape_norm as (
         as share
     from shape
 ),
-pooled as (
-    select c.store_id, c.sku, c.how,
-           coalesce(l.level * sh.share, 0) as p, coalesce(sh.n, 0) as pooled_days
+store_shape as (
+    -- the store's shape per weekday (all its products' clean units)
+    select store_id, dow, hod, u / nullif(sum(u) over (partition by store_id, dow), 0) as st
+    from (select store_id, how // 24 as dow, how % 24 as hod, sum(units) as u
+          from clean group by all)
+),
+weekday_units as (select store_id, sku, dow, sum(total) as u from clean_days group by all),
+mix_terms as (
+    select c.store_id, c.sku, c.how, coalesce(sh.share, 0.0) as own_s,
+           coalesce(st.st, 0.0) as st, coalesce(sh.n, 0) as n,
+           coalesce(st.st, 0.0) * (1 - coalesce(st.st, 0.0)) / nullif(wu.u, 0) as noise
     from cells c
     left join open_days o on o.store_id = c.store_id and o.sku = c.sku and o.dow = c.how // 24
-    left join levels l on l.store_id = c.store_id and l.sku = c.sku and l.dow = c.how // 24
     left join shape_norm sh on sh.store_id = c.store_id and sh.sku = c.sku
         and sh.first_hour = o.first_hour and sh.last_hour = o.last_hour
         and sh.hod = c.how % 24
+    left join store_shape st on st.store_id = c.store_id and st.dow = c.how // 24
+        and st.hod = c.how % 24
+    left join weekday_units wu on wu.store_id = c.store_id and wu.sku = c.sku
+        and wu.dow = c.how // 24
+),
+mix_tau as (
+    select store_id, sku,
+           greatest(sum(pow(own_s - st, 2) - noise) / nullif(sum(st * st), 0), 0.0) as t2
+    from mix_terms where st > 0 and noise is not null group by all
+),
+mixed as (
+    -- the series' own shape shrunk towards its store's as far as it is noise
+    select m.store_id, m.sku, m.how, m.n,
+           m.st + coalesce(t.t2 * m.st * m.st / nullif(t.t2 * m.st * m.st + m.noise, 0), 1.0)
+               * (m.own_s - m.st) as s
+    from mix_terms m left join mix_tau t using (store_id, sku)
+),
+pooled as (
+    select m.store_id, m.sku, m.how,
+           coalesce(l.level * m.s / nullif(sum(m.s) over (partition by m.store_id, m.sku,
+               m.how // 24), 0), 0) as p,
+           m.n as pooled_days
+    from mixed m
+    left join levels l on l.store_id = m.store_id and l.sku = m.sku and l.dow = m.how // 24
 ),
 changes as (
     select t.store_id, t.sku, p.p,
@@ -198,10 +243,7 @@ profile as (
 training_scores as (
     -- clean training hours against the profile: the balance of upper and lower deviations
     select c.store_id, c.sku,
-           (2 / sqrt(bb) * (asinh(sqrt(bb * (c.units + 0.375))) - asinh(sqrt(bb * (e + 0.375))))
-            + (1 + 2 * bb * (e + 0.375)) * (1 - exp(-e))
-              / (4 * sqrt((e + 0.375) * (1 + bb * (e + 0.375)))))
-           / sqrt((e * (1 + beta * e) + 0.25) / ((e + 0.375) * (1 + bb * (e + 0.375)))) as zed
+           {_count_z("c.units", "e", "e * (1 + beta * e) + 0.25", "bb")} as zed
     from clean c
     join (select *, profile as e, greatest(beta, 1e-9) as bb from profile) p
         using (store_id, sku, how)
@@ -218,6 +260,38 @@ sides as (
         from training_scores group by all
     )
 ),
+day_changes as (
+    -- week-over-week changes of the clean days' totals
+    select store_id, sku, dow,
+           total - lag(total) over (partition by store_id, sku, dow order by day) as change
+    from clean_days
+),
+weekday_var as (
+    select p.store_id, p.sku, p.how // 24 as dow, sum(p.p) as units,
+           sum(2 * p.p * (1 + coalesce(d.beta, 0.0) * p.p)) as indep
+    from pooled p left join dispersion d using (store_id, sku) group by all
+),
+change_ratios as (
+    select c.store_id, c.sku, c.change * c.change / w.indep as ratio,
+           w.indep / (2 * w.units * w.units) as share
+    from day_changes c join weekday_var w using (store_id, sku, dow)
+    where c.change is not null and w.indep > 0
+),
+day_var_raw as (
+    -- mean inflation (each ratio capped at 9 x the median-based one) beyond 1, times the
+    -- independent share
+    select r.store_id, r.sku, count(*) as pairs,
+           greatest(avg(least(r.ratio, 9 * f.f)) - 1, 0.0) * median(r.share) as dv
+    from change_ratios r
+    join (select store_id, sku, greatest(median(ratio) / 0.455, 1.0) as f
+          from change_ratios group by all) f using (store_id, sku)
+    group by all
+),
+day_var as (
+    -- shrunk towards the median series' with 3 days (baseline_inflation_prior_blocks)
+    select store_id, sku, (pairs * dv + 3 * m) / (pairs + 3) as dv
+    from day_var_raw, (select coalesce(median(dv), 0.0) as m from day_var_raw)
+),
 scored_days as (
     select s.store_id, s.sku, s.sales_ts, s.units, p.profile, p.estimate_var,
            cast(s.sales_ts as date) as day, p.alpha, p.beta
@@ -226,31 +300,43 @@ scored_days as (
         and p.how = (isodow(s.sales_ts) - 1) * 24 + hour(s.sales_ts)
 ),
 day_ratios as (
-    select store_id, sku, day, sum(units) / nullif(sum(profile), 0) as r
+    select store_id, sku, day, sum(profile) as pd, sum(units) / nullif(sum(profile), 0) as r
     from scored_days group by all
 ),
+recent as (
+    -- the last 7 days median ratio and its noise (pi / 2n x (1 / units + s^2))
+    select d.store_id, d.sku, d.day, median(d.r) over w as med,
+           pi() / (2 * greatest(count(d.r) over w, 1))
+               * (1 / greatest(avg(d.pd) over w, 1) + coalesce(v.dv, 0.0)) as rv
+    from day_ratios d left join day_var v using (store_id, sku)
+    window w as (partition by d.store_id, d.sku order by d.day
+                 range between interval 7 days preceding and interval 1 day preceding)
+),
 day_levels as (
+    -- shrunk towards 1: at least the weight of a level change of sd 0.1
+    -- (baseline_level_drift_sd), and all of the distance the noise cannot explain
     select store_id, sku, day,
-           coalesce(median(r) over (partition by store_id, sku order by day
-               range between interval 7 days preceding and interval 1 day preceding), 1.0) as lf
-    from day_ratios
+           coalesce(1 + (med - 1) * w, 1.0) as lf,
+           case when med is null then 0.01 else w * rv end as lv
+    from (
+        select *, greatest(0.01 / (0.01 + rv), 1 - rv / greatest(pow(med - 1, 2), 1e-12)) as w
+        from recent
+    )
 ),
 hours as (
-    select h.*, h.profile * l.lf as e
+    select h.*, h.profile * l.lf as e, l.lv
     from scored_days h join day_levels l using (store_id, sku, day), settings
     where h.sales_ts >= settings.detection_start
 ),
 z as (
     -- the floor is baseline_min_spread_units (0.5) squared
-    select *, e * greatest(1.0, alpha + beta * e) * (1 + estimate_var) + 0.25 as v
+    select *,
+           e * greatest(1.0, alpha + beta * e) * (1 + estimate_var) + e * e * lv + 0.25 as v
     from hours
 ),
 stabilised as (
     select *,
-           (2 / sqrt(bb) * (asinh(sqrt(bb * (units + 0.375))) - asinh(sqrt(bb * (e + 0.375))))
-            + (1 + 2 * bb * (e + 0.375)) * (1 - exp(-e))
-              / (4 * sqrt((e + 0.375) * (1 + bb * (e + 0.375)))))
-           / sqrt(v / ((e + 0.375) * (1 + bb * (e + 0.375)))) as raw_z
+           {_count_z("units", "e", "v", "bb")} as raw_z
     from (select *, greatest(beta, 1e-9) as bb from z)
 )
 select h.store_id, h.sku, h.sales_ts, h.e as expected_units,

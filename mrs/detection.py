@@ -46,6 +46,7 @@ class ClassifierParams:
     backdate_reference_z: float = 0.75
     backdate_shift_fraction: float = 0.33
     onset_max_hours: int = 8
+    single_hour_z: float = 6.0
     drift_reference_z: float = 0.5
     shift_reference_z: float = 0.25
 
@@ -68,7 +69,7 @@ class _Window:
     elevated: np.ndarray
     closure: np.ndarray
     z: np.ndarray
-    # The sharp detector's z (residual_z over the 4-hour inflation) and the slow detectors'
+    # The sharp detector's z (the hour's day innovation) and the slow detectors'
     # signed, clipped step; per slow detector its alarm hours and the index its run began.
     onset_z: np.ndarray
     drift_step: np.ndarray
@@ -115,8 +116,8 @@ def decide_candidate_windows(hours: pd.DataFrame, params: ClassifierParams) -> p
     }
     for detector in SLOW_DETECTORS:
         columns[f"{detector}_alarm"] = _flags(ordered[f"is_{detector}_alarm"])
-        columns[f"{detector}_run_start"] = (
-            ordered[f"{detector}_run_start_index"].to_numpy(dtype=np.int64)
+        columns[f"{detector}_run_start"] = ordered[f"{detector}_run_start_index"].to_numpy(
+            dtype=np.int64
         )
     new_series = _changes(columns, ("store_id", "sku", "direction"))
     new_window = new_series | _changes(columns, ("first_elevated_ts", "candidate_window_id"))
@@ -191,9 +192,7 @@ def _carry_over(carried: _Window | None, window: _Window, params: ClassifierPara
         onset_z=joined(carried.onset_z, window.onset_z),
         drift_step=joined(carried.drift_step, window.drift_step),
         alarms={d: joined(carried.alarms[d], window.alarms[d]) for d in SLOW_DETECTORS},
-        run_starts={
-            d: joined(carried.run_starts[d], window.run_starts[d]) for d in SLOW_DETECTORS
-        },
+        run_starts={d: joined(carried.run_starts[d], window.run_starts[d]) for d in SLOW_DETECTORS},
     )
 
 
@@ -300,9 +299,11 @@ def _find_onset(
     evidence at an hour is the largest sum of (z - reference) over a run of at most that
     many hours ending there, the run starting after the last minimum of the cumulative sum
     (where a CUSUM restarts). An onset needs evidence >= onset_evidence and, for
-    persistence, at least onset_hours elevated hours in the run. Longer, milder shifts are
-    for the slow detectors, whose sums are scaled for hours that move together; a sharp run
-    is kept short so a day-long wobble of correlated hours cannot add up here. Returns
+    persistence, at least onset_hours elevated hours in the run; an hour at single_hour_z
+    confirms alone (a deviation that no chance pair of hours reaches either). Longer,
+    milder shifts are for the slow detectors, whose sums are scaled for hours that move
+    together; a sharp run is kept short so a day-long wobble of correlated hours cannot add
+    up here. Returns
     (run start, confirmation, evidence).
     """
     positions = np.flatnonzero(in_window)
@@ -318,10 +319,9 @@ def _find_onset(
         # The latest minimum: a CUSUM restarts each time the sum falls to its lowest.
         start = low + len(candidates) - 1 - int(np.argmin(candidates[::-1]))
         evidence = float(partial[offset + 1] - partial[start])
-        if (
-            evidence >= params.onset_evidence
-            and elevated_before[offset + 1] - elevated_before[start] >= params.onset_hours
-        ):
+        persistent = elevated_before[offset + 1] - elevated_before[start] >= params.onset_hours
+        extreme = sign * z[first + offset] >= params.single_hour_z
+        if (evidence >= params.onset_evidence and persistent) or extreme:
             return first + start, first + offset, evidence
     return None
 

@@ -1,27 +1,36 @@
 {#-
   The deviation score of a count against its baseline, in standard units (DESIGN.md
-  section 6): the count's variance-stabilising transform for variance = m (1 + b m), with
-  m the mean shifted by 3/8 (Anscombe), is (2 / sqrt(b)) asinh(sqrt(b m)): 2 sqrt(m) for
-  Poisson counts, (ln m) / sqrt(b) for busy, overdispersed ones, so a quiet hour's stray sale
-  and a busy hour's drop are judged on one symmetric scale. The transform has unit variance
-  for the model's own noise; `variance` (units squared) may add estimation error and a floor
-  on top (delta method).
+  section 6): the signed deviance residual of the count under a negative binomial with mean
+  m and variance m (1 + b m), sign(y - m) sqrt(2 [y ln(y / m) - (y + 1 / b) ln((1 + b y) /
+  (1 + b m))]) (Poisson's 2 [y ln(y / m) - (y - m)] when b m is negligible). It is a
+  likelihood-ratio score, so its tails match a standard normal's on both sides at every
+  volume and overdispersion (a variance-stabilising transform's do not: its upper tail is
+  light and its lower tail heavy once b m is large, which hid rises and invented drops).
+  Its mean is below zero by about the skewness over six; that is added back (Pierce and
+  Schafer), with a damping fitted to the exact mean below one unit an hour, so quiet hours
+  do not drift low and the slow detectors never read the drift as a drop. The score has unit
+  variance for the model's own noise; `variance` (units squared) may add estimation error
+  and a floor on top, and the score shrinks by the square root of that excess. A mean below
+  0.01 units is taken as 0.01 (a sale in a closed hour is a finite deviation).
 -#}
 {% macro mrs_count_z(actual, expected, variance, quadratic) -%}
     {%- set b = 'greatest(' ~ quadratic ~ ', 1e-9)' -%}
-    {%- set m = '(' ~ expected ~ ' + 0.375)' -%}
+    {%- set m = 'greatest(' ~ expected ~ ', 0.01)' -%}
+    {%- set y = '(' ~ actual ~ ')' -%}
     (
-        2 / sqrt({{ b }}) * (
-            asinh(sqrt({{ b }} * ({{ actual }} + 0.375))) - asinh(sqrt({{ b }} * {{ m }}))
-        )
-        -- A transformed count is on average below the transformed mean by about
-        -- (1 + 2 b m) / (4 sqrt(m (1 + b m))) (second order; the last factor keeps it from
-        -- overshooting below one unit an hour): added back, or quiet hours would drift low
-        -- and the slow detectors would read the drift as a drop.
-        + (1 + 2 * {{ b }} * {{ m }}) * (1 - exp(-({{ expected }})))
-        / (4 * sqrt({{ m }} * (1 + {{ b }} * {{ m }})))
+        sign({{ y }} - {{ m }})
+        * sqrt(greatest(2 * (
+            case when {{ y }} > 0 then {{ y }} * ln({{ y }} / {{ m }}) else 0 end
+            - case
+                -- Poisson limit: (y + 1/b) ln(...) loses every digit to rounding there.
+                when {{ b }} * greatest({{ y }}, {{ m }}) < 1e-6 then {{ y }} - {{ m }}
+                else ({{ y }} + 1 / {{ b }}) * ln((1 + {{ b }} * {{ y }}) / (1 + {{ b }} * {{ m }}))
+            end
+        ), 0))
+        + (1 + 2 * {{ b }} * {{ m }}) / (6 * sqrt({{ m }} * (1 + {{ b }} * {{ m }})))
+        * (1 - exp(-6.25 * {{ m }})) * (1 + 0.3 * {{ m }} * exp(-{{ m }} / 2.5))
     )
-    / sqrt(nullif({{ variance }}, 0) / ({{ m }} * (1 + {{ b }} * {{ m }})))
+    / sqrt(greatest(nullif({{ variance }}, 0) / ({{ m }} * (1 + {{ b }} * {{ m }})), 1))
 {%- endmacro %}
 
 

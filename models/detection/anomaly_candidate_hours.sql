@@ -4,9 +4,13 @@
   Per series and direction (up, down), over trading hours only, three detectors run side by
   side (DESIGN.md section 6), each calibrated to a false-alarm rate on independent Gaussian
   hours (README, Detection):
-  - sharp: an hour is elevated when its z beyond `anomaly_z_elevated` points the window's
-    way; the classifier confirms an onset with a CUSUM of reference
-    `anomaly_onset_reference_z` (z divided by the series' 4-hour inflation);
+  - sharp: an hour is elevated when its z (or its day innovation, below) beyond
+    `anomaly_z_elevated` points the window's way; the classifier confirms an onset with a
+    CUSUM of reference `anomaly_onset_reference_z` over the hours' day innovations: the z
+    beyond what the earlier trading hours of the same day already say about that day's
+    level, so a day that runs high as a whole adds up once while one hour far above its own
+    day stands out. An hour whose innovation reaches `anomaly_single_hour_z` confirms alone;
+    otherwise the run needs `anomaly_onset_hours` elevated hours;
   - drift: two slower CUSUMs of the hourly z (clipped at `anomaly_drift_clip_z`, divided by
     the square root of the series' day inflation, so correlated hours do not add up to a
     false alarm), with references `anomaly_drift_reference_z` and
@@ -18,7 +22,8 @@
     `anomaly_z_inside` and neither slow CUSUM is still within `anomaly_drift_drawdown` of
     its peak above its interval;
   - elevated hours before that closure belong to the same window, later ones start a new one.
-  Only windows with at least `anomaly_onset_hours` elevated hours can become reports; their
+  Only windows with at least `anomaly_onset_hours` elevated hours, or one hour at
+  `anomaly_single_hour_z`, can become reports; their
   hours go to the classifier with `anomaly_backdate_hours` of context before them, or back
   to where a confirming slow CUSUM started.
   All of it is window functions over past hours, so it is the same whichever tick computes it;
@@ -41,6 +46,56 @@ predictions as (
     select * from {{ ref('baseline_sales_predictions') }}
 ),
 
+same_day_context as (
+    -- The trading hours of the day so far, their z clipped so one wild hour cannot set the
+    -- day's level (exact decimal sums, as for the CUSUMs).
+    select
+        *,
+        count(*) over same_day_before as day_hours_before,
+        coalesce(
+            sum(
+                cast(
+                    least(
+                        greatest(residual_z, -{{ var('anomaly_day_context_clip_z') }}),
+                        {{ var('anomaly_day_context_clip_z') }}
+                    ) as decimal(18, 6)
+                )
+            ) over same_day_before,
+            0
+        ) as day_z_before,
+        -- Hours of one day correlate at rho (measured in training, at most 0.9).
+        coalesce(within_day_correlation, 0.0) as rho
+    from predictions
+    where is_trading_hour
+    window same_day_before as (
+        partition by store_id, sku, cast(sales_ts as date)
+        order by sales_ts
+        rows between unbounded preceding and 1 preceding
+    )
+),
+
+day_innovations as (
+    -- Gaussian conditioning of equicorrelated hours: given k earlier hours of the day
+    -- summing to S, an hour's z has mean rho S / (1 + (k - 1) rho) and variance
+    -- 1 - k rho^2 / (1 + (k - 1) rho); the innovations of a day are then independent.
+    select
+        *,
+        (
+            residual_z
+            - case
+                when day_hours_before = 0 then 0
+                else rho * cast(day_z_before as double) / (1 + (day_hours_before - 1) * rho)
+            end
+        )
+        / sqrt(
+            greatest(
+                1 - day_hours_before * rho * rho / (1 + greatest(day_hours_before - 1, 0) * rho),
+                0.1
+            )
+        ) as day_innovation_z
+    from same_day_context
+),
+
 directions as (
     select 1 as direction_sign
     union all
@@ -58,10 +113,9 @@ trading_hours as (
         predictions.variance_units,
         predictions.residual_units,
         predictions.residual_z,
-        -- The sharp detector's z: deviations of neighbouring hours that move together count
-        -- once (4-hour inflation); the slow detectors' step, clipped so one wild hour cannot
-        -- confirm a shift alone, in units of the day-scale inflation.
-        predictions.residual_z / sqrt(greatest(predictions.block_inflation, 1.0)) as onset_z,
+        -- The sharp detector's z: the day innovation; the slow detectors' step, clipped so
+        -- one wild hour cannot confirm a shift alone, in units of the day-scale inflation.
+        predictions.day_innovation_z as onset_z,
         cast(
             least(
                 greatest(
@@ -75,9 +129,8 @@ trading_hours as (
             partition by predictions.store_id, predictions.sku, directions.direction_sign
             order by predictions.sales_ts
         ) as trading_hour_index
-    from predictions
+    from day_innovations as predictions
     cross join directions
-    where predictions.is_trading_hour
 ),
 
 cumulated as (
@@ -164,7 +217,10 @@ flagged as (
     select
         drift_hours.*,
         drift_hours.sales_ts >= settings.detection_start and (
-            drift_hours.direction_sign * drift_hours.residual_z >= {{ var('anomaly_z_elevated') }}
+            greatest(
+                drift_hours.direction_sign * drift_hours.residual_z,
+                drift_hours.direction_sign * drift_hours.onset_z
+            ) >= {{ var('anomaly_z_elevated') }}
             {%- for name, _, _ in drift_cusums %}
                 or drift_hours.is_{{ name }}_alarm
             {%- endfor %}
@@ -264,7 +320,9 @@ windows as (
         ) as context_start_index
     from numbered
     group by store_id, sku, direction_sign, window_number
-    having count(*) >= {{ var('anomaly_onset_hours') | int }}
+    having
+        count(*) >= {{ var('anomaly_onset_hours') | int }}
+        or max(direction_sign * onset_z) >= {{ var('anomaly_single_hour_z') }}
 ),
 
 identified as (

@@ -371,6 +371,127 @@ shape as (
     from pooled_shape
 ),
 
+store_hours as (
+    -- The store's intraday shape per weekday: every product's clean training units added up
+    -- (busy products dominate, as the store's traffic does).
+    select
+        store_id,
+        hour_of_week // 24 as day_of_week,
+        hour_of_week % 24 as hour_of_day,
+        sum(units) as store_units
+    from clean_training
+    group by store_id, hour_of_week // 24, hour_of_week % 24
+),
+
+store_shape as (
+    select
+        store_id,
+        day_of_week,
+        hour_of_day,
+        store_units / nullif(sum(store_units) over (partition by store_id, day_of_week), 0)
+            as store_share
+    from store_hours
+),
+
+weekday_units as (
+    -- What a series' own shape of a weekday is estimated from: its clean units that day.
+    select
+        store_id,
+        sku,
+        day_of_week,
+        sum(day_units) as weekday_units
+    from clean_days
+    group by store_id, sku, day_of_week
+),
+
+shape_terms as (
+    -- Per series, weekday and hour: its own share of the day (0 outside its own trading
+    -- hours), the store's, and the multinomial noise of the own share.
+    select
+        cells.store_id,
+        cells.sku,
+        cells.hour_of_week,
+        coalesce(shape.day_share, 0.0) as own_share,
+        coalesce(store_shape.store_share, 0.0) as store_share,
+        coalesce(store_shape.store_share, 0.0) * (1 - coalesce(store_shape.store_share, 0.0))
+        / nullif(weekday_units.weekday_units, 0) as own_share_noise
+    from cells
+    left join trading_days
+        on
+            cells.store_id = trading_days.store_id
+            and cells.sku = trading_days.sku
+            and cells.hour_of_week // 24 = trading_days.day_of_week
+    left join shape
+        on
+            cells.store_id = shape.store_id
+            and cells.sku = shape.sku
+            and trading_days.first_hour = shape.first_hour
+            and trading_days.last_hour = shape.last_hour
+            and cells.hour_of_week % 24 = shape.hour_of_day
+    left join store_shape
+        on
+            cells.store_id = store_shape.store_id
+            and cells.hour_of_week // 24 = store_shape.day_of_week
+            and cells.hour_of_week % 24 = store_shape.hour_of_day
+    left join weekday_units
+        on
+            cells.store_id = weekday_units.store_id
+            and cells.sku = weekday_units.sku
+            and cells.hour_of_week // 24 = weekday_units.day_of_week
+),
+
+series_shape_variance as (
+    -- tau^2: how far a series' own shape sits from its store's beyond the noise of its
+    -- own shares, relative to the store's (method of moments over all its hours).
+    select
+        store_id,
+        sku,
+        greatest(
+            cast(sum(cast(
+                pow(own_share - store_share, 2) - own_share_noise as decimal(38, 18)
+            )) as double)
+            / nullif(cast(sum(cast(pow(store_share, 2) as decimal(38, 18))) as double), 0),
+            0.0
+        ) as shape_variance
+    from shape_terms
+    where store_share > 0 and own_share_noise is not null
+    group by store_id, sku
+),
+
+mixed_shares as (
+    -- The series' shape shrunk towards its store's where its own is mostly noise (a product
+    -- that sells a unit an hour has no shape of its own to speak of).
+    select
+        shape_terms.store_id,
+        shape_terms.sku,
+        shape_terms.hour_of_week,
+        shape_terms.store_share + coalesce(
+            series_shape_variance.shape_variance * pow(shape_terms.store_share, 2)
+            / nullif(
+                series_shape_variance.shape_variance * pow(shape_terms.store_share, 2)
+                + shape_terms.own_share_noise,
+                0
+            ),
+            1.0
+        ) * (shape_terms.own_share - shape_terms.store_share) as mixed_share
+    from shape_terms
+    left join series_shape_variance
+        on
+            shape_terms.store_id = series_shape_variance.store_id
+            and shape_terms.sku = series_shape_variance.sku
+),
+
+day_shares as (
+    select
+        store_id,
+        sku,
+        hour_of_week,
+        mixed_share / nullif(cast(sum(cast(mixed_share as decimal(18, 15))) over (
+            partition by store_id, sku, hour_of_week // 24
+        ) as double), 0) as day_share
+    from mixed_shares
+),
+
 pooled_profile as (
     select
         cells.store_id,
@@ -379,9 +500,14 @@ pooled_profile as (
         cells.mean_units,
         cells.training_weeks,
         cells.training_coverage,
-        coalesce(day_of_week_level.level_units * shape.day_share, 0) as pooled_units,
+        coalesce(day_of_week_level.level_units * day_shares.day_share, 0) as pooled_units,
         coalesce(shape.pooled_days, 0) as pooled_days
     from cells
+    left join day_shares
+        on
+            cells.store_id = day_shares.store_id
+            and cells.sku = day_shares.sku
+            and cells.hour_of_week = day_shares.hour_of_week
     left join trading_days
         on
             cells.store_id = trading_days.store_id
@@ -592,8 +718,9 @@ shrunk_profile as (
 -- 5. Day-level noise --------------------------------------------------------------------
 
 day_total_changes as (
-    -- Week-over-week changes of every training day's total (disturbed days included: the
-    -- median below is what keeps a holiday from counting as day-level noise).
+    -- Week-over-week changes of the clean training days' totals (a holiday or a burst is
+    -- no day-level noise: left out here as from the profile, the change spans the two
+    -- weeks around it).
     select
         store_id,
         sku,
@@ -601,7 +728,7 @@ day_total_changes as (
         day_units - lag(day_units) over (
             partition by store_id, sku, day_of_week order by sales_day
         ) as change_units
-    from days
+    from clean_days
 ),
 
 weekday_variances as (
@@ -727,6 +854,7 @@ training_scores as (
     select
         clean_training.store_id,
         clean_training.sku,
+        clean_training.sales_day,
         {{ mrs_count_z(
             'clean_training.units',
             'profile_hours.profile_units',
@@ -763,6 +891,73 @@ asymmetry as (
     group by store_id, sku
 ),
 
+-- 7. Correlation of the hours of one day -------------------------------------------------
+
+week_centred_scores as (
+    -- Training scores (capped at 4) less their series' mean of the week: what the level
+    -- factor follows in detection (trend, a slow wander) is not a within-day correlation.
+    select
+        store_id,
+        sku,
+        sales_day,
+        least(greatest(score, -4), 4)
+        - avg(least(greatest(score, -4), 4)) over (
+            partition by store_id, sku, date_trunc('week', sales_day)
+        ) as score
+    from training_scores
+),
+
+day_score_sums as (
+    select
+        store_id,
+        sku,
+        sales_day,
+        count(*) as scored_hours,
+        cast(sum(cast(score as decimal(24, 9))) as double) as score_sum,
+        cast(sum(cast(score * score as decimal(24, 9))) as double) as score_squares
+    from week_centred_scores
+    group by store_id, sku, sales_day
+),
+
+within_day_moments as (
+    -- Moment estimate of the correlation rho of two hours of one day: the mean product
+    -- of distinct same-day pairs over the mean square.
+    select
+        store_id,
+        sku,
+        count(*) as scored_days,
+        (
+            sum(pow(score_sum, 2) - score_squares)
+            / nullif(sum(scored_hours * (scored_hours - 1)), 0)
+        )
+        / nullif(sum(score_squares) / sum(scored_hours), 0) as pair_correlation
+    from day_score_sums
+    group by store_id, sku
+),
+
+pooled_within_day as (
+    select coalesce(median(pair_correlation), 0.0) as pair_correlation
+    from within_day_moments
+),
+
+within_day_correlations as (
+    -- Shrunk towards the median series' with the weight of `baseline_inflation_prior_blocks`
+    -- days, and kept within [0, 0.9].
+    select
+        within_day_moments.store_id,
+        within_day_moments.sku,
+        least(greatest(
+            (
+                within_day_moments.scored_days * coalesce(within_day_moments.pair_correlation, 0.0)
+                + {{ prior_blocks }} * pooled_within_day.pair_correlation
+            )
+            / (within_day_moments.scored_days + {{ prior_blocks }}),
+            0.0
+        ), 0.9) as within_day_correlation
+    from within_day_moments
+    cross join pooled_within_day
+),
+
 side_scales as (
     select
         store_id,
@@ -796,6 +991,8 @@ fit as (
             coalesce(day_variances.day_variance, 0.0) as day_variance,
             coalesce(side_scales.upper_scale, 1.0) as upper_scale,
             coalesce(side_scales.lower_scale, 1.0) as lower_scale,
+            coalesce(within_day_correlations.within_day_correlation, 0.0)
+                as within_day_correlation,
         {%- else %}
         shrunk_profile.mean_units as profile_units,
         shrunk_profile.training_weeks as training_days,
@@ -806,6 +1003,7 @@ fit as (
         cast(0.0 as double) as day_variance,
         cast(1.0 as double) as upper_scale,
         cast(1.0 as double) as lower_scale,
+        cast(0.0 as double) as within_day_correlation,
         {%- endif %}
         coalesce(day_trading_hours.trading_hours, 0) as day_trading_hours,
         shrunk_profile.training_weeks,
@@ -830,6 +1028,10 @@ fit as (
         on
             shrunk_profile.store_id = side_scales.store_id
             and shrunk_profile.sku = side_scales.sku
+    left join within_day_correlations
+        on
+            shrunk_profile.store_id = within_day_correlations.store_id
+            and shrunk_profile.sku = within_day_correlations.sku
 )
 
 select * from fit

@@ -11,6 +11,7 @@
   computes the same values for past hours (tick equivalence).
 -#}
 {%- set route = mrs_model_route('baseline_sales_model') %}
+{%- set drift_variance = var('baseline_level_drift_sd') ~ ' * ' ~ var('baseline_level_drift_sd') %}
 
 with
 
@@ -42,6 +43,7 @@ profiled as (
         fit.day_trading_hours,
         fit.upper_scale,
         fit.lower_scale,
+        fit.within_day_correlation,
         fit.model_version,
         cast(series_hours.sales_ts as date) as sales_day
     from series_hours
@@ -57,7 +59,9 @@ daily_ratio as (
         store_id,
         sku,
         sales_day,
-        -- Exact decimal sum: independent of the order parallel threads add rows up.
+        any_value(day_variance) as day_variance,
+        -- Exact decimal sums: independent of the order parallel threads add rows up.
+        cast(sum(cast(profile_units as decimal(24, 9))) as double) as profile_day_units,
         sum(units)
         / nullif(cast(sum(cast(profile_units as decimal(24, 9))) as double), 0)
             as actual_to_profile
@@ -65,25 +69,67 @@ daily_ratio as (
     group by store_id, sku, sales_day
 ),
 
+recent_ratios as (
+    select
+        store_id,
+        sku,
+        sales_day,
+        day_variance,
+        median(actual_to_profile) over recent_days as median_ratio,
+        count(actual_to_profile) over recent_days as recent_days,
+        avg(profile_day_units) over recent_days as recent_day_units
+    from daily_ratio
+    window recent_days as (
+        partition by store_id, sku
+        order by sales_day
+        range between interval {{ var('baseline_level_days') | int }} days preceding
+        and interval 1 day preceding
+    )
+),
+
+ratio_noise as (
+    -- The noise of that median: each day's ratio varies by its count (1 / units) and its
+    -- day factor; a median of n of them by pi / (2 n) times that.
+    select
+        *,
+        pi() / (2 * greatest(recent_days, 1))
+        * (1 / greatest(recent_day_units, 1) + coalesce(day_variance, 0)) as ratio_variance
+    from recent_ratios
+),
+
+level_weights as (
+    -- How much of the median's distance from 1 is kept: at least what a level change of
+    -- typical size `baseline_level_drift_sd` earns against the noise (a product selling a
+    -- few units a day cannot tell a 10 % change from chance in a week; a busy one can), and
+    -- all of it that the noise cannot explain (1 - noise / distance^2: an outage or a real
+    -- level change of several noise widths passes almost whole).
+    select
+        *,
+        greatest(
+            {{ drift_variance }} / ({{ drift_variance }} + ratio_variance),
+            1 - ratio_variance / greatest(pow(median_ratio - 1, 2), 1e-12)
+        ) as level_weight
+    from ratio_noise
+),
+
 daily_level as (
+    -- The median ratio of the last days, shrunk towards the training level (1) by its
+    -- weight; level_variance is what remains uncertain about the level.
     select
         store_id,
         sku,
         sales_day,
         {%- if route == 'real' %}
-            coalesce(
-                median(actual_to_profile) over (
-                    partition by store_id, sku
-                    order by sales_day
-                    range between interval {{ var('baseline_level_days') | int }} days preceding
-                    and interval 1 day preceding
-                ),
-                1.0
-            ) as level_factor
+            coalesce(1 + (median_ratio - 1) * level_weight, 1.0) as level_factor,
+            case
+                when median_ratio is null then {{ drift_variance }}
+                else level_weight * ratio_variance
+            end as level_variance
         {%- else %}
-        cast(1.0 as double) as level_factor
+        cast(1.0 as double) as level_factor,
+        cast(0.0 as double) as level_variance
         {%- endif %}
-    from daily_ratio
+    from level_weights
 ),
 
 predicted as (
@@ -95,6 +141,7 @@ predicted as (
         profiled.profile_units,
         daily_level.level_factor,
         profiled.profile_units * daily_level.level_factor as expected_units,
+        daily_level.level_variance,
         profiled.training_days,
         profiled.training_coverage,
         profiled.dispersion_linear,
@@ -104,6 +151,7 @@ predicted as (
         profiled.day_trading_hours,
         profiled.upper_scale,
         profiled.lower_scale,
+        profiled.within_day_correlation,
         profiled.model_version
     from profiled
     inner join daily_level
@@ -120,8 +168,9 @@ spread as (
         *,
         {%- if route == 'real' %}
             {{ mrs_count_variance('expected_units', 'dispersion_quadratic') }}
-            -- plus the uncertainty of the profile estimate
+            -- plus the uncertainty of the profile estimate, and of the level
             * (1 + profile_variance_ratio)
+            + pow(expected_units, 2) * level_variance
         {%- else %}
         expected_units
         {%- endif %}
@@ -162,7 +211,6 @@ calibrated as (
         * exclude (stabilised_z, day_correlation),
         stabilised_z
         / case when stabilised_z > 0 then upper_scale else lower_scale end as residual_z,
-        1 + 3 * day_correlation as block_inflation,
         1 + greatest(day_trading_hours - 1, 0) * day_correlation as day_inflation
     from correlated
 )

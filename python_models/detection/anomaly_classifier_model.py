@@ -15,6 +15,7 @@ def model(dbt, session):
         onset_reference_z=float(dbt.config.get("onset_reference_z")),
         onset_hours=int(dbt.config.get("onset_hours")),
         onset_max_hours=int(dbt.config.get("onset_max_hours")),
+        single_hour_z=float(dbt.config.get("single_hour_z")),
         closure_hours=int(dbt.config.get("closure_hours")),
         backdate_reference_z=float(dbt.config.get("backdate_reference_z")),
         backdate_shift_fraction=float(dbt.config.get("backdate_shift_fraction")),

@@ -23,7 +23,7 @@ def test_demo_prints_a_summary_with_elapsed_time(demo) -> None:
     assert "elapsed: " in output
     assert "reports: " in output and "detected" in output
     assert "top causes: operational" in output
-    assert "review: approved 10, pending 17" in output
+    assert "review: approved 10, pending 15" in output
     # MRS-001: one approve per report (3), MRS-002: evidence + approve, MRS-003: three steps.
     assert "mrs demo: 8 review command(s) recorded" in output
 

@@ -30,7 +30,7 @@ def _window(
     direction: str = "up",
     elevated_z: float = 1.5,
     closed: bool = True,
-    block_inflation: float = 1.0,
+    onset_scale: float = 1.0,
     shift_alarm_from: int | None = None,
     shift_run_start: int = 0,
 ) -> pd.DataFrame:
@@ -43,9 +43,7 @@ def _window(
     ts = [START + pd.Timedelta(hours=i) for i in range(n)]
     in_window = [i >= context for i in range(n)]
     shift_alarm = [shift_alarm_from is not None and i >= shift_alarm_from for i in range(n)]
-    elevated = [
-        in_window[i] and (sign * z[i] >= elevated_z or shift_alarm[i]) for i in range(n)
-    ]
+    elevated = [in_window[i] and (sign * z[i] >= elevated_z or shift_alarm[i]) for i in range(n)]
     closure = [closed and i == n - 1 for i in range(n)]
     index = np.arange(n) + 100
     return pd.DataFrame(
@@ -64,7 +62,7 @@ def _window(
             "residual_units": z,
             "variance_units": 1.0,
             "residual_z": z,
-            "onset_z": np.array(z) / np.sqrt(block_inflation),
+            "onset_z": np.array(z) * onset_scale,
             "drift_step": np.clip(sign * np.array(z), -3.0, 3.0),
             "is_drift_alarm": False,
             "drift_run_start_index": index[0],
@@ -81,8 +79,8 @@ def _decide(hours: pd.DataFrame) -> pd.Series:
 
 
 def test_onset_needs_enough_evidence_and_persistence() -> None:
-    # One huge hour is not persistent; two strong hours are.
-    assert _decide(_window([9.0, 0.0, 0.0, 0.0, 0.0]))["decision"] == "dismissed"
+    # One big hour (short of single_hour_z) is not persistent; two strong hours are.
+    assert _decide(_window([5.5, 0.0, 0.0, 0.0, 0.0]))["decision"] == "dismissed"
     reported = _decide(_window([3.5, 3.0, 0.0, 0.0, 0.0, 0.0]))
     assert reported["decision"] == "reported"
     # Evidence (3.5 - 1) + (3.0 - 1) = 4.5 >= 4 at the second hour.
@@ -136,12 +134,26 @@ def test_a_strong_shift_is_not_back_dated_over_chance_dips() -> None:
     assert _decide(weak)["window_start"] == START
 
 
-def test_hours_that_move_together_need_more_evidence() -> None:
-    # The same z values confirm an onset on independent hours, but not on a series whose
-    # 4-hour sums vary twice as much as independent hours would.
+def test_the_sharp_detector_reads_the_day_innovations() -> None:
+    # The sharp CUSUM adds up onset_z (what the day's earlier hours did not already say),
+    # not the raw z: the same raw hours confirm when they are news, not when the day's
+    # level explains half of each.
     z = [2.0, 2.2, 2.1, 1.9, 0.0, 0.0, 0.0, 0.0]
     assert _decide(_window(z))["decision"] == "reported"
-    assert _decide(_window(z, block_inflation=2.0))["decision"] == "dismissed"
+    assert _decide(_window(z, onset_scale=0.5))["decision"] == "dismissed"
+
+
+def test_one_extreme_hour_confirms_alone() -> None:
+    # One hour at single_hour_z is a report although the persistence rule wants two
+    # elevated hours; one hour short of it is not.
+    extreme = _decide(_window([0.0, 6.5, 0.0, 0.0, 0.0, 0.0], context=1))
+    assert extreme["decision"] == "reported"
+    assert extreme["onset_confirmed_ts"] == START + pd.Timedelta(hours=1)
+    assert extreme["onset_detector"] == "sharp"
+    assert _decide(_window([0.0, 5.9, 0.0, 0.0, 0.0, 0.0], context=1))["decision"] == "dismissed"
+    # A drop is judged the same way.
+    drop = _window([0.0, -6.5, 0.0, 0.0, 0.0, 0.0], context=1, direction="down")
+    assert _decide(drop)["decision"] == "reported"
 
 
 def test_the_sharp_detector_forgets_what_is_older_than_its_memory() -> None:
