@@ -152,9 +152,8 @@ def _index_connection(index: Path, attempts: int = 5) -> duckdb.DuckDBPyConnecti
         con = duckdb.connect()
         try:
             for path in sorted(index.glob("*.parquet")):
-                con.execute(
-                    f"create view {path.stem} as select * from read_parquet('{path.as_posix()}')"
-                )
+                quoted = path.as_posix().replace("'", "''")
+                con.execute(f"create view {path.stem} as select * from read_parquet('{quoted}')")
                 con.execute(f"select count(*) from {path.stem}").fetchone()
             return con
         except duckdb.Error as error:

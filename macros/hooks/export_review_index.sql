@@ -43,8 +43,8 @@
             {%- do exports.update({name: "select * from " ~ relations[name]}) -%}
         {%- endfor -%}
         {%- for name, query in exports.items() -%}
-            {%- do run_query("copy (" ~ query ~ ") to '" ~ folder ~ "/" ~ name
-                ~ ".parquet' (format parquet)") -%}
+            {%- do run_query("copy (" ~ query ~ ") to "
+                ~ mrs_quote_path(folder ~ "/" ~ name ~ ".parquet") ~ " (format parquet)") -%}
         {%- endfor -%}
         {{ log("mrs: review index exported to " ~ folder, info=true) }}
     {%- endif -%}

@@ -24,7 +24,14 @@
     {%- elif not execute -%}
         {{ mrs_select_raw_columns(none, contract['columns'], [], none) }}
     {%- else -%}
-        {%- set found, read_error = mrs_input_file(input_name) -%}
+        {%- set found, read_error, is_blank = mrs_input_file(input_name) -%}
+        {#- A blank reference file (0 bytes: not even a header) is no reference table, as if
+            absent; a header alone is an empty table the user chose. -#}
+        {%- set empty_reference = found and is_blank and contract['fallback_to_project_seed'] -%}
+        {%- if empty_reference -%}
+            {{ log("mrs: " ~ found ~ " is blank; using the project's own seed", info=true) }}
+            {%- set found = none -%}
+        {%- endif -%}
         {%- if read_error -%}
             {{ log("mrs: " ~ found ~ " cannot be read (" ~ read_error[:200] ~ "); "
                 ~ ("using the project's own seed" if contract['fallback_to_project_seed']
@@ -32,7 +39,7 @@
             {%- set found = none -%}
         {%- endif -%}
         {%- if found is none and contract['fallback_to_project_seed'] -%}
-            {%- if not read_error %}
+            {%- if not read_error and not empty_reference %}
             {{ log("mrs: " ~ input_name ~ " not found in " ~ input_dir ~ "; using the project's own seed", info=true) }}
             {%- endif %}
             {{ mrs_select_raw_columns(ref(input_name), contract['columns'], contract['columns'], 'seed:' ~ input_name) }}
@@ -70,7 +77,7 @@
         {%- endfor %}
         -- The row's position in its file (a streaming row_number keeps the scan order).
         cast({{ row_number or 'row_number() over ()' }} as bigint) as source_row_number,
-        cast({{ "'" ~ source_file ~ "'" if source_file else 'null' }} as varchar) as source_file
+        cast({{ mrs_quote_path(source_file) if source_file else 'null' }} as varchar) as source_file
     {%- if relation is none %}
     where false
     {%- else %}
@@ -80,15 +87,16 @@
 
 
 {#-
-  The file found for an input and DuckDB's error reading it, or none for either: the row of
-  the input_files model, which found and tried every file before staging runs.
+  The file found for an input, DuckDB's error reading it and whether it is blank, or none
+  for each: the row of the input_files model, which found and tried every file before
+  staging runs.
 -#}
 {% macro mrs_input_file(input_name) -%}
     {%- set probed = run_query(
-        "select file_path, read_error from " ~ ref('input_files')
+        "select file_path, read_error, is_blank from " ~ ref('input_files')
         ~ " where input_name = '" ~ input_name ~ "'"
     ).rows -%}
-    {{ return((probed[0][0], probed[0][1]) if probed else (none, none)) }}
+    {{ return((probed[0][0], probed[0][1], probed[0][2]) if probed else (none, none, none)) }}
 {%- endmacro %}
 
 
@@ -96,9 +104,9 @@
 {% macro mrs_find_input_file(input_dir, input_name) -%}
     {%- set base = input_dir.rstrip('/') ~ '/' ~ input_name -%}
     {%- set query -%}
-        select file from glob('{{ base }}.parquet')
+        select file from glob({{ mrs_quote_path(base ~ '.parquet') }})
         union all
-        select file from glob('{{ base }}.csv')
+        select file from glob({{ mrs_quote_path(base ~ '.csv') }})
     {%- endset -%}
     {%- set files = run_query(query).columns[0].values() -%}
     {%- if files | length > 1 -%}
@@ -110,12 +118,12 @@
 
 {% macro mrs_file_reader(path) -%}
     {%- if path.endswith('.parquet') -%}
-        {{ return("read_parquet('" ~ path ~ "', file_row_number = true)") }}
+        {{ return("read_parquet(" ~ mrs_quote_path(path) ~ ", file_row_number = true)") }}
     {%- else -%}
         {#- The dialect is fixed (comma, double quotes) so sniffing cannot fail on a messy file;
             lenient parsing reads mixed line endings and pads short rows with nulls, which the
             staging rules then reject. -#}
-        {{ return("read_csv('" ~ path ~ "', header = true, all_varchar = true, delim = ',', "
+        {{ return("read_csv(" ~ mrs_quote_path(path) ~ ", header = true, all_varchar = true, delim = ',', "
             ~ "quote = '\"', escape = '\"', strict_mode = false, null_padding = true)") }}
     {%- endif -%}
 {%- endmacro %}

@@ -4,8 +4,23 @@
     nullif(trim({{ column }}), '')
 {%- endmacro %}
 
+{#-
+  Times are UTC. A time written with a UTC offset (`14:00+02:00`, `14:00:00-0530`, `...Z`) is
+  the instant it names, converted to UTC; without one it is taken as UTC already. (A plain
+  cast to timestamp drops the offset: 14:00+02:00 became 14:00, and the genuine 12:00 row
+  was then a duplicate.) Only text longer than a bare timestamp can carry an offset, so the
+  pattern runs on those alone.
+-#}
 {% macro mrs_to_timestamp(column) -%}
-    try_cast(nullif(trim({{ column }}), '') as timestamp)
+    case
+        when
+            length(trim({{ column }})) > 19
+            and regexp_matches(
+                trim({{ column }}), '\d:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}(:?\d{2})?|Z)$'
+            )
+            then timezone('UTC', try_cast(trim({{ column }}) as timestamptz))
+        else try_cast(nullif(trim({{ column }}), '') as timestamp)
+    end
 {%- endmacro %}
 
 {% macro mrs_to_double(column) -%}

@@ -40,7 +40,7 @@
     {%- endif -%}
     {%- set folder = mrs_edits_dir() ~ '/' ~ log_name -%}
     {%- set listing = run_query(
-        "select file from glob('" ~ folder ~ "/*.json') order by file"
+        "select file from glob(" ~ mrs_quote_path(folder ~ "/*.json") ~ ") order by file"
     ) -%}
     {{ return(listing.columns[0].values() | list) }}
 {%- endmacro %}
@@ -55,35 +55,32 @@
         {{ return(true) }}
     {%- endif -%}
     {%- set found = run_query(
-        "select count(*) from glob('" ~ mrs_edits_dir() ~ "/README.txt')"
+        "select count(*) from glob(" ~ mrs_quote_path(mrs_edits_dir() ~ "/README.txt") ~ ")"
     ).columns[0].values()[0] -%}
     {{ return(found > 0) }}
 {%- endmacro %}
 
 
 {#-
-  The raw edits of one journal log as text columns raw_<field>, with source_file; typed
-  empty when there are none. `key_column` is report_id or report_group_id.
+  The raw edits of one journal log as text columns raw_<field>, with source_file and
+  is_malformed_file; typed empty when there are none. `key_column` is report_id or
+  report_group_id. Each file is read as text and parsed here, so a truncated or otherwise
+  malformed file is one rejected edit (user_edits_errors) rather than a build that stops.
 -#}
 {% macro mrs_read_journal(log_name, key_column) -%}
     {%- set fields = mrs_edit_fields(key_column) -%}
     {%- set files = mrs_journal_files(log_name) -%}
     select
         {%- for field in fields %}
-        cast({{ field if files else 'null' }} as varchar) as raw_{{ field }},
+        cast({{ "case when json_valid(content) then json_extract_string(content, '$."
+            ~ field ~ "') end" if files else 'null' }} as varchar) as raw_{{ field }},
         {%- endfor %}
         -- The file's name only: it orders edits stamped alike, wherever the journal lives.
-        cast({{ 'parse_filename(filename)' if files else 'null' }} as varchar) as source_file
+        cast({{ 'parse_filename(filename)' if files else 'null' }} as varchar) as source_file,
+        {{ 'not json_valid(content)' if files else 'false' }} as is_malformed_file
     {%- if files %}
-    from read_json(
-        [{%- for file in files %}'{{ file }}'{{ ', ' if not loop.last }}{% endfor -%}],
-        columns = {
-            {%- for field in fields %}
-            {{ field }}: 'varchar'{{ ',' if not loop.last }}
-            {%- endfor %}
-        },
-        filename = true,
-        format = 'auto'
+    from read_text(
+        [{%- for file in files %}{{ mrs_quote_path(file) }}{{ ', ' if not loop.last }}{% endfor -%}]
     )
     {%- else %}
     where false
@@ -135,7 +132,10 @@ checked as (
             'raw_user_role', 'raw_edited_at', 'raw_run_id', 'source_file'], length=32) }}
             as annotation_id,
         typed.*,
-        {{ mrs_reject_reasons([
+        case
+            when is_malformed_file
+                then 'malformed JSON (a truncated file?): fix or remove the file'
+            else {{ mrs_reject_reasons([
             (key_column ~ " is null or " ~ key_column ~ " not like '" ~ key_prefix ~ "%'",
                 'missing or malformed ' ~ key_column),
             ("action is null or action not in ('approve', 'reject', 'edit', 'add_evidence', "
@@ -154,7 +154,8 @@ checked as (
                 ~ "'regulatory_request'))", 'reopen without a valid reason'),
             ("action = 'reopen' and length(coalesce(notes, '')) < 50",
                 'reopen notes shorter than 50 characters'),
-        ]) }} as error_reason
+        ]) }}
+        end as error_reason
     from typed
 )
 

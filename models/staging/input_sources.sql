@@ -1,7 +1,8 @@
--- Where each input came from in this build: its seed, its file, 'missing' (an absent
--- optional file read as empty) or 'unreadable' (a file DuckDB cannot read, read as absent;
--- read_error says why). Stages that fall back when an input is missing read this. Derived
--- from input_files, which found and tried every file.
+-- Where each input came from in this build: its seed (a reference table whose file is
+-- absent or blank), its file, 'missing' (an absent optional file read as empty) or
+-- 'unreadable' (a file DuckDB cannot read, read as absent; read_error says why). Stages
+-- that fall back when an input is missing read this. Derived from input_files, which found
+-- and tried every file.
 {%- set input_dir = var('mrs_input_dir', none) %}
 {%- set contract = mrs_input_contract() %}
 {#- The inputs read from the project's seeds when no file is found. -#}
@@ -23,6 +24,11 @@ sources as (
         input_name,
         case
             when read_error is not null then 'unreadable'
+            when
+                file_path is not null
+                and is_blank
+                and input_name in ({{ "'" ~ seeded | join("', '") ~ "'" }})
+                then 'seed:' || input_name
             when file_path is not null then file_path
             when input_name in ({{ "'" ~ seeded | join("', '") ~ "'" }}) then 'seed:' || input_name
             else 'missing'

@@ -15,6 +15,7 @@ def model(dbt, session):
     rows = []
     for candidate in candidates.itertuples(index=False):
         error = None
+        path = candidate.file_path if isinstance(candidate.file_path, str) else None
         if isinstance(candidate.reader_sql, str):
             try:
                 session.sql(f"select count(*) from {candidate.reader_sql}").fetchall()
@@ -24,8 +25,17 @@ def model(dbt, session):
         rows.append(
             {
                 "input_name": candidate.input_name,
-                "file_path": candidate.file_path if isinstance(candidate.file_path, str) else None,
+                "file_path": path,
                 "read_error": error,
+                "is_blank": _is_blank(path) if path else None,
             }
         )
-    return pd.DataFrame(rows, columns=["input_name", "file_path", "read_error"]).astype("string")
+    types = {"input_name": "string", "file_path": "string", "read_error": "string"}
+    frame = pd.DataFrame(rows, columns=[*types, "is_blank"])
+    return frame.astype({**types, "is_blank": "boolean"})
+
+
+def _is_blank(path):
+    """No byte but whitespace (a 0-byte file has not even a header): the file is no table."""
+    with open(path, "rb") as handle:
+        return not handle.read(4096).strip()

@@ -149,7 +149,9 @@ def test_empty_sales_build_an_empty_pipeline(world: Path, tmp_path: Path) -> Non
     broken = _variant(world, tmp_path)
     _break(broken, ("unified_sales_data",), "empty")
     database = tmp_path / "faults.duckdb"
-    _build(broken, database)
+    output = _build(broken, database)
+    # The build says the feed was empty (issue 15: a header-only file built without a word).
+    assert "mrs: unified_sales_data has no accepted row" in output
     # Every log exists (the next build appends to it) and no report was made from nothing.
     rows = {log: query(database, f"select count(*) from {log}")[0][0] for log in LOGS}
     assert rows["minority_reports_detected_log"] == rows["minority_event_log"] == 0

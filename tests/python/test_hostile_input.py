@@ -1,5 +1,6 @@
 """Issue 15: input that is wrong in ways a careless feed produces must not silently move the
-pipeline. Here: sales rows dated after the feed (a mistyped year, a clock running ahead)."""
+pipeline: sales rows dated after the feed (a mistyped year, a clock running ahead), and
+times written with a UTC offset."""
 
 from __future__ import annotations
 
@@ -73,3 +74,76 @@ def test_rows_ahead_of_the_feed_neither_move_as_of_nor_add_ticks(
         database,
         f"select count(*) from minority_reports_detected_log where written_at > '{expected_as_of}'",
     ) == [(0,)]
+
+
+def _rewrite_hour(sales: Path, store: str, sku: str, hour: str, written: str) -> str:
+    """Write the row of (store, sku, hour) with its time as `written`; return its units."""
+    lines = sales.read_text().splitlines()
+    for position, line in enumerate(lines):
+        fields = line.split(",")
+        if fields[:3] == [hour, store, sku]:
+            lines[position] = ",".join([written, *fields[1:]])
+            sales.write_text("\n".join(lines) + "\n")
+            return fields[3]
+    raise AssertionError(f"no row {store} {sku} {hour} in the world")
+
+
+def test_times_with_a_utc_offset_are_the_instant_they_name(world: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "world"
+    shutil.copytree(world, folder)
+    sales = folder / "unified_sales_data.csv"
+    day = f"{WORLD.detection_start:%Y-%m-%d}"
+    # The same instants as the rows they replace, written in other zones and in UTC's Z.
+    rewritten = {
+        ("ST-001", "SKU-001", f"{day} 12:00:00"): f"{day} 14:00:00+02:00",
+        ("ST-002", "SKU-001", f"{day} 13:00:00"): f"{day}T07:30:00-05:30",
+        ("ST-003", "SKU-001", f"{day} 14:00:00"): f"{day}T14:00:00Z",
+    }
+    units = {key: _rewrite_hour(sales, *key, written) for key, written in rewritten.items()}
+    database = tmp_path / "offsets.duckdb"
+    build_world(folder, database, WORLD, "--as-of", f"{day} 18:00")
+    # Nothing rejected (before, 14:00+02:00 was read as 14:00 and the genuine 14:00 row of
+    # that series was then a duplicate), and each row is at its UTC hour with its units.
+    assert query(database, "select count(*) from unified_sales_data_errors") == [(0,)]
+    for (store, sku, hour), written_units in units.items():
+        assert query(
+            database,
+            f"select units from stg_unified_sales_data where store_id = '{store}' "
+            f"and sku = '{sku}' and sales_ts = '{hour}'",
+        ) == [(float(written_units),)]
+
+
+def test_folders_named_with_a_quote_are_read(world: Path, tmp_path: Path) -> None:
+    # Paths go into SQL as string literals (macro mrs_quote_path); a quote in a folder name
+    # once broke the query instead of being read.
+    folder = tmp_path / "o'brien inputs"
+    shutil.copytree(world, folder)
+    database = tmp_path / "store's db" / "mrs.duckdb"
+    database.parent.mkdir()
+    journal = tmp_path / "store's db" / "mrs_edits" / "user_edits_log"
+    journal.mkdir(parents=True)
+    (journal / "hand-written.json").write_text('{"report_id": "MR-none", "action": "approve"}')
+    day = f"{WORLD.detection_start:%Y-%m-%d}"
+    build_world(folder, database, WORLD, "--as-of", f"{day} 06:00")
+    sources = query(database, "select distinct source_file from stg_unified_sales_data_checked")
+    assert sources == [(f"{folder.as_posix()}/unified_sales_data.csv",)]
+    # The journal beside the database was listed and read (the edit breaks rules: no actor).
+    assert query(database, "select source_file from user_edits_errors") == [("hand-written.json",)]
+    # The review index was exported beside it.
+    assert (database.parent / "mrs_edits" / "review_index" / "run_settings.parquet").exists()
+
+
+def test_a_blank_reference_file_falls_back_to_the_project_seed(world: Path, tmp_path: Path) -> None:
+    # A 0-byte cause_taxonomy (not even a header) is no table: as if absent, the project's
+    # own is read, and the build says so (before, staging read it as a table of nothing).
+    folder = tmp_path / "world"
+    shutil.copytree(world, folder)
+    (folder / "cause_taxonomy.csv").write_bytes(b"")
+    database = tmp_path / "blank.duckdb"
+    day = f"{WORLD.detection_start:%Y-%m-%d}"
+    output = build_world(folder, database, WORLD, "--as-of", f"{day} 06:00")
+    assert "cause_taxonomy.csv is blank; using the project's own seed" in output
+    assert query(
+        database, "select source_location from input_sources where input_name = 'cause_taxonomy'"
+    ) == [("seed:cause_taxonomy",)]
+    assert query(database, "select count(*) > 0 from stg_cause_taxonomy") == [(True,)]

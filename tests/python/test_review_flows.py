@@ -228,6 +228,10 @@ def test_approve_reject_approve_ends_approved(
     for action in ("approve", "reject", "approve"):
         run_mrs("review", action, report_id, "--actor", "ana", "--role", "marketer",
                 "--database", str(database))  # fmt: skip
+    # A journal file cut short (a disk that filled up, a copy interrupted) is one rejected
+    # edit, not a build that stops.
+    journal = database.parent / f"{database.stem}_edits" / "user_edits_log"
+    (journal / "zz-truncated.json").write_text(f'{{"report_id": "{report_id}", "acti')
     run_mrs("build", "--database", str(database), "--no-tests")
     logged = query(
         database,
@@ -238,6 +242,9 @@ def test_approve_reject_approve_ends_approved(
         database, f"select final_decision from minority_reports where report_id = '{report_id}'"
     )
     assert state == [("approved",)]
+    assert query(database, "select source_file, error_reason from user_edits_errors") == [
+        ("zz-truncated.json", "malformed JSON (a truncated file?): fix or remove the file")
+    ]
 
 
 def test_low_confidence_finalised_reports_are_listed_for_rereview(

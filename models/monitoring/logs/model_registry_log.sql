@@ -5,7 +5,7 @@
   `rollback` approvals), appended as they appear.
 -#}
 {%- set folder = mrs_registry_dir() ~ '/records' %}
-{%- set files = run_query("select file from glob('" ~ folder ~ "/*.json') order by file")
+{%- set files = run_query("select file from glob(" ~ mrs_quote_path(folder ~ "/*.json") ~ ") order by file")
     .columns[0].values() | list if execute else [] %}
 
 with
@@ -51,7 +51,7 @@ journal_records as (
             recorded_by,
             recorded_at
         from read_json(
-            [{%- for file in files %}'{{ file }}'{{ ', ' if not loop.last }}{% endfor -%}],
+            [{%- for file in files %}{{ mrs_quote_path(file) }}{{ ', ' if not loop.last }}{% endfor -%}],
             format = 'auto',
             union_by_name = true,
             filename = true
