@@ -5,15 +5,20 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import FrameType
 
 from mrs.journal import REVIEW_INDEX, journal_dir
 from mrs.project import MrsError, Project
 
 APP_SCRIPT = Path("app") / "review_app.py"
 DEFAULT_PORT = 8501
+# Only this machine can reach the app unless told otherwise: it has no login yet (issue 15).
+DEFAULT_ADDRESS = "127.0.0.1"
+STOP_GRACE_SECONDS = 10
 
 
 def add_app_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -24,18 +29,26 @@ def add_app_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentPar
         description="Serve the review app: all reports, report and event pages, and the "
         "review actions (written through the same validated edit journal as `mrs review`). "
         "It reads the review index each build exports beside the database, never the database "
-        "itself, so it can stay open while `mrs build` runs. Stop it with Ctrl+C.",
+        "itself, so it can stay open while `mrs build` runs. Stop it with Ctrl+C (or SIGTERM).",
     )
     app.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
     app.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port to serve on (default {DEFAULT_PORT})"
     )
+    app.add_argument(
+        "--address",
+        default=DEFAULT_ADDRESS,
+        help=f"interface to listen on (default {DEFAULT_ADDRESS}: this machine only; the app "
+        "has no login, so serve it wider only behind one)",
+    )
     app.set_defaults(handler=_serve)
     return app
 
 
-def app_command(database: Path, port: int) -> tuple[list[str], dict[str, str]]:
-    """The command line and environment that serve the app for `database` on `port`."""
+def app_command(
+    database: Path, port: int, address: str = DEFAULT_ADDRESS
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment that serve the app for `database` on `address`:`port`."""
     if not 0 < port < 65536:
         raise MrsError(f"--port must be from 1 to 65535; got {port}")
     if importlib.util.find_spec("streamlit") is None:
@@ -54,6 +67,8 @@ def app_command(database: Path, port: int) -> tuple[list[str], dict[str, str]]:
         "true",
         "--server.port",
         str(port),
+        "--server.address",
+        address,
         "--browser.gatherUsageStats",
         "false",
         "--client.toolbarMode",
@@ -64,15 +79,36 @@ def app_command(database: Path, port: int) -> tuple[list[str], dict[str, str]]:
 
 def _serve(args: argparse.Namespace) -> int:
     database = Project.locate(args.database).database
-    command, env = app_command(database, args.port)
+    command, env = app_command(database, args.port, args.address)
     if not (journal_dir(database) / REVIEW_INDEX / "run_settings.parquet").exists():
         print(
             f"mrs: {database} has no review index yet; the app will say so until you run "
             "`mrs build` (or `python3 tasks.py demo`)",
             file=sys.stderr,
         )
-    print(f"mrs: serving the review app for {database} on http://localhost:{args.port}", flush=True)
+    print(
+        f"mrs: serving the review app for {database} on http://{args.address}:{args.port}",
+        flush=True,
+    )
+    return _run_until_stopped(command, env)
+
+
+def _run_until_stopped(command: list[str], env: dict[str, str]) -> int:
+    """Run the server; on Ctrl+C, SIGTERM or SIGHUP stop it too, so no server outlives `mrs`."""
+    server = subprocess.Popen(command, env=env)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop)
     try:
-        return subprocess.run(command, env=env, check=False).returncode
+        return server.wait()
     except KeyboardInterrupt:
+        server.terminate()
+        try:
+            server.wait(timeout=STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
         return 0

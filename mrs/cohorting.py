@@ -42,16 +42,34 @@ def assign_cohorts(states: pd.DataFrame) -> pd.DataFrame:
     """
     if states.empty:
         return _typed([])
-    rows: list[dict[str, object]] = []
+    frames: list[pd.DataFrame] = []
     ordered = states.sort_values(["tick_ts", "report_id"], kind="stable")
+    previous_state: pd.DataFrame | None = None
+    previous: pd.DataFrame | None = None
     for tick, at_tick in ordered.groupby("tick_ts", sort=True):
-        keys = [
-            cohort_key(r.proposed_cause_category, r.proposed_cause, r.cluster_name, r.report_id)
-            for r in at_tick.itertuples(index=False)
-        ]
-        for key, members in at_tick.assign(cohort_key=keys).groupby("cohort_key", sort=True):
-            for component in _overlapping(members, pd.Timestamp(tick)):
-                rows.extend(_describe(component, key, tick))
+        # Between two changes of any report's state the events are the same: an active
+        # report reaches up to the tick, past every start, whichever tick it is. So a tick
+        # whose states equal the previous tick's (missing values in the same places
+        # included) reuses its events: thousands of ticks cost their changes, not their
+        # number.
+        state = at_tick.drop(columns="tick_ts").reset_index(drop=True)
+        if previous is None or previous_state is None or not state.equals(previous_state):
+            previous = _events_at(at_tick, tick)
+            previous_state = state
+        frames.append(previous.assign(tick_ts=tick))
+    return _typed([]) if not frames else pd.concat(frames, ignore_index=True).astype(COHORT_COLUMNS)
+
+
+def _events_at(at_tick: pd.DataFrame, tick: object) -> pd.DataFrame:
+    """The cohort rows of one tick's report states."""
+    rows: list[dict[str, object]] = []
+    keys = [
+        cohort_key(r.proposed_cause_category, r.proposed_cause, r.cluster_name, r.report_id)
+        for r in at_tick.itertuples(index=False)
+    ]
+    for key, members in at_tick.assign(cohort_key=keys).groupby("cohort_key", sort=True):
+        for component in _overlapping(members, pd.Timestamp(tick)):
+            rows.extend(_describe(component, key, tick))
     return _typed(rows)
 
 

@@ -29,6 +29,9 @@ CLI_ROLES = ("marketer", "data_scientist", "admin")
 REOPEN_REASONS = ("new_evidence", "attribution_error", "additional_context", "regulatory_request")
 FINAL_DECISIONS = ("approved", "rejected")
 MIN_REOPEN_NOTES = 50
+# Longest text an edit may carry, per field (the build checks the same: macro
+# mrs_checked_edits); a journal is no place for a pasted document.
+TEXT_LIMITS = {"actor": 100, "cause": 200, "evidence": 2000, "notes": 2000}
 LIST_HINT = "list reports awaiting review with `mrs review queue`"
 # sub-command -> (stored action, help)
 ACTIONS = {
@@ -299,6 +302,13 @@ def _draft(
         draft["evidence"] = found
     elif action == "reopen":
         draft["reopen_reason"] = _reopen_reason(reason, draft["notes"])
+    for field, limit in TEXT_LIMITS.items():
+        value = draft.get(field)
+        if isinstance(value, str) and len(value) > limit:
+            raise MrsError(
+                f"{field} is {len(value)} characters long; at most {limit} are kept in an edit "
+                "(link a longer document with add-evidence)"
+            )
     return draft
 
 

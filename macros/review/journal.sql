@@ -93,7 +93,9 @@
   the edit's own fields and its journal file's name: a file read again is the same edit, the
   same action typed twice is two edits, so approve, reject, approve ends approved) and
   error_reason naming every failed rule (null for a valid edit). The CLI validates before
-  writing; this catches files written by other means.
+  writing; this catches files written by other means. Role `system` is refused: auto-approval
+  writes its edits inside the build (user_edits_log), so a journal file claiming it acts for
+  no one. Text fields have the CLI's length limits (mrs.review_cli.TEXT_LIMITS).
 -#}
 {% macro mrs_checked_edits(log_name, key_column, key_prefix) -%}
     {%- set fields = mrs_edit_fields(key_column) -%}
@@ -147,6 +149,11 @@ checked as (
             ('actor is null', 'missing actor'),
             ("user_role is null or user_role not in "
                 ~ "('marketer', 'data_scientist', 'admin', 'system')", 'unknown user_role'),
+            ("user_role = 'system'", "role system is reserved for auto-approval in the build"),
+            ('length(actor) > 100', 'actor longer than 100 characters'),
+            ('length(cause) > 200', 'cause longer than 200 characters'),
+            ('length(evidence) > 2000', 'evidence longer than 2000 characters'),
+            ('length(notes) > 2000', 'notes longer than 2000 characters'),
             ('edited_at is null', 'missing or unparseable edited_at'),
             ('run_id is null', 'missing run_id'),
             ("action = 'reopen' and (reopen_reason is null or reopen_reason not in "

@@ -85,3 +85,34 @@ def test_the_anchor_is_the_earliest_detected_member_and_order_does_not_matter() 
     assert set(first["cohort_size"]) == {3}
     assert first["cohort_name"].iloc[0] == "Heatwave (2 stores)"
     assert assign_cohorts(pd.DataFrame(rows).iloc[0:0]).empty
+
+
+def test_ticks_with_unchanged_states_get_the_events_each_tick_alone_would() -> None:
+    # assign_cohorts reuses a tick's events while no state changes (issue 18: a per-tick
+    # loop over months of ticks); the result must equal each tick computed on its own,
+    # through an active report (its end is the tick), a closure, a new member and a cause
+    # changed back and forth.
+    ticks = pd.date_range("2025-08-10 12:00", periods=8, freq="h")
+    rows = []
+    for position, tick in enumerate(ticks):
+        states = [
+            _state("A", "2025-08-10 08:00", None if position < 3 else "2025-08-10 14:00"),
+            _state("B", "2025-08-10 10:00", None, confidence_score=float("nan")),
+        ]
+        if position >= 5:
+            states.append(_state("C", "2025-08-10 16:00", None))
+        if position in (6, 7):
+            states[1].update(proposed_cause="Promotion", proposed_cause_category="promotion")
+        for state in states:
+            state["tick_ts"] = tick
+        rows += states
+    together = assign_cohorts(pd.DataFrame(rows))
+    alone = pd.concat(
+        [assign_cohorts(pd.DataFrame([r for r in rows if r["tick_ts"] == t])) for t in ticks],
+        ignore_index=True,
+    )
+    pd.testing.assert_frame_equal(together, alone)
+    assert together["tick_ts"].nunique() == len(ticks)
+    # The new member C joins B's event at its tick, and B leaves A's when its cause changes.
+    at = together.set_index(["tick_ts", "report_id"])["anchor_report_id"]
+    assert at[(ticks[5], "C")] == "A" and at[(ticks[6], "B")] == "B"

@@ -503,6 +503,7 @@ def test_mrs_app_serves_the_app_on_the_database() -> None:
     assert command[1:5] == ["-m", "streamlit", "run", str(APP)]
     assert command[command.index("--server.port") + 1] == "8600"
     assert command[command.index("--server.headless") + 1] == "true"
+    assert command[command.index("--server.address") + 1] == "127.0.0.1"
     assert env["MRS_DUCKDB_PATH"] == "/data/x.duckdb"
     with pytest.raises(MrsError, match="--port"):
         app_command(Path("/data/x.duckdb"), 0)

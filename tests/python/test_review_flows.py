@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -179,6 +180,8 @@ def test_invalid_edits_on_a_real_database_write_nothing(reviewed: Path) -> None:
         ["reopen", report_id, "--reason", "new_evidence", "--notes", REOPEN_NOTES,
          "--actor", "ana", "--role", "admin"],
         ["approve", approved_id, "--actor", "ana", "--role", "marketer"],
+        ["defer", report_id, "--notes", "x" * 2001, "--actor", "ana", "--role", "marketer"],
+        ["approve", report_id, "--actor", "ana", "--role", "system"],
     ]  # fmt: skip
     for case in cases:
         result = run_mrs("review", *case, "--database", str(reviewed), check=False)
@@ -232,6 +235,10 @@ def test_approve_reject_approve_ends_approved(
     # edit, not a build that stops.
     journal = database.parent / f"{database.stem}_edits" / "user_edits_log"
     (journal / "zz-truncated.json").write_text(f'{{"report_id": "{report_id}", "acti')
+    # A hand-written file claiming the system role (auto-approval's) is refused too.
+    forged = json.loads(sorted(journal.glob("*.json"))[0].read_text())
+    forged.update(action="reject", user_role="system", actor="mrs-auto-approval")
+    (journal / "zz-forged.json").write_text(json.dumps(forged))
     run_mrs("build", "--database", str(database), "--no-tests")
     logged = query(
         database,
@@ -242,8 +249,11 @@ def test_approve_reject_approve_ends_approved(
         database, f"select final_decision from minority_reports where report_id = '{report_id}'"
     )
     assert state == [("approved",)]
-    assert query(database, "select source_file, error_reason from user_edits_errors") == [
-        ("zz-truncated.json", "malformed JSON (a truncated file?): fix or remove the file")
+    assert query(
+        database, "select source_file, error_reason from user_edits_errors order by 1"
+    ) == [
+        ("zz-forged.json", "role system is reserved for auto-approval in the build"),
+        ("zz-truncated.json", "malformed JSON (a truncated file?): fix or remove the file"),
     ]
 
 
