@@ -406,11 +406,12 @@ weekday_units as (
 
 shape_terms as (
     -- Per series, weekday and hour: its own share of the day (0 outside its own trading
-    -- hours), the store's, and the multinomial noise of the own share.
+    -- hours), the store's, the multinomial noise of the own share, and the days behind it.
     select
         cells.store_id,
         cells.sku,
         cells.hour_of_week,
+        coalesce(shape.pooled_days, 0) as pooled_days,
         coalesce(shape.day_share, 0.0) as own_share,
         coalesce(store_shape.store_share, 0.0) as store_share,
         coalesce(store_shape.store_share, 0.0) * (1 - coalesce(store_shape.store_share, 0.0))
@@ -465,6 +466,7 @@ mixed_shares as (
         shape_terms.store_id,
         shape_terms.sku,
         shape_terms.hour_of_week,
+        shape_terms.pooled_days,
         shape_terms.store_share + coalesce(
             series_shape_variance.shape_variance * pow(shape_terms.store_share, 2)
             / nullif(
@@ -486,6 +488,7 @@ day_shares as (
         store_id,
         sku,
         hour_of_week,
+        pooled_days,
         mixed_share / nullif(cast(sum(cast(mixed_share as decimal(18, 15))) over (
             partition by store_id, sku, hour_of_week // 24
         ) as double), 0) as day_share
@@ -501,30 +504,18 @@ pooled_profile as (
         cells.training_weeks,
         cells.training_coverage,
         coalesce(day_of_week_level.level_units * day_shares.day_share, 0) as pooled_units,
-        coalesce(shape.pooled_days, 0) as pooled_days
+        coalesce(day_shares.pooled_days, 0) as pooled_days
     from cells
     left join day_shares
         on
             cells.store_id = day_shares.store_id
             and cells.sku = day_shares.sku
             and cells.hour_of_week = day_shares.hour_of_week
-    left join trading_days
-        on
-            cells.store_id = trading_days.store_id
-            and cells.sku = trading_days.sku
-            and cells.hour_of_week // 24 = trading_days.day_of_week
     left join day_of_week_level
         on
             cells.store_id = day_of_week_level.store_id
             and cells.sku = day_of_week_level.sku
             and cells.hour_of_week // 24 = day_of_week_level.day_of_week
-    left join shape
-        on
-            cells.store_id = shape.store_id
-            and cells.sku = shape.sku
-            and trading_days.first_hour = shape.first_hour
-            and trading_days.last_hour = shape.last_hour
-            and cells.hour_of_week % 24 = shape.hour_of_day
 ),
 
 -- 3. Spread -----------------------------------------------------------------------------
