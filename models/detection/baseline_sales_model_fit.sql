@@ -7,7 +7,8 @@
            deviations of the series' own day-to-day spread) and left out of everything below,
            so they neither bend the profile nor widen the spread.
         2. The pooled profile is the weekday's median daily total x an intraday shape pooled
-           over every clean day with the same trading hours (winsorised mean shares).
+           over every clean day with the same trading hours (winsorised mean shares),
+           shrunk towards the store's shape of that weekday as far as it is noise.
         3. The spread: variance = mean * (1 + b * mean), negative-binomial-like, with b
            fitted per series by moments on its squared week-over-week changes and shrunk
            towards the median series' b. Changes beyond `baseline_trim_z` deviations of the
@@ -18,13 +19,15 @@
            pooled beyond noise. A busy series keeps its own weekday and weekend shapes; a
            quiet one borrows the pooled shape.
         5. Day-level noise: the relative variance s^2 of a shared day factor (weather, a busy
-           day), from week-over-week changes of daily totals beyond what independent hours
-           give them (capped relative to a median, so holidays do not count), shrunk towards
-           the median series'. It makes neighbouring hours move
-           together; the detectors that add hours up divide by the resulting inflation, so
-           their false-alarm rates hold on correlated data (baseline_sales_predictions).
+           day), from week-over-week changes of the clean days' totals beyond what
+           independent hours give them, shrunk towards the median series'. The slow
+           detectors divide their sums by the resulting day inflation, so their false-alarm
+           rates hold on correlated data (baseline_sales_predictions).
         6. Asymmetry: the mean size of the upper and lower deviations of the clean training
            hours; skewed noise gets a wider scale on its long side (shrunk towards 1).
+        7. Within-day correlation: of two hours' training scores on one day, each week's
+           mean taken out; the sharp detector conditions each hour on its day's earlier
+           hours with it (anomaly_candidate_hours).
   mock: the plain mean of each hour of the week, a Poisson spread and independent hours.
 -#}
 {%- set route = mrs_model_route('baseline_sales_model') %}

@@ -3,9 +3,10 @@
   back-dating context) up to the last hour before as_of.
   real: the fitted hour-of-week profile times a level factor, the median ratio of actual to
         profile over the previous `baseline_level_days` whole days (so a slow trend is
-        followed while a short anomaly is not absorbed); the variance adds the uncertainty
-        of the profile estimate and a floor of `baseline_min_spread_units`. The inflations
-        of 4-hour and day sums pass through for the detectors that add hours up.
+        followed while a short anomaly is not absorbed), shrunk towards 1 as far as that
+        median is noise; the variance adds the uncertainty of the profile estimate and of
+        the level, and a floor of `baseline_min_spread_units`. The day inflation and the
+        within-day correlation pass through for the detectors that add hours up.
   mock: the profile alone, with a Poisson spread.
   Everything here depends only on sales before each hour's own day, so a later build
   computes the same values for past hours (tick equivalence).
