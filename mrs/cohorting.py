@@ -44,7 +44,7 @@ def assign_cohorts(states: pd.DataFrame) -> pd.DataFrame:
         return _typed([])
     frames: list[pd.DataFrame] = []
     ordered = states.sort_values(["tick_ts", "report_id"], kind="stable")
-    previous_state: pd.DataFrame | None = None
+    previous_state = pd.DataFrame()
     previous: pd.DataFrame | None = None
     for tick, at_tick in ordered.groupby("tick_ts", sort=True):
         # Between two changes of any report's state the events are the same: an active
@@ -53,7 +53,7 @@ def assign_cohorts(states: pd.DataFrame) -> pd.DataFrame:
         # included) reuses its events: thousands of ticks cost their changes, not their
         # number.
         state = at_tick.drop(columns="tick_ts").reset_index(drop=True)
-        if previous is None or previous_state is None or not state.equals(previous_state):
+        if previous is None or not state.equals(previous_state):
             previous = _events_at(at_tick, tick)
             previous_state = state
         frames.append(previous.assign(tick_ts=tick))

@@ -185,10 +185,11 @@ cusum_runs as (
     )
 ),
 
-drift_hours as (
+drift_peaks as (
+    -- Each slow CUSUM's highest evidence so far in its current run, before this hour.
     select
         cusum_runs.*,
-    {%- for name, _, evidence in drift_cusums %}
+    {%- for name, _, _ in drift_cusums %}
         coalesce(max({{ name }}_evidence) over (
             partition by
                 cusum_runs.store_id,
@@ -197,20 +198,22 @@ drift_hours as (
                 {{ name }}_run_start_index
             order by cusum_runs.trading_hour_index
             rows between unbounded preceding and 1 preceding
-            ), 0) as {{ name }}_previous_peak,
-        {{ name }}_evidence >= {{ evidence }}
-        and {{ name }}_evidence > coalesce(max({{ name }}_evidence) over (
-            partition by
-                cusum_runs.store_id,
-                cusum_runs.sku,
-                cusum_runs.direction_sign,
-                {{ name }}_run_start_index
-            order by cusum_runs.trading_hour_index
-            rows between unbounded preceding and 1 preceding
-            ), 0) as is_{{ name }}_alarm
+            ), 0) as {{ name }}_previous_peak
         {{- "," if not loop.last }}
     {%- endfor %}
     from cusum_runs
+),
+
+drift_hours as (
+    -- An alarm: beyond the interval and at a new peak of the run.
+    select
+        *,
+    {%- for name, _, evidence in drift_cusums %}
+        {{ name }}_evidence >= {{ evidence }}
+        and {{ name }}_evidence > {{ name }}_previous_peak as is_{{ name }}_alarm
+        {{- "," if not loop.last }}
+    {%- endfor %}
+    from drift_peaks
 ),
 
 flagged as (

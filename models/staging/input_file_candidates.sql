@@ -18,8 +18,8 @@ candidates as (
     {% for input_name, found, reader in found_files -%}
         select
             '{{ input_name }}' as input_name,
-            {{ "'" ~ found | replace("'", "''") ~ "'" if found else 'null' }} as file_path,
-            {{ "'" ~ reader | replace("'", "''") ~ "'" if reader else 'null' }} as reader_sql
+            {{ mrs_quote_path(found) if found else 'null' }} as file_path,
+            {{ mrs_quote_path(reader) if reader else 'null' }} as reader_sql
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )
