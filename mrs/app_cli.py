@@ -6,6 +6,7 @@ import argparse
 import importlib.util
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -86,11 +87,25 @@ def _serve(args: argparse.Namespace) -> int:
             "`mrs build` (or `python3 tasks.py demo`)",
             file=sys.stderr,
         )
+    _check_port_free(args.address, args.port)
     print(
         f"mrs: serving the review app for {database} on http://{args.address}:{args.port}",
         flush=True,
     )
     return _run_until_stopped(command, env)
+
+
+def _check_port_free(address: str, port: int) -> None:
+    """Refuse a port another server holds before announcing anything (Streamlit would
+    otherwise fail after `mrs app` had said it was serving)."""
+    try:
+        with socket.create_server((address, port)):
+            pass
+    except OSError as error:
+        raise MrsError(
+            f"cannot serve on {address}:{port}: {error.strerror or error}; "
+            "pick another port with --port N"
+        ) from error
 
 
 def _run_until_stopped(command: list[str], env: dict[str, str]) -> int:

@@ -243,7 +243,7 @@ profile as (
 training_scores as (
     -- clean training hours against the profile: the balance of upper and lower deviations
     select c.store_id, c.sku,
-           {_count_z("c.units", "e", "e * (1 + beta * e) + 0.25", "bb")} as zed
+           {_count_z("c.units", "e", "e * (1 + beta * e) + 0.01", "bb")} as zed
     from clean c
     join (select *, profile as e, greatest(beta, 1e-9) as bb from profile) p
         using (store_id, sku, how)
@@ -329,9 +329,9 @@ hours as (
     where h.sales_ts >= settings.detection_start
 ),
 z as (
-    -- the floor is baseline_min_spread_units (0.5) squared
+    -- the floor is baseline_min_spread_units (0.1) squared
     select *,
-           e * greatest(1.0, alpha + beta * e) * (1 + estimate_var) + e * e * lv + 0.25 as v
+           e * greatest(1.0, alpha + beta * e) * (1 + estimate_var) + e * e * lv + 0.01 as v
     from hours
 ),
 stabilised as (

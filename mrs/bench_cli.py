@@ -46,7 +46,9 @@ def add_bench_parser(commands: argparse._SubParsersAction) -> None:
         "--products", type=int, default=DEFAULT_PRODUCTS, help="products (default 10)"
     )
     bench.add_argument("--days", type=int, default=DEFAULT_DAYS, help="days of sales (default 41)")
-    bench.add_argument("--work-dir", type=Path, help="where the temporary worlds go")
+    bench.add_argument(
+        "--work-dir", type=work_folder, help="where the temporary worlds go (created if missing)"
+    )
     bench.add_argument(
         "--json",
         type=Path,
@@ -60,8 +62,6 @@ def run_bench(args: argparse.Namespace) -> int:
         sizes = parse_sizes(args.sizes, args.products, args.days)
     except ValueError as error:
         raise MrsError(str(error)) from error
-    if args.work_dir and not args.work_dir.is_dir():
-        raise MrsError(f"--work-dir {args.work_dir} is not a folder; create it first")
     project = Project.locate()
     output = args.json or project.root / DEFAULT_JSON
     worlds: list[WorldFigures] = []
@@ -193,3 +193,13 @@ def _target_lines(report: BenchReport) -> list[str]:
         lines.append(f"  {target.verdict:<13} {target.name}: {measured}")
         lines.append(f"  {'':<13}   rule: {target.rule}")
     return lines
+
+
+def work_folder(text: str) -> Path:
+    """A scratch folder for temporary worlds, created if missing (tempfile will not)."""
+    folder = Path(text)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot create work folder {folder}: {error}") from error
+    return folder

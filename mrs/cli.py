@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mrs.app_cli import add_app_parser
-from mrs.bench_cli import add_bench_parser
+from mrs.bench_cli import add_bench_parser, work_folder
+from mrs.database_lock import add_wait_option, wait_for_write_access
 from mrs.demo_scenarios import run_review_scenarios
 from mrs.journal import ensure_journal, journal_dir
 from mrs.models_cli import add_models_parsers
@@ -23,6 +24,7 @@ from mrs.project import WITHOUT_TESTS, MrsError, Project
 from mrs.review_cli import add_review_parser
 from mrs.runs import active_run, start_run
 from mrs.summary import summarise
+from mrs.times import utc_timestamp
 from mrs.world import DEMO_DAYS, DEMO_START, WorldOptions, write_world
 
 
@@ -106,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--stores", type=int, default=1017, help="stores (default 1017)")
     bench.add_argument("--products", type=int, default=10, help="products (default 10)")
     bench.add_argument("--days", type=int, default=41, help="days of sales (default 41)")
-    bench.add_argument("--work-dir", type=Path, help="where the temporary world goes")
+    bench.add_argument("--work-dir", type=work_folder, help="where the temporary world goes")
     bench.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     bench.set_defaults(handler=_bench_detection)
     add_bench_parser(commands)
@@ -131,7 +133,9 @@ def _parser() -> argparse.ArgumentParser:
         help="also count the reports a fit of the true generating curves, and the shipped "
         "match on noise-free curves, name right (what the data allows)",
     )
-    evaluate.add_argument("--work-dir", type=Path, help="where the temporary worlds go")
+    evaluate.add_argument(
+        "--work-dir", type=work_folder, help="where the temporary worlds go (created if missing)"
+    )
     evaluate.add_argument(
         "--family",
         action="store_true",
@@ -151,12 +155,14 @@ def _parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="print the summary of a built database")
     summary.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
+    add_wait_option(summary, "a build holds the database")
     summary.set_defaults(handler=_summary)
     return parser
 
 
 def _add_build_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
+    add_wait_option(parser, "another process (a BI tool, the app) holds the database")
     parser.add_argument("--input-dir", help="folder of CSV/Parquet inputs (default: demo seeds)")
     parser.add_argument(
         "--as-of", help="latest tick, 'YYYY-MM-DD HH:MM' (default: last sales hour + 1 hour)"
@@ -220,15 +226,31 @@ def _build_vars(args: argparse.Namespace) -> dict[str, object]:
         if not folder.is_dir():
             raise MrsError(f"input folder {folder} does not exist")
         dbt_vars["mrs_input_dir"] = folder.as_posix()
-    if getattr(args, "as_of", None):
-        dbt_vars["as_of"] = args.as_of
     routes = [_route(text) for text in getattr(args, "route", [])]
     if routes:
         dbt_vars["model_routing"] = dict(routes)
-    for option in ("training_start", "detection_start"):
+    for option in ("as_of", "training_start", "detection_start"):
         if getattr(args, option, None):
-            dbt_vars[option] = getattr(args, option)
+            # Checked before dbt starts (a bad one used to fail on a cast dozens of nodes in).
+            text = getattr(args, option)
+            utc_timestamp("--" + option.replace("_", "-"), text)
+            dbt_vars[option] = text.strip()
     return dbt_vars
+
+
+def _replaceable_database(database: Path) -> None:
+    """`mrs demo` deletes the database it rebuilds: only ever a DuckDB file."""
+    if not database.exists():
+        return
+    header = b""
+    if database.is_file():
+        with database.open("rb") as handle:
+            header = handle.read(12)
+    if header[8:12] != b"DUCK":
+        raise MrsError(
+            f"{database} exists and is not a DuckDB database; `mrs demo` replaces its "
+            "--database, so point it at a new file or at an MRS database"
+        )
 
 
 MODELS = (
@@ -251,14 +273,15 @@ def _route(text: str) -> tuple[str, str]:
 
 def _build(args: argparse.Namespace) -> int:
     project = Project.locate(args.database)
-    ensure_journal(project.database)
     dbt_vars = _build_vars(args)
+    ensure_journal(project.database)
     run_id = args.run_id or active_run(project.database)
     if run_id:
         dbt_vars["run_id"] = run_id
     arguments = ["build"] + (["--select", args.select] if args.select else [])
     if args.no_tests:
         arguments += WITHOUT_TESTS
+    wait_for_write_access(project.database, args.wait)
     code = project.dbt(arguments, dbt_vars)
     return 0 if code == 0 else 1
 
@@ -277,6 +300,7 @@ def _reset(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     project = Project.locate(args.database)
+    _replaceable_database(project.database)
     for stale in (project.database, project.database.with_name(project.database.name + ".wal")):
         stale.unlink(missing_ok=True)
     shutil.rmtree(journal_dir(project.database), ignore_errors=True)
@@ -396,7 +420,10 @@ def _evaluate_family(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    for line in summarise(Project.locate(args.database).database):
+    database = Project.locate(args.database).database
+    if not database.exists():
+        raise MrsError(f"no database at {database}; run `mrs demo` or `mrs build` first")
+    for line in summarise(database, args.wait):
         print(line)
     return 0
 

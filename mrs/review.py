@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,10 +12,10 @@ from typing import TextIO
 
 import duckdb
 
+from mrs.database_lock import DEFAULT_WAIT_SECONDS, connect_waiting
 from mrs.journal import EVENT_PREFIX, REVIEW_INDEX, journal_dir
 from mrs.project import MrsError
 
-DEFAULT_WAIT_SECONDS = 600.0
 BUILD_FIRST = "run `mrs build` (or `python3 tasks.py demo`) first"
 QUEUE_COLUMNS = (
     "report_id",
@@ -45,10 +44,6 @@ EDIT_COLUMNS = (
     "edited_at",
     "run_id",
 )
-
-
-class DatabaseBusy(MrsError):
-    """Another process (a build) kept the write lock longer than we were willing to wait."""
 
 
 @dataclass(frozen=True)
@@ -91,40 +86,11 @@ def read_only(
     """A read-only connection, retried every second while another process holds the lock."""
     if not database.exists():
         raise MrsError(f"no database at {database}; {BUILD_FIRST}")
-    con = _connect_waiting(database, wait_seconds, stderr or sys.stderr)
+    con = connect_waiting(database, wait_seconds, stderr)
     try:
         yield con
     finally:
         con.close()
-
-
-def _connect_waiting(
-    database: Path, wait_seconds: float, stderr: TextIO
-) -> duckdb.DuckDBPyConnection:
-    deadline = time.monotonic() + wait_seconds
-    announced = False
-    while True:
-        try:
-            return duckdb.connect(str(database), read_only=True)
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower():
-                raise MrsError(f"cannot open {database}: {error}") from error
-            if time.monotonic() >= deadline:
-                raise DatabaseBusy(
-                    f"the database {database} is still busy after {wait_seconds:g} s; "
-                    "try again when the build has finished, or pass --wait SECONDS"
-                ) from error
-            if not announced:
-                print(
-                    "mrs: the database is busy (a build is running?); "
-                    f"waiting up to {wait_seconds:g} s ...",
-                    file=stderr,
-                    flush=True,
-                )
-                announced = True
-            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
-        except duckdb.Error as error:
-            raise MrsError(f"cannot open {database}: {error}") from error
 
 
 @contextmanager

@@ -13,22 +13,31 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mrs.journal import EVENT_PREFIX, REPORT_PREFIX, TIMESTAMP_FORMAT, Edit, write_edit
+from mrs.database_lock import DEFAULT_WAIT_SECONDS, DatabaseBusy, add_wait_option
+from mrs.journal import (
+    EVENT_PREFIX,
+    REPORT_PREFIX,
+    TIMESTAMP_FORMAT,
+    Edit,
+    journal_dir,
+    write_edit,
+)
 from mrs.project import MrsError, Project
 from mrs.review import (
-    DEFAULT_WAIT_SECONDS,
     QUEUE_COLUMNS,
-    DatabaseBusy,
     ReviewContext,
     load_context,
     pending_queue,
     report_details,
 )
+from mrs.times import utc_timestamp
 
 CLI_ROLES = ("marketer", "data_scientist", "admin")
 REOPEN_REASONS = ("new_evidence", "attribution_error", "additional_context", "regulatory_request")
 FINAL_DECISIONS = ("approved", "rejected")
 MIN_REOPEN_NOTES = 50
+# How far past the newest built tick --at may reach: the next day's hourly builds apply it.
+MAX_AT_LEAD = dt.timedelta(days=1)
 # Longest text an edit may carry, per field (the build checks the same: macro
 # mrs_checked_edits); a journal is no place for a pasted document.
 TEXT_LIMITS = {"actor": 100, "cause": 200, "evidence": 2000, "notes": 2000}
@@ -93,13 +102,7 @@ def add_review_parser(commands: argparse._SubParsersAction) -> argparse.Argument
 def _database_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
-    parent.add_argument(
-        "--wait",
-        type=float,
-        default=DEFAULT_WAIT_SECONDS,
-        metavar="SECONDS",
-        help="how long to wait while a build holds the database (default 600)",
-    )
+    add_wait_option(parent, "a build holds the database")
     return parent
 
 
@@ -228,8 +231,22 @@ def record_edit(
             f"run {context.run_id} has no built tick to stamp the edit with; "
             "run `mrs build` first or pass --at 'YYYY-MM-DD HH:MM'"
         )
+    if stamped and context.newest_tick and stamped > context.newest_tick + MAX_AT_LEAD:
+        # A build applies an edit at the first tick at or after its stamp: one stamped far
+        # ahead of the feed would wait, unseen, for data that may never come.
+        raise MrsError(
+            f"--at {stamped:{TIMESTAMP_FORMAT}} is more than a day after the newest built tick "
+            f"{context.newest_tick:{TIMESTAMP_FORMAT}}, so no coming build would apply it; "
+            "leave --at out to stamp the edit with that tick"
+        )
     edit = Edit(**{**draft, "edited_at": edited_at, "run_id": context.run_id})
-    write_edit(database, edit)
+    try:
+        write_edit(database, edit)
+    except OSError as error:
+        raise MrsError(
+            f"could not write the edit to {journal_dir(database)}: {error.strerror or error}; "
+            "nothing was recorded"
+        ) from error
     return edit
 
 
@@ -353,7 +370,8 @@ def _reopen_reason(reason: str | None, notes: object) -> str:
         raise MrsError(f"reopen needs --reason, one of {choices}")
     if reason.strip() not in REOPEN_REASONS:
         raise MrsError(f"unknown reopen reason {reason!r}; use --reason one of {choices}")
-    length = len(notes) if isinstance(notes, str) else 0
+    # Spaces explain nothing: only the written characters count.
+    length = len(" ".join(notes.split())) if isinstance(notes, str) else 0
     if length < MIN_REOPEN_NOTES:
         raise MrsError(
             f"reopen needs --notes of at least {MIN_REOPEN_NOTES} characters explaining why "
@@ -369,17 +387,7 @@ def _at(value: str | dt.datetime | None) -> dt.datetime | None:
         if value.tzinfo is not None:
             raise MrsError(f"--at expects a timestamp without a time zone; got {value}")
         return value.replace(microsecond=0)
-    return _timestamp(value)
-
-
-def _timestamp(text: str) -> dt.datetime:
-    try:
-        value = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is not None:
-        raise MrsError(f"--at expects a timestamp 'YYYY-MM-DD HH:MM' (no time zone); got {text!r}")
-    return value.replace(microsecond=0)
+    return utc_timestamp("--at", value)
 
 
 def _wait(seconds: float) -> float:

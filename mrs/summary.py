@@ -6,6 +6,8 @@ from pathlib import Path
 
 import duckdb
 
+from mrs.database_lock import DEFAULT_WAIT_SECONDS, connect_waiting
+
 INPUTS = (
     "unified_sales_data",
     "stores",
@@ -18,12 +20,13 @@ INPUTS = (
 )
 
 
-def summarise(database: Path) -> list[str]:
-    """Lines describing inputs, rejected rows, reports, events and top causes."""
+def summarise(database: Path, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> list[str]:
+    """Lines describing inputs, rejected rows, reports, events and top causes (waiting out a
+    build that holds the file)."""
     if not database.exists():
         return [f"no database at {database}; run `mrs demo` or `mrs build` first"]
     lines: list[str] = []
-    with duckdb.connect(str(database), read_only=True) as con:
+    with connect_waiting(database, wait_seconds) as con:
         listed = con.execute("select table_name from information_schema.tables").fetchall()
         tables = {row[0] for row in listed}
         accepted = rejected = 0

@@ -48,10 +48,15 @@ predictions as (
 
 same_day_context as (
     -- The trading hours of the day so far, their z clipped so one wild hour cannot set the
-    -- day's level (exact decimal sums, as for the CUSUMs).
+    -- day's level, and an hour beyond `anomaly_day_context_exclude_z` left out: that is an
+    -- anomaly, not the day's level (counted, an up-spike's clipped hours would make the
+    -- ordinary hours after it look low, a rebound report the other way). Exact decimal
+    -- sums, as for the CUSUMs.
     select
         *,
-        count(*) over same_day_before as day_hours_before,
+        count(*) filter (
+            where abs(residual_z) <= {{ var('anomaly_day_context_exclude_z') }}
+        ) over same_day_before as day_hours_before,
         coalesce(
             sum(
                 cast(
@@ -60,6 +65,8 @@ same_day_context as (
                         {{ var('anomaly_day_context_clip_z') }}
                     ) as decimal(18, 6)
                 )
+            ) filter (
+                where abs(residual_z) <= {{ var('anomaly_day_context_exclude_z') }}
             ) over same_day_before,
             0
         ) as day_z_before,

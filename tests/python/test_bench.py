@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 
 import pytest
 from conftest import run_mrs
 
+from mrs.bench_cli import work_folder
 from mrs.build_timings import STAGES
 from mrs.pipeline_bench import parse_sizes
 
@@ -146,3 +148,14 @@ def test_sizes_round_the_stores_up() -> None:
     assert all(size.rows >= rows for size, rows in zip(sizes, (1e6, 1e7, 2e7), strict=True))
     with pytest.raises(ValueError, match="expected sizes like"):
         parse_sizes("twenty", products=10, days=41)
+
+
+def test_work_folder_is_created_or_refused_in_one_line(tmp_path):
+    # `--work-dir` of bench and evaluate: a missing folder is made (tempfile would fail with
+    # a traceback), a path that cannot be one is an argparse error, not a crash.
+    nested = tmp_path / "scratch" / "worlds"
+    assert work_folder(str(nested)) == nested and nested.is_dir()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(argparse.ArgumentTypeError, match="cannot create work folder"):
+        work_folder(str(blocker / "below"))

@@ -6,6 +6,7 @@ Fast: a tiny hand-made DuckDB file stands in for a build; dbt is never run.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import subprocess
 import sys
@@ -192,7 +193,15 @@ INVALID = {
         ["reopen", EVENT_PENDING, "--reason", "new_evidence", "--notes", GOOD_NOTES, *ACTOR],
         "none of the reports",
     ),
+    "reopen notes of spaces": (
+        ["reopen", APPROVED, "--reason", "new_evidence", "--notes", "x" + " " * 60 + "y", *ACTOR],
+        "(got 3)",
+    ),
     "bad --at": (["approve", PENDING, "--at", "yesterday", *ACTOR], "--at"),
+    "--at after the newest tick": (
+        ["approve", PENDING, "--at", "2099-01-01 00:00", *ACTOR],
+        "more than a day after the newest built tick 2025-08-12 23:00",
+    ),
     "negative --wait": (["approve", PENDING, "--wait", "-1", *ACTOR], "--wait"),
 }
 
@@ -491,3 +500,16 @@ def test_a_lock_held_past_the_wait_fails_without_writing(
     assert code == 1
     assert "still busy" in err
     assert all_written(database) == []
+
+
+def test_a_full_disk_exits_2_and_says_nothing_was_recorded(
+    capsys: pytest.CaptureFixture[str], database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_space(*args: object) -> Path:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("mrs.review_cli.write_edit", no_space)
+    code, out, err = review(capsys, database, "approve", PENDING, *ACTOR)
+    assert code == 2
+    assert "No space left on device; nothing was recorded" in err
+    assert "Traceback" not in err and out == ""
