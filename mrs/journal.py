@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +89,25 @@ def write_edit(database: Path, edit: Edit) -> Path:
         first,
         lambda sequence: f"{edit.edited_at:%Y%m%dT%H%M%S}-{sequence:08d}.json",
     )
+
+
+def unbuilt_edits(
+    database: Path, built: Collection[str], run_id: str, *, event: bool
+) -> list[dict[str, object]]:
+    """Edits of `run_id` in the journal that no build has read yet (their file is neither
+    logged nor rejected), in the order made: recorded, not yet in effect. A file that is not
+    an edit's JSON is skipped here; the next build rejects it with its reason."""
+    found: list[dict[str, object]] = []
+    for path in sorted(edits_folder(database, event=event).glob("*.json")):
+        if path.name in built:
+            continue
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict) and record.get("run_id") == run_id:
+            found.append({**record, "source_file": path.name})
+    return found
 
 
 def _sequence(path: Path) -> int:

@@ -13,7 +13,7 @@ from typing import TextIO
 import duckdb
 
 from mrs.database_lock import DEFAULT_WAIT_SECONDS, connect_waiting
-from mrs.journal import EVENT_PREFIX, REVIEW_INDEX, journal_dir
+from mrs.journal import EVENT_PREFIX, REVIEW_INDEX, journal_dir, unbuilt_edits
 from mrs.project import MrsError
 
 BUILD_FIRST = "run `mrs build` (or `python3 tasks.py demo`) first"
@@ -77,6 +77,8 @@ class ReportDetails:
     row: dict[str, object] | None
     reports_built: bool
     edits: list[dict[str, object]] | None
+    # Recorded in the journal since the last build read it (on the report or its event).
+    unbuilt: list[dict[str, object]]
 
 
 @contextmanager
@@ -240,11 +242,43 @@ def pending_queue(
                 """,
                 [run_id, limit],
             ).fetchall()
+            report_files = _built_files(con, tables(con), event=False)
+            event_files = _built_files(con, tables(con), event=True)
         except duckdb.Error as error:
             raise MrsError(
                 f"minority_reports is not as expected ({error}); {BUILD_FIRST}"
             ) from error
-    return run_id, rows, int(total)
+    unbuilt = unbuilt_edits(database, report_files, run_id, event=False) + unbuilt_edits(
+        database, event_files, run_id, event=True
+    )
+    report_at, group_at = QUEUE_COLUMNS.index("report_id"), QUEUE_COLUMNS.index("report_group_id")
+    marked = [
+        (*row, _summary([e for e in unbuilt if _concerns(e, row[report_at], row[group_at])]))
+        for row in rows
+    ]
+    return run_id, marked, int(total)
+
+
+def _built_files(con: duckdb.DuckDBPyConnection, present: set[str], *, event: bool) -> set[str]:
+    """Journal files the last build read: logged as edits or rejected with a reason."""
+    prefix = "user_minority_events_edits" if event else "user_edits"
+    built: set[str] = set()
+    for table in (f"{prefix}_log", f"{prefix}_errors"):
+        if table in present:
+            rows = con.execute(f"select distinct source_file from {table}").fetchall()
+            built.update(str(row[0]) for row in rows if row[0] is not None)
+    return built
+
+
+def _concerns(edit: dict[str, object], report_id: object, group_id: object) -> bool:
+    return edit.get("report_id") == report_id or (
+        group_id is not None and edit.get("report_group_id") == group_id
+    )
+
+
+def _summary(edits: list[dict[str, object]]) -> str:
+    """`reject by ana (marketer)`, one per edit in the order made; empty when none."""
+    return "; ".join(f"{e.get('action')} by {e.get('actor')} ({e.get('user_role')})" for e in edits)
 
 
 def report_details(
@@ -260,11 +294,20 @@ def report_details(
         try:
             row = _report_row(con, report_id, run_id) if "minority_reports" in present else None
             edits = _edits(con, report_id, run_id) if "user_edits_log" in present else None
+            report_files = _built_files(con, present, event=False)
+            event_files = _built_files(con, present, event=True)
         except duckdb.Error as error:
             raise MrsError(
                 f"the review tables are not as expected ({error}); {BUILD_FIRST}"
             ) from error
-    return ReportDetails(run_id, known, row, "minority_reports" in present, edits)
+    group_id = row.get("report_group_id") if row else None
+    unbuilt = [
+        edit
+        for edit in unbuilt_edits(database, report_files, run_id, event=False)
+        + unbuilt_edits(database, event_files, run_id, event=True)
+        if _concerns(edit, report_id, group_id)
+    ]
+    return ReportDetails(run_id, known, row, "minority_reports" in present, edits, unbuilt)
 
 
 def _report_row(

@@ -462,9 +462,11 @@ def _queue(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no reports awaiting review in run {run_id}")
         return 0
-    for line in _table(QUEUE_COLUMNS, rows):
+    for line in _table((*QUEUE_COLUMNS, "recorded_since_build"), rows):
         print(line)
     print(f"{len(rows)} of {total} reports awaiting review in run {run_id}")
+    if any(row[-1] for row in rows):
+        print("recorded_since_build: edits in the journal that take effect at the next build")
     return 0
 
 
@@ -493,6 +495,12 @@ def _show(args: argparse.Namespace) -> int:
         print(f"edits ({len(details.edits)}):")
         columns = tuple(details.edits[0])
         for line in _table(columns, [tuple(edit.values()) for edit in details.edits]):
+            print(f"  {line}")
+    if details.unbuilt:
+        print(f"recorded since the last build, in effect after the next ({len(details.unbuilt)}):")
+        columns = ("action", "actor", "user_role", "edited_at", "source_file")
+        rows = [tuple(edit.get(name) for name in columns) for edit in details.unbuilt]
+        for line in _table(columns, rows):
             print(f"  {line}")
     return 0
 

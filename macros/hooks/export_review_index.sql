@@ -15,7 +15,8 @@
         {%- set tables = ['run_settings', 'minority_reports_detected_log', 'minority_event_log',
             'stg_cause_taxonomy', 'minority_reports_finalised_log', 'minority_reports',
             'minority_events', 'report_sales_series', 'evidence_catalogue', 'stg_stores',
-            'stg_cluster_library', 'user_edits_log', 'user_minority_events_edits_log'] -%}
+            'stg_cluster_library', 'user_edits_log', 'user_minority_events_edits_log',
+            'user_edits_errors', 'user_minority_events_edits_errors'] -%}
         {%- for name in tables -%}
             {%- do relations.update({name: adapter.get_relation(
                 database=target.database, schema=target.schema, identifier=name)}) -%}
@@ -25,6 +26,8 @@
                 info=true) }}
             {{ return('') }}
         {%- endif -%}
+        {#- The rejected journal files by name only: with the edit logs, which files the build
+            read, so `mrs review` can tell the edits recorded since (not yet in effect). -#}
         {%- set exports = {
             'run_settings': "select run_id, as_of from " ~ relations['run_settings'],
             'minority_reports_detected_log': "select report_id, run_id, max(written_at) as "
@@ -37,6 +40,10 @@
                 ~ relations['minority_reports_finalised_log']
                 ~ " qualify row_number() over (partition by run_id, report_id "
                 ~ "order by version desc) = 1",
+            'user_edits_errors': "select distinct source_file from "
+                ~ relations['user_edits_errors'],
+            'user_minority_events_edits_errors': "select distinct source_file from "
+                ~ relations['user_minority_events_edits_errors'],
         } -%}
         {#- The published tables, whole: what the review app reads. -#}
         {%- for name in tables if name not in exports -%}

@@ -82,12 +82,13 @@ insert into minority_reports values
 create table user_edits_log (
     annotation_id varchar, report_id varchar, action varchar, cause varchar,
     cause_category varchar, confidence double, evidence varchar, reopen_reason varchar,
-    notes varchar, actor varchar, user_role varchar, edited_at timestamp, run_id varchar);
+    notes varchar, actor varchar, user_role varchar, edited_at timestamp, run_id varchar,
+    source_file varchar);
 insert into user_edits_log values
     ('a2', '{APPROVED}', 'approve', null, null, null, null, null, 'looks right', 'bo',
-     'admin', '2025-08-12 22:00:00', '{RUN}'),
+     'admin', '2025-08-12 22:00:00', '{RUN}', '20250812T220000-00000002.json'),
     ('a1', '{APPROVED}', 'edit', 'heatwave', 'weather', 0.9, null, null, null, 'ana',
-     'marketer', '2025-08-12 21:00:00', '{RUN}');
+     'marketer', '2025-08-12 21:00:00', '{RUN}', '20250812T210000-00000001.json');
 """
 KEYS_OF_REPORT_EDIT = [
     "report_id",
@@ -407,6 +408,7 @@ def test_queue_lists_only_pending_reports_of_the_active_run(
     assert lines[0].split() == [
         "report_id", "report_group_id", "store_id", "sku", "window_start", "window_end",
         "severity_score", "final_cause_category", "final_confidence", "review_status",
+        "recorded_since_build",
     ]  # fmt: skip
     listed = [line.split()[0] for line in lines[2:-1]]
     assert listed == [UNFINALISED, PENDING]  # most severe first
@@ -513,3 +515,32 @@ def test_a_full_disk_exits_2_and_says_nothing_was_recorded(
     assert code == 2
     assert "No space left on device; nothing was recorded" in err
     assert "Traceback" not in err and out == ""
+
+
+def test_an_edit_not_yet_built_is_shown_as_recorded_in_queue_and_show(
+    capsys: pytest.CaptureFixture[str], database: Path
+) -> None:
+    # Issue 15: after a reject, `show` said "edits: none" and `queue` listed the report as if
+    # nobody had acted, so a second analyst acted on it again.
+    code, _, _ = review(capsys, database, "reject", PENDING, *ACTOR)
+    assert code == 0
+    code, out, _ = review(capsys, database, "queue")
+    [row] = [line for line in out.splitlines() if line.startswith(PENDING)]
+    assert row.endswith("reject by ana (marketer)")
+    assert "take effect at the next build" in out.splitlines()[-1]
+    code, out, _ = review(capsys, database, "show", PENDING)
+    assert "recorded since the last build, in effect after the next (1):" in out
+    [file] = written(database)
+    assert f"reject  ana    marketer   {NEWEST_TICK}  {file.name}" in out
+    # Once a build has read the file (logged it), it is an edit like the others.
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            "insert into user_edits_log (annotation_id, report_id, action, run_id, source_file)"
+            " values ('a3', ?, 'reject', ?, ?)",
+            [PENDING, RUN, file.name],
+        )
+    code, out, _ = review(capsys, database, "queue")
+    [row] = [line for line in out.splitlines() if line.startswith(PENDING)]
+    assert "reject by" not in row
+    code, out, _ = review(capsys, database, "show", PENDING)
+    assert "recorded since the last build" not in out
