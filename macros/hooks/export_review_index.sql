@@ -5,10 +5,12 @@
   stores, the cluster library, the edit logs) as Parquet files in `<journal>/review_index/`.
   The command line and the app read these instead of the database, so analysts work while a
   build holds the DuckDB file and can never make a starting build fail to get its lock.
-  Skipped when the journal is not reachable.
+  Skipped when the journal is not reachable, and by commands that write no data (`dbt docs
+  generate`, `dbt compile`, `dbt test`): documenting the project must not touch what
+  analysts read.
 -#}
 {% macro mrs_export_review_index() -%}
-    {%- if execute and mrs_journal_present() -%}
+    {%- if execute and flags.WHICH in ['build', 'run'] and mrs_journal_present() -%}
         {%- set folder = mrs_edits_dir() ~ '/review_index' -%}
         {#- Hooks cannot ref(): the relations are looked up in the target schema. -#}
         {%- set relations = {} -%}

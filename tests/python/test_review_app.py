@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PROJECT_ROOT, query, run_mrs
+from conftest import BIN, PROJECT_ROOT, query, run_mrs
 from streamlit.testing.v1 import AppTest
 
 from mrs.app_cli import add_app_parser, app_command
@@ -507,3 +508,28 @@ def test_mrs_app_serves_the_app_on_the_database() -> None:
     assert env["MRS_DUCKDB_PATH"] == "/data/x.duckdb"
     with pytest.raises(MrsError, match="--port"):
         app_command(Path("/data/x.duckdb"), 0)
+
+
+def test_dbt_docs_generate_leaves_the_review_index_alone(database: Path, tmp_path: Path) -> None:
+    # Issue 16: the export ran as an on-run-end hook of every dbt command, so documenting the
+    # project rewrote what the app and `mrs review` read.
+    index = journal_dir(database) / REVIEW_INDEX
+    before = {path.name: path.stat().st_mtime_ns for path in index.glob("*.parquet")}
+    assert before
+    result = subprocess.run(
+        [str(BIN / "dbt"), "docs", "generate"],
+        cwd=PROJECT_ROOT,
+        env=dict(
+            os.environ,
+            MRS_DUCKDB_PATH=str(database),
+            DBT_PROFILES_DIR=str(PROJECT_ROOT),
+            DBT_TARGET_PATH=str(tmp_path / "target"),
+            DBT_LOG_PATH=str(tmp_path / "logs"),
+        ),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
+    assert "review index exported" not in result.stdout
+    assert {path.name: path.stat().st_mtime_ns for path in index.glob("*.parquet")} == before
