@@ -242,15 +242,11 @@ def pending_queue(
                 """,
                 [run_id, limit],
             ).fetchall()
-            report_files = _built_files(con, tables(con), event=False)
-            event_files = _built_files(con, tables(con), event=True)
+            unbuilt = _unbuilt(con, database, run_id)
         except duckdb.Error as error:
             raise MrsError(
                 f"minority_reports is not as expected ({error}); {BUILD_FIRST}"
             ) from error
-    unbuilt = unbuilt_edits(database, report_files, run_id, event=False) + unbuilt_edits(
-        database, event_files, run_id, event=True
-    )
     report_at, group_at = QUEUE_COLUMNS.index("report_id"), QUEUE_COLUMNS.index("report_group_id")
     marked = [
         (*row, _summary([e for e in unbuilt if _concerns(e, row[report_at], row[group_at])]))
@@ -259,15 +255,21 @@ def pending_queue(
     return run_id, marked, int(total)
 
 
-def _built_files(con: duckdb.DuckDBPyConnection, present: set[str], *, event: bool) -> set[str]:
-    """Journal files the last build read: logged as edits or rejected with a reason."""
-    prefix = "user_minority_events_edits" if event else "user_edits"
-    built: set[str] = set()
-    for table in (f"{prefix}_log", f"{prefix}_errors"):
-        if table in present:
-            rows = con.execute(f"select distinct source_file from {table}").fetchall()
-            built.update(str(row[0]) for row in rows if row[0] is not None)
-    return built
+def _unbuilt(
+    con: duckdb.DuckDBPyConnection, database: Path, run_id: str
+) -> list[dict[str, object]]:
+    """The run's report and event edits in the journal that the last build did not read
+    (it logs each file it reads as an edit or rejects it with a reason)."""
+    present = tables(con)
+    unbuilt: list[dict[str, object]] = []
+    for prefix, event in (("user_edits", False), ("user_minority_events_edits", True)):
+        built: set[str] = set()
+        for table in (f"{prefix}_log", f"{prefix}_errors"):
+            if table in present:
+                rows = con.execute(f"select distinct source_file from {table}").fetchall()
+                built.update(str(row[0]) for row in rows if row[0] is not None)
+        unbuilt += unbuilt_edits(database, built, run_id, event=event)
+    return unbuilt
 
 
 def _concerns(edit: dict[str, object], report_id: object, group_id: object) -> bool:
@@ -294,19 +296,13 @@ def report_details(
         try:
             row = _report_row(con, report_id, run_id) if "minority_reports" in present else None
             edits = _edits(con, report_id, run_id) if "user_edits_log" in present else None
-            report_files = _built_files(con, present, event=False)
-            event_files = _built_files(con, present, event=True)
+            unbuilt = _unbuilt(con, database, run_id)
         except duckdb.Error as error:
             raise MrsError(
                 f"the review tables are not as expected ({error}); {BUILD_FIRST}"
             ) from error
     group_id = row.get("report_group_id") if row else None
-    unbuilt = [
-        edit
-        for edit in unbuilt_edits(database, report_files, run_id, event=False)
-        + unbuilt_edits(database, event_files, run_id, event=True)
-        if _concerns(edit, report_id, group_id)
-    ]
+    unbuilt = [edit for edit in unbuilt if _concerns(edit, report_id, group_id)]
     return ReportDetails(run_id, known, row, "minority_reports" in present, edits, unbuilt)
 
 

@@ -46,34 +46,36 @@ predictions as (
     select * from {{ ref('baseline_sales_predictions') }}
 ),
 
-same_day_context as (
-    -- The trading hours of the day so far, their z clipped so one wild hour cannot set the
-    -- day's level, and an hour beyond `anomaly_day_context_exclude_z` left out: that is an
-    -- anomaly, not the day's level (counted, an up-spike's clipped hours would make the
-    -- ordinary hours after it look low, a rebound report the other way). Exact decimal
-    -- sums, as for the CUSUMs.
+context_scores as (
+    -- What each trading hour says about its day's level: its z clipped so one wild hour
+    -- cannot set the level, and nothing beyond `anomaly_day_context_exclude_z`: that hour is
+    -- an anomaly, not the day's level (counted, an up-spike's clipped hours would make the
+    -- ordinary hours after it look low, a rebound report the other way). Decimals, so the
+    -- sums below are exact, as for the CUSUMs.
     select
         *,
-        count(*) filter (
-            where abs(residual_z) <= {{ var('anomaly_day_context_exclude_z') }}
-        ) over same_day_before as day_hours_before,
-        coalesce(
-            sum(
-                cast(
-                    least(
-                        greatest(residual_z, -{{ var('anomaly_day_context_clip_z') }}),
-                        {{ var('anomaly_day_context_clip_z') }}
-                    ) as decimal(18, 6)
-                )
-            ) filter (
-                where abs(residual_z) <= {{ var('anomaly_day_context_exclude_z') }}
-            ) over same_day_before,
-            0
-        ) as day_z_before,
-        -- Hours of one day correlate at rho (measured in training, at most 0.9).
-        coalesce(within_day_correlation, 0.0) as rho
+        case
+            when abs(residual_z) <= {{ var('anomaly_day_context_exclude_z') }}
+                then cast(
+                        least(
+                            greatest(residual_z, -{{ var('anomaly_day_context_clip_z') }}),
+                            {{ var('anomaly_day_context_clip_z') }}
+                        ) as decimal(18, 6)
+                    )
+        end as context_z
     from predictions
     where is_trading_hour
+),
+
+same_day_context as (
+    -- The day so far: how many earlier trading hours speak for its level, and their sum.
+    select
+        * exclude (context_z),
+        count(context_z) over same_day_before as day_hours_before,
+        coalesce(sum(context_z) over same_day_before, 0) as day_z_before,
+        -- Hours of one day correlate at rho (measured in training, at most 0.9).
+        coalesce(within_day_correlation, 0.0) as rho
+    from context_scores
     window same_day_before as (
         partition by store_id, sku, cast(sales_ts as date)
         order by sales_ts

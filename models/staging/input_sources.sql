@@ -12,6 +12,7 @@
         {%- do seeded.append(input_name) %}
     {%- endif %}
 {%- endfor %}
+{%- set seeded_names = "'" ~ seeded | join("', '") ~ "'" %}
 
 with
 
@@ -24,13 +25,10 @@ sources as (
         input_name,
         case
             when read_error is not null then 'unreadable'
-            when
-                file_path is not null
-                and is_blank
-                and input_name in ({{ "'" ~ seeded | join("', '") ~ "'" }})
-                then 'seed:' || input_name
-            when file_path is not null then file_path
-            when input_name in ({{ "'" ~ seeded | join("', '") ~ "'" }}) then 'seed:' || input_name
+            -- A blank file (not even a header) of a seeded input counts as absent.
+            when file_path is not null and not (is_blank and input_name in ({{ seeded_names }}))
+                then file_path
+            when input_name in ({{ seeded_names }}) then 'seed:' || input_name
             else 'missing'
         end as source_location,
         read_error
