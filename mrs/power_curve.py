@@ -82,6 +82,24 @@ where not s.has_detection_anomaly and p.is_trading_hour
   and p.sales_ts >= (select detection_start from run_settings)
 group by all
 """
+# Each quiet day's sum of hourly z over the variance the model claims for it (its hours times
+# their day inflation, which carries the day factor and the level's error): 1 on average
+# when the baseline is calibrated at the scale the slow detectors add hours up to.
+_DAY_CALIBRATION = """
+with days as (
+    select p.store_id, p.sku, cast(p.sales_ts as date) as sales_day,
+           pow(sum(p.residual_z), 2) / sum(p.day_inflation) as variance_ratio
+    from baseline_sales_predictions as p
+    inner join truth_series as s on p.store_id = s.store_id and p.sku = s.sku
+    where not s.has_detection_anomaly and p.is_trading_hour
+      and p.sales_ts >= (select detection_start from run_settings)
+    group by all
+)
+select s.volume_class, s.pattern, count(*) as days, sum(days.variance_ratio) as ratio_total
+from days
+inner join truth_series as s on days.store_id = s.store_id and days.sku = s.sku
+group by all
+"""
 
 
 @dataclass(frozen=True)
@@ -107,6 +125,8 @@ class QuietCounts:
     reports: int = 0
     trading_hours: int = 0
     extreme_hours: int = 0
+    scored_days: int = 0
+    day_variance_total: float = 0.0
 
     def __add__(self, other: QuietCounts) -> QuietCounts:
         return QuietCounts(
@@ -114,6 +134,8 @@ class QuietCounts:
             self.reports + other.reports,
             self.trading_hours + other.trading_hours,
             self.extreme_hours + other.extreme_hours,
+            self.scored_days + other.scored_days,
+            self.day_variance_total + other.day_variance_total,
         )
 
     @property
@@ -123,6 +145,11 @@ class QuietCounts:
     @property
     def extreme_share(self) -> float | None:
         return self.extreme_hours / self.trading_hours if self.trading_hours else None
+
+    @property
+    def day_variance_ratio(self) -> float | None:
+        """Mean squared day sum of z over its claimed variance: 1 when calibrated."""
+        return self.day_variance_total / self.scored_days if self.scored_days else None
 
 
 @dataclass(frozen=True)
@@ -208,7 +235,10 @@ def score_family_world(database: Path, truth: Path, seed: int, null: bool = Fals
         matches = con.execute(_MATCHES).fetchall()
         days = float(con.execute(_DETECTION_DAYS).fetchone()[0])
         calibration = con.execute(_CALIBRATION).fetchall()
-    return _scores(seed, null, anomalies, series, reports, matches, days, calibration)
+        day_calibration = con.execute(_DAY_CALIBRATION).fetchall()
+    return _scores(
+        seed, null, anomalies, series, reports, matches, days, calibration, day_calibration
+    )
 
 
 def _scores(
@@ -220,6 +250,7 @@ def _scores(
     matches: Sequence[tuple[str, str]],
     days: float,
     calibration: Sequence[tuple[str, str, int, int]],
+    day_calibration: Sequence[tuple[str, str, int, float]] = (),
 ) -> FamilyScores:
     detected_ids = {anomaly_id for _, anomaly_id in matches}
     matched_ids = {report_id for report_id, _ in matches}
@@ -245,6 +276,10 @@ def _scores(
             add((store, sku), QuietCounts(reports=1))
     for volume_class, pattern, hours, extreme in calibration:
         counts = QuietCounts(trading_hours=int(hours), extreme_hours=int(extreme))
+        by_class[volume_class] = by_class.get(volume_class, QuietCounts()) + counts
+        by_pattern[pattern] = by_pattern.get(pattern, QuietCounts()) + counts
+    for volume_class, pattern, scored_days, ratio_total in day_calibration:
+        counts = QuietCounts(scored_days=int(scored_days), day_variance_total=float(ratio_total))
         by_class[volume_class] = by_class.get(volume_class, QuietCounts()) + counts
         by_pattern[pattern] = by_pattern.get(pattern, QuietCounts()) + counts
     outcomes = tuple(
@@ -394,9 +429,10 @@ def _headline_lines(scores: FamilyScores) -> list[str]:
 def _quiet_lines(scores: FamilyScores) -> list[str]:
     lines = [
         "false alarms and calibration on quiet series (detection window; nominal share of "
-        f"|z| >= {EXTREME_Z:g}: {NOMINAL_EXTREME_SHARE:.2%})",
+        f"|z| >= {EXTREME_Z:g}: {NOMINAL_EXTREME_SHARE:.2%}; day var: a day's sum of z over "
+        "the variance the model claims for it, 1.00 when calibrated)",
         f"{'group':<16}{'series-days':>12}{'reports':>9}{'per 1,000':>11}"
-        f"{'trading h':>11}{'|z|>=3':>8}{'share':>9}",
+        f"{'trading h':>11}{'|z|>=3':>8}{'share':>9}{'day var':>9}",
     ]
     groups = [(f"class {k}", scores.quiet_by_class.get(k)) for k, _, _ in VOLUME_CLASSES]
     groups += [(f"pattern {k}", scores.quiet_by_pattern.get(k)) for k in PATTERNS]
@@ -405,11 +441,13 @@ def _quiet_lines(scores: FamilyScores) -> list[str]:
         if counts is None:
             continue
         rate, share = counts.per_thousand_days, counts.extreme_share
+        day_ratio = counts.day_variance_ratio
         lines.append(
             f"{label:<16}{counts.series_days:>12,.0f}{counts.reports:>9}"
             f"{(f'{rate:.2f}' if rate is not None else '-'):>11}"
             f"{counts.trading_hours:>11,}{counts.extreme_hours:>8,}"
             f"{(f'{share:.2%}' if share is not None else '-'):>9}"
+            f"{(f'{day_ratio:.2f}' if day_ratio is not None else '-'):>9}"
         )
     return lines
 
@@ -439,6 +477,7 @@ def to_json(scores: FamilyScores) -> dict[str, object]:
                 **asdict(c),
                 "per_1000_series_days": c.per_thousand_days,
                 "extreme_share": c.extreme_share,
+                "day_variance_ratio": c.day_variance_ratio,
             }
             for key, c in sorted(groups.items())
         }

@@ -5,8 +5,9 @@
         profile over the previous `baseline_level_days` whole days (so a slow trend is
         followed while a short anomaly is not absorbed), shrunk towards 1 as far as that
         median is noise; the variance adds the uncertainty of the profile estimate and of
-        the level, and a floor of `baseline_min_spread_units`. The day inflation and the
-        within-day correlation pass through for the detectors that add hours up.
+        the level, and a floor of `baseline_min_spread_units`. The day inflation (the day
+        factor and the level's error, both shared by the hours of a day) and the within-day
+        correlation are for the detectors that add hours up.
   mock: the profile alone, with a Poisson spread.
   Everything here depends only on sales before each hour's own day, so a later build
   computes the same values for past hours (tick equivalence).
@@ -61,6 +62,9 @@ daily_ratio as (
         sku,
         sales_day,
         any_value(day_variance) as day_variance,
+        -- A day total's relative variance from the hours' overdispersion: b / trading hours.
+        any_value(dispersion_quadratic) / greatest(any_value(day_trading_hours), 1)
+            as day_dispersion_variance,
         -- Exact decimal sums: independent of the order parallel threads add rows up.
         cast(sum(cast(profile_units as decimal(24, 9))) as double) as profile_day_units,
         sum(units)
@@ -76,6 +80,7 @@ recent_ratios as (
         sku,
         sales_day,
         day_variance,
+        day_dispersion_variance,
         median(actual_to_profile) over recent_days as median_ratio,
         count(actual_to_profile) over recent_days as recent_days,
         avg(profile_day_units) over recent_days as recent_day_units
@@ -89,12 +94,17 @@ recent_ratios as (
 ),
 
 ratio_noise as (
-    -- The noise of that median: each day's ratio varies by its count (1 / units) and its
-    -- day factor; a median of n of them by pi / (2 n) times that.
+    -- The noise of that median: each day's ratio varies by its count (1 / units), the
+    -- hours' overdispersion and its day factor; a median of n of them by pi / (2 n) times
+    -- that.
     select
         *,
         pi() / (2 * greatest(recent_days, 1))
-        * (1 / greatest(recent_day_units, 1) + coalesce(day_variance, 0)) as ratio_variance
+        * (
+            1 / greatest(recent_day_units, 1)
+            + coalesce(day_dispersion_variance, 0)
+            + coalesce(day_variance, 0)
+        ) as ratio_variance
     from recent_ratios
 ),
 
@@ -193,12 +203,12 @@ scored as (
 ),
 
 correlated as (
-    -- The day factor's share of this hour's variance: the correlation rho of two hours of
-    -- one day.
+    -- What two hours of one day share, over this hour's variance: the day factor and the
+    -- level's error (one level serves the whole day), the correlation rho of two hours.
     select
         *,
         least(
-            day_variance * expected_units / (1 + dispersion_quadratic * expected_units), 1.0
+            (day_variance + level_variance) * pow(expected_units, 2) / variance_units, 1.0
         ) as day_correlation
     from scored
 ),
