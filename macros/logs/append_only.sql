@@ -73,3 +73,45 @@
         upstream.run_id = (select settings.run_id from {{ ref('run_settings') }} as settings)
         and upstream.written_at in ({{ mrs_pending_ticks() }})
 {%- endmacro %}
+
+{#-
+  The first tick cohorting computes: the newest tick that both cohort logs already hold for
+  the active run (its events are what the next tick's changes are judged against), or
+  -infinity when either log does not exist yet, holds nothing for the run, or is rebuilt with
+  --full-refresh. A past tick's events never change (DESIGN.md section 2: a restatement
+  writes at a new tick), so a build's cohorting costs its new ticks, not the whole history.
+  The logs are looked up, not ref'd: they are cohorting's children.
+-#}
+{% macro mrs_cohort_resume_tick() -%}
+    {%- set logs = [] -%}
+    {%- if execute and not flags.FULL_REFRESH -%}
+        {%- for name in ['minority_event_log', 'minority_reports_cohorted_log'] -%}
+            {%- set node = graph.nodes.values() | selectattr('name', 'equalto', name) | first -%}
+            {%- set relation = adapter.get_relation(
+                database=node.database, schema=node.schema, identifier=node.alias
+            ) -%}
+            {%- if relation is not none -%}{%- do logs.append(relation) -%}{%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if logs | length == 2 -%}
+        (
+            select
+                case
+                    when count(newest_logged.written_at) = 2 then min(newest_logged.written_at)
+                    else '-infinity'::timestamp
+                end
+            from (
+                {%- for relation in logs %}
+                    select max(logged.written_at) as written_at
+                    from {{ relation }} as logged
+                    where
+                        logged.run_id
+                        = (select settings.run_id from {{ ref('run_settings') }} as settings)
+                    {{- " union all" if not loop.last }}
+                {%- endfor %}
+            ) as newest_logged
+        )
+    {%- else -%}
+        '-infinity'::timestamp
+    {%- endif -%}
+{%- endmacro %}

@@ -2,7 +2,8 @@
 -- live at the tick, and ended ones for `cohort_lookback_hours` after their last snapshot
 -- (a later report can still overlap them). Each carries its latest attribution and cluster
 -- at or before the tick (an as-of join). A report restated sales superseded leaves from the
--- tick of its 'superseded' row on.
+-- tick of its 'superseded' row on. Only from the newest tick the cohort logs hold on
+-- (mrs_cohort_resume_tick): earlier ticks are logged and never change.
 with
 
 ticks as (
@@ -71,6 +72,7 @@ considered as (
                 'hour', var('cohort_lookback_hours') | int, 'report_spans.last_tick'
             ) }}
             and ticks.tick_ts < coalesce(report_spans.superseded_tick, 'infinity'::timestamp)
+    where ticks.tick_ts >= {{ mrs_cohort_resume_tick() }}
 ),
 
 states as (

@@ -732,12 +732,13 @@ weekday_variances as (
         pooled_profile.store_id,
         pooled_profile.sku,
         pooled_profile.hour_of_week // 24 as day_of_week,
-        sum(pooled_profile.pooled_units) as day_units,
-        sum(
+        -- Exact decimal sums: independent of the order parallel threads add rows up.
+        cast(sum(cast(pooled_profile.pooled_units as decimal(38, 9))) as double) as day_units,
+        cast(sum(cast(
             2 * {{ mrs_count_variance(
                 'pooled_profile.pooled_units', 'dispersion.dispersion_quadratic'
-            ) }}
-        ) as independent_variance
+            ) }} as decimal(38, 9)
+        )) as double) as independent_variance
     from pooled_profile
     left join dispersion
         on
@@ -920,11 +921,14 @@ within_day_moments as (
         store_id,
         sku,
         count(*) as scored_days,
+        -- Exact decimal sums, as above.
         (
-            sum(pow(score_sum, 2) - score_squares)
+            cast(sum(cast(pow(score_sum, 2) - score_squares as decimal(38, 9))) as double)
             / nullif(sum(scored_hours * (scored_hours - 1)), 0)
         )
-        / nullif(sum(score_squares) / sum(scored_hours), 0) as pair_correlation
+        / nullif(
+            cast(sum(cast(score_squares as decimal(38, 9))) as double) / sum(scored_hours), 0
+        ) as pair_correlation
     from day_score_sums
     group by store_id, sku
 ),

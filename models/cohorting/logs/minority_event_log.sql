@@ -3,7 +3,8 @@
 -- members, a moved window, new totals, its end) and when the event disappears because its
 -- reports joined an earlier event ('merged'). Only events with a live report change; one
 -- whose reports have all ended keeps its last row. Appends only ticks after the newest
--- logged.
+-- logged; cohorting starts at that tick (mrs_cohort_resume_tick), so what came before it
+-- (an event's creation, its first end, its last logged state) is read from this log.
 {%- set state_columns = [
     'window_start', 'window_end', 'event_status', 'store_count', 'report_count',
     'severity', 'attributed_sales_total', 'baseline_sales_total', 'proposed_cause',
@@ -30,6 +31,36 @@ previous_versions as (
 
 settings as (
     select * from {{ ref('run_settings') }}
+),
+
+logged_events as (
+    -- Each event's creation, first end and latest logged state in this run, so far.
+    {%- if is_incremental() %}
+        select
+            logged.report_group_id,
+            min(logged.created_at) as created_at,
+            min(logged.ended_at) as ended_at,
+            max(logged.written_at) as written_at,
+            {%- for column in state_columns %}
+                arg_max(logged.{{ column }}, logged.version) as {{ column }}
+                {{- "," if not loop.last }}
+            {%- endfor %}
+        from {{ this }} as logged
+        cross join settings
+        where logged.run_id = settings.run_id
+        group by logged.report_group_id
+    {%- else %}
+        select
+            cast(null as varchar) as report_group_id,
+            cast(null as timestamp) as created_at,
+            cast(null as timestamp) as ended_at,
+            cast(null as timestamp) as written_at,
+            {%- for column in state_columns %}
+                null as {{ column }}
+                {{- "," if not loop.last }}
+            {%- endfor %}
+        where false
+    {%- endif %}
 ),
 
 event_states as (
@@ -60,38 +91,62 @@ event_states as (
 
 described as (
     select
-        report_group_id,
-        tick_ts,
-        window_start,
-        window_end,
-        event_status,
-        store_count,
-        report_count,
-        severity,
-        attributed_sales_total,
-        baseline_sales_total,
-        coalesce(known_cause, 'No supporting evidence found') as proposed_cause,
-        coalesce(known_category, 'unknown') as proposed_cause_category,
-        confidence_score,
-        min(tick_ts) over (partition by report_group_id) as created_at,
+        event_states.report_group_id,
+        event_states.tick_ts,
+        event_states.window_start,
+        event_states.window_end,
+        event_states.event_status,
+        event_states.store_count,
+        event_states.report_count,
+        event_states.severity,
+        event_states.attributed_sales_total,
+        event_states.baseline_sales_total,
+        coalesce(event_states.known_cause, 'No supporting evidence found') as proposed_cause,
+        coalesce(event_states.known_category, 'unknown') as proposed_cause_category,
+        event_states.confidence_score,
+        coalesce(
+            logged_events.created_at,
+            min(event_states.tick_ts) over (partition by event_states.report_group_id)
+        ) as created_at,
         -- As of each tick: a later end must not show in an earlier row (tick equivalence).
-        min(case when event_status = 'ended' then tick_ts end) over (
-            partition by report_group_id order by tick_ts
+        -- least() skips a null: the first end is the logged one, else this build's.
+        least(
+            logged_events.ended_at,
+            min(
+                case when event_states.event_status = 'ended' then event_states.tick_ts end
+            ) over (
+                partition by event_states.report_group_id order by event_states.tick_ts
+            )
         ) as ended_at,
-        lag(tick_ts) over (partition by report_group_id order by tick_ts) as previous_tick_ts,
-        lead(tick_ts) over (partition by report_group_id order by tick_ts) as next_tick_ts
+        lag(event_states.tick_ts) over (
+            partition by event_states.report_group_id order by event_states.tick_ts
+        ) as previous_tick_ts,
+        lead(event_states.tick_ts) over (
+            partition by event_states.report_group_id order by event_states.tick_ts
+        ) as next_tick_ts
     from event_states
+    left join logged_events on event_states.report_group_id = logged_events.report_group_id
 ),
 
 changes as (
+    -- Changed since the event's previous tick; at its first tick in this build, since its
+    -- latest logged state (the state of every tick up to a change is the logged one).
     select
-        *,
-        previous_tick_ts is null
+        described.*,
+        case
+            when described.previous_tick_ts is null
+                then logged_events.report_group_id is null
         {%- for column in state_columns %}
-            or {{ column }} is distinct from lag({{ column }}) over event_ticks
-        {%- endfor %} as is_changed
+                or described.{{ column }} is distinct from logged_events.{{ column }}
+        {%- endfor %}
+            else false
+        {%- for column in state_columns %}
+                or described.{{ column }} is distinct from lag(described.{{ column }}) over event_ticks
+        {%- endfor %}
+        end as is_changed
     from described
-    window event_ticks as (partition by report_group_id order by tick_ts)
+    left join logged_events on described.report_group_id = logged_events.report_group_id
+    window event_ticks as (partition by described.report_group_id order by described.tick_ts)
 ),
 
 merged as (
