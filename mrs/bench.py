@@ -299,15 +299,25 @@ scored_days as (
     join profile p on p.store_id = s.store_id and p.sku = s.sku
         and p.how = (isodow(s.sales_ts) - 1) * 24 + hour(s.sales_ts)
 ),
+trading_hours as (
+    select store_id, sku, how // 24 as dow, count(*) filter (where profile > 0) as th
+    from profile group by all
+),
 day_ratios as (
-    select store_id, sku, day, sum(profile) as pd, sum(units) / nullif(sum(profile), 0) as r
-    from scored_days group by all
+    -- with the day total's relative variance from the hours' overdispersion, b / hours
+    select d.store_id, d.sku, d.day, sum(d.profile) as pd,
+           sum(d.units) / nullif(sum(d.profile), 0) as r,
+           coalesce(any_value(d.beta), 0.0) / greatest(any_value(t.th), 1) as dd
+    from scored_days d
+    join trading_hours t on t.store_id = d.store_id and t.sku = d.sku
+        and t.dow = isodow(d.day) - 1
+    group by d.store_id, d.sku, d.day
 ),
 recent as (
-    -- the last 7 days median ratio and its noise (pi / 2n x (1 / units + s^2))
+    -- the last 7 days median ratio and its noise (pi / 2n x (1 / units + b / hours + s^2))
     select d.store_id, d.sku, d.day, median(d.r) over w as med,
            pi() / (2 * greatest(count(d.r) over w, 1))
-               * (1 / greatest(avg(d.pd) over w, 1) + coalesce(v.dv, 0.0)) as rv
+               * (1 / greatest(avg(d.pd) over w, 1) + d.dd + coalesce(v.dv, 0.0)) as rv
     from day_ratios d left join day_var v using (store_id, sku)
     window w as (partition by d.store_id, d.sku order by d.day
                  range between interval 7 days preceding and interval 1 day preceding)

@@ -91,7 +91,7 @@ with days as (
            pow(sum(p.residual_z), 2) / sum(p.day_inflation) as variance_ratio
     from baseline_sales_predictions as p
     inner join truth_series as s on p.store_id = s.store_id and p.sku = s.sku
-    where not s.has_detection_anomaly and p.is_trading_hour
+    where not s.has_detection_anomaly and p.is_trading_hour and p.residual_z is not null
       and p.sales_ts >= (select detection_start from run_settings)
     group by all
 )

@@ -282,16 +282,16 @@ def _hand_made_world(folder: Path) -> tuple[Path, Path]:
         ("R8", 1, "ST-001", "SKU-001", "2025-01-07 20:00", "2025-01-07 22:00", "up",
          "detected", "2025-01-08 01:00", "run"),
     ]  # fmt: skip
-    predictions = [
-        ("ST-002", "SKU-001", "2025-01-08 01:00", 3.0, True),
-        ("ST-002", "SKU-001", "2025-01-08 02:00", -3.5, True),
-        ("ST-002", "SKU-001", "2025-01-08 03:00", 1.0, True),
-        ("ST-002", "SKU-001", "2025-01-08 04:00", None, True),
-        ("ST-002", "SKU-001", "2025-01-08 05:00", 5.0, False),  # closed hour
-        ("ST-002", "SKU-001", "2025-01-07 23:00", 4.0, True),  # before detection
-        ("ST-002", "SKU-002", "2025-01-08 01:00", 0.5, True),
-        ("ST-002", "SKU-002", "2025-01-08 02:00", -2.99, True),
-        ("ST-001", "SKU-001", "2025-01-08 11:00", 10.0, True),  # anomalous series
+    predictions = [  # (store, sku, hour, residual_z, is_trading_hour, day_inflation)
+        ("ST-002", "SKU-001", "2025-01-08 01:00", 3.0, True, 2.0),
+        ("ST-002", "SKU-001", "2025-01-08 02:00", -3.5, True, 2.0),
+        ("ST-002", "SKU-001", "2025-01-08 03:00", 1.0, True, 2.0),
+        ("ST-002", "SKU-001", "2025-01-08 04:00", None, True, 2.0),
+        ("ST-002", "SKU-001", "2025-01-08 05:00", 5.0, False, 1.0),  # closed hour
+        ("ST-002", "SKU-001", "2025-01-07 23:00", 4.0, True, 1.0),  # before detection
+        ("ST-002", "SKU-002", "2025-01-08 01:00", 0.5, True, 1.0),
+        ("ST-002", "SKU-002", "2025-01-08 02:00", -2.99, True, 1.0),
+        ("ST-001", "SKU-001", "2025-01-08 11:00", 10.0, True, 1.0),  # anomalous series
     ]
     with duckdb.connect(str(database)) as con:
         con.execute(
@@ -317,11 +317,12 @@ def _hand_made_world(folder: Path) -> tuple[Path, Path]:
         )
         con.execute(
             "create table baseline_sales_predictions (store_id varchar, sku varchar, "
-            "sales_ts timestamp, residual_z double, is_trading_hour boolean)"
+            "sales_ts timestamp, residual_z double, is_trading_hour boolean, "
+            "day_inflation double)"
         )
         con.executemany(
-            "insert into baseline_sales_predictions values (?, ?, ?, ?, ?)",
-            [(p[0], p[1], _ts(p[2]), p[3], p[4]) for p in predictions],
+            "insert into baseline_sales_predictions values (?, ?, ?, ?, ?, ?)",
+            [(p[0], p[1], _ts(p[2]), p[3], p[4], p[5]) for p in predictions],
         )
     return database, truth
 
@@ -344,6 +345,9 @@ def test_the_scorer_counts_matches_false_reports_and_calibration(tmp_path: Path)
     assert scores.quiet_total.per_thousand_days == pytest.approx(250.0)
     assert (one_k.trading_hours, one_k.extreme_hours) == (3, 2)
     assert (ten.trading_hours, ten.extreme_hours) == (2, 0)
+    # A day's squared sum of z over its hours' inflations (an hour with no z counts neither).
+    assert one_k.day_variance_ratio == pytest.approx((3.0 - 3.5 + 1.0) ** 2 / 6.0)
+    assert ten.day_variance_ratio == pytest.approx((0.5 - 2.99) ** 2 / 2.0)
     assert scores.quiet_by_pattern["retail"].reports == 1
     assert scores.quiet_by_pattern["retail"].extreme_share == pytest.approx(2 / 5)
     top = headline(scores)
@@ -373,6 +377,10 @@ def test_scores_add_up_over_worlds_and_print(tmp_path: Path) -> None:
     assert payload["power_curve"]["8-12"]["2-4 h"] == [2, 2]
     assert payload["power_curve"]["3-5"]["2-4 h"] == [0, 2]
     assert payload["quiet_by_class"]["1k"]["per_1000_series_days"] == pytest.approx(500.0)
+    assert "day var" in text
+    assert payload["quiet_total"]["day_variance_ratio"] == pytest.approx(
+        ((3.0 - 3.5 + 1.0) ** 2 / 6.0 + (0.5 - 2.99) ** 2 / 2.0) / 2
+    )
 
 
 def test_a_null_world_scores_every_report_as_false(tmp_path: Path) -> None:
