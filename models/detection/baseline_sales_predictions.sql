@@ -6,8 +6,9 @@
         followed while a short anomaly is not absorbed), shrunk towards 1 as far as that
         median is noise; the variance adds the uncertainty of the profile estimate and of
         the level, and a floor of `baseline_min_spread_units`. The day inflation (the day
-        factor and the level's error, both shared by the hours of a day) and the within-day
-        correlation are for the detectors that add hours up.
+        factor, the level's error and the profile's share of the training weeks' day
+        factors, all shared by the hours of a day) and the within-day correlation are for
+        the detectors that add hours up.
   mock: the profile alone, with a Poisson spread.
   Everything here depends only on sales before each hour's own day, so a later build
   computes the same values for past hours (tick equivalence).
@@ -203,14 +204,25 @@ scored as (
 ),
 
 correlated as (
-    -- What two hours of one day share, over this hour's variance: the day factor and the
-    -- level's error (one level serves the whole day), the correlation rho of two hours.
+    -- What two hours of one day share, over this hour's variance: the day factor, the
+    -- level's error (one level serves the whole day) and the profile's share of the day
+    -- factors of the training weeks it is the median of (pi / (2 weeks) of a day factor,
+    -- the same for every hour of that weekday), the correlation rho of two hours.
     select
-        *,
+        scored.*,
         least(
-            (day_variance + level_variance) * pow(expected_units, 2) / variance_units, 1.0
+            (
+                scored.day_variance
+                * (1 + pi() / (2 * greatest(
+                    datediff('day', settings.training_start, settings.detection_start) // 7, 1
+                )))
+                + scored.level_variance
+            )
+            * pow(scored.expected_units, 2) / scored.variance_units,
+            1.0
         ) as day_correlation
     from scored
+    cross join settings
 ),
 
 calibrated as (

@@ -53,8 +53,9 @@ def test_a_fresh_family_world_keeps_its_power_and_false_alarm_floors(tmp_path: P
     assert matching >= 22 and reports - matching <= 5
     assert headline["false_on_quiet"] <= 4
     # A quiet day's sum of z varies as the model claims (the slow detectors add hours up):
-    # 1.19 before the level's error counted as shared by the hours of a day, 1.09 after.
-    assert 0.85 <= family["quiet_total"]["day_variance_ratio"] <= 1.15
+    # 1.19 before the level's error counted as shared by the hours of a day, 1.09 after,
+    # 1.00 with the profile's share of the training weeks' day factors.
+    assert 0.9 <= family["quiet_total"]["day_variance_ratio"] <= 1.06
 
 
 def test_a_bad_seed_list_is_refused() -> None:
