@@ -47,6 +47,23 @@
 
 
 {#-
+  The journal's record of the active run (`mrs reset` writes it: mrs.runs.ACTIVE_RUN_FILE),
+  or none when no reset was made. run_settings reads it, so a plain `dbt build` builds the
+  same run as `mrs build`.
+-#}
+{% macro mrs_active_run_file() -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set path = mrs_edits_dir() ~ '/active_run.json' -%}
+    {%- set found = run_query(
+        "select count(*) from glob(" ~ mrs_quote_path(path) ~ ")"
+    ).columns[0].values()[0] -%}
+    {{ return(path if found > 0 else none) }}
+{%- endmacro %}
+
+
+{#-
   Whether the journal is reachable: its marker file, written by `mrs build`, exists. A
   missing journal degrades finalisation (edits_down) instead of passing as "no edits".
 -#}

@@ -1,5 +1,8 @@
 -- The settings of this build: the active run, the latest tick and the time vars
--- (DESIGN.md section 2). Every stage reads its run and ticks from here.
+-- (DESIGN.md section 2). Every stage reads its run and ticks from here. The run is var
+-- run_id, else the one the last `mrs reset` recorded in the journal (so a plain `dbt build`
+-- builds what `mrs build` would), else the demo_run_config seed's.
+{%- set active_run_file = mrs_active_run_file() %}
 with
 
 demo_run as (
@@ -18,6 +21,18 @@ settings as (
     select
         {%- if var('run_id') %}
         cast('{{ var("run_id") }}' as varchar) as run_id,
+        {%- elif active_run_file %}
+            coalesce(
+                (
+                    select json_extract_string(recorded.content, '$.run_id')
+                    from read_text({{ mrs_quote_path(active_run_file) }}) as recorded
+                    where json_valid(recorded.content)
+                ),
+                error(
+                    {{ mrs_quote_path(active_run_file) }}
+                    || ' is damaged; run `mrs reset --run-id NEW_ID` to start a new run'
+                )
+            ) as run_id,
         {%- else %}
             (select min(demo_run.run_id) from demo_run) as run_id,
         {%- endif %}

@@ -93,6 +93,12 @@ def test_a_reset_starts_a_new_run_and_keeps_the_old_one_queryable(
     reused = run_mrs("reset", "--run-id", "demo-run-001", "--database", str(database), check=False)
     assert reused.returncode == 2 and "already exists" in reused.stderr
     run_mrs("reset", "--run-id", "audit-rerun", "--database", str(database))
+    # A plain dbt command (no --vars) builds the run the reset recorded, as mrs build does.
+    settings = _dbt(
+        database, "run", "--select", "run_settings", "--target-path", str(tmp_path / "plain")
+    )
+    assert settings.returncode == 0, settings.stdout
+    assert query(database, "select run_id from run_settings") == [("audit-rerun",)]
     run_mrs("build", "--database", str(database), "--no-tests")
     assert query(database, "select distinct run_id from minority_reports") == [("audit-rerun",)]
     assert query(database, "select distinct run_id from minority_events") == [("audit-rerun",)]
