@@ -47,8 +47,8 @@ crossings as (
         >= {{ var('alert_min_impact_units') }}
         and events.event_status != 'merged'
     qualify row_number() over (
-        partition by events.report_group_id order by events.written_at, events.version
-    ) = 1
+            partition by events.report_group_id order by events.written_at, events.version
+        ) = 1
 ),
 
 event_places as (

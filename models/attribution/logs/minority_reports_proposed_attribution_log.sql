@@ -33,7 +33,7 @@ attributed as (
         cast(proposals.proposed_cause_3 as varchar) as proposed_cause_3,
         cast(proposals.proposed_cause_category_3 as varchar) as proposed_cause_category_3,
         cast(proposals.confidence_score_3 as double) as confidence_score_3,
-        cast(proposals.supporting_evidence as varchar []) as supporting_evidence,
+        cast(proposals.supporting_evidence as varchar[]) as supporting_evidence,
         detected.attributed_sales_total,
         detected.baseline_sales_total,
         -- The approved registry version, else the version shipped with the project.
@@ -43,7 +43,7 @@ attributed as (
         ) as model_version,
         detected.report_status,
         cast(proposals.is_degraded as boolean) as is_degraded,
-        cast(proposals.degraded_reasons as varchar []) as degraded_reasons,
+        cast(proposals.degraded_reasons as varchar[]) as degraded_reasons,
         detected.written_at,
         detected.run_id
     from detected

@@ -22,7 +22,7 @@ clustered as (
         snapshots.first_detected_from,
         snapshots.window_start,
         snapshots.window_end,
-        cast(matches.feature_vector as double []) as feature_vector,
+        cast(matches.feature_vector as double[]) as feature_vector,
         cast(matches.cluster_id as varchar) as cluster_id,
         cast(matches.cluster_name as varchar) as cluster_name,
         cast(matches.similarity_score as double) as similarity_score,

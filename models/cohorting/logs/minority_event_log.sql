@@ -55,10 +55,10 @@ logged_events as (
             cast(null as timestamp) as created_at,
             cast(null as timestamp) as ended_at,
             cast(null as timestamp) as written_at,
-            {%- for column in state_columns %}
-                null as {{ column }}
-                {{- "," if not loop.last }}
-            {%- endfor %}
+        {%- for column in state_columns %}
+            null as {{ column }}
+            {{- "," if not loop.last }}
+        {%- endfor %}
         where false
     {%- endif %}
 ),
@@ -128,25 +128,36 @@ described as (
     left join logged_events on event_states.report_group_id = logged_events.report_group_id
 ),
 
-changes as (
-    -- Changed since the event's previous tick; at its first tick in this build, since its
-    -- latest logged state (the state of every tick up to a change is the logged one).
+compared as (
+    -- Whether the event changed since its previous tick, and since its latest logged state.
     select
         described.*,
-        case
-            when described.previous_tick_ts is null
-                then logged_events.report_group_id is null
+        false
         {%- for column in state_columns %}
-                or described.{{ column }} is distinct from logged_events.{{ column }}
-        {%- endfor %}
-            else false
+            or (
+                described.{{ column }} is distinct from lag(described.{{ column }}) over (
+                    partition by described.report_group_id order by described.tick_ts
+                )
+            )
+        {%- endfor %} as is_changed_since_previous,
+        logged_events.report_group_id is null
         {%- for column in state_columns %}
-                or described.{{ column }} is distinct from lag(described.{{ column }}) over event_ticks
-        {%- endfor %}
-        end as is_changed
+            or (described.{{ column }} is distinct from logged_events.{{ column }})
+        {%- endfor %} as is_changed_since_logged
     from described
     left join logged_events on described.report_group_id = logged_events.report_group_id
-    window event_ticks as (partition by described.report_group_id order by described.tick_ts)
+),
+
+changes as (
+    -- At the event's first tick in this build its previous state is the latest logged one
+    -- (the state of every tick up to a change is the logged one).
+    select
+        * exclude (is_changed_since_previous, is_changed_since_logged),
+        case
+            when previous_tick_ts is null then is_changed_since_logged
+            else is_changed_since_previous
+        end as is_changed
+    from compared
 ),
 
 merged as (

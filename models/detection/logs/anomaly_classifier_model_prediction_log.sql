@@ -88,7 +88,7 @@ logged as (
 
 provenanced as (
     select
-        logged.* exclude (run_id),
+        logged.* exclude (run_id),  -- noqa: RF02
         versions.trained_on,
         versions.model_registry_source,
         versions.model_confidence_metric,

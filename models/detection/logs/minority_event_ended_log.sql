@@ -9,8 +9,8 @@ settings as (
 
 closing_rows as (
     {{ mrs_pending_rows(ref('minority_reports_detected_log')) }}
-    and upstream.window_end is not null
-    and upstream.report_status = 'detected'
+        and upstream.window_end is not null
+        and upstream.report_status = 'detected'
 ),
 
 ended as (

@@ -5,8 +5,9 @@
   `rollback` approvals), appended as they appear.
 -#}
 {%- set folder = mrs_registry_dir() ~ '/records' %}
-{%- set files = run_query("select file from glob(" ~ mrs_quote_path(folder ~ "/*.json") ~ ") order by file")
-    .columns[0].values() | list if execute else [] %}
+{%- set pattern = mrs_quote_path(folder ~ "/*.json") %}
+{%- set listing = "select file from glob(" ~ pattern ~ ") order by file" %}
+{%- set files = run_query(listing).columns[0].values() | list if execute else [] %}
 
 with
 
@@ -16,14 +17,14 @@ shipped as (
 
 shipped_records as (
     select
-        0 as sequence,
+        0 as sequence,  -- noqa: RF04
         'shipped' as record_type,
         model_name,
         model_version,
         implementation,
         trained_on,
         training_window,
-        cast(null as varchar) as parameters,
+        cast(null as varchar) as parameters,  -- noqa: RF04
         cast(null as varchar) as metrics,
         approval_status,
         'model_registry seed' as recorded_by,
@@ -34,7 +35,7 @@ shipped_records as (
 journal_records as (
     {%- if files %}
         select
-            cast(split_part(parse_filename(filename), '-', 1) as integer) as sequence,
+            cast(split_part(parse_filename(filename), '-', 1) as integer) as sequence,  -- noqa: RF04
             record_type,
             model_name,
             model_version,
@@ -43,7 +44,7 @@ journal_records as (
             case
                 when training_start is not null then training_start || ' to ' || training_end
             end as training_window,
-            cast(to_json(parameters) as varchar) as parameters,
+            cast(to_json(parameters) as varchar) as parameters,  -- noqa: RF04
             cast(to_json(metrics) as varchar) as metrics,
             case
                 when record_type = 'candidate' then 'candidate' else 'approved'
@@ -58,14 +59,14 @@ journal_records as (
         )
     {%- else %}
         select
-            cast(null as integer) as sequence,
+            cast(null as integer) as sequence,  -- noqa: RF04
             cast(null as varchar) as record_type,
             cast(null as varchar) as model_name,
             cast(null as varchar) as model_version,
             cast(null as varchar) as implementation,
             cast(null as varchar) as trained_on,
             cast(null as varchar) as training_window,
-            cast(null as varchar) as parameters,
+            cast(null as varchar) as parameters,  -- noqa: RF04
             cast(null as varchar) as metrics,
             cast(null as varchar) as approval_status,
             cast(null as varchar) as recorded_by,

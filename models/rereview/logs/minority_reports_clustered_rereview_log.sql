@@ -15,7 +15,7 @@ reclustered as (
     select
         pending_rounds.report_id,
         pending_rounds.rereview_round,
-        cast(rerun.feature_vector as double []) as feature_vector,
+        cast(rerun.feature_vector as double[]) as feature_vector,
         cast(rerun.cluster_id as varchar) as cluster_id,
         cast(rerun.cluster_name as varchar) as cluster_name,
         cast(rerun.similarity_score as double) as similarity_score,

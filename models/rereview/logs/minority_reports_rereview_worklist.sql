@@ -46,8 +46,8 @@ latest_final as (
     from finalised
     inner join settings on finalised.run_id = settings.run_id
     qualify row_number() over (
-        partition by finalised.report_id order by finalised.version desc
-    ) = 1
+            partition by finalised.report_id order by finalised.version desc
+        ) = 1
 ),
 
 latest_cluster as (
@@ -55,8 +55,8 @@ latest_cluster as (
     from clustered
     inner join settings on clustered.run_id = settings.run_id
     qualify row_number() over (
-        partition by clustered.report_id order by clustered.version desc
-    ) = 1
+            partition by clustered.report_id order by clustered.version desc
+        ) = 1
 ),
 
 latest_attribution as (
@@ -64,8 +64,8 @@ latest_attribution as (
     from attributed
     inner join settings on attributed.run_id = settings.run_id
     qualify row_number() over (
-        partition by attributed.report_id order by attributed.version desc
-    ) = 1
+            partition by attributed.report_id order by attributed.version desc
+        ) = 1
 ),
 
 previous_rounds as (

@@ -40,10 +40,11 @@ last_logged as (
         ) = 1
     {%- else %}
         select
-            cast(null as varchar) as report_id
-            {%- for column in state_columns %},
+            cast(null as varchar) as report_id,
+        {%- for column in state_columns %}
             null as {{ column }}
-            {%- endfor %}
+            {{- "," if not loop.last }}
+        {%- endfor %}
         where false
     {%- endif %}
 ),
@@ -61,13 +62,17 @@ compared as (
         candidates.*,
         row_number() over report_points = 1 as is_first_point,
         last_logged.report_id is not null as has_logged_row,
-        {%- for column in state_columns %}
-            case
-                when row_number() over report_points = 1
-                    then candidates.{{ column }} is distinct from last_logged.{{ column }}
-                else candidates.{{ column }} is distinct from lag(candidates.{{ column }}) over report_points
-            end as is_changed_{{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
+    {%- for column in state_columns %}
+        case
+            when row_number() over report_points = 1
+                then (candidates.{{ column }} is distinct from last_logged.{{ column }})
+            else (
+                candidates.{{ column }}
+                is distinct from lag(candidates.{{ column }}) over report_points
+                )
+        end as is_changed_{{ column }}
+        {{- "," if not loop.last }}
+    {%- endfor %}
     from candidates
     left join last_logged on candidates.report_id = last_logged.report_id
     window report_points as (partition by candidates.report_id order by candidates.tick_ts)

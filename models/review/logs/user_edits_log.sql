@@ -60,4 +60,4 @@ new_edits as (
     {{ mrs_unlogged_edits('all_edits') }}
 )
 
-select * from new_edits
+select * from new_edits  -- noqa: AM04
