@@ -48,10 +48,23 @@ def _reports(con: duckdb.DuckDBPyConnection, tables: set[str]) -> list[str]:
     ).fetchone()[0]
     lines = [f"reports: {reports} detected"]
     if "minority_events" in tables:
-        events = con.execute(
-            "select count(*) from minority_events where event_status != 'merged'"
-        ).fetchone()[0]
-        lines.append(f"events: {events}")
+        by_status = dict(
+            con.execute(
+                "select event_status, count(*) from minority_events group by event_status"
+            ).fetchall()
+        )
+        merged = by_status.pop("merged", 0)
+        standing = ", ".join(f"{count} {status}" for status, count in sorted(by_status.items()))
+        lines.append(
+            f"events: {sum(by_status.values())}"
+            + (f" ({standing})" if standing else "")
+            + (
+                f"; minority_events also keeps {merged} merged into another event "
+                "(event_status 'merged')"
+                if merged
+                else ""
+            )
+        )
     else:
         lines.append("events: cohorting is not built in this database yet")
     if "minority_reports_proposed_attribution_log" in tables:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,10 @@ def test_demo_prints_a_summary_with_elapsed_time(demo) -> None:
     assert "elapsed: " in output
     assert "reports: " in output and "detected" in output
     assert "top causes: operational" in output
+    # Events that stand, by status, and the merged rows minority_events also keeps.
+    assert re.search(
+        r"events: \d+ \(\d+ active, \d+ ended\); minority_events also keeps \d+ merged", output
+    ), output
     assert "review: approved 10, pending 15" in output
     # MRS-001: one approve per report (3), MRS-002: evidence + approve, MRS-003: three steps.
     assert "mrs demo: 8 review command(s) recorded" in output
