@@ -13,7 +13,7 @@ from pathlib import Path
 from types import FrameType
 
 from mrs.journal import REVIEW_INDEX, journal_dir
-from mrs.project import MrsError, Project
+from mrs.project import MrsError, Project, add_database_option
 
 APP_SCRIPT = Path("app") / "review_app.py"
 DEFAULT_PORT = 8501
@@ -32,7 +32,7 @@ def add_app_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentPar
         "It reads the review index each build exports beside the database, never the database "
         "itself, so it can stay open while `mrs build` runs. Stop it with Ctrl+C (or SIGTERM).",
     )
-    app.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
+    add_database_option(app)
     app.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port to serve on (default {DEFAULT_PORT})"
     )

@@ -20,7 +20,7 @@ from mrs.database_lock import add_wait_option, wait_for_write_access
 from mrs.demo_scenarios import run_review_scenarios
 from mrs.journal import ensure_journal, journal_dir
 from mrs.models_cli import add_models_parsers
-from mrs.project import WITHOUT_TESTS, MrsError, Project
+from mrs.project import WITHOUT_TESTS, MrsError, Project, add_database_option
 from mrs.review_cli import add_review_parser
 from mrs.runs import active_run, start_run
 from mrs.summary import summarise
@@ -85,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
         "and the logs keep every earlier run's rows for audit.",
     )
     reset.add_argument("--run-id", required=True, help="the new run's id (never used before)")
-    reset.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
+    add_database_option(reset)
     reset.set_defaults(handler=_reset)
 
     demo = commands.add_parser(
@@ -95,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
         "demo world, run the three review scenarios through `mrs review`, rebuild, then print "
         "reports, events, review states, top causes and the elapsed time.",
     )
-    demo.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
+    add_database_option(demo)
     demo.set_defaults(handler=_demo)
 
     bench = commands.add_parser(
@@ -126,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
         "--seeds",
         help="comma-separated world seeds (default 7,11,23; with --family 1,2,3)",
     )
-    evaluate.add_argument("--database", help="score this built database instead")
+    add_database_option(evaluate, "score this built database instead")
     evaluate.add_argument(
         "--ceiling",
         action="store_true",
@@ -154,14 +154,14 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(handler=_evaluate)
 
     summary = commands.add_parser("summary", help="print the summary of a built database")
-    summary.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
+    add_database_option(summary)
     add_wait_option(summary, "a build holds the database")
     summary.set_defaults(handler=_summary)
     return parser
 
 
 def _add_build_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
+    add_database_option(parser)
     add_wait_option(parser, "another process (a BI tool, the app) holds the database")
     parser.add_argument("--input-dir", help="folder of CSV/Parquet inputs (default: demo seeds)")
     parser.add_argument(

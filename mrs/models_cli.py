@@ -11,7 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-from mrs.project import MrsError, Project
+from mrs.project import MrsError, Project, add_database_option
 from mrs.registry import MANAGED_MODELS, active_version, approve, records, registry_dir, rollback
 from mrs.review import validation_source
 
@@ -30,7 +30,7 @@ def add_models_parsers(commands: argparse._SubParsersAction) -> None:
     train.add_argument("model", choices=MANAGED_MODELS)
     train.add_argument("--training-start", help="baseline: first training day, YYYY-MM-DD")
     train.add_argument("--training-end", help="baseline: end of training (exclusive), YYYY-MM-DD")
-    train.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
+    add_database_option(train)
     train.set_defaults(handler=_train)
 
     models = commands.add_parser(
@@ -42,7 +42,7 @@ def add_models_parsers(commands: argparse._SubParsersAction) -> None:
     )
     actions = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="versions of every trainable model")
-    listing.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
+    add_database_option(listing)
     listing.set_defaults(handler=_list)
     approving = actions.add_parser("approve", help="activate a candidate version")
     approving.add_argument("model", choices=MANAGED_MODELS)
@@ -51,7 +51,7 @@ def add_models_parsers(commands: argparse._SubParsersAction) -> None:
     rolling.add_argument("model", choices=MANAGED_MODELS)
     for parser in (approving, rolling):
         parser.add_argument("--actor", required=True, help="who decides")
-        parser.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
+        add_database_option(parser)
     approving.set_defaults(handler=_approve)
     rolling.set_defaults(handler=_rollback)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -78,3 +79,11 @@ def _yaml_flow(values: dict[str, object]) -> str:
             rendered = "'" + str(value).replace("'", "''") + "'"
         parts.append(f"{key}: {rendered}")
     return "{" + ", ".join(parts) + "}"
+
+
+def add_database_option(
+    parser: argparse.ArgumentParser,
+    help_text: str = "DuckDB file (default mrs.duckdb in the project)",
+) -> None:
+    """The `--database PATH` option of every command that works on one MRS database."""
+    parser.add_argument("--database", help=help_text)

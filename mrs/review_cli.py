@@ -22,7 +22,7 @@ from mrs.journal import (
     journal_dir,
     write_edit,
 )
-from mrs.project import MrsError, Project
+from mrs.project import MrsError, Project, add_database_option
 from mrs.review import (
     QUEUE_COLUMNS,
     ReviewContext,
@@ -101,7 +101,7 @@ def add_review_parser(commands: argparse._SubParsersAction) -> argparse.Argument
 
 def _database_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--database", help="DuckDB file (default mrs.duckdb in the project)")
+    add_database_option(parent)
     add_wait_option(parent, "a build holds the database")
     return parent
 
