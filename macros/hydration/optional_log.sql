@@ -33,3 +33,14 @@
     select * from {{ cte }}
     qualify row_number() over (partition by {{ key_column }} order by version desc) = 1
 {%- endmacro %}
+
+
+{#- The latest row per key of a log's CTE among the active run's rows (highest version). -#}
+{% macro mrs_latest_in_run(cte, key_column='report_id') -%}
+    select {{ cte }}.*
+    from {{ cte }}
+    where {{ cte }}.run_id = (select settings.run_id from {{ ref('run_settings') }} as settings)
+    qualify row_number() over (
+        partition by {{ cte }}.{{ key_column }} order by {{ cte }}.version desc
+    ) = 1
+{%- endmacro %}

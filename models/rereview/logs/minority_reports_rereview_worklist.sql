@@ -42,30 +42,15 @@ last_tick as (
 ),
 
 latest_final as (
-    select finalised.*
-    from finalised
-    inner join settings on finalised.run_id = settings.run_id
-    qualify row_number() over (
-            partition by finalised.report_id order by finalised.version desc
-        ) = 1
+    {{ mrs_latest_in_run('finalised') }}
 ),
 
 latest_cluster as (
-    select clustered.*
-    from clustered
-    inner join settings on clustered.run_id = settings.run_id
-    qualify row_number() over (
-            partition by clustered.report_id order by clustered.version desc
-        ) = 1
+    {{ mrs_latest_in_run('clustered') }}
 ),
 
 latest_attribution as (
-    select attributed.*
-    from attributed
-    inner join settings on attributed.run_id = settings.run_id
-    qualify row_number() over (
-            partition by attributed.report_id order by attributed.version desc
-        ) = 1
+    {{ mrs_latest_in_run('attributed') }}
 ),
 
 previous_rounds as (
