@@ -115,3 +115,21 @@
         '-infinity'::timestamp
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+  No rows, with the columns of a log's latest state: `typed_columns` (name: type) first, then
+  `state_columns` left untyped (the caller compares them with `is distinct from`). What a
+  log's "last logged state" CTE is on its first build.
+-#}
+{% macro mrs_no_logged_state(typed_columns, state_columns) -%}
+    select
+        {%- for column, type in typed_columns.items() %}
+            cast(null as {{ type }}) as {{ column }},
+        {%- endfor %}
+        {%- for column in state_columns %}
+            null as {{ column }}
+            {{- "," if not loop.last }}
+        {%- endfor %}
+    where false
+{%- endmacro %}

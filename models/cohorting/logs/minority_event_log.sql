@@ -40,7 +40,6 @@ logged_events as (
             logged.report_group_id,
             min(logged.created_at) as created_at,
             min(logged.ended_at) as ended_at,
-            max(logged.written_at) as written_at,
             {%- for column in state_columns %}
                 arg_max(logged.{{ column }}, logged.version) as {{ column }}
                 {{- "," if not loop.last }}
@@ -50,16 +49,10 @@ logged_events as (
         where logged.run_id = settings.run_id
         group by logged.report_group_id
     {%- else %}
-        select
-            cast(null as varchar) as report_group_id,
-            cast(null as timestamp) as created_at,
-            cast(null as timestamp) as ended_at,
-            cast(null as timestamp) as written_at,
-        {%- for column in state_columns %}
-            null as {{ column }}
-            {{- "," if not loop.last }}
-        {%- endfor %}
-        where false
+        {{ mrs_no_logged_state(
+            {'report_group_id': 'varchar', 'created_at': 'timestamp', 'ended_at': 'timestamp'},
+            state_columns
+        ) }}
     {%- endif %}
 ),
 

@@ -39,13 +39,7 @@ last_logged as (
             partition by logged.report_id order by logged.version desc
         ) = 1
     {%- else %}
-        select
-            cast(null as varchar) as report_id,
-        {%- for column in state_columns %}
-            null as {{ column }}
-            {{- "," if not loop.last }}
-        {%- endfor %}
-        where false
+        {{ mrs_no_logged_state({'report_id': 'varchar'}, state_columns) }}
     {%- endif %}
 ),
 
