@@ -72,32 +72,28 @@ _DETECTION_DAYS = """
 select datediff('hour', detection_start, coalesce(as_of, last_sales_ts + interval 1 hour)) / 24.0
 from run_settings
 """
+# Calibration on quiet series' trading hours of the detection window, per volume class and
+# pattern, in one pass: the hours with a z and those beyond EXTREME_Z, and each day's squared
+# sum of z over the variance the model claims for it (its hours' day inflations, which carry
+# the day factor, the level's and the profile's shared errors): 1 on average when the
+# baseline is calibrated at the scale the slow detectors add hours up to.
 _CALIBRATION = f"""
-select s.volume_class, s.pattern,
-       count(p.residual_z) as hours,
-       count(*) filter (where abs(p.residual_z) >= {EXTREME_Z}) as extreme
-from baseline_sales_predictions as p
-inner join truth_series as s on p.store_id = s.store_id and p.sku = s.sku
-where not s.has_detection_anomaly and p.is_trading_hour
-  and p.sales_ts >= (select detection_start from run_settings)
-group by all
-"""
-# Each quiet day's sum of hourly z over the variance the model claims for it (its hours times
-# their day inflation, which carries the day factor and the level's error): 1 on average
-# when the baseline is calibrated at the scale the slow detectors add hours up to.
-_DAY_CALIBRATION = """
-with days as (
-    select p.store_id, p.sku, cast(p.sales_ts as date) as sales_day,
-           pow(sum(p.residual_z), 2) / sum(p.day_inflation) as variance_ratio
+with quiet_days as (
+    select s.volume_class, s.pattern,
+           count(p.residual_z) as hours,
+           count(*) filter (where abs(p.residual_z) >= {EXTREME_Z}) as extreme,
+           pow(sum(p.residual_z), 2)
+           / sum(p.day_inflation) filter (where p.residual_z is not null) as variance_ratio
     from baseline_sales_predictions as p
     inner join truth_series as s on p.store_id = s.store_id and p.sku = s.sku
-    where not s.has_detection_anomaly and p.is_trading_hour and p.residual_z is not null
+    where not s.has_detection_anomaly and p.is_trading_hour
       and p.sales_ts >= (select detection_start from run_settings)
-    group by all
+    group by s.volume_class, s.pattern, p.store_id, p.sku, cast(p.sales_ts as date)
 )
-select s.volume_class, s.pattern, count(*) as days, sum(days.variance_ratio) as ratio_total
-from days
-inner join truth_series as s on days.store_id = s.store_id and days.sku = s.sku
+-- An exact decimal sum: the same figures whatever order threads add the days in.
+select volume_class, pattern, sum(hours), sum(extreme), count(variance_ratio),
+       coalesce(cast(sum(cast(variance_ratio as decimal(38, 12))) as double), 0)
+from quiet_days
 group by all
 """
 
@@ -235,10 +231,7 @@ def score_family_world(database: Path, truth: Path, seed: int, null: bool = Fals
         matches = con.execute(_MATCHES).fetchall()
         days = float(con.execute(_DETECTION_DAYS).fetchone()[0])
         calibration = con.execute(_CALIBRATION).fetchall()
-        day_calibration = con.execute(_DAY_CALIBRATION).fetchall()
-    return _scores(
-        seed, null, anomalies, series, reports, matches, days, calibration, day_calibration
-    )
+    return _scores(seed, null, anomalies, series, reports, matches, days, calibration)
 
 
 def _scores(
@@ -249,8 +242,7 @@ def _scores(
     reports: Sequence[tuple[str, str, str]],
     matches: Sequence[tuple[str, str]],
     days: float,
-    calibration: Sequence[tuple[str, str, int, int]],
-    day_calibration: Sequence[tuple[str, str, int, float]] = (),
+    calibration: Sequence[tuple[str, str, int, int, int, float]],
 ) -> FamilyScores:
     detected_ids = {anomaly_id for _, anomaly_id in matches}
     matched_ids = {report_id for report_id, _ in matches}
@@ -274,12 +266,13 @@ def _scores(
             false_on_anomalous += 1
         else:
             add((store, sku), QuietCounts(reports=1))
-    for volume_class, pattern, hours, extreme in calibration:
-        counts = QuietCounts(trading_hours=int(hours), extreme_hours=int(extreme))
-        by_class[volume_class] = by_class.get(volume_class, QuietCounts()) + counts
-        by_pattern[pattern] = by_pattern.get(pattern, QuietCounts()) + counts
-    for volume_class, pattern, scored_days, ratio_total in day_calibration:
-        counts = QuietCounts(scored_days=int(scored_days), day_variance_total=float(ratio_total))
+    for volume_class, pattern, hours, extreme, scored_days, ratio_total in calibration:
+        counts = QuietCounts(
+            trading_hours=int(hours),
+            extreme_hours=int(extreme),
+            scored_days=int(scored_days),
+            day_variance_total=float(ratio_total),
+        )
         by_class[volume_class] = by_class.get(volume_class, QuietCounts()) + counts
         by_pattern[pattern] = by_pattern.get(pattern, QuietCounts()) + counts
     outcomes = tuple(
