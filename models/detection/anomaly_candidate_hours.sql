@@ -11,9 +11,12 @@
     level, so a day that runs high as a whole adds up once while one hour far above its own
     day stands out. An hour whose innovation reaches `anomaly_single_hour_z` confirms alone;
     otherwise the run needs `anomaly_onset_hours` elevated hours;
-  - drift: two slower CUSUMs of the hourly z (clipped at `anomaly_drift_clip_z`, divided by
-    the square root of the series' day inflation, so correlated hours do not add up to a
-    false alarm), with references `anomaly_drift_reference_z` and
+  - drift: two slower CUSUMs of the hourly standardised residual (actual - expected) /
+    spread, clipped at `anomaly_drift_clip_z` and divided by the square root of the series'
+    day inflation, so correlated hours do not add up to a false alarm. Linear in the units,
+    unlike the deviance z, so a sum of hours is the sum of their excess: on a count of one or
+    two units an hour the deviance z undervalues every extra unit of a sustained rise. With
+    references `anomaly_drift_reference_z` and
     `anomaly_shift_reference_z` and decision intervals `anomaly_drift_evidence` and
     `anomaly_shift_evidence`. An hour where one of them is beyond its interval and at a new
     peak of its run is elevated too, so a mild shift of one to three days opens a window.
@@ -128,7 +131,8 @@ trading_hours as (
         cast(
             least(
                 greatest(
-                    directions.direction_sign * predictions.residual_z,
+                    directions.direction_sign * predictions.residual_units
+                    / sqrt(predictions.variance_units),
                     -{{ var('anomaly_drift_clip_z') }}
                 ),
                 {{ var('anomaly_drift_clip_z') }}
