@@ -17,11 +17,13 @@ from pathlib import Path
 from mrs.app_cli import add_app_parser
 from mrs.bench_cli import add_bench_parser, work_folder
 from mrs.database_lock import add_wait_option, wait_for_write_access
-from mrs.demo_scenarios import run_review_scenarios
+from mrs.demo_scenarios import DEMO_REVIEWERS, run_review_scenarios
 from mrs.journal import ensure_journal, journal_dir
 from mrs.models_cli import add_models_parsers
 from mrs.project import WITHOUT_TESTS, MrsError, Project, add_database_option
 from mrs.review_cli import add_review_parser
+from mrs.reviewers import access_dir, os_login, write_registry
+from mrs.reviewers_cli import add_reviewers_parser
 from mrs.runs import active_run, start_run
 from mrs.summary import summarise
 from mrs.times import utc_timestamp
@@ -45,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_review_parser(commands)
+    add_reviewers_parser(commands)
     add_app_parser(commands)
     add_models_parsers(commands)
 
@@ -304,19 +307,22 @@ def _demo(args: argparse.Namespace) -> int:
     for stale in (project.database, project.database.with_name(project.database.name + ".wal")):
         stale.unlink(missing_ok=True)
     shutil.rmtree(journal_dir(project.database), ignore_errors=True)
+    shutil.rmtree(access_dir(project.database), ignore_errors=True)
     ensure_journal(project.database)
+    # The demo's reviewers: its scripted two, and whoever runs it as the admin.
+    write_registry(project.database, {**DEMO_REVIEWERS, os_login(): "admin"})
     print(f"mrs demo: building the demo world into {project.database}")
     code = project.dbt(["build"])
     if code == 0:
-        print("mrs demo: running the review scenarios through `mrs review`")
-        results = run_review_scenarios(project.database, main)
-        failed = [command for command, result in results if result != 0]
-        print(f"mrs demo: {len(results) - len(failed)} review command(s) recorded; rebuilding")
+        print("mrs demo: recording the review scenarios as the demo's reviewers")
+        results = run_review_scenarios(project.database)
+        failed = [f"{edit}: {error}" for edit, error in results if error is not None]
+        print(f"mrs demo: {len(results) - len(failed)} review edit(s) recorded; rebuilding")
         # Only what reads the edits changed since the first build.
         downstream = "stg_user_edits_checked+ stg_user_minority_events_edits_checked+"
         code = project.dbt(["build", "--select", downstream]) if not failed else 1
         if failed:
-            print(f"mrs demo: review command failed: {failed[0]}", file=sys.stderr)
+            print(f"mrs demo: review edit refused: {failed[0]}", file=sys.stderr)
     elapsed = time.perf_counter() - started
     for line in summarise(project.database):
         print(f"  {line}")

@@ -1,4 +1,4 @@
-"""The demo's three review scenarios, run through the real `mrs review` command line.
+"""The demo's three review scenarios, recorded through the write path of `mrs review`.
 
 - MRS-001 (competitor stock-out): every report approved by a marketer.
 - MRS-002 (viral spike): the event gets an evidence link, then is approved as a whole.
@@ -9,10 +9,17 @@ The reports and events are found through master_narratives, which only the demo 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from mrs.project import MrsError
 from mrs.review import read_only
+from mrs.review_cli import record_edit
+
+MARKETER = "demo.marketer"
+SCIENTIST = "demo.scientist"
+# The demo's reviewers registry: its two scripted reviewers (and, added by `mrs demo`, the
+# user who runs it, as admin).
+DEMO_REVIEWERS = {MARKETER: "marketer", SCIENTIST: "data_scientist"}
 
 EVIDENCE_LINK = "https://www.tiktok.com/tag/fruitgummies"
 EDITED_CAUSE = "Bristol heatwave and the start of the school holidays"
@@ -28,31 +35,36 @@ order by r.report_id
 """
 
 
-def run_review_scenarios(
-    database: Path, review: Callable[[Sequence[str]], int]
-) -> list[tuple[str, int]]:
-    """Run the three scenarios; `review` runs one `mrs ...` command line and returns
-    its exit code. Returns each command with its exit code."""
+def run_review_scenarios(database: Path) -> list[tuple[str, str | None]]:
+    """Record the three scenarios' edits as the demo's reviewers (DEMO_REVIEWERS, written to
+    the demo's reviewers registry) through `record_edit`, the write path of `mrs review`.
+    Returns each edit in words with None, or with the error that refused it."""
     with read_only(database, wait_seconds=60) as con:
         found = {
             narrative: con.execute(FIND_REPORTS, [narrative]).fetchall()
             for narrative in ("MRS-001", "MRS-002", "MRS-003")
         }
-    marketer = ["--actor", "demo.marketer", "--role", "marketer"]
-    scientist = ["--actor", "demo.scientist", "--role", "data_scientist"]
-    database_option = ["--database", str(database)]
-    commands: list[list[str]] = []
+    marketer = {"actor": MARKETER, "role": "marketer"}
+    scientist = {"actor": SCIENTIST, "role": "data_scientist"}
+    edits: list[tuple[str, str, dict[str, str]]] = []
     for report_id, _ in found["MRS-001"]:
-        commands.append(["approve", report_id, *marketer])
+        edits.append(("approve", report_id, marketer))
     for event_id in sorted({event for _, event in found["MRS-002"] if event}):
-        commands.append(["add-evidence", event_id, "--evidence", EVIDENCE_LINK, *marketer])
-        commands.append(["approve", event_id, *marketer])
+        edits.append(("add_evidence", event_id, {**marketer, "evidence": EVIDENCE_LINK}))
+        edits.append(("approve", event_id, marketer))
     for event_id in sorted({event for _, event in found["MRS-003"] if event}):
-        commands.append(["request-review", event_id, *marketer, "--notes", "Cause looks thin"])
-        commands.append(
-            ["edit", event_id, "--cause", EDITED_CAUSE, "--category", "weather", *scientist]
+        edits.append(("request_review", event_id, {**marketer, "notes": "Cause looks thin"}))
+        edits.append(
+            ("edit", event_id, {**scientist, "cause": EDITED_CAUSE, "category": "weather"})
         )
-        commands.append(["approve", event_id, *scientist])
-    return [
-        (" ".join(command), review(["review", *command, *database_option])) for command in commands
-    ]
+        edits.append(("approve", event_id, scientist))
+    results: list[tuple[str, str | None]] = []
+    for action, target, fields in edits:
+        described = f"{action} {target} by {fields['actor']}"
+        try:
+            record_edit(database, action, target, wait_seconds=60, **fields)
+        except MrsError as error:
+            results.append((described, str(error)))
+        else:
+            results.append((described, None))
+    return results

@@ -14,6 +14,7 @@ from pathlib import Path
 from mrs.project import MrsError, Project, add_database_option
 from mrs.registry import MANAGED_MODELS, active_version, approve, records, registry_dir, rollback
 from mrs.review import validation_source
+from mrs.reviewers import authorise, current_reviewer
 
 
 def add_models_parsers(commands: argparse._SubParsersAction) -> None:
@@ -50,7 +51,8 @@ def add_models_parsers(commands: argparse._SubParsersAction) -> None:
     rolling = actions.add_parser("rollback", help="go back to the previously active version")
     rolling.add_argument("model", choices=MANAGED_MODELS)
     for parser in (approving, rolling):
-        parser.add_argument("--actor", required=True, help="who decides")
+        # Decided by the OS user running the command, who must be an admin in the reviewers
+        # registry (seed review_permissions: approve_model, rollback_model).
         add_database_option(parser)
     approving.set_defaults(handler=_approve)
     rolling.set_defaults(handler=_rollback)
@@ -71,7 +73,7 @@ def _train(args: argparse.Namespace) -> int:
     print(
         f"mrs: trained {record['model_name']} {record['model_version']} on "
         f"{record['trained_on']}: {json.dumps(record['metrics'])}; it is a candidate until "
-        f"`mrs models approve {record['model_name']} {record['model_version']} --actor NAME`"
+        f"an admin runs `mrs models approve {record['model_name']} {record['model_version']}`"
     )
     return 0
 
@@ -90,24 +92,27 @@ def _list(args: argparse.Namespace) -> int:
 
 def _approve(args: argparse.Namespace) -> int:
     database = Project.locate(args.database).database
-    _actor(args.actor)
-    approve(registry_dir(database), args.model, args.version, args.actor, _now(database))
+    actor = _admin(database, "approve_model")
+    approve(registry_dir(database), args.model, args.version, actor, _now(database))
     print(f"mrs: {args.model} {args.version} approved; the next build uses it on new rows")
     return 0
 
 
 def _rollback(args: argparse.Namespace) -> int:
     database = Project.locate(args.database).database
-    _actor(args.actor)
-    record = rollback(registry_dir(database), args.model, args.actor, _now(database))
+    actor = _admin(database, "rollback_model")
+    record = rollback(registry_dir(database), args.model, actor, _now(database))
     version = record["model_version"] or "the shipped version"
     print(f"mrs: {args.model} rolled back to {version}; the next build uses it on new rows")
     return 0
 
 
-def _actor(actor: str) -> None:
-    if not actor.strip():
-        raise MrsError("--actor must name who decides")
+def _admin(database: Path, action: str) -> str:
+    """The OS user running the command, if the registry lets their role take `action`."""
+    project = Project.locate(database)
+    reviewer = current_reviewer(project.database, project.root)
+    authorise(project.database, project.root, reviewer.login, reviewer.role, action)
+    return reviewer.login
 
 
 def _now(database: Path) -> str:

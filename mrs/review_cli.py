@@ -24,15 +24,16 @@ from mrs.journal import (
 )
 from mrs.project import MrsError, Project, add_database_option
 from mrs.review import (
+    BUILD_FIRST,
     QUEUE_COLUMNS,
     ReviewContext,
     load_context,
     pending_queue,
     report_details,
 )
+from mrs.reviewers import authorise, current_reviewer
 from mrs.times import utc_timestamp
 
-CLI_ROLES = ("marketer", "data_scientist", "admin")
 REOPEN_REASONS = ("new_evidence", "attribution_error", "additional_context", "regulatory_request")
 FINAL_DECISIONS = ("approved", "rejected")
 MIN_REOPEN_NOTES = 50
@@ -108,13 +109,6 @@ def _database_options() -> argparse.ArgumentParser:
 
 def _editor_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--actor", required=True, help="who is acting (name or login)")
-    parent.add_argument(
-        "--role",
-        required=True,
-        metavar="{" + ",".join(CLI_ROLES) + "}",
-        help="the actor's role ('system' is reserved for auto-approval)",
-    )
     parent.add_argument(
         "--notes", help=f"free text (reopen: at least {MIN_REOPEN_NOTES} characters)"
     )
@@ -163,12 +157,17 @@ def _action_handler(action: str) -> Handler:
 
 
 def _record(action: str, args: argparse.Namespace) -> int:
+    # The command acts as the OS user running it, with the role the registry gives them.
+    project = Project.locate(args.database)
+    if not project.database.exists():
+        raise MrsError(f"no database at {project.database}; {BUILD_FIRST}")
+    reviewer = current_reviewer(project.database, project.root)
     edit = record_edit(
-        Project.locate(args.database).database,
+        project.database,
         action,
         args.target,
-        actor=args.actor,
-        role=args.role,
+        actor=reviewer.login,
+        role=reviewer.role,
         cause=getattr(args, "cause", None),
         category=getattr(args, "category", None),
         confidence=getattr(args, "confidence", None),
@@ -202,7 +201,9 @@ def record_edit(
 
     `action` is a stored action name (approve, reject, edit, add_evidence, request_review,
     defer, reopen); `target_id` a report (MR-...) or event (ME-...) id. Everything not needing
-    the database is checked first, then the target, category and reopen protocol against the
+    the database is checked first (the actor must be in the reviewers registry with `role`,
+    and `role` allowed the action: mrs.reviewers), then the target, category and reopen
+    protocol against the
     latest build (the review index when it exists). Any failure raises MrsError and writes
     nothing. The edit is stamped with `at` or the newest built tick and takes effect at the
     next build. This is the one write path of `mrs review` and of the review app.
@@ -221,6 +222,13 @@ def record_edit(
         confidence=confidence,
         evidence=evidence,
         reason=reason,
+    )
+    authorise(
+        database,
+        Project.locate(database).root,
+        str(draft["actor"]),
+        str(draft["user_role"]),
+        action,
     )
     stamped = _at(at)
     context = load_context(database, target, _wait(wait_seconds))
@@ -283,16 +291,10 @@ def _draft(
     """The edit's fields, checked for everything not needing the DB."""
     actor = (actor or "").strip()
     if not actor:
-        raise MrsError("--actor must name who is acting; it is empty")
+        raise MrsError("the actor is empty: an edit names the reviewer who makes it")
     role = (role or "").strip()
     if role == "system":
-        raise MrsError(
-            "role 'system' is reserved for auto-approval; use --role "
-            + ", ".join(CLI_ROLES[:-1])
-            + f" or {CLI_ROLES[-1]}"
-        )
-    if role not in CLI_ROLES:
-        raise MrsError(f"unknown role {role!r}; use --role one of {', '.join(CLI_ROLES)}")
+        raise MrsError("role 'system' is reserved for auto-approval inside the build")
     _refuse_foreign_fields(
         action,
         {

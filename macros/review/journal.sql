@@ -27,6 +27,17 @@
 {%- endmacro %}
 
 
+{#-
+  The reviewers registry (mrs.reviewers): who may review, with which role. A CSV file with
+  columns reviewer, user_role, by default `<database>_access/reviewers.csv`, apart from the
+  journal so that only admins need write access to it (README, Security). `mrs reviewers`
+  edits it; var `mrs_reviewers_file` points elsewhere.
+-#}
+{% macro mrs_reviewers_file() -%}
+    {{ return(var('mrs_reviewers_file', none) or mrs_beside_database('_access') ~ '/reviewers.csv') }}
+{%- endmacro %}
+
+
 {#- The model registry's journal beside the database: `<database>_models` (mrs.registry). -#}
 {% macro mrs_registry_dir() -%}
     {{ return(var('mrs_registry_dir', none) or mrs_beside_database('_models')) }}
@@ -110,9 +121,11 @@
   the edit's own fields and its journal file's name: a file read again is the same edit, the
   same action typed twice is two edits, so approve, reject, approve ends approved) and
   error_reason naming every failed rule (null for a valid edit). The CLI validates before
-  writing; this catches files written by other means. Role `system` is refused: auto-approval
-  writes its edits inside the build (user_edits_log), so a journal file claiming it acts for
-  no one. Text fields have the CLI's length limits (mrs.review_cli.TEXT_LIMITS).
+  writing; this catches files written by other means. The actor must be in the reviewers
+  registry (stg_reviewers) with the role the edit claims, and that role must be allowed the
+  action (review_permissions), so a hand-written file acts for no one who is not a reviewer
+  with that right. Role `system` is refused: auto-approval writes its edits inside the build
+  (user_edits_log). Text fields have the CLI's length limits (mrs.review_cli.TEXT_LIMITS).
 -#}
 {% macro mrs_checked_edits(log_name, key_column, key_prefix) -%}
     {%- set fields = mrs_edit_fields(key_column) -%}
@@ -124,6 +137,25 @@ raw_edits as (
 
 taxonomy as (
     select * from {{ ref('stg_cause_taxonomy') }}
+),
+
+registry as (
+    -- The registry as it is now, read here rather than from stg_reviewers: a build that
+    -- selects only the edits' models checks them against the file of this build.
+    {{ mrs_reviewers_checked() }}
+),
+
+reviewers as (
+    select
+        registry.reviewer,
+        registry.user_role
+    from registry
+    where registry.error_reason is null
+),
+
+permissions as (
+    select * from {{ ref('review_permissions') }}
+    where subject = 'review'
 ),
 
 typed as (
@@ -157,16 +189,26 @@ checked as (
             else {{ mrs_reject_reasons([
             (key_column ~ " is null or " ~ key_column ~ " not like '" ~ key_prefix ~ "%'",
                 'missing or malformed ' ~ key_column),
-            ("action is null or action not in ('approve', 'reject', 'edit', 'add_evidence', "
-                ~ "'request_review', 'defer', 'reopen')", 'unknown action'),
+            ("action is null or action not in (select permissions.action from permissions)",
+                'unknown action'),
             ("cause_category is not null and cause_category not in "
                 ~ "(select taxonomy.cause_category from taxonomy)", 'unknown cause_category'),
             (mrs_unparseable('raw_confidence', 'double'), 'unparseable confidence'),
             ('confidence not between 0 and 1', 'confidence outside [0, 1]'),
             ('actor is null', 'missing actor'),
-            ("user_role is null or user_role not in "
-                ~ "('marketer', 'data_scientist', 'admin', 'system')", 'unknown user_role'),
+            ("user_role is null or (user_role != 'system' and user_role not in "
+                ~ "(select permissions.user_role from permissions))", 'unknown user_role'),
             ("user_role = 'system'", "role system is reserved for auto-approval in the build"),
+            ("actor is not null and user_role != 'system' and actor not in "
+                ~ "(select reviewers.reviewer from reviewers)",
+                'actor is not in the reviewers registry'),
+            ("exists (select 1 from reviewers where reviewers.reviewer = actor "
+                ~ "and reviewers.user_role != typed.user_role)",
+                'user_role is not the role of the actor in the reviewers registry'),
+            ("action is not null and user_role is not null and user_role != 'system' and not "
+                ~ "exists (select 1 from permissions where permissions.user_role = typed.user_role "
+                ~ "and permissions.action = typed.action)",
+                'the role of the actor may not take this action (review_permissions)'),
             ('length(actor) > 100', 'actor longer than 100 characters'),
             ('length(cause) > 200', 'cause longer than 200 characters'),
             ('length(evidence) > 2000', 'evidence longer than 2000 characters'),
@@ -200,15 +242,24 @@ select * from checked
 {%- endmacro %}
 
 
-{#- The edits of a checked journal (`checked` CTE) that break a rule, as written. -#}
-{% macro mrs_rejected_edits(key_column) -%}
+{#-
+  The edits of a checked journal (`checked` CTE) that break a rule, as written. A file its
+  edit log (`log_relation`) already holds is not listed: it was valid when logged (a
+  reviewer removed from the registry later does not turn their logged edits into errors).
+-#}
+{% macro mrs_rejected_edits(key_column, log_relation) -%}
     select
-        source_file,
-        annotation_id,
-        {{ mrs_listed(mrs_edit_fields(key_column), 'raw_@') }},
-        error_reason
+        checked.source_file,
+        checked.annotation_id,
+        {{ mrs_listed(mrs_edit_fields(key_column), 'checked.raw_@') }},
+        checked.error_reason
     from checked
-    where error_reason is not null
+    where
+        checked.error_reason is not null
+        and checked.source_file not in (
+            select logged.source_file from {{ log_relation }} as logged
+            where logged.source_file is not null
+        )
 {%- endmacro %}
 
 

@@ -6,7 +6,7 @@ checked as (
 ),
 
 rejected as (
-    {{ mrs_rejected_edits('report_id') }}
+    {{ mrs_rejected_edits('report_id', ref('user_edits_log')) }}
 )
 
 select * from rejected

@@ -6,7 +6,7 @@ checked as (
 ),
 
 rejected as (
-    {{ mrs_rejected_edits('report_group_id') }}
+    {{ mrs_rejected_edits('report_group_id', ref('user_minority_events_edits_log')) }}
 )
 
 select * from rejected

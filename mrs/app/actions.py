@@ -8,14 +8,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from mrs.project import MrsError
+from mrs.project import MrsError, Project
 from mrs.review_cli import (
-    CLI_ROLES,
     MIN_REOPEN_NOTES,
     REOPEN_REASONS,
     record_edit,
     recorded_message,
 )
+from mrs.reviewers import role_of
 
 ACTIONS = {
     "approve": "Approve",
@@ -58,9 +58,8 @@ def action_form(
     )
     fields: dict[str, object] = {}
     with st.form("action_form"):
-        left, right = st.columns(2)
-        actor = left.text_input("Actor (your name or login)", key="action_actor")
-        role = right.selectbox("Role", CLI_ROLES, key="action_role")
+        # The role is the registry's for that login (mrs.reviewers), never chosen here.
+        actor = st.text_input("Reviewer (your login in the reviewers registry)", key="action_actor")
         if action == "edit":
             fields["cause"] = st.text_input("Cause (free text; empty keeps it)", key="edit_cause")
             fields["category"] = st.selectbox(
@@ -94,7 +93,8 @@ def action_form(
             f"Record: {ACTIONS[action]}", type="primary", key="action_submit"
         )
     if submitted:
-        _record(database, action, target_id, actor=actor, role=str(role), notes=notes, **fields)
+        role = role_of(database, Project.locate(database).root, actor or "") or ""
+        _record(database, action, target_id, actor=actor, role=role, notes=notes, **fields)
 
 
 def _record(database: Path, action: str, target_id: str, **fields: object) -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from mrs.demo_scenarios import DEMO_REVIEWERS
+from mrs.reviewers import os_login, write_registry
 from mrs.world import WorldOptions
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -108,3 +110,11 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     database = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     result = run_mrs("demo", "--database", str(database))
     return database, result.stdout
+
+
+def as_reviewer(database: Path, role: str) -> str:
+    """Make the OS user running the tests a reviewer of `database` with `role` (beside the
+    demo's scripted reviewers), as an admin would; return their login."""
+    login = os_login()
+    write_registry(database, {**DEMO_REVIEWERS, login: role})
+    return login

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, PROJECT_ROOT, query, run_mrs
+from conftest import BIN, PROJECT_ROOT, as_reviewer, query, run_mrs
 
 from mrs.journal import JOURNAL_MARKER, journal_dir
 
@@ -170,8 +170,8 @@ def test_auto_approval_is_off_by_default_and_never_overrides_an_analyst(
         "select report_id from minority_reports where final_decision = 'pending' "
         "and confidence_score >= 0.7 order by report_id limit 1",
     )[0][0]
-    run_mrs("review", "reject", rejected, "--actor", "ana", "--role", "marketer",
-            "--database", str(database))  # fmt: skip
+    as_reviewer(database, "marketer")
+    run_mrs("review", "reject", rejected, "--database", str(database))
     decided_by_analysts = dict(
         query(database, "select report_id, final_decision from minority_reports "
               "where final_decision != 'pending'")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import query, run_mrs
+from conftest import as_reviewer, query, run_mrs
 
 from mrs.journal import journal_dir
 from mrs.registry import registry_dir
@@ -71,8 +71,8 @@ def confirmed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     _build(world, database, "--as-of", AFTER_FIRST)
     [(report_id, day)] = _spike_reports(database)
     assert f"{day}" == SPIKES[0]
-    run_mrs("review", "approve", report_id, "--actor", "ana", "--role", "data_scientist",
-            "--database", str(database))  # fmt: skip
+    as_reviewer(database, "data_scientist")
+    run_mrs("review", "approve", report_id, "--database", str(database))
     _build(world, database, "--as-of", AFTER_FIRST)
     return world, database
 
@@ -91,8 +91,8 @@ def _retrain_and_build(world: Path, source: Path, folder: Path, keep_spike: bool
         # A control that trains on the same window but keeps the spike's day.
         [record] = sorted((registry_dir(database) / "records").glob("*candidate.json"))
         record.write_text(record.read_text().replace(f'"{SERIES[0]}"', '"ST-NONE"'))
-    run_mrs("models", "approve", "baseline_sales_model", version, "--actor", "dana",
-            "--database", str(database))  # fmt: skip
+    as_reviewer(database, "admin")
+    run_mrs("models", "approve", "baseline_sales_model", version, "--database", str(database))
     _build(world, database)
     return database
 

@@ -30,7 +30,7 @@ def test_demo_prints_a_summary_with_elapsed_time(demo) -> None:
     ), output
     assert "review: approved 10, pending 15" in output
     # MRS-001: one approve per report (3), MRS-002: evidence + approve, MRS-003: three steps.
-    assert "mrs demo: 8 review command(s) recorded" in output
+    assert "mrs demo: 8 review edit(s) recorded" in output
 
 
 def test_demo_database_opens_read_only_in_another_process(demo) -> None:

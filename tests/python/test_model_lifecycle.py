@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import query, run_mrs
+from conftest import as_reviewer, query, run_mrs
 
-from mrs.cli import main
 from mrs.demo_scenarios import run_review_scenarios
 from mrs.registry import records, registry_dir
 
@@ -42,11 +41,11 @@ def decided(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo built to FIRST, with analysts' approvals and rejections applied."""
     database = tmp_path_factory.mktemp("lifecycle") / "lifecycle.duckdb"
     run_mrs("build", "--database", str(database), "--as-of", FIRST, "--no-tests")
-    assert all(code == 0 for _, code in run_review_scenarios(database, main))
+    as_reviewer(database, "admin")  # reviews, and approves model versions
+    assert all(error is None for _, error in run_review_scenarios(database))
     events = dict(query(database, EVENTS_OF))
     for action, narrative in (("approve", "MRS-005"), ("reject", "MRS-006"), ("reject", "MRS-004")):
-        run_mrs("review", action, events[narrative], "--actor", "ana", "--role", "marketer",
-                "--database", str(database))  # fmt: skip
+        run_mrs("review", action, events[narrative], "--database", str(database))
     run_mrs("build", "--database", str(database), "--as-of", FIRST, "--no-tests")
     return database
 
@@ -63,7 +62,7 @@ def test_a_trained_version_runs_on_new_rows_only_and_rollback_restores_the_old(
     assert candidate["metrics"]["evidence_pairs"] >= 10
     assert len(candidate["parameters"]["logistic"]) == 7
 
-    run_mrs("models", "approve", "attribution_model", "evidence-logistic-1", "--actor", "dana",
+    run_mrs("models", "approve", "attribution_model", "evidence-logistic-1",
             "--database", str(decided))  # fmt: skip
     # The cluster library's centroids, moved towards the approved reports' shapes.
     clustered_before = {
@@ -71,7 +70,7 @@ def test_a_trained_version_runs_on_new_rows_only_and_rollback_restores_the_old(
     }
     run_mrs("train", "cluster_comparison_model", "--database", str(decided))
     run_mrs("models", "approve", "cluster_comparison_model", "cosine-centroid-retrained-1",
-            "--actor", "dana", "--database", str(decided))  # fmt: skip
+            "--database", str(decided))  # fmt: skip
     run_mrs("build", "--database", str(decided), "--as-of", SECOND, "--no-tests")
     assert clustered_before <= {
         repr(row) for row in query(decided, "select * from minority_reports_clustered_log")
@@ -121,8 +120,7 @@ def test_a_trained_version_runs_on_new_rows_only_and_rollback_restores_the_old(
         (candidate["trained_on"], "registry journal", candidate["metrics"]["accuracy"])
     ]
 
-    run_mrs("models", "rollback", "attribution_model", "--actor", "dana",
-            "--database", str(decided))  # fmt: skip
+    run_mrs("models", "rollback", "attribution_model", "--database", str(decided))
     run_mrs("build", "--database", str(decided), "--no-tests")
     assert after_approval <= _rows(decided)
     latest = query(
@@ -145,5 +143,5 @@ def test_a_trained_version_runs_on_new_rows_only_and_rollback_restores_the_old(
 
 def test_approving_an_unknown_version_is_refused(decided: Path) -> None:
     result = run_mrs("models", "approve", "attribution_model", "evidence-logistic-99",
-                     "--actor", "dana", "--database", str(decided), check=False)  # fmt: skip
+                     "--database", str(decided), check=False)  # fmt: skip
     assert result.returncode == 2 and "no candidate version" in result.stderr

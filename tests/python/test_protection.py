@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import query, run_mrs
+from conftest import as_reviewer, query, run_mrs
 
 from mrs.journal import journal_dir
 
@@ -85,12 +85,12 @@ def test_paid_media_uplift_is_never_removed(
         f"where removed_by_report_id = '{report_id}'",
     )[0][0]
     assert before > 0
+    as_reviewer(database, "marketer")
     run_mrs(
         "review", "edit", report_id, "--category", "paid_media", "--cause", "TV campaign",
-        "--actor", "ana", "--role", "marketer", "--database", str(database),
+        "--database", str(database),
     )  # fmt: skip
-    run_mrs("review", "approve", report_id, "--actor", "ana", "--role", "marketer",
-            "--database", str(database))  # fmt: skip
+    run_mrs("review", "approve", report_id, "--database", str(database))
     run_mrs("build", "--database", str(database), "--no-tests")
     after = query(
         database,

@@ -24,9 +24,11 @@ from mrs.app_cli import add_app_parser, app_command
 from mrs.journal import EVENT_EDITS, REPORT_EDITS, REVIEW_INDEX, journal_dir
 from mrs.project import MrsError
 from mrs.review_cli import MIN_REOPEN_NOTES
+from mrs.reviewers import write_registry
 
 APP = PROJECT_ROOT / "app" / "review_app.py"
-ACTOR, ROLE = "app.tester", "data_scientist"
+ACTOR, ROLE = "app.tester", "admin"
+MARKETER = "app.marketer"
 NEW_CAUSE = "Local festival at the store the same weekend"
 REOPEN_NOTES = "The store manager says the uplift was a stock count error, not a real trend."
 NEXT_BUILD = "it takes effect at the next build"
@@ -40,6 +42,8 @@ def database(demo_database: tuple[Path, str], tmp_path_factory: pytest.TempPathF
     target.parent.mkdir()
     shutil.copy(source, target)
     shutil.copytree(journal_dir(source), journal_dir(target))
+    # The app's reviewers, as an admin would register them (mrs reviewers add).
+    write_registry(target, {ACTOR: ROLE, MARKETER: "marketer"})
     return target
 
 
@@ -100,12 +104,11 @@ def open_app(database: Path, **params: str) -> AppTest:
 
 
 def act(app: AppTest, database: Path, action: str, **fields: object) -> AppTest:
-    """Choose the action, fill in the form (actor, role, then `fields` by widget key), submit."""
+    """Choose the action, fill in the form (actor, then `fields` by widget key), submit."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MRS_DUCKDB_PATH", str(database))
         app.selectbox(key="action_choice").set_value(action).run()
         app.text_input(key="action_actor").input(str(fields.pop("actor", ACTOR)))
-        app.selectbox(key="action_role").set_value(fields.pop("role", ROLE))
         for key, value in fields.items():
             _widget(app, key).set_value(value)
         app.button(key="action_submit").click().run()
@@ -344,7 +347,7 @@ def test_reopen_flow_writes_reason_and_notes(
 def test_an_event_action_goes_to_the_event_journal(database: Path, targets: dict[str, str]) -> None:
     app = open_app(database, page="Event", event=targets["event"])
     before = journal_files(database)
-    act(app, database, "add_evidence", add_evidence="CTX-002", role="marketer")
+    act(app, database, "add_evidence", add_evidence="CTX-002", actor=MARKETER)
     assert app.success[0].value.startswith(f"recorded add_evidence on {targets['event']}")
     record = record_of(database, before)
     assert record["report_group_id"] == targets["event"]
@@ -363,7 +366,13 @@ INVALID = {
     ),
     "reopen without a reason": ("reopen", {"action_notes": REOPEN_NOTES}, "needs --reason"),
     "approve of a finalised report": ("approve", {}, "reopen it first"),
-    "empty actor": ("reject", {"actor": "   "}, "must name who is acting"),
+    "empty actor": ("reject", {"actor": "   "}, "the actor is empty"),
+    "actor not a reviewer": ("reject", {"actor": "mallory"}, "not in the reviewers registry"),
+    "reopen beyond the role": (
+        "reopen",
+        {"actor": MARKETER, "reopen_reason": "new_evidence", "action_notes": REOPEN_NOTES},
+        "a marketer may not reopen",
+    ),
 }
 
 

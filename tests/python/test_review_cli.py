@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -18,6 +19,7 @@ import pytest
 
 from mrs.journal import EVENT_EDITS, REPORT_EDITS, journal_dir
 from mrs.review_cli import add_review_parser
+from mrs.reviewers import os_login, write_registry
 
 RUN = "run-a"
 NEWEST_TICK = "2025-08-12 23:00:00"
@@ -28,7 +30,6 @@ OTHER_RUN = "MR-dddddddddddd"  # only in an older run
 EVENT_WITH_FINAL = "ME-111111111111"  # APPROVED and PENDING
 EVENT_PENDING = "ME-222222222222"  # UNFINALISED only
 GOOD_NOTES = "The store manager confirmed a local festival drove the uplift that week."
-ACTOR = ["--actor", "ana", "--role", "marketer"]
 
 SCHEMA = f"""
 create table run_settings (run_id varchar, as_of timestamp);
@@ -111,6 +112,8 @@ def database(tmp_path: Path) -> Path:
     path = tmp_path / "mrs.duckdb"
     with duckdb.connect(str(path)) as con:
         con.execute(SCHEMA)
+    # The OS user running the tests is an admin of this database (every action allowed).
+    write_registry(path, {os_login(): "admin", "bo": "admin"})
     return path
 
 
@@ -136,74 +139,71 @@ def all_written(database: Path) -> list[Path]:
 
 
 INVALID = {
-    "unknown report": (["approve", "MR-ffffffffffff", *ACTOR], "mrs review queue"),
-    "report of another run": (["approve", OTHER_RUN, *ACTOR], "unknown report"),
-    "unknown event": (["approve", "ME-ffffffffffff", *ACTOR], "unknown event"),
-    "event of another run": (["approve", "ME-333333333333", *ACTOR], "unknown event"),
-    "wrong id shape": (["approve", "XX-aaaaaaaaaaaa", *ACTOR], "neither a report id"),
-    "bare prefix": (["approve", "MR-", *ACTOR], "neither a report id"),
+    "unknown report": (["approve", "MR-ffffffffffff"], "mrs review queue"),
+    "report of another run": (["approve", OTHER_RUN], "unknown report"),
+    "unknown event": (["approve", "ME-ffffffffffff"], "unknown event"),
+    "event of another run": (["approve", "ME-333333333333"], "unknown event"),
+    "wrong id shape": (["approve", "XX-aaaaaaaaaaaa"], "neither a report id"),
+    "bare prefix": (["approve", "MR-"], "neither a report id"),
     "unknown category": (
-        ["edit", PENDING, "--category", "aliens", *ACTOR],
+        ["edit", PENDING, "--category", "aliens"],
         "paid_media, social_viral, weather",
     ),
-    "empty actor": (["approve", PENDING, "--actor", "  ", "--role", "admin"], "--actor"),
-    "system role": (["approve", PENDING, "--actor", "x", "--role", "system"], "reserved"),
-    "unknown role": (["approve", PENDING, "--actor", "x", "--role", "boss"], "unknown role"),
-    "confidence not a number": (["edit", PENDING, "--confidence", "high", *ACTOR], "0 to 1"),
-    "confidence above 1": (["edit", PENDING, "--confidence", "1.5", *ACTOR], "0 to 1"),
-    "confidence below 0": (["edit", PENDING, "--confidence", "-0.1", *ACTOR], "0 to 1"),
-    "confidence nan": (["edit", PENDING, "--confidence", "nan", *ACTOR], "0 to 1"),
-    "edit without a field": (["edit", PENDING, *ACTOR], "at least one of"),
-    "edit with only blanks": (["edit", PENDING, "--cause", " ", *ACTOR], "at least one of"),
-    "add-evidence without evidence": (["add-evidence", PENDING, *ACTOR], "--evidence"),
-    "add-evidence blank": (["add-evidence", PENDING, "--evidence", " ", *ACTOR], "--evidence"),
-    "approve of a finalised report": (["approve", APPROVED, *ACTOR], "reopen it first"),
+    "confidence not a number": (["edit", PENDING, "--confidence", "high"], "0 to 1"),
+    "confidence above 1": (["edit", PENDING, "--confidence", "1.5"], "0 to 1"),
+    "confidence below 0": (["edit", PENDING, "--confidence", "-0.1"], "0 to 1"),
+    "confidence nan": (["edit", PENDING, "--confidence", "nan"], "0 to 1"),
+    "edit without a field": (["edit", PENDING], "at least one of"),
+    "edit with only blanks": (["edit", PENDING, "--cause", " "], "at least one of"),
+    "add-evidence without evidence": (["add-evidence", PENDING], "--evidence"),
+    "add-evidence blank": (["add-evidence", PENDING, "--evidence", " "], "--evidence"),
+    "approve of a finalised report": (["approve", APPROVED], "reopen it first"),
     "edit of a finalised report": (
-        ["edit", APPROVED, "--category", "weather", *ACTOR],
+        ["edit", APPROVED, "--category", "weather"],
         "reopen it first",
     ),
     "action on an event with finalised reports": (
-        ["defer", EVENT_WITH_FINAL, *ACTOR],
+        ["defer", EVENT_WITH_FINAL],
         "reopen it first",
     ),
     "reopen without reason": (
-        ["reopen", APPROVED, "--notes", GOOD_NOTES, *ACTOR],
+        ["reopen", APPROVED, "--notes", GOOD_NOTES],
         "reopen needs --reason",
     ),
     "reopen with unknown reason": (
-        ["reopen", APPROVED, "--reason", "whim", "--notes", GOOD_NOTES, *ACTOR],
+        ["reopen", APPROVED, "--reason", "whim", "--notes", GOOD_NOTES],
         "new_evidence, attribution_error",
     ),
     "reopen without notes": (
-        ["reopen", APPROVED, "--reason", "new_evidence", *ACTOR],
+        ["reopen", APPROVED, "--reason", "new_evidence"],
         "at least 50 characters",
     ),
     "reopen with 49 characters padded": (
-        ["reopen", APPROVED, "--reason", "new_evidence", "--notes", "  " + "x" * 49 + "  ", *ACTOR],
+        ["reopen", APPROVED, "--reason", "new_evidence", "--notes", "  " + "x" * 49 + "  "],
         "(got 49)",
     ),
     "reopen of a pending report": (
-        ["reopen", PENDING, "--reason", "new_evidence", "--notes", GOOD_NOTES, *ACTOR],
+        ["reopen", PENDING, "--reason", "new_evidence", "--notes", GOOD_NOTES],
         "not finalised in the latest build",
     ),
     "reopen of a report never finalised": (
-        ["reopen", UNFINALISED, "--reason", "new_evidence", "--notes", GOOD_NOTES, *ACTOR],
+        ["reopen", UNFINALISED, "--reason", "new_evidence", "--notes", GOOD_NOTES],
         "run `mrs build` first",
     ),
     "reopen of an event with nothing finalised": (
-        ["reopen", EVENT_PENDING, "--reason", "new_evidence", "--notes", GOOD_NOTES, *ACTOR],
+        ["reopen", EVENT_PENDING, "--reason", "new_evidence", "--notes", GOOD_NOTES],
         "none of the reports",
     ),
     "reopen notes of spaces": (
-        ["reopen", APPROVED, "--reason", "new_evidence", "--notes", "x" + " " * 60 + "y", *ACTOR],
+        ["reopen", APPROVED, "--reason", "new_evidence", "--notes", "x" + " " * 60 + "y"],
         "(got 3)",
     ),
-    "bad --at": (["approve", PENDING, "--at", "yesterday", *ACTOR], "--at"),
+    "bad --at": (["approve", PENDING, "--at", "yesterday"], "--at"),
     "--at after the newest tick": (
-        ["approve", PENDING, "--at", "2099-01-01 00:00", *ACTOR],
+        ["approve", PENDING, "--at", "2099-01-01 00:00"],
         "more than a day after the newest built tick 2025-08-12 23:00",
     ),
-    "negative --wait": (["approve", PENDING, "--wait", "-1", *ACTOR], "--wait"),
+    "negative --wait": (["approve", PENDING, "--wait", "-1"], "--wait"),
 }
 
 
@@ -219,19 +219,46 @@ def test_invalid_input_exits_2_and_writes_nothing(
     assert all_written(database) == []
 
 
-def test_missing_actor_or_role_is_a_usage_error(
+def test_a_user_not_in_the_registry_records_nothing(
     capsys: pytest.CaptureFixture[str], database: Path
 ) -> None:
-    code, _, err = review(capsys, database, "approve", PENDING, "--role", "admin")
-    assert code == 2
-    assert "--actor" in err
+    write_registry(database, {"bo": "admin"})
+    code, out, err = review(capsys, database, "approve", PENDING)
+    assert code == 2 and out == ""
+    assert f"you are logged in as {os_login()!r}, who is not in the reviewers registry" in err
+    assert f"mrs reviewers add {os_login()} --role ROLE" in err
     assert all_written(database) == []
+
+
+@pytest.mark.parametrize("option", [["--actor", "bo"], ["--role", "admin"]])
+def test_nobody_names_another_actor_or_role(
+    capsys: pytest.CaptureFixture[str], database: Path, option: list[str]
+) -> None:
+    # The command acts as the OS user running it; there is no option to act as someone else.
+    code, _, err = review(capsys, database, "approve", PENDING, *option)
+    assert code == 2
+    assert f"unrecognized arguments: {' '.join(option)}" in err
+    assert all_written(database) == []
+
+
+@pytest.mark.parametrize("role", ["marketer", "data_scientist"])
+def test_only_an_admin_reopens(
+    capsys: pytest.CaptureFixture[str], database: Path, role: str
+) -> None:
+    write_registry(database, {os_login(): role})
+    argv = ["reopen", APPROVED, "--reason", "new_evidence", "--notes", GOOD_NOTES]
+    code, out, err = review(capsys, database, *argv)
+    assert code == 2 and out == ""
+    assert f"a {role} may not reopen (review_permissions" in err
+    assert all_written(database) == []
+    # The same user may still approve: the refusal is the permission, not the user.
+    assert review(capsys, database, "approve", PENDING)[0] == 0
 
 
 def test_missing_database_says_to_build_first(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    code, _, err = review(capsys, tmp_path / "absent.duckdb", "approve", PENDING, *ACTOR)
+    code, _, err = review(capsys, tmp_path / "absent.duckdb", "approve", PENDING)
     assert code == 2
     assert "mrs build" in err
     assert not (tmp_path / "absent.duckdb").exists()
@@ -243,7 +270,7 @@ def test_missing_tables_say_to_build_first(
 ) -> None:
     with duckdb.connect(str(database)) as con:
         con.execute("drop table minority_reports_detected_log")
-    code, _, err = review(capsys, database, "approve", PENDING, *ACTOR)
+    code, _, err = review(capsys, database, "approve", PENDING)
     assert code == 2
     assert "minority_reports_detected_log" in err
     assert "mrs build" in err
@@ -255,7 +282,7 @@ def test_event_id_before_cohorting_is_built(
 ) -> None:
     with duckdb.connect(str(database)) as con:
         con.execute("drop table minority_event_log")
-    code, _, err = review(capsys, database, "approve", EVENT_WITH_FINAL, *ACTOR)
+    code, _, err = review(capsys, database, "approve", EVENT_WITH_FINAL)
     assert code == 2
     assert "events appear after a build with cohorting" in err
     assert all_written(database) == []
@@ -264,12 +291,11 @@ def test_event_id_before_cohorting_is_built(
 def test_approve_writes_one_journal_file_stamped_with_the_newest_tick(
     capsys: pytest.CaptureFixture[str], database: Path
 ) -> None:
-    code, out, err = review(
-        capsys, database, "approve", PENDING, "--actor", " ana ", "--role", "data_scientist"
-    )
+    write_registry(database, {os_login(): "data_scientist"})
+    code, out, err = review(capsys, database, "approve", PENDING)
     assert (code, err) == (0, "")
     assert out == (
-        f"recorded approve on {PENDING} by ana (data_scientist) at {NEWEST_TICK}; "
+        f"recorded approve on {PENDING} by {os_login()} (data_scientist) at {NEWEST_TICK}; "
         "it takes effect at the next build\n"
     )
     files = written(database)
@@ -288,7 +314,7 @@ def test_approve_writes_one_journal_file_stamped_with_the_newest_tick(
         "evidence": None,
         "reopen_reason": None,
         "notes": None,
-        "actor": "ana",
+        "actor": os_login(),
         "user_role": "data_scientist",
         "edited_at": NEWEST_TICK,
         "run_id": RUN,
@@ -298,7 +324,7 @@ def test_approve_writes_one_journal_file_stamped_with_the_newest_tick(
 def test_replayed_edit_writes_a_second_identical_file(
     capsys: pytest.CaptureFixture[str], database: Path
 ) -> None:
-    argv = ["edit", PENDING, "--cause", "heatwave", "--category", "weather", *ACTOR]
+    argv = ["edit", PENDING, "--cause", "heatwave", "--category", "weather"]
     assert review(capsys, database, *argv)[0] == 0
     assert review(capsys, database, *argv)[0] == 0
     files = written(database)
@@ -325,7 +351,6 @@ def test_edit_fields_confidence_and_at_are_stored(
         "checked the forecast",
         "--at",
         "2025-08-13 07:30",
-        *ACTOR,
     )
     assert code == 0
     assert "at 2025-08-13 07:30:00;" in out
@@ -354,7 +379,7 @@ def test_edit_fields_confidence_and_at_are_stored(
 def test_event_actions_go_to_the_event_journal(
     capsys: pytest.CaptureFixture[str], database: Path, argv: list[str], action: str
 ) -> None:
-    code, _, err = review(capsys, database, *argv, *ACTOR)
+    code, _, err = review(capsys, database, *argv)
     assert (code, err) == (0, "")
     assert written(database, REPORT_EDITS) == []
     [file] = written(database, EVENT_EDITS)
@@ -376,13 +401,9 @@ def test_reopen_of_an_approved_report_succeeds(
         "attribution_error",
         "--notes",
         f"  {GOOD_NOTES}  ",
-        "--actor",
-        "bo",
-        "--role",
-        "admin",
     )
     assert (code, err) == (0, "")
-    assert out.startswith(f"recorded reopen on {APPROVED} by bo (admin)")
+    assert out.startswith(f"recorded reopen on {APPROVED} by {os_login()} (admin)")
     [file] = written(database)
     record = json.loads(file.read_text())
     assert record["reopen_reason"] == "attribution_error"
@@ -393,7 +414,7 @@ def test_reopen_of_an_event_with_a_finalised_report_succeeds(
     capsys: pytest.CaptureFixture[str], database: Path
 ) -> None:
     argv = ["reopen", EVENT_WITH_FINAL, "--reason", "new_evidence", "--notes", GOOD_NOTES]
-    code, _, err = review(capsys, database, *argv, *ACTOR)
+    code, _, err = review(capsys, database, *argv)
     assert (code, err) == (0, "")
     [file] = written(database, EVENT_EDITS)
     assert json.loads(file.read_text())["reopen_reason"] == "new_evidence"
@@ -478,7 +499,7 @@ def test_an_edit_during_a_build_waits_for_the_lock_and_is_recorded(
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked"
-        code, out, err = review(capsys, database, "approve", PENDING, *ACTOR, "--wait", "60")
+        code, out, err = review(capsys, database, "approve", PENDING, "--wait", "60")
     finally:
         holder.wait(timeout=60)
     assert "the database is busy (a build is running?); waiting up to 60 s" in err
@@ -496,7 +517,7 @@ def test_a_lock_held_past_the_wait_fails_without_writing(
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked"
-        code, _, err = review(capsys, database, "approve", PENDING, *ACTOR, "--wait", "0")
+        code, _, err = review(capsys, database, "approve", PENDING, "--wait", "0")
     finally:
         holder.wait(timeout=60)
     assert code == 1
@@ -511,7 +532,7 @@ def test_a_full_disk_exits_2_and_says_nothing_was_recorded(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr("mrs.review_cli.write_edit", no_space)
-    code, out, err = review(capsys, database, "approve", PENDING, *ACTOR)
+    code, out, err = review(capsys, database, "approve", PENDING)
     assert code == 2
     assert "No space left on device; nothing was recorded" in err
     assert "Traceback" not in err and out == ""
@@ -522,16 +543,16 @@ def test_an_edit_not_yet_built_is_shown_as_recorded_in_queue_and_show(
 ) -> None:
     # Issue 15: after a reject, `show` said "edits: none" and `queue` listed the report as if
     # nobody had acted, so a second analyst acted on it again.
-    code, _, _ = review(capsys, database, "reject", PENDING, *ACTOR)
+    code, _, _ = review(capsys, database, "reject", PENDING)
     assert code == 0
     code, out, _ = review(capsys, database, "queue")
     [row] = [line for line in out.splitlines() if line.startswith(PENDING)]
-    assert row.endswith("reject by ana (marketer)")
+    assert row.endswith(f"reject by {os_login()} (admin)")
     assert "take effect at the next build" in out.splitlines()[-1]
     code, out, _ = review(capsys, database, "show", PENDING)
     assert "recorded since the last build, in effect after the next (1):" in out
     [file] = written(database)
-    assert f"reject  ana    marketer   {NEWEST_TICK}  {file.name}" in out
+    assert re.search(rf"reject +{os_login()} +admin +{NEWEST_TICK}  {file.name}", out)
     # Once a build has read the file (logged it), it is an edit like the others.
     with duckdb.connect(str(database)) as con:
         con.execute(

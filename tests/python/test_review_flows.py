@@ -13,6 +13,7 @@ from conftest import BIN, LOGS, PROJECT_ROOT, query, run_mrs
 
 from mrs.demo_scenarios import EDITED_CAUSE, EVIDENCE_LINK
 from mrs.journal import journal_dir
+from mrs.reviewers import access_dir, os_login, registry_file
 
 REVIEW_LOGS = (
     *LOGS,
@@ -47,6 +48,7 @@ def _copy(database: Path, folder: Path) -> Path:
     target = folder / database.name
     shutil.copy(database, target)
     shutil.copytree(journal_dir(database), journal_dir(target))
+    shutil.copytree(access_dir(database), access_dir(target))  # its reviewers registry
     return target
 
 
@@ -171,18 +173,14 @@ def test_invalid_edits_on_a_real_database_write_nothing(reviewed: Path) -> None:
     approved_id = _reports(reviewed, "MRS-001")[0][0]
     journal = sorted(journal_dir(reviewed).rglob("*.json"))
     cases = [
-        ["edit", report_id, "--category", "aliens", "--actor", "ana", "--role", "marketer"],
-        ["approve", "MR-000000000000", "--actor", "ana", "--role", "marketer"],
-        ["approve", report_id, "--actor", " ", "--role", "marketer"],
-        ["edit", report_id, "--confidence", "1.2", "--actor", "ana", "--role", "marketer"],
-        ["reopen", approved_id, "--reason", "new_evidence", "--notes", "too short",
-         "--actor", "ana", "--role", "admin"],
-        ["reopen", report_id, "--reason", "new_evidence", "--notes", REOPEN_NOTES,
-         "--actor", "ana", "--role", "admin"],
-        ["approve", approved_id, "--actor", "ana", "--role", "marketer"],
-        ["defer", report_id, "--notes", "x" * 2001, "--actor", "ana", "--role", "marketer"],
-        ["approve", report_id, "--actor", "ana", "--role", "system"],
-    ]  # fmt: skip
+        ["edit", report_id, "--category", "aliens"],
+        ["approve", "MR-000000000000"],
+        ["edit", report_id, "--confidence", "1.2"],
+        ["reopen", approved_id, "--reason", "new_evidence", "--notes", "too short"],
+        ["reopen", report_id, "--reason", "new_evidence", "--notes", REOPEN_NOTES],
+        ["approve", approved_id],
+        ["defer", report_id, "--notes", "x" * 2001],
+    ]
     for case in cases:
         result = run_mrs("review", *case, "--database", str(reviewed), check=False)
         assert result.returncode == 2, case
@@ -195,7 +193,7 @@ def test_reopen_and_replayed_edits(reviewed: Path) -> None:
     before = _rows(reviewed, REVIEW_LOGS)
     reopen = ["reopen", report_id, "--reason", "new_evidence", "--notes", REOPEN_NOTES]
     for _ in range(2):  # the same reopen typed twice: two edits (issue 15)
-        run_mrs("review", *reopen, "--actor", "ana", "--role", "admin", "--database", str(reviewed))
+        run_mrs("review", *reopen, "--database", str(reviewed))
     run_mrs("build", "--database", str(reviewed), "--no-tests")
     after = _rows(reviewed, REVIEW_LOGS)
     # Append-only: every earlier row is still there, unchanged.
@@ -229,16 +227,30 @@ def test_approve_reject_approve_ends_approved(
     database = _copy(demo_database[0], tmp_path / "flip")
     report_id = _reports(database, "MRS-005")[0][0]
     for action in ("approve", "reject", "approve"):
-        run_mrs("review", action, report_id, "--actor", "ana", "--role", "marketer",
-                "--database", str(database))  # fmt: skip
+        run_mrs("review", action, report_id, "--database", str(database))
     # A journal file cut short (a disk that filled up, a copy interrupted) is one rejected
     # edit, not a build that stops.
     journal = database.parent / f"{database.stem}_edits" / "user_edits_log"
     (journal / "zz-truncated.json").write_text(f'{{"report_id": "{report_id}", "acti')
-    # A hand-written file claiming the system role (auto-approval's) is refused too.
-    forged = json.loads(sorted(journal.glob("*.json"))[0].read_text())
-    forged.update(action="reject", user_role="system", actor="mrs-auto-approval")
-    (journal / "zz-forged.json").write_text(json.dumps(forged))
+    # Hand-written files acting for someone they are not are refused too: the system role
+    # (auto-approval's), a login not in the reviewers registry, a reviewer claiming a role
+    # the registry does not give them, and a role beyond its rights (review_permissions).
+    genuine = json.loads(sorted(journal.glob("*.json"))[0].read_text())
+    forgeries = {
+        "zz-forged-system.json": {"user_role": "system", "actor": "mrs-auto-approval"},
+        "zz-forged-stranger.json": {"actor": "mallory", "user_role": "admin"},
+        "zz-forged-role.json": {"actor": "demo.marketer", "user_role": "admin"},
+        "zz-forged-right.json": {
+            "actor": "demo.marketer", "user_role": "marketer", "action": "reopen",
+            "reopen_reason": "new_evidence", "notes": REOPEN_NOTES,
+        },
+    }  # fmt: skip
+    for name, fields in forgeries.items():
+        (journal / name).write_text(json.dumps({**genuine, "action": "reject", **fields}))
+    # Lines of the registry that grant nothing: an unknown role, no login, a login again
+    # (its first line holds: demo.marketer stays a marketer).
+    with registry_file(database).open("a", encoding="utf-8") as registry:
+        registry.write("mallory,boss\n,admin\ndemo.marketer,admin\n")
     run_mrs("build", "--database", str(database), "--no-tests")
     logged = query(
         database,
@@ -252,9 +264,26 @@ def test_approve_reject_approve_ends_approved(
     assert query(
         database, "select source_file, error_reason from user_edits_errors order by 1"
     ) == [
-        ("zz-forged.json", "role system is reserved for auto-approval in the build"),
+        ("zz-forged-right.json",
+         "the role of the actor may not take this action (review_permissions)"),
+        ("zz-forged-role.json", "user_role is not the role of the actor in the reviewers registry"),
+        ("zz-forged-stranger.json", "actor is not in the reviewers registry"),
+        ("zz-forged-system.json", "role system is reserved for auto-approval in the build"),
         ("zz-truncated.json", "malformed JSON (a truncated file?): fix or remove the file"),
+    ]  # fmt: skip
+    assert query(
+        database,
+        "select source_row_number, raw_reviewer, error_reason from reviewers_errors order by 1",
+    ) == [
+        (4, "mallory", "unknown user_role"),
+        (5, None, "missing reviewer"),
+        (6, "demo.marketer", "duplicate key (reviewer)"),
     ]
+    assert {actor for (actor,) in query(database, "select distinct actor from user_edits_log")} <= {
+        os_login(),
+        "demo.marketer",
+        "demo.scientist",
+    }
 
 
 def test_low_confidence_finalised_reports_are_listed_for_rereview(
@@ -328,8 +357,7 @@ def test_an_edit_made_while_a_build_runs_is_kept_and_the_build_succeeds(reviewed
     try:
         running = _wait_for_models(build)
         edit = run_mrs(
-            "review", "defer", report_id, "--actor", "ana", "--role", "marketer",
-            "--database", str(reviewed), "--wait", "0",
+            "review", "defer", report_id, "--database", str(reviewed), "--wait", "0",
         )  # fmt: skip
         assert "busy" not in edit.stderr  # validated against the review index, not the file
         still_running = build.poll() is None

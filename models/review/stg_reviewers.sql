@@ -1,0 +1,16 @@
+-- The reviewers registry's valid rows: one role per reviewer login.
+with
+
+checked as (
+    select * from {{ ref('stg_reviewers_checked') }}
+),
+
+accepted as (
+    select
+        reviewer,
+        user_role
+    from checked
+    where error_reason is null
+)
+
+select * from accepted

@@ -1,0 +1,126 @@
+"""The reviewers registry (`mrs reviewers`): who may change it, what it may never become.
+
+Fast: only the registry file is written; no database, no dbt.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_ROOT, run_mrs
+
+from mrs.project import MrsError
+from mrs.reviewers import (
+    authorise,
+    os_login,
+    permissions,
+    read_registry,
+    registry_file,
+    set_reviewer,
+    write_registry,
+)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    return tmp_path / "mrs.duckdb"
+
+
+def test_the_first_reviewer_is_the_admin_who_creates_the_registry(database: Path) -> None:
+    me = os_login()
+    for login, role in (("bo", "admin"), (me, "marketer")):
+        with pytest.raises(MrsError, match="its first reviewer is its creator, as admin"):
+            set_reviewer(database, PROJECT_ROOT, login, role)
+    assert not registry_file(database).exists()
+    assert set_reviewer(database, PROJECT_ROOT, me, "admin") == f"{me} is now an admin"
+    assert set_reviewer(database, PROJECT_ROOT, "ana", "marketer") == "ana is now a marketer"
+    assert read_registry(database, set(permissions(PROJECT_ROOT))) == {
+        me: "admin",
+        "ana": "marketer",
+    }
+
+
+def test_only_an_admin_changes_the_registry(database: Path) -> None:
+    write_registry(database, {os_login(): "data_scientist", "bo": "admin"})
+    before = registry_file(database).read_bytes()
+    for login, role in (("eve", "admin"), (os_login(), "admin"), ("bo", None)):
+        with pytest.raises(MrsError, match="only an admin changes the reviewers registry"):
+            set_reviewer(database, PROJECT_ROOT, login, role)
+    assert registry_file(database).read_bytes() == before
+
+
+def test_the_registry_never_loses_its_last_admin(database: Path) -> None:
+    me = os_login()
+    write_registry(database, {me: "admin", "ana": "marketer"})
+    with pytest.raises(MrsError, match="without an admin"):
+        set_reviewer(database, PROJECT_ROOT, me, None)
+    with pytest.raises(MrsError, match="without an admin"):
+        set_reviewer(database, PROJECT_ROOT, me, "marketer")
+    assert set_reviewer(database, PROJECT_ROOT, "bo", "admin") == "bo is now an admin"
+    assert set_reviewer(database, PROJECT_ROOT, me, None) == f"removed {me} (admin)"
+
+
+@pytest.mark.parametrize(
+    "login, role, message",
+    [
+        ("eve", "boss", "unknown role 'boss'"),
+        ("eve", "system", "unknown role 'system'"),
+        ("eve,admin", "marketer", "is not a login"),
+        ("  ", "marketer", "is not a login"),
+    ],
+)
+def test_bad_logins_and_roles_are_refused(
+    database: Path, login: str, role: str, message: str
+) -> None:
+    write_registry(database, {os_login(): "admin"})
+    with pytest.raises(MrsError, match=message):
+        set_reviewer(database, PROJECT_ROOT, login, role)
+
+
+def test_permissions_come_from_the_one_seed_and_only_admins_reopen(database: Path) -> None:
+    allowed = permissions(PROJECT_ROOT)
+    assert set(allowed) == {"marketer", "data_scientist", "admin"}
+    assert [role for role, actions in allowed.items() if "reopen" in actions] == ["admin"]
+    write_registry(database, {"ana": "marketer", "bo": "admin"})
+    authorise(database, PROJECT_ROOT, "bo", "admin", "reopen")
+    authorise(database, PROJECT_ROOT, "ana", "marketer", "approve")
+    refusals = [
+        ("ana", "marketer", "reopen", "a marketer may not reopen"),
+        ("ana", "admin", "approve", "'ana' is a marketer in the reviewers registry, not an admin"),
+        ("eve", "admin", "approve", "'eve' is not in the reviewers registry"),
+    ]
+    for actor, role, action, message in refusals:
+        with pytest.raises(MrsError, match=message):
+            authorise(database, PROJECT_ROOT, actor, role, action)
+
+
+def test_the_command_line_lists_and_changes_the_registry(database: Path) -> None:
+    me = os_login()
+    added = run_mrs("reviewers", "add", me, "--role", "admin", "--database", str(database))
+    assert added.stdout == f"mrs: {me} is now an admin\n"
+    run_mrs("reviewers", "add", "ana", "--role", "marketer", "--database", str(database))
+    listed = run_mrs("reviewers", "list", "--database", str(database)).stdout.splitlines()
+    assert listed[0] == f"{registry_file(database)}: 2 reviewer(s)"
+    assert sorted(line.split() for line in listed[1:]) == sorted(
+        [[me, "admin"], ["ana", "marketer"]]
+    )
+    refused = run_mrs("reviewers", "remove", me, "--database", str(database), check=False)
+    assert refused.returncode == 2
+    assert (
+        refused.stderr
+        == "mrs: that would leave the reviewers registry without an admin; add one first\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "command", [["approve", "attribution_model", "v-1"], ["rollback", "attribution_model"]]
+)
+def test_only_an_admin_approves_or_rolls_back_a_model_version(
+    database: Path, command: list[str]
+) -> None:
+    write_registry(database, {os_login(): "data_scientist", "bo": "admin"})
+    result = run_mrs("models", *command, "--database", str(database), check=False)
+    assert result.returncode == 2
+    assert f"a data_scientist may not {command[0]}_model" in result.stderr
+    assert not (database.parent / "mrs_models").exists()
