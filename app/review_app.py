@@ -1,9 +1,10 @@
 """The analyst review app (issue 8). Start it with `mrs app [--database PATH] [--port N]`, or
 `streamlit run app/review_app.py` with MRS_DUCKDB_PATH naming the database.
 
-It reads only the review index each build exports beside the database (never the DuckDB file,
-so it never holds a lock a build needs) and writes only through `mrs review`'s validated edit
-path; an edit takes effect at the next build.
+Every page needs a signed-in reviewer (mrs.app.login). It reads only the review index each
+build exports beside the database (never the DuckDB file, so it never holds a lock a build
+needs) and writes only through `mrs review`'s validated edit path, as the signed-in reviewer;
+an edit takes effect at the next build.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import streamlit as st
 
 from mrs.app import event_page, overview, report_page
 from mrs.app.data import IndexUnavailable, ReviewData, load, signature
+from mrs.app.login import signed_in_reviewer
 from mrs.app.navigation import EVENT, REPORT, sidebar
 from mrs.project import MrsError, Project
 
@@ -36,6 +38,8 @@ def main() -> None:
     except MrsError as error:
         st.title("Minority Report System: review")
         st.error(str(error))
+        return
+    if signed_in_reviewer(database) is None:
         return
     location = sidebar(data)
     if location.page == REPORT:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import sys
 
-from mrs.project import Project, add_database_option
+from mrs.project import MrsError, Project, add_database_option
 from mrs.reviewers import permissions, read_registry, registry_file, set_reviewer
 
 
@@ -31,6 +33,19 @@ def add_reviewers_parser(commands: argparse._SubParsersAction) -> None:
     removing.add_argument("login")
     add_database_option(removing)
     removing.set_defaults(handler=_remove)
+    password = actions.add_parser(
+        "password",
+        help="set a reviewer's review app password (your own, or anyone's as an admin)",
+        description="The review app signs reviewers in with a password (streamlit-"
+        "authenticator; only its bcrypt hash is stored, in <database>_access/). Prompts twice "
+        "unless --password-stdin.",
+    )
+    password.add_argument("login")
+    password.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    add_database_option(password)
+    password.set_defaults(handler=_password)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -51,4 +66,19 @@ def _add(args: argparse.Namespace) -> int:
 def _remove(args: argparse.Namespace) -> int:
     project = Project.locate(args.database)
     print("mrs: " + set_reviewer(project.database, project.root, args.login, None))
+    return 0
+
+
+def _password(args: argparse.Namespace) -> int:
+    from mrs.app_passwords import set_password
+
+    project = Project.locate(args.database)
+    if args.password_stdin:
+        secret = sys.stdin.readline().rstrip("\n")
+    else:
+        secret = getpass.getpass(f"app password for {args.login}: ")
+        if getpass.getpass("again: ") != secret:
+            raise MrsError("the two passwords differ; nothing was changed")
+    set_password(project.database, project.root, args.login, secret)
+    print(f"mrs: app password of {args.login.strip()} set; sign in with it at `mrs app`")
     return 0

@@ -11,6 +11,10 @@ requirements.txt on purpose; the browser playwright downloads is not needed):
     .venv/bin/pip install playwright
     .venv/bin/mrs demo --database /tmp/appwork/mrs.duckdb
     .venv/bin/python scripts/screenshot_app.py --database /tmp/appwork/mrs.duckdb
+
+Since the app asks reviewers to sign in (mrs.app.login), each page first shows the sign-in
+form: this script does not sign in yet (it was not updated, as no browser was available to
+test it), so the current screenshots predate the sign-in.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from mrs.app.login import current_login
 from mrs.project import MrsError, Project
 from mrs.review_cli import (
     MIN_REOPEN_NOTES,
@@ -58,8 +59,6 @@ def action_form(
     )
     fields: dict[str, object] = {}
     with st.form("action_form"):
-        # The role is the registry's for that login (mrs.reviewers), never chosen here.
-        actor = st.text_input("Reviewer (your login in the reviewers registry)", key="action_actor")
         if action == "edit":
             fields["cause"] = st.text_input("Cause (free text; empty keeps it)", key="edit_cause")
             fields["category"] = st.selectbox(
@@ -93,7 +92,9 @@ def action_form(
             f"Record: {ACTIONS[action]}", type="primary", key="action_submit"
         )
     if submitted:
-        role = role_of(database, Project.locate(database).root, actor or "") or ""
+        # The signed-in reviewer acts, with the registry's role: never typed in here.
+        actor = current_login()
+        role = role_of(database, Project.locate(database).root, actor) or ""
         _record(database, action, target_id, actor=actor, role=role, notes=notes, **fields)
 
 

@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import textwrap
@@ -21,14 +22,16 @@ from conftest import BIN, PROJECT_ROOT, query, run_mrs
 from streamlit.testing.v1 import AppTest
 
 from mrs.app_cli import add_app_parser, app_command
+from mrs.app_passwords import passwords_file, set_password
 from mrs.journal import EVENT_EDITS, REPORT_EDITS, REVIEW_INDEX, journal_dir
 from mrs.project import MrsError
 from mrs.review_cli import MIN_REOPEN_NOTES
-from mrs.reviewers import write_registry
+from mrs.reviewers import access_dir, os_login, registry_file, write_registry
 
 APP = PROJECT_ROOT / "app" / "review_app.py"
 ACTOR, ROLE = "app.tester", "admin"
 MARKETER = "app.marketer"
+PASSWORDS = {ACTOR: "tester-password-1", MARKETER: "marketer-password-1"}
 NEW_CAUSE = "Local festival at the store the same weekend"
 REOPEN_NOTES = "The store manager says the uplift was a stock count error, not a real trend."
 NEXT_BUILD = "it takes effect at the next build"
@@ -42,8 +45,11 @@ def database(demo_database: tuple[Path, str], tmp_path_factory: pytest.TempPathF
     target.parent.mkdir()
     shutil.copy(source, target)
     shutil.copytree(journal_dir(source), journal_dir(target))
-    # The app's reviewers, as an admin would register them (mrs reviewers add).
-    write_registry(target, {ACTOR: ROLE, MARKETER: "marketer"})
+    # The app's reviewers, as an admin registers them (mrs reviewers add) and gives them a
+    # password (mrs reviewers password).
+    write_registry(target, {ACTOR: ROLE, MARKETER: "marketer", os_login(): "admin"})
+    for login in (ACTOR, MARKETER):
+        set_password(target, PROJECT_ROOT, login, PASSWORDS[login])
     return target
 
 
@@ -91,24 +97,37 @@ def targets(database: Path) -> dict[str, str]:
     return {"approve": pending[0], "edit": pending[1], "reopen": approved, "event": event}
 
 
-def open_app(database: Path, **params: str) -> AppTest:
-    """Run the app against `database` with the given URL query parameters. Later reruns read
-    MRS_DUCKDB_PATH again: the module's database (fixture app_database)."""
+def open_app(database: Path, login: str | None = ACTOR, **params: str) -> AppTest:
+    """Run the app against `database` with the given URL query parameters, signed in as
+    `login` (None: not signed in). Later reruns read MRS_DUCKDB_PATH again: the module's
+    database (fixture app_database)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MRS_DUCKDB_PATH", str(database))
         app = AppTest.from_file(str(APP), default_timeout=60)
         app.query_params.update(params)
         app.run()
+        if login is not None:
+            sign_in(app, login, PASSWORDS[login])
     assert not app.exception, [item.value for item in app.exception]
     return app
 
 
+def sign_in(app: AppTest, login: str, password: str) -> AppTest:
+    """Fill in and submit the sign-in form."""
+    [username_box] = [box for box in app.text_input if box.label == "Username"]
+    [password_box] = [box for box in app.text_input if box.label == "Password"]
+    username_box.input(login)
+    password_box.input(password)
+    [button] = [button for button in app.button if button.label == "Login"]
+    button.click().run()
+    return app
+
+
 def act(app: AppTest, database: Path, action: str, **fields: object) -> AppTest:
-    """Choose the action, fill in the form (actor, then `fields` by widget key), submit."""
+    """Choose the action, fill in the form (`fields` by widget key), submit."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MRS_DUCKDB_PATH", str(database))
         app.selectbox(key="action_choice").set_value(action).run()
-        app.text_input(key="action_actor").input(str(fields.pop("actor", ACTOR)))
         for key, value in fields.items():
             _widget(app, key).set_value(value)
         app.button(key="action_submit").click().run()
@@ -345,9 +364,9 @@ def test_reopen_flow_writes_reason_and_notes(
 
 
 def test_an_event_action_goes_to_the_event_journal(database: Path, targets: dict[str, str]) -> None:
-    app = open_app(database, page="Event", event=targets["event"])
+    app = open_app(database, login=MARKETER, page="Event", event=targets["event"])
     before = journal_files(database)
-    act(app, database, "add_evidence", add_evidence="CTX-002", actor=MARKETER)
+    act(app, database, "add_evidence", add_evidence="CTX-002")
     assert app.success[0].value.startswith(f"recorded add_evidence on {targets['event']}")
     record = record_of(database, before)
     assert record["report_group_id"] == targets["event"]
@@ -366,11 +385,9 @@ INVALID = {
     ),
     "reopen without a reason": ("reopen", {"action_notes": REOPEN_NOTES}, "needs --reason"),
     "approve of a finalised report": ("approve", {}, "reopen it first"),
-    "empty actor": ("reject", {"actor": "   "}, "the actor is empty"),
-    "actor not a reviewer": ("reject", {"actor": "mallory"}, "not in the reviewers registry"),
     "reopen beyond the role": (
         "reopen",
-        {"actor": MARKETER, "reopen_reason": "new_evidence", "action_notes": REOPEN_NOTES},
+        {"login": MARKETER, "reopen_reason": "new_evidence", "action_notes": REOPEN_NOTES},
         "a marketer may not reopen",
     ),
 }
@@ -385,9 +402,10 @@ def test_a_validation_error_is_shown_and_nothing_is_written(
         "select report_id from minority_reports where final_decision = 'approved' "
         f"and report_id <> '{targets['reopen']}' order by report_id limit 1",
     )[0]
-    app = open_app(database, page="Report", report=finalised)
+    fields = dict(fields)
+    app = open_app(database, login=fields.pop("login", ACTOR), page="Report", report=finalised)
     before = journal_files(database)
-    act(app, database, action, **dict(fields))
+    act(app, database, action, **fields)
     [error] = app.error
     assert error.value.startswith("Not recorded: ")
     assert message in error.value
@@ -435,7 +453,7 @@ def test_a_missing_index_gives_a_clear_message(tmp_path: Path, database: Path, s
     if state == "index too old":
         shutil.copytree(journal_dir(database) / REVIEW_INDEX, journal_dir(target) / REVIEW_INDEX)
         (journal_dir(target) / REVIEW_INDEX / "report_sales_series.parquet").unlink()
-    app = open_app(target)
+    app = open_app(target, login=None)  # the index is checked before sign-in
     [warning] = app.warning
     assert "python3 tasks.py demo" in warning.value
     assert "mrs build" in warning.value
@@ -447,6 +465,7 @@ def test_an_empty_run_says_there_is_nothing_to_review(tmp_path: Path, database: 
     target = tmp_path / "mrs.duckdb"
     index = journal_dir(target) / REVIEW_INDEX
     shutil.copytree(journal_dir(database) / REVIEW_INDEX, index)
+    shutil.copytree(access_dir(database), access_dir(target))  # its reviewers and passwords
     for name in ("minority_reports", "minority_events"):
         path = index / f"{name}.parquet"
         with duckdb.connect() as con:
@@ -542,3 +561,34 @@ def test_dbt_docs_generate_leaves_the_review_index_alone(database: Path, tmp_pat
     assert result.returncode == 0, result.stdout
     assert "review index exported" not in result.stdout
     assert {path.name: path.stat().st_mtime_ns for path in index.glob("*.parquet")} == before
+
+
+def test_every_page_needs_a_signed_in_reviewer(database: Path, targets: dict[str, str]) -> None:
+    app = open_app(database, login=None, page="Report", report=targets["approve"])
+    assert [form.label for form in app.text_input] == ["Username", "Password"]
+    assert list(app.metric) == [] and list(app.dataframe) == []
+    # A wrong password, and a reviewer removed from the registry since their password was
+    # set, do not get in.
+    sign_in(app, ACTOR, "not-the-password")
+    assert [message.value for message in app.error] == ["Wrong login or password."]
+    assert list(app.metric) == []
+    registry = registry_file(database).read_text()
+    try:
+        write_registry(database, {ACTOR: ROLE, os_login(): "admin"})
+        app = open_app(database, login=None)
+        sign_in(app, MARKETER, PASSWORDS[MARKETER])
+        assert [message.value for message in app.error] == ["Wrong login or password."]
+    finally:
+        registry_file(database).write_text(registry)
+    app = open_app(database, login=MARKETER)
+    assert f"Signed in as **{MARKETER}** (marketer)" in [
+        caption.value for caption in app.sidebar.caption
+    ]
+
+
+def test_passwords_are_stored_as_hashes_readable_by_their_owner_only(database: Path) -> None:
+    stored = passwords_file(database)
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    text = stored.read_text()
+    assert all(password not in text for password in PASSWORDS.values())
+    assert json.loads(text)[ACTOR].startswith("$2b$")

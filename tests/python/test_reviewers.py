@@ -5,11 +5,13 @@ Fast: only the registry file is written; no database, no dbt.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT, run_mrs
+from conftest import BIN, PROJECT_ROOT, run_mrs
 
+from mrs.app_passwords import read_password_hashes
 from mrs.project import MrsError
 from mrs.reviewers import (
     authorise,
@@ -124,3 +126,31 @@ def test_only_an_admin_approves_or_rolls_back_a_model_version(
     assert result.returncode == 2
     assert f"a data_scientist may not {command[0]}_model" in result.stderr
     assert not (database.parent / "mrs_models").exists()
+
+
+def _password(database: Path, login: str, password: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "mrs"), "reviewers", "password", login, "--password-stdin",
+         "--database", str(database)],
+        input=password + "\n", capture_output=True, text=True, cwd=PROJECT_ROOT, check=False,
+    )  # fmt: skip
+
+
+def test_app_passwords_are_set_by_their_reviewer_or_an_admin(database: Path) -> None:
+    me = os_login()
+    write_registry(database, {me: "admin", "ana": "marketer"})
+    assert _password(database, "ana", "a-long-password").returncode == 0
+    assert _password(database, "eve", "a-long-password").stderr.startswith(
+        "mrs: 'eve' is not in the reviewers registry"
+    )
+    assert "at least 12 characters" in _password(database, "ana", "short").stderr
+    hashes = read_password_hashes(database)
+    assert set(hashes) == {"ana"} and hashes["ana"].startswith("$2b$")
+    # A marketer sets their own password only.
+    write_registry(database, {"bo": "admin", me: "marketer", "ana": "marketer"})
+    refused = _password(database, "ana", "another-long-one")
+    assert refused.returncode == 2
+    assert f"only ana or an admin sets ana's app password; you are {me!r}" in refused.stderr
+    assert read_password_hashes(database) == hashes
+    assert _password(database, me, "my-own-long-password").returncode == 0
+    assert set(read_password_hashes(database)) == {"ana", me}
