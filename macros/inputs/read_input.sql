@@ -51,12 +51,18 @@
         {%- else -%}
             {%- set reader = mrs_file_reader(found) -%}
             {%- set present = mrs_file_columns(reader) -%}
+            {%- set is_csv = not found.endswith('.parquet') -%}
+            {%- if is_csv -%}
+                {%- set present = mrs_csv_header(present) -%}
+                {%- set reader = mrs_csv_rows_reader(found, present) -%}
+            {%- endif -%}
             {%- set missing = contract['columns'] | reject('in', present) | list -%}
             {%- if missing %}
                 {{ log("mrs: " ~ found ~ " has no column " ~ missing | join(', ') ~ "; read as null", info=true) }}
             {%- endif -%}
             {{ mrs_select_raw_columns(reader, contract['columns'], present, found,
-                'file_row_number + 1' if found.endswith('.parquet') else none) }}
+                none if is_csv else 'file_row_number + 1',
+                adapter.quote(mrs_extra_fields_column()) if is_csv else none) }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
@@ -66,7 +72,9 @@
   `row_number`: an expression for the row's position when the reader gives one (Parquet's
   file_row_number, which scans in parallel); else a streaming row_number() in scan order.
 -#}
-{% macro mrs_select_raw_columns(relation, columns, present, source_file, row_number=none) -%}
+{% macro mrs_select_raw_columns(
+    relation, columns, present, source_file, row_number=none, extra_fields=none
+) -%}
     select
         {%- for column in columns %}
         {% if column in present -%}
@@ -75,6 +83,8 @@
         cast(null as varchar)
         {%- endif %} as raw_{{ column }},
         {%- endfor %}
+        -- Text beyond the header's last field (a CSV row with more fields than its header).
+        cast({{ extra_fields or 'null' }} as varchar) as raw_extra_fields,
         -- The row's position in its file (a streaming row_number keeps the scan order).
         cast({{ row_number or 'row_number() over ()' }} as bigint) as source_row_number,
         cast({{ mrs_quote_path(source_file) if source_file else 'null' }} as varchar) as source_file
@@ -126,6 +136,47 @@
         {{ return("read_csv(" ~ mrs_quote_path(path) ~ ", header = true, all_varchar = true, delim = ',', "
             ~ "quote = '\"', escape = '\"', strict_mode = false, null_padding = true)") }}
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- The column that holds a CSV row's fields beyond its header's (mrs_csv_rows_reader). -#}
+{% macro mrs_extra_fields_column() -%}
+    {{ return('_mrs_extra_fields') }}
+{%- endmacro %}
+
+
+{#-
+  A CSV file's header names from the sniffing reader's columns: without the names DuckDB
+  makes up (`column5`, `column6`, ...) for fields beyond the header when its sample holds a
+  row longer than the header.
+-#}
+{% macro mrs_csv_header(columns) -%}
+    {%- set names = columns | list -%}
+    {%- for _ in range(names | length) -%}
+        {%- if names and names[-1] == 'column' ~ (names | length - 1) -%}
+            {%- do names.pop() -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{%- endmacro %}
+
+
+{#-
+  The rows of a CSV file with its header's columns, in order, and one more that takes what a
+  row has beyond them (an unquoted decimal comma makes `12,5` two fields). The sniffer only
+  sees a sample, so past it a longer row's extra field was dropped silently; with the columns
+  given and nothing detected, every row is read the same way, short rows padded with nulls,
+  and a stray quote inside a field is a character of that field (the row's rules then
+  reject it with its text).
+-#}
+{% macro mrs_csv_rows_reader(path, header) -%}
+    {%- set columns = [] -%}
+    {%- for name in header + [mrs_extra_fields_column()] -%}
+        {%- do columns.append("'" ~ name | replace("'", "''") ~ "': 'varchar'") -%}
+    {%- endfor -%}
+    {{ return("read_csv(" ~ mrs_quote_path(path) ~ ", header = true, auto_detect = false, "
+        ~ "delim = ',', quote = '\"', escape = '\"', strict_mode = false, null_padding = true, "
+        ~ "columns = {" ~ columns | join(', ') ~ "})") }}
 {%- endmacro %}
 
 

@@ -47,7 +47,10 @@
 
 {#- The 'missing <column>' rules for every required column of an input (raw_ columns). -#}
 {% macro mrs_required_rules(input_name) -%}
-    {%- set rules = [] -%}
+    {%- set rules = [
+        ('raw_extra_fields is not null',
+            'more fields than the header (an unquoted decimal comma?)')
+    ] -%}
     {%- for column in mrs_input_contract()[input_name]['required'] -%}
         {%- do rules.append((mrs_text('raw_' ~ column) ~ ' is null', 'missing ' ~ column)) -%}
     {%- endfor -%}
@@ -91,6 +94,7 @@
 {#- The raw text columns of an input under their contract names, for its _errors table. -#}
 {% macro mrs_raw_columns(input_name) -%}
     {%- for column in mrs_input_contract()[input_name]['columns'] %}
-        raw_{{ column }} as {{ column }}{{ ',' if not loop.last }}
+        raw_{{ column }} as {{ column }},
     {%- endfor %}
+        raw_extra_fields as extra_fields
 {%- endmacro %}

@@ -118,6 +118,15 @@ def test_folders_named_with_a_quote_are_read(world: Path, tmp_path: Path) -> Non
     # once broke the query instead of being read.
     folder = tmp_path / "o'brien inputs"
     shutil.copytree(world, folder)
+    # Two malformed sales rows (issue 15, case 8): an unquoted decimal comma in revenue (one
+    # field more than the header: before, units and revenue were kept and the extra field
+    # dropped) and a stray quote inside units (before, it could swallow the rest of the file).
+    sales = folder / "unified_sales_data.csv"
+    lines = sales.read_text().splitlines()
+    comma, quote = lines[1].split(","), lines[2].split(",")
+    lines[1] = ",".join([*comma[:4], "12", "5"])
+    lines[2] = ",".join([*quote[:3], '1"2', quote[4]])
+    sales.write_text("\n".join(lines) + "\n")
     database = tmp_path / "store's db" / "mrs.duckdb"
     database.parent.mkdir()
     journal = tmp_path / "store's db" / "mrs_edits" / "user_edits_log"
@@ -127,6 +136,16 @@ def test_folders_named_with_a_quote_are_read(world: Path, tmp_path: Path) -> Non
     build_world(folder, database, WORLD, "--as-of", f"{day} 06:00")
     sources = query(database, "select distinct source_file from stg_unified_sales_data_checked")
     assert sources == [(f"{folder.as_posix()}/unified_sales_data.csv",)]
+    assert query(
+        database,
+        "select source_row_number, units, revenue, extra_fields, error_reason "
+        "from unified_sales_data_errors order by 1",
+    ) == [
+        (1, comma[3], "12", "5", "more fields than the header (an unquoted decimal comma?)"),
+        (2, '1"2', quote[4], None, "unparseable units"),
+    ]
+    # Every other row is kept.
+    assert query(database, "select count(*) from stg_unified_sales_data") == [(len(lines) - 3,)]
     # The journal beside the database was listed and read (the edit breaks rules: no actor).
     assert query(database, "select source_file from user_edits_errors") == [("hand-written.json",)]
     # The review index was exported beside it.
