@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -270,6 +270,24 @@ def _unbuilt(
                 built.update(str(row[0]) for row in rows if row[0] is not None)
         unbuilt += unbuilt_edits(database, built, run_id, event=event)
     return unbuilt
+
+
+def recorded_since_build(
+    database: Path,
+    report_ids: Collection[str],
+    group_id: str | None,
+    wait_seconds: float = DEFAULT_WAIT_SECONDS,
+) -> list[dict[str, object]]:
+    """Edits of the active run recorded since the last build on any of `report_ids` or on
+    event `group_id`, in the order made: what the review app shows as pending."""
+    with validation_source(database, wait_seconds) as con:
+        unbuilt = _unbuilt(con, database, _active_run(con))
+    return [
+        edit
+        for edit in unbuilt
+        if edit.get("report_id") in report_ids
+        or (group_id is not None and edit.get("report_group_id") == group_id)
+    ]
 
 
 def _concerns(edit: dict[str, object], report_id: object, group_id: object) -> bool:

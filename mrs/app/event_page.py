@@ -11,6 +11,7 @@ from mrs.app.actions import action_form
 from mrs.app.data import ReviewData
 from mrs.app.evidence import as_list, evidence_lines
 from mrs.app.navigation import open_report, selectable_table
+from mrs.app.pending import pending_edits
 from mrs.app.provenance import EVENT_GROUPS, display, provenance_table, score
 from mrs.app.report_page import EDIT_COLUMNS
 
@@ -113,9 +114,10 @@ def _evidence(data: ReviewData, row: dict[str, object], reports: pd.DataFrame) -
 
 def _edits(data: ReviewData, event_id: str) -> None:
     st.subheader("Edits")
+    members = data.reports[data.reports["report_group_id"] == event_id]["report_id"]
+    pending_edits(data.database, {str(value) for value in members}, event_id, "event_pending")
     edits = data.event_edits[data.event_edits["report_group_id"] == event_id]
     if edits.empty:
         st.caption("No event-level edits in the latest build.")
         return
     st.dataframe(edits[EDIT_COLUMNS], hide_index=True, key="event_edit_rows")
-    st.caption("Edits recorded since the latest build appear here after the next build.")

@@ -11,6 +11,7 @@ from mrs.app.actions import action_form
 from mrs.app.data import STORE_COLUMNS, ReviewData
 from mrs.app.evidence import as_list, evidence_lines
 from mrs.app.navigation import open_event
+from mrs.app.pending import pending_edits
 from mrs.app.provenance import (
     PUBLISHED,
     REPORT_GROUPS,
@@ -146,6 +147,10 @@ def _fields(row: dict[str, object]) -> None:
 
 def _edits(data: ReviewData, row: dict[str, object]) -> None:
     st.subheader("Edits")
+    group = row.get("report_group_id")
+    pending_edits(
+        data.database, {str(row["report_id"])}, str(group) if group else None, "report_pending"
+    )
     mine = data.report_edits[data.report_edits["report_id"] == row["report_id"]]
     theirs = data.event_edits[data.event_edits["report_group_id"] == row.get("report_group_id")]
     frames = [
@@ -154,11 +159,10 @@ def _edits(data: ReviewData, row: dict[str, object]) -> None:
         if not frame.empty
     ]
     if not frames:
-        st.caption("No edits in the latest build (edits recorded since appear after the next).")
+        st.caption("No edits in the latest build.")
         return
     st.dataframe(
         pd.concat(frames).sort_values("edited_at"),
         hide_index=True,
         key="report_edits",
     )
-    st.caption("Edits recorded since the latest build appear here after the next build.")

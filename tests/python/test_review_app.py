@@ -377,6 +377,34 @@ def test_an_event_action_goes_to_the_event_journal(database: Path, targets: dict
     )
 
 
+def test_edits_recorded_since_the_build_show_as_pending(
+    database: Path, flows: dict[str, tuple[AppTest, dict]], targets: dict[str, str]
+) -> None:
+    # Issue 15: an edit recorded but not yet built was invisible, so a second reviewer acted
+    # on the report again. The approve flow's edit is in the journal, not yet built.
+    app = open_app(database, login=MARKETER, page="Report", report=targets["approve"])
+    assert any("Recorded since the latest build" in item.value for item in app.warning)
+    [pending] = [frame.value for frame in app.dataframe if "source_file" in frame.value.columns]
+    assert pending[["level", "action", "actor", "user_role"]].values.tolist() == [
+        ["report", "approve", ACTOR, ROLE]
+    ]
+    # The event's page shows the event-level edit made through the app.
+    app = open_app(database, login=MARKETER, page="Event", event=targets["event"])
+    [pending] = [frame.value for frame in app.dataframe if "source_file" in frame.value.columns]
+    assert ["event", "add_evidence", MARKETER, "marketer"] in (
+        pending[["level", "action", "actor", "user_role"]].values.tolist()
+    )
+    # A report nobody has acted on since the build shows none.
+    touched = ", ".join(f"'{target}'" for target in targets.values())
+    [(untouched,)] = index_rows(
+        database,
+        f"select report_id from minority_reports where report_id not in ({touched}) "
+        f"and report_group_id not in ({touched}) order by report_id limit 1",
+    )
+    app = open_app(database, login=MARKETER, page="Report", report=untouched)
+    assert not any("Recorded since" in item.value for item in app.warning)
+
+
 INVALID = {
     "reopen with short notes": (
         "reopen",
