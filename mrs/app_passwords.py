@@ -9,12 +9,12 @@ owner only. Only a login in the reviewers registry can sign in; its role comes f
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from pathlib import Path
 
 from mrs.project import MrsError
 from mrs.reviewers import ADMIN, access_dir, os_login, permissions, read_registry
+from mrs.whole_files import replace_file
 
 PASSWORDS_FILE = "app_passwords.json"
 COOKIE_KEY_FILE = "app_cookie_key"
@@ -59,7 +59,9 @@ def set_password(database: Path, project_root: Path, login: str, password: str) 
 
     hashes = read_password_hashes(database)
     hashes[login] = Hasher.hash(password)
-    _write_private(passwords_file(database), json.dumps(hashes, indent=1, sort_keys=True) + "\n")
+    replace_file(
+        passwords_file(database), json.dumps(hashes, indent=1, sort_keys=True) + "\n", private=True
+    )
     cookie_key(database)
 
 
@@ -67,7 +69,7 @@ def cookie_key(database: Path) -> str:
     """The secret that signs the app's sign-in cookie, made on first use."""
     path = access_dir(database) / COOKIE_KEY_FILE
     if not path.exists():
-        _write_private(path, secrets.token_hex(32) + "\n")
+        replace_file(path, secrets.token_hex(32) + "\n", private=True)
     return path.read_text(encoding="utf-8").strip()
 
 
@@ -83,13 +85,3 @@ def app_credentials(database: Path, project_root: Path) -> dict[str, dict[str, d
             if login in registry
         }
     }
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Replace `path` atomically with a file only its owner can read."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    temporary.replace(path)

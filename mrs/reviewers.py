@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mrs.project import MrsError
+from mrs.whole_files import replace_file
 
 REGISTRY_FILE = "reviewers.csv"
 REGISTRY_COLUMNS = ("reviewer", "user_role")
@@ -166,9 +167,4 @@ def write_registry(database: Path, registry: dict[str, str]) -> Path:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(REGISTRY_COLUMNS)
     writer.writerows(sorted(registry.items()))
-    path = registry_file(database)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(buffer.getvalue(), encoding="utf-8")
-    temporary.replace(path)
-    return path
+    return replace_file(registry_file(database), buffer.getvalue())

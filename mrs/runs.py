@@ -15,6 +15,7 @@ import duckdb
 
 from mrs.journal import journal_dir
 from mrs.project import MrsError
+from mrs.whole_files import replace_file
 
 ACTIVE_RUN_FILE = "active_run.json"
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -46,11 +47,7 @@ def start_run(database: Path, run_id: str) -> list[str]:
             f"run {run_id!r} already exists in {database.name}; a run id names one run, "
             f"so pick a new one (used: {', '.join(sorted(used))})"
         )
-    folder = journal_dir(database)
-    folder.mkdir(parents=True, exist_ok=True)
-    temporary = folder / (ACTIVE_RUN_FILE + ".tmp")
-    temporary.write_text(json.dumps({"run_id": run_id}) + "\n", encoding="utf-8")
-    temporary.replace(folder / ACTIVE_RUN_FILE)
+    replace_file(journal_dir(database) / ACTIVE_RUN_FILE, json.dumps({"run_id": run_id}) + "\n")
     return sorted(used)
 
 
