@@ -1,4 +1,4 @@
-"""Who may review, and what each role may do (README, Security).
+"""Who may review, and what each role may do (README, Review: threat model).
 
 - The reviewers registry: `<database>_access/reviewers.csv` (columns reviewer, user_role),
   apart from the edit journal so that only admins need write access to it. `mrs reviewers`

@@ -30,7 +30,7 @@
 {#-
   The reviewers registry (mrs.reviewers): who may review, with which role. A CSV file with
   columns reviewer, user_role, by default `<database>_access/reviewers.csv`, apart from the
-  journal so that only admins need write access to it (README, Security). `mrs reviewers`
+  journal so that only admins need write access to it (README, Review: threat model). `mrs reviewers`
   edits it; var `mrs_reviewers_file` points elsewhere.
 -#}
 {% macro mrs_reviewers_file() -%}
@@ -122,7 +122,7 @@
   same action typed twice is two edits, so approve, reject, approve ends approved) and
   error_reason naming every failed rule (null for a valid edit). The CLI validates before
   writing; this catches files written by other means. The actor must be in the reviewers
-  registry (stg_reviewers) with the role the edit claims, and that role must be allowed the
+  registry (read by macro mrs_reviewers_checked at this build) with the role the edit claims, and that role must be allowed the
   action (review_permissions), so a hand-written file acts for no one who is not a reviewer
   with that right. Role `system` is refused: auto-approval writes its edits inside the build
   (user_edits_log). Text fields have the CLI's length limits (mrs.review_cli.TEXT_LIMITS).
