@@ -31,17 +31,13 @@ from mrs.review import (
     pending_queue,
     report_details,
 )
+from mrs.review_rules import ReviewRules, review_rules
 from mrs.reviewers import authorise, current_reviewer
 from mrs.times import utc_timestamp
 
-REOPEN_REASONS = ("new_evidence", "attribution_error", "additional_context", "regulatory_request")
 FINAL_DECISIONS = ("approved", "rejected")
-MIN_REOPEN_NOTES = 50
 # How far past the newest built tick --at may reach: the next day's hourly builds apply it.
 MAX_AT_LEAD = dt.timedelta(days=1)
-# Longest text an edit may carry, per field (the build checks the same: macro
-# mrs_checked_edits); a journal is no place for a pasted document.
-TEXT_LIMITS = {"actor": 100, "cause": 200, "evidence": 2000, "notes": 2000}
 LIST_HINT = "list reports awaiting review with `mrs review queue`"
 # sub-command -> (stored action, help)
 ACTIONS = {
@@ -56,6 +52,11 @@ ACTIONS = {
 STORED_ACTIONS = tuple(action for action, _ in ACTIONS.values())
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+def rules() -> ReviewRules:
+    """The project's review rules (dbt_project.yml vars review_*), as the build checks them."""
+    return review_rules(Project.locate().root)
 
 
 def add_review_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -110,7 +111,8 @@ def _database_options() -> argparse.ArgumentParser:
 def _editor_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument(
-        "--notes", help=f"free text (reopen: at least {MIN_REOPEN_NOTES} characters)"
+        "--notes",
+        help="free text (reopen: at least var review_min_reopen_notes written characters)",
     )
     parent.add_argument(
         "--at",
@@ -129,7 +131,9 @@ def _add_action_options(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--evidence", metavar="URL_OR_ID", help="evidence to attach")
     elif name == "reopen":
         parser.add_argument(
-            "--reason", metavar="{" + ",".join(REOPEN_REASONS) + "}", help="why it is reopened"
+            "--reason",
+            metavar="REASON",
+            help="why it is reopened: one of var review_reopen_reasons (a wrong one lists them)",
         )
 
 
@@ -321,7 +325,8 @@ def _draft(
         draft["evidence"] = found
     elif action == "reopen":
         draft["reopen_reason"] = _reopen_reason(reason, draft["notes"])
-    for field, limit in TEXT_LIMITS.items():
+    # Longest text an edit may carry, per field: a journal is no place for a pasted document.
+    for field, limit in rules().text_limits.items():
         value = draft.get(field)
         if isinstance(value, str) and len(value) > limit:
             raise MrsError(
@@ -367,17 +372,17 @@ def _confidence(text: str | float) -> float:
 
 
 def _reopen_reason(reason: str | None, notes: object) -> str:
-    choices = ", ".join(REOPEN_REASONS)
+    choices = ", ".join(rules().reopen_reasons)
     if reason is None or not reason.strip():
         raise MrsError(f"reopen needs --reason, one of {choices}")
-    if reason.strip() not in REOPEN_REASONS:
+    if reason.strip() not in rules().reopen_reasons:
         raise MrsError(f"unknown reopen reason {reason!r}; use --reason one of {choices}")
     # Spaces explain nothing: only the written characters count.
     length = len(" ".join(notes.split())) if isinstance(notes, str) else 0
-    if length < MIN_REOPEN_NOTES:
+    minimum = rules().min_reopen_notes
+    if length < minimum:
         raise MrsError(
-            f"reopen needs --notes of at least {MIN_REOPEN_NOTES} characters explaining why "
-            f"(got {length})"
+            f"reopen needs --notes of at least {minimum} characters explaining why (got {length})"
         )
     return reason.strip()
 
@@ -434,8 +439,8 @@ def _check_not_finalised(context: ReviewContext, target: str, action: str) -> No
     )
     raise MrsError(
         f"{what}, so {action} is not allowed; reopen it first with `mrs review reopen "
-        f"{target} --reason ... --notes ...` (at least {MIN_REOPEN_NOTES} characters), then "
-        "run `mrs build`"
+        f"{target} --reason ... --notes ...` (at least {rules().min_reopen_notes} "
+        "characters), then run `mrs build`"
     )
 
 

@@ -125,10 +125,18 @@
   registry (read by macro mrs_reviewers_checked at this build) with the role the edit claims, and that role must be allowed the
   action (review_permissions), so a hand-written file acts for no one who is not a reviewer
   with that right. Role `system` is refused: auto-approval writes its edits inside the build
-  (user_edits_log). Text fields have the CLI's length limits (mrs.review_cli.TEXT_LIMITS).
+  (user_edits_log). Reopen reasons, the reopen note's minimum and the text limits are the
+  vars review_* that `mrs review` reads too (mrs.review_rules).
 -#}
 {% macro mrs_checked_edits(log_name, key_column, key_prefix) -%}
     {%- set fields = mrs_edit_fields(key_column) -%}
+    {%- set text_rules = [] -%}
+    {%- for field, limit in var('review_text_limits').items() -%}
+        {%- do text_rules.append(('length(' ~ field ~ ') > ' ~ limit,
+            field ~ ' longer than ' ~ limit ~ ' characters')) -%}
+    {%- endfor -%}
+    {#- Written characters, as `mrs review` counts them: runs of spaces count once. -#}
+    {%- set written_notes = "length(trim(regexp_replace(coalesce(notes, ''), '\\s+', ' ', 'g')))" -%}
 with
 
 raw_edits as (
@@ -209,17 +217,14 @@ checked as (
                 ~ "exists (select 1 from permissions where permissions.user_role = typed.user_role "
                 ~ "and permissions.action = typed.action)",
                 'the role of the actor may not take this action (review_permissions)'),
-            ('length(actor) > 100', 'actor longer than 100 characters'),
-            ('length(cause) > 200', 'cause longer than 200 characters'),
-            ('length(evidence) > 2000', 'evidence longer than 2000 characters'),
-            ('length(notes) > 2000', 'notes longer than 2000 characters'),
+        ] + text_rules + [
             ('edited_at is null', 'missing or unparseable edited_at'),
             ('run_id is null', 'missing run_id'),
-            ("action = 'reopen' and (reopen_reason is null or reopen_reason not in "
-                ~ "('new_evidence', 'attribution_error', 'additional_context', "
-                ~ "'regulatory_request'))", 'reopen without a valid reason'),
-            ("action = 'reopen' and length(coalesce(notes, '')) < 50",
-                'reopen notes shorter than 50 characters'),
+            ("action = 'reopen' and (reopen_reason is null or reopen_reason not in ('"
+                ~ var('review_reopen_reasons') | join("', '") ~ "'))",
+                'reopen without a valid reason'),
+            ("action = 'reopen' and " ~ written_notes ~ " < " ~ var('review_min_reopen_notes'),
+                'reopen notes shorter than ' ~ var('review_min_reopen_notes') ~ ' characters'),
         ]) }}
         end as error_reason
     from typed

@@ -10,12 +10,7 @@ import streamlit as st
 
 from mrs.app.login import current_login
 from mrs.project import MrsError, Project
-from mrs.review_cli import (
-    MIN_REOPEN_NOTES,
-    REOPEN_REASONS,
-    record_edit,
-    recorded_message,
-)
+from mrs.review_cli import record_edit, recorded_message, rules
 from mrs.reviewers import role_of
 
 ACTIONS = {
@@ -82,10 +77,16 @@ def action_form(
             )
         elif action == "reopen":
             fields["reason"] = st.selectbox(
-                "Reason", REOPEN_REASONS, index=None, placeholder="why reopen?", key="reopen_reason"
+                "Reason",
+                rules().reopen_reasons,
+                index=None,
+                placeholder="why reopen?",
+                key="reopen_reason",
             )
         notes_label = (
-            f"Notes (at least {MIN_REOPEN_NOTES} characters)" if action == "reopen" else "Notes"
+            f"Notes (at least {rules().min_reopen_notes} characters)"
+            if action == "reopen"
+            else "Notes"
         )
         notes = st.text_area(notes_label, key="action_notes")
         submitted = st.form_submit_button(

@@ -25,7 +25,7 @@ from mrs.app_cli import add_app_parser, app_command
 from mrs.app_passwords import passwords_file, set_password
 from mrs.journal import EVENT_EDITS, REPORT_EDITS, REVIEW_INDEX, journal_dir
 from mrs.project import MrsError
-from mrs.review_cli import MIN_REOPEN_NOTES
+from mrs.review_rules import review_rules
 from mrs.reviewers import access_dir, os_login, registry_file, write_registry
 
 APP = PROJECT_ROOT / "app" / "review_app.py"
@@ -409,7 +409,7 @@ INVALID = {
     "reopen with short notes": (
         "reopen",
         {"reopen_reason": "new_evidence", "action_notes": "too short"},
-        f"at least {MIN_REOPEN_NOTES} characters",
+        f"at least {review_rules(PROJECT_ROOT).min_reopen_notes} characters",
     ),
     "reopen without a reason": ("reopen", {"action_notes": REOPEN_NOTES}, "needs --reason"),
     "approve of a finalised report": ("approve", {}, "reopen it first"),

@@ -240,6 +240,12 @@ def test_approve_reject_approve_ends_approved(
         "zz-forged-system.json": {"user_role": "system", "actor": "mrs-auto-approval"},
         "zz-forged-stranger.json": {"actor": "mallory", "user_role": "admin"},
         "zz-forged-role.json": {"actor": "demo.marketer", "user_role": "admin"},
+        # A reviewer's own file, with a reopen note padded with spaces (issue 15: only
+        # written characters count, as in `mrs review`).
+        "zz-forged-notes.json": {
+            "actor": os_login(), "user_role": "admin", "action": "reopen",
+            "reopen_reason": "new_evidence", "notes": "x" + " " * 60 + "y",
+        },
         "zz-forged-right.json": {
             "actor": "demo.marketer", "user_role": "marketer", "action": "reopen",
             "reopen_reason": "new_evidence", "notes": REOPEN_NOTES,
@@ -264,6 +270,7 @@ def test_approve_reject_approve_ends_approved(
     assert query(
         database, "select source_file, error_reason from user_edits_errors order by 1"
     ) == [
+        ("zz-forged-notes.json", "reopen notes shorter than 50 characters"),
         ("zz-forged-right.json",
          "the role of the actor may not take this action (review_permissions)"),
         ("zz-forged-role.json", "user_role is not the role of the actor in the reviewers registry"),
