@@ -47,6 +47,7 @@ class ClassifierParams:
     backdate_shift_fraction: float = 0.33
     onset_max_hours: int = 8
     single_hour_z: float = 6.0
+    burst_z: float = 5.5
     drift_reference_z: float = 0.5
     shift_reference_z: float = 0.25
 
@@ -300,7 +301,8 @@ def _find_onset(
     many hours ending there, the run starting after the last minimum of the cumulative sum
     (where a CUSUM restarts). An onset needs evidence >= onset_evidence and, for
     persistence, at least onset_hours elevated hours in the run; an hour at single_hour_z
-    confirms alone (a deviation that no chance pair of hours reaches either). Longer,
+    confirms alone (a deviation that no chance pair of hours reaches either), and so does a
+    burst: a run of elevated hours whose combined z reaches burst_z. Longer,
     milder shifts are for the slow detectors, whose sums are scaled for hours that move
     together; a sharp run is kept short so a day-long wobble of correlated hours cannot add
     up here. Returns
@@ -310,8 +312,10 @@ def _find_onset(
     if positions.size == 0:
         return None
     first = int(positions[0])
-    steps = sign * z[first:] - params.onset_reference_z
+    signed = sign * z[first:]
+    steps = signed - params.onset_reference_z
     partial = np.concatenate(([0.0], np.cumsum(steps)))
+    total = np.concatenate(([0.0], np.cumsum(signed)))
     elevated_before = np.concatenate(([0], np.cumsum(elevated[first:].astype(np.int64))))
     for offset in range(max(confirm_from - first, 0), len(steps)):
         low = max(0, offset + 1 - params.onset_max_hours)
@@ -323,6 +327,26 @@ def _find_onset(
         extreme = sign * z[first + offset] >= params.single_hour_z
         if (evidence >= params.onset_evidence and persistent) or extreme:
             return first + start, first + offset, evidence
+        burst = _burst_start(total, elevated_before, low, offset, params)
+        if burst is not None:
+            return first + burst, first + offset, float(partial[offset + 1] - partial[burst])
+    return None
+
+
+def _burst_start(
+    total: np.ndarray, elevated_before: np.ndarray, low: int, offset: int, params: ClassifierParams
+) -> int | None:
+    """The start of a short burst ending at `offset`: a run of at least onset_hours hours, all
+    elevated, whose combined z (sum over the square root of its length) reaches burst_z.
+    A short strong anomaly (two hours at 4 each, 5.7 combined) is found here, where the
+    CUSUM's reference would take 9 of its 11; two chance hours of 4 are about as rare as one
+    of 5.7."""
+    for start in range(offset + 1 - params.onset_hours, low - 1, -1):
+        length = offset + 1 - start
+        if elevated_before[offset + 1] - elevated_before[start] < length:
+            return None  # a run with an hour that is not elevated is no burst
+        if (total[offset + 1] - total[start]) / np.sqrt(length) >= params.burst_z:
+            return start
     return None
 
 

@@ -16,6 +16,7 @@ def model(dbt, session):
         onset_hours=int(dbt.config.get("onset_hours")),
         onset_max_hours=int(dbt.config.get("onset_max_hours")),
         single_hour_z=float(dbt.config.get("single_hour_z")),
+        burst_z=float(dbt.config.get("burst_z")),
         closure_hours=int(dbt.config.get("closure_hours")),
         backdate_reference_z=float(dbt.config.get("backdate_reference_z")),
         backdate_shift_fraction=float(dbt.config.get("backdate_shift_fraction")),

@@ -88,6 +88,25 @@ def test_onset_needs_enough_evidence_and_persistence() -> None:
     assert reported["onset_evidence"] == pytest.approx(4.5)
 
 
+def test_a_short_burst_confirms_where_the_cusum_would_not_yet() -> None:
+    # The project's onset evidence (7): two hours at 4.0 add (4 - 1) * 2 = 6 to the CUSUM,
+    # short of it, but combine to 8 / sqrt(2) = 5.66 >= burst_z 5.5.
+    params = ClassifierParams(onset_evidence=7.0, onset_hours=2, closure_hours=4, burst_z=5.5)
+    burst = decide_candidate_windows(_window([4.0, 4.0, 0.0, 0.0, 0.0, 0.0]), params).iloc[0]
+    assert burst["decision"] == "reported"
+    assert burst["onset_detector"] == "sharp"
+    assert burst["onset_confirmed_ts"] == START + pd.Timedelta(hours=1)
+    assert burst["window_start"] == START
+    assert burst["onset_evidence"] == pytest.approx(6.0)  # the CUSUM's, as for any sharp onset
+    # Two hours at 3.8 combine to 5.37: no burst, and the CUSUM has 5.6.
+    weaker = decide_candidate_windows(_window([3.8, 3.8, 0.0, 0.0, 0.0, 0.0]), params)
+    assert weaker.iloc[0]["decision"] == "dismissed"
+    # A run with an hour that is not elevated is no burst (4.2 and 4.2 would combine to 5.94;
+    # the CUSUM has 5.9).
+    gapped = decide_candidate_windows(_window([4.2, 0.5, 4.2, 0.0, 0.0, 0.0, 0.0]), params)
+    assert gapped.iloc[0]["decision"] == "dismissed"
+
+
 def test_weak_hours_accumulate_but_noise_does_not() -> None:
     steady = _decide(_window([2.0, 1.8, 2.2, 1.9, 2.1, 0.0, 0.0, 0.0, 0.0]))
     assert steady["decision"] == "reported"
