@@ -45,7 +45,10 @@
     ), '')
 {%- endmacro %}
 
-{#- The 'missing <column>' rules for every required column of an input (raw_ columns). -#}
+{#-
+  The rules every input row meets: no fields beyond its header's (CSV) and a value in every
+  required column ('missing <column>'), on the raw_ columns.
+-#}
 {% macro mrs_required_rules(input_name) -%}
     {%- set rules = [
         ('raw_extra_fields is not null',
