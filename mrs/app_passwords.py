@@ -13,7 +13,7 @@ import secrets
 from pathlib import Path
 
 from mrs.project import MrsError
-from mrs.reviewers import ADMIN, access_dir, os_login, permissions, read_registry
+from mrs.reviewers import ADMIN, access_dir, os_login, read_registry
 from mrs.whole_files import replace_file
 
 PASSWORDS_FILE = "app_passwords.json"
@@ -43,7 +43,7 @@ def read_password_hashes(database: Path) -> dict[str, str]:
 def set_password(database: Path, project_root: Path, login: str, password: str) -> None:
     """Set the app password of `login` (a reviewer), as the OS user running this: reviewers
     set their own, an admin anyone's."""
-    registry = read_registry(database, set(permissions(project_root)))
+    registry = read_registry(database, project_root)
     caller = os_login()
     login = login.strip()
     if login not in registry:
@@ -76,7 +76,7 @@ def cookie_key(database: Path) -> str:
 def app_credentials(database: Path, project_root: Path) -> dict[str, dict[str, dict[str, str]]]:
     """streamlit-authenticator's credentials: the reviewers of the registry that have a
     password (a login removed from the registry can no longer sign in)."""
-    registry = read_registry(database, set(permissions(project_root)))
+    registry = read_registry(database, project_root)
     hashes = read_password_hashes(database)
     return {
         "usernames": {

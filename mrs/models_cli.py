@@ -91,25 +91,26 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _approve(args: argparse.Namespace) -> int:
-    database = Project.locate(args.database).database
-    actor = _admin(database, "approve_model")
+    project = Project.locate(args.database)
+    database = project.database
+    actor = _admin(project, "approve_model")
     approve(registry_dir(database), args.model, args.version, actor, _now(database))
     print(f"mrs: {args.model} {args.version} approved; the next build uses it on new rows")
     return 0
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    database = Project.locate(args.database).database
-    actor = _admin(database, "rollback_model")
+    project = Project.locate(args.database)
+    database = project.database
+    actor = _admin(project, "rollback_model")
     record = rollback(registry_dir(database), args.model, actor, _now(database))
     version = record["model_version"] or "the shipped version"
     print(f"mrs: {args.model} rolled back to {version}; the next build uses it on new rows")
     return 0
 
 
-def _admin(database: Path, action: str) -> str:
+def _admin(project: Project, action: str) -> str:
     """The OS user running the command, if the registry lets their role take `action`."""
-    project = Project.locate(database)
     reviewer = current_reviewer(project.database, project.root)
     authorise(project.database, project.root, reviewer.login, reviewer.role, action)
     return reviewer.login

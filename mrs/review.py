@@ -249,7 +249,7 @@ def pending_queue(
             ) from error
     report_at, group_at = QUEUE_COLUMNS.index("report_id"), QUEUE_COLUMNS.index("report_group_id")
     marked = [
-        (*row, _summary([e for e in unbuilt if _concerns(e, row[report_at], row[group_at])]))
+        (*row, _summary([e for e in unbuilt if _concerns(e, {row[report_at]}, row[group_at])]))
         for row in rows
     ]
     return run_id, marked, int(total)
@@ -282,16 +282,12 @@ def recorded_since_build(
     event `group_id`, in the order made: what the review app shows as pending."""
     with validation_source(database, wait_seconds) as con:
         unbuilt = _unbuilt(con, database, _active_run(con))
-    return [
-        edit
-        for edit in unbuilt
-        if edit.get("report_id") in report_ids
-        or (group_id is not None and edit.get("report_group_id") == group_id)
-    ]
+    return [edit for edit in unbuilt if _concerns(edit, report_ids, group_id)]
 
 
-def _concerns(edit: dict[str, object], report_id: object, group_id: object) -> bool:
-    return edit.get("report_id") == report_id or (
+def _concerns(edit: dict[str, object], report_ids: Collection[object], group_id: object) -> bool:
+    """The edit is on one of `report_ids` or on event `group_id`."""
+    return edit.get("report_id") in report_ids or (
         group_id is not None and edit.get("report_group_id") == group_id
     )
 
@@ -320,7 +316,7 @@ def report_details(
                 f"the review tables are not as expected ({error}); {BUILD_FIRST}"
             ) from error
     group_id = row.get("report_group_id") if row else None
-    unbuilt = [edit for edit in unbuilt if _concerns(edit, report_id, group_id)]
+    unbuilt = [edit for edit in unbuilt if _concerns(edit, {report_id}, group_id)]
     return ReportDetails(run_id, known, row, "minority_reports" in present, edits, unbuilt)
 
 

@@ -68,9 +68,10 @@ def permissions(project_root: Path) -> dict[str, frozenset[str]]:
     return {role: frozenset(actions) for role, actions in allowed.items()}
 
 
-def read_registry(database: Path, roles: frozenset[str] | set[str]) -> dict[str, str]:
+def read_registry(database: Path, project_root: Path) -> dict[str, str]:
     """Login -> role, as the build reads the file: a line without a login or with a role
     that has no permissions grants nothing, and a login listed twice keeps its first line."""
+    roles = set(permissions(project_root))
     path = registry_file(database)
     if not path.exists():
         return {}
@@ -87,7 +88,7 @@ def read_registry(database: Path, roles: frozenset[str] | set[str]) -> dict[str,
 def authorise(database: Path, project_root: Path, actor: str, role: str, action: str) -> None:
     """Raise MrsError unless `actor` is in the registry with `role` and `role` may `action`."""
     allowed = permissions(project_root)
-    registry = read_registry(database, set(allowed))
+    registry = read_registry(database, project_root)
     listed = registry.get(actor)
     if listed is None:
         raise MrsError(
@@ -106,13 +107,13 @@ def authorise(database: Path, project_root: Path, actor: str, role: str, action:
 
 def role_of(database: Path, project_root: Path, login: str) -> str | None:
     """The role the registry gives `login`, or None when it is not a reviewer."""
-    return read_registry(database, set(permissions(project_root))).get(login.strip())
+    return read_registry(database, project_root).get(login.strip())
 
 
 def current_reviewer(database: Path, project_root: Path) -> Reviewer:
     """The OS user running this command, with the role the registry gives them."""
     login = os_login()
-    registry = read_registry(database, set(permissions(project_root)))
+    registry = read_registry(database, project_root)
     if login not in registry:
         raise MrsError(
             f"you are logged in as {login!r}, who is not in the reviewers registry "
@@ -128,7 +129,7 @@ def set_reviewer(database: Path, project_root: Path, login: str, role: str | Non
     registry is its creator, as admin. No change may leave the registry without an admin.
     Returns what changed, in words."""
     allowed = permissions(project_root)
-    registry = read_registry(database, set(allowed))
+    registry = read_registry(database, project_root)
     caller = os_login()
     login = login.strip()
     if not login or any(character in login for character in ',"\n\r'):

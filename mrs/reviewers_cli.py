@@ -7,7 +7,7 @@ import getpass
 import sys
 
 from mrs.project import MrsError, Project, add_database_option
-from mrs.reviewers import permissions, read_registry, registry_file, set_reviewer
+from mrs.reviewers import read_registry, registry_file, set_reviewer
 
 
 def add_reviewers_parser(commands: argparse._SubParsersAction) -> None:
@@ -50,7 +50,7 @@ def add_reviewers_parser(commands: argparse._SubParsersAction) -> None:
 
 def _list(args: argparse.Namespace) -> int:
     project = Project.locate(args.database)
-    registry = read_registry(project.database, set(permissions(project.root)))
+    registry = read_registry(project.database, project.root)
     print(f"{registry_file(project.database)}: {len(registry)} reviewer(s)")
     for login, role in sorted(registry.items()):
         print(f"  {login}  {role}")

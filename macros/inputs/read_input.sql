@@ -130,11 +130,8 @@
     {%- if path.endswith('.parquet') -%}
         {{ return("read_parquet(" ~ mrs_quote_path(path) ~ ", file_row_number = true)") }}
     {%- else -%}
-        {#- The dialect is fixed (comma, double quotes) so sniffing cannot fail on a messy file;
-            lenient parsing reads mixed line endings and pads short rows with nulls, which the
-            staging rules then reject. -#}
-        {{ return("read_csv(" ~ mrs_quote_path(path) ~ ", header = true, all_varchar = true, delim = ',', "
-            ~ "quote = '\"', escape = '\"', strict_mode = false, null_padding = true)") }}
+        {{ return("read_csv(" ~ mrs_quote_path(path) ~ ", all_varchar = true, "
+            ~ mrs_csv_dialect() ~ ")") }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -174,9 +171,19 @@
     {%- for name in header + [mrs_extra_fields_column()] -%}
         {%- do columns.append("'" ~ name | replace("'", "''") ~ "': 'varchar'") -%}
     {%- endfor -%}
-    {{ return("read_csv(" ~ mrs_quote_path(path) ~ ", header = true, auto_detect = false, "
-        ~ "delim = ',', quote = '\"', escape = '\"', strict_mode = false, null_padding = true, "
-        ~ "columns = {" ~ columns | join(', ') ~ "})") }}
+    {{ return("read_csv(" ~ mrs_quote_path(path) ~ ", auto_detect = false, "
+        ~ mrs_csv_dialect() ~ ", columns = {" ~ columns | join(', ') ~ "})") }}
+{%- endmacro %}
+
+
+{#-
+  The CSV dialect of every input file, fixed (comma, double quotes) so sniffing cannot fail on
+  a messy file; lenient parsing reads mixed line endings and pads short rows with nulls,
+  which the staging rules then reject.
+-#}
+{% macro mrs_csv_dialect() -%}
+    {{ return("header = true, delim = ',', quote = '\"', escape = '\"', strict_mode = false, "
+        ~ "null_padding = true") }}
 {%- endmacro %}
 
 

@@ -39,9 +39,10 @@ def signed_in_reviewer(database: Path) -> str | None:
     authenticator.login(location="main", key="sign_in", fields={"Form name": "Sign in"})
     status = st.session_state.get("authentication_status")
     login = st.session_state.get(SIGNED_IN)
-    if status and login and role_of(database, root, login):
+    role = role_of(database, root, login) if status and login else None
+    if role:
         with st.sidebar:
-            st.caption(f"Signed in as **{login}** ({role_of(database, root, login)})")
+            st.caption(f"Signed in as **{login}** ({role})")
             authenticator.logout("Sign out", location="sidebar", key="sign_out")
         return str(login)
     if status is False:

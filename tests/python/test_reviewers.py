@@ -37,7 +37,7 @@ def test_the_first_reviewer_is_the_admin_who_creates_the_registry(database: Path
     assert not registry_file(database).exists()
     assert set_reviewer(database, PROJECT_ROOT, me, "admin") == f"{me} is now an admin"
     assert set_reviewer(database, PROJECT_ROOT, "ana", "marketer") == "ana is now a marketer"
-    assert read_registry(database, set(permissions(PROJECT_ROOT))) == {
+    assert read_registry(database, PROJECT_ROOT) == {
         me: "admin",
         "ana": "marketer",
     }
