@@ -13,7 +13,7 @@
 -#}
 {% macro mrs_read_input(input_name) -%}
     {%- set contract = mrs_input_contract()[input_name] -%}
-    {%- set input_dir = var('mrs_input_dir', none) -%}
+    {%- set input_dir = mrs_build_setting('mrs_input_dir') -%}
     -- depends_on: {{ source('mrs_input', input_name) }}
     -- depends_on: {{ ref('input_files') }}
     {% if contract['fallback_to_project_seed'] or input_dir is none -%}

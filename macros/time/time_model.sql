@@ -5,9 +5,9 @@
     ((isodow({{ ts }}) - 1) * 24 + hour({{ ts }}))
 {%- endmacro %}
 
-{#- A var holding a time, as a timestamp literal. -#}
+{#- A build setting holding a time, as a timestamp literal. -#}
 {% macro mrs_timestamp_var(name) -%}
-    cast('{{ var(name) }}' as timestamp)
+    cast('{{ mrs_build_setting(name) }}' as timestamp)
 {%- endmacro %}
 
 {#-

@@ -1,6 +1,6 @@
 -- The file this build finds for each input in `mrs_input_dir` and the DuckDB reader staging
 -- will scan it with; input_files tries each reader (DESIGN.md section 4).
-{%- set input_dir = var('mrs_input_dir', none) %}
+{%- set input_dir = mrs_build_setting('mrs_input_dir') %}
 {%- set found_files = [] %}
 {%- for input_name in mrs_input_contract() | sort %}
     {%- set found = mrs_find_input_file(input_dir, input_name)

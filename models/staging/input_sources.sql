@@ -3,7 +3,7 @@
 -- 'unreadable' (a file DuckDB cannot read, read as absent; read_error says why). Stages
 -- that fall back when an input is missing read this. Derived from input_files, which found
 -- and tried every file.
-{%- set input_dir = var('mrs_input_dir', none) %}
+{%- set input_dir = mrs_build_setting('mrs_input_dir') %}
 {%- set contract = mrs_input_contract() %}
 {#- The inputs read from the project's seeds when no file is found. -#}
 {%- set seeded = [] %}

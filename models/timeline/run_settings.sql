@@ -1,8 +1,11 @@
 -- The settings of this build: the active run, the latest tick and the time vars
--- (DESIGN.md section 2). Every stage reads its run and ticks from here. The run is var
--- run_id, else the one the last `mrs reset` recorded in the journal (so a plain `dbt build`
--- builds what `mrs build` would), else the demo_run_config seed's.
+-- (DESIGN.md section 2). Every stage reads its run and ticks from here. The run is the
+-- build setting run_id (macro mrs_build_setting), else the one the last `mrs reset`
+-- recorded in the journal (so a plain `dbt build` builds what `mrs build` would), else the
+-- demo_run_config seed's.
 {%- set active_run_file = mrs_active_run_file() %}
+{%- set run_id = mrs_build_setting('run_id') %}
+{%- set as_of = mrs_build_setting('as_of') %}
 with
 
 demo_run as (
@@ -19,8 +22,8 @@ latest_sales as (
 
 settings as (
     select
-        {%- if var('run_id') %}
-        cast('{{ var("run_id") }}' as varchar) as run_id,
+        {%- if run_id %}
+        cast('{{ run_id }}' as varchar) as run_id,
         {%- elif active_run_file %}
             coalesce(
                 (
@@ -39,7 +42,7 @@ settings as (
         {{ mrs_timestamp_var('training_start') }} as training_start,
         {{ mrs_timestamp_var('detection_start') }} as detection_start,
         cast({{ var('tick_hours') }} as integer) as tick_hours,
-        {%- if var('as_of') %}
+        {%- if as_of %}
         {{ mrs_timestamp_var('as_of') }} as as_of,
         {%- else %}
             {{ dbt.dateadd('hour', 1, 'latest_sales.last_sales_ts') }} as as_of,

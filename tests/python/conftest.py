@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,8 @@ import duckdb
 import pytest
 
 from mrs.demo_scenarios import DEMO_REVIEWERS
-from mrs.reviewers import os_login, write_registry
+from mrs.journal import journal_dir
+from mrs.reviewers import access_dir, os_login, write_registry
 from mrs.world import WorldOptions
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -97,6 +99,29 @@ def log_rows(database: Path) -> dict[str, list[tuple]]:
         )
         for log in LOGS
     }
+
+
+def copy_database(database: Path, folder: Path) -> Path:
+    """A copy of a built database with its edit journal and reviewers registry (those it has),
+    under the same file name: dbt-duckdb's views name the file's catalog."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / database.name
+    shutil.copy(database, target)
+    for place in (journal_dir, access_dir):
+        if place(database).exists():
+            shutil.copytree(place(database), place(target))
+    return target
+
+
+@pytest.fixture
+def workbench(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty folder at the same path in every test of this worker. A database copied or
+    built there under the same name keeps dbt's profile from test to test, so dbt does not
+    re-parse the project for it (about 5 s a build); use it for one database per test."""
+    folder = tmp_path_factory.getbasetemp() / "workbench"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -4,24 +4,14 @@ a new run, and hydration with each preferred upstream log removed in turn."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, PROJECT_ROOT, as_reviewer, query, run_mrs
+from conftest import BIN, PROJECT_ROOT, as_reviewer, copy_database, query, run_mrs
 
 from mrs.journal import JOURNAL_MARKER, journal_dir
-
-
-def _copy(database: Path, folder: Path, name: str) -> Path:
-    # Same file name in its own folder: dbt-duckdb's views name the file's catalog.
-    target = folder / name / database.name
-    target.parent.mkdir()
-    shutil.copy(database, target)
-    shutil.copytree(journal_dir(database), journal_dir(target))
-    return target
 
 
 def _dbt(database: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
@@ -54,7 +44,7 @@ def _analysis(database: Path, name: str, variable: str, value: str, target: Path
 
 @pytest.fixture(scope="module")
 def audited(demo_database: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _copy(demo_database[0], tmp_path_factory.mktemp("audit"), "audited")
+    return copy_database(demo_database[0], tmp_path_factory.mktemp("audit") / "audited")
 
 
 def test_the_audit_analyses_trace_a_report_an_edit_and_an_event(
@@ -86,9 +76,9 @@ def test_the_audit_analyses_trace_a_report_an_edit_and_an_event(
 
 
 def test_a_reset_starts_a_new_run_and_keeps_the_old_one_queryable(
-    audited: Path, tmp_path: Path
+    audited: Path, workbench: Path, tmp_path: Path
 ) -> None:
-    database = _copy(audited, tmp_path, "reset")
+    database = copy_database(audited, workbench)
     old_rows = query(database, "select count(*) from minority_reports_detected_log")[0][0]
     reused = run_mrs("reset", "--run-id", "demo-run-001", "--database", str(database), check=False)
     assert reused.returncode == 2 and "already exists" in reused.stderr
@@ -129,9 +119,9 @@ def test_a_reset_starts_a_new_run_and_keeps_the_old_one_queryable(
     ],
 )
 def test_hydration_survives_a_missing_upstream_log_and_says_why(
-    audited: Path, tmp_path: Path, log: str, reason: str
+    audited: Path, workbench: Path, log: str, reason: str
 ) -> None:
-    database = _copy(audited, tmp_path, "degraded")
+    database = copy_database(audited, workbench)
     with duckdb.connect(str(database)) as con:
         con.execute(f"drop table {log}")
     result = _dbt(database, "run", "--select", "minority_reports", "minority_events")
@@ -145,8 +135,8 @@ def test_hydration_survives_a_missing_upstream_log_and_says_why(
     assert all(degraded and reason in reasons for degraded, reasons, _ in affected)
 
 
-def test_an_unreachable_edit_journal_degrades_finalisation(audited: Path, tmp_path: Path) -> None:
-    database = _copy(audited, tmp_path, "no_journal")
+def test_an_unreachable_edit_journal_degrades_finalisation(audited: Path, workbench: Path) -> None:
+    database = copy_database(audited, workbench)
     (journal_dir(database) / JOURNAL_MARKER).unlink()
     result = _dbt(database, "run", "--select", "report_final_states+")
     assert result.returncode == 0, result.stdout
@@ -158,12 +148,12 @@ def test_an_unreachable_edit_journal_degrades_finalisation(audited: Path, tmp_pa
 
 
 def test_auto_approval_is_off_by_default_and_never_overrides_an_analyst(
-    audited: Path, tmp_path: Path
+    audited: Path, workbench: Path
 ) -> None:
     assert query(audited, "select count(*) from user_edits_log where user_role = 'system'") == [
         (0,)
     ]
-    database = _copy(audited, tmp_path, "auto")
+    database = copy_database(audited, workbench)
     # An analyst rejects a report whose proposal is confident enough to be auto-approved.
     rejected = query(
         database,

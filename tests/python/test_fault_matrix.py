@@ -25,6 +25,7 @@ from conftest import (
     LOGS,
     PROJECT_ROOT,
     build_world,
+    copy_database,
     log_rows,
     query,
     world_build_arguments,
@@ -82,14 +83,6 @@ def reference(world: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     database = tmp_path_factory.mktemp("reference") / "faults.duckdb"
     _build(world, database, SECOND)
     return log_rows(database)
-
-
-def _copy(database: Path, folder: Path) -> Path:
-    """A copy of a built database under the same file name (dbt-duckdb names its catalog
-    after the file), with its edit journal."""
-    target = folder / database.name
-    shutil.copy(database, target)
-    return target
 
 
 @pytest.mark.parametrize("mode", ["missing", "empty"])
@@ -198,19 +191,24 @@ def test_malformed_files_are_read_as_absent_and_reported(world: Path, tmp_path: 
 @pytest.mark.parametrize(
     "dropped",
     [
+        # The first stage alone (every later log must stay as it is), then two groups of
+        # stages with an undisturbed stage between any two dropped ones.
         ("minority_reports_detected_log", "minority_event_ended_log"),
-        ("minority_reports_clustered_log",),
-        ("minority_reports_proposed_attribution_log",),
-        ("minority_reports_cohorted_log", "minority_event_log"),
-        ("minority_reports_finalised_log",),
-        ("model_monitoring_log", "model_retrain_event_log"),
+        (
+            "minority_reports_clustered_log",
+            "minority_reports_cohorted_log",
+            "minority_event_log",
+            "model_monitoring_log",
+            "model_retrain_event_log",
+        ),
+        ("minority_reports_proposed_attribution_log", "minority_reports_finalised_log"),
     ],
-    ids=["detection", "clustering", "attribution", "cohorting", "finalisation", "monitoring"],
+    ids=["detection", "clustering-cohorting-monitoring", "attribution-finalisation"],
 )
 def test_a_missing_stage_log_is_replayed_and_nothing_else_changes(
-    first: Path, tmp_path: Path, world: Path, dropped: tuple[str, ...]
+    first: Path, workbench: Path, world: Path, dropped: tuple[str, ...]
 ) -> None:
-    database = _copy(first, tmp_path)
+    database = copy_database(first, workbench)
     before = log_rows(database)
     with duckdb.connect(str(database)) as con:
         for log in dropped:
@@ -221,9 +219,9 @@ def test_a_missing_stage_log_is_replayed_and_nothing_else_changes(
 
 
 def test_a_build_killed_mid_run_leaves_nothing_the_next_build_trips_on(
-    first: Path, world: Path, tmp_path: Path, reference: dict[str, list[tuple]]
+    first: Path, world: Path, workbench: Path, reference: dict[str, list[tuple]]
 ) -> None:
-    database = _copy(first, tmp_path)
+    database = copy_database(first, workbench)
     before = log_rows(database)
     build = subprocess.Popen(
         [str(BIN / "mrs"), *world_build_arguments(world, database, WORLD, "--as-of", SECOND)],
@@ -323,9 +321,9 @@ def _restate(world: Path, database: Path, folder: Path) -> tuple[Path, dict[str,
 
 
 def test_restated_sales_supersede_reports_and_keep_every_earlier_row(
-    first: Path, world: Path, tmp_path: Path
+    first: Path, world: Path, workbench: Path, tmp_path: Path
 ) -> None:
-    database = _copy(first, tmp_path)
+    database = copy_database(first, workbench)
     before = log_rows(database)
     restated, touched = _restate(world, database, tmp_path)
     _build(restated, database, SECOND)
@@ -382,8 +380,7 @@ def test_restated_sales_supersede_reports_and_keep_every_earlier_row(
     # a time give every log row for row (cohorting resumes at the newest logged tick); one
     # more build with them appends nothing (idempotence).
     settled = log_rows(database)
-    (tmp_path / "stepped").mkdir()
-    stepped = _copy(first, tmp_path / "stepped")
+    stepped = copy_database(first, tmp_path / "stepped")
     for as_of in ("2025-07-26 15:00", SECOND):
         _build(restated, stepped, as_of)
     assert log_rows(stepped) == settled

@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BIN, LOGS, PROJECT_ROOT, query, run_mrs
+from conftest import BIN, LOGS, PROJECT_ROOT, copy_database, query, run_mrs
 
 from mrs.demo_scenarios import EDITED_CAUSE, EVIDENCE_LINK
 from mrs.journal import journal_dir
-from mrs.reviewers import access_dir, os_login, registry_file
+from mrs.reviewers import os_login, registry_file
 
 REVIEW_LOGS = (
     *LOGS,
@@ -39,17 +38,6 @@ REOPEN_NOTES = "The competitor restocked earlier than reported; the uplift needs
 
 def _reports(database: Path, narrative: str) -> list[tuple]:
     return query(database, NARRATIVE_REPORTS.format(narrative=narrative))
-
-
-def _copy(database: Path, folder: Path) -> Path:
-    """A copy of a built database with its edit journal, under the same file name (dbt-duckdb's
-    views name the file's catalog)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / database.name
-    shutil.copy(database, target)
-    shutil.copytree(journal_dir(database), journal_dir(target))
-    shutil.copytree(access_dir(database), access_dir(target))  # its reviewers registry
-    return target
 
 
 def _rows(database: Path, logs: tuple[str, ...]) -> dict[str, set[tuple]]:
@@ -159,7 +147,7 @@ def test_unreviewed_reports_stay_pending_with_their_proposal(
 @pytest.fixture(scope="module")
 def reviewed(demo_database: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the demo database on which further edits are made."""
-    return _copy(demo_database[0], tmp_path_factory.mktemp("reviewed"))
+    return copy_database(demo_database[0], tmp_path_factory.mktemp("reviewed"))
 
 
 def test_a_second_build_with_edits_present_appends_nothing(reviewed: Path) -> None:
@@ -220,11 +208,11 @@ def test_reopen_and_replayed_edits(reviewed: Path) -> None:
 
 
 def test_approve_reject_approve_ends_approved(
-    demo_database: tuple[Path, str], tmp_path: Path
+    demo_database: tuple[Path, str], workbench: Path
 ) -> None:
     # Issue 15: every edit is stamped with the newest tick, so the three decisions share
     # their time; each is its own edit (its journal file names it), and the last one wins.
-    database = _copy(demo_database[0], tmp_path / "flip")
+    database = copy_database(demo_database[0], workbench)
     report_id = _reports(database, "MRS-005")[0][0]
     for action in ("approve", "reject", "approve"):
         run_mrs("review", action, report_id, "--database", str(database))
@@ -311,9 +299,9 @@ def test_low_confidence_finalised_reports_are_listed_for_rereview(
 
 
 def test_a_changed_model_version_sends_finalised_reports_to_rereview(
-    demo_database: tuple[Path, str], tmp_path: Path
+    demo_database: tuple[Path, str], workbench: Path
 ) -> None:
-    database = _copy(demo_database[0], tmp_path / "rereview")
+    database = copy_database(demo_database[0], workbench)
     before = _rows(database, REVIEW_LOGS)
     finalised = query(
         database, "select count(*) from minority_reports where final_decision != 'pending'"
