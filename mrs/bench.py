@@ -404,6 +404,7 @@ def run_detection_benchmark(
                 selection,
                 *WITHOUT_TESTS,
                 "--quiet",
+                "--write-json",  # node_timings reads run_results.json and manifest.json
                 # A private target folder: a build running in the project at the same time
                 # cannot overwrite run_results.json before it is read.
                 "--target-path",

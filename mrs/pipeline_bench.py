@@ -320,6 +320,7 @@ def _build(
         "build",
         *WITHOUT_TESTS,
         "--quiet",
+        "--write-json",  # node_timings reads run_results.json and manifest.json
         "--target-path",
         str(target),
         "--log-path",
