@@ -18,8 +18,9 @@
     two units an hour the deviance z undervalues every extra unit of a sustained rise. With
     references `anomaly_drift_reference_z` and
     `anomaly_shift_reference_z` and decision intervals `anomaly_drift_evidence` and
-    `anomaly_shift_evidence`. An hour where one of them is beyond its interval and at a new
-    peak of its run is elevated too, so a mild shift of one to three days opens a window.
+    `anomaly_shift_evidence`, starting at detection_start. An hour where one of them is
+    beyond its interval and at a new peak of its run is elevated too, so a mild shift of one
+    to three days opens a window.
   - the window is over at the first trading hour c, at least `anomaly_closure_hours` after
     its last elevated hour, where those last closure hours together are inside
     `anomaly_z_inside` and neither slow CUSUM is still within `anomaly_drift_drawdown` of
@@ -127,23 +128,31 @@ trading_hours as (
         predictions.residual_z,
         -- The sharp detector's z: the day innovation; the slow detectors' step, clipped so
         -- one wild hour cannot confirm a shift alone, in units of the day-scale inflation.
+        -- The slow detectors start at detection_start: before it, the hours are context for
+        -- back-dating, and a holiday on the last training days must not carry its evidence
+        -- into the first detection hours (it did: a report on most series of a world).
         predictions.day_innovation_z as onset_z,
-        cast(
-            least(
-                greatest(
-                    directions.direction_sign * predictions.residual_units
-                    / sqrt(predictions.variance_units),
-                    -{{ var('anomaly_drift_clip_z') }}
-                ),
-                {{ var('anomaly_drift_clip_z') }}
-            ) / sqrt(greatest(predictions.day_inflation, 1.0)) as decimal(18, 6)
-        ) as drift_step,
+        case
+            when predictions.sales_ts >= settings.detection_start
+                then cast(
+                        least(
+                            greatest(
+                                directions.direction_sign * predictions.residual_units
+                                / sqrt(predictions.variance_units),
+                                -{{ var('anomaly_drift_clip_z') }}
+                            ),
+                            {{ var('anomaly_drift_clip_z') }}
+                        ) / sqrt(greatest(predictions.day_inflation, 1.0)) as decimal(18, 6)
+                    )
+            else cast(0 as decimal(18, 6))
+        end as drift_step,
         row_number() over (
             partition by predictions.store_id, predictions.sku, directions.direction_sign
             order by predictions.sales_ts
         ) as trading_hour_index
     from day_innovations as predictions
     cross join directions
+    cross join settings
 ),
 
 cumulated as (
