@@ -6,7 +6,7 @@
 {%- endmacro %}
 
 {#- A build setting holding a time, as a timestamp literal. -#}
-{% macro mrs_timestamp_var(name) -%}
+{% macro mrs_timestamp_setting(name) -%}
     cast('{{ mrs_build_setting(name) }}' as timestamp)
 {%- endmacro %}
 
@@ -15,7 +15,7 @@
   made from the hours before `ts` is first visible at that tick.
 -#}
 {% macro mrs_tick_at_or_after(ts) -%}
-    {%- set start = mrs_timestamp_var('detection_start') -%}
+    {%- set start = mrs_timestamp_setting('detection_start') -%}
     {%- set step = var('tick_hours') | int -%}
     -- greatest() skips nulls, so a null time stays null explicitly.
     case

@@ -39,11 +39,11 @@ settings as (
         {%- else %}
             (select min(demo_run.run_id) from demo_run) as run_id,
         {%- endif %}
-        {{ mrs_timestamp_var('training_start') }} as training_start,
-        {{ mrs_timestamp_var('detection_start') }} as detection_start,
+        {{ mrs_timestamp_setting('training_start') }} as training_start,
+        {{ mrs_timestamp_setting('detection_start') }} as detection_start,
         cast({{ var('tick_hours') }} as integer) as tick_hours,
         {%- if as_of %}
-        {{ mrs_timestamp_var('as_of') }} as as_of,
+        {{ mrs_timestamp_setting('as_of') }} as as_of,
         {%- else %}
             {{ dbt.dateadd('hour', 1, 'latest_sales.last_sales_ts') }} as as_of,
         {%- endif %}
