@@ -21,6 +21,7 @@ from mrs.demo_scenarios import DEMO_REVIEWERS, run_review_scenarios
 from mrs.journal import ensure_journal, journal_dir
 from mrs.models_cli import add_models_parsers
 from mrs.project import WITHOUT_TESTS, MrsError, Project, add_database_option
+from mrs.publication import published_database, published_folder
 from mrs.review_cli import add_review_parser
 from mrs.reviewers import access_dir, os_login, write_registry
 from mrs.reviewers_cli import add_reviewers_parser
@@ -285,8 +286,24 @@ def _build(args: argparse.Namespace) -> int:
     if args.no_tests:
         arguments += WITHOUT_TESTS
     wait_for_write_access(project.database, args.wait)
+    published_before = _published_stamp(project.database)
     code = project.dbt(arguments, dbt_vars)
+    if code == 0 and _published_stamp(project.database) != published_before:
+        print(_published_line(project.database))
     return 0 if code == 0 else 1
+
+
+def _published_stamp(database: Path) -> int | None:
+    """When the published copy was last replaced (None: never)."""
+    path = published_database(database)
+    return path.stat().st_mtime_ns if path.exists() else None
+
+
+def _published_line(database: Path) -> str:
+    return (
+        f"mrs: published for BI tools: {published_database(database)} "
+        f"(and as Parquet in {published_folder(database)}/)"
+    )
 
 
 def _reset(args: argparse.Namespace) -> int:
@@ -308,6 +325,8 @@ def _demo(args: argparse.Namespace) -> int:
         stale.unlink(missing_ok=True)
     shutil.rmtree(journal_dir(project.database), ignore_errors=True)
     shutil.rmtree(access_dir(project.database), ignore_errors=True)
+    published_database(project.database).unlink(missing_ok=True)
+    shutil.rmtree(published_folder(project.database), ignore_errors=True)
     ensure_journal(project.database)
     # The demo's reviewers: its scripted two, and whoever runs it as the admin.
     write_registry(project.database, {**DEMO_REVIEWERS, os_login(): "admin"})
@@ -327,6 +346,8 @@ def _demo(args: argparse.Namespace) -> int:
     for line in summarise(project.database):
         print(f"  {line}")
     print(f"  elapsed: {elapsed:.1f} s")
+    if published_database(project.database).exists():
+        print(f"  {_published_line(project.database)}")
     if code != 0:
         print("mrs demo: the demo failed; see the output above", file=sys.stderr)
         return 1

@@ -1,0 +1,139 @@
+"""The published copy BI tools read (mrs.publication, model `publication`): the public
+models whole, readable while a build runs, and never the reason a build fails."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import duckdb
+import yaml
+from conftest import BIN, PROJECT_ROOT, copy_database, query, run_mrs
+
+from mrs.publication import published_database, published_folder
+
+Rows = dict[str, list[tuple]]
+
+
+def _public_models() -> set[str]:
+    """Every model its YAML declares `access: public`."""
+    names = set()
+    for folder in ("models", "python_models"):
+        for path in (PROJECT_ROOT / folder).rglob("*.yml"):
+            for model in (yaml.safe_load(path.read_text()) or {}).get("models", []):
+                if model.get("access", (model.get("config") or {}).get("access")) == "public":
+                    names.add(model["name"])
+    return names
+
+
+def _sorted(rows: list[tuple]) -> list[tuple]:
+    return sorted(rows, key=repr)
+
+
+def _published(database: Path) -> Rows:
+    """Every published table, read from the published DuckDB file as a BI client would."""
+    with duckdb.connect(str(published_database(database)), read_only=True) as con:
+        return _read_tables(con)
+
+
+def _read_tables(con: duckdb.DuckDBPyConnection) -> Rows:
+    names = [name for (name,) in con.execute("select table_name from publication").fetchall()]
+    return {name: _sorted(con.execute(f"select * from {name}").fetchall()) for name in names}
+
+
+def _parquet(database: Path, name: str) -> list[tuple]:
+    path = published_folder(database) / f"{name}.parquet"
+    with duckdb.connect() as con:
+        return _sorted(con.execute(f"select * from read_parquet('{path}')").fetchall())
+
+
+def _copy_with_publication(database: Path, folder: Path) -> Path:
+    copy = copy_database(database, folder)
+    shutil.copy(published_database(database), published_database(copy))
+    shutil.copytree(published_folder(database), published_folder(copy))
+    return copy
+
+
+def test_the_published_copy_holds_every_public_model_whole(demo_database):
+    database, _ = demo_database
+    published = _published(database)
+    assert set(published) == _public_models()
+    manifest = query(
+        published_database(database), "select table_name, row_count, run_id, as_of from publication"
+    )
+    settings = query(database, "select run_id, as_of from run_settings")
+    for name, row_count, run_id, as_of in manifest:
+        rows = _sorted(query(database, f"select * from {name}"))
+        assert published[name] == rows, name
+        assert _parquet(database, name) == rows, name
+        assert row_count == len(rows) and [(run_id, as_of)] == settings
+        # Same columns, same types, in the DuckDB file and in the Parquet file.
+        types = query(database, f"select column_name, column_type from (describe {name})")
+        for copy in (
+            f"select column_name, column_type from (describe {name})",
+            f"select column_name, column_type from (describe select * from read_parquet("
+            f"'{published_folder(database) / name}.parquet'))",
+        ):
+            with duckdb.connect(str(published_database(database)), read_only=True) as con:
+                assert con.execute(copy).fetchall() == types, name
+    assert published["minority_reports"], "the demo publishes its reports"
+    # Nothing half-written is left beside the published files.
+    assert not list(database.parent.rglob("*.next"))
+
+
+def test_readers_during_a_build_get_the_previous_state_and_never_stop_it(demo_database, workbench):
+    database = _copy_with_publication(demo_database[0], workbench)
+    previous = _published(database)
+    report_id = previous["minority_reports"][0][0]
+    run_mrs("review", "defer", report_id, "--database", str(database))
+    # A BI client that keeps the published file open across the build ...
+    held = duckdb.connect(str(published_database(database)), read_only=True)
+    build = subprocess.Popen(
+        [str(BIN / "mrs"), "build", "--database", str(database), "--no-tests", "--wait", "0"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    reads: list[Rows] = []
+    parquet_reads: list[list[tuple]] = []
+    try:
+        assert build.stdout is not None
+        for line in build.stdout:
+            if " START " in line:
+                break
+        # ... and one that opens it again and again while the build runs.
+        while build.poll() is None:
+            reads.append(_published(database))
+            parquet_reads.append(_parquet(database, "minority_reports"))
+            time.sleep(0.2)
+    finally:
+        output = build.communicate(timeout=600)[0]
+    assert build.returncode == 0, output
+    assert len(reads) >= 3, "the published file should have been read during the build"
+    assert reads[0] == previous
+    assert _read_tables(held) == previous  # what it opened, whatever the build wrote
+    held.close()
+    final = _published(database)
+    assert final != previous
+    assert ("deferred",) in query(
+        published_database(database),
+        f"select review_status from minority_reports where report_id = '{report_id}'",
+    )
+    assert all(read in (previous, final) for read in reads)
+    assert all(
+        read in (previous["minority_reports"], final["minority_reports"]) for read in parquet_reads
+    )
+
+
+def test_the_readme_query_for_bi_tools_runs_on_the_published_copy(demo_database):
+    database, _ = demo_database
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    marker = "-- published events query\n"
+    sql = readme[readme.index(marker) : readme.index("```", readme.index(marker))]
+    with duckdb.connect(str(published_database(database)), read_only=True) as con:
+        events = con.execute(sql).fetchall()
+    assert events, "the demo publishes protected events"
+    assert len(events) == len(query(database, "select * from protection_event_feed"))
