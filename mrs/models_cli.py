@@ -12,9 +12,17 @@ import json
 from pathlib import Path
 
 from mrs.project import MrsError, Project, add_database_option
-from mrs.registry import MANAGED_MODELS, active_version, approve, records, registry_dir, rollback
+from mrs.registry import (
+    MANAGED_MODELS,
+    active_version,
+    approve,
+    records,
+    registry_dir,
+    rollback,
+    unreadable_records,
+)
 from mrs.review import validation_source
-from mrs.reviewers import authorise, current_reviewer
+from mrs.reviewers import authorise, current_reviewer, permissions, read_registry
 
 
 def add_models_parsers(commands: argparse._SubParsersAction) -> None:
@@ -79,14 +87,24 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    folder = registry_dir(Project.locate(args.database).database)
+    project = Project.locate(args.database)
+    folder = registry_dir(project.database)
     history = records(folder)
+    registry = read_registry(project.database, project.root)
+    allowed = permissions(project.root)
     for model in MANAGED_MODELS:
-        active = active_version(folder, model)
+        active = active_version(folder, model, registry, allowed)
         print(f"{model}: active {active['model_version'] if active else 'shipped version'}")
         for record in history:
             if record["model_name"] == model and record["record_type"] == "candidate":
-                print(f"  {record['model_version']}  {json.dumps(record['metrics'])}")
+                print(f"  {record.get('model_version')}  {json.dumps(record.get('metrics'))}")
+    unreadable = unreadable_records(folder)
+    if unreadable:
+        print(
+            f"{len(unreadable)} record file(s) are no registry record and count for nothing "
+            f"(the build lists them in model_registry_errors): "
+            + ", ".join(file.name for file in unreadable)
+        )
     return 0
 
 
@@ -103,7 +121,14 @@ def _rollback(args: argparse.Namespace) -> int:
     project = Project.locate(args.database)
     database = project.database
     actor = _admin(project, "rollback_model")
-    record = rollback(registry_dir(database), args.model, actor, _now(database))
+    record = rollback(
+        registry_dir(database),
+        args.model,
+        actor,
+        _now(database),
+        read_registry(database, project.root),
+        permissions(project.root),
+    )
     version = record["model_version"] or "the shipped version"
     print(f"mrs: {args.model} rolled back to {version}; the next build uses it on new rows")
     return 0

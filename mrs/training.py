@@ -23,7 +23,7 @@ from mrs.attribution import (
     is_direction_compatible,
 )
 from mrs.project import MrsError
-from mrs.registry import active_version, next_candidate_number, registry_dir, write_record
+from mrs.registry import next_candidate_number, record_in_force, registry_dir, write_record
 from mrs.review import read_only
 
 # The final state of each report comes from the published minority_reports (active run).
@@ -257,12 +257,12 @@ def train_centroids(database: Path) -> dict[str, Any]:
 
 
 def library_in_force(
-    library: pd.DataFrame, database: Path
+    library: pd.DataFrame, versions: pd.DataFrame
 ) -> tuple[pd.DataFrame, dict[str, Any] | None]:
-    """The cluster library as the approved cluster_comparison_model version moves it, and
-    that version's registry record (None for the shipped library); shared by the report-level
-    and the event-level match."""
-    record = active_version(registry_dir(database.resolve()), "cluster_comparison_model")
+    """The cluster library as the cluster_comparison_model version in force moves it (from
+    model approved_model_versions, `versions`), and that version's registry record (None for
+    the shipped library); shared by the report-level and the event-level match."""
+    record = record_in_force(versions, "cluster_comparison_model")
     return library_of(library, record), record
 
 

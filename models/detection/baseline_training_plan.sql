@@ -11,22 +11,9 @@ settings as (
     select * from {{ ref('run_settings') }}
 ),
 
-registry as (
-    select * from {{ ref('model_registry_log') }}
-),
-
-latest_approval as (
-    select registry.model_version
-    from registry
-    where registry.model_name = 'baseline_sales_model' and registry.record_type = 'approval'
-    qualify row_number() over (order by registry.sequence desc) = 1
-),
-
 approved as (
-    select registry.*
-    from registry
-    inner join latest_approval on registry.model_version = latest_approval.model_version
-    where registry.model_name = 'baseline_sales_model' and registry.record_type = 'candidate'
+    select * from {{ ref('approved_model_versions') }}
+    where model_name = 'baseline_sales_model'
 ),
 
 plan as (

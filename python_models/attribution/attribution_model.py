@@ -1,13 +1,11 @@
 """attribution_model: ranked causes per report snapshot (DESIGN.md section 6).
 
-Thin wrapper over mrs.attribution; routing and weights come from config, and a trained
-version approved in the model registry (mrs.registry) replaces the shipped scorer.
+Thin wrapper over mrs.attribution; routing and weights come from config, and the trained
+version in force (model approved_model_versions) replaces the shipped scorer.
 """
 
-from pathlib import Path
-
 from mrs.attribution import narrative_causes, rank_causes
-from mrs.registry import active_version, registry_dir
+from mrs.registry import record_in_force
 from mrs.training import describe, params_of
 
 
@@ -17,12 +15,12 @@ def model(dbt, session):
     candidates = dbt.ref("attribution_candidates").df()
     sources = dbt.ref("input_sources").df()
     narratives = dbt.ref("stg_master_narratives")
+    versions = dbt.ref("approved_model_versions").df()
     if dbt.config.get("route") == "mock":
         proposals = narrative_causes(snapshots, narratives.df())
         version = describe(None)
     else:
-        database = Path(dbt.config.get("database_path")).resolve()
-        record = active_version(registry_dir(database), "attribution_model")
+        record = record_in_force(versions, "attribution_model")
         params = params_of(record)
         params = params.__class__(
             onset_scale_hours=float(dbt.config.get("onset_scale_hours")),

@@ -3,13 +3,15 @@ back. New rows carry the approved version; earlier rows are never changed."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
-from conftest import as_reviewer, query, run_mrs
+from conftest import PROJECT_ROOT, as_reviewer, query, run_mrs
 
 from mrs.demo_scenarios import run_review_scenarios
 from mrs.registry import records, registry_dir
+from mrs.reviewers import os_login, read_registry, write_registry
 
 FIRST, SECOND = "2025-08-12 06:00", "2025-08-12 12:00"
 EVENTS_OF = """
@@ -145,3 +147,60 @@ def test_approving_an_unknown_version_is_refused(decided: Path) -> None:
     result = run_mrs("models", "approve", "attribution_model", "evidence-logistic-99",
                      "--database", str(decided), check=False)  # fmt: skip
     assert result.returncode == 2 and "no candidate version" in result.stderr
+
+
+def test_a_hand_written_approval_approves_nothing_and_says_why(decided: Path) -> None:
+    """Approval files no `mrs models` command wrote: for a login outside the registry, for a
+    reviewer whose role may not approve, for a version nobody trained, and a truncated one.
+    The build refuses each with its reason; the version in force does not change."""
+    as_reviewer(decided, "admin")
+    login = os_login()
+    write_registry(decided, {**read_registry(decided, PROJECT_ROOT), "marketer-ann": "marketer"})
+    if not any(r["record_type"] == "candidate" for r in records(registry_dir(decided))):
+        run_mrs("train", "attribution_model", "--database", str(decided))
+    candidate = next(
+        r["model_version"]
+        for r in records(registry_dir(decided))
+        if r["record_type"] == "candidate" and r["model_name"] == "attribution_model"
+    )
+    in_force = query(decided, "select * from approved_model_versions order by all")
+    forged = {
+        "mallory": (candidate, "approver is not in the reviewers registry"),
+        "marketer-ann": (
+            candidate,
+            "the role of the approver may not take this action (review_permissions)",
+        ),
+        login: ("evidence-logistic-404", "approves a version with no earlier candidate record"),
+    }
+    folder = registry_dir(decided) / "records"
+    for number, (actor, (version, _)) in enumerate(forged.items(), start=90):
+        record = {
+            "record_type": "approval",
+            "model_name": "attribution_model",
+            "model_version": version,
+            "recorded_by": actor,
+            "recorded_at": "2025-08-12 12:34:56",
+        }
+        (folder / f"{number:08d}-attribution_model-approval.json").write_text(json.dumps(record))
+    (folder / "00000099-attribution_model-approval.json").write_text('{"record_type": "appro')
+    run_mrs("build", "--database", str(decided), "--no-tests")
+
+    errors = query(
+        decided,
+        "select recorded_by, model_version, error_reason from model_registry_errors order by all",
+    )
+    assert sorted(errors, key=repr) == sorted(
+        [(actor, version, reason) for actor, (version, reason) in forged.items()]
+        + [(None, None, "not a JSON record")],
+        key=repr,
+    )
+    assert query(
+        decided,
+        "select count(*) from model_registry_log where recorded_at = '2025-08-12 12:34:56'",
+    ) == [(0,)]
+    assert query(decided, "select * from approved_model_versions order by all") == in_force
+    listed = run_mrs("models", "list", "--database", str(decided)).stdout
+    versions = dict((row[0], row[1]) for row in in_force)
+    active = versions.get("attribution_model", "shipped version")
+    assert f"attribution_model: active {active}\n" in listed
+    assert "00000099-attribution_model-approval.json" in listed  # named as counting for nothing
