@@ -66,6 +66,9 @@ class ReviewContext:
     events_built: bool
     target_known: bool
     finalised: tuple[Finalised, ...]
+    # The stores of the report, or of the event's reports (store_id, region, city, retailer),
+    # for the reviewer's scope; empty when the latest build published none.
+    target_stores: tuple[dict[str, object], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -183,7 +186,29 @@ def load_context(
         else:
             known = _exists(con, "minority_reports_detected_log", "report_id", target_id, run_id)
         finalised = _finalised(con, present, target_id, run_id, event=event)
-    return ReviewContext(run_id, newest, categories, events_built, known, finalised)
+        stores = _target_stores(con, present, target_id, run_id, event=event)
+    return ReviewContext(run_id, newest, categories, events_built, known, finalised, stores)
+
+
+def _target_stores(
+    con: duckdb.DuckDBPyConnection, present: set[str], target_id: str, run_id: str, *, event: bool
+) -> tuple[dict[str, object], ...]:
+    """The stores of a report, or of the reports an event holds now (minority_reports)."""
+    if not {"minority_reports", "stg_stores"} <= present:
+        return ()
+    key = "report_group_id" if event else "report_id"
+    cursor = con.execute(
+        f"""
+        select distinct reports.store_id, stores.region, stores.city, stores.retailer
+        from minority_reports as reports
+        left join stg_stores as stores on reports.store_id = stores.store_id
+        where reports.{key} = ? and reports.run_id = ?
+        order by reports.store_id
+        """,
+        [target_id, run_id],
+    )
+    names = [column[0] for column in cursor.description]
+    return tuple(dict(zip(names, row, strict=True)) for row in cursor.fetchall())
 
 
 def _exists(

@@ -32,7 +32,7 @@ from mrs.review import (
     report_details,
 )
 from mrs.review_rules import ReviewRules, review_rules
-from mrs.reviewers import authorise, current_reviewer
+from mrs.reviewers import authorise, current_reviewer, in_scope, read_scopes
 from mrs.times import utc_timestamp
 
 FINAL_DECISIONS = ("approved", "rejected")
@@ -237,6 +237,7 @@ def record_edit(
     stamped = _at(at)
     context = load_context(database, target, _wait(wait_seconds))
     _check_against(context, draft)
+    _check_scope(read_scopes(database).get(str(draft["actor"]), ()), context, target)
     edited_at = stamped or context.newest_tick
     if edited_at is None:
         raise MrsError(
@@ -425,6 +426,20 @@ def _check_against(context: ReviewContext, draft: dict[str, object]) -> None:
         _check_reopen(context, target)
     else:
         _check_not_finalised(context, target, str(draft["action"]))
+
+
+def _check_scope(entries: Sequence[str], context: ReviewContext, target: str) -> None:
+    """A reviewer with a scope acts only on reports and events whose stores are all in it
+    (the build checks the same: stg_user_edits_checked)."""
+    outside = [
+        str(store["store_id"]) for store in context.target_stores if not in_scope(entries, store)
+    ]
+    if outside:
+        raise MrsError(
+            f"{target} reaches {', '.join(outside)}, outside your scope in the reviewers "
+            f"registry ({'; '.join(entries)}); ask a reviewer of those stores, or an admin to "
+            "widen your scope (`mrs reviewers add LOGIN --role ROLE --scope ...`)"
+        )
 
 
 def _check_not_finalised(context: ReviewContext, target: str, action: str) -> None:

@@ -1,7 +1,9 @@
 """Who may review, and what each role may do (README, Review: threat model).
 
-- The reviewers registry: `<database>_access/reviewers.csv` (columns reviewer, user_role),
-  apart from the edit journal so that only admins need write access to it. `mrs reviewers`
+- The reviewers registry: `<database>_access/reviewers.csv` (columns reviewer, user_role and
+  an optional scope: `kind:value` entries separated by ';', kind store, region, city or
+  retailer, limiting the stores whose reports and events the reviewer may act on), apart
+  from the edit journal so that only admins need write access to it. `mrs reviewers`
   edits it; `mrs review` acts as the OS user that runs it, with the role the registry gives
   that login; every build checks each journal edit against it again (stg_reviewers), so a
   hand-written journal file acts for no one.
@@ -16,6 +18,7 @@ import csv
 import getpass
 import io
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +26,8 @@ from mrs.project import MrsError
 from mrs.whole_files import replace_file
 
 REGISTRY_FILE = "reviewers.csv"
-REGISTRY_COLUMNS = ("reviewer", "user_role")
+REGISTRY_COLUMNS = ("reviewer", "user_role", "scope")
+SCOPE_KINDS = ("store", "region", "city", "retailer")
 PERMISSIONS_SEED = Path("seeds") / "review_permissions.csv"
 ADMIN = "admin"
 
@@ -69,8 +73,9 @@ def permissions(project_root: Path) -> dict[str, frozenset[str]]:
 
 
 def read_registry(database: Path, project_root: Path) -> dict[str, str]:
-    """Login -> role, as the build reads the file: a line without a login or with a role
-    that has no permissions grants nothing, and a login listed twice keeps its first line."""
+    """Login -> role, as the build reads the file: a line without a login, with a role that
+    has no permissions or with a malformed scope grants nothing, and a login listed twice
+    keeps its first line."""
     roles = set(permissions(project_root))
     path = registry_file(database)
     if not path.exists():
@@ -80,6 +85,10 @@ def read_registry(database: Path, project_root: Path) -> dict[str, str]:
         for row in csv.DictReader(handle):
             login = (row.get("reviewer") or "").strip()
             role = (row.get("user_role") or "").strip().lower()
+            try:
+                parse_scope(row.get("scope") or "")
+            except MrsError:
+                continue  # the build refuses the line (reviewers_errors)
             if login and role in roles and login not in registry:
                 registry[login] = role
     return registry
@@ -123,11 +132,13 @@ def current_reviewer(database: Path, project_root: Path) -> Reviewer:
     return Reviewer(login, registry[login])
 
 
-def set_reviewer(database: Path, project_root: Path, login: str, role: str | None) -> str:
-    """Add or change (`role`) or remove (`role` None) one reviewer, as the OS user running
-    this: only an admin changes the registry, except that the first reviewer of an empty
-    registry is its creator, as admin. No change may leave the registry without an admin.
-    Returns what changed, in words."""
+def set_reviewer(
+    database: Path, project_root: Path, login: str, role: str | None, scope: str | None = None
+) -> str:
+    """Add or change (`role`, and `scope` when given: '' for every store) or remove (`role`
+    None) one reviewer, as the OS user running this: only an admin changes the registry,
+    except that the first reviewer of an empty registry is its creator, as admin. No change
+    may leave the registry without an admin. Returns what changed, in words."""
     allowed = permissions(project_root)
     registry = read_registry(database, project_root)
     caller = os_login()
@@ -136,6 +147,9 @@ def set_reviewer(database: Path, project_root: Path, login: str, role: str | Non
         raise MrsError(f"{login!r} is not a login: give the reviewer's OS user name")
     if role is not None and role not in allowed:
         raise MrsError(f"unknown role {role!r}; use one of {', '.join(sorted(allowed))}")
+    scopes = read_scopes(database)
+    if scope is not None:
+        scopes[login] = parse_scope(scope)
     if not registry:
         if role != ADMIN or login != caller:
             raise MrsError(
@@ -156,16 +170,68 @@ def set_reviewer(database: Path, project_root: Path, login: str, role: str | Non
         registry[login] = role
     if ADMIN not in registry.values():
         raise MrsError("that would leave the reviewers registry without an admin; add one first")
-    write_registry(database, registry)
+    write_registry(database, registry, scopes)
     if role is None:
         return f"removed {login} ({before})"
-    return f"{login} is now {_a(role)}" + (f" (was {_a(before)})" if before else "")
+    scoped = f", for {'; '.join(scopes[login])} only" if scopes.get(login) else ""
+    return f"{login} is now {_a(role)}" + (f" (was {_a(before)})" if before else "") + scoped
 
 
-def write_registry(database: Path, registry: dict[str, str]) -> Path:
-    """Replace the registry file atomically (a build never reads half a file)."""
+def write_registry(
+    database: Path, registry: dict[str, str], scopes: Mapping[str, Sequence[str]] | None = None
+) -> Path:
+    """Replace the registry file atomically (a build never reads half a file). Without
+    `scopes`, each login keeps the scope the file gives it now."""
+    kept = read_scopes(database) if scopes is None else scopes
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(REGISTRY_COLUMNS)
-    writer.writerows(sorted(registry.items()))
+    writer.writerows(
+        (login, role, ";".join(kept.get(login, ()))) for login, role in sorted(registry.items())
+    )
     return replace_file(registry_file(database), buffer.getvalue())
+
+
+def parse_scope(text: str) -> tuple[str, ...]:
+    """`region:North; store:ST-009` -> ('region:North', 'store:ST-009'); '' -> () (every
+    store). Raises MrsError on an entry the build would refuse (stg_reviewers_checked)."""
+    entries = tuple(entry.strip() for entry in text.split(";") if entry.strip())
+    for entry in entries:
+        kind, _, value = entry.partition(":")
+        if kind not in SCOPE_KINDS or not value.strip() or any(c in entry for c in ',"\n\r'):
+            raise MrsError(
+                f"scope entry {entry!r}: write {', '.join(k + ':VALUE' for k in SCOPE_KINDS)}, "
+                "several separated by ';' (for example 'region:North West;store:ST-009')"
+            )
+    return entries
+
+
+def read_scopes(database: Path) -> dict[str, tuple[str, ...]]:
+    """Login -> scope entries (none: every store), as the build reads the registry; a line
+    with a malformed scope is left out, as the build leaves it out."""
+    path = registry_file(database)
+    if not path.exists():
+        return {}
+    scopes: dict[str, tuple[str, ...]] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            login = (row.get("reviewer") or "").strip()
+            try:
+                entries = parse_scope(row.get("scope") or "")
+            except MrsError:
+                continue
+            if login and login not in scopes:
+                scopes[login] = entries
+    return scopes
+
+
+def in_scope(entries: Sequence[str], store: Mapping[str, object]) -> bool:
+    """Whether a store (store_id, region, city, retailer) is inside scope `entries`."""
+    if not entries:
+        return True
+    for entry in entries:
+        kind, _, value = entry.partition(":")
+        field = "store_id" if kind == "store" else kind
+        if str(store.get(field) or "").strip().lower() == value.strip().lower():
+            return True
+    return False

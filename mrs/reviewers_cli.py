@@ -7,7 +7,7 @@ import getpass
 import sys
 
 from mrs.project import MrsError, Project, add_database_option
-from mrs.reviewers import read_registry, registry_file, set_reviewer
+from mrs.reviewers import read_registry, read_scopes, registry_file, set_reviewer
 
 
 def add_reviewers_parser(commands: argparse._SubParsersAction) -> None:
@@ -27,6 +27,12 @@ def add_reviewers_parser(commands: argparse._SubParsersAction) -> None:
     adding = actions.add_parser("add", help="add a reviewer or change their role")
     adding.add_argument("login", help="the reviewer's OS login")
     adding.add_argument("--role", required=True, help="marketer, data_scientist or admin")
+    adding.add_argument(
+        "--scope",
+        help="the stores they may act on: 'region:North West;store:ST-009' (kinds store, "
+        "region, city, retailer); '' for every store; left out: unchanged (every store for a "
+        "new reviewer)",
+    )
     add_database_option(adding)
     adding.set_defaults(handler=_add)
     removing = actions.add_parser("remove", help="remove a reviewer (their logged edits stay)")
@@ -51,15 +57,19 @@ def add_reviewers_parser(commands: argparse._SubParsersAction) -> None:
 def _list(args: argparse.Namespace) -> int:
     project = Project.locate(args.database)
     registry = read_registry(project.database, project.root)
+    scopes = read_scopes(project.database)
     print(f"{registry_file(project.database)}: {len(registry)} reviewer(s)")
     for login, role in sorted(registry.items()):
-        print(f"  {login}  {role}")
+        print(f"  {login}  {role}  {'; '.join(scopes.get(login, ())) or 'every store'}")
     return 0
 
 
 def _add(args: argparse.Namespace) -> int:
     project = Project.locate(args.database)
-    print("mrs: " + set_reviewer(project.database, project.root, args.login, args.role.strip()))
+    print(
+        "mrs: "
+        + set_reviewer(project.database, project.root, args.login, args.role.strip(), args.scope)
+    )
     return 0
 
 

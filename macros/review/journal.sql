@@ -123,8 +123,9 @@
   error_reason naming every failed rule (null for a valid edit). The CLI validates before
   writing; this catches files written by other means. The actor must be in the reviewers
   registry (read by macro mrs_reviewers_checked at this build) with the role the edit claims, and that role must be allowed the
-  action (review_permissions), so a hand-written file acts for no one who is not a reviewer
-  with that right. Role `system` is refused: auto-approval writes its edits inside the build
+  action (review_permissions), and a reviewer with a scope may act only on reports (and
+  events) whose stores are in it, so a hand-written file acts for no one who is not a
+  reviewer with that right. Role `system` is refused: auto-approval writes its edits inside the build
   (user_edits_log). Reopen reasons, the reopen note's minimum and the text limits are the
   vars review_* that `mrs review` reads too (mrs.review_rules).
 -#}
@@ -156,10 +157,66 @@ registry as (
 reviewers as (
     select
         registry.reviewer,
-        registry.user_role
+        registry.user_role,
+        registry.scope_entries
     from registry
     where registry.error_reason is null
 ),
+
+stores as (
+    select * from {{ ref('stg_stores') }}
+),
+
+scope_entries as (
+    select
+        reviewers.reviewer,
+        unnest(reviewers.scope_entries) as entry
+    from reviewers
+),
+
+scope_stores as (
+    -- The stores each reviewer with a scope may act on (stores matched without regard to
+    -- case; a reviewer without a scope may act on every store).
+    select distinct
+        scope_entries.reviewer,
+        stores.store_id
+    from scope_entries
+    inner join stores
+        on lower(trim(substr(scope_entries.entry, strpos(scope_entries.entry, ':') + 1)))
+        = lower(case split_part(scope_entries.entry, ':', 1)
+            when 'store' then stores.store_id
+            when 'region' then stores.region
+            when 'city' then stores.city
+            when 'retailer' then stores.retailer
+        end)
+),
+
+{%- if key_column == 'report_id' %}
+
+target_stores as (
+    select distinct
+        detected.report_id,
+        detected.store_id
+    from {{ ref('minority_reports_detected_log') }} as detected
+),
+{%- else %}
+
+cohorted as (
+    select * from {{ ref('minority_reports_cohorted_log') }}
+),
+
+latest_membership as (
+    {{ mrs_latest_in_run('cohorted') }}
+),
+
+target_stores as (
+    -- An event's stores: those of the reports it holds now.
+    select distinct
+        latest_membership.report_group_id,
+        latest_membership.store_id
+    from latest_membership
+),
+{%- endif %}
 
 permissions as (
     select * from {{ ref('review_permissions') }}
@@ -217,6 +274,13 @@ checked as (
                 ~ "exists (select 1 from permissions where permissions.user_role = typed.user_role "
                 ~ "and permissions.action = typed.action)",
                 'the role of the actor may not take this action (review_permissions)'),
+            ("exists (select 1 from reviewers where reviewers.reviewer = typed.actor "
+                ~ "and len(reviewers.scope_entries) > 0) and exists (select 1 from target_stores "
+                ~ "where target_stores." ~ key_column ~ " = typed." ~ key_column
+                ~ " and target_stores.store_id not in (select scope_stores.store_id "
+                ~ "from scope_stores where scope_stores.reviewer = typed.actor))",
+                'a store of the ' ~ ('report' if key_column == 'report_id' else 'event')
+                ~ ' is outside the scope of the actor in the reviewers registry'),
         ] + text_rules + [
             ('edited_at is null', 'missing or unparseable edited_at'),
             ('run_id is null', 'missing run_id'),

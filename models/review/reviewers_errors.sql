@@ -11,6 +11,7 @@ rejected as (
         source_row_number,
         raw_reviewer,
         raw_user_role,
+        raw_scope,
         error_reason
     from checked
     where error_reason is not null

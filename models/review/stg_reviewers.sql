@@ -8,7 +8,8 @@ checked as (
 accepted as (
     select
         reviewer,
-        user_role
+        user_role,
+        scope_entries
     from checked
     where error_reason is null
 )

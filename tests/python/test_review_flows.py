@@ -12,7 +12,7 @@ from conftest import BIN, LOGS, PROJECT_ROOT, copy_database, query, run_mrs
 
 from mrs.demo_scenarios import EDITED_CAUSE, EVIDENCE_LINK
 from mrs.journal import journal_dir
-from mrs.reviewers import os_login, registry_file
+from mrs.reviewers import os_login, read_registry, registry_file, write_registry
 
 REVIEW_LOGS = (
     *LOGS,
@@ -241,10 +241,30 @@ def test_approve_reject_approve_ends_approved(
     }  # fmt: skip
     for name, fields in forgeries.items():
         (journal / name).write_text(json.dumps({**genuine, "action": "reject", **fields}))
+    # A reviewer limited to another region: `mrs review` refuses them the report, and their
+    # hand-written files on the report and on its event are refused by the build.
+    [(store_region, event_id)] = query(
+        database,
+        "select s.region, r.report_group_id from minority_reports as r "
+        f"inner join stg_stores as s using (store_id) where r.report_id = '{report_id}'",
+    )
+    other = query(database, f"select min(region) from stg_stores where region != '{store_region}'")
+    registry = read_registry(database, PROJECT_ROOT)
+    write_registry(database, registry, {os_login(): (f"region:{other[0][0]}",)})
+    refused = run_mrs("review", "reject", report_id, "--database", str(database), check=False)
+    assert refused.returncode == 2 and "outside your scope" in refused.stderr
+    write_registry(database, registry, {"demo.scientist": (f"region:{other[0][0]}",)})
+    scoped = {**genuine, "actor": "demo.scientist", "user_role": "data_scientist"}
+    (journal / "zz-forged-scope.json").write_text(json.dumps({**scoped, "action": "reject"}))
+    event_journal = journal.parent / "user_minority_events_edits_log"
+    del scoped["report_id"]
+    (event_journal / "zz-forged-scope.json").write_text(
+        json.dumps({**scoped, "report_group_id": event_id, "action": "reject"})
+    )
     # Lines of the registry that grant nothing: an unknown role, no login, a login again
-    # (its first line holds: demo.marketer stays a marketer).
-    with registry_file(database).open("a", encoding="utf-8") as registry:
-        registry.write("mallory,boss\n,admin\ndemo.marketer,admin\n")
+    # (its first line holds: demo.marketer stays a marketer), a scope of no known kind.
+    with registry_file(database).open("a", encoding="utf-8") as lines:
+        lines.write("mallory,boss\n,admin\ndemo.marketer,admin\neve,marketer,country:UK\n")
     run_mrs("build", "--database", str(database), "--no-tests")
     logged = query(
         database,
@@ -262,6 +282,8 @@ def test_approve_reject_approve_ends_approved(
         ("zz-forged-right.json",
          "the role of the actor may not take this action (review_permissions)"),
         ("zz-forged-role.json", "user_role is not the role of the actor in the reviewers registry"),
+        ("zz-forged-scope.json",
+         "a store of the report is outside the scope of the actor in the reviewers registry"),
         ("zz-forged-stranger.json", "actor is not in the reviewers registry"),
         ("zz-forged-system.json", "role system is reserved for auto-approval in the build"),
         ("zz-truncated.json", "malformed JSON (a truncated file?): fix or remove the file"),
@@ -273,7 +295,14 @@ def test_approve_reject_approve_ends_approved(
         (4, "mallory", "unknown user_role"),
         (5, None, "missing reviewer"),
         (6, "demo.marketer", "duplicate key (reviewer)"),
+        (7, "eve", "scope entries must read store:, region:, city: or retailer: and a value"),
     ]
+    assert query(
+        database, "select source_file, error_reason from user_minority_events_edits_errors"
+    ) == [
+        ("zz-forged-scope.json",
+         "a store of the event is outside the scope of the actor in the reviewers registry"),
+    ]  # fmt: skip
     assert {actor for (actor,) in query(database, "select distinct actor from user_edits_log")} <= {
         os_login(),
         "demo.marketer",

@@ -18,6 +18,7 @@ from mrs.reviewers import (
     os_login,
     permissions,
     read_registry,
+    read_scopes,
     registry_file,
     set_reviewer,
     write_registry,
@@ -101,12 +102,22 @@ def test_the_command_line_lists_and_changes_the_registry(database: Path) -> None
     me = os_login()
     added = run_mrs("reviewers", "add", me, "--role", "admin", "--database", str(database))
     assert added.stdout == f"mrs: {me} is now an admin\n"
-    run_mrs("reviewers", "add", "ana", "--role", "marketer", "--database", str(database))
+    scope = " region:North West;store:ST-009 "
+    scoped = run_mrs("reviewers", "add", "ana", "--role", "marketer", "--scope", scope,
+                     "--database", str(database))  # fmt: skip
+    assert scoped.stdout == "mrs: ana is now a marketer, for region:North West; store:ST-009 only\n"
     listed = run_mrs("reviewers", "list", "--database", str(database)).stdout.splitlines()
     assert listed[0] == f"{registry_file(database)}: 2 reviewer(s)"
-    assert sorted(line.split() for line in listed[1:]) == sorted(
-        [[me, "admin"], ["ana", "marketer"]]
+    assert sorted(line.strip().split("  ") for line in listed[1:]) == sorted(
+        [[me, "admin", "every store"], ["ana", "marketer", "region:North West; store:ST-009"]]
     )
+    # A change of role keeps the scope; a scope the build could not read is refused.
+    run_mrs("reviewers", "add", "ana", "--role", "data_scientist", "--database", str(database))
+    assert read_scopes(database)["ana"] == ("region:North West", "store:ST-009")
+    for scope in ("country:UK", "region:", "North West"):
+        refused = run_mrs("reviewers", "add", "ana", "--role", "marketer", "--scope", scope,
+                          "--database", str(database), check=False)  # fmt: skip
+        assert refused.returncode == 2 and "scope entry" in refused.stderr, scope
     refused = run_mrs("reviewers", "remove", me, "--database", str(database), check=False)
     assert refused.returncode == 2
     assert (
