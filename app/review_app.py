@@ -14,10 +14,11 @@ from pathlib import Path
 import streamlit as st
 
 from mrs.app import event_page, overview, report_page
-from mrs.app.data import IndexUnavailable, ReviewData, load, signature
+from mrs.app.data import IndexUnavailable, ReviewData, load, signature, within_scope
 from mrs.app.login import signed_in_reviewer
 from mrs.app.navigation import EVENT, REPORT, sidebar
 from mrs.project import MrsError, Project
+from mrs.reviewers import read_scopes
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -39,8 +40,13 @@ def main() -> None:
         st.title("Minority Report System: review")
         st.error(str(error))
         return
-    if signed_in_reviewer(database) is None:
+    login = signed_in_reviewer(database)
+    if login is None:
         return
+    scope = read_scopes(database).get(login, ())
+    if scope:
+        data = within_scope(data, scope)
+        st.sidebar.caption(f"Your stores: {'; '.join(scope)} (reviewers registry)")
     location = sidebar(data)
     if location.page == REPORT:
         report_page.render(data, location.report_id)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -18,6 +19,7 @@ import pandas as pd
 
 from mrs.journal import REVIEW_INDEX, journal_dir
 from mrs.project import MrsError
+from mrs.reviewers import in_scope
 
 BUILD_HINT = (
     "run `python3 tasks.py demo` for the demo database, or `mrs build --database {database}` "
@@ -180,3 +182,30 @@ def _read(database: Path, folder: Path) -> ReviewData:
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, *parameters: object) -> pd.DataFrame:
     return con.execute(sql, list(parameters)).df()
+
+
+def within_scope(data: ReviewData, entries: Sequence[str]) -> ReviewData:
+    """What a reviewer with a scope (mrs.reviewers: `region:North;store:ST-009`) sees: the
+    reports of stores in it, the events all of whose reports are, their series and edits.
+    `mrs review` and the build refuse them the rest anyway; without a scope, everything."""
+    if not entries:
+        return data
+    inside = pd.Series(
+        [in_scope(entries, report) for report in data.reports.to_dict("records")],
+        index=data.reports.index,
+        dtype=bool,
+    )
+    reports = data.reports[inside]
+    beyond = set(data.reports.loc[~inside, "report_group_id"].dropna())
+    events = data.events[~data.events["report_group_id"].isin(beyond)]
+    shown = set(reports["report_id"])
+    return replace(
+        data,
+        reports=reports,
+        events=events,
+        series=data.series[data.series["report_id"].isin(shown)],
+        report_edits=data.report_edits[data.report_edits["report_id"].isin(shown)],
+        event_edits=data.event_edits[
+            data.event_edits["report_group_id"].isin(set(events["report_group_id"]))
+        ],
+    )

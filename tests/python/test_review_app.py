@@ -620,3 +620,30 @@ def test_passwords_are_stored_as_hashes_readable_by_their_owner_only(database: P
     text = stored.read_text()
     assert all(password not in text for password in PASSWORDS.values())
     assert json.loads(text)[ACTOR].startswith("$2b$")
+
+
+def test_a_reviewer_with_a_scope_sees_only_their_stores(database: Path) -> None:
+    """The marketer, limited to the region of one pending report's store, is shown the
+    pending reports of that region only, and the events all of whose reports are there."""
+    [(region,)] = index_rows(
+        database,
+        "select s.region from minority_reports as r inner join stg_stores as s using (store_id) "
+        "where r.final_decision = 'pending' order by r.report_id limit 1",
+    )
+    registry = {ACTOR: ROLE, MARKETER: "marketer", os_login(): "admin"}
+    write_registry(database, registry, {MARKETER: (f"region:{region.upper()}",)})
+    try:
+        app = open_app(database, MARKETER)
+    finally:
+        write_registry(database, registry, {})
+    in_region = {
+        row[0]
+        for row in index_rows(
+            database,
+            f"{PENDING_SQL} and store_id in "
+            f"(select store_id from stg_stores where region = '{region}')",
+        )
+    }
+    assert in_region and in_region < {row[0] for row in index_rows(database, PENDING_SQL)}
+    assert set(app.dataframe[0].value["report"]) == in_region
+    assert any(f"region:{region.upper()}" in caption.value for caption in app.sidebar.caption)
