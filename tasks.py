@@ -48,12 +48,28 @@ def demo() -> int:
     return _run([str(BIN / "mrs"), "demo"])
 
 
+def _run_logged(command: list[str], env: dict[str, str], log: Path) -> int:
+    """_run, with the output also written to `log`."""
+    print(f"\n$ {' '.join(command)}", flush=True)
+    with log.open("w", encoding="utf-8") as handle:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            sys.stdout.write(line)
+            handle.write(line)
+        return process.wait()
+
+
 def test() -> int:
     target = ROOT / "target"
     target.mkdir(exist_ok=True)
     env = dict(os.environ, DBT_PROFILES_DIR=str(ROOT))
+    pytest_env = dict(env)
     ci_database = target / "ci.duckdb"
-    for stale in (ci_database, target / "ci.duckdb.wal"):
+    demo_output = target / "ci_demo.txt"
+    for stale in (ci_database, target / "ci.duckdb.wal", demo_output):
         stale.unlink(missing_ok=True)
     steps = [
         ("ruff", [str(BIN / "ruff"), "check", "."], env),
@@ -63,14 +79,24 @@ def test() -> int:
             [str(BIN / "sqlfluff"), "lint", "models", "tests/dbt", "analyses", "--processes", "2"],
             dict(env, MRS_DUCKDB_PATH=str(target / "lint.duckdb")),
         ),
-        ("dbt build", [str(BIN / "dbt"), "build"], dict(env, MRS_DUCKDB_PATH=str(ci_database))),
+        # `mrs demo` on a fresh target/ci.duckdb: `dbt build` (models, data tests and unit
+        # tests), the review scenarios, and the build of what reads them.
+        ("dbt build", [str(BIN / "mrs"), "demo", "--database", str(ci_database)], env),
         # Two workers, one test module each at a time: the suite is mostly dbt subprocesses.
-        ("pytest", [str(BIN / "pytest"), "-n", "2", "--dist", "loadfile"], env),
+        # Each worker copies the demo built above instead of building its own (about 40 s).
+        ("pytest", [str(BIN / "pytest"), "-n", "2", "--dist", "loadfile"], pytest_env),
     ]
     failed = []
     for name, command, step_env in steps:
         started = time.perf_counter()
-        code = _run(command, step_env)
+        if name == "dbt build":
+            code = _run_logged(command, step_env, demo_output)
+            if code == 0:
+                pytest_env.update(
+                    MRS_TEST_DEMO_DATABASE=str(ci_database), MRS_TEST_DEMO_OUTPUT=str(demo_output)
+                )
+        else:
+            code = _run(command, step_env)
         print(
             f"[{name}] {'ok' if code == 0 else f'FAILED (exit {code})'} "
             f"in {time.perf_counter() - started:.0f} s",

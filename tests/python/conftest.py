@@ -13,6 +13,7 @@ import pytest
 
 from mrs.demo_scenarios import DEMO_REVIEWERS
 from mrs.journal import journal_dir
+from mrs.publication import published_database, published_folder
 from mrs.reviewers import access_dir, os_login, write_registry
 from mrs.world import WorldOptions
 
@@ -134,8 +135,18 @@ def project_root() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The README demo command, run once for the session: (database, printed output)."""
-    database = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    """The README demo command, run once for the session: (database, printed output).
+    `python3 tasks.py test` runs it once before pytest (its dbt build step) and names the
+    database and output in MRS_TEST_DEMO_DATABASE and MRS_TEST_DEMO_OUTPUT: each worker
+    then works on a copy, files beside it included, instead of building its own."""
+    folder = tmp_path_factory.mktemp("demo")
+    built = os.environ.get("MRS_TEST_DEMO_DATABASE")
+    if built:
+        database = copy_database(Path(built), folder)
+        shutil.copy(published_database(Path(built)), published_database(database))
+        shutil.copytree(published_folder(Path(built)), published_folder(database))
+        return database, Path(os.environ["MRS_TEST_DEMO_OUTPUT"]).read_text(encoding="utf-8")
+    database = folder / "demo.duckdb"
     result = run_mrs("demo", "--database", str(database))
     return database, result.stdout
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -32,14 +33,17 @@ def _sorted(rows: list[tuple]) -> list[tuple]:
     return sorted(rows, key=repr)
 
 
-def _published(database: Path) -> Rows:
-    """Every published table, read from the published DuckDB file as a BI client would."""
+def _published(database: Path, names: tuple[str, ...] | None = None) -> Rows:
+    """The published tables (`names`, or every one), read from the published DuckDB file as
+    a BI client would."""
     with duckdb.connect(str(published_database(database)), read_only=True) as con:
-        return _read_tables(con)
+        return _read_tables(con, names)
 
 
-def _read_tables(con: duckdb.DuckDBPyConnection) -> Rows:
-    names = [name for (name,) in con.execute("select table_name from publication").fetchall()]
+def _read_tables(con: duckdb.DuckDBPyConnection, names: tuple[str, ...] | None = None) -> Rows:
+    if names is None:
+        listed = con.execute("select table_name from publication").fetchall()
+        names = ("publication", *(name for (name,) in listed))
     return {name: _sorted(con.execute(f"select * from {name}").fetchall()) for name in names}
 
 
@@ -59,11 +63,12 @@ def _copy_with_publication(database: Path, folder: Path) -> Path:
 def test_the_published_copy_holds_every_public_model_whole(demo_database):
     database, _ = demo_database
     published = _published(database)
-    assert set(published) == _public_models()
+    assert set(published) == {"publication", *_public_models()}
     manifest = query(
         published_database(database), "select table_name, row_count, run_id, as_of from publication"
     )
     settings = query(database, "select run_id, as_of from run_settings")
+    assert len(manifest) == len(published) - 1
     for name, row_count, run_id, as_of in manifest:
         rows = _sorted(query(database, f"select * from {name}"))
         assert published[name] == rows, name
@@ -97,23 +102,37 @@ def test_readers_during_a_build_get_the_previous_state_and_never_stop_it(demo_da
         stderr=subprocess.STDOUT,
         text=True,
     )
+    # dbt's output is drained all along (a full pipe would stall the build); reading starts
+    # once dbt runs its first node.
+    lines: list[str] = []
+    running = threading.Event()
+
+    def drain() -> None:
+        assert build.stdout is not None
+        for line in build.stdout:
+            lines.append(line)
+            if " START " in line:
+                running.set()
+        running.set()  # dbt ended without starting a node: the assertions below say so
+
+    drainer = threading.Thread(target=drain, daemon=True)
+    drainer.start()
     reads: list[Rows] = []
     parquet_reads: list[list[tuple]] = []
     try:
-        assert build.stdout is not None
-        for line in build.stdout:
-            if " START " in line:
-                break
+        running.wait(timeout=600)
         # ... and one that opens it again and again while the build runs.
         while build.poll() is None:
-            reads.append(_published(database))
+            reads.append(_published(database, ("publication", "minority_reports")))
             parquet_reads.append(_parquet(database, "minority_reports"))
-            time.sleep(0.2)
+            time.sleep(0.5)
     finally:
-        output = build.communicate(timeout=600)[0]
-    assert build.returncode == 0, output
+        build.wait(timeout=600)
+        drainer.join(timeout=60)
+    assert build.returncode == 0, "".join(lines)
     assert len(reads) >= 3, "the published file should have been read during the build"
-    assert reads[0] == previous
+    polled = ("publication", "minority_reports")
+    assert reads[0] == {name: previous[name] for name in polled}
     assert _read_tables(held) == previous  # what it opened, whatever the build wrote
     held.close()
     final = _published(database)
@@ -122,7 +141,10 @@ def test_readers_during_a_build_get_the_previous_state_and_never_stop_it(demo_da
         published_database(database),
         f"select review_status from minority_reports where report_id = '{report_id}'",
     )
-    assert all(read in (previous, final) for read in reads)
+    # Each read is one whole state, the previous or the new one, never a mix.
+    assert all(
+        read in ({n: previous[n] for n in polled}, {n: final[n] for n in polled}) for read in reads
+    )
     assert all(
         read in (previous["minority_reports"], final["minority_reports"]) for read in parquet_reads
     )
