@@ -46,10 +46,15 @@
 
 {#- The journal files of one log, in name order; none when the folder does not exist. -#}
 {% macro mrs_journal_files(log_name) -%}
+    {{ return(mrs_json_files(mrs_edits_dir() ~ '/' ~ log_name)) }}
+{%- endmacro %}
+
+
+{#- The JSON files of a folder, in name order; none when it does not exist (or at parse). -#}
+{% macro mrs_json_files(folder) -%}
     {%- if not execute -%}
         {{ return([]) }}
     {%- endif -%}
-    {%- set folder = mrs_edits_dir() ~ '/' ~ log_name -%}
     {%- set listing = run_query(
         "select file from glob(" ~ mrs_quote_path(folder ~ "/*.json") ~ ") order by file"
     ) -%}

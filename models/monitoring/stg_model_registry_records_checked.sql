@@ -7,10 +7,7 @@
   for someone else, or for a version nobody trained, approves nothing.
   `stg_model_registry_records` and `model_registry_errors` split it.
 -#}
-{%- set folder = mrs_registry_dir() ~ '/records' %}
-{%- set listing = "select file from glob(" ~ mrs_quote_path(folder ~ "/*.json")
-    ~ ") order by file" %}
-{%- set files = run_query(listing).columns[0].values() | list if execute else [] %}
+{%- set files = mrs_json_files(mrs_registry_dir() ~ '/records') %}
 
 with
 
