@@ -17,6 +17,7 @@ from mrs.pipeline_bench import (
     Say,
     WorldFigures,
     bench_world,
+    parse_history,
     parse_sizes,
     summarise,
     write_report,
@@ -47,6 +48,15 @@ def add_bench_parser(commands: argparse._SubParsersAction) -> None:
     )
     bench.add_argument("--days", type=int, default=DEFAULT_DAYS, help="days of sales (default 41)")
     bench.add_argument(
+        "--history",
+        help="the history axis instead of --sizes: comma-separated months of hourly ticks "
+        "after four training weeks (e.g. 1,3,6,12), each a world of the same --stores x "
+        "--products series whose detection runs over all of them",
+    )
+    bench.add_argument(
+        "--stores", type=int, default=20, help="stores of each --history world (default 20)"
+    )
+    bench.add_argument(
         "--work-dir", type=work_folder, help="where the temporary worlds go (created if missing)"
     )
     bench.add_argument(
@@ -59,7 +69,11 @@ def add_bench_parser(commands: argparse._SubParsersAction) -> None:
 
 def run_bench(args: argparse.Namespace) -> int:
     try:
-        sizes = parse_sizes(args.sizes, args.products, args.days)
+        sizes = (
+            parse_history(args.history, args.stores, args.products)
+            if args.history
+            else parse_sizes(args.sizes, args.products, args.days)
+        )
     except ValueError as error:
         raise MrsError(str(error)) from error
     project = Project.locate()

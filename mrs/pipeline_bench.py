@@ -53,6 +53,10 @@ TARGET_PEAK_BYTES = 4 * GIB
 TARGET_DETECTION_RATIO = 2.0
 TARGET_INCREMENTAL_RATIO = 0.10
 TARGET_LINEARITY_RATIO = 1.5
+TARGET_HISTORY_RATIO = 1.2
+# History axis: a month of hourly ticks, and the training weeks every world starts with.
+DAYS_PER_MONTH = 30
+HISTORY_TRAINING_DAYS = 28
 
 Say = Callable[[str], None]
 
@@ -67,10 +71,36 @@ class WorldSize:
     stores: int
     products: int
     days: int
+    # History axis: detection runs over every day after the first `training_days` (None:
+    # the world's own six-day detection window).
+    training_days: int | None = None
 
     @property
     def rows(self) -> int:
         return self.stores * self.products * self.days * 24
+
+
+def parse_history(text: str, stores: int, products: int) -> list[WorldSize]:
+    """`1,3,6,12` as worlds of the same series with that many months of hourly detection
+    ticks after four training weeks: what a build's cost does as history grows."""
+    labels = [part.strip() for part in text.split(",") if part.strip()]
+    try:
+        months = [float(label) for label in labels]
+    except ValueError:
+        months = []
+    if not months or any(not 0 < month <= 60 for month in months):
+        raise ValueError(f"--history: expected months like 1,3,6,12 (at most 60), got {text!r}")
+    WorldOptions(stores=stores, products=products)  # raises on bad stores or products
+    return [
+        WorldSize(
+            label=f"{label}mo",
+            stores=stores,
+            products=products,
+            days=HISTORY_TRAINING_DAYS + max(1, round(month * DAYS_PER_MONTH)),
+            training_days=HISTORY_TRAINING_DAYS,
+        )
+        for label, month in zip(labels, months, strict=True)
+    ]
 
 
 def parse_sizes(text: str, products: int, days: int) -> list[WorldSize]:
@@ -168,6 +198,7 @@ class WorldFigures:
             "stores": self.size.stores,
             "products": self.size.products,
             "days": self.size.days,
+            "training_days": self.size.training_days,
             "sales_rows": self.sales_rows,
             "generate_seconds": self.generate_seconds,
             "full_build": asdict(self.full),
@@ -278,6 +309,12 @@ def _measure_builds(world: GeneratedWorld, project: Project, say: Say) -> WorldF
     ensure_journal(project.database)  # as `mrs build` does: edits are read, none exist
     last_hour = world.options.start + dt.timedelta(hours=world.options.hours - 1)
     base_vars = build_vars(world.options, world.inputs)
+    if world.size.training_days is not None:
+        detection_start = world.options.start + dt.timedelta(days=world.size.training_days)
+        base_vars.update(
+            training_start=f"{world.options.start:%Y-%m-%d}",
+            detection_start=f"{detection_start:%Y-%m-%d}",
+        )
 
     full_as_of = f"{last_hour:{TIMESTAMP}}"
     say(f"full build up to as_of {full_as_of} (every model, tests excluded)")
@@ -452,7 +489,26 @@ def targets(worlds: list[WorldFigures], linearity: Linearity) -> list[Target]:
             TARGET_INCREMENTAL_RATIO,
         ),
         _linearity_target(linearity),
+        _history_target(worlds),
     ]
+
+
+def _history_target(worlds: list[WorldFigures]) -> Target:
+    """One-tick build on the longest history over that on the shortest, same series."""
+    name = "one-tick build independent of history"
+    rule = (
+        "one-tick build wall seconds with 12 months of ticks <= 1.2 x with 1 month "
+        "(mrs bench --history 1,12: the longest history run over the shortest)"
+    )
+    histories = [world for world in worlds if world.size.training_days is not None]
+    if len({world.size.days for world in histories}) < 2:
+        return Target(name, rule, None, None, TARGET_HISTORY_RATIO, None,
+                      missing="no history axis was run (mrs bench --history 1,12)")  # fmt: skip
+    shortest = min(histories, key=lambda world: world.size.days)
+    longest = max(histories, key=lambda world: world.size.days)
+    ratio = longest.incremental.wall_seconds / shortest.incremental.wall_seconds
+    world = f"{longest.size.label} vs {shortest.size.label}"
+    return Target(name, rule, world, ratio, TARGET_HISTORY_RATIO, ratio <= TARGET_HISTORY_RATIO)
 
 
 def _full_build_target(largest: WorldFigures) -> Target:

@@ -11,13 +11,14 @@ from conftest import run_mrs
 
 from mrs.bench_cli import work_folder
 from mrs.build_timings import STAGES
-from mrs.pipeline_bench import parse_sizes
+from mrs.pipeline_bench import parse_history, parse_sizes
 
 WORLD_FIELDS = {
     "label",
     "stores",
     "products",
     "days",
+    "training_days",
     "sales_rows",
     "generate_seconds",
     "full_build",
@@ -78,7 +79,7 @@ def test_json_has_every_field(bench: tuple[dict, str]) -> None:
         assert set(STAGES) <= set(world[build]["stage_seconds"])
         assert world[build]["model_seconds"]
     assert set(figures["linearity"]) == LINEARITY_FIELDS
-    assert len(figures["targets"]) == 5
+    assert len(figures["targets"]) == 6
     for target in figures["targets"]:
         assert set(target) == TARGET_FIELDS
         assert target["verdict"] in ("met", "not met", "not measured")
@@ -139,6 +140,7 @@ def test_prints_progress_table_and_targets(bench: tuple[dict, str]) -> None:
     for expected in ("[0.2M] full build", "[0.2M] one-tick build", "sales rows", "targets:"):
         assert expected in printed
     assert "not measured  full build of 20 M rows within 60 s" in printed
+    assert "not measured  one-tick build independent of history" in printed
     assert "figures written to" in printed
 
 
@@ -148,6 +150,18 @@ def test_sizes_round_the_stores_up() -> None:
     assert all(size.rows >= rows for size, rows in zip(sizes, (1e6, 1e7, 2e7), strict=True))
     with pytest.raises(ValueError, match="expected sizes like"):
         parse_sizes("twenty", products=10, days=41)
+
+
+def test_the_history_axis_keeps_the_series_and_grows_the_ticks() -> None:
+    worlds = parse_history("1,3,12", stores=20, products=10)
+    assert [world.label for world in worlds] == ["1mo", "3mo", "12mo"]
+    assert {(world.stores, world.products, world.training_days) for world in worlds} == {
+        (20, 10, 28)
+    }
+    assert [world.days - 28 for world in worlds] == [30, 90, 360]
+    for bad in ("a year", "0", "-1", ""):
+        with pytest.raises(ValueError, match="expected months like"):
+            parse_history(bad, stores=20, products=10)
 
 
 def test_work_folder_is_created_or_refused_in_one_line(tmp_path):
