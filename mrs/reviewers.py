@@ -198,7 +198,7 @@ def parse_scope(text: str) -> tuple[str, ...]:
     entries = tuple(entry.strip() for entry in text.split(";") if entry.strip())
     for entry in entries:
         kind, _, value = entry.partition(":")
-        if kind not in SCOPE_KINDS or not value.strip() or any(c in entry for c in ',"\n\r'):
+        if kind not in SCOPE_KINDS or not value.strip():
             raise MrsError(
                 f"scope entry {entry!r}: write {', '.join(k + ':VALUE' for k in SCOPE_KINDS)}, "
                 "several separated by ';' (for example 'region:North West;store:ST-009')"

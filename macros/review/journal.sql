@@ -127,11 +127,11 @@
   same action typed twice is two edits, so approve, reject, approve ends approved) and
   error_reason naming every failed rule (null for a valid edit). The CLI validates before
   writing; this catches files written by other means. The actor must be in the reviewers
-  registry (read by macro mrs_reviewers_checked at this build) with the role the edit claims, and that role must be allowed the
-  action (review_permissions), and a reviewer with a scope may act only on reports (and
-  events) whose stores are in it, so a hand-written file acts for no one who is not a
-  reviewer with that right. Role `system` is refused: auto-approval writes its edits inside the build
-  (user_edits_log). Reopen reasons, the reopen note's minimum and the text limits are the
+  registry (read by macro mrs_reviewers_checked at this build) with the role the edit
+  claims, that role must be allowed the action (review_permissions), and a reviewer with a
+  scope may act only on reports (and events) whose stores are in it, so a hand-written file
+  acts for no one who is not a reviewer with that right. Role `system` is refused:
+  auto-approval writes its edits inside the build (user_edits_log). Reopen reasons, the reopen note's minimum and the text limits are the
   vars review_* that `mrs review` reads too (mrs.review_rules).
 -#}
 {% macro mrs_checked_edits(log_name, key_column, key_prefix) -%}
