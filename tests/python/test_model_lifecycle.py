@@ -200,7 +200,7 @@ def test_a_hand_written_approval_approves_nothing_and_says_why(decided: Path) ->
     ) == [(0,)]
     assert query(decided, "select * from approved_model_versions order by all") == in_force
     listed = run_mrs("models", "list", "--database", str(decided)).stdout
-    versions = dict((row[0], row[1]) for row in in_force)
+    versions = {row[0]: row[1] for row in in_force}
     active = versions.get("attribution_model", "shipped version")
     assert f"attribution_model: active {active}\n" in listed
     assert "00000099-attribution_model-approval.json" in listed  # named as counting for nothing
