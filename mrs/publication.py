@@ -42,8 +42,8 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _row_count(relation: duckdb.DuckDBPyRelation) -> int:
-    return int(relation.aggregate("count(*)").fetchone()[0])
+def _row_count(connection: duckdb.DuckDBPyConnection, name: str) -> int:
+    return int(connection.execute(f"select count(*) from {_STAGING_ALIAS}.{name}").fetchone()[0])
 
 
 def publish(
@@ -68,15 +68,6 @@ def publish(
     # A build killed while publishing leaves its `.next` files: never append to them.
     for leftover in (staged, staged.with_name(staged.name + ".wal"), *staged_files.values()):
         leftover.unlink(missing_ok=True)
-    manifest = pd.DataFrame(
-        {
-            "table_name": list(tables),
-            "row_count": [_row_count(relation) for relation in tables.values()],
-            "parquet_file": [f"{name}.parquet" for name in tables],
-            "run_id": run_id,
-            "as_of": pd.to_datetime(as_of),
-        }
-    ).astype({"row_count": "int64"})
     connection.execute(f"attach {_sql_string(str(staged))} as {_STAGING_ALIAS}")
     try:
         for name, relation in tables.items():
@@ -85,6 +76,16 @@ def publish(
                 f"copy {_STAGING_ALIAS}.{name} to {_sql_string(str(staged_files[name]))}"
                 " (format parquet)"
             )
+        # Counted on the copies: what readers get, without reading the models again.
+        manifest = pd.DataFrame(
+            {
+                "table_name": list(tables),
+                "row_count": [_row_count(connection, name) for name in tables],
+                "parquet_file": [f"{name}.parquet" for name in tables],
+                "run_id": run_id,
+                "as_of": pd.to_datetime(as_of),
+            }
+        ).astype({"row_count": "int64"})
         connection.register("mrs_publication_manifest", manifest)
         connection.execute(
             f"create table {_STAGING_ALIAS}.publication as select * from mrs_publication_manifest"

@@ -44,12 +44,6 @@
 {%- endmacro %}
 
 
-{#- The journal files of one log, in name order; none when the folder does not exist. -#}
-{% macro mrs_journal_files(log_name) -%}
-    {{ return(mrs_json_files(mrs_edits_dir() ~ '/' ~ log_name)) }}
-{%- endmacro %}
-
-
 {#- The JSON files of a folder, in name order; none when it does not exist (or at parse). -#}
 {% macro mrs_json_files(folder) -%}
     {%- if not execute -%}
@@ -59,6 +53,29 @@
         "select file from glob(" ~ mrs_quote_path(folder ~ "/*.json") ~ ") order by file"
     ) -%}
     {{ return(listing.columns[0].values() | list) }}
+{%- endmacro %}
+
+
+{#-
+  A query of the JSON files of a folder as text, one row per file (filename, content), none
+  when there is no file: the edit journal's and the model registry's readers parse it, so a
+  truncated file is one rejected row rather than a build that stops.
+-#}
+{% macro mrs_json_file_texts(folder) -%}
+    {%- set files = mrs_json_files(folder) -%}
+    {%- if files %}
+    select
+        filename,
+        content
+    from read_text(
+        [{%- for file in files %}{{ mrs_quote_path(file) }}{{ ', ' if not loop.last }}{% endfor -%}]
+    )
+    {%- else %}
+    select
+        cast(null as varchar) as filename,
+        cast(null as varchar) as content
+    where false
+    {%- endif %}
 {%- endmacro %}
 
 
@@ -101,23 +118,18 @@
   malformed file is one rejected edit (user_edits_errors) rather than a build that stops.
 -#}
 {% macro mrs_read_journal(log_name, key_column) -%}
-    {%- set fields = mrs_edit_fields(key_column) -%}
-    {%- set files = mrs_journal_files(log_name) -%}
     select
-        {%- for field in fields %}
-        cast({{ "case when json_valid(content) then json_extract_string(content, '$."
-            ~ field ~ "') end" if files else 'null' }} as varchar) as raw_{{ field }},
+        {%- for field in mrs_edit_fields(key_column) %}
+        cast(
+            case when json_valid(journal_files.content)
+                then json_extract_string(journal_files.content, '$.{{ field }}') end
+            as varchar
+        ) as raw_{{ field }},
         {%- endfor %}
         -- The file's name only: it orders edits stamped alike, wherever the journal lives.
-        cast({{ 'parse_filename(filename)' if files else 'null' }} as varchar) as source_file,
-        {{ 'not json_valid(content)' if files else 'false' }} as is_malformed_file
-    {%- if files %}
-    from read_text(
-        [{%- for file in files %}{{ mrs_quote_path(file) }}{{ ', ' if not loop.last }}{% endfor -%}]
-    )
-    {%- else %}
-    where false
-    {%- endif %}
+        cast(parse_filename(journal_files.filename) as varchar) as source_file,
+        not json_valid(journal_files.content) as is_malformed_file
+    from ({{ mrs_json_file_texts(mrs_edits_dir() ~ '/' ~ log_name) }}) as journal_files
 {%- endmacro %}
 
 
@@ -131,8 +143,9 @@
   claims, that role must be allowed the action (review_permissions), and a reviewer with a
   scope may act only on reports (and events) whose stores are in it, so a hand-written file
   acts for no one who is not a reviewer with that right. Role `system` is refused:
-  auto-approval writes its edits inside the build (user_edits_log). Reopen reasons, the reopen note's minimum and the text limits are the
-  vars review_* that `mrs review` reads too (mrs.review_rules).
+  auto-approval writes its edits inside the build (user_edits_log). Reopen reasons, the
+  reopen note's minimum and the text limits are the vars review_* that `mrs review` reads
+  too (mrs.review_rules).
 -#}
 {% macro mrs_checked_edits(log_name, key_column, key_prefix) -%}
     {%- set fields = mrs_edit_fields(key_column) -%}

@@ -3,9 +3,9 @@
   reviewer needs a login and a role that has permissions (review_permissions); a login
   listed twice keeps its first line; an optional scope (`region:North;store:ST-009`) limits
   the stores whose reports and events they may act on. No file: no reviewers, so every
-  journal edit is refused until an admin runs `mrs reviewers add`. The edit checks (mrs_checked_edits) read the file
-  through the same macro when they run, so a build that selects only the edits' models
-  still checks them against the registry as it is now.
+  journal edit is refused until an admin runs `mrs reviewers add`. The edit checks
+  (mrs_checked_edits) read the file through the same macro when they run, so a build that
+  selects only the edits' models still checks them against the registry as it is now.
 -#}
 {% macro mrs_reviewers_checked() -%}
 {%- set registry = mrs_reviewers_file() %}

@@ -7,26 +7,14 @@
   for someone else, or for a version nobody trained, approves nothing.
   `stg_model_registry_records` and `model_registry_errors` split it.
 -#}
-{%- set files = mrs_json_files(mrs_registry_dir() ~ '/records') %}
-
 with
 
 raw_records as (
-    {%- if files %}
-        select
-            filename as source_file,
-            parse_filename(filename) as file_name,
-            content as raw_record
-        from read_text([
-            {%- for file in files %}{{ mrs_quote_path(file) }}{{ ', ' if not loop.last }}{% endfor -%}
-        ])
-    {%- else %}
-        select
-            cast(null as varchar) as source_file,
-            cast(null as varchar) as file_name,
-            cast(null as varchar) as raw_record
-        where false
-    {%- endif %}
+    select
+        record_files.filename as source_file,
+        parse_filename(record_files.filename) as file_name,
+        record_files.content as raw_record
+    from ({{ mrs_json_file_texts(mrs_registry_dir() ~ '/records') }}) as record_files
 ),
 
 reviewers as (

@@ -106,14 +106,17 @@ def log_rows(database: Path) -> dict[str, list[tuple]]:
 
 
 def copy_database(database: Path, folder: Path) -> Path:
-    """A copy of a built database with its edit journal and reviewers registry (those it has),
-    under the same file name: dbt-duckdb's views name the file's catalog."""
+    """A copy of a built database with its edit journal, reviewers registry and published
+    copy (those it has), under the same file name: dbt-duckdb's views name the file's
+    catalog."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / database.name
     shutil.copy(database, target)
-    for place in (journal_dir, access_dir):
+    for place in (journal_dir, access_dir, published_folder):
         if place(database).exists():
             shutil.copytree(place(database), place(target))
+    if published_database(database).exists():
+        shutil.copy(published_database(database), published_database(target))
     return target
 
 
@@ -143,8 +146,6 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     built = os.environ.get("MRS_TEST_DEMO_DATABASE")
     if built:
         database = copy_database(Path(built), folder)
-        shutil.copy(published_database(Path(built)), published_database(database))
-        shutil.copytree(published_folder(Path(built)), published_folder(database))
         return database, Path(os.environ["MRS_TEST_DEMO_OUTPUT"]).read_text(encoding="utf-8")
     database = folder / "demo.duckdb"
     result = run_mrs("demo", "--database", str(database))

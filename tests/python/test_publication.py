@@ -3,7 +3,6 @@ models whole, readable while a build runs, and never the reason a build fails.""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import threading
 import time
@@ -53,13 +52,6 @@ def _parquet(database: Path, name: str) -> list[tuple]:
         return _sorted(con.execute(f"select * from read_parquet('{path}')").fetchall())
 
 
-def _copy_with_publication(database: Path, folder: Path) -> Path:
-    copy = copy_database(database, folder)
-    shutil.copy(published_database(database), published_database(copy))
-    shutil.copytree(published_folder(database), published_folder(copy))
-    return copy
-
-
 def test_the_published_copy_holds_every_public_model_whole(demo_database):
     database, _ = demo_database
     published = _published(database)
@@ -89,7 +81,7 @@ def test_the_published_copy_holds_every_public_model_whole(demo_database):
 
 
 def test_readers_during_a_build_get_the_previous_state_and_never_stop_it(demo_database, workbench):
-    database = _copy_with_publication(demo_database[0], workbench)
+    database = copy_database(demo_database[0], workbench)
     previous = _published(database)
     report_id = previous["minority_reports"][0][0]
     run_mrs("review", "defer", report_id, "--database", str(database))
