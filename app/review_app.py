@@ -1,8 +1,8 @@
 """The analyst review app (issue 8). Start it with `mrs app [--database PATH] [--port N]`, or
 `streamlit run app/review_app.py` with MRS_DUCKDB_PATH naming the database.
 
-Every page needs a signed-in reviewer (mrs.app.login). It reads only the review index each
-build exports beside the database (never the DuckDB file, so it never holds a lock a build
+Every page needs a signed-in reviewer (mrs.app.login). It reads only the published copy each
+build writes beside the database (never the DuckDB file, so it never holds a lock a build
 needs) and writes only through `mrs review`'s validated edit path, as the signed-in reviewer;
 an edit takes effect at the next build.
 """

@@ -1,4 +1,4 @@
-"""`mrs app`: start the analyst review app (Streamlit) on a database's review index."""
+"""`mrs app`: start the analyst review app (Streamlit) on a database's published copy."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from mrs.journal import REVIEW_INDEX, journal_dir
 from mrs.project import MrsError, Project, add_database_option
+from mrs.publication import published_database
 
 APP_SCRIPT = Path("app") / "review_app.py"
 DEFAULT_PORT = 8501
@@ -29,7 +29,7 @@ def add_app_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentPar
         help="start the analyst review app in the browser (Streamlit)",
         description="Serve the review app: all reports, report and event pages, and the "
         "review actions (written through the same validated edit journal as `mrs review`). "
-        "It reads the review index each build exports beside the database, never the database "
+        "It reads the published copy each build writes beside the database, never the database "
         "itself, so it can stay open while `mrs build` runs. Stop it with Ctrl+C (or SIGTERM).",
     )
     add_database_option(app)
@@ -81,9 +81,9 @@ def app_command(
 def _serve(args: argparse.Namespace) -> int:
     database = Project.locate(args.database).database
     command, env = app_command(database, args.port, args.address)
-    if not (journal_dir(database) / REVIEW_INDEX / "run_settings.parquet").exists():
+    if not published_database(database).exists():
         print(
-            f"mrs: {database} has no review index yet; the app will say so until you run "
+            f"mrs: {database} has no published copy yet; the app will say so until you run "
             "`mrs build` (or `python3 tasks.py demo`)",
             file=sys.stderr,
         )

@@ -1,4 +1,4 @@
-"""Passwords of the review app (README, Review app), beside the reviewers registry.
+"""Passwords of the review app (docs/review_app.md), beside the reviewers registry.
 
 The app signs reviewers in with streamlit-authenticator: `<database>_access/app_passwords.json`
 holds one bcrypt hash per login (hashed by the library, never the password), and

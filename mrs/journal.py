@@ -116,8 +116,6 @@ def _sequence(path: Path) -> int:
 
 
 JOURNAL_MARKER = "README.txt"
-# What `mrs review` validates against, exported by every build (macro mrs_export_review_index).
-REVIEW_INDEX = "review_index"
 
 
 def ensure_journal(database: Path) -> Path:
@@ -125,7 +123,6 @@ def ensure_journal(database: Path) -> Path:
     without the marker as unreachable (edits_down), not as one without edits."""
     for event in (False, True):
         edits_folder(database, event=event).mkdir(parents=True, exist_ok=True)
-    (journal_dir(database) / REVIEW_INDEX).mkdir(exist_ok=True)
     marker = journal_dir(database) / JOURNAL_MARKER
     if not marker.exists():
         marker.write_text(

@@ -12,6 +12,11 @@ each written under a `.next` name first and then moved over the previous one wit
 atomic rename. A reader that opens them during a build gets the previous build's state, one
 that holds them open keeps what it opened, and no reader can make a build fail: the build
 never opens the published files themselves.
+
+The DuckDB file also holds, in schema `review_index`, the few other tables the review app and
+`mrs review` need beside the public ones (the active run, the ids a build has logged, the
+latest decision per report, the stores, clusters and cause categories, the journal files a
+build rejected): they read this file, never the database a build writes.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ import pandas as pd
 # The schema the staged copy is attached as while the build writes it.
 _STAGING_ALIAS = "mrs_publication_next"
 _NEXT = ".next"
+# The schema of the published DuckDB file that holds the review app's other tables.
+REVIEW_INDEX_SCHEMA = "review_index"
 
 
 def published_database(database: Path) -> Path:
@@ -36,6 +43,30 @@ def published_database(database: Path) -> Path:
 def published_folder(database: Path) -> Path:
     """mrs.duckdb -> mrs_published/ beside it (the Parquet files)."""
     return database.parent / f"{database.stem}_published"
+
+
+def connect_published(database: Path) -> duckdb.DuckDBPyConnection | None:
+    """A read-only connection to the published copy of `database`, resolving the review index
+    tables by name as well as the public ones; None when no build has published one with its
+    review index yet. A build never holds this file, so nothing here waits."""
+    path = published_database(database)
+    if not path.exists():
+        return None
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        schemas = connection.execute(
+            "select count(*) from information_schema.schemata "
+            "where catalog_name = current_database() and schema_name = ?",
+            [REVIEW_INDEX_SCHEMA],
+        ).fetchone()[0]
+        if not schemas:
+            connection.close()
+            return None
+        connection.execute(f"set search_path = 'main,{REVIEW_INDEX_SCHEMA}'")
+    except duckdb.Error:
+        connection.close()
+        raise
+    return connection
 
 
 def _sql_string(value: str) -> str:
@@ -51,10 +82,11 @@ def publish(
     tables: Mapping[str, duckdb.DuckDBPyRelation],
     run_id: str | None,
     as_of: object,
+    review_index: Mapping[str, duckdb.DuckDBPyRelation] | None = None,
 ) -> pd.DataFrame:
     """Copy `tables` into the published DuckDB file and Parquet folder beside the database
-    `connection` writes; return the manifest (one row per table) also stored there as
-    `publication`."""
+    `connection` writes, and `review_index` into that file's schema `review_index`; return
+    the manifest (one row per public table) also stored there as `publication`."""
     database = Path(
         connection.execute(
             "select path from duckdb_databases() where database_name = current_database()"
@@ -91,6 +123,13 @@ def publish(
             f"create table {_STAGING_ALIAS}.publication as select * from mrs_publication_manifest"
         )
         connection.unregister("mrs_publication_manifest")
+        connection.execute(f"create schema {_STAGING_ALIAS}.{REVIEW_INDEX_SCHEMA}")
+        for name, relation in (review_index or {}).items():
+            # relation.create() takes no catalog-qualified schema: its SQL does.
+            connection.execute(
+                f"create table {_STAGING_ALIAS}.{REVIEW_INDEX_SCHEMA}.{name} as "
+                f"{relation.sql_query()}"
+            )
     finally:
         connection.execute(f"detach {_STAGING_ALIAS}")
     # Every file is complete before the first one replaces its predecessor.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,8 +12,9 @@ from typing import TextIO
 import duckdb
 
 from mrs.database_lock import DEFAULT_WAIT_SECONDS, connect_waiting
-from mrs.journal import EVENT_PREFIX, REVIEW_INDEX, journal_dir, unbuilt_edits
+from mrs.journal import EVENT_PREFIX, unbuilt_edits
 from mrs.project import MrsError
+from mrs.publication import connect_published
 
 BUILD_FIRST = "run `mrs build` (or `python3 tasks.py demo`) first"
 QUEUE_COLUMNS = (
@@ -102,39 +102,22 @@ def read_only(
 def validation_source(
     database: Path, wait_seconds: float = DEFAULT_WAIT_SECONDS
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """What an edit is validated against: the review index the latest build exported beside
-    the database (never locked by a build), else the database itself, read-only."""
-    index = journal_dir(database) / REVIEW_INDEX
-    if not (index / "run_settings.parquet").exists():
+    """What an edit is validated against: the published copy of the latest build, with its
+    review index (never locked by a build), else the database itself, read-only."""
+    try:
+        published = connect_published(database)
+    except duckdb.Error as error:
+        raise MrsError(
+            f"cannot read the published copy of {database} ({error}); {BUILD_FIRST}"
+        ) from error
+    if published is None:
         with read_only(database, wait_seconds) as con:
             yield con
         return
-    con = _index_connection(index)
     try:
-        yield con
+        yield published
     finally:
-        con.close()
-
-
-def _index_connection(index: Path, attempts: int = 5) -> duckdb.DuckDBPyConnection:
-    """An in-memory connection with one view per exported table. A file being rewritten by a
-    finishing build can be unreadable for an instant: retried a few times."""
-    for attempt in range(attempts):
-        con = duckdb.connect()
-        try:
-            for path in sorted(index.glob("*.parquet")):
-                quoted = path.as_posix().replace("'", "''")
-                con.execute(f"create view {path.stem} as select * from read_parquet('{quoted}')")
-                con.execute(f"select count(*) from {path.stem}").fetchone()
-            return con
-        except duckdb.Error as error:
-            con.close()
-            if attempt == attempts - 1:
-                raise MrsError(
-                    f"cannot read the review index in {index} ({error}); run `mrs build`"
-                ) from error
-            time.sleep(1.0)
-    raise AssertionError("unreachable")
+        published.close()
 
 
 def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -247,7 +230,7 @@ def pending_queue(
     database: Path, limit: int, wait_seconds: float = DEFAULT_WAIT_SECONDS
 ) -> tuple[str, list[tuple[object, ...]], int]:
     """(run_id, up to `limit` pending reports by severity, total pending) from minority_reports,
-    read from the review index when the latest build exported one, else the database."""
+    read from the published copy when the latest build wrote one, else the database."""
     with validation_source(database, wait_seconds) as con:
         _require(tables(con), "run_settings", "minority_reports")
         run_id = _active_run(con)
@@ -326,7 +309,7 @@ def report_details(
     database: Path, report_id: str, wait_seconds: float = DEFAULT_WAIT_SECONDS
 ) -> ReportDetails:
     """The report's minority_reports row and its edits, where those tables are built (from the
-    review index when the latest build exported one, else the database)."""
+    published copy when the latest build wrote one, else the database)."""
     with validation_source(database, wait_seconds) as con:
         present = tables(con)
         _require(present, "run_settings", "minority_reports_detected_log")

@@ -208,7 +208,7 @@ def record_edit(
     the database is checked first (the actor must be in the reviewers registry with `role`,
     and `role` allowed the action: mrs.reviewers), then the target, category and reopen
     protocol against the
-    latest build (the review index when it exists). Any failure raises MrsError and writes
+    latest build (its published copy when it exists). Any failure raises MrsError and writes
     nothing. The edit is stamped with `at` or the newest built tick and takes effect at the
     next build. This is the one write path of `mrs review` and of the review app.
     """

@@ -1,4 +1,4 @@
-"""Who may review, and what each role may do (README, Review: threat model).
+"""Who may review, and what each role may do (docs/review.md, Threat model).
 
 - The reviewers registry: `<database>_access/reviewers.csv` (columns reviewer, user_role and
   an optional scope: `kind:value` entries separated by ';', kind store, region, city or

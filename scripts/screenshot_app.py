@@ -1,4 +1,4 @@
-"""Screenshots of the review app for the README (a documentation tool, not a test).
+"""Screenshots of the review app for docs/review_app.md (a documentation tool, not a test).
 
 Starts the app (`mrs app`'s command) on a free port against a built database, waits until it
 serves, saves a headless-browser screenshot of each page (all reports, one report, one event)

@@ -30,7 +30,7 @@
 {#-
   The reviewers registry (mrs.reviewers): who may review, with which role. A CSV file with
   columns reviewer, user_role, by default `<database>_access/reviewers.csv`, apart from the
-  journal so that only admins need write access to it (README, Review: threat model). `mrs reviewers`
+  journal so that only admins need write access to it (docs/review.md, Threat model). `mrs reviewers`
   edits it; var `mrs_reviewers_file` points elsewhere.
 -#}
 {% macro mrs_reviewers_file() -%}

@@ -3,7 +3,7 @@
 
   Per series and direction (up, down), over trading hours only, three detectors run side by
   side (DESIGN.md section 6), each calibrated to a false-alarm rate on independent Gaussian
-  hours (README, Detection):
+  hours (docs/detection.md):
   - sharp: an hour is elevated when its z (or its day innovation, below) beyond
     `anomaly_z_elevated` points the window's way; the classifier confirms an onset with a
     CUSUM of reference `anomaly_onset_reference_z` over the hours' day innovations: the z

@@ -1,5 +1,5 @@
 -- Actual against baseline around every report of the active run (a day either side of its
--- window): what the review app draws, exported with the review index.
+-- window): what the review app draws, from the published copy.
 with
 
 reports as (

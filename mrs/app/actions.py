@@ -22,8 +22,8 @@ ACTIONS = {
     "defer": "Defer",
     "reopen": "Reopen",
 }
-# An edit written while a build holds the database is validated against the review index and
-# never waits; this bounds the wait when there is no index to validate against.
+# An edit written while a build holds the database is validated against its published copy
+# and never waits; this bounds the wait when there is no copy to validate against.
 WAIT_SECONDS = 5.0
 
 

@@ -1,9 +1,10 @@
-"""What the review app reads: the review index, never the DuckDB file.
+"""What the review app reads: the published copy, never the DuckDB file a build writes.
 
-Every build exports the tables the app needs as Parquet files into
-`<database stem>_edits/review_index/` beside the database. Reading them through an in-memory
-DuckDB connection holds no lock on the database, so a `dbt build` running meanwhile never
-fails because an analyst has the app open.
+Every build publishes the public models, with the few other tables the app needs in schema
+`review_index`, to `<database stem>_published.duckdb` beside the database (mrs.publication),
+replacing the file whole. Reading it holds no lock on the database, so a `dbt build` running
+meanwhile never fails because an analyst has the app open, and the app never reads half of
+a build.
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from mrs.journal import REVIEW_INDEX, journal_dir
 from mrs.project import MrsError
+from mrs.publication import connect_published, published_database
 from mrs.reviewers import in_scope
 
 BUILD_HINT = (
     "run `python3 tasks.py demo` for the demo database, or `mrs build --database {database}` "
     "for your own data"
 )
-# The exported tables the app reads; every build writes all of them.
+# The published tables the app reads (public models and the review index); every build
+# publishes all of them.
 TABLES = (
     "run_settings",
     "minority_reports",
@@ -42,15 +44,15 @@ STORE_COLUMNS = ("store_name", "retailer", "region", "city", "latitude", "longit
 
 
 class IndexUnavailable(MrsError):
-    """The review index is missing, incomplete or unreadable; the message says what to run."""
+    """The published copy is missing, incomplete or unreadable; the message says what to run."""
 
 
 @dataclass(frozen=True)
 class ReviewData:
-    """One consistent read of the review index, filtered to the active run."""
+    """One consistent read of the published copy, filtered to the active run."""
 
     database: Path
-    index: Path
+    source: Path
     run_id: str
     as_of: dt.datetime | None
     reports: pd.DataFrame  # minority_reports + the store's name, retailer, region, city, lat/lon
@@ -74,63 +76,58 @@ class ReviewData:
         return None if rows.empty else rows.iloc[0].to_dict()
 
 
-def index_folder(database: Path) -> Path:
-    """The review index of a database: mrs.duckdb -> mrs_edits/review_index/."""
-    return journal_dir(database) / REVIEW_INDEX
-
-
-def signature(database: Path) -> tuple[tuple[str, int, int], ...]:
-    """Name, size and modification time of each index file: changes when a build re-exports."""
-    folder = index_folder(database)
-    if not folder.is_dir():
-        return ()
-    return tuple(
-        (path.name, path.stat().st_size, path.stat().st_mtime_ns)
-        for path in sorted(folder.glob("*.parquet"))
-    )
+def signature(database: Path) -> tuple[int, int]:
+    """Size and modification time of the published copy: changes when a build publishes."""
+    path = published_database(database)
+    if not path.exists():
+        return (0, 0)
+    status = path.stat()
+    return (status.st_size, status.st_mtime_ns)
 
 
 def load(database: Path, attempts: int = 3) -> ReviewData:
-    """Read the whole index (it is small). A file being rewritten by a finishing build can be
-    unreadable for an instant, so a failed read is retried before giving up."""
-    folder = index_folder(database)
+    """Read what the app shows from the published copy (it is small). Opening it can fail for
+    an instant while a finishing build replaces it, so a failed read is retried first."""
+    source = published_database(database)
     hint = BUILD_HINT.format(database=database)
-    if not folder.is_dir() or not (folder / "run_settings.parquet").exists():
-        where = (
-            f"there is no database at {database}"
-            if not database.exists()
-            else f"the database {database} has no review index yet ({folder})"
-        )
-        raise IndexUnavailable(f"Nothing to review: {where}. To build it, {hint}.")
-    missing = [name for name in TABLES if not (folder / f"{name}.parquet").exists()]
-    if missing:
-        raise IndexUnavailable(
-            f"The review index in {folder} lacks {', '.join(missing)} (it was exported by an "
-            f"older build). To refresh it, {hint}."
-        )
     for attempt in range(attempts):
         try:
-            return _read(database, folder)
+            con = connect_published(database)
+            if con is None:
+                where = (
+                    f"there is no database at {database}"
+                    if not database.exists()
+                    else f"the database {database} has no published copy with a review index "
+                    f"yet ({source})"
+                )
+                raise IndexUnavailable(f"Nothing to review: {where}. To build it, {hint}.")
+            return _read(database, source, con)
         except duckdb.Error as error:
             if attempt == attempts - 1:
                 raise IndexUnavailable(
-                    f"Cannot read the review index in {folder} ({error}). If a build is "
+                    f"Cannot read the published copy {source} ({error}). If a build is "
                     f"finishing, reload in a moment; otherwise {hint}."
                 ) from error
             time.sleep(0.5)
     raise AssertionError("unreachable")
 
 
-def _read(database: Path, folder: Path) -> ReviewData:
-    con = duckdb.connect()
+def _read(database: Path, source: Path, con: duckdb.DuckDBPyConnection) -> ReviewData:
     try:
-        for name in TABLES:
-            path = (folder / f"{name}.parquet").as_posix().replace("'", "''")
-            con.execute(f"create view {name} as select * from read_parquet('{path}')")
+        present = {
+            row[0]
+            for row in con.execute("select table_name from information_schema.tables").fetchall()
+        }
+        missing = [name for name in TABLES if name not in present]
+        if missing:
+            raise IndexUnavailable(
+                f"The published copy {source} lacks {', '.join(missing)} (it was written by an "
+                f"older build). To refresh it, {BUILD_HINT.format(database=database)}."
+            )
         settings = con.execute("select run_id, as_of from run_settings").fetchall()
         if len(settings) != 1 or settings[0][0] is None:
             raise IndexUnavailable(
-                f"run_settings in {folder} should hold exactly one run; "
+                f"run_settings in {source} should hold exactly one run; "
                 + BUILD_HINT.format(database=database)
             )
         run_id, as_of = str(settings[0][0]), settings[0][1]
@@ -152,7 +149,7 @@ def _read(database: Path, folder: Path) -> ReviewData:
         ).fetchall()
         return ReviewData(
             database=database,
-            index=folder,
+            source=source,
             run_id=run_id,
             as_of=as_of,
             reports=reports,

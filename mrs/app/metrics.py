@@ -6,7 +6,7 @@ Definitions (shown on the page too):
 - auto-attribution rate: of the approved reports, the share approved with the model's
   proposed cause and category unchanged (no analyst correction);
 - protected volume: the anomalous units of approved reports, the sum over them of
-  |attributed_sales_total - baseline_sales_total| across the window. The review index holds
+  |attributed_sales_total - baseline_sales_total| across the window. The published copy holds
   no prices, so this "protected revenue" figure is in units, not money.
 """
 

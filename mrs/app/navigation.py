@@ -99,7 +99,7 @@ def sidebar(data: ReviewData) -> Location:
         st.divider()
         as_of = f"{data.as_of:%Y-%m-%d %H:%M}" if data.as_of is not None else "unknown"
         st.caption(
-            f"Run **{data.run_id}**, built up to {as_of}.  \nReading the review index "
-            f"`{data.index}` (exported by each build; the database itself is never opened)."
+            f"Run **{data.run_id}**, built up to {as_of}.  \nReading the published copy "
+            f"`{data.source}` (replaced by each build; the database itself is never opened)."
         )
     return Location(str(page), report_id, event_id)

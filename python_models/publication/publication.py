@@ -5,6 +5,9 @@ to `<database>_published.duckdb` and `<database>_published/<model>.parquet`, wri
 a `.next` name and renamed over the previous copy, so a reader during a build gets the
 previous build's state. It runs after the public models and their tests: a model that
 fails a test is not published, and readers keep the last state that passed.
+
+The DuckDB file's schema `review_index` holds what the review app and `mrs review` read
+besides the public models, reduced to what they check an edit against.
 """
 
 from mrs.publication import publish
@@ -23,5 +26,31 @@ def model(dbt, session):
         "user_edits_log": dbt.ref("user_edits_log"),
         "user_minority_events_edits_log": dbt.ref("user_minority_events_edits_log"),
     }
-    settings = dbt.ref("run_settings").df().iloc[0]
-    return publish(session, tables, settings["run_id"], settings["as_of"])
+    run_settings = dbt.ref("run_settings")
+    review_index = {
+        "run_settings": run_settings.project("run_id, as_of"),
+        # Which reports and events the run has logged, and its newest tick.
+        "minority_reports_detected_log": dbt.ref("minority_reports_detected_log").aggregate(
+            "report_id, run_id, max(written_at) as written_at", "report_id, run_id"
+        ),
+        "minority_event_log": dbt.ref("minority_event_log")
+        .project("report_group_id, run_id")
+        .distinct(),
+        # Latest decision per report: whether an edit would change a finalised one.
+        "minority_reports_finalised_log": dbt.ref("minority_reports_finalised_log").query(
+            "finalised",
+            "select report_id, report_group_id, final_decision, version, run_id from finalised "
+            "qualify row_number() over (partition by run_id, report_id order by version desc) = 1",
+        ),
+        "stg_cause_taxonomy": dbt.ref("stg_cause_taxonomy").project("cause_category"),
+        "stg_stores": dbt.ref("stg_stores"),
+        "stg_cluster_library": dbt.ref("stg_cluster_library"),
+        # The journal files the build rejected, by name: with the edit logs' source_file,
+        # every file it read, so the edits recorded since show as pending.
+        "user_edits_errors": dbt.ref("user_edits_errors").project("source_file").distinct(),
+        "user_minority_events_edits_errors": dbt.ref("user_minority_events_edits_errors")
+        .project("source_file")
+        .distinct(),
+    }
+    settings = run_settings.df().iloc[0]
+    return publish(session, tables, settings["run_id"], settings["as_of"], review_index)

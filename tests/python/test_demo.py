@@ -90,3 +90,20 @@ def test_docs_describe_every_model_column_seed_and_source(demo) -> None:
         built = catalog["nodes"].get(unique_id, {}).get("columns", {})
         undocumented += [f"{unique_id}.{name}" for name in built if name not in documented]
     assert undocumented == []
+    # Every model has an owner (its folder's group), and `dbt docs serve` opens on MRS.
+    ungrouped = [
+        unique_id
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and node.get("group") not in manifest_groups(manifest)
+    ]
+    assert ungrouped == []
+    assert "Minority Report System" in manifest["docs"]["doc.mrs.__overview__"]["block_contents"]
+
+
+def manifest_groups(manifest: dict) -> set[str]:
+    """The groups the project declares, each with an owner."""
+    return {
+        group["name"]
+        for group in manifest["groups"].values()
+        if group["owner"].get("name") or group["owner"].get("email")
+    }

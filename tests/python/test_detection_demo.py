@@ -20,7 +20,7 @@ def scores(demo_database: tuple[Path, str]) -> WorldScores:
 def test_the_narrative_series_are_detected(scores: WorldScores) -> None:
     # 25 of 27: the two missed are the six-hour power cut of ST-013 (sales at about a fifth
     # of 3-7 units an hour, about 5 sigma over the run with the demo's own noise), which the
-    # sharp CUSUM's interval of 7 no longer reaches (README, Detection: the interval that
+    # sharp CUSUM's interval of 7 no longer reaches (docs/detection.md: the interval that
     # keeps false alarms under one per 1,000 quiet series-days on the family worlds).
     assert scores.narrative_series == 27
     assert scores.series_detected >= 25
@@ -58,7 +58,7 @@ def test_each_series_spread_matches_the_world_noise(demo_database: tuple[Path, s
 
 def test_clusters_agree_with_the_narratives_as_far_as_measured(scores: WorldScores) -> None:
     # Issue 4 asked for 80 %; 16 of 25 is what the real match of one report reaches, and a
-    # fit of the world's own generating curves 16 (README, Clustering): a floor only.
+    # fit of the world's own generating curves 16 (docs/clustering.md): a floor only.
     assert scores.reports_with_narrative == scores.series_detected
     assert scores.cluster_matches >= 16
 

@@ -23,7 +23,7 @@ def test_another_seed_is_detected_without_false_reports(tmp_path: Path) -> None:
     row = {key: int(value) for key, value in rows[0].items()}
     assert row["seed"] == 11
     assert row["series"] == 27
-    # Floors at what the models reach on this seed (README: "Scores on worlds the models
+    # Floors at what the models reach on this seed (docs/detection.md: "Scores on worlds the models
     # were not tuned on"): detection must not get worse away from the demo's noise.
     assert row["detected"] >= 22
     assert row["starts"] >= 19
@@ -34,7 +34,7 @@ def test_another_seed_is_detected_without_false_reports(tmp_path: Path) -> None:
 
 
 def test_a_fresh_family_world_keeps_its_power_and_false_alarm_floors(tmp_path: Path) -> None:
-    # Seeds 21 and 121 were never used to tune the detectors (README, Detection: tuned on
+    # Seeds 21 and 121 were never used to tune the detectors (docs/detection.md: tuned on
     # 1-6 and 101-103). One world with 40 graded anomalies on 80 series of every volume
     # class and pattern, one without any: the floors are what the models reach there, so a
     # change that loses power or raises false alarms away from the tuning worlds fails.

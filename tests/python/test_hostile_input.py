@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import build_world, query
 
+from mrs.publication import connect_published
 from mrs.world import WorldOptions, write_world
 
 WORLD = WorldOptions(stores=6, products=4, days=24)
@@ -148,8 +149,12 @@ def test_folders_named_with_a_quote_are_read(world: Path, tmp_path: Path) -> Non
     assert query(database, "select count(*) from stg_unified_sales_data") == [(len(lines) - 3,)]
     # The journal beside the database was listed and read (the edit breaks rules: no actor).
     assert query(database, "select source_file from user_edits_errors") == [("hand-written.json",)]
-    # The review index was exported beside it.
-    assert (database.parent / "mrs_edits" / "review_index" / "run_settings.parquet").exists()
+    # The copy the review app reads was published beside it, with its review index.
+    published = connect_published(database)
+    assert published is not None
+    with published:
+        settings = published.execute("select count(*) from review_index.run_settings")
+        assert settings.fetchone() == (1,)
 
 
 def test_a_blank_reference_file_falls_back_to_the_project_seed(world: Path, tmp_path: Path) -> None:

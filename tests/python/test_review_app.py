@@ -18,13 +18,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, PROJECT_ROOT, query, run_mrs
+from conftest import BIN, PROJECT_ROOT, copy_database, query, run_mrs
 from streamlit.testing.v1 import AppTest
 
 from mrs.app_cli import add_app_parser, app_command
 from mrs.app_passwords import passwords_file, set_password
-from mrs.journal import EVENT_EDITS, REPORT_EDITS, REVIEW_INDEX, journal_dir
+from mrs.journal import EVENT_EDITS, REPORT_EDITS, journal_dir
 from mrs.project import MrsError
+from mrs.publication import connect_published, published_database
 from mrs.review_rules import review_rules
 from mrs.reviewers import access_dir, os_login, registry_file, write_registry
 
@@ -39,12 +40,9 @@ NEXT_BUILD = "it takes effect at the next build"
 
 @pytest.fixture(scope="module")
 def database(demo_database: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A private copy of the session's demo database and its journal (edits are written)."""
-    source = demo_database[0]
-    target = tmp_path_factory.mktemp("review_app") / "copy" / source.name
-    target.parent.mkdir()
-    shutil.copy(source, target)
-    shutil.copytree(journal_dir(source), journal_dir(target))
+    """A private copy of the session's demo database, its journal (edits are written) and its
+    published copy (what the app reads)."""
+    target = copy_database(demo_database[0], tmp_path_factory.mktemp("review_app") / "copy")
     # The app's reviewers, as an admin registers them (mrs reviewers add) and gives them a
     # password (mrs reviewers password).
     write_registry(target, {ACTOR: ROLE, MARKETER: "marketer", os_login(): "admin"})
@@ -63,11 +61,10 @@ def app_database(database: Path) -> Iterator[Path]:
 
 
 def index_rows(database: Path, sql: str) -> list[tuple]:
-    """Query the review index (the files the app reads), not the database."""
-    folder = journal_dir(database) / REVIEW_INDEX
-    with duckdb.connect() as con:
-        for path in folder.glob("*.parquet"):
-            con.execute(f"create view {path.stem} as select * from read_parquet('{path}')")
+    """Query the published copy (what the app reads), not the database."""
+    con = connect_published(database)
+    assert con is not None, "the build published a copy with its review index"
+    with con:
         return con.execute(sql).fetchall()
 
 
@@ -479,8 +476,9 @@ def test_a_missing_index_gives_a_clear_message(tmp_path: Path, database: Path, s
     if state != "no database":
         duckdb.connect(str(target)).close()
     if state == "index too old":
-        shutil.copytree(journal_dir(database) / REVIEW_INDEX, journal_dir(target) / REVIEW_INDEX)
-        (journal_dir(target) / REVIEW_INDEX / "report_sales_series.parquet").unlink()
+        shutil.copy(published_database(database), published_database(target))
+        with duckdb.connect(str(published_database(target))) as con:
+            con.execute("drop table report_sales_series")
     app = open_app(target, login=None)  # the index is checked before sign-in
     [warning] = app.warning
     assert "python3 tasks.py demo" in warning.value
@@ -491,17 +489,11 @@ def test_a_missing_index_gives_a_clear_message(tmp_path: Path, database: Path, s
 
 def test_an_empty_run_says_there_is_nothing_to_review(tmp_path: Path, database: Path) -> None:
     target = tmp_path / "mrs.duckdb"
-    index = journal_dir(target) / REVIEW_INDEX
-    shutil.copytree(journal_dir(database) / REVIEW_INDEX, index)
+    shutil.copy(published_database(database), published_database(target))
     shutil.copytree(access_dir(database), access_dir(target))  # its reviewers and passwords
-    for name in ("minority_reports", "minority_events"):
-        path = index / f"{name}.parquet"
-        with duckdb.connect() as con:
-            con.execute(
-                f"copy (select * from read_parquet('{path}') where false) to '{path}.new' "
-                "(format parquet)"
-            )
-        Path(f"{path}.new").replace(path)
+    with duckdb.connect(str(published_database(target))) as con:
+        for name in ("minority_reports", "minority_events"):
+            con.execute(f"delete from {name}")
     app = open_app(target)
     assert any("no minority reports yet" in info.value for info in app.info)
     app = open_app(target, page="Report")
@@ -566,12 +558,12 @@ def test_mrs_app_serves_the_app_on_the_database() -> None:
         app_command(Path("/data/x.duckdb"), 0)
 
 
-def test_dbt_docs_generate_leaves_the_review_index_alone(database: Path, tmp_path: Path) -> None:
-    # Issue 16: the export ran as an on-run-end hook of every dbt command, so documenting the
-    # project rewrote what the app and `mrs review` read.
-    index = journal_dir(database) / REVIEW_INDEX
-    before = {path.name: path.stat().st_mtime_ns for path in index.glob("*.parquet")}
-    assert before
+def test_dbt_docs_generate_leaves_the_published_copy_alone(database: Path, tmp_path: Path) -> None:
+    # Issue 16: the review index was exported by an on-run-end hook, which also ran on
+    # `dbt docs generate`, so documenting the project rewrote what the app and `mrs review`
+    # read. It is now written by model `publication`, which documenting does not run.
+    published = published_database(database)
+    before = published.stat().st_mtime_ns
     result = subprocess.run(
         [str(BIN / "dbt"), "docs", "generate"],
         cwd=PROJECT_ROOT,
@@ -587,8 +579,8 @@ def test_dbt_docs_generate_leaves_the_review_index_alone(database: Path, tmp_pat
         check=False,
     )
     assert result.returncode == 0, result.stdout
-    assert "review index exported" not in result.stdout
-    assert {path.name: path.stat().st_mtime_ns for path in index.glob("*.parquet")} == before
+    assert published.stat().st_mtime_ns == before
+    assert not published.with_name(published.name + ".next").exists()
 
 
 def test_every_page_needs_a_signed_in_reviewer(database: Path, targets: dict[str, str]) -> None:
