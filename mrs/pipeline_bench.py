@@ -74,13 +74,16 @@ class WorldSize:
     # History axis: detection runs over every day after the first `training_days` (None:
     # the world's own six-day detection window).
     training_days: int | None = None
+    # Report density: the demo's narratives in every block of 24 stores (WorldOptions
+    # .anomaly_tiles), not only in the first.
+    dense: bool = False
 
     @property
     def rows(self) -> int:
         return self.stores * self.products * self.days * 24
 
 
-def parse_history(text: str, stores: int, products: int) -> list[WorldSize]:
+def parse_history(text: str, stores: int, products: int, dense: bool = False) -> list[WorldSize]:
     """`1,3,6,12` as worlds of the same series with that many months of hourly detection
     ticks after four training weeks: what a build's cost does as history grows."""
     labels = [part.strip() for part in text.split(",") if part.strip()]
@@ -98,12 +101,13 @@ def parse_history(text: str, stores: int, products: int) -> list[WorldSize]:
             products=products,
             days=HISTORY_TRAINING_DAYS + max(1, round(month * DAYS_PER_MONTH)),
             training_days=HISTORY_TRAINING_DAYS,
+            dense=dense,
         )
         for label, month in zip(labels, months, strict=True)
     ]
 
 
-def parse_sizes(text: str, products: int, days: int) -> list[WorldSize]:
+def parse_sizes(text: str, products: int, days: int, dense: bool = False) -> list[WorldSize]:
     """`1M,10M,20M` (or `0.2M`, `500K`, `200000`) as worlds of at least that many sales rows:
     the products and days are fixed and the stores are rounded up."""
     WorldOptions(stores=1, products=products, days=days)  # raises on bad products or days
@@ -114,7 +118,9 @@ def parse_sizes(text: str, products: int, days: int) -> list[WorldSize]:
     sizes = []
     for label in labels:
         stores = max(1, math.ceil(_rows_of(label) / per_store))
-        sizes.append(WorldSize(label=label, stores=stores, products=products, days=days))
+        sizes.append(
+            WorldSize(label=label, stores=stores, products=products, days=days, dense=dense)
+        )
     return sizes
 
 
@@ -158,6 +164,12 @@ class WorldFigures:
     flagged_hours_reference: int
     logs_after_full: dict[str, LogState]
     logs_after_incremental: dict[str, LogState]
+    # Distinct reports the full build logged (MRDL): what the per-report models work on.
+    reports: int = 0
+
+    @property
+    def reports_per_million_rows(self) -> float:
+        return self.reports / (self.sales_rows / 1_000_000)
 
     @property
     def detection_seconds(self) -> float:
@@ -199,7 +211,10 @@ class WorldFigures:
             "products": self.size.products,
             "days": self.size.days,
             "training_days": self.size.training_days,
+            "dense": self.size.dense,
             "sales_rows": self.sales_rows,
+            "reports": self.reports,
+            "reports_per_million_rows": self.reports_per_million_rows,
             "generate_seconds": self.generate_seconds,
             "full_build": asdict(self.full),
             "incremental_build": asdict(self.incremental),
@@ -293,7 +308,9 @@ def bench_world(
 
 
 def _generate(size: WorldSize, inputs: Path, say: Say) -> GeneratedWorld:
-    options = WorldOptions(stores=size.stores, products=size.products, days=size.days)
+    options = WorldOptions(
+        stores=size.stores, products=size.products, days=size.days, anomaly_tiles=size.dense
+    )
     say(f"generating {size.rows:,} sales rows ({size.stores} stores, Parquet) in {inputs}")
     started = time.perf_counter()
     counts = write_world(options, inputs, "parquet")
@@ -327,6 +344,8 @@ def _measure_builds(world: GeneratedWorld, project: Project, say: Say) -> WorldF
     say(_build_line("full build", full))
     logs = append_only_logs(dbt_folder / "target")
     logs_full = log_states(project.database, logs)
+    reports = logged_reports(project.database)
+    say(f"reports logged: {reports:,}")
 
     say("hand-written reference query on the same database")
     with duckdb.connect(str(project.database)) as con:
@@ -349,6 +368,7 @@ def _measure_builds(world: GeneratedWorld, project: Project, say: Say) -> WorldF
         flagged_hours_reference=reference.flagged_hours_reference,
         logs_after_full=logs_full,
         logs_after_incremental=log_states(project.database, logs),
+        reports=reports,
     )
 
 
@@ -413,6 +433,15 @@ def log_states(database: Path, logs: list[str]) -> dict[str, LogState]:
             ).fetchall()
         }
         return {log: _log_state(con, log) for log in logs if log in stamped}
+
+
+def logged_reports(database: Path) -> int:
+    """Distinct reports in the detection log (MRDL)."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        (count,) = con.execute(
+            "select count(distinct report_id) from minority_reports_detected_log"
+        ).fetchone()
+    return int(count)
 
 
 def _log_state(con: duckdb.DuckDBPyConnection, table: str) -> LogState:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -51,6 +51,10 @@ class WorldOptions:
     regime_shift_day: int | None = None
     regime_level: float = 1.4
     regime_peaks: tuple[float, float] = (10.0, 20.0)
+    # Every block of STORE_TILE stores replays the demo's narratives (benchmarks: about as many
+    # reports per million rows as a real feed, where the demo's eight narratives in a large
+    # world would flatter the models that work per report).
+    anomaly_tiles: bool = False
 
     def __post_init__(self) -> None:
         if self.stores < 1 or self.products < 1:
@@ -109,6 +113,46 @@ def build_stores(options: WorldOptions) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# Stores i and i + STORE_TILE have the same retailer and city (6 retailers, 8 cities).
+STORE_TILE = 24
+
+
+def _tile_suffix(tile: int) -> str:
+    return "" if tile == 0 else f"-T{tile + 1:03d}"
+
+
+def _tiles(options: WorldOptions) -> range:
+    """The blocks of STORE_TILE stores that replay the narratives (only the first, by default)."""
+    return range(-(-options.stores // STORE_TILE) if options.anomaly_tiles else 1)
+
+
+def scenarios(options: WorldOptions) -> list[spec.Scenario]:
+    """The world's narratives: the demo's, replayed in every tile of stores when asked."""
+    return [
+        replace(
+            scenario,
+            narrative_id=scenario.narrative_id + _tile_suffix(tile),
+            stores=tuple(s + tile * STORE_TILE for s in scenario.stores),
+        )
+        for tile in _tiles(options)
+        for scenario in spec.SCENARIOS
+    ]
+
+
+def _tiled_by_store(options: WorldOptions, items: tuple, id_field: str) -> list:
+    """Campaigns or context events: the store-level ones replayed in every tile (the others
+    name a retailer, city or region, which every tile shares)."""
+    return [
+        replace(item, **{id_field: getattr(item, id_field) + _tile_suffix(tile)},
+                store=item.store + tile * STORE_TILE)
+        if tile
+        else item
+        for tile in _tiles(options)
+        for item in items
+        if tile == 0 or item.store is not None
+    ]  # fmt: skip
+
+
 def store_id(index: int) -> str:
     return f"ST-{index + 1:03d}"
 
@@ -154,7 +198,7 @@ def _scenario_multipliers(
     effects: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     used: list[spec.Scenario] = []
     window_offset = (options.detection_start - options.start) // dt.timedelta(hours=1)
-    for scenario in spec.SCENARIOS:
+    for scenario in scenarios(options):
         pairs = [
             (s, p)
             for s in scenario.stores
@@ -278,7 +322,7 @@ def _in_world(options: WorldOptions, store: int | None, product: int | None) -> 
 
 def build_campaigns(options: WorldOptions) -> pd.DataFrame:
     rows = []
-    for c in spec.CAMPAIGNS:
+    for c in _tiled_by_store(options, spec.CAMPAIGNS, "campaign_id"):
         if not _in_world(options, c.store, c.product):
             continue
         rows.append(
@@ -302,7 +346,7 @@ def build_campaigns(options: WorldOptions) -> pd.DataFrame:
 
 def build_context(options: WorldOptions) -> pd.DataFrame:
     rows = []
-    for e in spec.CONTEXT_EVENTS:
+    for e in _tiled_by_store(options, spec.CONTEXT_EVENTS, "event_id"):
         if not _in_world(options, e.store, e.product):
             continue
         rows.append(

@@ -76,16 +76,25 @@
 
 {#-
   The first tick cohorting computes: the newest tick that both cohort logs already hold for
-  the active run (its events are what the next tick's changes are judged against), or
-  -infinity when either log does not exist yet, holds nothing for the run, or is rebuilt with
-  --full-refresh. A past tick's events never change (DESIGN.md section 2: a restatement
-  writes at a new tick), so a build's cohorting costs its new ticks, not the whole history.
-  The logs are looked up, not ref'd: they are cohorting's children.
+  the active run (its events are what the next tick's changes are judged against). A past
+  tick's events never change (DESIGN.md section 2: a restatement writes at a new tick), so a
+  build's cohorting costs its new ticks, not the whole history.
 -#}
 {% macro mrs_cohort_resume_tick() -%}
+    {{ mrs_logged_through(['minority_event_log', 'minority_reports_cohorted_log']) }}
+{%- endmacro %}
+
+
+{#-
+  The newest tick that every log of `log_names` already holds for the active run, or
+  -infinity when one of them does not exist yet, holds nothing for the run, or is rebuilt
+  with --full-refresh: a model whose rows those logs consume at their pending ticks only
+  needs the ticks after it. The logs are looked up, not ref'd: they are the model's children.
+-#}
+{% macro mrs_logged_through(log_names) -%}
     {%- set logs = [] -%}
     {%- if execute and not flags.FULL_REFRESH -%}
-        {%- for name in ['minority_event_log', 'minority_reports_cohorted_log'] -%}
+        {%- for name in log_names -%}
             {%- set node = graph.nodes.values() | selectattr('name', 'equalto', name) | first -%}
             {%- set relation = adapter.get_relation(
                 database=node.database, schema=node.schema, identifier=node.alias
@@ -93,11 +102,12 @@
             {%- if relation is not none -%}{%- do logs.append(relation) -%}{%- endif -%}
         {%- endfor -%}
     {%- endif -%}
-    {%- if logs | length == 2 -%}
+    {%- if logs and logs | length == log_names | length -%}
         (
             select
                 case
-                    when count(newest_logged.written_at) = 2 then min(newest_logged.written_at)
+                    when count(newest_logged.written_at) = {{ logs | length }}
+                        then min(newest_logged.written_at)
                     else '-infinity'::timestamp
                 end
             from (

@@ -1,5 +1,13 @@
--- Every report snapshot of the active run with what attribution weighs it by: its window
--- so far, direction, store location and the cause typical of its matched cluster.
+-- The report snapshots of the active run attribution still has to score, with what it weighs
+-- them by: its window so far, direction, store location and the cause typical of its matched
+-- cluster. Those are the snapshots after the newest tick both attribution logs hold (they
+-- append only later ticks; mrs_logged_through) and each report's latest snapshot, which a
+-- rereview round scores again: a build's attribution costs its new ticks and its reports,
+-- not every tick of every report's life.
+{%- set scored_through = mrs_logged_through([
+    'minority_reports_proposed_attribution_log', 'attribution_model_prediction_log'
+]) %}
+
 with
 
 settings as (
@@ -46,6 +54,14 @@ snapshots as (
             and detected.written_at = clustered.written_at
     left join library on clustered.cluster_name = library.cluster_name
     left join stores on detected.store_id = stores.store_id
+),
+
+unscored as (
+    select *
+    from snapshots
+    qualify
+        written_at > {{ scored_through }}
+        or written_at = max(written_at) over (partition by report_id)
 )
 
-select * from snapshots
+select * from unscored

@@ -1,5 +1,10 @@
--- The trading hours of every report snapshot of the active run, from the report's start up
--- to its tick (or its end on the closing tick): the input of the cluster comparison.
+-- The trading hours of the report snapshots of the active run the cluster comparison still
+-- has to score, from the report's start up to its tick (or its end on the closing tick): the
+-- snapshots after the newest tick MRCL holds (it appends only later ticks, and its prediction
+-- log reads MRCL; mrs_logged_through) and each report's latest snapshot, which a rereview
+-- round scores again.
+{%- set scored_through = mrs_logged_through(['minority_reports_clustered_log']) %}
+
 with
 
 settings as (
@@ -18,6 +23,11 @@ active_snapshots as (
     select snapshots.*
     from snapshots
     inner join settings on snapshots.run_id = settings.run_id
+    qualify
+        snapshots.written_at > {{ scored_through }}
+        or snapshots.written_at = max(snapshots.written_at) over (
+            partition by snapshots.report_id
+        )
 ),
 
 snapshot_hours as (

@@ -19,7 +19,10 @@ WORLD_FIELDS = {
     "products",
     "days",
     "training_days",
+    "dense",
     "sales_rows",
+    "reports",
+    "reports_per_million_rows",
     "generate_seconds",
     "full_build",
     "incremental_build",
@@ -58,10 +61,13 @@ DETECTED_LOG = "minority_reports_detected_log"
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
-    """One run of `mrs bench --sizes 0.2M` (21 stores x 10 products x 41 days)."""
+    """One run of `mrs bench --sizes 0.2M --dense` (21 stores x 10 products x 41 days: one
+    block of stores, so the demo's narratives once)."""
     folder = tmp_path_factory.mktemp("bench")
     output = folder / "bench.json"
-    result = run_mrs("bench", "--sizes", "0.2M", "--work-dir", str(folder), "--json", str(output))
+    result = run_mrs(
+        "bench", "--sizes", "0.2M", "--dense", "--work-dir", str(folder), "--json", str(output)
+    )
     return json.loads(output.read_text()), result.stdout
 
 
@@ -91,6 +97,10 @@ def test_both_builds_succeeded_on_the_world_asked_for(bench: tuple[dict, str]) -
     assert world["incremental_build"]["exit_code"] == 0
     assert world["stores"] == 21
     assert world["sales_rows"] == 21 * 10 * 41 * 24
+    assert world["dense"] is True
+    # The reports the full build logged, as the detection log holds them.
+    assert world["reports"] > 0
+    assert world["reports_per_million_rows"] == world["reports"] / (world["sales_rows"] / 1e6)
     assert world["full_build"]["as_of"] == "2025-08-12 23:00:00"
     assert world["incremental_build"]["as_of"] == "2025-08-13 00:00:00"
 
@@ -150,6 +160,8 @@ def test_sizes_round_the_stores_up() -> None:
     assert all(size.rows >= rows for size, rows in zip(sizes, (1e6, 1e7, 2e7), strict=True))
     with pytest.raises(ValueError, match="expected sizes like"):
         parse_sizes("twenty", products=10, days=41)
+    assert not any(size.dense for size in sizes)
+    assert all(size.dense for size in parse_sizes("1M,10M", products=10, days=41, dense=True))
 
 
 def test_the_history_axis_keeps_the_series_and_grows_the_ticks() -> None:

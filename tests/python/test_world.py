@@ -10,7 +10,14 @@ import pytest
 from conftest import PROJECT_ROOT, run_mrs
 
 from mrs.features import FEATURE_NAMES
-from mrs.world import INPUT_FILES, WorldOptions, write_world
+from mrs.world import (
+    INPUT_FILES,
+    STORE_TILE,
+    WorldOptions,
+    build_context,
+    build_narratives,
+    write_world,
+)
 
 SEEDS = PROJECT_ROOT / "seeds"
 
@@ -129,3 +136,31 @@ def test_bad_options_are_refused_with_a_clear_message(tmp_path: Path) -> None:
     result = run_mrs("generate-world", "--days", "3", "--out", str(tmp_path), check=False)
     assert result.returncode == 2
     assert "--days must be at least" in result.stderr
+
+
+def test_anomaly_tiles_replay_the_narratives_in_every_block_of_stores() -> None:
+    # A benchmark world as dense in reports as a real feed: each block of STORE_TILE stores
+    # gets the demo's narratives on its own stores, with its own ids and store-level evidence.
+    plain = WorldOptions(stores=60, products=7, days=20)
+    tiled = WorldOptions(stores=60, products=7, days=20, anomaly_tiles=True)
+    narratives = build_narratives(plain)
+    dense = build_narratives(tiled)
+    assert len(dense) > 2 * len(narratives)
+    first_tile = dense[~dense["narrative_id"].str.contains("-T")]
+    assert first_tile.reset_index(drop=True).equals(narratives)
+    second = dense[dense["narrative_id"].str.endswith("-T002")]
+    assert set(second["narrative_id"]) == {f"{n}-T002" for n in narratives["narrative_id"]}
+    shifted = {f"ST-{int(s[3:]) + STORE_TILE:03d}" for s in narratives["store_id"]}
+    assert set(second["store_id"]) == shifted
+    # Each narrative stays inside its own block of stores.
+    tile = dense["narrative_id"].str.extract(r"-T(\d+)$")[0].fillna("1").astype(int)
+    block = (dense["store_id"].str[3:].astype(int) - 1) // STORE_TILE + 1
+    assert tile.tolist() == block.tolist()
+    # Store-level evidence follows its store; evidence for a city or retailer is shared.
+    context, plain_context = build_context(tiled), build_context(plain)
+    assert context["event_id"].is_unique
+    store_level = plain_context["store_id"].dropna()
+    assert set(context[context["event_id"].str.endswith("-T002")]["store_id"]) == {
+        f"ST-{int(s[3:]) + STORE_TILE:03d}" for s in store_level
+    }
+    assert len(context[context["store_id"].isna()]) == len(plain_context) - len(store_level)
