@@ -29,12 +29,16 @@
            mean taken out; the sharp detector conditions each hour on its day's earlier
            hours with it (anomaly_candidate_hours).
   mock: the plain mean of each hour of the week, a Poisson spread and independent hours.
+  Fitted again only when what it is fitted on changes (macro mrs_fit_fingerprint: the training
+  rows, the plan, the exclusions and this SQL as rendered, vars and route included);
+  otherwise the fit already built is kept, so an hourly build does not pay for it (issue 18).
 -#}
 {%- set route = mrs_model_route('baseline_sales_model') %}
 {%- set trim_z = var('baseline_trim_z') %}
 {%- set prior_hours = var('baseline_dispersion_prior_hours') %}
 {%- set prior_blocks = var('baseline_inflation_prior_blocks') %}
 
+{%- set fit_ctes -%}
 with
 
 series_hours as (
@@ -972,7 +976,7 @@ fit as (
         shrunk_profile.store_id,
         shrunk_profile.sku,
         shrunk_profile.hour_of_week,
-        {%- if route == 'real' %}
+        {% if route == 'real' -%}
             shrunk_profile.pooled_units
             + shrunk_profile.own_weight
             * (coalesce(shrunk_profile.own_units, 0) - shrunk_profile.pooled_units)
@@ -991,7 +995,7 @@ fit as (
             coalesce(side_scales.lower_scale, 1.0) as lower_scale,
             coalesce(within_day_correlations.within_day_correlation, 0.0)
                 as within_day_correlation,
-        {%- else %}
+        {% else -%}
         shrunk_profile.mean_units as profile_units,
         shrunk_profile.training_weeks as training_days,
         cast(1.0 as double) as own_weight,
@@ -1002,7 +1006,7 @@ fit as (
         cast(1.0 as double) as upper_scale,
         cast(1.0 as double) as lower_scale,
         cast(0.0 as double) as within_day_correlation,
-        {%- endif %}
+        {% endif -%}
         coalesce(day_trading_hours.trading_hours, 0) as day_trading_hours,
         shrunk_profile.training_weeks,
         shrunk_profile.training_coverage,
@@ -1031,5 +1035,21 @@ fit as (
             shrunk_profile.store_id = within_day_correlations.store_id
             and shrunk_profile.sku = within_day_correlations.sku
 )
+{%- endset %}
 
-select * from fit
+{%- set fingerprint = mrs_fit_fingerprint(fit_ctes) %}
+
+{%- if mrs_fit_is_current(fingerprint) %}
+
+    select * from {{ this }}
+
+{%- else %}
+
+    {{ fit_ctes }}
+
+    select
+        *,
+        '{{ fingerprint }}' as fit_fingerprint
+    from fit
+
+{%- endif %}

@@ -484,3 +484,47 @@ def test_non_finite_and_absurd_units_are_rejected_and_monitoring_stays_finite(
         "from protection_adjusted_sales",
     )
     assert sums[0][:2] == (True, True) and sums[0][2] > 0
+
+
+def test_the_baseline_fit_is_kept_until_a_training_day_is_restated(
+    first: Path, world: Path, workbench: Path, tmp_path: Path
+) -> None:
+    # Issue 18: an hourly build does not fit the baseline again when nothing it is fitted on
+    # changed; a restated training day (or another plan, exclusion, var or code) refits it.
+    fit = (
+        "select store_id, sku, hour_of_week, profile_units, fit_fingerprint "
+        "from baseline_sales_model_fit"
+    )
+    database = copy_database(first, workbench)
+    before = {row[:3]: row[3:] for row in query(database, fit)}
+    output = _build(world, database)
+    assert "mrs: baseline fit kept" in output
+    assert {row[:3]: row[3:] for row in query(database, fit)} == before
+    restated = _variant(world, tmp_path)
+    sales = restated / "unified_sales_data.csv"
+    with duckdb.connect() as con:
+        con.execute(
+            f"""
+            copy (
+                select * replace (
+                    case
+                        when sales_ts = timestamp '2025-07-10 12:00' and store_id = 'ST-001'
+                            and sku = 'SKU-001' then units + 40
+                        else units
+                    end as units
+                )
+                from read_csv('{sales}', header = true)
+            ) to '{sales}.new' (header true)
+            """
+        )
+    Path(f"{sales}.new").replace(sales)
+    output = _build(restated, database, "2025-07-26 19:00")
+    assert "mrs: baseline fit kept" not in output
+    after = {row[:3]: row[3:] for row in query(database, fit)}
+    assert after.keys() == before.keys()
+    assert {fingerprint for _, fingerprint in after.values()}.isdisjoint(
+        fingerprint for _, fingerprint in before.values()
+    )
+    assert any(
+        after[key][0] != before[key][0] for key in before if key[:2] == ("ST-001", "SKU-001")
+    )

@@ -1,0 +1,73 @@
+{#-
+  What the baseline fit is fitted on, as one digest: the SQL of the fit as rendered (vars,
+  route and macros expanded), the training plan (window, model version, parameters), the
+  confirmed-anomaly exclusions and every training row (an order-free checksum of store, sku,
+  hour and units). A restated training day, an approved or rolled-back version, a changed var
+  or changed code each give another digest, and the fit is computed again.
+-#}
+{% macro mrs_fit_fingerprint(fit_sql) -%}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {#- Compiling without a build (sqlfluff, dbt compile on an empty file): no digest, and
+        the next build fits again. -#}
+    {%- for parent in ['sales_timeseries_data', 'baseline_training_exclusions',
+            'baseline_training_plan'] -%}
+        {%- set relation = ref(parent) -%}
+        {%- if adapter.get_relation(
+            database=relation.database, schema=relation.schema, identifier=relation.identifier
+        ) is none -%}
+            {{ return('') }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set inputs_sql -%}
+        select
+            plan.training_start,
+            plan.training_end,
+            plan.model_version,
+            plan.parameters,
+            (
+                select coalesce(bit_xor(hash(
+                    series_hours.store_id, series_hours.sku, series_hours.sales_ts,
+                    series_hours.units, series_hours.is_reported
+                )), 0)
+                from {{ ref('sales_timeseries_data') }} as series_hours
+                where
+                    series_hours.sales_ts >= plan.training_start
+                    and series_hours.sales_ts < plan.training_end
+            ) as training_rows,
+            (
+                select coalesce(bit_xor(hash(
+                    exclusions.store_id, exclusions.sku, exclusions.excluded_day
+                )), 0)
+                from {{ ref('baseline_training_exclusions') }} as exclusions
+            ) as excluded_days
+        from {{ ref('baseline_training_plan') }} as plan
+    {%- endset -%}
+    {%- set inputs = run_query(inputs_sql) -%}
+    {%- set described = [] -%}
+    {%- for row in inputs.rows -%}
+        {%- do described.append(row.values() | join('|')) -%}
+    {%- endfor -%}
+    {{ return(local_md5(fit_sql ~ '||' ~ described | join('||'))) }}
+{%- endmacro %}
+
+
+{#- The fit already built has `fingerprint` (and --full-refresh was not asked for). -#}
+{% macro mrs_fit_is_current(fingerprint) -%}
+    {%- if not execute or flags.FULL_REFRESH or not fingerprint -%}{{ return(false) }}{%- endif -%}
+    {%- set built = adapter.get_relation(
+        database=this.database, schema=this.schema, identifier=this.identifier
+    ) -%}
+    {%- if built is none -%}{{ return(false) }}{%- endif -%}
+    {%- set columns = adapter.get_columns_in_relation(built) | map(attribute='name') | list -%}
+    {%- if 'fit_fingerprint' not in columns -%}{{ return(false) }}{%- endif -%}
+    {%- set same = run_query(
+        "select count(*) > 0 and bool_and(fit_fingerprint = '" ~ fingerprint ~ "') from "
+        ~ built
+    ) -%}
+    {%- set current = same.columns[0].values()[0] == true -%}
+    {%- if current -%}
+        {{ log("mrs: baseline fit kept: its training rows, plan, exclusions and code are
+            unchanged", info=true) }}
+    {%- endif -%}
+    {{ return(current) }}
+{%- endmacro %}
