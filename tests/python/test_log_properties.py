@@ -73,8 +73,13 @@ def test_a_second_build_with_unchanged_inputs_appends_nothing(
 ) -> None:
     database = copy_database(fresh, workbench)
     before = log_rows(database)
-    _build(world, database, LATE_TICK)
+    fit = "select * from baseline_sales_model_fit order by all"
+    fitted = query(database, fit)
+    output = build_world(world, database, SMALL_WORLD, "--as-of", LATE_TICK)
     assert log_rows(database) == before
+    # Issue 18: nothing the baseline is fitted on changed, so the build kept the fit.
+    assert "mrs: baseline fit kept" in output
+    assert query(database, fit) == fitted
 
 
 def test_building_in_two_steps_equals_one_fresh_build_and_keeps_earlier_rows(
