@@ -129,7 +129,10 @@ def test() -> int:
             MRS_TEST_DEMO_DATABASE=str(ci_database), MRS_TEST_DEMO_OUTPUT=str(demo_output)
         )
     started = time.perf_counter()
-    code = _run([str(BIN / "pytest"), "-n", "2", "--dist", "loadfile"], pytest_env)
+    # --durations: the slowest tests in every CI log, where the suite's time goes.
+    code = _run(
+        [str(BIN / "pytest"), "-n", "2", "--dist", "loadfile", "--durations=15"], pytest_env
+    )
     _report("pytest", code, started)
     failed += ["pytest"] if code else []
 

@@ -22,8 +22,9 @@ from mrs.reviewers import read_scopes
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _cached(database: str, files: tuple[tuple[str, int, int], ...]) -> ReviewData:
-    """One read per export: `files` (names, sizes, mtimes) changes when a build re-exports."""
+def _cached(database: str, published: tuple[int, int]) -> ReviewData:
+    """One read per build: `published` (size, mtime of the published copy) changes when a
+    build publishes."""
     return load(Path(database))
 
 

@@ -104,12 +104,11 @@ def test_building_in_two_steps_equals_one_fresh_build_and_keeps_earlier_rows(
         assert len(late[log]) >= len(early[log])
 
 
-def test_the_mock_versions_are_deterministic_and_idempotent(world: Path, tmp_path: Path) -> None:
+def test_the_mock_versions_are_deterministic(world: Path, tmp_path: Path) -> None:
+    # Idempotence is the logs' (route-independent, test above); determinism is each model's.
     first, second = tmp_path / "mock_a.duckdb", tmp_path / "mock_b.duckdb"
     _build(world, first, LATE_TICK, *MOCK_ROUTES)
     logs = log_rows(first)
     assert logs["minority_reports_detected_log"], "the mock should report the narratives"
-    _build(world, first, LATE_TICK, *MOCK_ROUTES)
-    assert log_rows(first) == logs
     _build(world, second, LATE_TICK, *MOCK_ROUTES)
     assert log_rows(second) == logs
