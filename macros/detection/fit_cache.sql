@@ -66,8 +66,8 @@
     ) -%}
     {%- set current = same.columns[0].values()[0] == true -%}
     {%- if current -%}
-        {{ log("mrs: baseline fit kept: its training rows, plan, exclusions and code are
-            unchanged", info=true) }}
+        {{ log("mrs: baseline fit kept: its training rows, plan, exclusions and code are "
+            ~ "unchanged", info=true) }}
     {%- endif -%}
     {{ return(current) }}
 {%- endmacro %}
