@@ -86,6 +86,20 @@
 
 
 {#-
+  The report snapshots (rows of `relation`, an alias with report_id and written_at) that a
+  model whose rows `log_names` take at their pending ticks still has to score: those after the
+  newest tick the logs hold (mrs_logged_through) and each report's latest, which a rereview
+  round scores again. A qualify condition.
+-#}
+{% macro mrs_snapshot_still_to_score(relation, log_names) -%}
+    {{ relation }}.written_at > {{ mrs_logged_through(log_names) }}
+    or {{ relation }}.written_at = max({{ relation }}.written_at) over (
+        partition by {{ relation }}.report_id
+    )
+{%- endmacro %}
+
+
+{#-
   The newest tick that every log of `log_names` already holds for the active run, or
   -infinity when one of them does not exist yet, holds nothing for the run, or is rebuilt
   with --full-refresh: a model whose rows those logs consume at their pending ticks only
@@ -130,16 +144,19 @@
 {#-
   No rows, with the columns of a log's latest state: `typed_columns` (name: type) first, then
   `state_columns` left untyped (the caller compares them with `is distinct from`). What a
-  log's "last logged state" CTE is on its first build.
+  log's "last logged state" CTE is on its first build, or any read of a folder with no file.
 -#}
-{% macro mrs_no_logged_state(typed_columns, state_columns) -%}
+{% macro mrs_no_logged_state(typed_columns, state_columns=[]) -%}
+    {%- set columns = [] -%}
+    {%- for column, type in typed_columns.items() -%}
+        {%- do columns.append('cast(null as ' ~ type ~ ') as ' ~ column) -%}
+    {%- endfor -%}
+    {%- for column in state_columns -%}
+        {%- do columns.append('null as ' ~ column) -%}
+    {%- endfor %}
     select
-        {%- for column, type in typed_columns.items() %}
-            cast(null as {{ type }}) as {{ column }},
-        {%- endfor %}
-        {%- for column in state_columns %}
-            null as {{ column }}
-            {{- "," if not loop.last }}
+        {%- for column in columns %}
+            {{ column }}{{ "," if not loop.last }}
         {%- endfor %}
     where false
 {%- endmacro %}

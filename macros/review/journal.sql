@@ -71,10 +71,7 @@
         [{%- for file in files %}{{ mrs_quote_path(file) }}{{ ', ' if not loop.last }}{% endfor -%}]
     )
     {%- else %}
-    select
-        cast(null as varchar) as filename,
-        cast(null as varchar) as content
-    where false
+    {{ mrs_no_logged_state({'filename': 'varchar', 'content': 'varchar'}) }}
     {%- endif %}
 {%- endmacro %}
 

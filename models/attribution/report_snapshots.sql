@@ -4,9 +4,6 @@
 -- append only later ticks; mrs_logged_through) and each report's latest snapshot, which a
 -- rereview round scores again: a build's attribution costs its new ticks and its reports,
 -- not every tick of every report's life.
-{%- set scored_through = mrs_logged_through([
-    'minority_reports_proposed_attribution_log', 'attribution_model_prediction_log'
-]) %}
 
 with
 
@@ -59,9 +56,9 @@ snapshots as (
 unscored as (
     select *
     from snapshots
-    qualify
-        written_at > {{ scored_through }}
-        or written_at = max(written_at) over (partition by report_id)
+    qualify {{ mrs_snapshot_still_to_score('snapshots', [
+        'minority_reports_proposed_attribution_log', 'attribution_model_prediction_log'
+    ]) }}
 )
 
 select * from unscored

@@ -3,7 +3,6 @@
 -- snapshots after the newest tick MRCL holds (it appends only later ticks, and its prediction
 -- log reads MRCL; mrs_logged_through) and each report's latest snapshot, which a rereview
 -- round scores again.
-{%- set scored_through = mrs_logged_through(['minority_reports_clustered_log']) %}
 
 with
 
@@ -23,11 +22,7 @@ active_snapshots as (
     select snapshots.*
     from snapshots
     inner join settings on snapshots.run_id = settings.run_id
-    qualify
-        snapshots.written_at > {{ scored_through }}
-        or snapshots.written_at = max(snapshots.written_at) over (
-            partition by snapshots.report_id
-        )
+    qualify {{ mrs_snapshot_still_to_score('snapshots', ['minority_reports_clustered_log']) }}
 ),
 
 snapshot_hours as (

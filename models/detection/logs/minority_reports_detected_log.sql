@@ -41,10 +41,7 @@ logged_reports as (
             partition by logged.report_id order by logged.version desc
         ) = 1
     {%- else %}
-        select
-            cast(null as varchar) as report_id,
-            cast(null as varchar) as report_status
-        where false
+        {{ mrs_no_logged_state({'report_id': 'varchar', 'report_status': 'varchar'}) }}
     {%- endif %}
 ),
 
