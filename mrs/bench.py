@@ -46,10 +46,11 @@ def _count_z(y: str, e: str, v: str, b: str) -> str:
 
 
 # The same baseline and elevated-hour flags as the detection models, as one query written
-# by hand: disturbed training days left out, weekday level x intraday shape (shrunk towards
-# the store's), a two-pass count-aware spread, the own hour-of-week profile shrunk towards
-# the pooled one, day-level noise, the shrunk level factor and the deviance z. It is the
-# yardstick for the detection stage's cost.
+# by hand: disturbed training days left out, weekday level (the store's week shrunk towards
+# the series' own, times a base from all clean days) x intraday shape (shrunk towards the
+# store's), a two-pass count-aware spread, the own hour-of-week profile shrunk towards the
+# pooled one and scaled to the weekday's total, day-level noise, the shrunk level factor and
+# the deviance z. It is the yardstick for the detection stage's cost.
 REFERENCE_QUERY = f"""
 create or replace temp table reference_flags as
 with
@@ -106,13 +107,50 @@ open_days as (
     from cells where med > 0 group by all
 ),
 clean_levels as (select store_id, sku, median(total) as level from clean_days group by all),
+own_dow as (
+    -- each weekday's median clean day over the series' median clean day, and its noise
+    select c.store_id, c.sku, c.dow, count(*) as n,
+           median(c.total) / nullif(any_value(cl.level), 0) as own_r,
+           pow(any_value(sp.sd), 2) as dn,
+           pi() / (2 * count(*)) * pow(any_value(sp.sd), 2) as rn
+    from clean_days c join clean_levels cl using (store_id, sku)
+    join spreads sp using (store_id, sku)
+    group by c.store_id, c.sku, c.dow
+),
+store_dow as (
+    -- the store's week: its products' ratios weighted by 1 / their day-to-day spread^2
+    select store_id, dow, sum(own_r / dn) / nullif(sum(1 / dn), 0) as st_r
+    from own_dow where own_r is not null group by all
+),
+dow_tau as (
+    select o.store_id, o.sku, greatest(avg(pow(o.own_r / s.st_r - 1, 2) - o.rn), 0.0) as t2
+    from own_dow o join store_dow s using (store_id, dow)
+    where s.st_r > 0 and o.own_r is not null group by all
+),
+dow_ratios as (
+    -- the store's ratio moved towards the own as far as the own is more than noise
+    select o.store_id, o.sku, o.dow, o.n, o.own_r, w,
+           coalesce(st_r + w * (o.own_r - st_r), o.own_r, st_r) as r
+    from (
+        select o.*, case when s.st_r > 0 then s.st_r end as st_r,
+               coalesce(t.t2 / nullif(t.t2 + o.rn, 0), 0.0) as w
+        from own_dow o left join store_dow s using (store_id, dow)
+        left join dow_tau t using (store_id, sku)
+    ) o
+),
+bases as (
+    select c.store_id, c.sku, median(c.total / r.r) as base, count(*) as n
+    from clean_days c join dow_ratios r using (store_id, sku, dow)
+    where r.r > 0 group by all
+),
 levels as (
     select a.store_id, a.sku, a.dow,
-           case when count(c.day) >= 2 then median(c.total)
-                else coalesce(any_value(cl.level), a.level) end as level
-    from dow_all a left join clean_days c using (store_id, sku, dow)
-    left join clean_levels cl using (store_id, sku)
-    group by a.store_id, a.sku, a.dow, a.level
+           coalesce(b.base * r.r, case when r.r = 0 then 0.0 end, a.level) as level,
+           r.w as dow_w, r.own_r is not null as has_own, o.n as dow_n, b.n as base_n
+    from dow_all a
+    left join dow_ratios r using (store_id, sku, dow)
+    left join own_dow o using (store_id, sku, dow)
+    left join bases b using (store_id, sku)
 ),
 shares as (
     select t.store_id, t.sku, o.first_hour, o.last_hour, t.how % 24 as hod,
@@ -164,16 +202,21 @@ mix_tau as (
     from mix_terms where st > 0 and noise is not null group by all
 ),
 mixed as (
-    -- the series' own shape shrunk towards its store's as far as it is noise
-    select m.store_id, m.sku, m.how, m.n,
-           m.st + coalesce(t.t2 * m.st * m.st / nullif(t.t2 * m.st * m.st + m.noise, 0), 1.0)
-               * (m.own_s - m.st) as s
-    from mix_terms m left join mix_tau t using (store_id, sku)
+    -- the series' own shape shrunk towards its store's as far as it is noise, and the
+    -- variance of that share
+    select store_id, sku, how, n, st + k * (own_s - st) as s,
+           k * k * coalesce(noise, 0.0) as s_var
+    from (
+        select m.*,
+               coalesce(t.t2 * m.st * m.st / nullif(t.t2 * m.st * m.st + m.noise, 0), 1.0) as k
+        from mix_terms m left join mix_tau t using (store_id, sku)
+    )
 ),
 pooled as (
     select m.store_id, m.sku, m.how,
            coalesce(l.level * m.s / nullif(sum(m.s) over (partition by m.store_id, m.sku,
                m.how // 24), 0), 0) as p,
+           pow(coalesce(l.level, 0), 2) * m.s_var as p_var,
            m.n as pooled_days
     from mixed m
     left join levels l on l.store_id = m.store_id and l.sku = m.sku and l.dow = m.how // 24
@@ -230,15 +273,23 @@ tau as (
     from terms where p > 0 and own_var is not null group by all
 ),
 profile as (
-    select t.*, p + w * (coalesce(own, 0) - p) as profile,
-           w * w * pi() / (2 * greatest(n, 1))
-           + (1 - w) * (1 - w) * pi() / (2 * greatest(pooled_days, 1)) as estimate_var
+    -- the own/pooled mix scaled so each weekday adds up to the pooled daily total
+    select *,
+           case when sum(mix) over d > 0 then mix * sum(p) over d / sum(mix) over d
+                else mix end as profile
     from (
-        select terms.*,
-               coalesce(tau.t2 * p * p / nullif(tau.t2 * p * p + own_var, 0), 0.0) as w
-        from terms left join tau on tau.store_id = terms.store_id and tau.sku = terms.sku
-            and tau.weekend = (terms.how // 24 >= 5) and tau.quarter = terms.how % 24 // 6
-    ) t
+        select t.*, p + w * (coalesce(own, 0) - p) as mix,
+               w * w * pi() / (2 * greatest(n, 1))
+               + (1 - w) * (1 - w) * p_var / nullif(p * (1 + beta * p), 0) as estimate_var
+        from (
+            select terms.*,
+                   coalesce(tau.t2 * p * p / nullif(tau.t2 * p * p + own_var, 0), 0.0) as w
+            from terms left join tau on tau.store_id = terms.store_id
+                and tau.sku = terms.sku and tau.weekend = (terms.how // 24 >= 5)
+                and tau.quarter = terms.how % 24 // 6
+        ) t
+    )
+    window d as (partition by store_id, sku, how // 24)
 ),
 training_scores as (
     -- clean training hours against the profile: the balance of upper and lower deviations
@@ -281,16 +332,21 @@ day_var_raw as (
     -- mean inflation (each ratio capped at 9 x the median-based one) beyond 1, times the
     -- independent share
     select r.store_id, r.sku, count(*) as pairs,
-           greatest(avg(least(r.ratio, 9 * f.f)) - 1, 0.0) * median(r.share) as dv
+           greatest(avg(least(r.ratio, 9 * f.f)) - 1, 0.0) * median(r.share) as dv,
+           median(r.share) as share
     from change_ratios r
     join (select store_id, sku, greatest(median(ratio) / 0.455, 1.0) as f
           from change_ratios group by all) f using (store_id, sku)
     group by all
 ),
 day_var as (
-    -- shrunk towards the median series' with 3 days (baseline_inflation_prior_blocks)
-    select store_id, sku, (pairs * dv + 3 * m) / (pairs + 3) as dv
-    from day_var_raw, (select coalesce(median(dv), 0.0) as m from day_var_raw)
+    -- shrunk towards the median series' with 3 days (baseline_inflation_prior_blocks) x
+    -- (1 + independent share / pooled s^2)^2
+    select store_id, sku, (pairs * dv + k * m) / (pairs + k) as dv
+    from (
+        select *, 3 * pow(1 + share / greatest(m, 1e-6), 2) as k
+        from day_var_raw, (select coalesce(median(dv), 0.0) as m from day_var_raw)
+    )
 ),
 scored_days as (
     select s.store_id, s.sku, s.sales_ts, s.units, p.profile, p.estimate_var,
@@ -300,8 +356,28 @@ scored_days as (
         and p.how = (isodow(s.sales_ts) - 1) * 24 + hour(s.sales_ts)
 ),
 trading_hours as (
-    select store_id, sku, how // 24 as dow, count(*) filter (where profile > 0) as th
+    select store_id, sku, how // 24 as dow, count(*) filter (where p > 0 or own > 0) as th
     from profile group by all
+),
+dow_noise as (
+    -- one day's relative variance per weekday: counts, b / hours, s^2
+    select l.*, 1 / greatest(l.level, 1) + coalesce(d.beta, 0) / greatest(coalesce(t.th, 1), 1)
+               + coalesce(v.dv, 0) as dn
+    from levels l left join dispersion d using (store_id, sku)
+    left join day_var v using (store_id, sku)
+    left join trading_hours t using (store_id, sku, dow)
+),
+dow_level_var as (
+    -- the weekday total's error: own ratio's, the store's, the base's
+    select n.store_id, n.sku, n.dow,
+           coalesce(n.dow_w * n.dow_w * pi() * n.dn / (2 * n.dow_n)
+                    + (1 - n.dow_w) * (1 - n.dow_w) * s.sn + pi() * n.dn / (2 * n.base_n),
+                    pi() * n.dn / (2 * greatest(n.dow_n, 1))) as wlv
+    from dow_noise n
+    left join (
+        select store_id, dow, 1 / nullif(sum(2 * dow_n / (pi() * dn)), 0) as sn
+        from dow_noise where has_own and dow_n > 0 group by all
+    ) s using (store_id, dow)
 ),
 day_ratios as (
     -- with the day total's relative variance from the hours' overdispersion, b / hours
@@ -334,14 +410,19 @@ day_levels as (
     )
 ),
 hours as (
-    select h.*, h.profile * l.lf as e, l.lv
-    from scored_days h join day_levels l using (store_id, sku, day), settings
+    select h.*, h.profile * l.lf as e, l.lv, coalesce(w.wlv, 0.0) as wlv,
+           coalesce(v.dv, 0.0) as dv
+    from scored_days h join day_levels l using (store_id, sku, day)
+    left join dow_level_var w on w.store_id = h.store_id and w.sku = h.sku
+        and w.dow = isodow(h.day) - 1
+    left join day_var v on v.store_id = h.store_id and v.sku = h.sku, settings
     where h.sales_ts >= settings.detection_start
 ),
 z as (
     -- the floor is baseline_min_spread_units (0.1) squared
     select *,
-           e * greatest(1.0, alpha + beta * e) * (1 + estimate_var) + e * e * lv + 0.01 as v
+           e * greatest(1.0, alpha + beta * e) * (1 + coalesce(estimate_var, 0.0))
+           + e * e * (dv + wlv + lv) + 0.01 as v
     from hours
 ),
 stabilised as (

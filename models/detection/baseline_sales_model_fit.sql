@@ -6,9 +6,14 @@
            against its weekday's median (beyond `baseline_disturbed_day_z` robust
            deviations of the series' own day-to-day spread) and left out of everything below,
            so they neither bend the profile nor widen the spread.
-        2. The pooled profile is the weekday's median daily total x an intraday shape pooled
-           over every clean day with the same trading hours (winsorised mean shares),
-           shrunk towards the store's shape of that weekday as far as it is noise.
+        2. The pooled profile is the weekday's daily total x an intraday shape pooled over
+           every clean day with the same trading hours (winsorised mean shares), shrunk
+           towards the store's shape of that weekday as far as it is noise. The weekday's
+           total is the series' base (the median of all its clean days, each over its
+           weekday's ratio) x its weekday ratio, the store's ratio (its products' weighted
+           by how steady their days are) moved towards the series' own as far as the own is
+           more than noise: a median of the four days of one weekday carried those days'
+           day factors into every hour of that weekday.
         3. The spread: variance = mean * (1 + b * mean), negative-binomial-like, with b
            fitted per series by moments on its squared week-over-week changes and shrunk
            towards the median series' b. Changes beyond `baseline_trim_z` deviations of the
@@ -17,10 +22,12 @@
            weeks, shrunk towards the pooled profile by empirical Bayes: the weight is
            tau^2 / (tau^2 + noise), with tau^2 the series' measured spread of own around
            pooled beyond noise. A busy series keeps its own weekday and weekend shapes; a
-           quiet one borrows the pooled shape.
+           quiet one borrows the pooled shape. Each weekday is then scaled to the pooled
+           daily total (own hours shape the day; they do not size it).
         5. Day-level noise: the relative variance s^2 of a shared day factor (weather, a busy
            day), from week-over-week changes of the clean days' totals beyond what
-           independent hours give them, shrunk towards the median series'. The slow
+           independent hours give them, shrunk towards the median series' (the more, the
+           more counting noise drowns s^2). The slow
            detectors divide their sums by the resulting day inflation, so their false-alarm
            rates hold on correlated data (baseline_sales_predictions).
         6. Asymmetry: the mean size of the upper and lower deviations of the clean training
@@ -273,32 +280,165 @@ series_clean_levels as (
     group by store_id, sku
 ),
 
+own_weekday_levels as (
+    -- Each weekday's median clean daily total, and the clean days behind it.
+    select
+        store_id,
+        sku,
+        day_of_week,
+        median(day_units) as own_units,
+        count(*) as clean_days
+    from clean_days
+    group by store_id, sku, day_of_week
+),
+
+own_weekday_ratios as (
+    -- A weekday's level over the series' median clean day, and the noise of that ratio: a
+    -- median of n days, each as far off as the series' day-to-day spread, is off by
+    -- pi / 2n of its square.
+    select
+        own_weekday_levels.store_id,
+        own_weekday_levels.sku,
+        own_weekday_levels.day_of_week,
+        own_weekday_levels.own_units / nullif(series_clean_levels.level_units, 0) as own_ratio,
+        pow(day_ratio_spreads.spread, 2) as day_noise,
+        pi() / (2 * own_weekday_levels.clean_days) * pow(day_ratio_spreads.spread, 2)
+            as ratio_noise
+    from own_weekday_levels
+    inner join series_clean_levels
+        on
+            own_weekday_levels.store_id = series_clean_levels.store_id
+            and own_weekday_levels.sku = series_clean_levels.sku
+    inner join day_ratio_spreads
+        on
+            own_weekday_levels.store_id = day_ratio_spreads.store_id
+            and own_weekday_levels.sku = day_ratio_spreads.sku
+),
+
+store_weekday_ratios as (
+    -- The store's week: its products' weekday ratios weighted by how steady each product's
+    -- days are (the store's traffic moves them all; a steady product shows it best).
+    -- Decimals make the sums exact (determinism).
+    select
+        store_id,
+        day_of_week,
+        cast(sum(cast(own_ratio / day_noise as decimal(38, 12))) as double)
+        / nullif(cast(sum(cast(1 / day_noise as decimal(38, 12))) as double), 0)
+            as store_ratio
+    from own_weekday_ratios
+    where own_ratio is not null
+    group by store_id, day_of_week
+),
+
+weekday_deviations as (
+    -- tau^2: how far a series' week sits from its store's beyond the noise of its own
+    -- weekday ratios (method of moments over its weekdays).
+    select
+        own_weekday_ratios.store_id,
+        own_weekday_ratios.sku,
+        greatest(
+            cast(avg(cast(
+                pow(own_weekday_ratios.own_ratio / store_weekday_ratios.store_ratio - 1, 2)
+                - own_weekday_ratios.ratio_noise as decimal(38, 12)
+            )) as double),
+            0.0
+        ) as weekday_variance
+    from own_weekday_ratios
+    inner join store_weekday_ratios
+        on
+            own_weekday_ratios.store_id = store_weekday_ratios.store_id
+            and own_weekday_ratios.day_of_week = store_weekday_ratios.day_of_week
+    where store_weekday_ratios.store_ratio > 0 and own_weekday_ratios.own_ratio is not null
+    group by own_weekday_ratios.store_id, own_weekday_ratios.sku
+),
+
+weekday_ratios as (
+    -- Each weekday's ratio: the store's, moved towards the series' own as far as the own is
+    -- more than noise (tau^2 / (tau^2 + noise)). A product selling a few units a day takes
+    -- its store's week; one whose week differs (a beer on Fridays) keeps its own.
+    select
+        own_weekday_ratios.store_id,
+        own_weekday_ratios.sku,
+        own_weekday_ratios.day_of_week,
+        coalesce(
+            weekday_deviations.weekday_variance
+            / nullif(weekday_deviations.weekday_variance + own_weekday_ratios.ratio_noise, 0),
+            0.0
+        ) as own_weight,
+        case
+            when store_weekday_ratios.store_ratio > 0
+                then store_weekday_ratios.store_ratio
+        end as store_ratio,
+        own_weekday_ratios.own_ratio
+    from own_weekday_ratios
+    left join store_weekday_ratios
+        on
+            own_weekday_ratios.store_id = store_weekday_ratios.store_id
+            and own_weekday_ratios.day_of_week = store_weekday_ratios.day_of_week
+    left join weekday_deviations
+        on
+            own_weekday_ratios.store_id = weekday_deviations.store_id
+            and own_weekday_ratios.sku = weekday_deviations.sku
+),
+
+mixed_weekday_ratios as (
+    select
+        *,
+        coalesce(
+            store_ratio + own_weight * (own_ratio - store_ratio), own_ratio, store_ratio
+        ) as weekday_ratio
+    from weekday_ratios
+),
+
+series_bases as (
+    -- The series' level: the median of every clean day over its weekday's ratio (a whole
+    -- month of days rather than the few of one weekday).
+    select
+        clean_days.store_id,
+        clean_days.sku,
+        median(clean_days.day_units / mixed_weekday_ratios.weekday_ratio) as base_units,
+        count(*) as base_days
+    from clean_days
+    inner join mixed_weekday_ratios
+        on
+            clean_days.store_id = mixed_weekday_ratios.store_id
+            and clean_days.sku = mixed_weekday_ratios.sku
+            and clean_days.day_of_week = mixed_weekday_ratios.day_of_week
+    where mixed_weekday_ratios.weekday_ratio > 0
+    group by clean_days.store_id, clean_days.sku
+),
+
 day_of_week_level as (
-    -- Median clean daily total of each weekday; a weekday with fewer than two clean days
-    -- (holidays and bursts on the same weekday) takes the series' median clean day.
+    -- Each weekday's clean daily total, base x ratio (a weekday with no clean day at all
+    -- takes the median of its days), and what its error is made of (weekday_level_noise).
     select
         all_day_levels.store_id,
         all_day_levels.sku,
         all_day_levels.day_of_week,
-        case
-            when count(clean_days.sales_day) >= 2 then median(clean_days.day_units)
-            else coalesce(any_value(series_clean_levels.level_units), all_day_levels.level_units)
-        end as level_units
+        coalesce(
+            series_bases.base_units * mixed_weekday_ratios.weekday_ratio,
+            case when mixed_weekday_ratios.weekday_ratio = 0 then 0.0 end,
+            all_day_levels.level_units
+        ) as level_units,
+        mixed_weekday_ratios.own_weight,
+        mixed_weekday_ratios.own_ratio is not null as has_own_ratio,
+        own_weekday_levels.clean_days,
+        series_bases.base_days
     from all_day_levels
-    left join clean_days
+    left join mixed_weekday_ratios
         on
-            all_day_levels.store_id = clean_days.store_id
-            and all_day_levels.sku = clean_days.sku
-            and all_day_levels.day_of_week = clean_days.day_of_week
-    left join series_clean_levels
+            all_day_levels.store_id = mixed_weekday_ratios.store_id
+            and all_day_levels.sku = mixed_weekday_ratios.sku
+            and all_day_levels.day_of_week = mixed_weekday_ratios.day_of_week
+    left join own_weekday_levels
         on
-            all_day_levels.store_id = series_clean_levels.store_id
-            and all_day_levels.sku = series_clean_levels.sku
-    group by
-        all_day_levels.store_id,
-        all_day_levels.sku,
-        all_day_levels.day_of_week,
-        all_day_levels.level_units
+            all_day_levels.store_id = own_weekday_levels.store_id
+            and all_day_levels.sku = own_weekday_levels.sku
+            and all_day_levels.day_of_week = own_weekday_levels.day_of_week
+    left join series_bases
+        on
+            all_day_levels.store_id = series_bases.store_id
+            and all_day_levels.sku = series_bases.sku
 ),
 
 hourly_shares as (
@@ -466,15 +606,12 @@ series_shape_variance as (
     group by store_id, sku
 ),
 
-mixed_shares as (
-    -- The series' shape shrunk towards its store's where its own is mostly noise (a product
-    -- that sells a unit an hour has no shape of its own to speak of).
+shape_weights as (
+    -- How far the series' own share of each hour is taken over its store's: tau^2 s^2 /
+    -- (tau^2 s^2 + noise).
     select
-        shape_terms.store_id,
-        shape_terms.sku,
-        shape_terms.hour_of_week,
-        shape_terms.pooled_days,
-        shape_terms.store_share + coalesce(
+        shape_terms.*,
+        coalesce(
             series_shape_variance.shape_variance * pow(shape_terms.store_share, 2)
             / nullif(
                 series_shape_variance.shape_variance * pow(shape_terms.store_share, 2)
@@ -482,12 +619,26 @@ mixed_shares as (
                 0
             ),
             1.0
-        ) * (shape_terms.own_share - shape_terms.store_share) as mixed_share
+        ) as shape_weight
     from shape_terms
     left join series_shape_variance
         on
             shape_terms.store_id = series_shape_variance.store_id
             and shape_terms.sku = series_shape_variance.sku
+),
+
+mixed_shares as (
+    -- The series' shape shrunk towards its store's where its own is mostly noise (a product
+    -- that sells a unit an hour has no shape of its own to speak of), and the variance of
+    -- that share: the own share's noise, as far as it is taken.
+    select
+        store_id,
+        sku,
+        hour_of_week,
+        pooled_days,
+        store_share + shape_weight * (own_share - store_share) as mixed_share,
+        pow(shape_weight, 2) * coalesce(own_share_noise, 0.0) as share_variance
+    from shape_weights
 ),
 
 day_shares as (
@@ -496,6 +647,7 @@ day_shares as (
         sku,
         hour_of_week,
         pooled_days,
+        share_variance,
         mixed_share / nullif(cast(sum(cast(mixed_share as decimal(18, 15))) over (
             partition by store_id, sku, hour_of_week // 24
         ) as double), 0) as day_share
@@ -511,7 +663,10 @@ pooled_profile as (
         cells.training_weeks,
         cells.training_coverage,
         coalesce(day_of_week_level.level_units * day_shares.day_share, 0) as pooled_units,
-        coalesce(day_shares.pooled_days, 0) as pooled_days
+        coalesce(day_shares.pooled_days, 0) as pooled_days,
+        -- The pooled hour's error apart from its weekday's total: the share's.
+        pow(coalesce(day_of_week_level.level_units, 0), 2)
+        * coalesce(day_shares.share_variance, 0.0) as pooled_shape_variance
     from cells
     left join day_shares
         on
@@ -713,6 +868,35 @@ shrunk_profile as (
             and profile_terms.hour_of_week % 24 // 6 = shape_deviations.day_quarter
 ),
 
+profiled_hours as (
+    -- Each hour's own-versus-pooled mix, scaled so its weekday adds up to the pooled daily
+    -- total: the series' own hours say how its day is shaped, not how big it is (their median
+    -- of a few days carries those days' day factors; the pooled total is measured on all
+    -- the clean days and the store's week).
+    select
+        *,
+        case
+            when mixed_day_units > 0 then mixed_units * pooled_day_units / mixed_day_units
+            else mixed_units
+        end as profile_units
+    from (
+        select
+            *,
+            cast(sum(cast(mixed_units as decimal(38, 12))) over weekday as double)
+                as mixed_day_units,
+            cast(sum(cast(pooled_units as decimal(38, 12))) over weekday as double)
+                as pooled_day_units
+        from (
+            select
+                *,
+                pooled_units + own_weight * (coalesce(own_units, 0) - pooled_units)
+                    as mixed_units
+            from shrunk_profile
+        )
+        window weekday as (partition by store_id, sku, hour_of_week // 24)
+    )
+),
+
 -- 5. Day-level noise --------------------------------------------------------------------
 
 day_total_changes as (
@@ -796,7 +980,8 @@ day_moments as (
                 day_change_ratios.change_ratio, 9 * rough_day_inflation.rough_inflation
             ) as decimal(24, 9))) as double) - 1,
             0.0
-        ) * median(day_change_ratios.independent_share) as day_variance
+        ) * median(day_change_ratios.independent_share) as day_variance,
+        median(day_change_ratios.independent_share) as independent_share
     from day_change_ratios
     inner join rough_day_inflation
         on
@@ -810,20 +995,34 @@ pooled_day_variance as (
     from day_moments
 ),
 
-day_variances as (
-    -- Each series' relative day-level variance s^2, shrunk towards the median series' with
-    -- the weight of `baseline_inflation_prior_blocks` days (what a day factor does to sums of
-    -- hours does not depend on volume, so the pool is fair to every series).
+day_variance_priors as (
+    -- How many days the median series' s^2 weighs for each series: the prior
+    -- (`baseline_inflation_prior_blocks`) for a busy one, and more as what independent
+    -- hours give its day total (v) drowns s^2 (the estimate's noise grows as v + s^2:
+    -- (1 + v / s^2)^2 times the prior), so a product selling a few units a day, whose own
+    -- estimate is mostly noise clipped at zero, takes the pool's.
     select
-        day_moments.store_id,
-        day_moments.sku,
-        (
-            day_moments.day_pairs * day_moments.day_variance
-            + {{ prior_blocks }} * pooled_day_variance.day_variance
-        )
-        / (day_moments.day_pairs + {{ prior_blocks }}) as day_variance
+        day_moments.*,
+        pooled_day_variance.day_variance as pooled_variance,
+        {{ prior_blocks }} * pow(
+            1 + day_moments.independent_share
+            / greatest(pooled_day_variance.day_variance, 1e-6),
+            2
+        ) as prior_days
     from day_moments
     cross join pooled_day_variance
+),
+
+day_variances as (
+    -- Each series' relative day-level variance s^2, shrunk towards the median series' by
+    -- those weights. What a day factor does to sums of hours does not depend on volume, so
+    -- the pool is fair to every series.
+    select
+        store_id,
+        sku,
+        (day_pairs * day_variance + prior_days * pooled_variance)
+        / (day_pairs + prior_days) as day_variance
+    from day_variance_priors
 ),
 
 day_trading_hours as (
@@ -836,6 +1035,72 @@ day_trading_hours as (
     group by store_id, sku, hour_of_week // 24
 ),
 
+weekday_day_noise as (
+    -- One clean day's relative variance on each weekday, as the level factor counts it
+    -- (baseline_sales_predictions): counts, the hours' overdispersion, the day factor.
+    select
+        day_of_week_level.store_id,
+        day_of_week_level.sku,
+        day_of_week_level.day_of_week,
+        day_of_week_level.own_weight,
+        day_of_week_level.has_own_ratio,
+        day_of_week_level.clean_days,
+        day_of_week_level.base_days,
+        1 / greatest(day_of_week_level.level_units, 1)
+        + coalesce(dispersion.dispersion_quadratic, 0)
+        / greatest(coalesce(day_trading_hours.trading_hours, 1), 1)
+        + coalesce(day_variances.day_variance, 0) as day_noise
+    from day_of_week_level
+    left join dispersion
+        on
+            day_of_week_level.store_id = dispersion.store_id
+            and day_of_week_level.sku = dispersion.sku
+    left join day_variances
+        on
+            day_of_week_level.store_id = day_variances.store_id
+            and day_of_week_level.sku = day_variances.sku
+    left join day_trading_hours
+        on
+            day_of_week_level.store_id = day_trading_hours.store_id
+            and day_of_week_level.sku = day_trading_hours.sku
+            and day_of_week_level.day_of_week = day_trading_hours.day_of_week
+),
+
+store_weekday_noise as (
+    -- The error of the store's weekday ratio: its products' own errors pooled.
+    select
+        store_id,
+        day_of_week,
+        1 / nullif(cast(sum(cast(
+            2 * clean_days / (pi() * day_noise) as decimal(38, 12)
+        )) as double), 0) as store_noise
+    from weekday_day_noise
+    where has_own_ratio and clean_days > 0
+    group by store_id, day_of_week
+),
+
+weekday_level_noise as (
+    -- Relative variance of a weekday's daily total in the profile: the own ratio's share
+    -- (a median of its clean days: pi / 2n), the store's, and the base's (a median of all
+    -- the series' clean days).
+    select
+        weekday_day_noise.store_id,
+        weekday_day_noise.sku,
+        weekday_day_noise.day_of_week,
+        coalesce(
+            pow(weekday_day_noise.own_weight, 2) * pi() * weekday_day_noise.day_noise
+            / (2 * weekday_day_noise.clean_days)
+            + pow(1 - weekday_day_noise.own_weight, 2) * store_weekday_noise.store_noise
+            + pi() * weekday_day_noise.day_noise / (2 * weekday_day_noise.base_days),
+            pi() * weekday_day_noise.day_noise / (2 * greatest(weekday_day_noise.clean_days, 1))
+        ) as weekday_level_variance
+    from weekday_day_noise
+    left join store_weekday_noise
+        on
+            weekday_day_noise.store_id = store_weekday_noise.store_id
+            and weekday_day_noise.day_of_week = store_weekday_noise.day_of_week
+),
+
 -- 6. Asymmetry of the noise -------------------------------------------------------------
 
 profile_hours as (
@@ -843,8 +1108,8 @@ profile_hours as (
         store_id,
         sku,
         hour_of_week,
-        pooled_units + own_weight * (coalesce(own_units, 0) - pooled_units) as profile_units
-    from shrunk_profile
+        profile_units
+    from profiled_hours
 ),
 
 training_scores as (
@@ -977,17 +1242,18 @@ fit as (
         shrunk_profile.sku,
         shrunk_profile.hour_of_week,
         {% if route == 'real' -%}
-            shrunk_profile.pooled_units
-            + shrunk_profile.own_weight
-            * (coalesce(shrunk_profile.own_units, 0) - shrunk_profile.pooled_units)
-                as profile_units,
+            profiled_hours.profile_units,
+            coalesce(weekday_level_noise.weekday_level_variance, 0.0) as weekday_level_variance,
             shrunk_profile.pooled_days as training_days,
             shrunk_profile.own_weight,
             -- Variance of the profile estimate, as a share of one hour's variance.
+            -- (the weekday's total apart: weekday_level_variance).
             pow(shrunk_profile.own_weight, 2) * pi()
             / (2 * greatest(shrunk_profile.clean_weeks, 1))
-            + pow(1 - shrunk_profile.own_weight, 2) * pi()
-            / (2 * greatest(shrunk_profile.pooled_days, 1)) as profile_variance_ratio,
+            + pow(1 - shrunk_profile.own_weight, 2) * shrunk_profile.pooled_shape_variance
+            / nullif({{ mrs_count_variance(
+                'shrunk_profile.pooled_units', 'dispersion.dispersion_quadratic'
+            ) }}, 0) as profile_variance_ratio,
             coalesce(dispersion.dispersion_linear, 1.0) as dispersion_linear,
             coalesce(dispersion.dispersion_quadratic, 0.0) as dispersion_quadratic,
             coalesce(day_variances.day_variance, 0.0) as day_variance,
@@ -997,6 +1263,7 @@ fit as (
                 as within_day_correlation,
         {% else -%}
         shrunk_profile.mean_units as profile_units,
+        cast(0.0 as double) as weekday_level_variance,
         shrunk_profile.training_weeks as training_days,
         cast(1.0 as double) as own_weight,
         cast(0.0 as double) as profile_variance_ratio,
@@ -1012,7 +1279,17 @@ fit as (
         shrunk_profile.training_coverage,
         plan.model_version
     from shrunk_profile
+    inner join profiled_hours
+        on
+            shrunk_profile.store_id = profiled_hours.store_id
+            and shrunk_profile.sku = profiled_hours.sku
+            and shrunk_profile.hour_of_week = profiled_hours.hour_of_week
     cross join plan
+    left join weekday_level_noise
+        on
+            shrunk_profile.store_id = weekday_level_noise.store_id
+            and shrunk_profile.sku = weekday_level_noise.sku
+            and shrunk_profile.hour_of_week // 24 = weekday_level_noise.day_of_week
     left join dispersion
         on
             shrunk_profile.store_id = dispersion.store_id

@@ -4,11 +4,11 @@
   real: the fitted hour-of-week profile times a level factor, the median ratio of actual to
         profile over the previous `baseline_level_days` whole days (so a slow trend is
         followed while a short anomaly is not absorbed), shrunk towards 1 as far as that
-        median is noise; the variance adds the uncertainty of the profile estimate and of
-        the level, and a floor of `baseline_min_spread_units`. The day inflation (the day
-        factor, the level's error and the profile's share of the training weeks' day
-        factors, all shared by the hours of a day) and the within-day correlation are for
-        the detectors that add hours up.
+        median is noise; the variance adds the uncertainty of the profile's hour, what the
+        hours of a day share (the day factor, the error of the weekday's total in the
+        profile and the level's) and a floor of `baseline_min_spread_units`. The day
+        inflation (that shared part) and the within-day correlation are for the detectors
+        that add hours up.
   mock: the profile alone, with a Poisson spread.
   Everything here depends only on sales before each hour's own day, so a later build
   computes the same values for past hours (tick equivalence).
@@ -43,6 +43,7 @@ profiled as (
         fit.dispersion_quadratic,
         fit.profile_variance_ratio,
         fit.day_variance,
+        fit.weekday_level_variance,
         fit.day_trading_hours,
         fit.upper_scale,
         fit.lower_scale,
@@ -160,6 +161,7 @@ predicted as (
         profiled.dispersion_quadratic,
         profiled.profile_variance_ratio,
         profiled.day_variance,
+        profiled.weekday_level_variance,
         profiled.day_trading_hours,
         profiled.upper_scale,
         profiled.lower_scale,
@@ -180,9 +182,10 @@ spread as (
         *,
         {%- if route == 'real' %}
             {{ mrs_count_variance('expected_units', 'dispersion_quadratic') }}
-            -- plus the uncertainty of the profile estimate, and of the level
-            * (1 + profile_variance_ratio)
-            + pow(expected_units, 2) * level_variance
+            -- plus the uncertainty of the profile's hour, and what the hours of a day share:
+            -- the day factor, the error of its weekday's total and of the level
+            * (1 + coalesce(profile_variance_ratio, 0.0))
+            + pow(expected_units, 2) * (day_variance + weekday_level_variance + level_variance)
         {%- else %}
         expected_units
         {%- endif %}
@@ -205,24 +208,17 @@ scored as (
 
 correlated as (
     -- What two hours of one day share, over this hour's variance: the day factor, the
-    -- level's error (one level serves the whole day) and the profile's share of the day
-    -- factors of the training weeks it is the median of (pi / (2 weeks) of a day factor,
-    -- the same for every hour of that weekday), the correlation rho of two hours.
+    -- level's error (one level serves the whole day) and the error of the weekday's daily
+    -- total in the profile (the same for every hour of that weekday), the correlation rho
+    -- of two hours.
     select
-        scored.*,
+        *,
         least(
-            (
-                scored.day_variance
-                * (1 + pi() / (2 * greatest(
-                    datediff('day', settings.training_start, settings.detection_start) // 7, 1
-                )))
-                + scored.level_variance
-            )
-            * pow(scored.expected_units, 2) / scored.variance_units,
+            (day_variance + weekday_level_variance + level_variance)
+            * pow(expected_units, 2) / variance_units,
             1.0
         ) as day_correlation
     from scored
-    cross join settings
 ),
 
 calibrated as (
@@ -231,7 +227,7 @@ calibrated as (
     -- neighbouring hours' scores varies beyond independent hours: a sum of L hours of one
     -- day has variance L (1 + (L - 1) rho).
     select
-        * exclude (stabilised_z, day_correlation),
+        * exclude (stabilised_z, day_correlation, weekday_level_variance),
         stabilised_z
         / case when stabilised_z > 0 then upper_scale else lower_scale end as residual_z,
         1 + greatest(day_trading_hours - 1, 0) * day_correlation as day_inflation

@@ -105,11 +105,15 @@ def test_a_confirmed_spike_is_left_out_and_its_repeat_is_still_detected(
     control = _retrain_and_build(world, database, tmp_path / "kept", keep_spike=True)
     assert [f"{day}" for _, day in _spike_reports(retrained)] == list(SPIKES)
     # Leaving the spike's day out keeps the baseline at its usual level on the repeat. The
-    # robust fit (issue 14: a disturbed training day is left out, changes beyond the trim
-    # are dropped) keeps it out of the control too, so neither baseline absorbs the spike:
-    # the repeat sells four times its usual units and more, its baseline stays below half.
-    # (A sum of six doubles in any order: equal up to rounding.)
-    assert _expected_at_second_spike(retrained) <= _expected_at_second_spike(control) + 1e-9
+    # robust fit (issue 14: a disturbed training day is left out of the profile, changes
+    # beyond the trim are dropped) keeps it out of the control's profile too, so neither
+    # baseline absorbs the spike: the repeat sells four times its usual units and more, both
+    # baselines stay below half and within a few per cent of each other (the control still
+    # counts the spike's day in the day-to-day spread that weighs the series' own week
+    # against its store's).
+    retrained_expected = _expected_at_second_spike(retrained)
+    control_expected = _expected_at_second_spike(control)
+    assert abs(retrained_expected - control_expected) <= 0.05 * control_expected
     spiked_units = query(
         retrained,
         f"""
@@ -119,7 +123,7 @@ def test_a_confirmed_spike_is_left_out_and_its_repeat_is_still_detected(
           and hour(sales_ts) between {SPIKE_HOURS.start} and {SPIKE_HOURS.stop - 1}
         """,
     )[0][0]
-    assert _expected_at_second_spike(control) < spiked_units / 2
+    assert max(retrained_expected, control_expected) < spiked_units / 2
     plan = query(retrained, "select model_version, training_end from baseline_training_plan")
     assert plan[0][0] == "robust-hour-of-week-retrained-1"
     excluded = query(

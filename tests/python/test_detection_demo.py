@@ -18,24 +18,23 @@ def scores(demo_database: tuple[Path, str]) -> WorldScores:
 
 
 def test_the_narrative_series_are_detected(scores: WorldScores) -> None:
-    # 25 of 27: the two missed are the six-hour power cut of ST-013 (sales at about a fifth
-    # of 3-7 units an hour, about 5 sigma over the run with the demo's own noise), which the
-    # sharp CUSUM's interval of 7 no longer reaches (docs/detection.md: the interval that
-    # keeps false alarms under one per 1,000 quiet series-days on the family worlds).
+    # 26 of 27: the one missed is SKU-005 of the six-hour power cut of ST-013 (sales at
+    # about a fifth of 3-7 units an hour, about 5 sigma over the run with the demo's own
+    # noise); SKU-006 of it is found since the weekday totals are pooled over the store
+    # (docs/detection.md).
     assert scores.narrative_series == 27
-    assert scores.series_detected >= 25
+    assert scores.series_detected >= 26
 
 
 def test_starts_and_ends_are_close_to_the_narratives(scores: WorldScores) -> None:
     # Issue 14 replaced issue 3's every-start-within-2-h (what the data allows is measured
-    # on the family worlds). The demo reaches 22/25 starts within 2 h and 19/25 ends within
+    # on the family worlds). The demo reaches 23/26 starts within 2 h and 21/26 ends within
     # 3 h: a report stays open until the slow CUSUMs have fallen back from their peak, and
     # the anomalies of the last day (a heatwave, a promotion) end a few trading hours before
     # the data does, so their reports are still open and have no end to score. Floors at
-    # what is reached (ends were 20 before the day context left spikes out; seed 11 went
-    # from 20 to 21 with the same change).
-    assert scores.starts_within_2h >= 22
-    assert scores.ends_within_3h >= 19
+    # what is reached.
+    assert scores.starts_within_2h >= 23
+    assert scores.ends_within_3h >= 21
 
 
 def test_each_series_spread_matches_the_world_noise(demo_database: tuple[Path, str]) -> None:
@@ -57,21 +56,23 @@ def test_each_series_spread_matches_the_world_noise(demo_database: tuple[Path, s
 
 
 def test_clusters_agree_with_the_narratives_as_far_as_measured(scores: WorldScores) -> None:
-    # Issue 4 asked for 80 %; 16 of 25 is what the real match of one report reaches, and a
-    # fit of the world's own generating curves 16 (docs/clustering.md): a floor only.
+    # Issue 4 asked for 80 %; 15 of 26 is what the real match of one report reaches, and a
+    # fit of the world's own generating curves 17 (docs/clustering.md): a floor only. (16 of
+    # 25 before the weekday totals were pooled: the new report is named right, two reports
+    # whose expected units moved a little took the neighbouring cluster; their events are
+    # named as before.)
     assert scores.reports_with_narrative == scores.series_detected
-    assert scores.cluster_matches >= 16
+    assert scores.cluster_matches >= 15
 
 
 def test_event_level_match_reaches_the_per_report_ceiling(
     demo_database: tuple[Path, str], scores: WorldScores
 ) -> None:
     # Issue 14: the reports of one event pooled (event_cluster_matches, shown on every report
-    # as event_cluster_name) name 15 of the 25 demo reports right, where one report alone
-    # names 14 and the true-template fit of one report 16 (`mrs evaluate --ceiling`); on the
-    # fresh seeds 11 and 23 the event level is above that ceiling (13 vs 9, 12 vs 10). A
+    # as event_cluster_name) name 16 of the 26 demo reports right, where one report alone
+    # names 15 and the true-template fit of one report 17 (`mrs evaluate --ceiling`). A
     # floor at what is measured, at most one below the per-report ceiling of the same build.
-    assert scores.event_cluster_matches >= 15
+    assert scores.event_cluster_matches >= 16
     database, _ = demo_database
     measured = score_database(database, ceiling=True)
     assert measured.event_cluster_matches >= measured.template_fit_matches - 1
