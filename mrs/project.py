@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,22 +43,63 @@ class Project:
     def dbt(self, arguments: list[str], dbt_vars: dict[str, object] | None = None) -> int:
         """Run one dbt command in the project against this database; return its exit code."""
         executable = Path(sys.executable).with_name("dbt")
-        command = [str(executable) if executable.exists() else _which_dbt(), *arguments]
+        dbt_arguments, settings = self._invocation(arguments, dbt_vars)
+        command = [str(executable) if executable.exists() else _which_dbt(), *dbt_arguments]
+        # Only this command's settings: none inherited from the caller's environment.
+        env = {k: v for k, v in os.environ.items() if not k.startswith(BUILD_SETTING_PREFIX)}
+        env.update(settings)
+        return subprocess.run(command, cwd=self.root, env=env, check=False).returncode
+
+    def dbt_in_process(
+        self, arguments: list[str], dbt_vars: dict[str, object] | None = None
+    ) -> int:
+        """The same command through dbt's programmatic runner, in this process: a process
+        that builds again and again (`mrs build --every`) starts Python and imports dbt once
+        (about 6 s of each build on the 2-core machine, docs/benchmark.md)."""
+        from dbt.cli.main import dbtRunner  # about 1.4 s: only the commands that build
+
+        dbt_arguments, settings = self._invocation(arguments, dbt_vars)
+        dbt_arguments += ["--project-dir", str(self.root), "--profiles-dir", str(self.root)]
+        with _environment(settings):
+            result = dbtRunner().invoke(dbt_arguments)
+        if result.exception is not None:
+            print(f"mrs: dbt stopped: {result.exception}", file=sys.stderr)
+            return 2
+        return 0 if result.success else 1
+
+    def _invocation(
+        self, arguments: list[str], dbt_vars: dict[str, object] | None
+    ) -> tuple[list[str], dict[str, str]]:
+        """dbt's arguments, and the environment variables that carry the build settings."""
+        dbt_arguments = list(arguments)
         settings = {k: v for k, v in (dbt_vars or {}).items() if k in BUILD_SETTINGS}
         other_vars = {k: v for k, v in (dbt_vars or {}).items() if k not in BUILD_SETTINGS}
         if other_vars:
-            command += ["--vars", _yaml_flow(other_vars)]
+            dbt_arguments += ["--vars", _yaml_flow(other_vars)]
         if settings.get("mrs_input_dir") and arguments[:1] == ["build"]:
             # The demo world's input seeds are read only when no input folder is given; the
             # largest takes 1.5 s to load.
-            command += ["--exclude", "tag:demo_input"]
-        # Only this command's settings: none inherited from the caller's environment.
-        env = {k: v for k, v in os.environ.items() if not k.startswith(BUILD_SETTING_PREFIX)}
-        env.update(
-            {BUILD_SETTING_PREFIX + k.upper(): str(v) for k, v in settings.items() if v is not None}
-        )
-        env.update(MRS_DUCKDB_PATH=str(self.database), DBT_PROFILES_DIR=str(self.root))
-        return subprocess.run(command, cwd=self.root, env=env, check=False).returncode
+            dbt_arguments += ["--exclude", "tag:demo_input"]
+        environment = {
+            BUILD_SETTING_PREFIX + k.upper(): str(v) for k, v in settings.items() if v is not None
+        }
+        environment.update(MRS_DUCKDB_PATH=str(self.database), DBT_PROFILES_DIR=str(self.root))
+        return dbt_arguments, environment
+
+
+@contextlib.contextmanager
+def _environment(settings: dict[str, str]) -> Iterator[None]:
+    """This process's environment with exactly these build settings, restored afterwards
+    (dbt reads them with env_var while it runs)."""
+    saved = dict(os.environ)
+    for name in [k for k in os.environ if k.startswith(BUILD_SETTING_PREFIX)]:
+        del os.environ[name]
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def _project_root() -> Path:

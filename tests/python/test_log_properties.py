@@ -68,6 +68,22 @@ def test_two_fresh_builds_give_identicallog_rows(world: Path, fresh: Path, tmp_p
     assert log_rows(again) == log_rows(fresh)
 
 
+def test_a_build_loop_writes_what_one_build_writes(
+    world: Path, fresh: Path, workbench: Path
+) -> None:
+    # Issue 18: `mrs build --every` builds in one long-lived process through dbt's
+    # programmatic runner; its first build is a fresh build, its second one finds nothing
+    # new, and the logs are those of one `mrs build`.
+    database = workbench / "loop.duckdb"
+    arguments = world_build_arguments(world, database, SMALL_WORLD, "--as-of", LATE_TICK)
+    output = run_mrs(*arguments, "--every", "0", "--builds", "2").stdout
+    assert "mrs: build 1 done in " in output and "; the next starts in " in output
+    assert "mrs: build 2 done in " in output
+    assert log_rows(database) == log_rows(fresh)
+    refused = run_mrs(*arguments, "--builds", "2", check=False)
+    assert refused.returncode == 2 and "give --every SECONDS too" in refused.stderr
+
+
 def test_a_second_build_with_unchanged_inputs_appends_nothing(
     world: Path, fresh: Path, workbench: Path
 ) -> None:
