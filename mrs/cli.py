@@ -85,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
         type=_seconds,
         metavar="SECONDS",
         help="build again every SECONDS in this one process, for a scheduler (dbt is started "
-        "once: about 6 s less per build); stops after --builds or on Ctrl-C",
+        "once: about 3 s less per build, mrs bench-startup); stops after --builds or on Ctrl-C",
     )
     build.add_argument(
         "--builds", type=_positive_count, metavar="N", help="with --every: stop after N builds"

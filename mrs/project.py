@@ -55,7 +55,7 @@ class Project:
     ) -> int:
         """The same command through dbt's programmatic runner, in this process: a process
         that builds again and again (`mrs build --every`) starts Python and imports dbt once
-        (about 6 s of each build on the 2-core machine, docs/benchmark.md)."""
+        (about 3 s of each build on the 2-core machine: `mrs bench-startup`, docs/benchmark.md)."""
         from dbt.cli.main import dbtRunner  # about 1.4 s: only the commands that build
 
         dbt_arguments, settings = self._invocation(arguments, dbt_vars)
