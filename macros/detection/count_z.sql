@@ -41,3 +41,18 @@
 {% macro mrs_count_variance(mean, quadratic) -%}
     ({{ mean }}) * (1 + coalesce({{ quadratic }}, 0.0) * ({{ mean }}))
 {%- endmacro %}
+
+
+{#-
+  Relative variance of one day's total units (of a day expected to sell `day_units` over
+  `trading_hours`): its count (1 / units), the hours' overdispersion (b / hours) and the
+  shared day factor (s^2). What the level factor's median of days and the profile's weekday
+  totals are as noisy as.
+-#}
+{% macro mrs_day_noise_variance(day_units, quadratic, trading_hours, day_variance) -%}
+    (
+        1 / greatest({{ day_units }}, 1)
+        + coalesce({{ quadratic }}, 0) / greatest(coalesce({{ trading_hours }}, 1), 1)
+        + coalesce({{ day_variance }}, 0)
+    )
+{%- endmacro %}

@@ -281,13 +281,15 @@ series_clean_levels as (
 ),
 
 own_weekday_levels as (
-    -- Each weekday's median clean daily total, and the clean days behind it.
+    -- Each weekday's median clean daily total, the clean days behind it and their units (what
+    -- the series' own shape of that weekday is estimated from).
     select
         store_id,
         sku,
         day_of_week,
         median(day_units) as own_units,
-        count(*) as clean_days
+        count(*) as clean_days,
+        sum(day_units) as weekday_units
     from clean_days
     group by store_id, sku, day_of_week
 ),
@@ -300,6 +302,7 @@ own_weekday_ratios as (
         own_weekday_levels.store_id,
         own_weekday_levels.sku,
         own_weekday_levels.day_of_week,
+        own_weekday_levels.clean_days,
         own_weekday_levels.own_units / nullif(series_clean_levels.level_units, 0) as own_ratio,
         pow(day_ratio_spreads.spread, 2) as day_noise,
         pi() / (2 * own_weekday_levels.clean_days) * pow(day_ratio_spreads.spread, 2)
@@ -360,6 +363,7 @@ weekday_ratios as (
         own_weekday_ratios.store_id,
         own_weekday_ratios.sku,
         own_weekday_ratios.day_of_week,
+        own_weekday_ratios.clean_days,
         coalesce(
             weekday_deviations.weekday_variance
             / nullif(weekday_deviations.weekday_variance + own_weekday_ratios.ratio_noise, 0),
@@ -422,7 +426,7 @@ day_of_week_level as (
         ) as level_units,
         mixed_weekday_ratios.own_weight,
         mixed_weekday_ratios.own_ratio is not null as has_own_ratio,
-        own_weekday_levels.clean_days,
+        mixed_weekday_ratios.clean_days,
         series_bases.base_days
     from all_day_levels
     left join mixed_weekday_ratios
@@ -430,11 +434,6 @@ day_of_week_level as (
             all_day_levels.store_id = mixed_weekday_ratios.store_id
             and all_day_levels.sku = mixed_weekday_ratios.sku
             and all_day_levels.day_of_week = mixed_weekday_ratios.day_of_week
-    left join own_weekday_levels
-        on
-            all_day_levels.store_id = own_weekday_levels.store_id
-            and all_day_levels.sku = own_weekday_levels.sku
-            and all_day_levels.day_of_week = own_weekday_levels.day_of_week
     left join series_bases
         on
             all_day_levels.store_id = series_bases.store_id
@@ -540,17 +539,6 @@ store_shape as (
     from store_hours
 ),
 
-weekday_units as (
-    -- What a series' own shape of a weekday is estimated from: its clean units that day.
-    select
-        store_id,
-        sku,
-        day_of_week,
-        sum(day_units) as weekday_units
-    from clean_days
-    group by store_id, sku, day_of_week
-),
-
 shape_terms as (
     -- Per series, weekday and hour: its own share of the day (0 outside its own trading
     -- hours), the store's, the multinomial noise of the own share, and the days behind it.
@@ -562,7 +550,7 @@ shape_terms as (
         coalesce(shape.day_share, 0.0) as own_share,
         coalesce(store_shape.store_share, 0.0) as store_share,
         coalesce(store_shape.store_share, 0.0) * (1 - coalesce(store_shape.store_share, 0.0))
-        / nullif(weekday_units.weekday_units, 0) as own_share_noise
+        / nullif(own_weekday_levels.weekday_units, 0) as own_share_noise
     from cells
     left join trading_days
         on
@@ -581,11 +569,11 @@ shape_terms as (
             cells.store_id = store_shape.store_id
             and cells.hour_of_week // 24 = store_shape.day_of_week
             and cells.hour_of_week % 24 = store_shape.hour_of_day
-    left join weekday_units
+    left join own_weekday_levels
         on
-            cells.store_id = weekday_units.store_id
-            and cells.sku = weekday_units.sku
-            and cells.hour_of_week // 24 = weekday_units.day_of_week
+            cells.store_id = own_weekday_levels.store_id
+            and cells.sku = own_weekday_levels.sku
+            and cells.hour_of_week // 24 = own_weekday_levels.day_of_week
 ),
 
 series_shape_variance as (
@@ -1046,10 +1034,12 @@ weekday_day_noise as (
         day_of_week_level.has_own_ratio,
         day_of_week_level.clean_days,
         day_of_week_level.base_days,
-        1 / greatest(day_of_week_level.level_units, 1)
-        + coalesce(dispersion.dispersion_quadratic, 0)
-        / greatest(coalesce(day_trading_hours.trading_hours, 1), 1)
-        + coalesce(day_variances.day_variance, 0) as day_noise
+        {{ mrs_day_noise_variance(
+            'day_of_week_level.level_units',
+            'dispersion.dispersion_quadratic',
+            'day_trading_hours.trading_hours',
+            'day_variances.day_variance'
+        ) }} as day_noise
     from day_of_week_level
     left join dispersion
         on

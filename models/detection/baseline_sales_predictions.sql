@@ -64,9 +64,8 @@ daily_ratio as (
         sku,
         sales_day,
         any_value(day_variance) as day_variance,
-        -- A day total's relative variance from the hours' overdispersion: b / trading hours.
-        any_value(dispersion_quadratic) / greatest(any_value(day_trading_hours), 1)
-            as day_dispersion_variance,
+        any_value(dispersion_quadratic) as dispersion_quadratic,
+        any_value(day_trading_hours) as day_trading_hours,
         -- Exact decimal sums: independent of the order parallel threads add rows up.
         cast(sum(cast(profile_units as decimal(24, 9))) as double) as profile_day_units,
         sum(units)
@@ -82,7 +81,8 @@ recent_ratios as (
         sku,
         sales_day,
         day_variance,
-        day_dispersion_variance,
+        dispersion_quadratic,
+        day_trading_hours,
         median(actual_to_profile) over recent_days as median_ratio,
         count(actual_to_profile) over recent_days as recent_days,
         avg(profile_day_units) over recent_days as recent_day_units
@@ -102,11 +102,9 @@ ratio_noise as (
     select
         *,
         pi() / (2 * greatest(recent_days, 1))
-        * (
-            1 / greatest(recent_day_units, 1)
-            + coalesce(day_dispersion_variance, 0)
-            + coalesce(day_variance, 0)
-        ) as ratio_variance
+        * {{ mrs_day_noise_variance(
+            'recent_day_units', 'dispersion_quadratic', 'day_trading_hours', 'day_variance'
+        ) }} as ratio_variance
     from recent_ratios
 ),
 
@@ -162,6 +160,10 @@ predicted as (
         profiled.profile_variance_ratio,
         profiled.day_variance,
         profiled.weekday_level_variance,
+        -- What every hour of the day shares, relative to its mean: the day factor, the error
+        -- of its weekday's total in the profile and the level's.
+        profiled.day_variance + profiled.weekday_level_variance + daily_level.level_variance
+            as shared_variance,
         profiled.day_trading_hours,
         profiled.upper_scale,
         profiled.lower_scale,
@@ -182,10 +184,9 @@ spread as (
         *,
         {%- if route == 'real' %}
             {{ mrs_count_variance('expected_units', 'dispersion_quadratic') }}
-            -- plus the uncertainty of the profile's hour, and what the hours of a day share:
-            -- the day factor, the error of its weekday's total and of the level
+            -- plus the uncertainty of the profile's hour, and what the hours of a day share
             * (1 + coalesce(profile_variance_ratio, 0.0))
-            + pow(expected_units, 2) * (day_variance + weekday_level_variance + level_variance)
+            + pow(expected_units, 2) * shared_variance
         {%- else %}
         expected_units
         {%- endif %}
@@ -214,8 +215,7 @@ correlated as (
     select
         *,
         least(
-            (day_variance + weekday_level_variance + level_variance)
-            * pow(expected_units, 2) / variance_units,
+            shared_variance * pow(expected_units, 2) / variance_units,
             1.0
         ) as day_correlation
     from scored
@@ -227,7 +227,7 @@ calibrated as (
     -- neighbouring hours' scores varies beyond independent hours: a sum of L hours of one
     -- day has variance L (1 + (L - 1) rho).
     select
-        * exclude (stabilised_z, day_correlation, weekday_level_variance),
+        * exclude (stabilised_z, day_correlation, weekday_level_variance, shared_variance),
         stabilised_z
         / case when stabilised_z > 0 then upper_scale else lower_scale end as residual_z,
         1 + greatest(day_trading_hours - 1, 0) * day_correlation as day_inflation
