@@ -23,6 +23,7 @@ DETECTION_MODELS = (
     "baseline_sales_model_fit",
     "baseline_sales_predictions",
     "anomaly_candidate_hours",
+    "anomaly_classifier_model_real",
     "anomaly_classifier_model",
     "anomaly_classifier_decisions",
     "minority_reports_detected_log",

@@ -298,3 +298,9 @@ def _typed(rows: list[dict[str, object]]) -> pd.DataFrame:
 def _typed_events(rows: list[dict[str, object]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(EVENT_MATCH_COLUMNS))
     return frame.astype(EVENT_MATCH_COLUMNS)
+
+
+def stamp_version(matches: pd.DataFrame, version: str | None) -> pd.DataFrame:
+    """Cluster matches with the registry version that moved the library (None: as shipped)."""
+    matches["model_version"] = version
+    return matches.astype({"model_version": "string"})

@@ -141,6 +141,15 @@ def describe(record: dict[str, Any] | None) -> pd.Series:
     )
 
 
+def stamp_version(proposals: pd.DataFrame, record: dict[str, Any] | None) -> pd.DataFrame:
+    """Attribution proposals with the columns of the version that made them (`describe`)."""
+    for column, value in describe(record).items():
+        proposals[column] = value
+    return proposals.astype(
+        {"model_version": "string", "trained_on": "string", "model_registry_source": "string"}
+    )
+
+
 CONFIRMED_ANOMALIES = """
 select store_id, sku, window_start, coalesce(window_end, last_detected_at) as window_end
 from minority_reports

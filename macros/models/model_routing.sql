@@ -25,3 +25,14 @@
     } -%}
     {{ return(versions[model_name][mrs_model_route(model_name)]) }}
 {%- endmacro %}
+
+{#-
+  The body of a routing model: every row of `<model_name>_real` or `<model_name>_mock`,
+  whichever model_routing names for `route_name` (the model's own name unless it follows
+  another's route). dbt records the ref this renders at parse time, so the routing model's one
+  parent is the version that runs, and the other is disabled and never built.
+-#}
+{% macro mrs_routed_model(model_name, route_name=none) -%}
+    {%- set route = mrs_model_route(route_name or model_name) -%}
+    select * from {{ ref(model_name ~ '_' ~ route) }}
+{%- endmacro %}

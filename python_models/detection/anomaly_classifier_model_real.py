@@ -1,11 +1,13 @@
-"""anomaly_classifier_model: decides which candidate windows are reports (DESIGN.md section 6).
+"""anomaly_classifier_model_real: decides which candidate windows are reports (DESIGN.md
+section 6). Built when model_routing.anomaly_classifier_model is 'real'; the routing model
+anomaly_classifier_model reads it.
 
-Thin wrapper: the decision logic is mrs.detection, unit-tested on its own. Routing (real or
-mock) and thresholds come from the model's config, which reads the project vars (dbt only
-passes config keys that this file names literally).
+Thin wrapper: the decision logic is mrs.detection, unit-tested on its own. Thresholds come
+from the model's config, which reads the project vars (dbt only passes config keys that this
+file names literally).
 """
 
-from mrs.detection import ClassifierParams, decide_candidate_windows, narrative_windows
+from mrs.detection import ClassifierParams, decide_candidate_windows
 
 
 def model(dbt, session):
@@ -23,9 +25,4 @@ def model(dbt, session):
         drift_reference_z=float(dbt.config.get("drift_reference_z")),
         shift_reference_z=float(dbt.config.get("shift_reference_z")),
     )
-    candidate_hours = dbt.ref("anomaly_candidate_hours")
-    narratives = dbt.ref("stg_master_narratives")
-    settings = dbt.ref("run_settings").df()
-    if dbt.config.get("route") == "mock":
-        return narrative_windows(narratives.df(), settings["as_of"].iloc[0], params)
-    return decide_candidate_windows(candidate_hours.df(), params)
+    return decide_candidate_windows(dbt.ref("anomaly_candidate_hours").df(), params)

@@ -1,0 +1,3 @@
+{{ config(materialized='view') }}
+
+{{ mrs_routed_model('cluster_comparison_model') }}

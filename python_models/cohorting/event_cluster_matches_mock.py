@@ -1,0 +1,14 @@
+"""event_cluster_matches_mock: the library shape of the master narrative of each event's
+reports. Built when model_routing.cluster_comparison_model is 'mock'; the routing model
+event_cluster_matches reads it. Only the mock reads the narratives (the answer key).
+"""
+
+from mrs.clustering import narrative_event_clusters, stamp_version
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    hours = dbt.ref("event_shape_hours").df()
+    library = dbt.ref("stg_cluster_library").df()
+    narratives = dbt.ref("stg_master_narratives").df()
+    return stamp_version(narrative_event_clusters(hours, narratives, library), None)
