@@ -34,16 +34,12 @@ select count(distinct report_id) from minority_reports_detected_log as r
 where not exists (select 1 from stg_master_narratives as n
                   where n.store_id = r.store_id and n.sku = r.sku)
 """
-# Each report's cluster at its latest tick against the narrative it overlaps.
+# Each report's current cluster against the narrative it overlaps.
 _CLUSTERS = f"""
-with latest as (
-    select report_id, cluster_name from minority_reports_clustered_log
-    qualify row_number() over (partition by report_id order by written_at desc) = 1
-)
 select count(*), count(*) filter (where latest.cluster_name = story.cluster_name)
 from (select distinct report_id, cluster_name from ({REPORT_NARRATIVES})
       where report_id is not null) as story
-inner join latest on story.report_id = latest.report_id
+inner join minority_reports_clustered_log_current as latest on story.report_id = latest.report_id
 """
 # Each report's event-level cluster (its event's reports pooled, minority_reports) against
 # the narrative it overlaps; a report whose event has no match is not named right.

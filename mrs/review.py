@@ -204,21 +204,15 @@ def _exists(
 def _finalised(
     con: duckdb.DuckDBPyConnection, present: set[str], target_id: str, run_id: str, *, event: bool
 ) -> tuple[Finalised, ...]:
-    """Latest MRFL row of the report, or of every report whose latest row is in the event."""
-    if "minority_reports_finalised_log" not in present:
+    """Current MRFL row of the report, or of every report whose current row is in the event."""
+    if "minority_reports_finalised_log_current" not in present:
         return ()
     key = "report_group_id" if event else "report_id"
     rows = con.execute(
         f"""
-        with latest as (
-            select report_id, report_group_id, final_decision, version
-            from minority_reports_finalised_log
-            where run_id = ?
-            qualify row_number() over (partition by report_id order by version desc) = 1
-        )
         select report_id, report_group_id, final_decision, version
-        from latest
-        where {key} = ?
+        from minority_reports_finalised_log_current
+        where run_id = ? and {key} = ?
         order by report_id
         """,
         [run_id, target_id],

@@ -41,11 +41,11 @@ def summarise(database: Path, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> lis
 
 
 def _reports(con: duckdb.DuckDBPyConnection, tables: set[str]) -> list[str]:
-    if "minority_reports_detected_log" not in tables:
+    if "minority_reports_detected_log_current" not in tables:
         return ["reports: detection is not built in this database yet"]
-    reports = con.execute(
-        "select count(distinct report_id) from minority_reports_detected_log"
-    ).fetchone()[0]
+    # The active run's reports, as minority_reports and minority_events show them.
+    active = "select count(*) from minority_reports_detected_log_current"
+    reports = con.execute(active).fetchone()[0]
     lines = [f"reports: {reports} detected"]
     if "minority_events" in tables:
         by_status = dict(
@@ -67,17 +67,12 @@ def _reports(con: duckdb.DuckDBPyConnection, tables: set[str]) -> list[str]:
         )
     else:
         lines.append("events: cohorting is not built in this database yet")
-    if "minority_reports_proposed_attribution_log" in tables:
+    if "minority_reports_proposed_attribution_log_current" in tables:
         top = con.execute(
             """
-            with latest as (
-                select proposed_cause_category
-                from minority_reports_proposed_attribution_log
-                qualify row_number() over (partition by run_id, report_id
-                                           order by version desc) = 1
-            )
             select proposed_cause_category, count(*) as reports
-            from latest group by 1 order by reports desc, proposed_cause_category limit 5
+            from minority_reports_proposed_attribution_log_current
+            group by 1 order by reports desc, proposed_cause_category limit 5
             """
         ).fetchall()
         lines.append("top causes: " + ", ".join(f"{cause} ({n})" for cause, n in top))

@@ -203,18 +203,12 @@ def train_baseline(database: Path, training_start: str, training_end: str) -> di
 
 
 APPROVED_SHAPES = """
-with shapes as (
-    select c.report_id, c.feature_vector
-    from minority_reports_clustered_log as c
-    inner join run_settings as settings on c.run_id = settings.run_id
-    qualify row_number() over (partition by c.report_id order by c.version desc) = 1
-)
-select shapes.report_id, shapes.feature_vector, r.final_cause_category, r.run_id,
+select c.report_id, c.feature_vector, r.final_cause_category, r.run_id,
        (select as_of from run_settings) as as_of
-from shapes
+from minority_reports_clustered_log_current as c
 inner join minority_reports as r using (report_id)
 where r.final_decision = 'approved'
-order by shapes.report_id
+order by c.report_id
 """
 CENTROID_SHRINKAGE = 2.0
 

@@ -216,12 +216,8 @@ target_stores as (
 ),
 {%- else %}
 
-cohorted as (
-    select * from {{ ref('minority_reports_cohorted_log') }}
-),
-
 latest_membership as (
-    {{ mrs_latest_in_run('cohorted') }}
+    select * from {{ ref('minority_reports_cohorted_log_current') }}
 ),
 
 target_stores as (

@@ -5,40 +5,16 @@
 -- active). A report restated sales superseded is left out.
 with
 
-settings as (
-    select * from {{ ref('run_settings') }}
+latest_cohorts as (
+    select * from {{ ref('minority_reports_cohorted_log_current') }}
 ),
 
-cohorted as (
-    select * from {{ ref('minority_reports_cohorted_log') }}
-),
-
-detected as (
-    select * from {{ ref('minority_reports_detected_log') }}
+latest_detections as (
+    select * from {{ ref('minority_reports_detected_log_current') }}
 ),
 
 predictions as (
     select * from {{ ref('baseline_sales_predictions') }}
-),
-
-active_cohorted as (
-    select cohorted.*
-    from cohorted
-    inner join settings on cohorted.run_id = settings.run_id
-),
-
-active_detected as (
-    select detected.*
-    from detected
-    inner join settings on detected.run_id = settings.run_id
-),
-
-latest_cohorts as (
-    {{ mrs_latest('active_cohorted') }}
-),
-
-latest_detections as (
-    {{ mrs_latest('active_detected') }}
 ),
 
 members as (

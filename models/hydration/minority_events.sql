@@ -11,16 +11,8 @@
 
 with
 
-event_rows as (
-    {{ mrs_optional_log('minority_event_log', {
-        'report_group_id': 'varchar', 'version': 'integer', 'window_start': 'timestamp',
-        'window_end': 'timestamp', 'event_status': 'varchar', 'store_count': 'integer',
-        'report_count': 'integer', 'severity': 'double', 'attributed_sales_total': 'double',
-        'baseline_sales_total': 'double', 'proposed_cause': 'varchar',
-        'proposed_cause_category': 'varchar', 'confidence_score': 'double',
-        'created_at': 'timestamp', 'ended_at': 'timestamp', 'written_at': 'timestamp',
-        'run_id': 'varchar'
-    }) }}
+events as (
+    select * from {{ ref('minority_event_log_current') }}
 ),
 
 reports as (
@@ -29,10 +21,6 @@ reports as (
 
 event_clusters as (
     select * from {{ ref('event_cluster_matches') }}
-),
-
-events as (
-    {{ mrs_latest('event_rows', 'report_group_id') }}
 ),
 
 report_reviews as (

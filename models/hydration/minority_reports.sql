@@ -12,125 +12,44 @@
 
 with
 
-detected_rows as (
-    {{ mrs_optional_log('minority_reports_detected_log', {
-        'report_id': 'varchar', 'version': 'integer', 'store_id': 'varchar', 'sku': 'varchar',
-        'first_detected_from': 'timestamp', 'window_start': 'timestamp',
-        'window_end': 'timestamp', 'severity_score': 'double', 'severity_band': 'varchar',
-        'impact_estimate': 'double', 'attributed_sales_total': 'double',
-        'baseline_sales_total': 'double', 'z_score': 'double', 'direction': 'varchar',
-        'report_status': 'varchar', 'written_at': 'timestamp', 'model_version': 'varchar',
-        'run_id': 'varchar'
-    }) }}
+detected as (
+    select * from {{ ref('minority_reports_detected_log_current') }}
 ),
 
-ended_rows as (
-    {{ mrs_optional_log('minority_event_ended_log', {
-        'report_id': 'varchar', 'window_end': 'timestamp', 'closure_reason': 'varchar',
-        'written_at': 'timestamp', 'run_id': 'varchar'
-    }) }}
+ended as (
+    select * from {{ ref('minority_event_ended_log_current') }}
 ),
 
-clustered_rows as (
-    {{ mrs_optional_log('minority_reports_clustered_log', {
-        'report_id': 'varchar', 'version': 'integer', 'cluster_id': 'varchar',
-        'cluster_name': 'varchar', 'similarity_score': 'double',
-        'cluster_match_confidence': 'double', 'tsne_x': 'double', 'tsne_y': 'double',
-        'model_version': 'varchar', 'written_at': 'timestamp', 'run_id': 'varchar'
-    }) }}
+latest_clustered as (
+    select * from {{ ref('minority_reports_clustered_log_current') }}
 ),
 
-attributed_rows as (
-    {{ mrs_optional_log('minority_reports_proposed_attribution_log', {
-        'report_id': 'varchar', 'version': 'integer', 'proposed_cause': 'varchar',
-        'proposed_cause_category': 'varchar', 'confidence_score': 'double',
-        'proposed_cause_2': 'varchar', 'proposed_cause_category_2': 'varchar',
-        'confidence_score_2': 'double', 'proposed_cause_3': 'varchar',
-        'proposed_cause_category_3': 'varchar', 'confidence_score_3': 'double',
-        'supporting_evidence': 'varchar[]', 'is_degraded': 'boolean',
-        'degraded_reasons': 'varchar[]', 'model_version': 'varchar',
-        'written_at': 'timestamp', 'run_id': 'varchar'
-    }) }}
+latest_attributed as (
+    select * from {{ ref('minority_reports_proposed_attribution_log_current') }}
 ),
 
-cohorted_rows as (
-    {{ mrs_optional_log('minority_reports_cohorted_log', {
-        'report_id': 'varchar', 'version': 'integer', 'report_group_id': 'varchar',
-        'event_status': 'varchar', 'cohort_name': 'varchar', 'cohort_reason': 'varchar',
-        'cohort_size': 'integer', 'run_id': 'varchar'
-    }) }}
+clustered_rereview as (
+    select * from {{ ref('minority_reports_clustered_rereview_log_current') }}
 ),
 
-event_rows as (
-    {{ mrs_optional_log('minority_event_log', {
-        'report_group_id': 'varchar', 'version': 'integer', 'event_status': 'varchar',
-        'run_id': 'varchar'
-    }) }}
+attributed_rereview as (
+    select * from {{ ref('minority_reports_proposed_attribution_rereview_log_current') }}
+),
+
+cohorted as (
+    select * from {{ ref('minority_reports_cohorted_log_current') }}
+),
+
+finalised as (
+    select * from {{ ref('minority_reports_finalised_log_current') }}
+),
+
+events as (
+    select * from {{ ref('minority_event_log_current') }}
 ),
 
 event_clusters as (
     select * from {{ ref('event_cluster_matches') }}
-),
-
-finalised_rows as (
-    {{ mrs_optional_log('minority_reports_finalised_log', {
-        'report_id': 'varchar', 'version': 'integer', 'final_decision': 'varchar',
-        'review_status': 'varchar', 'final_cause': 'varchar',
-        'final_cause_category': 'varchar', 'final_confidence': 'double',
-        'finalized_at': 'timestamp', 'annotation_id': 'varchar',
-        'added_evidence': 'varchar[]', 'source_used_proposed': 'varchar',
-        'source_used_decision': 'varchar', 'degraded_reasons': 'varchar[]',
-        'run_id': 'varchar'
-    }) }}
-),
-
-clustered_rereview_rows as (
-    {{ mrs_optional_log('minority_reports_clustered_rereview_log', {
-        'report_id': 'varchar', 'rereview_round': 'integer', 'cluster_id': 'varchar',
-        'cluster_name': 'varchar', 'similarity_score': 'double',
-        'cluster_match_confidence': 'double', 'tsne_x': 'double', 'tsne_y': 'double',
-        'model_version': 'varchar', 'written_at': 'timestamp', 'run_id': 'varchar'
-    }) }}
-),
-
-attributed_rereview_rows as (
-    {{ mrs_optional_log('minority_reports_proposed_attribution_rereview_log', {
-        'report_id': 'varchar', 'rereview_round': 'integer', 'proposed_cause': 'varchar',
-        'proposed_cause_category': 'varchar', 'confidence_score': 'double',
-        'proposed_cause_2': 'varchar', 'proposed_cause_category_2': 'varchar',
-        'confidence_score_2': 'double', 'proposed_cause_3': 'varchar',
-        'proposed_cause_category_3': 'varchar', 'confidence_score_3': 'double',
-        'supporting_evidence': 'varchar[]', 'is_degraded': 'boolean',
-        'degraded_reasons': 'varchar[]', 'model_version': 'varchar',
-        'written_at': 'timestamp', 'run_id': 'varchar'
-    }) }}
-),
-
-detected as (
-    {{ mrs_latest('detected_rows') }}
-),
-
-ended as (
-    select * from ended_rows
-    qualify row_number() over (partition by report_id order by written_at desc) = 1
-),
-
-latest_clustered as (
-    {{ mrs_latest('clustered_rows') }}
-),
-
-latest_attributed as (
-    {{ mrs_latest('attributed_rows') }}
-),
-
-clustered_rereview as (
-    select * from clustered_rereview_rows
-    qualify row_number() over (partition by report_id order by rereview_round desc) = 1
-),
-
-attributed_rereview as (
-    select * from attributed_rereview_rows
-    qualify row_number() over (partition by report_id order by rereview_round desc) = 1
 ),
 
 clustered as (
@@ -181,18 +100,6 @@ attributed as (
     from latest_attributed
     left join attributed_rereview
         on latest_attributed.report_id = attributed_rereview.report_id
-),
-
-cohorted as (
-    {{ mrs_latest('cohorted_rows') }}
-),
-
-finalised as (
-    {{ mrs_latest('finalised_rows') }}
-),
-
-events as (
-    {{ mrs_latest('event_rows', 'report_group_id') }}
 ),
 
 hydrated as (

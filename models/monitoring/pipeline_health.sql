@@ -86,14 +86,7 @@ degradation_rate as (
             avg(cast(latest.is_degraded as double)) as measured_value,
             cast(null as double) as target_value,
             cast(null as varchar) as comparison
-        from (
-            select log_rows.*
-            from {{ ref(log) }} as log_rows
-            inner join settings on log_rows.run_id = settings.run_id
-            qualify row_number() over (
-                    partition by log_rows.report_id order by log_rows.version desc
-                ) = 1
-        ) as latest
+        from {{ ref(log ~ '_current') }} as latest
         {{ 'union all' if not loop.last }}
     {%- endfor %}
 ),

@@ -36,12 +36,10 @@ def model(dbt, session):
         "minority_event_log": dbt.ref("minority_event_log")
         .project("report_group_id, run_id")
         .distinct(),
-        # Latest decision per report: whether an edit would change a finalised one.
-        "minority_reports_finalised_log": dbt.ref("minority_reports_finalised_log").query(
-            "finalised",
-            "select report_id, report_group_id, final_decision, version, run_id from finalised "
-            "qualify row_number() over (partition by run_id, report_id order by version desc) = 1",
-        ),
+        # Current decision per report: whether an edit would change a finalised one.
+        "minority_reports_finalised_log_current": dbt.ref(
+            "minority_reports_finalised_log_current"
+        ).project("report_id, report_group_id, final_decision, version, run_id"),
         "stg_cause_taxonomy": dbt.ref("stg_cause_taxonomy").project("cause_category"),
         "stg_stores": dbt.ref("stg_stores"),
         "stg_cluster_library": dbt.ref("stg_cluster_library"),

@@ -54,16 +54,15 @@ create table stg_cause_taxonomy (cause_category varchar, label varchar, descript
 insert into stg_cause_taxonomy values
     ('weather', 'Weather', ''), ('social_viral', 'Social', ''), ('paid_media', 'Paid', '');
 
-create table minority_reports_finalised_log (
+-- The current state (minority_reports_finalised_log_current): the active run's latest row
+-- per report.
+create table minority_reports_finalised_log_current (
     report_id varchar, report_group_id varchar, final_decision varchar,
     version integer, run_id varchar);
-insert into minority_reports_finalised_log values
-    ('{APPROVED}', '{EVENT_WITH_FINAL}', 'pending', 1, '{RUN}'),
+insert into minority_reports_finalised_log_current values
     ('{APPROVED}', '{EVENT_WITH_FINAL}', 'approved', 2, '{RUN}'),
-    ('{PENDING}', '{EVENT_WITH_FINAL}', 'approved', 1, '{RUN}'),
     ('{PENDING}', '{EVENT_WITH_FINAL}', 'pending', 2, '{RUN}'),
-    ('{UNFINALISED}', '{EVENT_PENDING}', 'pending', 1, '{RUN}'),
-    ('{OTHER_RUN}', 'ME-333333333333', 'approved', 1, 'run-old');
+    ('{UNFINALISED}', '{EVENT_PENDING}', 'pending', 1, '{RUN}');
 
 create table minority_reports (
     report_id varchar, report_group_id varchar, store_id varchar, sku varchar,

@@ -25,32 +25,20 @@ ticks as (
     select * from {{ ref('ticks') }}
 ),
 
-finalised as (
-    select * from {{ ref('minority_reports_finalised_log') }}
+latest_final as (
+    select * from {{ ref('minority_reports_finalised_log_current') }}
 ),
 
-clustered as (
-    select * from {{ ref('minority_reports_clustered_log') }}
+latest_cluster as (
+    select * from {{ ref('minority_reports_clustered_log_current') }}
 ),
 
-attributed as (
-    select * from {{ ref('minority_reports_proposed_attribution_log') }}
+latest_attribution as (
+    select * from {{ ref('minority_reports_proposed_attribution_log_current') }}
 ),
 
 last_tick as (
     select max(ticks.tick_ts) as tick_ts from ticks
-),
-
-latest_final as (
-    {{ mrs_latest_in_run('finalised') }}
-),
-
-latest_cluster as (
-    {{ mrs_latest_in_run('clustered') }}
-),
-
-latest_attribution as (
-    {{ mrs_latest_in_run('attributed') }}
 ),
 
 previous_rounds as (

@@ -1,0 +1,1 @@
+{{ mrs_current_state('minority_event_ended_log', order_column='written_at') }}

@@ -1,0 +1,1 @@
+{{ mrs_current_state('minority_reports_finalised_log') }}
