@@ -17,8 +17,8 @@ from mrs.app import event_page, overview, report_page
 from mrs.app.data import IndexUnavailable, ReviewData, load, signature, within_scope
 from mrs.app.login import signed_in_reviewer
 from mrs.app.navigation import EVENT, REPORT, sidebar
-from mrs.project import MrsError, Project
-from mrs.reviewers import read_scopes
+from mrs.pipeline.project import MrsError, Project
+from mrs.review.reviewers import read_scopes
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

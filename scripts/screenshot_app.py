@@ -34,8 +34,8 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 from mrs.app.data import ReviewData, load
-from mrs.app_cli import app_command
-from mrs.project import Project
+from mrs.cli.app import app_command
+from mrs.pipeline.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"

@@ -28,7 +28,7 @@
 
 
 {#-
-  The reviewers registry (mrs.reviewers): who may review, with which role. A CSV file with
+  The reviewers registry (mrs.review.reviewers): who may review, with which role. A CSV file with
   columns reviewer, user_role, by default `<database>_access/reviewers.csv`, apart from the
   journal so that only admins need write access to it (docs/review.md, Threat model). `mrs reviewers`
   edits it; var `mrs_reviewers_file` points elsewhere.
@@ -38,7 +38,7 @@
 {%- endmacro %}
 
 
-{#- The model registry's journal beside the database: `<database>_models` (mrs.registry). -#}
+{#- The model registry's journal beside the database: `<database>_models` (mrs.registry.records). -#}
 {% macro mrs_registry_dir() -%}
     {{ return(var('mrs_registry_dir', none) or mrs_beside_database('_models')) }}
 {%- endmacro %}
@@ -77,7 +77,7 @@
 
 
 {#-
-  The journal's record of the active run (`mrs reset` writes it: mrs.runs.ACTIVE_RUN_FILE),
+  The journal's record of the active run (`mrs reset` writes it: mrs.pipeline.runs.ACTIVE_RUN_FILE),
   or none when no reset was made. run_settings reads it, so a plain `dbt build` builds the
   same run as `mrs build`.
 -#}
@@ -142,7 +142,7 @@
   acts for no one who is not a reviewer with that right. Role `system` is refused:
   auto-approval writes its edits inside the build (user_edits_log). Reopen reasons, the
   reopen note's minimum and the text limits are the vars review_* that `mrs review` reads
-  too (mrs.review_rules).
+  too (mrs.review.rules).
 -#}
 {% macro mrs_checked_edits(log_name, key_column, key_prefix) -%}
     {%- set fields = mrs_edit_fields(key_column) -%}

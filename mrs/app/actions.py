@@ -1,5 +1,5 @@
 """The action form of the report and event pages. Every action goes through
-`mrs.review_cli.record_edit`, the validated write path of `mrs review`: the same checks, the
+`mrs.cli.review.record_edit`, the validated write path of `mrs review`: the same checks, the
 same messages, the same edit journal."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 import streamlit as st
 
 from mrs.app.login import current_login
-from mrs.project import MrsError, Project
-from mrs.review_cli import record_edit, recorded_message, rules
-from mrs.reviewers import role_of
+from mrs.cli.review import record_edit, recorded_message, rules
+from mrs.pipeline.project import MrsError, Project
+from mrs.review.reviewers import role_of
 
 ACTIONS = {
     "approve": "Approve",

@@ -1,10 +1,10 @@
 """What the review app reads: the published copy, never the DuckDB file a build writes.
 
 Every build publishes the public models, with the few other tables the app needs in schema
-`review_index`, to `<database stem>_published.duckdb` beside the database (mrs.publication),
-replacing the file whole. Reading it holds no lock on the database, so a `dbt build` running
-meanwhile never fails because an analyst has the app open, and the app never reads half of
-a build.
+`review_index`, to `<database stem>_published.duckdb` beside the database
+(mrs.pipeline.publication), replacing the file whole. Reading it holds no lock on the
+database, so a `dbt build` running meanwhile never fails because an analyst has the app
+open, and the app never reads half of a build.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from mrs.project import MrsError
-from mrs.publication import connect_published, published_database
-from mrs.reviewers import in_scope
+from mrs.pipeline.project import MrsError
+from mrs.pipeline.publication import connect_published, published_database
+from mrs.review.reviewers import in_scope
 
 BUILD_HINT = (
     "run `python3 tasks.py demo` for the demo database, or `mrs build --database {database}` "
@@ -182,7 +182,7 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, *parameters: object) -> pd.
 
 
 def within_scope(data: ReviewData, entries: Sequence[str]) -> ReviewData:
-    """What a reviewer with a scope (mrs.reviewers: `region:North;store:ST-009`) sees: the
+    """What a reviewer with a scope (mrs.review.reviewers: `region:North;store:ST-009`) sees: the
     reports of stores in it, the events all of whose reports are, their series and edits.
     `mrs review` and the build refuse them the rest anyway; without a scope, everything."""
     if not entries:

@@ -1,7 +1,7 @@
 """Sign-in for the review app: streamlit-authenticator over the reviewers registry.
 
 Every page needs a signed-in reviewer. The credentials are the registry's reviewers that
-have an app password (mrs.app_passwords); the signed-in login is the actor of every action,
+have an app password (mrs.review.passwords); the signed-in login is the actor of every action,
 with the role the registry gives it, so nobody acts for anyone else through the app.
 """
 
@@ -12,9 +12,9 @@ from pathlib import Path
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from mrs.app_passwords import app_credentials, cookie_key
-from mrs.project import Project
-from mrs.reviewers import role_of
+from mrs.pipeline.project import Project
+from mrs.review.passwords import app_credentials, cookie_key
+from mrs.review.reviewers import role_of
 
 COOKIE_NAME = "mrs_review_app"
 # A sign-in lasts a working day; after that the form asks again.

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from mrs.project import MrsError
-from mrs.review import recorded_since_build
+from mrs.pipeline.project import MrsError
+from mrs.review.context import recorded_since_build
 
 PENDING_COLUMNS = ["level", "action", "actor", "user_role", "edited_at", "source_file"]
 # The journal is listed at every run (never cached): an edit shows as soon as it is written.

@@ -3,8 +3,8 @@
 model attribution_model reads it. Only the mock reads the narratives (the answer key).
 """
 
-from mrs.attribution import narrative_causes
-from mrs.training import stamp_version
+from mrs.models.attribution import narrative_causes
+from mrs.registry.training import stamp_version
 
 
 def model(dbt, session):

@@ -2,13 +2,13 @@
 section 6). Built when model_routing.attribution_model is 'real'; the routing model
 attribution_model reads it.
 
-Thin wrapper over mrs.attribution; weights come from config, and the trained version in force
+Thin wrapper over mrs.models.attribution; weights come from config, and the trained version in force
 (model approved_model_versions) replaces the shipped scorer.
 """
 
-from mrs.attribution import rank_causes
-from mrs.registry import record_in_force
-from mrs.training import params_of, stamp_version
+from mrs.models.attribution import rank_causes
+from mrs.registry.records import record_in_force
+from mrs.registry.training import params_of, stamp_version
 
 
 def model(dbt, session):

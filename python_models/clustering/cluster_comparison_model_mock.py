@@ -3,7 +3,7 @@ snapshot overlaps. Built when model_routing.cluster_comparison_model is 'mock'; 
 model cluster_comparison_model reads it. Only the mock reads the narratives (the answer key).
 """
 
-from mrs.clustering import narrative_clusters, stamp_version
+from mrs.models.clustering import narrative_clusters, stamp_version
 
 
 def model(dbt, session):

@@ -2,12 +2,12 @@
 Built when model_routing.cluster_comparison_model is 'real'; the routing model
 cluster_comparison_model reads it.
 
-Thin wrapper over mrs.clustering; the similarity threshold comes from config, and the version
+Thin wrapper over mrs.models.clustering; the similarity threshold comes from config, and the version
 in force (model approved_model_versions) moves the library's centroids.
 """
 
-from mrs.clustering import match_clusters, stamp_version
-from mrs.training import library_in_force
+from mrs.models.clustering import match_clusters, stamp_version
+from mrs.registry.training import library_in_force
 
 
 def model(dbt, session):

@@ -3,7 +3,7 @@ reports. Built when model_routing.cluster_comparison_model is 'mock'; the routin
 event_cluster_matches reads it. Only the mock reads the narratives (the answer key).
 """
 
-from mrs.clustering import narrative_event_clusters, stamp_version
+from mrs.models.clustering import narrative_event_clusters, stamp_version
 
 
 def model(dbt, session):

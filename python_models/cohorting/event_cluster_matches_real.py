@@ -2,13 +2,13 @@
 Built when model_routing.cluster_comparison_model is 'real'; the routing model
 event_cluster_matches reads it.
 
-Thin wrapper over mrs.clustering (pool_event_hours, match_event_clusters): the similarity
+Thin wrapper over mrs.models.clustering (pool_event_hours, match_event_clusters): the similarity
 threshold and the approved registry version are those of cluster_comparison_model, so an
 event is named with the same centroids as its reports.
 """
 
-from mrs.clustering import match_event_clusters, stamp_version
-from mrs.training import library_in_force
+from mrs.models.clustering import match_event_clusters, stamp_version
+from mrs.registry.training import library_in_force
 
 
 def model(dbt, session):

@@ -4,7 +4,7 @@ would decide them (DESIGN.md section 6). Built when model_routing.anomaly_classi
 narratives (the answer key).
 """
 
-from mrs.detection import ClassifierParams, narrative_windows
+from mrs.models.detection import ClassifierParams, narrative_windows
 
 
 def model(dbt, session):

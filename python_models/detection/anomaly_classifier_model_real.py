@@ -2,12 +2,12 @@
 section 6). Built when model_routing.anomaly_classifier_model is 'real'; the routing model
 anomaly_classifier_model reads it.
 
-Thin wrapper: the decision logic is mrs.detection, unit-tested on its own. Thresholds come
+Thin wrapper: the decision logic is mrs.models.detection, unit-tested on its own. Thresholds come
 from the model's config, which reads the project vars (dbt only passes config keys that this
 file names literally).
 """
 
-from mrs.detection import ClassifierParams, decide_candidate_windows
+from mrs.models.detection import ClassifierParams, decide_candidate_windows
 
 
 def model(dbt, session):

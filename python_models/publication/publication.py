@@ -1,6 +1,6 @@
 """publication: the public models copied where BI tools never meet a build's lock.
 
-Thin wrapper over mrs.publication.publish: after every build, each public model goes whole
+Thin wrapper over mrs.pipeline.publication.publish: after every build, each public model goes whole
 to `<database>_published.duckdb` and `<database>_published/<model>.parquet`, written under
 a `.next` name and renamed over the previous copy, so a reader during a build gets the
 previous build's state. It runs after the public models and their tests: a model that
@@ -10,7 +10,7 @@ The DuckDB file's schema `review_index` holds what the review app and `mrs revie
 besides the public models, reduced to what they check an edit against.
 """
 
-from mrs.publication import publish
+from mrs.pipeline.publication import publish
 
 
 def model(dbt, session):

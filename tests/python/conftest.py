@@ -11,11 +11,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from mrs.demo_scenarios import DEMO_REVIEWERS
-from mrs.journal import journal_dir
-from mrs.publication import published_database, published_folder
-from mrs.reviewers import access_dir, os_login, write_registry
-from mrs.world import WorldOptions
+from mrs.dev.demo_scenarios import DEMO_REVIEWERS
+from mrs.dev.world import WorldOptions
+from mrs.pipeline.publication import published_database, published_folder
+from mrs.review.journal import journal_dir
+from mrs.review.reviewers import access_dir, os_login, write_registry
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Every append-only log the pipeline writes so far.

@@ -7,8 +7,8 @@ import json
 import multiprocessing
 from pathlib import Path
 
-from mrs.journal import Edit, edits_folder, write_edit
-from mrs.registry import RECORDS, records, write_record
+from mrs.registry.records import RECORDS, records, write_record
+from mrs.review.journal import Edit, edits_folder, write_edit
 
 WRITERS = 100
 STAMP = dt.datetime(2025, 8, 12, 6, 0)

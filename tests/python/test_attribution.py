@@ -1,4 +1,4 @@
-"""The attribution scorer (mrs.attribution): scope, direction, tie-break, fallbacks."""
+"""The attribution scorer (mrs.models.attribution): scope, direction, tie-break, fallbacks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from mrs.attribution import (
+from mrs.models.attribution import (
     NO_EVIDENCE_CONFIDENCE,
     UNKNOWN,
     AttributionParams,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import build_world, query
 
-from mrs.world import WorldOptions, write_world
+from mrs.dev.world import WorldOptions, write_world
 
 WORLD = WorldOptions(stores=14, products=7, days=26)
 

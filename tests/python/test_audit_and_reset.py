@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from conftest import BIN, PROJECT_ROOT, as_reviewer, copy_database, query, run_mrs
 
-from mrs.journal import JOURNAL_MARKER, journal_dir
+from mrs.review.journal import JOURNAL_MARKER, journal_dir
 
 
 def _dbt(database: Path, *arguments: str) -> subprocess.CompletedProcess[str]:

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from conftest import as_reviewer, query, run_mrs
 
-from mrs.journal import journal_dir
-from mrs.registry import registry_dir
-from mrs.world import WorldOptions, write_world
+from mrs.dev.world import WorldOptions, write_world
+from mrs.registry.records import registry_dir
+from mrs.review.journal import journal_dir
 
 WORLD = WorldOptions(stores=6, products=3, days=26)
 SERIES = ("ST-006", "SKU-003")  # no narrative touches it

@@ -9,9 +9,9 @@ import math
 import pytest
 from conftest import run_mrs
 
-from mrs.bench_cli import work_folder
-from mrs.build_timings import STAGES
-from mrs.pipeline_bench import parse_history, parse_sizes
+from mrs.cli.bench import work_folder
+from mrs.dev.build_timings import STAGES
+from mrs.dev.pipeline_bench import parse_history, parse_sizes
 
 WORLD_FIELDS = {
     "label",

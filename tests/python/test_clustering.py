@@ -1,4 +1,4 @@
-"""Cluster comparison (mrs.clustering): matching, threshold, map placement, determinism, and
+"""Cluster comparison (mrs.models.clustering): matching, threshold, map placement, determinism, and
 the event-level match on the pooled curves of an event's reports."""
 
 from __future__ import annotations
@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mrs.cluster_ceiling import best_template, drawn_multiplier
-from mrs.clustering import (
+from mrs.dev.cluster_ceiling import best_template, drawn_multiplier
+from mrs.dev.world import CLUSTER_DEFINITIONS, build_cluster_library
+from mrs.models.clustering import (
     UNCLASSIFIED,
     match_clusters,
     match_event_clusters,
@@ -16,8 +17,7 @@ from mrs.clustering import (
     narrative_event_clusters,
     pool_event_hours,
 )
-from mrs.shapes import excess_profile
-from mrs.world import CLUSTER_DEFINITIONS, build_cluster_library
+from mrs.models.shapes import excess_profile
 
 LIBRARY = build_cluster_library()
 START = pd.Timestamp("2025-08-07 08:00")

@@ -1,10 +1,10 @@
-"""Cohorting (mrs.cohorting): which reports form one event."""
+"""Cohorting (mrs.models.cohorting): which reports form one event."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from mrs.cohorting import assign_cohorts
+from mrs.models.cohorting import assign_cohorts
 
 TICK = pd.Timestamp("2025-08-10 12:00")
 

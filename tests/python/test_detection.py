@@ -1,4 +1,4 @@
-"""The anomaly classifier's decisions on candidate windows (mrs.detection)."""
+"""The anomaly classifier's decisions on candidate windows (mrs.models.detection)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mrs.detection import (
+from mrs.models.detection import (
     DECISION_COLUMNS,
     ClassifierParams,
     decide_candidate_windows,

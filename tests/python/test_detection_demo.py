@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import BIN, LOGS, PROJECT_ROOT, query, run_mrs
 
-from mrs.evaluation import WorldScores, score_database
-from mrs.world import OVERDISPERSION
+from mrs.dev.evaluation import WorldScores, score_database
+from mrs.dev.world import OVERDISPERSION
 
 
 @pytest.fixture(scope="module")

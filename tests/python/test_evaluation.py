@@ -1,5 +1,5 @@
 """`mrs evaluate`: the real models on a world seed other than the demo's, and on a family
-world (mrs.world_family) whose seed was never used to tune them."""
+world (mrs.dev.world_family) whose seed was never used to tune them."""
 
 from __future__ import annotations
 

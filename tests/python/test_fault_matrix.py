@@ -31,7 +31,7 @@ from conftest import (
     world_build_arguments,
 )
 
-from mrs.world import WorldOptions, write_world
+from mrs.dev.world import WorldOptions, write_world
 
 WORLD = WorldOptions(stores=14, products=7, days=26)
 FIRST = "2025-07-26 12:00"  # inside several reports of this world

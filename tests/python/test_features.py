@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mrs.features import FEATURE_NAMES, shape_vector
-from mrs.shapes import SHAPES, excess_profile
+from mrs.models.features import FEATURE_NAMES, shape_vector
+from mrs.models.shapes import SHAPES, excess_profile
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import build_world, query
 
-from mrs.publication import connect_published
-from mrs.world import WorldOptions, write_world
+from mrs.dev.world import WorldOptions, write_world
+from mrs.pipeline.publication import connect_published
 
 WORLD = WorldOptions(stores=6, products=4, days=24)
 FAR_AHEAD = "2099-01-01 00:00:00"

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from conftest import query, run_mrs
 
-from mrs.world import WorldOptions, write_world
+from mrs.dev.world import WorldOptions, write_world
 
 BAD_SALES_ROWS = [
     # (row, reason it must be rejected with)

@@ -16,7 +16,7 @@ from conftest import (
     world_build_arguments,
 )
 
-from mrs.world import WorldOptions, write_world
+from mrs.dev.world import WorldOptions, write_world
 
 SMALL_WORLD = WorldOptions(stores=14, products=7, days=26)
 # The small world's detection window starts 2025-07-23; T1 falls inside several reports.

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT, as_reviewer, query, run_mrs
 
-from mrs.demo_scenarios import run_review_scenarios
-from mrs.registry import records, registry_dir
-from mrs.reviewers import os_login, read_registry, write_registry
+from mrs.dev.demo_scenarios import run_review_scenarios
+from mrs.registry.records import records, registry_dir
+from mrs.review.reviewers import os_login, read_registry, write_registry
 
 FIRST, SECOND = "2025-08-12 06:00", "2025-08-12 12:00"
 EVENTS_OF = """

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import build_world, query
 
-from mrs.world import WorldOptions, write_world
+from mrs.dev.world import WorldOptions, write_world
 
 SHIFTED = WorldOptions(
     stores=14, products=7, days=26, regime_shift_day=1, regime_level=1.8, regime_peaks=(9.0, 20.5)

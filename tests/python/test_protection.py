@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import as_reviewer, query, run_mrs
 
-from mrs.journal import journal_dir
+from mrs.review.journal import journal_dir
 
 
 def test_adjusted_sales_are_actual_minus_removed_uplift(demo_database: tuple[Path, str]) -> None:

@@ -1,4 +1,4 @@
-"""The published copy BI tools read (mrs.publication, model `publication`): the public
+"""The published copy BI tools read (mrs.pipeline.publication, model `publication`): the public
 models whole, readable while a build runs, and never the reason a build fails."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import duckdb
 import yaml
 from conftest import BIN, PROJECT_ROOT, copy_database, query, run_mrs
 
-from mrs.publication import published_database, published_folder
+from mrs.pipeline.publication import published_database, published_folder
 
 Rows = dict[str, list[tuple]]
 

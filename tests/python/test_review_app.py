@@ -21,13 +21,13 @@ import pytest
 from conftest import BIN, PROJECT_ROOT, copy_database, query, run_mrs
 from streamlit.testing.v1 import AppTest
 
-from mrs.app_cli import add_app_parser, app_command
-from mrs.app_passwords import passwords_file, set_password
-from mrs.journal import EVENT_EDITS, REPORT_EDITS, journal_dir
-from mrs.project import MrsError
-from mrs.publication import connect_published, published_database
-from mrs.review_rules import review_rules
-from mrs.reviewers import access_dir, os_login, registry_file, write_registry
+from mrs.cli.app import add_app_parser, app_command
+from mrs.pipeline.project import MrsError
+from mrs.pipeline.publication import connect_published, published_database
+from mrs.review.journal import EVENT_EDITS, REPORT_EDITS, journal_dir
+from mrs.review.passwords import passwords_file, set_password
+from mrs.review.reviewers import access_dir, os_login, registry_file, write_registry
+from mrs.review.rules import review_rules
 
 APP = PROJECT_ROOT / "app" / "review_app.py"
 ACTOR, ROLE = "app.tester", "admin"

@@ -17,9 +17,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from mrs.journal import EVENT_EDITS, REPORT_EDITS, journal_dir
-from mrs.review_cli import add_review_parser
-from mrs.reviewers import os_login, write_registry
+from mrs.cli.review import add_review_parser
+from mrs.review.journal import EVENT_EDITS, REPORT_EDITS, journal_dir
+from mrs.review.reviewers import os_login, write_registry
 
 RUN = "run-a"
 NEWEST_TICK = "2025-08-12 23:00:00"
@@ -530,7 +530,7 @@ def test_a_full_disk_exits_2_and_says_nothing_was_recorded(
     def no_space(*args: object) -> Path:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("mrs.review_cli.write_edit", no_space)
+    monkeypatch.setattr("mrs.cli.review.write_edit", no_space)
     code, out, err = review(capsys, database, "approve", PENDING)
     assert code == 2
     assert "No space left on device; nothing was recorded" in err

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import BIN, LOGS, PROJECT_ROOT, copy_database, query, run_mrs
 
-from mrs.demo_scenarios import EDITED_CAUSE, EVIDENCE_LINK
-from mrs.journal import journal_dir
-from mrs.reviewers import os_login, read_registry, registry_file, write_registry
+from mrs.dev.demo_scenarios import EDITED_CAUSE, EVIDENCE_LINK
+from mrs.review.journal import journal_dir
+from mrs.review.reviewers import os_login, read_registry, registry_file, write_registry
 
 REVIEW_LOGS = (
     *LOGS,

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import BIN, PROJECT_ROOT, run_mrs
 
-from mrs.app_passwords import read_password_hashes
-from mrs.project import MrsError
-from mrs.reviewers import (
+from mrs.pipeline.project import MrsError
+from mrs.review.passwords import read_password_hashes
+from mrs.review.reviewers import (
     authorise,
     os_login,
     permissions,

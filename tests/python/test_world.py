@@ -9,8 +9,7 @@ import duckdb
 import pytest
 from conftest import PROJECT_ROOT, run_mrs
 
-from mrs.features import FEATURE_NAMES
-from mrs.world import (
+from mrs.dev.world import (
     INPUT_FILES,
     STORE_TILE,
     WorldOptions,
@@ -18,6 +17,7 @@ from mrs.world import (
     build_narratives,
     write_world,
 )
+from mrs.models.features import FEATURE_NAMES
 
 SEEDS = PROJECT_ROOT / "seeds"
 

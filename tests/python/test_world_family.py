@@ -1,4 +1,4 @@
-"""The family world generator (mrs.world_family) and its scorer (mrs.power_curve); fast, no
+"""The family world generator (mrs.dev.world_family) and its scorer (mrs.dev.power_curve); fast, no
 dbt build."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from conftest import run_mrs
 
-from mrs.power_curve import (
+from mrs.dev.power_curve import (
     NOMINAL_EXTREME_SHARE,
     combine,
     format_family,
@@ -21,7 +21,7 @@ from mrs.power_curve import (
     score_family_world,
     to_json,
 )
-from mrs.world_family import (
+from mrs.dev.world_family import (
     DROP_CAP,
     DURATIONS_HOURS,
     NB_SHAPE_RANGE,

@@ -1,0 +1,553 @@
+"""Benchmarks: time pipeline stages on large generated worlds against hand-written queries.
+
+Timings are printed, never asserted: machines are shared and noisy, so each figure is
+compared with a reference measured in the same run.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from mrs.dev.build_timings import node_timings
+from mrs.dev.world import WorldOptions, build_vars, write_world
+from mrs.pipeline.project import WITHOUT_TESTS, Project
+
+DETECTION_MODELS = (
+    "sales_timeseries_data",
+    "baseline_sales_model_fit",
+    "baseline_sales_predictions",
+    "anomaly_candidate_hours",
+    "anomaly_classifier_model_real",
+    "anomaly_classifier_model",
+    "anomaly_classifier_decisions",
+    "minority_reports_detected_log",
+    "minority_event_ended_log",
+    "baseline_sales_model_prediction_log",
+    "anomaly_classifier_model_prediction_log",
+)
+
+
+def _count_z(y: str, e: str, v: str, b: str) -> str:
+    """The count score of macro mrs_count_z: the NB deviance residual, skew-corrected, over
+    the square root of the variance's excess over the NB variance (b is already >= 1e-9)."""
+    m = f"greatest({e}, 0.01)"
+    return f"""(sign({y} - {m}) * sqrt(greatest(2 * (
+                case when {y} > 0 then {y} * ln({y} / {m}) else 0 end
+                - case when {b} * greatest({y}, {m}) < 1e-6 then {y} - {m}
+                       else ({y} + 1 / {b}) * ln((1 + {b} * {y}) / (1 + {b} * {m})) end), 0))
+            + (1 + 2 * {b} * {m}) / (6 * sqrt({m} * (1 + {b} * {m})))
+              * (1 - exp(-6.25 * {m})) * (1 + 0.3 * {m} * exp(-{m} / 2.5)))
+           / sqrt(greatest(({v}) / ({m} * (1 + {b} * {m})), 1))"""
+
+
+# The same baseline and elevated-hour flags as the detection models, as one query written
+# by hand: disturbed training days left out, weekday level (the store's week shrunk towards
+# the series' own, times a base from all clean days) x intraday shape (shrunk towards the
+# store's), a two-pass count-aware spread, the own hour-of-week profile shrunk towards the
+# pooled one and scaled to the weekday's total, day-level noise, the shrunk level factor and
+# the deviance z. It is the yardstick for the detection stage's cost.
+REFERENCE_QUERY = f"""
+create or replace temp table reference_flags as
+with
+settings as (select * from run_settings),
+sales as (
+    select s.store_id, s.sku, s.sales_ts, s.units
+    from stg_unified_sales_data s, settings
+    where s.sales_ts >= settings.training_start and s.sales_ts < settings.as_of
+),
+training as (
+    select *, (isodow(sales_ts) - 1) * 24 + hour(sales_ts) as how,
+           cast(sales_ts as date) as day
+    from sales, settings where sales_ts < settings.detection_start
+),
+days as (
+    select store_id, sku, day, min(how // 24) as dow, sum(units) as total
+    from training group by all
+),
+dow_all as (select store_id, sku, dow, median(total) as level from days group by all),
+series_all as (select store_id, sku, median(total) as level from days group by all),
+others as (
+    select d.store_id, d.sku, d.day, median(o.total) as ref, count(*) as n
+    from days d join days o on o.store_id = d.store_id and o.sku = d.sku and o.dow = d.dow
+        and o.day <> d.day
+    group by all
+),
+ratios as (
+    select d.*,
+           ln((d.total + 1) / (case when o.n >= 2 then o.ref else s.level end + 1)) as lr
+    from days d join series_all s using (store_id, sku)
+    left join others o using (store_id, sku, day)
+),
+centres as (select store_id, sku, median(lr) as c from ratios group by all),
+spreads as (
+    select r.store_id, r.sku, c.c, greatest(1.4826 * median(abs(r.lr - c.c)), 0.02) as sd
+    from ratios r join centres c using (store_id, sku) group by all
+),
+clean_days as (
+    -- disturbed beyond 3.5 deviations, but at most a minority of a weekday's days
+    select * from (
+        select r.*, abs(r.lr - s.c) as dev, s.sd,
+               row_number() over (partition by r.store_id, r.sku, r.dow
+                                  order by abs(r.lr - s.c) desc, r.day) as rk,
+               count(*) over (partition by r.store_id, r.sku, r.dow) as n
+        from ratios r join spreads s using (store_id, sku)
+    ) where dev <= 3.5 * sd or rk > greatest((n - 1) // 2, least(n - 1, 1))
+),
+clean as (select t.* from training t join clean_days c using (store_id, sku, day)),
+cells as (select store_id, sku, how, median(units) as med from training group by all),
+own as (select store_id, sku, how, median(units) as own, count(*) as n from clean group by all),
+open_days as (
+    select store_id, sku, how // 24 as dow, min(how % 24) as first_hour,
+           max(how % 24) as last_hour
+    from cells where med > 0 group by all
+),
+clean_levels as (select store_id, sku, median(total) as level from clean_days group by all),
+own_dow as (
+    -- each weekday's median clean day over the series' median clean day, and its noise
+    select c.store_id, c.sku, c.dow, count(*) as n,
+           median(c.total) / nullif(any_value(cl.level), 0) as own_r,
+           pow(any_value(sp.sd), 2) as dn,
+           pi() / (2 * count(*)) * pow(any_value(sp.sd), 2) as rn
+    from clean_days c join clean_levels cl using (store_id, sku)
+    join spreads sp using (store_id, sku)
+    group by c.store_id, c.sku, c.dow
+),
+store_dow as (
+    -- the store's week: its products' ratios weighted by 1 / their day-to-day spread^2
+    select store_id, dow, sum(own_r / dn) / nullif(sum(1 / dn), 0) as st_r
+    from own_dow where own_r is not null group by all
+),
+dow_tau as (
+    select o.store_id, o.sku, greatest(avg(pow(o.own_r / s.st_r - 1, 2) - o.rn), 0.0) as t2
+    from own_dow o join store_dow s using (store_id, dow)
+    where s.st_r > 0 and o.own_r is not null group by all
+),
+dow_ratios as (
+    -- the store's ratio moved towards the own as far as the own is more than noise
+    select o.store_id, o.sku, o.dow, o.n, o.own_r, w,
+           coalesce(st_r + w * (o.own_r - st_r), o.own_r, st_r) as r
+    from (
+        select o.*, case when s.st_r > 0 then s.st_r end as st_r,
+               coalesce(t.t2 / nullif(t.t2 + o.rn, 0), 0.0) as w
+        from own_dow o left join store_dow s using (store_id, dow)
+        left join dow_tau t using (store_id, sku)
+    ) o
+),
+bases as (
+    select c.store_id, c.sku, median(c.total / r.r) as base, count(*) as n
+    from clean_days c join dow_ratios r using (store_id, sku, dow)
+    where r.r > 0 group by all
+),
+levels as (
+    select a.store_id, a.sku, a.dow,
+           coalesce(b.base * r.r, case when r.r = 0 then 0.0 end, a.level) as level,
+           r.w as dow_w, r.own_r is not null as has_own, o.n as dow_n, b.n as base_n
+    from dow_all a
+    left join dow_ratios r using (store_id, sku, dow)
+    left join own_dow o using (store_id, sku, dow)
+    left join bases b using (store_id, sku)
+),
+shares as (
+    select t.store_id, t.sku, o.first_hour, o.last_hour, t.how % 24 as hod,
+           t.units / d.total as share
+    from clean t
+    join clean_days d using (store_id, sku, day)
+    join open_days o on o.store_id = t.store_id and o.sku = t.sku and o.dow = d.dow
+    where d.total > 0
+),
+bounded as (
+    select *, quantile_cont(share, 0.1) over g as lo, quantile_cont(share, 0.9) over g as hi
+    from shares
+    window g as (partition by store_id, sku, first_hour, last_hour, hod)
+),
+shape as (
+    select store_id, sku, first_hour, last_hour, hod, count(*) as n,
+           avg(least(greatest(share, lo), hi)) as s
+    from bounded group by all
+),
+shape_norm as (
+    select *, s / nullif(sum(s) over (partition by store_id, sku, first_hour, last_hour), 0)
+        as share
+    from shape
+),
+store_shape as (
+    -- the store's shape per weekday (all its products' clean units)
+    select store_id, dow, hod, u / nullif(sum(u) over (partition by store_id, dow), 0) as st
+    from (select store_id, how // 24 as dow, how % 24 as hod, sum(units) as u
+          from clean group by all)
+),
+weekday_units as (select store_id, sku, dow, sum(total) as u from clean_days group by all),
+mix_terms as (
+    select c.store_id, c.sku, c.how, coalesce(sh.share, 0.0) as own_s,
+           coalesce(st.st, 0.0) as st, coalesce(sh.n, 0) as n,
+           coalesce(st.st, 0.0) * (1 - coalesce(st.st, 0.0)) / nullif(wu.u, 0) as noise
+    from cells c
+    left join open_days o on o.store_id = c.store_id and o.sku = c.sku and o.dow = c.how // 24
+    left join shape_norm sh on sh.store_id = c.store_id and sh.sku = c.sku
+        and sh.first_hour = o.first_hour and sh.last_hour = o.last_hour
+        and sh.hod = c.how % 24
+    left join store_shape st on st.store_id = c.store_id and st.dow = c.how // 24
+        and st.hod = c.how % 24
+    left join weekday_units wu on wu.store_id = c.store_id and wu.sku = c.sku
+        and wu.dow = c.how // 24
+),
+mix_tau as (
+    select store_id, sku,
+           greatest(sum(pow(own_s - st, 2) - noise) / nullif(sum(st * st), 0), 0.0) as t2
+    from mix_terms where st > 0 and noise is not null group by all
+),
+mixed as (
+    -- the series' own shape shrunk towards its store's as far as it is noise, and the
+    -- variance of that share
+    select store_id, sku, how, n, st + k * (own_s - st) as s,
+           k * k * coalesce(noise, 0.0) as s_var
+    from (
+        select m.*,
+               coalesce(t.t2 * m.st * m.st / nullif(t.t2 * m.st * m.st + m.noise, 0), 1.0) as k
+        from mix_terms m left join mix_tau t using (store_id, sku)
+    )
+),
+pooled as (
+    select m.store_id, m.sku, m.how,
+           coalesce(l.level * m.s / nullif(sum(m.s) over (partition by m.store_id, m.sku,
+               m.how // 24), 0), 0) as p,
+           pow(coalesce(l.level, 0), 2) * m.s_var as p_var,
+           m.n as pooled_days
+    from mixed m
+    left join levels l on l.store_id = m.store_id and l.sku = m.sku and l.dow = m.how // 24
+),
+changes as (
+    select t.store_id, t.sku, p.p,
+           t.units - lag(t.units) over (partition by t.store_id, t.sku, t.how
+                                        order by t.sales_ts) as d
+    from clean t join pooled p using (store_id, sku, how) where p.p > 0
+),
+squares as (
+    select store_id, sku, p as x, least(d * d / (2 * p), 1e12) as y
+    from changes where d is not null
+),
+rough as (
+    select store_id, sku, greatest(median(y) / 0.455, 1.0) as f, avg(x) as m
+    from squares group by all
+),
+kept as (
+    -- without the changes beyond 3.5 deviations of the series' rough level (baseline_trim_z)
+    select q.* from squares q join rough r using (store_id, sku)
+    where q.y <= 3.5 * 3.5 * r.f * greatest(q.x / r.m, 1.0)
+),
+moments as (
+    select store_id, sku, sum(x * (y - 1)) as sxy, sum(x * x) as sxx, avg(x) as m
+    from kept group by all
+),
+pooled_b as (select median(greatest(sxy / nullif(sxx, 0), 0.0)) as b from moments),
+dispersion as (
+    -- each series' b shrunk towards the median's with 2 (1 + 1/(m b))^2 hours
+    -- (baseline_dispersion_prior_hours)
+    select store_id, sku, 1.0 as alpha,
+           greatest((sxy + k * pb * m * m) / nullif(sxx + k * m * m, 0), 0.0) as beta
+    from (
+        select moments.*, pooled_b.b as pb,
+               2 * pow(1 + 1 / greatest(m * pooled_b.b, 1e-6), 2) as k
+        from moments, pooled_b
+    )
+),
+terms as (
+    select p.*, o.own, coalesce(o.n, 0) as n,
+           coalesce(d.alpha, 1.0) as alpha, coalesce(d.beta, 0.0) as beta,
+           pi() / 2 * p.p * greatest(1.0, coalesce(d.alpha, 1.0) + coalesce(d.beta, 0.0) * p.p)
+               / nullif(o.n, 0) as own_var
+    from pooled p
+    left join own o using (store_id, sku, how)
+    left join dispersion d using (store_id, sku)
+),
+tau as (
+    -- how far each series' own hours sit from the pooled profile beyond their noise, per
+    -- quarter of the day on weekdays and on weekends
+    select store_id, sku, how // 24 >= 5 as weekend, how % 24 // 6 as quarter,
+           greatest(sum(pow(own - p, 2) - own_var) / nullif(sum(p * p), 0), 0.0) as t2
+    from terms where p > 0 and own_var is not null group by all
+),
+profile as (
+    -- the own/pooled mix scaled so each weekday adds up to the pooled daily total
+    select *,
+           case when sum(mix) over d > 0 then mix * sum(p) over d / sum(mix) over d
+                else mix end as profile
+    from (
+        select t.*, p + w * (coalesce(own, 0) - p) as mix,
+               w * w * pi() / (2 * greatest(n, 1))
+               + (1 - w) * (1 - w) * p_var / nullif(p * (1 + beta * p), 0) as estimate_var
+        from (
+            select terms.*,
+                   coalesce(tau.t2 * p * p / nullif(tau.t2 * p * p + own_var, 0), 0.0) as w
+            from terms left join tau on tau.store_id = terms.store_id
+                and tau.sku = terms.sku and tau.weekend = (terms.how // 24 >= 5)
+                and tau.quarter = terms.how % 24 // 6
+        ) t
+    )
+    window d as (partition by store_id, sku, how // 24)
+),
+training_scores as (
+    -- clean training hours against the profile: the balance of upper and lower deviations
+    select c.store_id, c.sku,
+           {_count_z("c.units", "e", "e * (1 + beta * e) + 0.01", "bb")} as zed
+    from clean c
+    join (select *, profile as e, greatest(beta, 1e-9) as bb from profile) p
+        using (store_id, sku, how)
+    where p.e > 0 or c.units > 0
+),
+sides as (
+    -- shrunk towards a symmetric noise with 200 hours (baseline_asymmetry_prior_hours)
+    select store_id, sku,
+           1 + (2 * up / nullif(up + lo, 0) - 1) * n / (n + 200) as upper_scale,
+           1 + (2 * lo / nullif(up + lo, 0) - 1) * n / (n + 200) as lower_scale
+    from (
+        select store_id, sku, count(*) as n, sum(least(greatest(zed, 0), 4)) as up,
+               sum(least(greatest(-zed, 0), 4)) as lo
+        from training_scores group by all
+    )
+),
+day_changes as (
+    -- week-over-week changes of the clean days' totals
+    select store_id, sku, dow,
+           total - lag(total) over (partition by store_id, sku, dow order by day) as change
+    from clean_days
+),
+weekday_var as (
+    select p.store_id, p.sku, p.how // 24 as dow, sum(p.p) as units,
+           sum(2 * p.p * (1 + coalesce(d.beta, 0.0) * p.p)) as indep
+    from pooled p left join dispersion d using (store_id, sku) group by all
+),
+change_ratios as (
+    select c.store_id, c.sku, c.change * c.change / w.indep as ratio,
+           w.indep / (2 * w.units * w.units) as share
+    from day_changes c join weekday_var w using (store_id, sku, dow)
+    where c.change is not null and w.indep > 0
+),
+day_var_raw as (
+    -- mean inflation (each ratio capped at 9 x the median-based one) beyond 1, times the
+    -- independent share
+    select r.store_id, r.sku, count(*) as pairs,
+           greatest(avg(least(r.ratio, 9 * f.f)) - 1, 0.0) * median(r.share) as dv,
+           median(r.share) as share
+    from change_ratios r
+    join (select store_id, sku, greatest(median(ratio) / 0.455, 1.0) as f
+          from change_ratios group by all) f using (store_id, sku)
+    group by all
+),
+day_var as (
+    -- shrunk towards the median series' with 3 days (baseline_inflation_prior_blocks) x
+    -- (1 + independent share / pooled s^2)^2
+    select store_id, sku, (pairs * dv + k * m) / (pairs + k) as dv
+    from (
+        select *, 3 * pow(1 + share / greatest(m, 1e-6), 2) as k
+        from day_var_raw, (select coalesce(median(dv), 0.0) as m from day_var_raw)
+    )
+),
+scored_days as (
+    select s.store_id, s.sku, s.sales_ts, s.units, p.profile, p.estimate_var,
+           cast(s.sales_ts as date) as day, p.alpha, p.beta
+    from sales s
+    join profile p on p.store_id = s.store_id and p.sku = s.sku
+        and p.how = (isodow(s.sales_ts) - 1) * 24 + hour(s.sales_ts)
+),
+trading_hours as (
+    select store_id, sku, how // 24 as dow, count(*) filter (where p > 0 or own > 0) as th
+    from profile group by all
+),
+dow_noise as (
+    -- one day's relative variance per weekday: counts, b / hours, s^2
+    select l.*, 1 / greatest(l.level, 1) + coalesce(d.beta, 0) / greatest(coalesce(t.th, 1), 1)
+               + coalesce(v.dv, 0) as dn
+    from levels l left join dispersion d using (store_id, sku)
+    left join day_var v using (store_id, sku)
+    left join trading_hours t using (store_id, sku, dow)
+),
+dow_level_var as (
+    -- the weekday total's error: own ratio's, the store's, the base's
+    select n.store_id, n.sku, n.dow,
+           coalesce(n.dow_w * n.dow_w * pi() * n.dn / (2 * n.dow_n)
+                    + (1 - n.dow_w) * (1 - n.dow_w) * s.sn + pi() * n.dn / (2 * n.base_n),
+                    pi() * n.dn / (2 * greatest(n.dow_n, 1))) as wlv
+    from dow_noise n
+    left join (
+        select store_id, dow, 1 / nullif(sum(2 * dow_n / (pi() * dn)), 0) as sn
+        from dow_noise where has_own and dow_n > 0 group by all
+    ) s using (store_id, dow)
+),
+day_ratios as (
+    -- with the day total's relative variance from the hours' overdispersion, b / hours
+    select d.store_id, d.sku, d.day, sum(d.profile) as pd,
+           sum(d.units) / nullif(sum(d.profile), 0) as r,
+           coalesce(any_value(d.beta), 0.0) / greatest(any_value(t.th), 1) as dd
+    from scored_days d
+    join trading_hours t on t.store_id = d.store_id and t.sku = d.sku
+        and t.dow = isodow(d.day) - 1
+    group by d.store_id, d.sku, d.day
+),
+recent as (
+    -- the last 7 days median ratio and its noise (pi / 2n x (1 / units + b / hours + s^2))
+    select d.store_id, d.sku, d.day, median(d.r) over w as med,
+           pi() / (2 * greatest(count(d.r) over w, 1))
+               * (1 / greatest(avg(d.pd) over w, 1) + d.dd + coalesce(v.dv, 0.0)) as rv
+    from day_ratios d left join day_var v using (store_id, sku)
+    window w as (partition by d.store_id, d.sku order by d.day
+                 range between interval 7 days preceding and interval 1 day preceding)
+),
+day_levels as (
+    -- shrunk towards 1: at least the weight of a level change of sd 0.1
+    -- (baseline_level_drift_sd), and all of the distance the noise cannot explain
+    select store_id, sku, day,
+           coalesce(1 + (med - 1) * w, 1.0) as lf,
+           case when med is null then 0.01 else w * rv end as lv
+    from (
+        select *, greatest(0.01 / (0.01 + rv), 1 - rv / greatest(pow(med - 1, 2), 1e-12)) as w
+        from recent
+    )
+),
+hours as (
+    select h.*, h.profile * l.lf as e, l.lv, coalesce(w.wlv, 0.0) as wlv,
+           coalesce(v.dv, 0.0) as dv
+    from scored_days h join day_levels l using (store_id, sku, day)
+    left join dow_level_var w on w.store_id = h.store_id and w.sku = h.sku
+        and w.dow = isodow(h.day) - 1
+    left join day_var v on v.store_id = h.store_id and v.sku = h.sku, settings
+    where h.sales_ts >= settings.detection_start
+),
+z as (
+    -- the floor is baseline_min_spread_units (0.1) squared
+    select *,
+           e * greatest(1.0, alpha + beta * e) * (1 + coalesce(estimate_var, 0.0))
+           + e * e * (dv + wlv + lv) + 0.01 as v
+    from hours
+),
+stabilised as (
+    select *,
+           {_count_z("units", "e", "v", "bb")} as raw_z
+    from (select *, greatest(beta, 1e-9) as bb from z)
+)
+select h.store_id, h.sku, h.sales_ts, h.e as expected_units,
+       h.raw_z / case when h.raw_z > 0 then coalesce(s.upper_scale, 1.0)
+                      else coalesce(s.lower_scale, 1.0) end as residual_z,
+       abs(h.raw_z / case when h.raw_z > 0 then coalesce(s.upper_scale, 1.0)
+                          else coalesce(s.lower_scale, 1.0) end) >= 1.5 as is_flagged
+from stabilised h left join sides s using (store_id, sku)
+where h.e > 0 or h.units > 0
+"""
+
+
+@dataclass(frozen=True)
+class DetectionBenchmark:
+    sales_rows: int
+    generate_seconds: float
+    build_seconds: float
+    staging_seconds: float
+    detection_seconds: float
+    model_seconds: dict[str, float]
+    reference_seconds: float
+    flagged_hours_pipeline: int
+    flagged_hours_reference: int
+    reports: int
+
+    @property
+    def ratio(self) -> float:
+        return self.detection_seconds / self.reference_seconds
+
+
+def run_detection_benchmark(
+    stores: int,
+    products: int,
+    days: int,
+    say: Callable[[str], None],
+    work_dir: Path | None = None,
+) -> DetectionBenchmark:
+    with tempfile.TemporaryDirectory(dir=work_dir) as folder:
+        root = Path(folder)
+        options = WorldOptions(stores=stores, products=products, days=days)
+        say(f"generating {stores * products * days * 24:,} sales rows (Parquet)")
+        started = time.perf_counter()
+        counts = write_world(options, root / "world", "parquet")
+        generated = time.perf_counter() - started
+
+        project = Project.locate(root / "bench.duckdb")
+        dbt_vars = build_vars(options, root / "world")
+        selection = " ".join(f"+{model}" for model in DETECTION_MODELS)
+        say("building staging and detection with dbt (tests excluded)")
+        started = time.perf_counter()
+        code = project.dbt(
+            [
+                "build",
+                "--select",
+                selection,
+                *WITHOUT_TESTS,
+                "--quiet",
+                "--write-json",  # node_timings reads run_results.json and manifest.json
+                # A private target folder: a build running in the project at the same time
+                # cannot overwrite run_results.json before it is read.
+                "--target-path",
+                str(root / "target"),
+                "--log-path",
+                str(root / "logs"),
+            ],
+            dbt_vars,
+        )
+        built = time.perf_counter() - started
+        if code != 0:
+            raise RuntimeError("the benchmark build failed; see dbt's output above")
+        timings, _ = node_timings(root / "target")
+        detection = sum(timings.get(model, 0.0) for model in DETECTION_MODELS)
+        staging = sum(t for name, t in timings.items() if name not in DETECTION_MODELS)
+
+        say("running the hand-written reference query")
+        with duckdb.connect(str(project.database)) as con:
+            reference = run_reference(con)
+            reports = con.execute(
+                "select count(distinct report_id) from minority_reports_detected_log"
+            ).fetchone()[0]
+        return DetectionBenchmark(
+            sales_rows=counts["unified_sales_data"],
+            generate_seconds=generated,
+            build_seconds=built,
+            staging_seconds=staging,
+            detection_seconds=detection,
+            model_seconds={m: timings.get(m, 0.0) for m in DETECTION_MODELS},
+            reference_seconds=reference.seconds,
+            flagged_hours_pipeline=reference.flagged_hours_pipeline,
+            flagged_hours_reference=reference.flagged_hours_reference,
+            reports=reports,
+        )
+
+
+@dataclass(frozen=True)
+class ReferenceRun:
+    """The hand-written reference query's time, and the elevated hours it and the pipeline's
+    `baseline_sales_predictions` flag (they should agree)."""
+
+    seconds: float
+    flagged_hours_reference: int
+    flagged_hours_pipeline: int
+
+
+def run_reference(con: duckdb.DuckDBPyConnection) -> ReferenceRun:
+    """Time REFERENCE_QUERY on a built database (it reads staging and run_settings)."""
+    started = time.perf_counter()
+    con.execute(REFERENCE_QUERY)
+    seconds = time.perf_counter() - started
+    reference_flags = con.execute(
+        "select count(*) from reference_flags where is_flagged"
+    ).fetchone()[0]
+    pipeline_flags = con.execute(
+        "select count(*) from baseline_sales_predictions, run_settings "
+        "where is_trading_hour and abs(residual_z) >= 1.5 "
+        "and sales_ts >= run_settings.detection_start"
+    ).fetchone()[0]
+    return ReferenceRun(
+        seconds=seconds,
+        flagged_hours_reference=int(reference_flags),
+        flagged_hours_pipeline=int(pipeline_flags),
+    )

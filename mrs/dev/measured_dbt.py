@@ -1,0 +1,94 @@
+"""Run one dbt command in a child Python process and report its wall time and peak memory.
+
+How the peak is measured: `getrusage(RUSAGE_CHILDREN).ru_maxrss` is the largest peak resident
+set size of any descendant a process has waited for, over the whole life of that process. In
+the benchmark's own process it would mix every build (and the world generator's children) into
+one figure, so each dbt command runs under a fresh child interpreter (`python -m
+mrs.dev.measured_dbt REQUEST RESULT`) that calls `Project.dbt` once and then reads its own
+RUSAGE_CHILDREN: the figure is exactly the peak of that one dbt process. It is exact, not
+sampled, so short spikes are not missed. dbt-duckdb runs DuckDB and the Python models inside
+the dbt process, so that process is the whole build; were dbt ever to start memory-hungry
+children of its own, the figure would be the largest single process, not their sum.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from mrs.pipeline.project import Project
+
+
+class MeasureError(Exception):
+    """The measuring child process itself failed (not dbt); the message says what to do."""
+
+
+@dataclass(frozen=True)
+class MeasuredRun:
+    exit_code: int
+    wall_seconds: float
+    peak_rss_bytes: int
+
+
+def run_measured(
+    project: Project, arguments: list[str], dbt_vars: dict[str, object], scratch: Path
+) -> MeasuredRun:
+    """Run `dbt <arguments>` through `Project.dbt` in a child interpreter; dbt's output is
+    shown as usual. `scratch` is a folder for the request and result files."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    request = scratch / "dbt_request.json"
+    result = scratch / "dbt_result.json"
+    result.unlink(missing_ok=True)
+    request.write_text(
+        json.dumps(
+            {
+                "root": str(project.root),
+                "database": str(project.database),
+                "arguments": arguments,
+                "vars": dbt_vars,
+            }
+        )
+    )
+    command = [sys.executable, "-m", "mrs.dev.measured_dbt", str(request), str(result)]
+    completed = subprocess.run(command, check=False)
+    if completed.returncode != 0 or not result.exists():
+        raise MeasureError(
+            f"the process measuring dbt exited {completed.returncode} without a result; "
+            "see its output above (is the `mrs` package importable by this Python?)"
+        )
+    return MeasuredRun(**json.loads(result.read_text()))
+
+
+def _peak_rss_of_children() -> int:
+    import resource  # Unix only: imported here so the package still imports elsewhere.
+
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # Linux reports kibibytes, macOS bytes.
+    return int(peak) if sys.platform == "darwin" else int(peak) * 1024
+
+
+def main(argv: Sequence[str]) -> int:
+    """The child side: run the requested dbt command once and write a MeasuredRun."""
+    if len(argv) != 2:
+        print("usage: python -m mrs.dev.measured_dbt REQUEST.json RESULT.json", file=sys.stderr)
+        return 2
+    request = json.loads(Path(argv[0]).read_text())
+    project = Project(root=Path(request["root"]), database=Path(request["database"]))
+    started = time.perf_counter()
+    code = project.dbt(list(request["arguments"]), dict(request["vars"]))
+    run = MeasuredRun(
+        exit_code=code,
+        wall_seconds=time.perf_counter() - started,
+        peak_rss_bytes=_peak_rss_of_children(),
+    )
+    Path(argv[1]).write_text(json.dumps(asdict(run)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

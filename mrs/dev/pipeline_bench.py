@@ -1,0 +1,589 @@
+"""`mrs bench`: the whole pipeline on generated worlds of about 1 M, 10 M and 20 M sales rows.
+
+For each world, in a fresh database in a temporary folder:
+
+1. the full build: `dbt build` of every model (tests excluded) up to `as_of` = the last sales
+   hour, one tick before the end of the data;
+2. the hand-written reference query (`mrs.dev.bench.REFERENCE_QUERY`) on that database, so the
+   detection stage and the reference see the same data and the same `as_of`;
+3. the one-tick build: the same command with the default `as_of` (last sales hour + 1 hour),
+   which appends exactly one tick to the logs.
+
+Every dbt build runs under its own child interpreter (`mrs.dev.measured_dbt`), which reports the
+exact peak resident memory of that dbt process (the reference query runs in this process and
+is not part of the figure). dbt writes its target folder (run_results.json,
+manifest.json) into the world's temporary folder, so per-model times are read from the build
+that produced them, and builds run in the project folder at the same time neither overwrite
+them nor are overwritten. Timings are printed and compared with targets, never asserted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+
+from mrs.dev.bench import DETECTION_MODELS, run_reference
+from mrs.dev.build_timings import node_timings
+from mrs.dev.measured_dbt import MeasuredRun, run_measured
+from mrs.dev.world import WorldOptions, build_vars, write_world
+from mrs.pipeline.project import WITHOUT_TESTS, Project
+from mrs.review.journal import ensure_journal
+
+DEFAULT_SIZES = "1M,10M,20M"
+DEFAULT_PRODUCTS = 10
+DEFAULT_DAYS = 41
+DETECTED_LOG = "minority_reports_detected_log"
+TIMESTAMP = "%Y-%m-%d %H:%M:%S"
+GIB = 1024**3
+
+# Targets (issue 7). Each is printed as met / not met / not measured, never asserted.
+TARGET_FULL_SECONDS = 60.0
+TARGET_FULL_ROWS = 20_000_000
+TARGET_PEAK_BYTES = 4 * GIB
+TARGET_DETECTION_RATIO = 2.0
+TARGET_INCREMENTAL_RATIO = 0.10
+TARGET_LINEARITY_RATIO = 1.5
+TARGET_HISTORY_RATIO = 1.2
+# History axis: a month of hourly ticks, and the training weeks every world starts with.
+DAYS_PER_MONTH = 30
+HISTORY_TRAINING_DAYS = 28
+
+Say = Callable[[str], None]
+
+
+class BenchFailed(Exception):
+    """A step of the benchmark failed; the message says which and where to look."""
+
+
+@dataclass(frozen=True)
+class WorldSize:
+    label: str
+    stores: int
+    products: int
+    days: int
+    # History axis: detection runs over every day after the first `training_days` (None:
+    # the world's own six-day detection window).
+    training_days: int | None = None
+    # Report density: the demo's narratives in every block of 24 stores (WorldOptions
+    # .anomaly_tiles), not only in the first.
+    dense: bool = False
+
+    @property
+    def rows(self) -> int:
+        return self.stores * self.products * self.days * 24
+
+
+def parse_history(text: str, stores: int, products: int, dense: bool = False) -> list[WorldSize]:
+    """`1,3,6,12` as worlds of the same series with that many months of hourly detection
+    ticks after four training weeks: what a build's cost does as history grows."""
+    labels = [part.strip() for part in text.split(",") if part.strip()]
+    try:
+        months = [float(label) for label in labels]
+    except ValueError:
+        months = []
+    if not months or any(not 0 < month <= 60 for month in months):
+        raise ValueError(f"--history: expected months like 1,3,6,12 (at most 60), got {text!r}")
+    WorldOptions(stores=stores, products=products)  # raises on bad stores or products
+    return [
+        WorldSize(
+            label=f"{label}mo",
+            stores=stores,
+            products=products,
+            days=HISTORY_TRAINING_DAYS + max(1, round(month * DAYS_PER_MONTH)),
+            training_days=HISTORY_TRAINING_DAYS,
+            dense=dense,
+        )
+        for label, month in zip(labels, months, strict=True)
+    ]
+
+
+def parse_sizes(text: str, products: int, days: int, dense: bool = False) -> list[WorldSize]:
+    """`1M,10M,20M` (or `0.2M`, `500K`, `200000`) as worlds of at least that many sales rows:
+    the products and days are fixed and the stores are rounded up."""
+    WorldOptions(stores=1, products=products, days=days)  # raises on bad products or days
+    labels = [part.strip() for part in text.split(",") if part.strip()]
+    if not labels:
+        raise ValueError("--sizes: expected sizes like 1M,10M,20M or 0.2M")
+    per_store = products * days * 24
+    sizes = []
+    for label in labels:
+        stores = max(1, math.ceil(_rows_of(label) / per_store))
+        sizes.append(
+            WorldSize(label=label, stores=stores, products=products, days=days, dense=dense)
+        )
+    return sizes
+
+
+def _rows_of(label: str) -> float:
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([kKmM]?)", label)
+    if not match or float(match.group(1)) <= 0:
+        raise ValueError(f"--sizes: expected sizes like 1M,10M,20M or 0.2M, got {label!r}")
+    scale = {"": 1, "k": 1_000, "m": 1_000_000}[match.group(2).lower()]
+    return float(match.group(1)) * scale
+
+
+@dataclass(frozen=True)
+class BuildFigures:
+    """One dbt build: wall time and peak memory of the dbt process, and the models' own
+    execution times from its run_results.json (summed per stage folder)."""
+
+    as_of: str
+    exit_code: int
+    wall_seconds: float
+    peak_rss_bytes: int
+    stage_seconds: dict[str, float]
+    model_seconds: dict[str, float]
+
+
+@dataclass(frozen=True)
+class LogState:
+    rows: int
+    ticks: int
+    newest_written_at: str | None
+
+
+@dataclass(frozen=True)
+class WorldFigures:
+    size: WorldSize
+    sales_rows: int
+    generate_seconds: float
+    full: BuildFigures
+    incremental: BuildFigures
+    reference_seconds: float
+    flagged_hours_pipeline: int
+    flagged_hours_reference: int
+    logs_after_full: dict[str, LogState]
+    logs_after_incremental: dict[str, LogState]
+    # Distinct reports the full build logged (MRDL): what the per-report models work on.
+    reports: int = 0
+
+    @property
+    def reports_per_million_rows(self) -> float:
+        return self.reports / (self.sales_rows / 1_000_000)
+
+    @property
+    def detection_seconds(self) -> float:
+        """The detection models of the full build (the same set as `mrs bench-detection`)."""
+        return sum(self.full.model_seconds.get(model, 0.0) for model in DETECTION_MODELS)
+
+    @property
+    def detection_ratio(self) -> float:
+        return self.detection_seconds / self.reference_seconds
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.sales_rows / self.full.wall_seconds
+
+    @property
+    def seconds_per_million_rows(self) -> float:
+        return self.full.wall_seconds / (self.sales_rows / 1_000_000)
+
+    @property
+    def incremental_ratio(self) -> float:
+        return self.incremental.wall_seconds / self.full.wall_seconds
+
+    @property
+    def peak_rss_bytes(self) -> int:
+        return max(self.full.peak_rss_bytes, self.incremental.peak_rss_bytes)
+
+    @property
+    def appended_rows(self) -> dict[str, int]:
+        """Rows each log gained in the one-tick build."""
+        return {
+            log: state.rows - self.logs_after_full.get(log, LogState(0, 0, None)).rows
+            for log, state in self.logs_after_incremental.items()
+        }
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "label": self.size.label,
+            "stores": self.size.stores,
+            "products": self.size.products,
+            "days": self.size.days,
+            "training_days": self.size.training_days,
+            "dense": self.size.dense,
+            "sales_rows": self.sales_rows,
+            "reports": self.reports,
+            "reports_per_million_rows": self.reports_per_million_rows,
+            "generate_seconds": self.generate_seconds,
+            "full_build": asdict(self.full),
+            "incremental_build": asdict(self.incremental),
+            "reference_seconds": self.reference_seconds,
+            "detection_seconds": self.detection_seconds,
+            "detection_ratio": self.detection_ratio,
+            "flagged_hours_pipeline": self.flagged_hours_pipeline,
+            "flagged_hours_reference": self.flagged_hours_reference,
+            "rows_per_second": self.rows_per_second,
+            "seconds_per_million_rows": self.seconds_per_million_rows,
+            "incremental_ratio": self.incremental_ratio,
+            "peak_rss_bytes": self.peak_rss_bytes,
+            "logs_after_full": {k: asdict(v) for k, v in self.logs_after_full.items()},
+            "logs_after_incremental": {
+                k: asdict(v) for k, v in self.logs_after_incremental.items()
+            },
+            "incremental_appended_rows": self.appended_rows,
+        }
+
+
+@dataclass(frozen=True)
+class Linearity:
+    """Full-build cost per million sales rows at each size. `cost_ratio` compares the marginal
+    cost (seconds per extra million rows) between the two largest worlds with that between the
+    two smallest, so dbt's fixed cost cannot hide a super-linear stage; with two worlds it is
+    the largest world's per-row cost over the smallest's. The least-squares line wall = fixed
+    + marginal x millions separates the fixed cost (start-up, parsing, small models) from the
+    per-row cost."""
+
+    seconds_per_million_rows: dict[str, float]
+    smallest: str | None
+    largest: str | None
+    cost_ratio: float | None
+    fixed_seconds: float | None
+    marginal_seconds_per_million_rows: float | None
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    rule: str
+    world: str | None
+    value: float | None
+    limit: float
+    met: bool | None
+    # Why there is no figure, when met is None.
+    missing: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if self.met is None:
+            return "not measured"
+        return "met" if self.met else "not met"
+
+    def to_json(self) -> dict[str, object]:
+        return {**asdict(self), "verdict": self.verdict}
+
+
+@dataclass(frozen=True)
+class BenchReport:
+    worlds: list[WorldFigures]
+    linearity: Linearity
+    targets: list[Target]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "worlds": [world.to_json() for world in self.worlds],
+            "linearity": asdict(self.linearity),
+            "targets": [target.to_json() for target in self.targets],
+        }
+
+
+@dataclass(frozen=True)
+class GeneratedWorld:
+    size: WorldSize
+    options: WorldOptions
+    inputs: Path
+    sales_rows: int
+    generate_seconds: float
+
+
+def bench_world(
+    size: WorldSize, project_root: Path, say: Say, work_dir: Path | None
+) -> WorldFigures:
+    """Generate one world and measure the full build, the reference and the one-tick build,
+    in a temporary folder (world, database, dbt target folders) removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix=f"mrs-bench-{size.label}-", dir=work_dir) as folder:
+        root = Path(folder)
+        world = _generate(size, root / "world", say)
+        return _measure_builds(world, Project(project_root, root / "bench.duckdb"), say)
+
+
+def _generate(size: WorldSize, inputs: Path, say: Say) -> GeneratedWorld:
+    options = WorldOptions(
+        stores=size.stores, products=size.products, days=size.days, anomaly_tiles=size.dense
+    )
+    say(f"generating {size.rows:,} sales rows ({size.stores} stores, Parquet) in {inputs}")
+    started = time.perf_counter()
+    counts = write_world(options, inputs, "parquet")
+    seconds = time.perf_counter() - started
+    say(f"generated in {seconds:.1f} s")
+    return GeneratedWorld(size, options, inputs, counts["unified_sales_data"], seconds)
+
+
+def _measure_builds(world: GeneratedWorld, project: Project, say: Say) -> WorldFigures:
+    """Full build, reference query and one-tick build into project.database (a fresh file);
+    the dbt target folders go beside it."""
+    scratch = project.database.parent
+    ensure_journal(project.database)  # as `mrs build` does: edits are read, none exist
+    last_hour = world.options.start + dt.timedelta(hours=world.options.hours - 1)
+    base_vars = build_vars(world.options, world.inputs)
+    if world.size.training_days is not None:
+        detection_start = world.options.start + dt.timedelta(days=world.size.training_days)
+        base_vars.update(
+            training_start=f"{world.options.start:%Y-%m-%d}",
+            detection_start=f"{detection_start:%Y-%m-%d}",
+        )
+
+    full_as_of = f"{last_hour:{TIMESTAMP}}"
+    say(f"full build up to as_of {full_as_of} (every model, tests excluded)")
+    # Both builds share one dbt target folder, as hourly builds in production do: the
+    # one-tick build then re-uses the full build's parse (partial parsing), which a fresh
+    # folder would re-do. Each build's timings are read before the next one starts.
+    dbt_folder = scratch / "dbt"
+    full = _build(project, {**base_vars, "as_of": full_as_of}, full_as_of, dbt_folder)
+    _check(full, "full build", world.size)
+    say(_build_line("full build", full))
+    logs = append_only_logs(dbt_folder / "target")
+    logs_full = log_states(project.database, logs)
+    reports = logged_reports(project.database)
+    say(f"reports logged: {reports:,}")
+
+    say("hand-written reference query on the same database")
+    with duckdb.connect(str(project.database)) as con:
+        reference = run_reference(con)
+    say(f"reference query: {reference.seconds:.1f} s")
+
+    next_as_of = f"{last_hour + dt.timedelta(hours=1):{TIMESTAMP}}"
+    say(f"one-tick build with the default as_of ({next_as_of})")
+    incremental = _build(project, base_vars, next_as_of, dbt_folder)
+    _check(incremental, "one-tick build", world.size)
+    say(_build_line("one-tick build", incremental))
+    return WorldFigures(
+        size=world.size,
+        sales_rows=world.sales_rows,
+        generate_seconds=world.generate_seconds,
+        full=full,
+        incremental=incremental,
+        reference_seconds=reference.seconds,
+        flagged_hours_pipeline=reference.flagged_hours_pipeline,
+        flagged_hours_reference=reference.flagged_hours_reference,
+        logs_after_full=logs_full,
+        logs_after_incremental=log_states(project.database, logs),
+        reports=reports,
+    )
+
+
+def _build(
+    project: Project, dbt_vars: dict[str, object], as_of: str, scratch: Path
+) -> BuildFigures:
+    """`dbt build` of the whole project without tests, its target folder in `scratch`."""
+    target = scratch / "target"
+    arguments = [
+        "build",
+        *WITHOUT_TESTS,
+        "--quiet",
+        "--write-json",  # node_timings reads run_results.json and manifest.json
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(scratch / "logs"),
+    ]
+    run: MeasuredRun = run_measured(project, arguments, dbt_vars, scratch)
+    models, stages = ({}, {}) if run.exit_code != 0 else node_timings(target)
+    return BuildFigures(
+        as_of=as_of,
+        exit_code=run.exit_code,
+        wall_seconds=run.wall_seconds,
+        peak_rss_bytes=run.peak_rss_bytes,
+        stage_seconds=stages,
+        model_seconds=models,
+    )
+
+
+def _check(build: BuildFigures, step: str, size: WorldSize) -> None:
+    if build.exit_code != 0:
+        raise BenchFailed(
+            f"the {step} of the {size.label} world failed (dbt exit code {build.exit_code}); "
+            "see dbt's output above"
+        )
+
+
+def _build_line(step: str, build: BuildFigures) -> str:
+    return (
+        f"{step}: {build.wall_seconds:.1f} s wall, peak memory {build.peak_rss_bytes / GIB:.2f} GiB"
+    )
+
+
+def append_only_logs(target: Path) -> list[str]:
+    """The tables of the incremental (append-only log) models, from a build's manifest.json."""
+    nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+    return sorted(
+        node.get("alias") or node["name"]
+        for node in nodes.values()
+        if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"
+    )
+
+
+def log_states(database: Path, logs: list[str]) -> dict[str, LogState]:
+    """Rows, distinct written_at ticks and newest tick of each log that has a written_at."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        stamped = {
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.columns where column_name = 'written_at'"
+            ).fetchall()
+        }
+        return {log: _log_state(con, log) for log in logs if log in stamped}
+
+
+def logged_reports(database: Path) -> int:
+    """Distinct reports in the detection log (MRDL)."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        (count,) = con.execute(
+            "select count(distinct report_id) from minority_reports_detected_log"
+        ).fetchone()
+    return int(count)
+
+
+def _log_state(con: duckdb.DuckDBPyConnection, table: str) -> LogState:
+    rows, ticks, newest = con.execute(
+        f"select count(*), count(distinct written_at), strftime(max(written_at), "
+        f"'{TIMESTAMP}') from \"{table}\""
+    ).fetchone()
+    return LogState(rows=int(rows), ticks=int(ticks), newest_written_at=newest)
+
+
+def summarise(worlds: list[WorldFigures]) -> BenchReport:
+    linearity = measure_linearity(worlds)
+    return BenchReport(worlds=worlds, linearity=linearity, targets=targets(worlds, linearity))
+
+
+def measure_linearity(worlds: list[WorldFigures]) -> Linearity:
+    ordered = sorted(worlds, key=lambda world: world.sales_rows)
+    per_million = {world.size.label: world.seconds_per_million_rows for world in ordered}
+    if len({world.sales_rows for world in ordered}) < 2:
+        return Linearity(per_million, None, None, None, None, None)
+    smallest, largest = ordered[0], ordered[-1]
+    fit = statistics.linear_regression(
+        [world.sales_rows / 1_000_000 for world in ordered],
+        [world.full.wall_seconds for world in ordered],
+    )
+    return Linearity(
+        seconds_per_million_rows=per_million,
+        smallest=smallest.size.label,
+        largest=largest.size.label,
+        cost_ratio=_cost_ratio(ordered),
+        fixed_seconds=fit.intercept,
+        marginal_seconds_per_million_rows=fit.slope,
+    )
+
+
+def _cost_ratio(ordered: list[WorldFigures]) -> float:
+    """Marginal cost of the two largest worlds over that of the two smallest (three or more
+    worlds); the per-row cost of the largest over the smallest's otherwise."""
+    if len(ordered) >= 3:
+        lower = _marginal_seconds(ordered[0], ordered[1])
+        upper = _marginal_seconds(ordered[-2], ordered[-1])
+        if lower > 0:
+            return upper / lower
+    return ordered[-1].seconds_per_million_rows / ordered[0].seconds_per_million_rows
+
+
+def _marginal_seconds(smaller: WorldFigures, larger: WorldFigures) -> float:
+    """Full-build seconds per extra million sales rows from one world to a larger one."""
+    extra_millions = (larger.sales_rows - smaller.sales_rows) / 1_000_000
+    return (larger.full.wall_seconds - smaller.full.wall_seconds) / extra_millions
+
+
+def targets(worlds: list[WorldFigures], linearity: Linearity) -> list[Target]:
+    """The issue's targets. Per-world targets are judged on the largest world run."""
+    if not worlds:
+        return []
+    largest = max(worlds, key=lambda world: world.sales_rows)
+    return [
+        _full_build_target(largest),
+        _memory_target(worlds),
+        _ratio_target(
+            "detection within 2x the reference",
+            "detection-stage seconds (full build) <= 2 x the reference query's seconds, "
+            "on the largest world",
+            largest,
+            largest.detection_ratio,
+            TARGET_DETECTION_RATIO,
+        ),
+        _ratio_target(
+            "one-tick build within 10% of the full build",
+            "one-tick build wall seconds <= 0.10 x full build wall seconds, on the largest world",
+            largest,
+            largest.incremental_ratio,
+            TARGET_INCREMENTAL_RATIO,
+        ),
+        _linearity_target(linearity),
+        _history_target(worlds),
+    ]
+
+
+def _history_target(worlds: list[WorldFigures]) -> Target:
+    """One-tick build on the longest history over that on the shortest, same series."""
+    name = "one-tick build independent of history"
+    rule = (
+        "one-tick build wall seconds with 12 months of ticks <= 1.2 x with 1 month "
+        "(mrs bench --history 1,12: the longest history run over the shortest)"
+    )
+    histories = [world for world in worlds if world.size.training_days is not None]
+    if len({world.size.days for world in histories}) < 2:
+        return Target(name, rule, None, None, TARGET_HISTORY_RATIO, None,
+                      missing="no history axis was run (mrs bench --history 1,12)")  # fmt: skip
+    shortest = min(histories, key=lambda world: world.size.days)
+    longest = max(histories, key=lambda world: world.size.days)
+    ratio = longest.incremental.wall_seconds / shortest.incremental.wall_seconds
+    world = f"{longest.size.label} vs {shortest.size.label}"
+    return Target(name, rule, world, ratio, TARGET_HISTORY_RATIO, ratio <= TARGET_HISTORY_RATIO)
+
+
+def _full_build_target(largest: WorldFigures) -> Target:
+    measured = largest.sales_rows >= TARGET_FULL_ROWS
+    return Target(
+        name="full build of 20 M rows within 60 s",
+        rule="full build wall seconds <= 60 on a world of at least 20 M sales rows",
+        world=largest.size.label if measured else None,
+        value=largest.full.wall_seconds if measured else None,
+        limit=TARGET_FULL_SECONDS,
+        met=largest.full.wall_seconds <= TARGET_FULL_SECONDS if measured else None,
+        missing="" if measured else "no world of 20 M rows was run",
+    )
+
+
+def _memory_target(worlds: list[WorldFigures]) -> Target:
+    heaviest = max(worlds, key=lambda world: world.peak_rss_bytes)
+    return Target(
+        name="peak memory within 4 GB",
+        rule="peak RSS of every dbt build <= 4 GiB (figures in GiB)",
+        world=heaviest.size.label,
+        value=heaviest.peak_rss_bytes / GIB,
+        limit=TARGET_PEAK_BYTES / GIB,
+        met=heaviest.peak_rss_bytes <= TARGET_PEAK_BYTES,
+    )
+
+
+def _ratio_target(name: str, rule: str, world: WorldFigures, value: float, limit: float) -> Target:
+    return Target(name, rule, world.size.label, value, limit, value <= limit)
+
+
+def _linearity_target(linearity: Linearity) -> Target:
+    ratio = linearity.cost_ratio
+    return Target(
+        name="cost roughly linear from 1 M to 20 M rows",
+        rule="seconds per extra million rows between the two largest worlds <= 1.5 x that "
+        "between the two smallest (10M-20M vs 1M-10M by default; with two worlds, per-row "
+        "cost of the largest <= 1.5 x the smallest's)",
+        world=f"{linearity.largest} vs {linearity.smallest}" if ratio is not None else None,
+        value=ratio,
+        limit=TARGET_LINEARITY_RATIO,
+        met=ratio <= TARGET_LINEARITY_RATIO if ratio is not None else None,
+        missing="" if ratio is not None else "only one world size was run",
+    )
+
+
+def write_report(report: BenchReport, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report.to_json(), indent=2) + "\n")

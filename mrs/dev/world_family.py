@@ -1,0 +1,704 @@
+"""A family of generated worlds for scoring detection on data it was never tuned on.
+
+The demo world (mrs.dev.world) replays one story; thresholds tuned on it flatter the models. A
+family world draws, from its seed, what real feeds vary: the calendar (so weekdays fall
+anywhere), volume (five classes from about 1 to about 50,000 units an hour), the intraday
+pattern of each store (`retail`, `late`, `24h`, each with its own weekday and weekend shape),
+the noise (negative binomial with a per-series shape, a per-series-day level noise, a trend),
+disturbances in the training weeks (holidays, bursts) and, unless the world is null, one
+anomaly on about half of the series in the detection window. The same options always give
+byte-identical files.
+
+Cumulative strength. An anomaly's strength S is the total excess units over its window
+divided by the standard deviation of the window's total under the null noise model:
+
+    S = sum_h e_h / sd,   e_h = m * mu_h * shape_h,
+    sd^2 = sum_h (mu_h + mu_h^2 / r) + sum_d sigma_d^2 * (sum_{h in d and window} mu_h)^2,
+
+where mu_h is the null mean of hour h (level x pattern x trend, no day noise), r the
+series' negative-binomial shape (variance mu + mu^2 / r), sigma_d the sd of its
+multiplicative day factor, d the calendar days the window touches, shape_h the anomaly's
+shape (peak 1) and m the signed peak relative change. m is solved so that S equals the
+target; closed hours have mu_h = 0 and so no excess. A drop's multiplier is capped at -0.95
+(sales never below 5 % of normal): when the cap binds, the strength recorded is the one the
+capped multiplier achieves, not the target. S is what any detector sees at best: an
+anomaly of S = 3 is a three-sigma deviation of the window total even to an oracle that knows
+the null mean.
+
+Anomalies: exactly half of the series (at least one) get one each, starting at an open hour at
+least 24 h into the detection window and ending at least 24 h before the data ends. Their
+duration, strength band, direction and shape walk a fixed grid from the seed (`_grid_cell`),
+so a few consecutive seeds cover every duration x strength band with both directions.
+
+The inputs go to `<folder>/inputs` (what `mrs build --input-dir` reads); the truth, which
+is not a pipeline input, goes to `<folder>/truth`: `anomalies.csv` (one row per detection
+anomaly), `series.csv` (one row per store x sku) and `disturbances.csv` (training holidays
+and bursts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from mrs.dev import world_spec as spec
+from mrs.dev.world import copy_sales, sku_id, store_id
+
+VOLUME_CLASSES: tuple[tuple[str, float, float], ...] = (
+    # (class, typical trading-hour mean from, to) in units per hour
+    ("1", 0.5, 2.0),
+    ("10", 5.0, 20.0),
+    ("100", 50.0, 200.0),
+    ("1k", 500.0, 2_000.0),
+    ("10k+", 10_000.0, 50_000.0),
+)
+UNIT_PRICE = {"1": 12.0, "10": 4.5, "100": 2.0, "1k": 0.8, "10k+": 0.25}
+PATTERNS = ("retail", "late", "24h")
+DURATIONS_HOURS = (2, 4, 8, 16, 24, 48, 72)
+STRENGTH_BANDS: tuple[tuple[float, float], ...] = (
+    (3.0, 5.0),
+    (5.0, 8.0),
+    (8.0, 12.0),
+    (12.0, 20.0),
+    (20.0, 30.0),
+)
+SHAPES = ("step", "spike", "ramp", "pulse")
+DROP_CAP = -0.95  # a drop never takes sales below 5 % of normal
+# Negative-binomial shape r: the noise beyond Poisson has a coefficient of variation 1/sqrt(r)
+# from 3 % to 35 % of the level, at every volume (an hourly CV above about a third is not
+# what a store x sku feed does at a thousand units an hour; at one unit an hour Poisson
+# noise dominates either way).
+NB_SHAPE_RANGE = (8.0, 1_000.0)
+DAY_NOISE_SD_MAX = 0.06
+TREND_MAX = 0.20
+BURST_SHARE = 0.15
+ANOMALY_MARGIN_HOURS = 24
+START_YEARS = (2023, 2026)
+# The cluster library's name and cause category for each shape (mrs.dev.world.CLUSTER_DEFINITIONS).
+NARRATIVE_CLUSTERS = {
+    "step": ("sustained_plateau", "competitor_stockout"),
+    "spike": ("sharp_spike", "social_viral"),
+    "ramp": ("gradual_ramp", "weather"),
+    "pulse": ("media_pulse", "traditional_media"),
+    "down": ("sudden_drop", "operational"),
+}
+EMPTY_INPUT_HEADERS = {
+    "all_campaign_data": (
+        "campaign_id,campaign_name,channel,cause_category,start_ts,end_ts,sku,retailer,"
+        "region,city,store_id,spend"
+    ),
+    "contextual_data": (
+        "event_id,event_type,event_subtype,event_name,start_ts,end_ts,retailer,region,city,"
+        "store_id,sku,url,severity"
+    ),
+}
+NARRATIVE_COLUMNS = (
+    "narrative_id",
+    "narrative_name",
+    "store_id",
+    "sku",
+    "start_ts",
+    "end_ts",
+    "cause",
+    "cause_category",
+    "cluster_name",
+    "shape",
+    "magnitude",
+    "confidence",
+)
+
+
+@dataclass(frozen=True)
+class FamilyOptions:
+    seed: int
+    null: bool = False
+    stores: int = 8
+    products: int = 10
+    training_days: int = 28
+    detection_days: int = 14
+
+    def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError("a family seed must be a non-negative integer")
+        if self.stores < 1 or self.products < 1:
+            raise ValueError("a world needs at least one store and one product")
+        if self.training_days < 14:
+            raise ValueError("training_days must be at least 14 (two weeks of each weekday)")
+        if self.detection_days * 24 < max(DURATIONS_HOURS) + 2 * ANOMALY_MARGIN_HOURS:
+            raise ValueError("detection_days must leave room for a 72 h anomaly and 24 h margins")
+
+    @property
+    def days(self) -> int:
+        return self.training_days + self.detection_days
+
+    @property
+    def hours(self) -> int:
+        return self.days * 24
+
+    @property
+    def training_start(self) -> dt.datetime:
+        """Midnight of a day drawn from the seed, so the weekday of every date varies."""
+        rng = np.random.default_rng([self.seed, 0])
+        first = dt.datetime(START_YEARS[0], 1, 1)
+        last = dt.datetime(START_YEARS[1], 12, 31) - dt.timedelta(days=self.days)
+        return first + dt.timedelta(days=int(rng.integers(0, (last - first).days + 1)))
+
+    @property
+    def detection_start(self) -> dt.datetime:
+        return self.training_start + dt.timedelta(days=self.training_days)
+
+    @property
+    def end(self) -> dt.datetime:
+        """The first hour after the data."""
+        return self.training_start + dt.timedelta(days=self.days)
+
+
+def family_build_vars(options: FamilyOptions, inputs: Path) -> dict[str, object]:
+    """The dbt vars that build a family world written to `inputs` (as mrs.dev.world.build_vars
+    does for a demo-sized world)."""
+    return {
+        "mrs_input_dir": inputs.as_posix(),
+        "training_start": f"{options.training_start:%Y-%m-%d}",
+        "detection_start": f"{options.detection_start:%Y-%m-%d}",
+    }
+
+
+@dataclass(frozen=True)
+class StorePattern:
+    """A store's trading pattern: mean share of the store's typical trading hour in each of the
+    168 hours of a week (Monday 00:00 first; 0 = closed), normalised to mean 1 over open hours."""
+
+    pattern: str
+    week: np.ndarray
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    anomaly_id: str
+    store: int
+    product: int
+    start_hour: int  # index into the world's hours
+    duration_hours: int
+    direction: str
+    shape: str
+    target_strength: float
+    strength: float
+    multiplier: float
+    excess_units: float
+    window_sd: float
+
+
+@dataclass(frozen=True)
+class Disturbance:
+    """A training-week holiday (all series of a region, or every series) or burst (one series)."""
+
+    kind: str
+    start_hour: int
+    hours: int
+    factor: float
+    region: str | None = None
+    store: int | None = None
+    product: int | None = None
+
+
+@dataclass(frozen=True)
+class FamilyWorld:
+    """Everything drawn for one world; the means are kept so tests can recompute strengths."""
+
+    options: FamilyOptions
+    stores: pd.DataFrame
+    patterns: tuple[StorePattern, ...]
+    volume_class: tuple[str, ...]  # per product
+    level: np.ndarray  # (stores, products): typical trading-hour mean
+    nb_shape: np.ndarray  # (stores, products)
+    day_noise_sd: np.ndarray  # (stores, products)
+    trend: np.ndarray  # (stores, products): relative change over the whole period
+    null_mean: np.ndarray  # (stores, products, hours): level x pattern x trend
+    mean: np.ndarray  # null_mean with disturbances and anomalies, before day noise
+    disturbances: tuple[Disturbance, ...]
+    anomalies: tuple[Anomaly, ...]
+
+
+# --- intraday patterns ---------------------------------------------------------------------
+
+
+def _bump(x: np.ndarray, centre: float, width: float) -> np.ndarray:
+    return np.exp(-(((x - centre) / width) ** 2))
+
+
+def _store_pattern(pattern: str, rng: np.random.Generator) -> StorePattern:
+    """Each day is drawn on hours 0-30 (midpoints) of its own date, masked to its opening
+    hours; hours past 24 spill into the next date (late Friday and Saturday nights)."""
+    x = np.arange(30) + 0.5
+    weekday_factor = rng.uniform(0.8, 1.3, size=7)
+    week = np.zeros(168 + 6)
+    if pattern == "24h":
+        curves, opening = _round_the_clock_days(x, rng)
+    else:
+        curves, opening = _shop_days(x, rng, late=pattern == "late")
+    for day in range(7):
+        open_hour, close_hour = opening[day]
+        curve = np.where((x >= open_hour) & (x < close_hour), curves[day], 0.0)
+        week[day * 24 : day * 24 + 30] += curve * weekday_factor[day]
+    # Sunday night spills over into Monday morning.
+    week[:6] += week[168:]
+    week = week[:168]
+    week /= week[week > 0].mean()
+    return StorePattern(pattern=pattern, week=week)
+
+
+def _shop_days(
+    x: np.ndarray, rng: np.random.Generator, late: bool
+) -> tuple[list[np.ndarray], list[tuple[float, float]]]:
+    """`retail` and `late`: closed at night, a lunchtime and an after-work peak on weekdays,
+    one broad afternoon peak at weekends, shorter Sunday hours; `late` opens to 02:00 on
+    Friday and Saturday nights with an evening crowd."""
+    open_hour = 7 + int(rng.integers(-2, 3))
+    close_hour = 22 + int(rng.integers(-2, 3))
+    sunday = (open_hour + int(rng.integers(1, 4)), close_hour - int(rng.integers(1, 4)))
+    weekday = (
+        rng.uniform(0.25, 0.45)
+        + rng.uniform(0.5, 1.0) * _bump(x, rng.uniform(11.5, 13.5), rng.uniform(1.2, 2.2))
+        + rng.uniform(0.4, 0.9) * _bump(x, rng.uniform(16.5, 18.5), rng.uniform(1.2, 2.2))
+    )
+    weekend = rng.uniform(0.3, 0.5) + _bump(x, rng.uniform(13.0, 15.5), rng.uniform(2.5, 4.0))
+    night = rng.uniform(0.5, 0.9) * _bump(x, rng.uniform(21.0, 23.5), 2.0) if late else 0.0
+    curves = [weekday] * 4 + [weekday + night, weekend + night, weekend]
+    late_close = 26 if late else close_hour
+    opening = [(open_hour, close_hour)] * 4 + [(open_hour, late_close), (open_hour, late_close)]
+    opening.append(sunday)
+    return curves, opening
+
+
+def _round_the_clock_days(
+    x: np.ndarray, rng: np.random.Generator
+) -> tuple[list[np.ndarray], list[tuple[float, float]]]:
+    """`24h` (taxi-like): never closed, low at night; commuter peaks on weekdays; a later,
+    flatter peak at weekends; busy Friday and Saturday late nights."""
+    floor = rng.uniform(0.05, 0.2)
+    hour = x % 24
+    night = floor * np.ones_like(x)
+    weekday = (
+        night
+        + rng.uniform(0.6, 1.0) * _bump(hour, rng.uniform(7.0, 9.0), rng.uniform(1.0, 1.8))
+        + rng.uniform(0.7, 1.0) * _bump(hour, rng.uniform(17.0, 19.5), rng.uniform(1.2, 2.2))
+        + rng.uniform(0.3, 0.5) * _bump(hour, 13.0, 3.0)
+    )
+    weekend = night + rng.uniform(0.5, 0.8) * _bump(
+        hour, rng.uniform(13.5, 17.0), rng.uniform(3.0, 5.0)
+    )
+    nightlife = rng.uniform(0.6, 1.0) * _bump(x, rng.uniform(23.0, 25.5), rng.uniform(1.8, 3.0))
+    # Hours 24-30 of a day only carry the Friday and Saturday nightlife into the next date.
+    own_day = np.where(x < 24, 1.0, 0.0)
+    curves = [weekday * own_day] * 4
+    curves += [weekday * own_day + nightlife, weekend * own_day + nightlife, weekend * own_day]
+    return curves, [(0, 30)] * 7
+
+
+def _choose_patterns(stores: int, rng: np.random.Generator) -> list[str]:
+    """Every pattern at least once when there are three stores or more, `24h` always."""
+    chosen = ["24h", "retail", "late"][:stores]
+    chosen += list(rng.choice(PATTERNS, size=stores - len(chosen), p=[0.4, 0.3, 0.3]))
+    return [str(chosen[i]) for i in rng.permutation(stores)]
+
+
+# --- the world -----------------------------------------------------------------------------
+
+
+def _build_stores(options: FamilyOptions, rng: np.random.Generator) -> pd.DataFrame:
+    rows = []
+    for i in range(options.stores):
+        retailer, _ = spec.RETAILERS[int(rng.integers(len(spec.RETAILERS)))]
+        city, region, lat, lon, _ = spec.CITIES[i % len(spec.CITIES)]
+        rows.append(
+            {
+                "store_id": store_id(i),
+                "store_name": f"{retailer} {city} {i // len(spec.CITIES) + 1}",
+                "retailer": retailer,
+                "region": region,
+                "city": city,
+                "latitude": round(lat + float(rng.uniform(-0.04, 0.04)), 4),
+                "longitude": round(lon + float(rng.uniform(-0.04, 0.04)), 4),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _volume_classes(products: int) -> tuple[str, ...]:
+    """Products cycle through the classes, so every world of five products or more has all."""
+    return tuple(VOLUME_CLASSES[j % len(VOLUME_CLASSES)][0] for j in range(products))
+
+
+def _log_uniform(rng: np.random.Generator, low: float, high: float, size=None):
+    return np.exp(rng.uniform(np.log(low), np.log(high), size=size))
+
+
+def draw_world(options: FamilyOptions) -> FamilyWorld:
+    """Draw every parameter and mean of the world (no counts yet)."""
+    n_s, n_p, n_h = options.stores, options.products, options.hours
+    store_rng = np.random.default_rng([options.seed, 1])
+    stores = _build_stores(options, store_rng)
+    names = _choose_patterns(n_s, store_rng)
+    patterns = tuple(_store_pattern(name, store_rng) for name in names)
+    classes = _volume_classes(n_p)
+
+    series_rng = np.random.default_rng([options.seed, 2])
+    bounds = {name: (low, high) for name, low, high in VOLUME_CLASSES}
+    level = np.array(
+        [[_log_uniform(series_rng, *bounds[classes[p]]) for p in range(n_p)] for _ in range(n_s)]
+    )
+    nb_shape = _log_uniform(series_rng, *NB_SHAPE_RANGE, size=(n_s, n_p))
+    day_noise_sd = series_rng.uniform(0.0, DAY_NOISE_SD_MAX, size=(n_s, n_p))
+    trend = series_rng.uniform(-TREND_MAX, TREND_MAX, size=(n_s, n_p))
+
+    first_how = options.training_start.weekday() * 24
+    how = (first_how + np.arange(n_h)) % 168
+    week = np.vstack([p.week for p in patterns])  # (stores, 168)
+    progress = np.arange(n_h) / (n_h - 1)
+    null_mean = (
+        level[:, :, None] * week[:, None, how] * (1.0 + trend[:, :, None] * progress[None, None, :])
+    )
+
+    mean = null_mean.copy()
+    disturbances = _training_disturbances(options, stores, np.random.default_rng([options.seed, 3]))
+    for disturbance in disturbances:
+        _apply_disturbance(mean, stores, disturbance)
+    anomalies: tuple[Anomaly, ...] = ()
+    if not options.null:
+        anomalies = _detection_anomalies(
+            options, null_mean, nb_shape, day_noise_sd, np.random.default_rng([options.seed, 4])
+        )
+        for anomaly in anomalies:
+            window = slice(anomaly.start_hour, anomaly.start_hour + anomaly.duration_hours)
+            profile = shape_profile(anomaly.shape, anomaly.duration_hours)
+            mean[anomaly.store, anomaly.product, window] *= 1.0 + anomaly.multiplier * profile
+    return FamilyWorld(
+        options=options,
+        stores=stores,
+        patterns=patterns,
+        volume_class=classes,
+        level=level,
+        nb_shape=nb_shape,
+        day_noise_sd=day_noise_sd,
+        trend=trend,
+        null_mean=null_mean,
+        mean=mean,
+        disturbances=disturbances,
+        anomalies=anomalies,
+    )
+
+
+def _training_disturbances(
+    options: FamilyOptions, stores: pd.DataFrame, rng: np.random.Generator
+) -> tuple[Disturbance, ...]:
+    """1-2 holidays (a region's series or every series, a whole day at 0.4-0.7 or 1.3-1.8)
+    and a burst (2-48 h at +50 % to +200 %) on about 15 % of series, all in the training
+    weeks: they are never scored, they test that the baseline is robust to them."""
+    found: list[Disturbance] = []
+    regions = sorted(set(stores["region"]))
+    days = rng.choice(options.training_days, size=int(rng.integers(1, 3)), replace=False)
+    for day in sorted(int(d) for d in days):
+        region = None if rng.uniform() < 1 / 3 else str(rng.choice(regions))
+        factor = rng.uniform(0.4, 0.7) if rng.uniform() < 0.5 else rng.uniform(1.3, 1.8)
+        found.append(Disturbance("holiday", day * 24, 24, round(float(factor), 4), region))
+    training_hours = options.training_days * 24
+    for s in range(options.stores):
+        for p in range(options.products):
+            if rng.uniform() >= BURST_SHARE:
+                continue
+            hours = int(rng.integers(2, 49))
+            start = int(rng.integers(0, training_hours - hours + 1))
+            factor = round(float(rng.uniform(1.5, 3.0)), 4)
+            found.append(Disturbance("burst", start, hours, factor, store=s, product=p))
+    return tuple(found)
+
+
+def _apply_disturbance(mean: np.ndarray, stores: pd.DataFrame, d: Disturbance) -> None:
+    window = slice(d.start_hour, d.start_hour + d.hours)
+    if d.kind == "burst":
+        mean[d.store, d.product, window] *= d.factor
+        return
+    chosen = np.ones(len(stores), dtype=bool)
+    if d.region is not None:
+        chosen = (stores["region"] == d.region).to_numpy()
+    mean[chosen, :, window] *= d.factor
+
+
+def shape_profile(shape: str, hours: int) -> np.ndarray:
+    """Share of the peak change in each clock hour of an anomaly (peak 1)."""
+    t = (np.arange(hours) + 0.5) / hours
+    if shape == "step":
+        return np.ones(hours)
+    if shape == "spike":
+        # A linear rise over the first tenth (at least one hour), then an exponential decay.
+        peak = int(np.ceil(0.1 * hours)) - 1
+        rise = (np.arange(hours) + 1.0) / (peak + 1)
+        return np.where(np.arange(hours) <= peak, rise, np.exp(-3.0 * (t - t[peak])))
+    if shape == "ramp":
+        return t / t[-1]
+    if shape == "pulse":
+        triangle = 1.0 - np.abs(2.0 * t - 1.0)
+        return triangle / triangle.max()
+    raise ValueError(f"unknown anomaly shape {shape!r}; known: {', '.join(SHAPES)}")
+
+
+def window_sd(null_mean: np.ndarray, nb_shape: float, day_noise_sd: float, day: np.ndarray):
+    """Sd of a window's total under the null noise model (see the module docstring); `day` is
+    the calendar day of each hour."""
+    hourly = float(np.sum(null_mean + null_mean**2 / nb_shape))
+    daily = sum(float(null_mean[day == d].sum()) ** 2 for d in np.unique(day))
+    return float(np.sqrt(hourly + day_noise_sd**2 * daily))
+
+
+def _grid_cell(global_index: int) -> tuple[int, int, str, str]:
+    """(duration, strength band, direction, shape) of the seed's n-th anomaly. Consecutive
+    global indexes walk the 7 x 5 grid, so every cell is covered across a few seeds; since 35
+    is prime to 3 and 4, every cell also meets both directions and every shape in turn."""
+    cell = global_index % (len(DURATIONS_HOURS) * len(STRENGTH_BANDS))
+    duration = DURATIONS_HOURS[cell % len(DURATIONS_HOURS)]
+    band = cell // len(DURATIONS_HOURS)
+    direction = "down" if global_index % 3 == 0 else "up"
+    return duration, band, direction, SHAPES[global_index % len(SHAPES)]
+
+
+def _detection_anomalies(
+    options: FamilyOptions,
+    null_mean: np.ndarray,
+    nb_shape: np.ndarray,
+    day_noise_sd: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[Anomaly, ...]:
+    n_s, n_p, n_h = null_mean.shape
+    count = (n_s * n_p) // 2 or 1
+    chosen = rng.choice(n_s * n_p, size=count, replace=False)
+    detection_hour = options.training_days * 24
+    day = np.arange(n_h) // 24
+    anomalies = []
+    for i, series in enumerate(chosen):
+        s, p = divmod(int(series), n_p)
+        duration, band, direction, shape = _grid_cell(options.seed * count + i)
+        low, high = STRENGTH_BANDS[band]
+        target = float(_log_uniform(rng, low, high))
+        first = detection_hour + ANOMALY_MARGIN_HOURS
+        last = n_h - duration - ANOMALY_MARGIN_HOURS
+        open_starts = [h for h in range(first, last + 1) if null_mean[s, p, h] > 0]
+        start = int(rng.choice(open_starts))
+        window = slice(start, start + duration)
+        mu = null_mean[s, p, window]
+        sd = window_sd(mu, float(nb_shape[s, p]), float(day_noise_sd[s, p]), day[window])
+        unit_excess = float(np.sum(mu * shape_profile(shape, duration)))
+        multiplier = target * sd / unit_excess * (1.0 if direction == "up" else -1.0)
+        multiplier = max(multiplier, DROP_CAP)
+        excess = multiplier * unit_excess
+        anomalies.append(
+            Anomaly(
+                anomaly_id=f"FAM-{options.seed}-{i + 1:03d}",
+                store=s,
+                product=p,
+                start_hour=start,
+                duration_hours=duration,
+                direction=direction,
+                shape=shape,
+                target_strength=target,
+                strength=abs(excess) / sd,
+                multiplier=multiplier,
+                excess_units=excess,
+                window_sd=sd,
+            )
+        )
+    return tuple(sorted(anomalies, key=lambda a: a.anomaly_id))
+
+
+def draw_units(world: FamilyWorld) -> np.ndarray:
+    """Counts: the mean times a per-series-day lognormal factor (mean 1), then gamma-Poisson
+    with the series' shape."""
+    options = world.options
+    rng = np.random.default_rng([options.seed, 5])
+    n_s, n_p, _ = world.mean.shape
+    sigma = world.day_noise_sd[:, :, None]
+    day_factor = np.exp(sigma * rng.standard_normal((n_s, n_p, options.days)) - sigma**2 / 2)
+    mean = world.mean * np.repeat(day_factor, 24, axis=2)
+    shape = np.broadcast_to(world.nb_shape[:, :, None], mean.shape)
+    rate = rng.gamma(shape, mean / shape)
+    return rng.poisson(rate).astype(np.int64)
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FamilyPaths:
+    inputs: Path
+    truth: Path
+
+
+def write_family_world(options: FamilyOptions, folder: Path) -> FamilyPaths:
+    """Write the pipeline inputs to `folder/inputs` and the truth to `folder/truth`."""
+    world = draw_world(options)
+    paths = FamilyPaths(inputs=folder / "inputs", truth=folder / "truth")
+    paths.inputs.mkdir(parents=True, exist_ok=True)
+    paths.truth.mkdir(parents=True, exist_ok=True)
+    for name, header in EMPTY_INPUT_HEADERS.items():
+        (paths.inputs / f"{name}.csv").write_text(header + "\n")
+    with duckdb.connect() as con:
+        con.execute("set threads to 2")
+        _write_csv(con, world.stores, paths.inputs / "stores.csv")
+        _write_csv(con, _products_frame(world), paths.inputs / "products.csv")
+        _write_csv(con, _narratives_frame(world), paths.inputs / "master_narratives.csv")
+        _write_sales(con, world, draw_units(world), paths.inputs / "unified_sales_data.csv")
+        _write_csv(con, anomalies_frame(world), paths.truth / "anomalies.csv")
+        _write_csv(con, series_frame(world), paths.truth / "series.csv")
+        _write_csv(con, _disturbances_frame(world), paths.truth / "disturbances.csv")
+    return paths
+
+
+def _at(world: FamilyWorld, hour: int) -> dt.datetime:
+    return world.options.training_start + dt.timedelta(hours=hour)
+
+
+def _products_frame(world: FamilyWorld) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "sku": sku_id(p),
+                "product_name": f"Family product {p + 1} ({volume} units/h class)",
+                "brand": "Family",
+                "category": f"volume_{volume}",
+            }
+            for p, volume in enumerate(world.volume_class)
+        ]
+    )
+
+
+def anomalies_frame(world: FamilyWorld) -> pd.DataFrame:
+    """The truth about each detection anomaly (anomalies.csv)."""
+    columns = [
+        "anomaly_id", "store_id", "sku", "start_ts", "end_ts", "duration_hours", "direction",
+        "shape", "target_strength", "strength", "multiplier", "volume_class", "pattern",
+        "excess_units", "window_sd",
+    ]  # fmt: skip
+    rows = [
+        {
+            "anomaly_id": a.anomaly_id,
+            "store_id": store_id(a.store),
+            "sku": sku_id(a.product),
+            "start_ts": _at(world, a.start_hour),
+            "end_ts": _at(world, a.start_hour + a.duration_hours),
+            "duration_hours": a.duration_hours,
+            "direction": a.direction,
+            "shape": a.shape,
+            "target_strength": round(a.target_strength, 6),
+            "strength": round(a.strength, 6),
+            "multiplier": round(a.multiplier, 6),
+            "volume_class": world.volume_class[a.product],
+            "pattern": world.patterns[a.store].pattern,
+            "excess_units": round(a.excess_units, 3),
+            "window_sd": round(a.window_sd, 4),
+        }
+        for a in world.anomalies
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def series_frame(world: FamilyWorld) -> pd.DataFrame:
+    """One row per store x sku (series.csv)."""
+    anomalous = {(a.store, a.product) for a in world.anomalies}
+    rows = []
+    for s, pattern in enumerate(world.patterns):
+        for p, volume in enumerate(world.volume_class):
+            rows.append(
+                {
+                    "store_id": store_id(s),
+                    "sku": sku_id(p),
+                    "volume_class": volume,
+                    "pattern": pattern.pattern,
+                    "level": round(float(world.level[s, p]), 4),
+                    "nb_shape": round(float(world.nb_shape[s, p]), 4),
+                    "day_noise_sd": round(float(world.day_noise_sd[s, p]), 6),
+                    "trend": round(float(world.trend[s, p]), 6),
+                    "has_detection_anomaly": (s, p) in anomalous,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _disturbances_frame(world: FamilyWorld) -> pd.DataFrame:
+    rows = [
+        {
+            "kind": d.kind,
+            "region": d.region,
+            "store_id": None if d.store is None else store_id(d.store),
+            "sku": None if d.product is None else sku_id(d.product),
+            "start_ts": _at(world, d.start_hour),
+            "end_ts": _at(world, d.start_hour + d.hours),
+            "factor": d.factor,
+        }
+        for d in world.disturbances
+    ]
+    frame = pd.DataFrame(rows, columns=["kind", "region", "store_id", "sku", "start_ts",
+                                        "end_ts", "factor"])  # fmt: skip
+    return frame.astype({"region": "string", "store_id": "string", "sku": "string"})
+
+
+def _narratives_frame(world: FamilyWorld) -> pd.DataFrame:
+    """One master_narratives row per anomaly, named after the cluster library's shapes."""
+    rows = []
+    for a in world.anomalies:
+        cluster, cause_category = NARRATIVE_CLUSTERS["down" if a.direction == "down" else a.shape]
+        rows.append(
+            {
+                "narrative_id": a.anomaly_id,
+                "narrative_name": f"{a.shape} {a.direction} {a.duration_hours} h, "
+                f"S={a.strength:.1f}",
+                "store_id": store_id(a.store),
+                "sku": sku_id(a.product),
+                "start_ts": _at(world, a.start_hour),
+                "end_ts": _at(world, a.start_hour + a.duration_hours),
+                "cause": f"generated {a.shape} {a.direction}",
+                "cause_category": cause_category,
+                "cluster_name": cluster,
+                "shape": cluster,
+                "magnitude": round(a.multiplier, 6),
+                "confidence": 1.0,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(NARRATIVE_COLUMNS))
+
+
+def _write_csv(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, path: Path) -> None:
+    """A CSV with a header; an empty frame (a null world's anomalies) is its header alone."""
+    if frame.empty:
+        path.write_text(",".join(frame.columns) + "\n")
+        return
+    con.register("frame_to_write", frame)
+    con.execute(f"copy (select * from frame_to_write) to '{path.as_posix()}' (format csv, header)")
+    con.unregister("frame_to_write")
+
+
+def _write_sales(
+    con: duckdb.DuckDBPyConnection, world: FamilyWorld, units: np.ndarray, path: Path
+) -> None:
+    """Every store x sku x hour (zeros included), in the order a feed arrives: hour, store,
+    product."""
+    n_s, n_p, n_h = units.shape
+    price = np.array([UNIT_PRICE[v] for v in world.volume_class])
+    order = (2, 0, 1)
+    frame = pd.DataFrame(
+        {
+            "hour_index": np.broadcast_to(np.arange(n_h), units.shape).transpose(order).ravel(),
+            "store_index": np.broadcast_to(np.arange(n_s)[:, None, None], units.shape)
+            .transpose(order)
+            .ravel(),
+            "product_index": np.broadcast_to(np.arange(n_p)[None, :, None], units.shape)
+            .transpose(order)
+            .ravel(),
+            "units": units.transpose(order).ravel(),
+            "revenue": np.round(units * price[None, :, None], 2).transpose(order).ravel(),
+        }
+    )
+    copy_sales(con, frame, world.options.training_start, path, "csv")

@@ -1,0 +1,61 @@
+"""Opening the DuckDB file while another process holds its lock: say so once, wait, give up
+with a clear error (exit 2). DuckDB lets one writer or many readers in, never both, so a
+build waits for a BI client's read-only connection and a reader waits for a build."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+import duckdb
+
+from mrs.pipeline.project import MrsError
+
+DEFAULT_WAIT_SECONDS = 600.0
+
+
+class DatabaseBusy(MrsError):
+    """Another process kept the lock longer than we were willing to wait."""
+
+
+def connect_waiting(
+    database: Path,
+    wait_seconds: float = DEFAULT_WAIT_SECONDS,
+    stderr: TextIO | None = None,
+    read_only: bool = True,
+) -> duckdb.DuckDBPyConnection:
+    """A connection to `database`, retried every second while another process holds it."""
+    stderr = stderr or sys.stderr
+    deadline = time.monotonic() + wait_seconds
+    announced = False
+    holder = "a build is running?" if read_only else "a BI tool, the app or a build has it open?"
+    while True:
+        try:
+            return duckdb.connect(str(database), read_only=read_only)
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                raise MrsError(f"cannot open {database}: {error}") from error
+            if time.monotonic() >= deadline:
+                raise DatabaseBusy(
+                    f"the database {database} is still busy after {wait_seconds:g} s; "
+                    "try again when the other process has let go of it, or pass --wait SECONDS"
+                ) from error
+            if not announced:
+                print(
+                    f"mrs: the database is busy ({holder}); waiting up to {wait_seconds:g} s ...",
+                    file=stderr,
+                    flush=True,
+                )
+                announced = True
+            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+        except duckdb.Error as error:
+            raise MrsError(f"cannot open {database}: {error}") from error
+
+
+def wait_for_write_access(database: Path, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> None:
+    """Before a build: wait until no other process holds the file (a read-only BI connection
+    would make dbt fail halfway with a traceback). A new file needs no waiting."""
+    if database.exists():
+        connect_waiting(database, wait_seconds, read_only=False).close()

@@ -1,0 +1,139 @@
+"""Where the dbt project and its database are, and how to run dbt against them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATABASE = "mrs.duckdb"
+# `dbt build` arguments that build seeds and models but run no data or unit tests.
+WITHOUT_TESTS = ("--exclude", "resource_type:test", "resource_type:unit_test")
+# Settings that change from build to build reach dbt as environment variables MRS_BUILD_<NAME>
+# (macro mrs_build_setting), not --vars: a change of --vars makes dbt re-parse the whole
+# project, about 5 s of every hourly tick.
+BUILD_SETTINGS = ("as_of", "run_id", "training_start", "detection_start", "mrs_input_dir")
+BUILD_SETTING_PREFIX = "MRS_BUILD_"
+
+
+class MrsError(Exception):
+    """An error the user can act on; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    database: Path
+
+    @classmethod
+    def locate(cls, database: str | os.PathLike[str] | None = None) -> Project:
+        root = _project_root()
+        chosen = database or os.environ.get("MRS_DUCKDB_PATH") or DEFAULT_DATABASE
+        path = Path(chosen)
+        if not path.is_absolute():
+            path = (Path.cwd() if database else root) / path
+        return cls(root=root, database=path.resolve())
+
+    def dbt(self, arguments: list[str], dbt_vars: dict[str, object] | None = None) -> int:
+        """Run one dbt command in the project against this database; return its exit code."""
+        executable = Path(sys.executable).with_name("dbt")
+        dbt_arguments, settings = self._invocation(arguments, dbt_vars)
+        command = [str(executable) if executable.exists() else _which_dbt(), *dbt_arguments]
+        # Only this command's settings: none inherited from the caller's environment.
+        env = {k: v for k, v in os.environ.items() if not k.startswith(BUILD_SETTING_PREFIX)}
+        env.update(settings)
+        return subprocess.run(command, cwd=self.root, env=env, check=False).returncode
+
+    def dbt_in_process(
+        self, arguments: list[str], dbt_vars: dict[str, object] | None = None
+    ) -> int:
+        """The same command through dbt's programmatic runner, in this process: a process
+        that builds again and again (`mrs build --every`) starts Python and imports dbt once
+        (about 3 s of each build on the 2-core machine: `mrs bench-startup`, docs/benchmark.md)."""
+        from dbt.cli.main import dbtRunner  # about 1.4 s: only the commands that build
+
+        dbt_arguments, settings = self._invocation(arguments, dbt_vars)
+        dbt_arguments += ["--project-dir", str(self.root), "--profiles-dir", str(self.root)]
+        with _environment(settings):
+            result = dbtRunner().invoke(dbt_arguments)
+        if result.exception is not None:
+            print(f"mrs: dbt stopped: {result.exception}", file=sys.stderr)
+            return 2
+        return 0 if result.success else 1
+
+    def _invocation(
+        self, arguments: list[str], dbt_vars: dict[str, object] | None
+    ) -> tuple[list[str], dict[str, str]]:
+        """dbt's arguments, and the environment variables that carry the build settings."""
+        dbt_arguments = list(arguments)
+        settings = {k: v for k, v in (dbt_vars or {}).items() if k in BUILD_SETTINGS}
+        other_vars = {k: v for k, v in (dbt_vars or {}).items() if k not in BUILD_SETTINGS}
+        if other_vars:
+            dbt_arguments += ["--vars", _yaml_flow(other_vars)]
+        if settings.get("mrs_input_dir") and arguments[:1] == ["build"]:
+            # The demo world's input seeds are read only when no input folder is given; the
+            # largest takes 1.5 s to load.
+            dbt_arguments += ["--exclude", "tag:demo_input"]
+        environment = {
+            BUILD_SETTING_PREFIX + k.upper(): str(v) for k, v in settings.items() if v is not None
+        }
+        environment.update(MRS_DUCKDB_PATH=str(self.database), DBT_PROFILES_DIR=str(self.root))
+        return dbt_arguments, environment
+
+
+@contextlib.contextmanager
+def _environment(settings: dict[str, str]) -> Iterator[None]:
+    """This process's environment with exactly these build settings, restored afterwards
+    (dbt reads them with env_var while it runs)."""
+    saved = dict(os.environ)
+    for name in [k for k in os.environ if k.startswith(BUILD_SETTING_PREFIX)]:
+        del os.environ[name]
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _project_root() -> Path:
+    override = os.environ.get("MRS_PROJECT_DIR")
+    candidates = [Path(override)] if override else []
+    candidates += [Path(__file__).resolve().parents[2], Path.cwd()]
+    for candidate in candidates:
+        if (candidate / "dbt_project.yml").exists():
+            return candidate.resolve()
+    raise MrsError(
+        "cannot find the dbt project (dbt_project.yml); run mrs from the project folder "
+        "or set MRS_PROJECT_DIR"
+    )
+
+
+def _which_dbt() -> str:
+    found = shutil.which("dbt")
+    if not found:
+        raise MrsError("dbt is not installed; run `python3 tasks.py demo` to set everything up")
+    return found
+
+
+def _yaml_flow(values: dict[str, object]) -> str:
+    """A dbt --vars argument; values are quoted so timestamps and paths stay strings."""
+    parts = []
+    for key, value in values.items():
+        if isinstance(value, dict):
+            rendered = _yaml_flow(value)
+        elif value is None:
+            rendered = "null"
+        elif isinstance(value, bool):
+            rendered = "true" if value else "false"
+        elif isinstance(value, int | float):
+            rendered = repr(value)
+        else:
+            rendered = "'" + str(value).replace("'", "''") + "'"
+        parts.append(f"{key}: {rendered}")
+    return "{" + ", ".join(parts) + "}"

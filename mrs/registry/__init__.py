@@ -1,0 +1,1 @@
+"""The model registry (approved versions and their records) and training."""
