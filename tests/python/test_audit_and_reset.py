@@ -9,8 +9,17 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, PROJECT_ROOT, as_reviewer, copy_database, query, run_mrs
+from conftest import (
+    BIN,
+    PROJECT_ROOT,
+    as_reviewer,
+    copy_database,
+    log_rows,
+    query,
+    run_mrs,
+)
 
+from mrs.pipeline.project import WITHOUT_TESTS
 from mrs.review.journal import JOURNAL_MARKER, journal_dir
 
 
@@ -83,13 +92,16 @@ def test_a_reset_starts_a_new_run_and_keeps_the_old_one_queryable(
     reused = run_mrs("reset", "--run-id", "demo-run-001", "--database", str(database), check=False)
     assert reused.returncode == 2 and "already exists" in reused.stderr
     run_mrs("reset", "--run-id", "audit-rerun", "--database", str(database))
-    # A plain dbt command (no --vars) builds the run the reset recorded, as mrs build does.
-    settings = _dbt(
-        database, "run", "--select", "run_settings", "--target-path", str(tmp_path / "plain")
-    )
-    assert settings.returncode == 0, settings.stdout
-    assert query(database, "select run_id from run_settings") == [("audit-rerun",)]
+    # Issue 16: a plain `dbt build` (no --vars) after the reset builds what mrs build does.
+    plain = copy_database(database, tmp_path / "plain")
+    built = _dbt(plain, "build", *WITHOUT_TESTS, "--target-path", str(tmp_path / "target"))
+    assert built.returncode == 0, built.stdout
     run_mrs("build", "--database", str(database), "--no-tests")
+    assert log_rows(plain) == log_rows(database)
+    for table in ("minority_reports", "minority_events"):
+        assert sorted(query(plain, f"select * from {table}"), key=repr) == sorted(
+            query(database, f"select * from {table}"), key=repr
+        ), table
     assert query(database, "select distinct run_id from minority_reports") == [("audit-rerun",)]
     assert query(database, "select distinct run_id from minority_events") == [("audit-rerun",)]
     # The new run replays the same detections, without the old run's analyst decisions.
