@@ -48,6 +48,7 @@ import pandas as pd
 
 from mrs.dev import world_spec as spec
 from mrs.dev.world import copy_sales, sku_id, store_id
+from mrs.pipeline.input_contract import csv_header, input_columns
 
 VOLUME_CLASSES: tuple[tuple[str, float, float], ...] = (
     # (class, typical trading-hour mean from, to) in units per hour
@@ -87,30 +88,8 @@ NARRATIVE_CLUSTERS = {
     "pulse": ("media_pulse", "traditional_media"),
     "down": ("sudden_drop", "operational"),
 }
-EMPTY_INPUT_HEADERS = {
-    "all_campaign_data": (
-        "campaign_id,campaign_name,channel,cause_category,start_ts,end_ts,sku,retailer,"
-        "region,city,store_id,spend"
-    ),
-    "contextual_data": (
-        "event_id,event_type,event_subtype,event_name,start_ts,end_ts,retailer,region,city,"
-        "store_id,sku,url,severity"
-    ),
-}
-NARRATIVE_COLUMNS = (
-    "narrative_id",
-    "narrative_name",
-    "store_id",
-    "sku",
-    "start_ts",
-    "end_ts",
-    "cause",
-    "cause_category",
-    "cluster_name",
-    "shape",
-    "magnitude",
-    "confidence",
-)
+# Inputs a family world leaves empty (header only): detection alone is scored.
+EMPTY_INPUTS = ("all_campaign_data", "contextual_data")
 
 
 @dataclass(frozen=True)
@@ -543,8 +522,8 @@ def write_family_world(options: FamilyOptions, folder: Path) -> FamilyPaths:
     paths = FamilyPaths(inputs=folder / "inputs", truth=folder / "truth")
     paths.inputs.mkdir(parents=True, exist_ok=True)
     paths.truth.mkdir(parents=True, exist_ok=True)
-    for name, header in EMPTY_INPUT_HEADERS.items():
-        (paths.inputs / f"{name}.csv").write_text(header + "\n")
+    for name in EMPTY_INPUTS:
+        (paths.inputs / f"{name}.csv").write_text(csv_header(name) + "\n")
     with duckdb.connect() as con:
         con.execute("set threads to 2")
         _write_csv(con, world.stores, paths.inputs / "stores.csv")
@@ -667,7 +646,7 @@ def _narratives_frame(world: FamilyWorld) -> pd.DataFrame:
                 "confidence": 1.0,
             }
         )
-    return pd.DataFrame(rows, columns=list(NARRATIVE_COLUMNS))
+    return pd.DataFrame(rows, columns=list(input_columns("master_narratives")))
 
 
 def _write_csv(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, path: Path) -> None:

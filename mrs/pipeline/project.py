@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import subprocess
@@ -10,6 +11,9 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 DEFAULT_DATABASE = "mrs.duckdb"
 # `dbt build` arguments that build seeds and models but run no data or unit tests.
@@ -99,6 +103,22 @@ def _environment(settings: dict[str, str]) -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+@functools.cache
+def project_vars(root: Path) -> dict[str, Any]:
+    """The vars of the project's dbt_project.yml: the rules the build and the mrs package share
+    (review rules, the input contract), read once per process."""
+    path = root / "dbt_project.yml"
+    try:
+        return dict(yaml.safe_load(path.read_text(encoding="utf-8"))["vars"])
+    except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as error:
+        raise MrsError(f"cannot read the vars of {path}: {error}") from error
+
+
+def project_root() -> Path:
+    """The folder of the dbt project (dbt_project.yml)."""
+    return _project_root()
 
 
 def _project_root() -> Path:

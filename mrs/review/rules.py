@@ -9,9 +9,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from mrs.pipeline.project import MrsError
+from mrs.pipeline.project import MrsError, project_vars
 
 
 @dataclass(frozen=True)
@@ -24,16 +22,15 @@ class ReviewRules:
 @functools.cache
 def review_rules(project_root: Path) -> ReviewRules:
     """The rules as dbt_project.yml sets them (read once per process)."""
-    path = project_root / "dbt_project.yml"
+    settings = project_vars(project_root)
     try:
-        settings = yaml.safe_load(path.read_text(encoding="utf-8"))["vars"]
         return ReviewRules(
             reopen_reasons=tuple(str(reason) for reason in settings["review_reopen_reasons"]),
             min_reopen_notes=int(settings["review_min_reopen_notes"]),
             text_limits={str(k): int(v) for k, v in settings["review_text_limits"].items()},
         )
-    except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise MrsError(
-            f"{path} does not set the review rules (vars review_reopen_reasons, "
-            f"review_min_reopen_notes, review_text_limits): {error}"
+            f"{project_root / 'dbt_project.yml'} does not set the review rules (vars "
+            f"review_reopen_reasons, review_min_reopen_notes, review_text_limits): {error}"
         ) from error

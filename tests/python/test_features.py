@@ -7,6 +7,7 @@ import pytest
 
 from mrs.models.features import FEATURE_NAMES, shape_vector
 from mrs.models.shapes import SHAPES, excess_profile
+from mrs.pipeline.input_contract import input_columns
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
@@ -39,3 +40,11 @@ def test_a_drop_and_an_uplift_differ_in_direction() -> None:
 def test_mismatched_inputs_are_refused() -> None:
     with pytest.raises(ValueError, match="same length"):
         shape_vector(np.ones(3), np.ones(4))
+
+
+def test_the_shape_features_are_the_cluster_library_columns_of_the_input_contract() -> None:
+    # The library's centroids are read by name (staging, macro mrs_shape_feature_columns);
+    # the features computed here must be those columns, in the same order.
+    names = input_columns("cluster_library")
+    assert tuple(FEATURE_NAMES) == names[3 : 3 + len(FEATURE_NAMES)]
+    assert names[3 + len(FEATURE_NAMES) :] == ("tsne_x", "tsne_y")
