@@ -1,8 +1,35 @@
 {#- The time model of DESIGN.md section 2, in one place. -#}
 
-{#- Hour of the week, Monday 00:00 = 0 ... Sunday 23:00 = 167. -#}
+{#-
+  The stores' wall-clock time of a UTC timestamp (DESIGN.md section 4: times are UTC): var
+  mrs_store_timezone, an IANA zone such as 'Europe/Berlin'; null takes the feed's hours as the
+  stores' own. The baseline's calendar (hour of the week, the day an hour belongs to) is read
+  on it, so an opening hour stays the opening hour across a daylight-saving change: on a UTC
+  feed every trading hour moves by one, and a profile fitted before the change would see
+  every opening and closing hour as an anomaly.
+-#}
+{% macro mrs_local_time(ts) -%}
+    {%- set zone = var('mrs_store_timezone', none) -%}
+    {%- if zone -%}
+        {%- if not modules.re.match('^[A-Za-z][A-Za-z0-9_+/-]*$', zone) -%}
+            {{ exceptions.raise_compiler_error(
+                "mrs_store_timezone must be an IANA time zone such as 'Europe/Berlin', not '"
+                ~ zone ~ "'") }}
+        {%- endif -%}
+        timezone('{{ zone }}', ({{ ts }}) at time zone 'UTC')
+    {%- else -%}
+        {{ ts }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Hour of the week in the stores' time, Monday 00:00 = 0 ... Sunday 23:00 = 167. -#}
 {% macro mrs_hour_of_week(ts) -%}
-    ((isodow({{ ts }}) - 1) * 24 + hour({{ ts }}))
+    ((isodow({{ mrs_local_time(ts) }}) - 1) * 24 + hour({{ mrs_local_time(ts) }}))
+{%- endmacro %}
+
+{#- The stores' calendar day of a UTC timestamp. -#}
+{% macro mrs_sales_day(ts) -%}
+    cast({{ mrs_local_time(ts) }} as date)
 {%- endmacro %}
 
 {#- A build setting holding a time, as a timestamp literal. -#}

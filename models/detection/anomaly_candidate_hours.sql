@@ -81,7 +81,7 @@ same_day_context as (
         coalesce(within_day_correlation, 0.0) as rho
     from context_scores
     window same_day_before as (
-        partition by store_id, sku, cast(sales_ts as date)
+        partition by store_id, sku, {{ mrs_sales_day('sales_ts') }}
         order by sales_ts
         rows between unbounded preceding and 1 preceding
     )

@@ -69,7 +69,7 @@ training as (
         series_hours.sales_ts,
         series_hours.units,
         series_hours.is_reported,
-        cast(series_hours.sales_ts as date) as sales_day,
+        {{ mrs_sales_day('series_hours.sales_ts') }} as sales_day,
         {{ mrs_hour_of_week('series_hours.sales_ts') }} as hour_of_week
     from series_hours
     cross join plan
@@ -77,7 +77,7 @@ training as (
         on
             series_hours.store_id = exclusions.store_id
             and series_hours.sku = exclusions.sku
-            and cast(series_hours.sales_ts as date) = exclusions.excluded_day
+            and {{ mrs_sales_day('series_hours.sales_ts') }} = exclusions.excluded_day
     where
         series_hours.sales_ts >= plan.training_start
         and series_hours.sales_ts < plan.training_end

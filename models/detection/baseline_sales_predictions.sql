@@ -49,7 +49,7 @@ profiled as (
         fit.lower_scale,
         fit.within_day_correlation,
         fit.model_version,
-        cast(series_hours.sales_ts as date) as sales_day
+        {{ mrs_sales_day('series_hours.sales_ts') }} as sales_day
     from series_hours
     inner join fit
         on

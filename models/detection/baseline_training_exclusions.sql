@@ -26,8 +26,10 @@ days as (
         windows.excluded.store_id,
         windows.excluded.sku,
         unnest(generate_series(
-            cast(windows.excluded.window_start as date),
-            cast(windows.excluded.window_end - interval 1 second as date),
+            {{ mrs_sales_day('cast(windows.excluded.window_start as timestamp)') }},
+            {{ mrs_sales_day(
+                "cast(windows.excluded.window_end as timestamp) - interval 1 second"
+            ) }},
             interval 1 day
         )) as excluded_day
     from windows

@@ -28,7 +28,7 @@ from mrs.pipeline.project import WITHOUT_TESTS, MrsError, Project
 from mrs.pipeline.publication import published_database, published_folder
 from mrs.pipeline.runs import active_run, start_run
 from mrs.pipeline.summary import summarise
-from mrs.pipeline.times import utc_timestamp
+from mrs.pipeline.times import checked_timezone, utc_timestamp
 from mrs.review.journal import ensure_journal, journal_dir
 from mrs.review.reviewers import access_dir, os_login, write_registry
 
@@ -206,6 +206,12 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--detection-start", help="first tick, end of training (var detection_start)"
     )
+    parser.add_argument(
+        "--store-timezone",
+        help="the stores' IANA time zone, e.g. Europe/Berlin (var mrs_store_timezone): the "
+        "baseline reads hours of the week on the stores' clock, so a daylight-saving change in a "
+        "UTC feed is not an anomaly at every opening hour",
+    )
     parser.add_argument("--select", help="dbt node selection, passed to `dbt build --select`")
     parser.add_argument(
         "--no-tests", action="store_true", help="build seeds and models only (skip dbt tests)"
@@ -258,6 +264,9 @@ def _build_vars(args: argparse.Namespace) -> dict[str, object]:
     routes = [_route(text) for text in getattr(args, "route", [])]
     if routes:
         dbt_vars["model_routing"] = dict(routes)
+    zone = getattr(args, "store_timezone", None)
+    if zone:
+        dbt_vars["mrs_store_timezone"] = checked_timezone(zone)
     for option in ("as_of", "training_start", "detection_start"):
         if getattr(args, option, None):
             # Checked before dbt starts (a bad one used to fail on a cast dozens of nodes in).

@@ -100,6 +100,9 @@ class FamilyOptions:
     products: int = 10
     training_days: int = 28
     detection_days: int = 14
+    # The stores keep this zone's wall clock (IANA name) and the feed carries their hours in
+    # UTC, so a daylight-saving change moves every trading hour by one; None: the hours are UTC.
+    store_timezone: str | None = None
 
     def __post_init__(self) -> None:
         if self.seed < 0:
@@ -140,11 +143,14 @@ class FamilyOptions:
 def family_build_vars(options: FamilyOptions, inputs: Path) -> dict[str, object]:
     """The dbt vars that build a family world written to `inputs` (as mrs.dev.world.build_vars
     does for a demo-sized world)."""
-    return {
+    settings: dict[str, object] = {
         "mrs_input_dir": inputs.as_posix(),
         "training_start": f"{options.training_start:%Y-%m-%d}",
         "detection_start": f"{options.detection_start:%Y-%m-%d}",
     }
+    if options.store_timezone:
+        settings["mrs_store_timezone"] = options.store_timezone
+    return settings
 
 
 @dataclass(frozen=True)
@@ -530,10 +536,39 @@ def write_family_world(options: FamilyOptions, folder: Path) -> FamilyPaths:
         _write_csv(con, _products_frame(world), paths.inputs / "products.csv")
         _write_csv(con, _narratives_frame(world), paths.inputs / "master_narratives.csv")
         _write_sales(con, world, draw_units(world), paths.inputs / "unified_sales_data.csv")
+        if options.store_timezone:
+            _as_utc_feed(con, paths.inputs / "unified_sales_data.csv", options.store_timezone)
         _write_csv(con, anomalies_frame(world), paths.truth / "anomalies.csv")
         _write_csv(con, series_frame(world), paths.truth / "series.csv")
         _write_csv(con, _disturbances_frame(world), paths.truth / "disturbances.csv")
     return paths
+
+
+def _as_utc_feed(con: duckdb.DuckDBPyConnection, path: Path, zone: str) -> None:
+    """Rewrite the sales at `path`, drawn on the stores' wall clock in `zone`, as a UTC feed
+    carries them: each UTC hour whose wall-clock time is a drawn hour, so the hour a
+    daylight-saving change skips has no row and the hour it repeats has two. The truth keeps
+    wall-clock times (scoring matches within 12 hours)."""
+    drawn = con.sql(f"select * from read_csv('{path.as_posix()}', header = true)").df()
+    con.register("drawn_sales", drawn)
+    con.execute(
+        f"""
+        copy (
+            with candidates as (
+                select
+                    drawn_sales.*,
+                    timezone('UTC', timezone('{zone}', drawn_sales.sales_ts))
+                    + to_hours(shift.hours) as utc_ts
+                from drawn_sales, (select unnest([-1, 0, 1]) as hours) as shift
+            )
+            select distinct utc_ts as sales_ts, store_id, sku, units, revenue
+            from candidates
+            where timezone('{zone}', timezone('UTC', utc_ts)) = sales_ts
+            order by sales_ts, store_id, sku
+        ) to '{path.as_posix()}' (format csv, header true)
+        """
+    )
+    con.unregister("drawn_sales")
 
 
 def _at(world: FamilyWorld, hour: int) -> dt.datetime:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
+
 from mrs.pipeline.project import MrsError
 
 
@@ -18,3 +20,17 @@ def utc_timestamp(flag: str, text: str) -> dt.datetime:
     if value is None or value.tzinfo is not None:
         raise MrsError(f"{flag} expects 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM' in UTC, got {text!r}")
     return value.replace(microsecond=0)
+
+
+def checked_timezone(text: str) -> str:
+    """`text` as a time zone name the build's DuckDB knows (IANA, such as Europe/Berlin: the
+    stores keep their hours in it), or an error."""
+    zone = text.strip()
+    try:
+        with duckdb.connect() as con:
+            con.execute("select timezone(?, timestamptz '2025-01-01 00:00:00+00')", [zone])
+    except duckdb.Error:
+        raise MrsError(
+            f"--store-timezone expects an IANA time zone such as Europe/Berlin, got {text!r}"
+        ) from None
+    return zone

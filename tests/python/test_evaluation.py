@@ -7,7 +7,9 @@ import json
 import re
 from pathlib import Path
 
-from conftest import run_mrs
+from conftest import query, run_mrs
+
+from mrs.dev.world_family import FamilyOptions, write_family_world
 
 ROW = re.compile(
     r"^\s*(?P<seed>\d+)\s+(?P<detected>\d+)/(?P<series>\d+)\s+(?P<starts>\d+)\s+(?P<ends>\d+)"
@@ -68,3 +70,28 @@ def test_a_missing_database_is_refused(tmp_path: Path) -> None:
     result = run_mrs("evaluate", "--database", str(tmp_path / "none.duckdb"), check=False)
     assert result.returncode == 2
     assert "build it first" in result.stderr
+
+
+def test_a_daylight_saving_change_in_a_utc_feed_is_no_anomaly_on_the_stores_clock(
+    tmp_path: Path,
+) -> None:
+    # Stores keep Europe/Berlin hours and the feed is UTC (DESIGN.md section 4), across the
+    # change to summer time on 2025-03-30 (null seed 103: training from 2025-02-23, detection
+    # from 2025-03-23). Read on UTC hours every opening and closing hour moves by one and
+    # reports flood in, alternating up and down; on the stores' clock there are none.
+    options = FamilyOptions(seed=103, null=True, stores=3, store_timezone="Europe/Berlin")
+    paths = write_family_world(options, tmp_path / "world")
+    counts = {}
+    for label, zone in (("utc", []), ("stores", ["--store-timezone", "Europe/Berlin"])):
+        database = tmp_path / label / "mrs.duckdb"
+        run_mrs(
+            "build", "--input-dir", str(paths.inputs), "--database", str(database),
+            "--training-start", f"{options.training_start:%Y-%m-%d}",
+            "--detection-start", f"{options.detection_start:%Y-%m-%d}",
+            "--select", "+minority_reports_detected_log", "--no-tests", *zone,
+        )  # fmt: skip
+        counts[label] = query(
+            database, "select count(distinct report_id) from minority_reports_detected_log"
+        )[0][0]
+    assert counts["stores"] == 0
+    assert counts["utc"] >= 30, counts
