@@ -4,7 +4,9 @@
   real: the fitted hour-of-week profile times a level factor, the median ratio of actual to
         profile over the previous `baseline_level_days` whole days (so a slow trend is
         followed while a short anomaly is not absorbed), shrunk towards 1 as far as that
-        median is noise; the variance adds the uncertainty of the profile's hour, what the
+        median is noise, times a shape factor per clock hour (the median share of that hour
+        in its own day over the previous `baseline_shape_days` days, shrunk the same way), so
+        a season's drift of the intraday shape is followed too; the variance adds the uncertainty of the profile's hour, what the
         hours of a day share (the day factor, the error of the weekday's total in the
         profile and the level's) and a floor of `baseline_min_spread_units`. The day
         inflation (that shared part) and the within-day correlation are for the detectors
@@ -15,6 +17,8 @@
 -#}
 {%- set route = mrs_model_route('baseline_sales_model') %}
 {%- set drift_variance = var('baseline_level_drift_sd') ~ ' * ' ~ var('baseline_level_drift_sd') %}
+{%- set shape_drift_sd = var('baseline_shape_drift_sd') %}
+{%- set shape_drift_variance = shape_drift_sd ~ ' * ' ~ shape_drift_sd %}
 
 with
 
@@ -49,6 +53,7 @@ profiled as (
         fit.lower_scale,
         fit.within_day_correlation,
         fit.model_version,
+        fit.hour_of_week % 24 as hour_of_day,
         {{ mrs_sales_day('series_hours.sales_ts') }} as sales_day
     from series_hours
     inner join fit
@@ -123,6 +128,83 @@ level_weights as (
     from ratio_noise
 ),
 
+hour_shares as (
+    -- Each trading hour against its own day: its units over what the profile and the day's
+    -- own level say. The intraday shape drifts with the season (darker evenings, a later
+    -- rush) while the profile stays as it was in training; a day that runs high as a whole
+    -- leaves these ratios at 1.
+    select
+        profiled.store_id,
+        profiled.sku,
+        profiled.sales_day,
+        profiled.hour_of_day,
+        profiled.profile_units,
+        profiled.dispersion_quadratic,
+        profiled.units
+        / nullif(profiled.profile_units * daily_ratio.actual_to_profile, 0) as share_ratio
+    from profiled
+    inner join daily_ratio
+        on
+            profiled.store_id = daily_ratio.store_id
+            and profiled.sku = daily_ratio.sku
+            and profiled.sales_day = daily_ratio.sales_day
+    where profiled.profile_units > 0
+),
+
+recent_shares as (
+    -- The median of the same hour of the day over the previous `baseline_shape_days` days:
+    -- one odd day (a burst, an anomaly of a few hours) does not move it. Distinct: the
+    -- hour a daylight-saving change repeats is one hour of the day.
+    select distinct
+        store_id,
+        sku,
+        sales_day,
+        hour_of_day,
+        median(share_ratio) over recent_days as median_share_ratio,
+        -- Relative variance of one hour's units (1 / units + b), and pi / (2 n) of it for
+        -- the median of n of them.
+        pi() / (2 * greatest(count(share_ratio) over recent_days, 1))
+        * (
+            -- exact decimals: the same whatever order threads add the rows in
+            1 / greatest(avg(cast(profile_units as decimal(24, 9))) over recent_days, 1e-9)
+            + coalesce(dispersion_quadratic, 0.0)
+        ) as share_noise_variance
+    from hour_shares
+    window recent_days as (
+        partition by store_id, sku, hour_of_day
+        order by sales_day
+        range between interval {{ var('baseline_shape_days') | int }} days preceding
+        and interval 1 day preceding
+    )
+),
+
+shape_levels as (
+    -- Shrunk towards the profile (1) as far as the median is noise against a drift of
+    -- typical size `baseline_shape_drift_sd`: a quiet product's hours cannot tell, a busy
+    -- one's can.
+    select
+        store_id,
+        sku,
+        sales_day,
+        hour_of_day,
+        {%- if route == 'real' %}
+            coalesce(
+                1 + (median_share_ratio - 1) * {{ shape_drift_variance }}
+                / ({{ shape_drift_variance }} + share_noise_variance),
+                1.0
+            ) as shape_factor,
+            case
+                when median_share_ratio is null then 0.0
+                else {{ shape_drift_variance }} * share_noise_variance
+                    / ({{ shape_drift_variance }} + share_noise_variance)
+            end as shape_variance
+        {%- else %}
+        cast(1.0 as double) as shape_factor,
+        cast(0.0 as double) as shape_variance
+        {%- endif %}
+    from recent_shares
+),
+
 daily_level as (
     -- The median ratio of the last days, shrunk towards the training level (1) by its
     -- weight; level_variance is what remains uncertain about the level.
@@ -151,8 +233,12 @@ predicted as (
         profiled.units as actual_units,
         profiled.profile_units,
         daily_level.level_factor,
-        profiled.profile_units * daily_level.level_factor as expected_units,
+        coalesce(shape_levels.shape_factor, 1.0) as shape_factor,
+        profiled.profile_units
+        * daily_level.level_factor
+        * coalesce(shape_levels.shape_factor, 1.0) as expected_units,
         daily_level.level_variance,
+        coalesce(shape_levels.shape_variance, 0.0) as shape_variance,
         profiled.training_days,
         profiled.training_coverage,
         profiled.dispersion_linear,
@@ -175,6 +261,12 @@ predicted as (
             profiled.store_id = daily_level.store_id
             and profiled.sku = daily_level.sku
             and profiled.sales_day = daily_level.sales_day
+    left join shape_levels
+        on
+            profiled.store_id = shape_levels.store_id
+            and profiled.sku = shape_levels.sku
+            and profiled.sales_day = shape_levels.sales_day
+            and profiled.hour_of_day = shape_levels.hour_of_day
     cross join settings
     where profiled.sales_ts >= {{ dbt.dateadd('day', -2, 'settings.detection_start') }}
 ),
@@ -186,7 +278,7 @@ spread as (
             {{ mrs_count_variance('expected_units', 'dispersion_quadratic') }}
             -- plus the uncertainty of the profile's hour, and what the hours of a day share
             * (1 + coalesce(profile_variance_ratio, 0.0))
-            + pow(expected_units, 2) * shared_variance
+            + pow(expected_units, 2) * (shared_variance + shape_variance)
         {%- else %}
         expected_units
         {%- endif %}

@@ -103,6 +103,10 @@ class FamilyOptions:
     # The stores keep this zone's wall clock (IANA name) and the feed carries their hours in
     # UTC, so a daylight-saving change moves every trading hour by one; None: the hours are UTC.
     store_timezone: str | None = None
+    # A season's drift of the intraday shape: by the end of the world the evening hours sell
+    # exp(shape_drift) times, the morning hours exp(-shape_drift) times their first-day share
+    # of the day (each day's total unchanged); 0: the shape stays as drawn.
+    shape_drift: float = 0.0
 
     def __post_init__(self) -> None:
         if self.seed < 0:
@@ -111,6 +115,8 @@ class FamilyOptions:
             raise ValueError("a world needs at least one store and one product")
         if self.training_days < 14:
             raise ValueError("training_days must be at least 14 (two weeks of each weekday)")
+        if not 0.0 <= self.shape_drift <= 1.0:
+            raise ValueError("shape_drift must be between 0 and 1 (a log change of the shares)")
         if self.detection_days * 24 < max(DURATIONS_HOURS) + 2 * ANOMALY_MARGIN_HOURS:
             raise ValueError("detection_days must leave room for a 72 h anomaly and 24 h margins")
 
@@ -348,6 +354,8 @@ def draw_world(options: FamilyOptions) -> FamilyWorld:
     null_mean = (
         level[:, :, None] * week[:, None, how] * (1.0 + trend[:, :, None] * progress[None, None, :])
     )
+    if options.shape_drift:
+        null_mean *= _shape_drift(options.shape_drift, week[:, how], progress)[:, None, :]
 
     mean = null_mean.copy()
     disturbances = _training_disturbances(options, stores, np.random.default_rng([options.seed, 3]))
@@ -376,6 +384,21 @@ def draw_world(options: FamilyOptions) -> FamilyWorld:
         disturbances=disturbances,
         anomalies=anomalies,
     )
+
+
+def _shape_drift(drift: float, week_hours: np.ndarray, progress: np.ndarray) -> np.ndarray:
+    """(stores, hours): each hour's share of its day moves, over the whole world, by
+    exp(drift x cos(2 pi (hour - 21) / 24)) (evenings up, mornings down: a season's darker
+    evenings), normalised per calendar day so that the day's expected total stays as drawn."""
+    hour_of_day = np.arange(progress.size) % 24
+    raw = np.exp(drift * progress * np.cos(2 * np.pi * (hour_of_day - 21) / 24))
+    weights = week_hours.reshape(week_hours.shape[0], -1, 24)
+    drifted = weights * raw.reshape(1, -1, 24)
+    totals = drifted.sum(axis=2, keepdims=True)
+    scale = np.where(
+        totals > 0, weights.sum(axis=2, keepdims=True) / np.where(totals > 0, totals, 1.0), 1.0
+    )
+    return (raw.reshape(1, -1, 24) * scale).reshape(week_hours.shape)
 
 
 def _training_disturbances(
