@@ -19,6 +19,7 @@ import pandas as pd
 from mrs.dev import world_spec as spec
 from mrs.models.features import FEATURE_NAMES, shape_vector
 from mrs.models.shapes import SHAPES, excess_profile
+from mrs.pipeline.input_contract import input_columns
 
 DEMO_START = dt.datetime(2025, 7, 3)
 DEMO_DAYS = 41
@@ -460,6 +461,9 @@ def write_world(
     with duckdb.connect() as con:
         con.execute("set threads to 2")
         for name, frame in tables.items():
+            if frame.columns.empty:
+                # No row (a world too small for any narrative): the contract's header alone.
+                frame = pd.DataFrame(columns=list(input_columns(name)))
             counts[name] = _write_frame(con, frame, out_dir / f"{name}.{file_format}", file_format)
             say(f"wrote {name}: {counts[name]} rows")
         say(

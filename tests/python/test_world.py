@@ -18,6 +18,7 @@ from mrs.dev.world import (
     write_world,
 )
 from mrs.models.features import FEATURE_NAMES
+from mrs.pipeline.input_contract import input_columns
 
 SEEDS = PROJECT_ROOT / "seeds"
 
@@ -122,6 +123,18 @@ def test_large_worlds_are_written_as_parquet(tmp_path: Path) -> None:
     assert counts["unified_sales_data"] == 30 * 3 * 14 * 24
     rows = duckdb.read_parquet(str(tmp_path / "unified_sales_data.parquet")).count("*").fetchone()
     assert rows[0] == counts["unified_sales_data"]
+
+
+def test_a_world_of_one_series_writes_every_input_with_its_header(tmp_path: Path) -> None:
+    # One store has no narrative, campaign or context row (`mrs bench --history 4 --stores 1
+    # --products 1`, issue 18's one-series world, crashed on the empty frames): each such
+    # input is written with the contract's columns and no row.
+    options = WorldOptions(stores=1, products=1, days=14)
+    counts = write_world(options, tmp_path, "parquet")
+    assert counts["master_narratives"] == 0
+    for name in ("master_narratives", "all_campaign_data", "contextual_data"):
+        written = duckdb.read_parquet(str(tmp_path / f"{name}.parquet"))
+        assert tuple(written.columns) == input_columns(name), name
 
 
 def test_a_different_seed_gives_different_sales(tmp_path: Path) -> None:
