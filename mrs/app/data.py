@@ -34,6 +34,7 @@ TABLES = (
     "minority_events",
     "report_sales_series",
     "evidence_catalogue",
+    "review_metrics_by_store",
     "stg_stores",
     "stg_cluster_library",
     "stg_cause_taxonomy",
@@ -57,6 +58,8 @@ class ReviewData:
     as_of: dt.datetime | None
     reports: pd.DataFrame  # minority_reports + the store's name, retailer, region, city, lat/lon
     events: pd.DataFrame
+    # review_metrics_by_store: the headline figures per store, summed over what is shown
+    metrics: pd.DataFrame
     series: pd.DataFrame
     evidence: pd.DataFrame
     stores: pd.DataFrame
@@ -159,6 +162,11 @@ def _read(database: Path, source: Path, con: duckdb.DuckDBPyConnection) -> Revie
                 "order by window_start desc, report_group_id",
                 run_id,
             ),
+            metrics=_frame(
+                con,
+                "select * from review_metrics_by_store where run_id = ? order by store_id",
+                run_id,
+            ),
             series=_frame(con, "select * from report_sales_series order by report_id, sales_ts"),
             evidence=_frame(con, "select * from evidence_catalogue order by evidence_id"),
             stores=_frame(con, "select * from stg_stores order by store_id"),
@@ -200,6 +208,7 @@ def within_scope(data: ReviewData, entries: Sequence[str]) -> ReviewData:
         data,
         reports=reports,
         events=events,
+        metrics=data.metrics[data.metrics["store_id"].isin(set(reports["store_id"]))],
         series=data.series[data.series["report_id"].isin(shown)],
         report_edits=data.report_edits[data.report_edits["report_id"].isin(shown)],
         event_edits=data.event_edits[

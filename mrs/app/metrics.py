@@ -1,8 +1,10 @@
 """The headline figures and filters of the All reports page, as plain functions of the data.
 
-Definitions (shown on the page too):
-- anomalies in the last 7 days: reports whose window starts in the 7 days up to the run's
-  `as_of` (the build's clock, not the wall clock);
+The figures themselves are computed in dbt (model review_metrics_by_store, one row of counts
+and sums per store, published with the other public models); the page adds up the rows of
+the stores it shows. Definitions (shown on the page too):
+- anomalies in the last 7 days: reports whose window starts in the `review_recent_days` days
+  up to the run's `as_of` (the build's clock, not the wall clock);
 - auto-attribution rate: of the approved reports, the share approved with the model's
   proposed cause and category unchanged (no analyst correction);
 - protected volume: the anomalous units of approved reports, the sum over them of
@@ -12,13 +14,20 @@ Definitions (shown on the page too):
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import dataclass
 
 import pandas as pd
 
-RECENT_DAYS = 7
+from mrs.pipeline.project import project_root, project_vars
+
+
+def recent_days() -> int:
+    """The days of "anomalies in the last days": var review_recent_days, the one the model
+    review_metrics_by_store counts with."""
+    return int(project_vars(project_root())["review_recent_days"])
+
+
 # Confidence bands of the final confidence: [0, 0.4) low, [0.4, 0.7) medium, [0.7, 1] high.
 BANDS = (("low", 0.0), ("medium", 0.4), ("high", 0.7))
 NO_CONFIDENCE = "none"
@@ -36,36 +45,37 @@ def confidence_band(value: object) -> str:
     return band
 
 
-def recent_anomalies(reports: pd.DataFrame, as_of: dt.datetime | None) -> int:
-    """Reports whose window starts within RECENT_DAYS before `as_of` (all of them if None)."""
-    if reports.empty:
-        return 0
-    starts = pd.to_datetime(reports["window_start"])
-    if as_of is None:
-        return int(starts.notna().sum())
-    end = pd.Timestamp(as_of)
-    return int(((starts > end - pd.Timedelta(days=RECENT_DAYS)) & (starts <= end)).sum())
+@dataclass(frozen=True)
+class Headline:
+    """The headline figures of a set of stores: the sums of their review_metrics_by_store rows."""
+
+    reports: int
+    recent: int
+    pending: int
+    approved: int
+    approved_as_proposed: int
+    protected_units: float
+
+    @property
+    def auto_attribution_rate(self) -> float | None:
+        """Approved as proposed / approved; None when nothing is approved yet."""
+        return self.approved_as_proposed / self.approved if self.approved else None
 
 
-def auto_attribution_rate(reports: pd.DataFrame) -> float | None:
-    """Share of approved reports whose final cause and category are the proposal; None when
-    nothing is approved yet."""
-    approved = reports[reports["final_decision"] == "approved"]
-    if approved.empty:
-        return None
-    unchanged = (approved["final_cause"] == approved["proposed_cause"]) & (
-        approved["final_cause_category"] == approved["proposed_cause_category"]
+def headline(metrics: pd.DataFrame) -> Headline:
+    """Add up the review_metrics_by_store rows shown (all stores, or a reviewer's scope)."""
+
+    def total(column: str) -> int:
+        return int(metrics[column].sum()) if not metrics.empty else 0
+
+    return Headline(
+        reports=total("reports"),
+        recent=total("reports_recent"),
+        pending=total("reports_pending"),
+        approved=total("reports_approved"),
+        approved_as_proposed=total("reports_approved_as_proposed"),
+        protected_units=float(metrics["protected_units"].sum()) if not metrics.empty else 0.0,
     )
-    return float(unchanged.mean())
-
-
-def protected_units(reports: pd.DataFrame) -> float:
-    """Sum of |attributed - baseline| units over the approved reports' windows."""
-    approved = reports[reports["final_decision"] == "approved"]
-    if approved.empty:
-        return 0.0
-    gap = (approved["attributed_sales_total"] - approved["baseline_sales_total"]).abs()
-    return float(gap.fillna(0.0).sum())
 
 
 @dataclass(frozen=True)

@@ -57,21 +57,20 @@ def render(data: ReviewData) -> None:
 
 
 def _cards(data: ReviewData) -> None:
-    reports, events = data.reports, data.events
-    recent = metrics.recent_anomalies(reports, data.as_of)
-    rate = metrics.auto_attribution_rate(reports)
-    protected = metrics.protected_units(reports)
+    events = data.events
+    figures = metrics.headline(data.metrics)
+    days = metrics.recent_days()
+    recent, rate, protected = figures.recent, figures.auto_attribution_rate, figures.protected_units
     active = int((events["event_status"] == "active").sum()) if not events.empty else 0
-    pending = int((reports["final_decision"] == "pending").sum())
     one, two, three, four = st.columns(4)
     one.metric(
-        f"Anomalies, last {metrics.RECENT_DAYS} days",
+        f"Anomalies, last {days} days",
         recent,
-        help=f"Reports whose window starts in the {metrics.RECENT_DAYS} days up to the run's "
+        help=f"Reports whose window starts in the {days} days up to the run's "
         "as-of time (the build's clock, not today's date).",
         border=True,
     )
-    one.caption(f"{len(reports)} in the run, {pending} awaiting a decision")
+    one.caption(f"{figures.reports} in the run, {figures.pending} awaiting a decision")
     two.metric(
         "Events",
         len(events),

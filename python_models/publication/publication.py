@@ -21,6 +21,7 @@ def model(dbt, session):
         "minority_events": dbt.ref("minority_events"),
         "report_sales_series": dbt.ref("report_sales_series"),
         "evidence_catalogue": dbt.ref("evidence_catalogue"),
+        "review_metrics_by_store": dbt.ref("review_metrics_by_store"),
         "protection_event_feed": dbt.ref("protection_event_feed"),
         "protection_adjusted_sales": dbt.ref("protection_adjusted_sales"),
         "user_edits_log": dbt.ref("user_edits_log"),

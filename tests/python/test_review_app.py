@@ -639,3 +639,14 @@ def test_a_reviewer_with_a_scope_sees_only_their_stores(database: Path) -> None:
     assert in_region and in_region < {row[0] for row in index_rows(database, PENDING_SQL)}
     assert set(app.dataframe[0].value["report"]) == in_region
     assert any(f"region:{region.upper()}" in caption.value for caption in app.sidebar.caption)
+    # The headline figures are the region's: review_metrics_by_store's rows of its stores.
+    [(reports, pending)] = index_rows(
+        database,
+        "select count(*), count(*) filter (where final_decision = 'pending') "
+        "from minority_reports where store_id in "
+        f"(select store_id from stg_stores where region = '{region}')",
+    )
+    assert pending == len(in_region)
+    assert f"{reports} in the run, {pending} awaiting a decision" in [
+        caption.value for caption in app.caption
+    ]
