@@ -187,21 +187,16 @@ shape_levels as (
         sku,
         sales_day,
         hour_of_day,
-        {%- if route == 'real' %}
-            coalesce(
-                1 + (median_share_ratio - 1) * {{ shape_drift_variance }}
-                / ({{ shape_drift_variance }} + share_noise_variance),
-                1.0
-            ) as shape_factor,
-            case
-                when median_share_ratio is null then 0.0
-                else {{ shape_drift_variance }} * share_noise_variance
-                    / ({{ shape_drift_variance }} + share_noise_variance)
-            end as shape_variance
-        {%- else %}
-        cast(1.0 as double) as shape_factor,
-        cast(0.0 as double) as shape_variance
-        {%- endif %}
+        {{ mrs_shrunk_factor(
+            route,
+            'median_share_ratio',
+            shape_drift_variance ~ ' / (' ~ shape_drift_variance ~ ' + share_noise_variance)',
+            shape_drift_variance ~ ' * share_noise_variance / ('
+            ~ shape_drift_variance ~ ' + share_noise_variance)',
+            '0.0',
+            'shape_factor',
+            'shape_variance'
+        ) }}
     from recent_shares
 ),
 
@@ -212,16 +207,15 @@ daily_level as (
         store_id,
         sku,
         sales_day,
-        {%- if route == 'real' %}
-            coalesce(1 + (median_ratio - 1) * level_weight, 1.0) as level_factor,
-            case
-                when median_ratio is null then {{ drift_variance }}
-                else level_weight * ratio_variance
-            end as level_variance
-        {%- else %}
-        cast(1.0 as double) as level_factor,
-        cast(0.0 as double) as level_variance
-        {%- endif %}
+        {{ mrs_shrunk_factor(
+            route,
+            'median_ratio',
+            'level_weight',
+            'level_weight * ratio_variance',
+            drift_variance,
+            'level_factor',
+            'level_variance'
+        ) }}
     from level_weights
 ),
 

@@ -50,8 +50,8 @@ def _count_z(y: str, e: str, v: str, b: str) -> str:
 # by hand: disturbed training days left out, weekday level (the store's week shrunk towards
 # the series' own, times a base from all clean days) x intraday shape (shrunk towards the
 # store's), a two-pass count-aware spread, the own hour-of-week profile shrunk towards the
-# pooled one and scaled to the weekday's total, day-level noise, the shrunk level factor and
-# the deviance z. It is the yardstick for the detection stage's cost.
+# pooled one and scaled to the weekday's total, day-level noise, the shrunk level and shape
+# factors and the deviance z. It is the yardstick for the detection stage's cost.
 REFERENCE_QUERY = f"""
 create or replace temp table reference_flags as
 with
@@ -410,10 +410,39 @@ day_levels as (
         from recent
     )
 ),
+hour_shares as (
+    -- each trading hour's units over profile x its own day's ratio
+    select h.store_id, h.sku, h.day, hour(h.sales_ts) as hod, h.profile, h.beta,
+           h.units / nullif(h.profile * d.r, 0) as q
+    from scored_days h join day_ratios d using (store_id, sku, day)
+    where h.profile > 0
+),
+recent_shares as (
+    -- the last 14 days' median share of the same clock hour (baseline_shape_days) and its
+    -- noise (pi / 2n x (1 / units + b))
+    select distinct store_id, sku, day, hod, median(q) over w as mq,
+           pi() / (2 * greatest(count(q) over w, 1))
+               * (1 / greatest(avg(cast(profile as decimal(24, 9))) over w, 1e-9)
+                  + coalesce(beta, 0.0)) as qv
+    from hour_shares
+    window w as (partition by store_id, sku, hod order by day
+                 range between interval 14 days preceding and interval 1 day preceding)
+),
+shape_levels as (
+    -- shrunk towards 1 against a drift of sd 0.05 (baseline_shape_drift_sd)
+    select store_id, sku, day, hod,
+           coalesce(1 + (mq - 1) * 0.05 * 0.05 / (0.05 * 0.05 + qv), 1.0) as sf,
+           case when mq is null then 0.0
+                else 0.05 * 0.05 * qv / (0.05 * 0.05 + qv) end as sv
+    from recent_shares
+),
 hours as (
-    select h.*, h.profile * l.lf as e, l.lv, coalesce(w.wlv, 0.0) as wlv,
+    select h.*, h.profile * l.lf * coalesce(sl.sf, 1.0) as e, l.lv,
+           coalesce(sl.sv, 0.0) as sv, coalesce(w.wlv, 0.0) as wlv,
            coalesce(v.dv, 0.0) as dv
     from scored_days h join day_levels l using (store_id, sku, day)
+    left join shape_levels sl on sl.store_id = h.store_id and sl.sku = h.sku
+        and sl.day = h.day and sl.hod = hour(h.sales_ts)
     left join dow_level_var w on w.store_id = h.store_id and w.sku = h.sku
         and w.dow = isodow(h.day) - 1
     left join day_var v on v.store_id = h.store_id and v.sku = h.sku, settings
@@ -423,7 +452,7 @@ z as (
     -- the floor is baseline_min_spread_units (0.1) squared
     select *,
            e * greatest(1.0, alpha + beta * e) * (1 + coalesce(estimate_var, 0.0))
-           + e * e * (dv + wlv + lv) + 0.01 as v
+           + e * e * (dv + wlv + lv + sv) + 0.01 as v
     from hours
 ),
 stabilised as (
