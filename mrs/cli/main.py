@@ -180,6 +180,19 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--json", type=Path, help="with --family: also write the scores to this JSON file"
     )
+    for flag, kind, meaning in (
+        ("--stores", int, "stores of each world (default 8)"),
+        ("--products", int, "products of each store (default 10: two of each volume class)"),
+        ("--training-days", int, "training days of each world (default 28)"),
+        ("--detection-days", int, "detection days of each world (default 14)"),
+        (
+            "--shape-drift",
+            float,
+            "a season's drift of the intraday shape: by the end each hour's share of its day "
+            "has moved by exp(D cos(2 pi (hour - 21) / 24)) (default 0)",
+        ),
+    ):
+        evaluate.add_argument(flag, type=kind, help=f"with --family: {meaning}")
     evaluate.set_defaults(handler=_evaluate)
 
     summary = commands.add_parser("summary", help="print the summary of a built database")
@@ -467,8 +480,12 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     if args.family:
         return _evaluate_family(args)
-    if args.null_seeds is not None or args.json is not None:
-        raise MrsError("--null-seeds and --json go with --family")
+    family_only = ("null_seeds", "json", *FAMILY_WORLD_FIELDS)
+    if any(getattr(args, field) is not None for field in family_only):
+        raise MrsError(
+            "--null-seeds, --json, --stores, --products, --training-days, --detection-days "
+            "and --shape-drift go with --family"
+        )
     if args.database:
         scores = [score_database(Project.locate(args.database).database, None, args.ceiling)]
     else:
@@ -480,6 +497,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     for line in format_scores(scores):
         print(line)
     return 0
+
+
+# FamilyOptions fields `mrs evaluate --family` sets for every world.
+FAMILY_WORLD_FIELDS = ("stores", "products", "training_days", "detection_days", "shape_drift")
 
 
 def _seed_list(option: str, text: str, example: str) -> list[int]:
@@ -497,9 +518,19 @@ def _seed_list(option: str, text: str, example: str) -> list[int]:
 def _evaluate_family(args: argparse.Namespace) -> int:
     from mrs.dev.family_evaluation import FamilyBuildError, evaluate_family
     from mrs.dev.power_curve import format_family, to_json
+    from mrs.dev.world_family import FamilyOptions
 
     if args.database or args.ceiling:
         raise MrsError("--family builds its own worlds; --database and --ceiling do not apply")
+    world = {
+        field: getattr(args, field)
+        for field in FAMILY_WORLD_FIELDS
+        if getattr(args, field) is not None
+    }
+    try:
+        FamilyOptions(seed=0, **world)
+    except ValueError as error:
+        raise MrsError(f"--family world options: {error}") from error
     seeds = _seed_list("--seeds", "1,2,3" if args.seeds is None else args.seeds, "1,2,3")
     null_text = "101,102" if args.null_seeds is None else args.null_seeds
     null_seeds = _seed_list("--null-seeds", null_text, "101,102")
@@ -510,7 +541,7 @@ def _evaluate_family(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         scores = evaluate_family(
-            seeds, null_seeds, lambda m: print(f"  {m}", flush=True), args.work_dir
+            seeds, null_seeds, lambda m: print(f"  {m}", flush=True), args.work_dir, world
         )
     except FamilyBuildError as error:
         print(f"mrs: {error}", file=sys.stderr)

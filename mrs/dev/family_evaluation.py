@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from mrs.dev.power_curve import FamilyScores, combine, score_family_world, with_timings
@@ -33,10 +33,14 @@ def evaluate_family(
     null_seeds: Sequence[int],
     say: Callable[[str], None],
     work_dir: Path | None = None,
+    world: Mapping[str, int | float] | None = None,
 ) -> FamilyScores:
-    """Generate, build and score the world of each seed (null worlds for `null_seeds`)."""
-    worlds = [FamilyOptions(seed=s) for s in seeds]
-    worlds += [FamilyOptions(seed=s, null=True) for s in null_seeds]
+    """Generate, build and score the world of each seed (null worlds for `null_seeds`);
+    `world` sets other FamilyOptions fields (stores, products, training_days, detection_days,
+    shape_drift) for every world."""
+    shared = dict(world or {})
+    worlds = [FamilyOptions(seed=s, **shared) for s in seeds]
+    worlds += [FamilyOptions(seed=s, null=True, **shared) for s in null_seeds]
     scores = []
     with tempfile.TemporaryDirectory(prefix="mrs-family-", dir=work_dir) as folder:
         for options in worlds:

@@ -71,6 +71,15 @@ def test_a_bad_seed_list_is_refused() -> None:
     assert "expected integers like 7,11,23" in result.stderr
 
 
+def test_family_world_options_are_checked_before_anything_is_built() -> None:
+    result = run_mrs("evaluate", "--family", "--shape-drift", "2", check=False)
+    assert result.returncode == 2
+    assert "shape_drift must be between 0 and 1" in result.stderr
+    result = run_mrs("evaluate", "--seeds", "7", "--training-days", "90", check=False)
+    assert result.returncode == 2
+    assert "go with --family" in result.stderr
+
+
 def test_a_missing_database_is_refused(tmp_path: Path) -> None:
     result = run_mrs("evaluate", "--database", str(tmp_path / "none.duckdb"), check=False)
     assert result.returncode == 2
