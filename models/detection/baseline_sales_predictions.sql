@@ -6,9 +6,10 @@
         followed while a short anomaly is not absorbed), shrunk towards 1 as far as that
         median is noise, times a shape factor per clock hour (the median share of that hour
         in its own day over the previous `baseline_shape_days` days, shrunk the same way), so
-        a season's drift of the intraday shape is followed too; the variance adds the uncertainty of the profile's hour, what the
-        hours of a day share (the day factor, the error of the weekday's total in the
-        profile and the level's) and a floor of `baseline_min_spread_units`. The day
+        a season's drift of the intraday shape is followed too; the variance adds the
+        uncertainty of the profile's hour, the shape factor's, what the hours of a day share
+        (the day factor, the error of the weekday's total in the profile and the level's)
+        and a floor of `baseline_min_spread_units`. The day
         inflation (that shared part) and the within-day correlation are for the detectors
         that add hours up.
   mock: the profile alone, with a Poisson spread.

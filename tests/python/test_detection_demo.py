@@ -35,8 +35,9 @@ def test_starts_and_ends_are_close_to_the_narratives(scores: WorldScores) -> Non
     # the anomalies of the last day (a heatwave, a promotion) end a few trading hours before
     # the data does, so their reports are still open and have no end to score. Floors at
     # what is reached: 22 and 20 since the shape factor (one MRS-001 start 6 h late instead
-    # of 2, one MRS-003 report still open at the end; the family worlds lost no power and
-    # 30 % of their false reports, docs/detection.md "The intraday shape drifts").
+    # of 2, one MRS-003 report still open at the end; the family worlds kept their power
+    # within one anomaly and lost a quarter to a third of their false reports,
+    # docs/detection.md "The intraday shape drifts").
     assert scores.starts_within_2h >= 22
     assert scores.ends_within_3h >= 20
 
