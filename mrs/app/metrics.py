@@ -65,16 +65,14 @@ class Headline:
 def headline(metrics: pd.DataFrame) -> Headline:
     """Add up the review_metrics_by_store rows shown (all stores, or a reviewer's scope)."""
 
-    def total(column: str) -> int:
-        return int(metrics[column].sum()) if not metrics.empty else 0
-
+    totals = metrics.sum(numeric_only=True)  # zeros when no row is shown
     return Headline(
-        reports=total("reports"),
-        recent=total("reports_recent"),
-        pending=total("reports_pending"),
-        approved=total("reports_approved"),
-        approved_as_proposed=total("reports_approved_as_proposed"),
-        protected_units=float(metrics["protected_units"].sum()) if not metrics.empty else 0.0,
+        reports=int(totals["reports"]),
+        recent=int(totals["reports_recent"]),
+        pending=int(totals["reports_pending"]),
+        approved=int(totals["reports_approved"]),
+        approved_as_proposed=int(totals["reports_approved_as_proposed"]),
+        protected_units=float(totals["protected_units"]),
     )
 
 

@@ -312,7 +312,8 @@ def build_narratives(options: WorldOptions) -> pd.DataFrame:
                         "confidence": sc.confidence,
                     }
                 )
-    return pd.DataFrame(rows)
+    # The contract's columns even with no row (a world too small for any).
+    return pd.DataFrame(rows, columns=list(input_columns("master_narratives")))
 
 
 def _in_world(options: WorldOptions, store: int | None, product: int | None) -> bool:
@@ -342,7 +343,8 @@ def build_campaigns(options: WorldOptions) -> pd.DataFrame:
                 "spend": c.spend,
             }
         )
-    return pd.DataFrame(rows)
+    # The contract's columns even with no row (a world too small for any).
+    return pd.DataFrame(rows, columns=list(input_columns("all_campaign_data")))
 
 
 def build_context(options: WorldOptions) -> pd.DataFrame:
@@ -367,7 +369,8 @@ def build_context(options: WorldOptions) -> pd.DataFrame:
                 "severity": e.severity,
             }
         )
-    return pd.DataFrame(rows)
+    # The contract's columns even with no row (a world too small for any).
+    return pd.DataFrame(rows, columns=list(input_columns("contextual_data")))
 
 
 # Each library cluster: its typical cause, the shape drawn for it, a typical magnitude
@@ -461,9 +464,6 @@ def write_world(
     with duckdb.connect() as con:
         con.execute("set threads to 2")
         for name, frame in tables.items():
-            if frame.columns.empty:
-                # No row (a world too small for any narrative): the contract's header alone.
-                frame = pd.DataFrame(columns=list(input_columns(name)))
             counts[name] = _write_frame(con, frame, out_dir / f"{name}.{file_format}", file_format)
             say(f"wrote {name}: {counts[name]} rows")
         say(
