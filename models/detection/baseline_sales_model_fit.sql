@@ -21,9 +21,13 @@
         4. The profile of each hour of the week is the series' own median over its clean
            weeks, shrunk towards the pooled profile by empirical Bayes: the weight is
            tau^2 / (tau^2 + noise), with tau^2 the series' measured spread of own around
-           pooled beyond noise. A busy series keeps its own weekday and weekend shapes; a
-           quiet one borrows the pooled shape. Each weekday is then scaled to the pooled
-           daily total (own hours shape the day; they do not size it).
+           pooled beyond noise per quarter of each weekday. A busy series keeps its own
+           weekday, Friday-night and weekend shapes; a quiet one borrows the pooled shape.
+           Each weekday is then scaled to the pooled daily total (own hours shape the day;
+           they do not size it). Where an hour has two clean weeks, a median is their mean,
+           so when they differ beyond `baseline_trim_z` of their noise the odd one (the
+           higher, unless the store's shape says the lower is a dip) is left out of the own
+           median: two training weeks with a burst inside no longer bend the profile.
         5. Day-level noise: the relative variance s^2 of a shared day factor (weather, a busy
            day), from week-over-week changes of the clean days' totals beyond what
            independent hours give them, shrunk towards the median series' (the more, the
@@ -244,17 +248,6 @@ cells as (
         count(*) as training_weeks,
         avg(cast(is_reported as integer)) as training_coverage
     from training
-    group by store_id, sku, hour_of_week
-),
-
-clean_cells as (
-    select
-        store_id,
-        sku,
-        hour_of_week,
-        median(units) as own_units,
-        count(*) as clean_weeks
-    from clean_training
     group by store_id, sku, hour_of_week
 ),
 
@@ -790,6 +783,115 @@ dispersion as (
     from prior_weights
 ),
 
+own_hour_shares as (
+    select
+        clean_training.store_id,
+        clean_training.sku,
+        clean_training.hour_of_week,
+        clean_training.units,
+        clean_days.day_units,
+        clean_training.units / nullif(clean_days.day_units, 0) as day_share
+    from clean_training
+    inner join clean_days
+        on
+            clean_training.store_id = clean_days.store_id
+            and clean_training.sku = clean_days.sku
+            and clean_training.sales_day = clean_days.sales_day
+),
+
+store_hour_shares as (
+    -- The median share of each hour of the week in its day over the store's products and
+    -- clean days: a burst of one product on one day barely moves it.
+    select
+        store_id,
+        hour_of_week,
+        median(day_share) as store_share
+    from own_hour_shares
+    group by store_id, hour_of_week
+),
+
+own_hour_references as (
+    -- Each clean training hour against what the store's shape says of it within its own
+    -- day, in its count noise, and the two weeks of its hour of the week side by side.
+    select
+        own_hour_shares.store_id,
+        own_hour_shares.sku,
+        own_hour_shares.hour_of_week,
+        own_hour_shares.units,
+        store_hour_shares.store_share * own_hour_shares.day_units as reference_units,
+        sqrt(
+            {{ mrs_count_variance(
+                'store_hour_shares.store_share * own_hour_shares.day_units',
+                'dispersion.dispersion_quadratic'
+            ) }}
+            + pow({{ var('baseline_min_spread_units') }}, 2)
+        ) as reference_sd,
+        dispersion.dispersion_quadratic,
+        count(*) over same_hour as hour_weeks,
+        min(own_hour_shares.units) over same_hour as low_units,
+        max(own_hour_shares.units) over same_hour as high_units
+    from own_hour_shares
+    inner join store_hour_shares
+        on
+            own_hour_shares.store_id = store_hour_shares.store_id
+            and own_hour_shares.hour_of_week = store_hour_shares.hour_of_week
+    left join dispersion
+        on
+            own_hour_shares.store_id = dispersion.store_id
+            and own_hour_shares.sku = dispersion.sku
+    window same_hour as (
+        partition by own_hour_shares.store_id, own_hour_shares.sku, own_hour_shares.hour_of_week
+    )
+),
+
+own_hour_pairs as (
+    -- Whether the lower week is the odd one: beyond `baseline_trim_z` below what the store's
+    -- shape says while the higher week is within it (a dip: a stock-out, a power cut).
+    select
+        *,
+        bool_or(
+            units = low_units and units < reference_units - {{ trim_z }} * reference_sd
+        ) over same_hour
+        and bool_or(
+            units = high_units
+            and abs(units - reference_units) <= {{ trim_z }} * reference_sd
+        ) over same_hour as is_low_week_odd
+    from own_hour_references
+    window same_hour as (partition by store_id, sku, hour_of_week)
+),
+
+own_hours as (
+    -- Where an hour has two clean weeks, their median is their mean (a median of three or
+    -- more resists one burst alone), so when they differ beyond `baseline_trim_z` of their
+    -- noise the odd week is left out of the own median: the lower one where the store's
+    -- shape says so, otherwise the higher one (a burst, the usual disturbance of a
+    -- training fortnight).
+    select
+        *,
+        hour_weeks = 2
+        and high_units - low_units > {{ trim_z }} * sqrt(
+            2 * {{ mrs_count_variance(
+                '(high_units + low_units) / 2', 'dispersion_quadratic'
+            ) }}
+            + pow({{ var('baseline_min_spread_units') }}, 2)
+        )
+        and units = case when is_low_week_odd then low_units else high_units end
+            as is_burst_hour
+    from own_hour_pairs
+),
+
+clean_cells as (
+    select
+        store_id,
+        sku,
+        hour_of_week,
+        median(units) as own_units,
+        count(*) as clean_weeks
+    from own_hours
+    where not is_burst_hour
+    group by store_id, sku, hour_of_week
+),
+
 -- 4. Own profile shrunk towards the pooled one ------------------------------------------
 
 profile_terms as (
@@ -815,13 +917,13 @@ profile_terms as (
 
 shape_deviations as (
     -- tau^2: how far a series' own hours sit from its pooled profile beyond their noise,
-    -- relative to the profile (method of moments), per quarter of the day on weekdays and
-    -- on weekends: where a series differs from its pooled shape (weekend nights, say), its
-    -- own hours count there without trusting its own noise elsewhere.
+    -- relative to the profile (method of moments), per quarter of each weekday: where a
+    -- series differs from its pooled shape (Friday and weekend nights, say), its own hours
+    -- count there without trusting its own noise elsewhere.
     select
         store_id,
         sku,
-        hour_of_week // 24 >= 5 as is_weekend,
+        hour_of_week // 24 as day_of_week,
         hour_of_week % 24 // 6 as day_quarter,
         greatest(
             cast(sum(cast(
@@ -832,7 +934,7 @@ shape_deviations as (
         ) as shape_variance
     from profile_terms
     where pooled_units > 0 and own_variance is not null
-    group by store_id, sku, hour_of_week // 24 >= 5, hour_of_week % 24 // 6
+    group by store_id, sku, hour_of_week // 24, hour_of_week % 24 // 6
 ),
 
 shrunk_profile as (
@@ -852,7 +954,7 @@ shrunk_profile as (
         on
             profile_terms.store_id = shape_deviations.store_id
             and profile_terms.sku = shape_deviations.sku
-            and (profile_terms.hour_of_week // 24 >= 5) = shape_deviations.is_weekend
+            and profile_terms.hour_of_week // 24 = shape_deviations.day_of_week
             and profile_terms.hour_of_week % 24 // 6 = shape_deviations.day_quarter
 ),
 

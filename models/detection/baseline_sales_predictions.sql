@@ -6,10 +6,14 @@
         followed while a short anomaly is not absorbed), shrunk towards 1 as far as that
         median is noise, times a shape factor per clock hour (the median share of that hour
         in its own day over the previous `baseline_shape_days` days, shrunk the same way), so
-        a season's drift of the intraday shape is followed too; the variance adds the
-        uncertainty of the profile's hour, the shape factor's, what the hours of a day share
-        (the day factor, the error of the weekday's total in the profile and the level's)
-        and a floor of `baseline_min_spread_units`. The day
+        a season's drift of the intraday shape is followed too, times a weekday factor (the
+        median ratio of the same weekday's detection days over the previous
+        `baseline_weekday_weeks` weeks, moved from 1 as far as the fit's own error of that
+        weekday's total outweighs their noise), so a profile fitted on few weeks learns its
+        weekdays from the next ones; the variance adds the uncertainty of the profile's hour,
+        the shape factor's, what the hours of a day share (the day factor, the error of the
+        weekday's total that remains and the level's) and a floor of
+        `baseline_min_spread_units`. The day
         inflation (that shared part) and the within-day correlation are for the detectors
         that add hours up.
   mock: the profile alone, with a Poisson spread.
@@ -72,6 +76,7 @@ daily_ratio as (
         any_value(day_variance) as day_variance,
         any_value(dispersion_quadratic) as dispersion_quadratic,
         any_value(day_trading_hours) as day_trading_hours,
+        any_value(weekday_level_variance) as weekday_level_variance,
         -- Exact decimal sums: independent of the order parallel threads add rows up.
         cast(sum(cast(profile_units as decimal(24, 9))) as double) as profile_day_units,
         sum(units)
@@ -220,6 +225,103 @@ daily_level as (
     from level_weights
 ),
 
+weekday_ratios as (
+    -- Each detection day's ratio to its profile over its own level: how far the profile's
+    -- total of its weekday is off. Training days are left out: the profile was fitted on
+    -- them.
+    select
+        daily_ratio.store_id,
+        daily_ratio.sku,
+        daily_ratio.sales_day,
+        daily_ratio.weekday_level_variance,
+        {{ mrs_day_noise_variance(
+            'daily_ratio.profile_day_units',
+            'daily_ratio.dispersion_quadratic',
+            'daily_ratio.day_trading_hours',
+            'daily_ratio.day_variance'
+        ) }} as day_noise_variance,
+        case
+            when daily_ratio.sales_day >= {{ mrs_sales_day('settings.detection_start') }}
+                then daily_ratio.actual_to_profile / nullif(daily_level.level_factor, 0)
+        end as weekday_ratio
+    from daily_ratio
+    inner join daily_level
+        on
+            daily_ratio.store_id = daily_level.store_id
+            and daily_ratio.sku = daily_level.sku
+            and daily_ratio.sales_day = daily_level.sales_day
+    cross join settings
+),
+
+recent_weekdays as (
+    -- The median of the same weekday's ratios over the previous `baseline_weekday_weeks`
+    -- weeks, and its noise (pi / 2n of one day's).
+    select
+        store_id,
+        sku,
+        sales_day,
+        weekday_level_variance,
+        median(weekday_ratio) over same_weekdays as median_weekday_ratio,
+        count(weekday_ratio) over same_weekdays as weekday_days,
+        pi() / (2 * greatest(count(weekday_ratio) over same_weekdays, 1))
+        * day_noise_variance as weekday_noise_variance
+    from weekday_ratios
+    window same_weekdays as (
+        partition by store_id, sku, dayofweek(sales_day)
+        order by sales_day
+        range between interval {{ 7 * (var('baseline_weekday_weeks') | int) }} days preceding
+        and interval 1 day preceding
+    )
+),
+
+weekday_weights as (
+    -- How much of the median's distance from 1 is kept: as far as the fit's own error of the
+    -- weekday's total (`weekday_level_variance`) outweighs the median's noise (a profile
+    -- from two training weeks learns its weekdays from the next ones, one from twelve
+    -- hardly moves) and, once three or more days agree (their median resists one anomalous
+    -- day), all of a distance their noise cannot explain: a holiday inside two training
+    -- weeks bends a weekday far beyond what the fit knows of.
+    select
+        *,
+        case
+            when weekday_days >= 3
+                then greatest(
+                        coalesce(
+                            weekday_level_variance
+                            / nullif(weekday_level_variance + weekday_noise_variance, 0),
+                            0
+                        ),
+                        1 - weekday_noise_variance
+                        / greatest(pow(median_weekday_ratio - 1, 2), 1e-12)
+                    )
+            else coalesce(
+                    weekday_level_variance
+                    / nullif(weekday_level_variance + weekday_noise_variance, 0),
+                    0
+                )
+        end as weekday_weight
+    from recent_weekdays
+),
+
+weekday_levels as (
+    -- The profile's weekday total corrected by what the detection weeks say; what remains
+    -- uncertain about it replaces the fit's error.
+    select
+        store_id,
+        sku,
+        sales_day,
+        {{ mrs_shrunk_factor(
+            route,
+            'median_weekday_ratio',
+            'weekday_weight',
+            'weekday_weight * weekday_noise_variance',
+            'coalesce(weekday_level_variance, 0)',
+            'weekday_factor',
+            'weekday_variance'
+        ) }}
+    from weekday_weights
+),
+
 predicted as (
     select
         profiled.store_id,
@@ -229,11 +331,14 @@ predicted as (
         profiled.profile_units,
         daily_level.level_factor,
         coalesce(shape_levels.shape_factor, 1.0) as shape_factor,
+        weekday_levels.weekday_factor,
         profiled.profile_units
         * daily_level.level_factor
-        * coalesce(shape_levels.shape_factor, 1.0) as expected_units,
+        * coalesce(shape_levels.shape_factor, 1.0)
+        * weekday_levels.weekday_factor as expected_units,
         daily_level.level_variance,
         coalesce(shape_levels.shape_variance, 0.0) as shape_variance,
+        weekday_levels.weekday_variance,
         profiled.training_days,
         profiled.training_coverage,
         profiled.dispersion_linear,
@@ -243,8 +348,14 @@ predicted as (
         profiled.weekday_level_variance,
         -- What every hour of the day shares, relative to its mean: the day factor, the error
         -- of its weekday's total in the profile and the level's.
-        profiled.day_variance + profiled.weekday_level_variance + daily_level.level_variance
-            as shared_variance,
+        profiled.day_variance
+        {%- if route == 'real' %}
+            + weekday_levels.weekday_variance
+        {%- else %}
+            -- the mock's spread is Poisson; its day inflation keeps the fit's error
+            + profiled.weekday_level_variance
+        {%- endif %}
+        + daily_level.level_variance as shared_variance,
         profiled.day_trading_hours,
         profiled.upper_scale,
         profiled.lower_scale,
@@ -256,6 +367,11 @@ predicted as (
             profiled.store_id = daily_level.store_id
             and profiled.sku = daily_level.sku
             and profiled.sales_day = daily_level.sales_day
+    inner join weekday_levels
+        on
+            profiled.store_id = weekday_levels.store_id
+            and profiled.sku = weekday_levels.sku
+            and profiled.sales_day = weekday_levels.sales_day
     left join shape_levels
         on
             profiled.store_id = shape_levels.store_id

@@ -101,7 +101,6 @@ clean_days as (
 ),
 clean as (select t.* from training t join clean_days c using (store_id, sku, day)),
 cells as (select store_id, sku, how, median(units) as med from training group by all),
-own as (select store_id, sku, how, median(units) as own, count(*) as n from clean group by all),
 open_days as (
     select store_id, sku, how // 24 as dow, min(how % 24) as first_hour,
            max(how % 24) as last_hour
@@ -257,6 +256,45 @@ dispersion as (
         from moments, pooled_b
     )
 ),
+store_hours as (
+    -- the median share of each hour of the week in its day over the store's products and
+    -- clean days
+    select c.store_id, c.how, median(c.units / nullif(d.total, 0)) as share
+    from clean c join clean_days d using (store_id, sku, day)
+    group by all
+),
+own_hours as (
+    -- the two weeks of each hour side by side, and what the store's shape says of each
+    select *,
+           bool_or(units = lo and units < ref - 3.5 * sd) over w
+           and bool_or(units = hi and abs(units - ref) <= 3.5 * sd) over w as low_odd
+    from (
+        select c.store_id, c.sku, c.how, c.units, coalesce(d.beta, 0.0) as beta,
+               h.share * cd.total as ref,
+               sqrt(h.share * cd.total * (1 + coalesce(d.beta, 0.0) * h.share * cd.total)
+                    + 0.01) as sd,
+               count(*) over w2 as weeks, min(c.units) over w2 as lo,
+               max(c.units) over w2 as hi
+        from clean c
+        join clean_days cd on cd.store_id = c.store_id and cd.sku = c.sku and cd.day = c.day
+        join store_hours h on h.store_id = c.store_id and h.how = c.how
+        left join dispersion d on d.store_id = c.store_id and d.sku = c.sku
+        window w2 as (partition by c.store_id, c.sku, c.how)
+    )
+    window w as (partition by store_id, sku, how)
+),
+own as (
+    -- of two weeks that differ beyond 3.5 of their noise (baseline_trim_z), the odd one is
+    -- left out: the lower where the store's shape says it is a dip, else the higher
+    select store_id, sku, how, median(units) as own, count(*) as n
+    from own_hours
+    where not (
+        weeks = 2
+        and hi - lo > 3.5 * sqrt(2 * (hi + lo) / 2 * (1 + beta * (hi + lo) / 2) + 0.01)
+        and units = case when low_odd then lo else hi end
+    )
+    group by all
+),
 terms as (
     select p.*, o.own, coalesce(o.n, 0) as n,
            coalesce(d.alpha, 1.0) as alpha, coalesce(d.beta, 0.0) as beta,
@@ -268,8 +306,8 @@ terms as (
 ),
 tau as (
     -- how far each series' own hours sit from the pooled profile beyond their noise, per
-    -- quarter of the day on weekdays and on weekends
-    select store_id, sku, how // 24 >= 5 as weekend, how % 24 // 6 as quarter,
+    -- quarter of each weekday
+    select store_id, sku, how // 24 as dow, how % 24 // 6 as quarter,
            greatest(sum(pow(own - p, 2) - own_var) / nullif(sum(p * p), 0), 0.0) as t2
     from terms where p > 0 and own_var is not null group by all
 ),
@@ -286,7 +324,7 @@ profile as (
             select terms.*,
                    coalesce(tau.t2 * p * p / nullif(tau.t2 * p * p + own_var, 0), 0.0) as w
             from terms left join tau on tau.store_id = terms.store_id
-                and tau.sku = terms.sku and tau.weekend = (terms.how // 24 >= 5)
+                and tau.sku = terms.sku and tau.dow = terms.how // 24
                 and tau.quarter = terms.how % 24 // 6
         ) t
     )
@@ -410,6 +448,39 @@ day_levels as (
         from recent
     )
 ),
+weekday_days as (
+    -- each detection day's ratio over its level, the median of the same weekday's over the
+    -- previous 4 weeks (baseline_weekday_weeks) and its noise
+    select d.store_id, d.sku, d.day, w.wlv,
+           median(d.wr) over wk as wm, count(d.wr) over wk as wn,
+           pi() / (2 * greatest(count(d.wr) over wk, 1))
+               * (1 / greatest(d.pd, 1) + d.dd + coalesce(v.dv, 0.0)) as wnv
+    from (
+        select r.*, case when r.day >= cast(settings.detection_start as date)
+                         then r.r / nullif(l.lf, 0) end as wr
+        from day_ratios r join day_levels l using (store_id, sku, day), settings
+    ) d
+    left join day_var v using (store_id, sku)
+    left join dow_level_var w on w.store_id = d.store_id and w.sku = d.sku
+        and w.dow = isodow(d.day) - 1
+    window wk as (partition by d.store_id, d.sku, isodow(d.day) order by d.day
+                  range between interval 28 days preceding and interval 1 day preceding)
+),
+weekday_levels as (
+    -- shrunk towards 1 by the fit's error of the weekday's total against that noise; with
+    -- three or more days, all of the distance the noise cannot explain too
+    select store_id, sku, day,
+           coalesce(1 + (wm - 1) * k, 1.0) as wf,
+           case when wm is null then coalesce(wlv, 0.0) else k * wnv end as wv
+    from (
+        select *,
+               case when wn >= 3
+                    then greatest(coalesce(wlv / nullif(wlv + wnv, 0), 0.0),
+                                  1 - wnv / greatest(pow(wm - 1, 2), 1e-12))
+                    else coalesce(wlv / nullif(wlv + wnv, 0), 0.0) end as k
+        from weekday_days
+    )
+),
 hour_shares as (
     -- each trading hour's units over profile x its own day's ratio
     select h.store_id, h.sku, h.day, hour(h.sales_ts) as hod, h.profile, h.beta,
@@ -437,14 +508,12 @@ shape_levels as (
     from recent_shares
 ),
 hours as (
-    select h.*, h.profile * l.lf * coalesce(sl.sf, 1.0) as e, l.lv,
-           coalesce(sl.sv, 0.0) as sv, coalesce(w.wlv, 0.0) as wlv,
-           coalesce(v.dv, 0.0) as dv
+    select h.*, h.profile * l.lf * coalesce(sl.sf, 1.0) * wl.wf as e, l.lv,
+           coalesce(sl.sv, 0.0) as sv, wl.wv, coalesce(v.dv, 0.0) as dv
     from scored_days h join day_levels l using (store_id, sku, day)
+    join weekday_levels wl using (store_id, sku, day)
     left join shape_levels sl on sl.store_id = h.store_id and sl.sku = h.sku
         and sl.day = h.day and sl.hod = hour(h.sales_ts)
-    left join dow_level_var w on w.store_id = h.store_id and w.sku = h.sku
-        and w.dow = isodow(h.day) - 1
     left join day_var v on v.store_id = h.store_id and v.sku = h.sku, settings
     where h.sales_ts >= settings.detection_start
 ),
@@ -452,7 +521,7 @@ z as (
     -- the floor is baseline_min_spread_units (0.1) squared
     select *,
            e * greatest(1.0, alpha + beta * e) * (1 + coalesce(estimate_var, 0.0))
-           + e * e * (dv + wlv + lv + sv) + 0.01 as v
+           + e * e * (dv + wv + lv + sv) + 0.01 as v
     from hours
 ),
 stabilised as (

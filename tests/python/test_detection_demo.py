@@ -37,9 +37,11 @@ def test_starts_and_ends_are_close_to_the_narratives(scores: WorldScores) -> Non
     # what is reached: 22 and 20 since the shape factor (one MRS-001 start 6 h late instead
     # of 2, one MRS-003 report still open at the end; the family worlds kept their power
     # within one anomaly and lost a quarter to a third of their false reports,
-    # docs/detection.md "The intraday shape drifts").
-    assert scores.starts_within_2h >= 22
-    assert scores.ends_within_3h >= 20
+    # docs/detection.md "The intraday shape drifts"). 21 and 21 since the weekday factor
+    # and the burst hours of two training weeks: the ST-022 heatwave (a gradual ramp)
+    # starts 12 h late but now ends on time instead of staying open.
+    assert scores.starts_within_2h >= 21
+    assert scores.ends_within_3h >= 21
 
 
 def test_each_series_spread_matches_the_world_noise(demo_database: tuple[Path, str]) -> None:
