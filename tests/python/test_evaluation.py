@@ -127,13 +127,9 @@ def test_a_seasons_drift_of_the_intraday_shape_is_no_anomaly(tmp_path: Path) -> 
     for label, settings in (("shape factor", {}), ("day level only", NO_SHAPE_FACTOR)):
         database = tmp_path / label.replace(" ", "_") / "mrs.duckdb"
         database.parent.mkdir()
-        project = Project.locate(database)
-        ensure_journal(project.database)
-        arguments = [
-            "build", "--quiet", "--select", "+minority_reports_detected_log", *WITHOUT_TESTS,
-            "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
-        ]  # fmt: skip
-        assert project.dbt(arguments, family_build_vars(options, paths.inputs) | settings) == 0
+        build_family_world(
+            options, paths.inputs, database, "+minority_reports_detected_log", settings
+        )
         counts[label] = query(
             database, "select count(distinct report_id) from minority_reports_detected_log"
         )[0][0]
@@ -141,6 +137,26 @@ def test_a_seasons_drift_of_the_intraday_shape_is_no_anomaly(tmp_path: Path) -> 
     # the drift about a week late: the median of two weeks).
     assert counts["day level only"] >= 60, counts
     assert counts["shape factor"] <= 5, counts
+
+
+def build_family_world(
+    options: FamilyOptions,
+    inputs: Path,
+    database: Path,
+    selection: str,
+    settings: dict[str, object] | None = None,
+) -> None:
+    """Build `selection` of a family world into `database` as `mrs evaluate --family` does
+    (its target and logs beside the database)."""
+    project = Project.locate(database)
+    ensure_journal(project.database)
+    arguments = [
+        "build", "--quiet", "--select", selection, *WITHOUT_TESTS,
+        "--target-path", str(database.parent / "target"),
+        "--log-path", str(database.parent / "logs"),
+    ]  # fmt: skip
+    vars_ = family_build_vars(options, inputs) | (settings or {})
+    assert project.dbt(arguments, vars_) == 0
 
 
 BURST_SHARES = """
@@ -193,13 +209,7 @@ def test_a_burst_inside_two_training_weeks_does_not_bend_the_profile(tmp_path: P
     )
     paths = write_family_world(options, tmp_path / "world")
     database = tmp_path / "mrs.duckdb"
-    project = Project.locate(database)
-    ensure_journal(project.database)
-    arguments = [
-        "build", "--quiet", "--select", "+baseline_sales_model_fit", *WITHOUT_TESTS,
-        "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
-    ]  # fmt: skip
-    assert project.dbt(arguments, family_build_vars(options, paths.inputs)) == 0
+    build_family_world(options, paths.inputs, database, "+baseline_sales_model_fit")
     sql = BURST_SHARES.format(truth=paths.truth.as_posix(), store_id="ST-002", sku="SKU-009")
     ((clean_share, burst_share, profile_share),) = query(database, sql)
     assert burst_share - clean_share > 0.05, (clean_share, burst_share)
