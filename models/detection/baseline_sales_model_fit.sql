@@ -282,7 +282,9 @@ own_weekday_levels as (
         day_of_week,
         median(day_units) as own_units,
         count(*) as clean_days,
-        sum(day_units) as weekday_units
+        sum(day_units) as weekday_units,
+        -- How far its clean days disagree (null for one day).
+        var_samp(ln(day_units + 1)) as day_log_variance
     from clean_days
     group by store_id, sku, day_of_week
 ),
@@ -1127,7 +1129,11 @@ day_trading_hours as (
 
 weekday_day_noise as (
     -- One clean day's relative variance on each weekday, as the level factor counts it
-    -- (baseline_sales_predictions): counts, the hours' overdispersion, the day factor.
+    -- (baseline_sales_predictions): counts, the hours' overdispersion, the day factor; or,
+    -- where the weekday's own clean days disagree beyond `baseline_trim_z` of that, their
+    -- measured variance: two training days of which one is a holiday no rule could tell
+    -- apart leave the weekday's total that uncertain, and the spread and the weekday factor
+    -- (baseline_sales_predictions) should know it.
     select
         day_of_week_level.store_id,
         day_of_week_level.sku,
@@ -1136,13 +1142,32 @@ weekday_day_noise as (
         day_of_week_level.has_own_ratio,
         day_of_week_level.clean_days,
         day_of_week_level.base_days,
-        {{ mrs_day_noise_variance(
-            'day_of_week_level.level_units',
-            'dispersion.dispersion_quadratic',
-            'day_trading_hours.trading_hours',
-            'day_variances.day_variance'
-        ) }} as day_noise
+        greatest(
+            {{ mrs_day_noise_variance(
+                'day_of_week_level.level_units',
+                'dispersion.dispersion_quadratic',
+                'day_trading_hours.trading_hours',
+                'day_variances.day_variance'
+            ) }},
+            case
+                when own_weekday_levels.day_log_variance > {{ trim_z }} * {{ trim_z }} * (
+                    {{ mrs_day_noise_variance(
+                        'day_of_week_level.level_units',
+                        'dispersion.dispersion_quadratic',
+                        'day_trading_hours.trading_hours',
+                        'day_variances.day_variance'
+                    ) }}
+                )
+                    then own_weekday_levels.day_log_variance
+                else 0
+            end
+        ) as day_noise
     from day_of_week_level
+    left join own_weekday_levels
+        on
+            day_of_week_level.store_id = own_weekday_levels.store_id
+            and day_of_week_level.sku = own_weekday_levels.sku
+            and day_of_week_level.day_of_week = own_weekday_levels.day_of_week
     left join dispersion
         on
             day_of_week_level.store_id = dispersion.store_id

@@ -399,12 +399,22 @@ trading_hours as (
     from profile group by all
 ),
 dow_noise as (
-    -- one day's relative variance per weekday: counts, b / hours, s^2
-    select l.*, 1 / greatest(l.level, 1) + coalesce(d.beta, 0) / greatest(coalesce(t.th, 1), 1)
-               + coalesce(v.dv, 0) as dn
-    from levels l left join dispersion d using (store_id, sku)
-    left join day_var v using (store_id, sku)
-    left join trading_hours t using (store_id, sku, dow)
+    -- one day's relative variance per weekday: counts, b / hours, s^2; or, where the
+    -- weekday's clean days disagree beyond 3.5 of that (baseline_trim_z), their variance
+    select *, greatest(m, case when lv > 3.5 * 3.5 * m then lv else 0 end) as dn
+    from (
+        select l.*, 1 / greatest(l.level, 1)
+                   + coalesce(d.beta, 0) / greatest(coalesce(t.th, 1), 1)
+                   + coalesce(v.dv, 0) as m,
+               g.lv
+        from levels l left join dispersion d using (store_id, sku)
+        left join day_var v using (store_id, sku)
+        left join trading_hours t using (store_id, sku, dow)
+        left join (
+            select store_id, sku, dow, var_samp(ln(total + 1)) as lv
+            from clean_days group by all
+        ) g using (store_id, sku, dow)
+    )
 ),
 dow_level_var as (
     -- the weekday total's error: own ratio's, the store's, the base's
