@@ -18,3 +18,31 @@
         cast(0.0 as double) as {{ variance_name }}
     {%- endif %}
 {%- endmacro %}
+
+
+{#-
+  How much of a median's distance from 1 a factor keeps: at least what the prior's variance
+  earns against the median's noise (prior / (prior + noise)) and, where `passes_whole` holds,
+  all of the distance the noise cannot explain (1 - noise / distance^2: a change of several
+  noise widths passes almost whole).
+-#}
+{% macro mrs_shrinkage_weight(prior_variance, noise_variance, median, passes_whole=none) -%}
+    {%- set prior_weight -%}
+        coalesce(
+            ({{ prior_variance }})
+            / nullif(({{ prior_variance }}) + ({{ noise_variance }}), 0),
+            0
+        )
+    {%- endset %}
+    {%- set distance_weight -%}
+        1 - ({{ noise_variance }}) / greatest(pow({{ median }} - 1, 2), 1e-12)
+    {%- endset %}
+    {%- if passes_whole is none %}
+        greatest({{ prior_weight }}, {{ distance_weight }})
+    {%- else %}
+        case
+            when {{ passes_whole }} then greatest({{ prior_weight }}, {{ distance_weight }})
+            else {{ prior_weight }}
+        end
+    {%- endif %}
+{%- endmacro %}

@@ -435,26 +435,39 @@ day_of_week_level as (
             and all_day_levels.sku = series_bases.sku
 ),
 
-hourly_shares as (
+clean_hour_shares as (
+    -- Each clean training hour with its day's units and its share of them.
     select
         clean_training.store_id,
         clean_training.sku,
-        trading_days.first_hour,
-        trading_days.last_hour,
-        clean_training.hour_of_week % 24 as hour_of_day,
-        clean_training.units / clean_days.day_units as day_share
+        clean_training.hour_of_week,
+        clean_training.units,
+        clean_days.day_of_week,
+        clean_days.day_units,
+        clean_training.units / nullif(clean_days.day_units, 0) as day_share
     from clean_training
     inner join clean_days
         on
             clean_training.store_id = clean_days.store_id
             and clean_training.sku = clean_days.sku
             and clean_training.sales_day = clean_days.sales_day
+),
+
+hourly_shares as (
+    select
+        clean_hour_shares.store_id,
+        clean_hour_shares.sku,
+        trading_days.first_hour,
+        trading_days.last_hour,
+        clean_hour_shares.hour_of_week % 24 as hour_of_day,
+        clean_hour_shares.day_share
+    from clean_hour_shares
     inner join trading_days
         on
-            clean_training.store_id = trading_days.store_id
-            and clean_training.sku = trading_days.sku
-            and clean_days.day_of_week = trading_days.day_of_week
-    where clean_days.day_units > 0
+            clean_hour_shares.store_id = trading_days.store_id
+            and clean_hour_shares.sku = trading_days.sku
+            and clean_hour_shares.day_of_week = trading_days.day_of_week
+    where clean_hour_shares.day_units > 0
 ),
 
 share_bounds as (
@@ -785,22 +798,6 @@ dispersion as (
     from prior_weights
 ),
 
-own_hour_shares as (
-    select
-        clean_training.store_id,
-        clean_training.sku,
-        clean_training.hour_of_week,
-        clean_training.units,
-        clean_days.day_units,
-        clean_training.units / nullif(clean_days.day_units, 0) as day_share
-    from clean_training
-    inner join clean_days
-        on
-            clean_training.store_id = clean_days.store_id
-            and clean_training.sku = clean_days.sku
-            and clean_training.sales_day = clean_days.sales_day
-),
-
 store_hour_shares as (
     -- The median share of each hour of the week in its day over the store's products and
     -- clean days: a burst of one product on one day barely moves it.
@@ -808,7 +805,7 @@ store_hour_shares as (
         store_id,
         hour_of_week,
         median(day_share) as store_share
-    from own_hour_shares
+    from clean_hour_shares
     group by store_id, hour_of_week
 ),
 
@@ -816,33 +813,33 @@ own_hour_references as (
     -- Each clean training hour against what the store's shape says of it within its own
     -- day, in its count noise, and the two weeks of its hour of the week side by side.
     select
-        own_hour_shares.store_id,
-        own_hour_shares.sku,
-        own_hour_shares.hour_of_week,
-        own_hour_shares.units,
-        store_hour_shares.store_share * own_hour_shares.day_units as reference_units,
+        clean_hour_shares.store_id,
+        clean_hour_shares.sku,
+        clean_hour_shares.hour_of_week,
+        clean_hour_shares.units,
+        store_hour_shares.store_share * clean_hour_shares.day_units as reference_units,
         sqrt(
             {{ mrs_count_variance(
-                'store_hour_shares.store_share * own_hour_shares.day_units',
+                'store_hour_shares.store_share * clean_hour_shares.day_units',
                 'dispersion.dispersion_quadratic'
             ) }}
             + pow({{ var('baseline_min_spread_units') }}, 2)
         ) as reference_sd,
         dispersion.dispersion_quadratic,
         count(*) over same_hour as hour_weeks,
-        min(own_hour_shares.units) over same_hour as low_units,
-        max(own_hour_shares.units) over same_hour as high_units
-    from own_hour_shares
+        min(clean_hour_shares.units) over same_hour as low_units,
+        max(clean_hour_shares.units) over same_hour as high_units
+    from clean_hour_shares
     inner join store_hour_shares
         on
-            own_hour_shares.store_id = store_hour_shares.store_id
-            and own_hour_shares.hour_of_week = store_hour_shares.hour_of_week
+            clean_hour_shares.store_id = store_hour_shares.store_id
+            and clean_hour_shares.hour_of_week = store_hour_shares.hour_of_week
     left join dispersion
         on
-            own_hour_shares.store_id = dispersion.store_id
-            and own_hour_shares.sku = dispersion.sku
+            clean_hour_shares.store_id = dispersion.store_id
+            and clean_hour_shares.sku = dispersion.sku
     window same_hour as (
-        partition by own_hour_shares.store_id, own_hour_shares.sku, own_hour_shares.hour_of_week
+        partition by clean_hour_shares.store_id, clean_hour_shares.sku, clean_hour_shares.hour_of_week
     )
 ),
 
@@ -1127,13 +1124,9 @@ day_trading_hours as (
     group by store_id, sku, hour_of_week // 24
 ),
 
-weekday_day_noise as (
+weekday_model_noise as (
     -- One clean day's relative variance on each weekday, as the level factor counts it
-    -- (baseline_sales_predictions): counts, the hours' overdispersion, the day factor; or,
-    -- where the weekday's own clean days disagree beyond `baseline_trim_z` of that, their
-    -- measured variance: two training days of which one is a holiday no rule could tell
-    -- apart leave the weekday's total that uncertain, and the spread and the weekday factor
-    -- (baseline_sales_predictions) should know it.
+    -- (baseline_sales_predictions): counts, the hours' overdispersion, the day factor.
     select
         day_of_week_level.store_id,
         day_of_week_level.sku,
@@ -1142,32 +1135,13 @@ weekday_day_noise as (
         day_of_week_level.has_own_ratio,
         day_of_week_level.clean_days,
         day_of_week_level.base_days,
-        greatest(
-            {{ mrs_day_noise_variance(
-                'day_of_week_level.level_units',
-                'dispersion.dispersion_quadratic',
-                'day_trading_hours.trading_hours',
-                'day_variances.day_variance'
-            ) }},
-            case
-                when own_weekday_levels.day_log_variance > {{ trim_z }} * {{ trim_z }} * (
-                    {{ mrs_day_noise_variance(
-                        'day_of_week_level.level_units',
-                        'dispersion.dispersion_quadratic',
-                        'day_trading_hours.trading_hours',
-                        'day_variances.day_variance'
-                    ) }}
-                )
-                    then own_weekday_levels.day_log_variance
-                else 0
-            end
-        ) as day_noise
+        {{ mrs_day_noise_variance(
+            'day_of_week_level.level_units',
+            'dispersion.dispersion_quadratic',
+            'day_trading_hours.trading_hours',
+            'day_variances.day_variance'
+        ) }} as model_day_noise
     from day_of_week_level
-    left join own_weekday_levels
-        on
-            day_of_week_level.store_id = own_weekday_levels.store_id
-            and day_of_week_level.sku = own_weekday_levels.sku
-            and day_of_week_level.day_of_week = own_weekday_levels.day_of_week
     left join dispersion
         on
             day_of_week_level.store_id = dispersion.store_id
@@ -1181,6 +1155,27 @@ weekday_day_noise as (
             day_of_week_level.store_id = day_trading_hours.store_id
             and day_of_week_level.sku = day_trading_hours.sku
             and day_of_week_level.day_of_week = day_trading_hours.day_of_week
+),
+
+weekday_day_noise as (
+    -- That, or where the weekday's own clean days disagree beyond `baseline_trim_z` of it,
+    -- their measured variance: two training days of which one is a holiday no rule could
+    -- tell apart leave the weekday's total that uncertain, and the spread and the weekday
+    -- factor (baseline_sales_predictions) should know it.
+    select
+        weekday_model_noise.* exclude (model_day_noise),
+        case
+            when own_weekday_levels.day_log_variance
+                > {{ trim_z }} * {{ trim_z }} * weekday_model_noise.model_day_noise
+                then own_weekday_levels.day_log_variance
+            else weekday_model_noise.model_day_noise
+        end as day_noise
+    from weekday_model_noise
+    left join own_weekday_levels
+        on
+            weekday_model_noise.store_id = own_weekday_levels.store_id
+            and weekday_model_noise.sku = own_weekday_levels.sku
+            and weekday_model_noise.day_of_week = own_weekday_levels.day_of_week
 ),
 
 store_weekday_noise as (

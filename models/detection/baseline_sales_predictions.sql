@@ -127,10 +127,8 @@ level_weights as (
     -- level change of several noise widths passes almost whole).
     select
         *,
-        greatest(
-            {{ drift_variance }} / ({{ drift_variance }} + ratio_variance),
-            1 - ratio_variance / greatest(pow(median_ratio - 1, 2), 1e-12)
-        ) as level_weight
+        {{ mrs_shrinkage_weight(drift_variance, 'ratio_variance', 'median_ratio') }}
+            as level_weight
     from ratio_noise
 ),
 
@@ -283,23 +281,12 @@ weekday_weights as (
     -- weeks bends a weekday far beyond what the fit knows of.
     select
         *,
-        case
-            when weekday_days >= 3
-                then greatest(
-                        coalesce(
-                            weekday_level_variance
-                            / nullif(weekday_level_variance + weekday_noise_variance, 0),
-                            0
-                        ),
-                        1 - weekday_noise_variance
-                        / greatest(pow(median_weekday_ratio - 1, 2), 1e-12)
-                    )
-            else coalesce(
-                    weekday_level_variance
-                    / nullif(weekday_level_variance + weekday_noise_variance, 0),
-                    0
-                )
-        end as weekday_weight
+        {{ mrs_shrinkage_weight(
+            'weekday_level_variance',
+            'weekday_noise_variance',
+            'median_weekday_ratio',
+            'weekday_days >= 3'
+        ) }} as weekday_weight
     from recent_weekdays
 ),
 

@@ -401,7 +401,7 @@ trading_hours as (
 dow_noise as (
     -- one day's relative variance per weekday: counts, b / hours, s^2; or, where the
     -- weekday's clean days disagree beyond 3.5 of that (baseline_trim_z), their variance
-    select *, greatest(m, case when lv > 3.5 * 3.5 * m then lv else 0 end) as dn
+    select *, case when lv > 3.5 * 3.5 * m then lv else m end as dn
     from (
         select l.*, 1 / greatest(l.level, 1)
                    + coalesce(d.beta, 0) / greatest(coalesce(t.th, 1), 1)
