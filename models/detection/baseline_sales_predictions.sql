@@ -3,7 +3,9 @@
   back-dating context) up to the last hour before as_of.
   real: the fitted hour-of-week profile times a level factor, the median ratio of actual to
         profile over the previous `baseline_level_days` whole days (so a slow trend is
-        followed while a short anomaly is not absorbed), shrunk towards 1 as far as that
+        followed while a short anomaly is not absorbed; the days of an anomaly of a few
+        days, beyond `baseline_disturbed_day_z` of their noise from the level before them,
+        are left out while they are a minority), shrunk towards 1 as far as that
         median is noise, times a shape factor per clock hour (the median share of that hour
         in its own day over the previous `baseline_shape_days` days, shrunk the same way), so
         a season's drift of the intraday shape is followed too, times a weekday factor (the
@@ -91,9 +93,14 @@ recent_ratios as (
         store_id,
         sku,
         sales_day,
+        actual_to_profile,
+        profile_day_units,
         day_variance,
         dispersion_quadratic,
         day_trading_hours,
+        {{ mrs_day_noise_variance(
+            'profile_day_units', 'dispersion_quadratic', 'day_trading_hours', 'day_variance'
+        ) }} + coalesce(weekday_level_variance, 0) as day_ratio_variance,
         median(actual_to_profile) over recent_days as median_ratio,
         count(actual_to_profile) over recent_days as recent_days,
         avg(profile_day_units) over recent_days as recent_day_units
@@ -106,6 +113,71 @@ recent_ratios as (
     )
 ),
 
+level_days as (
+    -- A day whose ratio is beyond `baseline_disturbed_day_z` of its noise (its count, the
+    -- hours' overdispersion, its day factor, the error of its weekday's total and that of
+    -- the median before it) from the median of the days before it is disturbed: an
+    -- anomaly of a few days, not a change of level.
+    select
+        *,
+        coalesce(
+            abs(actual_to_profile - median_ratio)
+            > {{ var('baseline_disturbed_day_z') }} * sqrt(
+                day_ratio_variance
+                + pi() / (2 * greatest(recent_days, 1))
+                * {{ mrs_day_noise_variance(
+                    'recent_day_units', 'dispersion_quadratic', 'day_trading_hours',
+                    'day_variance'
+                ) }}
+            ),
+            false
+        ) as is_disturbed_day
+    from recent_ratios
+),
+
+clean_recent_ratios as (
+    -- The level's median without the disturbed days while they are a minority of the
+    -- window (so the days after a three-day anomaly are not measured against it, and a
+    -- lasting change of level is followed once it fills half the window).
+    select
+        store_id,
+        sku,
+        sales_day,
+        day_variance,
+        dispersion_quadratic,
+        day_trading_hours,
+        median(actual_to_profile) over recent_days as all_median_ratio,
+        count(actual_to_profile) over recent_days as all_days,
+        median(actual_to_profile) filter (where not is_disturbed_day) over recent_days
+            as clean_median_ratio,
+        count(actual_to_profile) filter (where not is_disturbed_day) over recent_days
+            as clean_days,
+        avg(profile_day_units) over recent_days as recent_day_units
+    from level_days
+    window recent_days as (
+        partition by store_id, sku
+        order by sales_day
+        range between interval {{ var('baseline_level_days') | int }} days preceding
+        and interval 1 day preceding
+    )
+),
+
+level_medians as (
+    select
+        store_id,
+        sku,
+        sales_day,
+        day_variance,
+        dispersion_quadratic,
+        day_trading_hours,
+        recent_day_units,
+        case
+            when 2 * clean_days > all_days then clean_median_ratio else all_median_ratio
+        end as median_ratio,
+        case when 2 * clean_days > all_days then clean_days else all_days end as recent_days
+    from clean_recent_ratios
+),
+
 ratio_noise as (
     -- The noise of that median: each day's ratio varies by its count (1 / units), the
     -- hours' overdispersion and its day factor; a median of n of them by pi / (2 n) times
@@ -116,7 +188,7 @@ ratio_noise as (
         * {{ mrs_day_noise_variance(
             'recent_day_units', 'dispersion_quadratic', 'day_trading_hours', 'day_variance'
         ) }} as ratio_variance
-    from recent_ratios
+    from level_medians
 ),
 
 level_weights as (

@@ -438,14 +438,39 @@ day_ratios as (
         and t.dow = isodow(d.day) - 1
     group by d.store_id, d.sku, d.day
 ),
-recent as (
-    -- the last 7 days median ratio and its noise (pi / 2n x (1 / units + b / hours + s^2))
-    select d.store_id, d.sku, d.day, median(d.r) over w as med,
-           pi() / (2 * greatest(count(d.r) over w, 1))
-               * (1 / greatest(avg(d.pd) over w, 1) + d.dd + coalesce(v.dv, 0.0)) as rv
+recent_days as (
+    -- the last 10 days' median ratio (baseline_level_days), and each day's noise: 1 / units
+    -- + b / hours + s^2 + the weekday total's error, and pi / 2n of one day's for the median
+    select d.*, coalesce(v.dv, 0.0) as dv0, coalesce(w.wlv, 0.0) as wlv0,
+           median(d.r) over w as med0, count(d.r) over w as n0, avg(d.pd) over w as apd0
     from day_ratios d left join day_var v using (store_id, sku)
+    left join dow_level_var w on w.store_id = d.store_id and w.sku = d.sku
+        and w.dow = isodow(d.day) - 1
     window w as (partition by d.store_id, d.sku order by d.day
-                 range between interval 7 days preceding and interval 1 day preceding)
+                 range between interval 10 days preceding and interval 1 day preceding)
+),
+disturbed_days as (
+    -- beyond 3.5 (baseline_disturbed_day_z) of that noise from the median before it
+    select *, coalesce(abs(r - med0) > 3.5 * sqrt(
+               1 / greatest(pd, 1) + dd + dv0 + wlv0
+               + pi() / (2 * greatest(n0, 1)) * (1 / greatest(apd0, 1) + dd + dv0)), false) as dist
+    from recent_days
+),
+recent as (
+    -- the median without the disturbed days while they are a minority, and its noise
+    -- (pi / 2n x (1 / units + b / hours + s^2))
+    select store_id, sku, day,
+           case when 2 * cn > n then cmed else med end as med,
+           pi() / (2 * greatest(case when 2 * cn > n then cn else n end, 1))
+               * (1 / greatest(apd, 1) + dd + dv0) as rv
+    from (
+        select *, median(r) over w as med, count(r) over w as n,
+               median(r) filter (where not dist) over w as cmed,
+               count(r) filter (where not dist) over w as cn, avg(pd) over w as apd
+        from disturbed_days
+        window w as (partition by store_id, sku order by day
+                     range between interval 10 days preceding and interval 1 day preceding)
+    )
 ),
 day_levels as (
     -- shrunk towards 1: at least the weight of a level change of sd 0.1

@@ -218,3 +218,44 @@ def test_a_burst_inside_two_training_weeks_does_not_bend_the_profile(tmp_path: P
         burst_share,
         profile_share,
     )
+
+
+AROUND_AN_ANOMALY = """
+with anomaly as (
+    select store_id, sku, cast(start_ts as date) as first_day, cast(end_ts as date) as last_day
+    from read_csv('{truth}/anomalies.csv') where anomaly_id = '{anomaly_id}'
+),
+levels as (
+    select cast(p.sales_ts as date) as sales_day, any_value(p.level_factor) as level_factor
+    from baseline_sales_predictions as p inner join anomaly using (store_id, sku)
+    group by all
+)
+select
+    (select level_factor from levels, anomaly where sales_day = first_day) as level_before,
+    (
+        select max(level_factor) from levels, anomaly
+        where sales_day between last_day + 1 and last_day + 3
+    ) as highest_level_after,
+    (
+        select count(*) from minority_reports_detected_log as r
+        inner join anomaly using (store_id, sku)
+        where r.direction = 'down'
+    ) as down_report_rows
+"""
+
+
+def test_the_days_after_a_three_day_rise_keep_the_level_before_it(tmp_path: Path) -> None:
+    # A 72-hour anomaly touches four calendar days; a median over the last seven days then
+    # took one of them as the level, and the ordinary days after it looked low: a "down"
+    # report the other way (most reports that matched no anomaly on validation seeds
+    # 51-66 were these). Seed 52, anomaly FAM-52-013 (a step up of S = 17.8 for 72 hours
+    # on a series of ~30,000 units an hour): the level after it was 1.30 (seven days)
+    # against 1.04 before; 1.04 with its days left out of a ten-day median.
+    options = FamilyOptions(seed=52)
+    paths = write_family_world(options, tmp_path / "world")
+    database = tmp_path / "mrs.duckdb"
+    build_family_world(options, paths.inputs, database, "+minority_reports_detected_log")
+    sql = AROUND_AN_ANOMALY.format(truth=paths.truth.as_posix(), anomaly_id="FAM-52-013")
+    ((level_before, highest_level_after, down_report_rows),) = query(database, sql)
+    assert highest_level_after - level_before <= 0.02, (level_before, highest_level_after)
+    assert down_report_rows == 0
