@@ -12,7 +12,8 @@
         median ratio of the same weekday's detection days over the previous
         `baseline_weekday_weeks` weeks, moved from 1 as far as the fit's own error of that
         weekday's total outweighs their noise), so a profile fitted on few weeks learns its
-        weekdays from the next ones; the variance adds the uncertainty of the profile's hour,
+        weekdays from the next ones, times an hour-of-week factor (the same for each hour of
+        the week's share of its day, against the fit's error of that hour); the variance adds the uncertainty of the profile's hour,
         the shape factor's, what the hours of a day share (the day factor, the error of the
         weekday's total that remains and the level's) and a floor of
         `baseline_min_spread_units`. The day
@@ -60,6 +61,7 @@ profiled as (
         fit.lower_scale,
         fit.within_day_correlation,
         fit.model_version,
+        fit.hour_of_week,
         fit.hour_of_week % 24 as hour_of_day,
         {{ mrs_sales_day('series_hours.sales_ts') }} as sales_day
     from series_hours
@@ -213,9 +215,11 @@ hour_shares as (
         profiled.store_id,
         profiled.sku,
         profiled.sales_day,
+        profiled.hour_of_week,
         profiled.hour_of_day,
         profiled.profile_units,
         profiled.dispersion_quadratic,
+        profiled.profile_variance_ratio,
         profiled.units
         / nullif(profiled.profile_units * daily_ratio.actual_to_profile, 0) as share_ratio
     from profiled
@@ -274,6 +278,102 @@ shape_levels as (
             'shape_variance'
         ) }}
     from recent_shares
+),
+
+week_hour_ratios as (
+    -- Each detection hour's share of its day against the profile's, beyond what the shape
+    -- factor already says of its clock hour: how far the profile's hour of the week is off.
+    select
+        hour_shares.store_id,
+        hour_shares.sku,
+        hour_shares.sales_day,
+        hour_shares.hour_of_week,
+        hour_shares.profile_variance_ratio,
+        -- One hour's relative count variance (1 / units + b): the unit both the profile's
+        -- error and the median's noise are measured in.
+        1 / greatest(hour_shares.profile_units, 1e-9)
+        + coalesce(hour_shares.dispersion_quadratic, 0.0) as hour_relative_variance,
+        case
+            when hour_shares.sales_day >= {{ mrs_sales_day('settings.detection_start') }}
+                then hour_shares.share_ratio / nullif(shape_levels.shape_factor, 0)
+        end as week_hour_ratio
+    from hour_shares
+    inner join shape_levels
+        on
+            hour_shares.store_id = shape_levels.store_id
+            and hour_shares.sku = shape_levels.sku
+            and hour_shares.sales_day = shape_levels.sales_day
+            and hour_shares.hour_of_day = shape_levels.hour_of_day
+    cross join settings
+),
+
+recent_week_hours as (
+    -- The median of the same hour of the week over the previous `baseline_weekday_weeks`
+    -- weeks, its noise (pi / 2n of one hour's) and the fit's error of that hour, both in
+    -- relative terms. Distinct: the hour a daylight-saving change repeats is one hour.
+    select distinct
+        store_id,
+        sku,
+        sales_day,
+        hour_of_week,
+        profile_variance_ratio,
+        hour_relative_variance,
+        -- One week says nothing yet (an anomaly of that hour would bend the next week);
+        -- of two, the one nearer 1 where both lean the same way; of three or more, their
+        -- median, which one anomalous week does not move.
+        case
+            when count(week_hour_ratio) over same_hours >= 3
+                then median(week_hour_ratio) over same_hours
+            when count(week_hour_ratio) over same_hours = 2
+                then case
+                    when min(week_hour_ratio) over same_hours > 1
+                        then min(week_hour_ratio) over same_hours
+                    when max(week_hour_ratio) over same_hours < 1
+                        then max(week_hour_ratio) over same_hours
+                    else 1.0
+                end
+        end as median_week_hour_ratio,
+        count(week_hour_ratio) over same_hours as week_hour_days
+    from week_hour_ratios
+    window same_hours as (
+        partition by store_id, sku, hour_of_week
+        order by sales_day
+        range between interval {{ 7 * (var('baseline_weekday_weeks') | int) }} days preceding
+        and interval 1 day preceding
+    )
+),
+
+week_hour_weights as (
+    select
+        *,
+        {{ mrs_shrinkage_weight(
+            'coalesce(profile_variance_ratio, 0) * hour_relative_variance',
+            'pi() / (2 * greatest(week_hour_days, 1)) * hour_relative_variance',
+            'median_week_hour_ratio',
+            'week_hour_days >= 3'
+        ) }} as week_hour_weight
+    from recent_week_hours
+),
+
+week_hour_levels as (
+    -- The profile's hour of the week corrected by what the detection weeks say; what
+    -- remains uncertain about it replaces the fit's error of the hour (as a share of one
+    -- hour's count variance, as `profile_variance_ratio` is).
+    select
+        store_id,
+        sku,
+        sales_day,
+        hour_of_week,
+        {{ mrs_shrunk_factor(
+            route,
+            'median_week_hour_ratio',
+            'week_hour_weight',
+            'week_hour_weight * pi() / (2 * greatest(week_hour_days, 1))',
+            'coalesce(profile_variance_ratio, 0.0)',
+            'week_hour_factor',
+            'week_hour_variance_ratio'
+        ) }}
+    from week_hour_weights
 ),
 
 daily_level as (
@@ -391,10 +491,12 @@ predicted as (
         daily_level.level_factor,
         coalesce(shape_levels.shape_factor, 1.0) as shape_factor,
         weekday_levels.weekday_factor,
+        coalesce(week_hour_levels.week_hour_factor, 1.0) as week_hour_factor,
         profiled.profile_units
         * daily_level.level_factor
         * coalesce(shape_levels.shape_factor, 1.0)
-        * weekday_levels.weekday_factor as expected_units,
+        * weekday_levels.weekday_factor
+        * coalesce(week_hour_levels.week_hour_factor, 1.0) as expected_units,
         daily_level.level_variance,
         coalesce(shape_levels.shape_variance, 0.0) as shape_variance,
         weekday_levels.weekday_variance,
@@ -402,7 +504,9 @@ predicted as (
         profiled.training_coverage,
         profiled.dispersion_linear,
         profiled.dispersion_quadratic,
-        profiled.profile_variance_ratio,
+        coalesce(
+            week_hour_levels.week_hour_variance_ratio, profiled.profile_variance_ratio
+        ) as profile_variance_ratio,
         profiled.day_variance,
         profiled.weekday_level_variance,
         -- What every hour of the day shares, relative to its mean: the day factor, the error
@@ -437,6 +541,12 @@ predicted as (
             and profiled.sku = shape_levels.sku
             and profiled.sales_day = shape_levels.sales_day
             and profiled.hour_of_day = shape_levels.hour_of_day
+    left join week_hour_levels
+        on
+            profiled.store_id = week_hour_levels.store_id
+            and profiled.sku = week_hour_levels.sku
+            and profiled.sales_day = week_hour_levels.sales_day
+            and profiled.hour_of_week = week_hour_levels.hour_of_week
     cross join settings
     where profiled.sales_ts >= {{ dbt.dateadd('day', -2, 'settings.detection_start') }}
 ),

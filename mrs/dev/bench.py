@@ -519,6 +519,7 @@ weekday_levels as (
 hour_shares as (
     -- each trading hour's units over profile x its own day's ratio
     select h.store_id, h.sku, h.day, hour(h.sales_ts) as hod, h.profile, h.beta,
+           (isodow(h.sales_ts) - 1) * 24 + hour(h.sales_ts) as how, h.estimate_var,
            h.units / nullif(h.profile * d.r, 0) as q
     from scored_days h join day_ratios d using (store_id, sku, day)
     where h.profile > 0
@@ -542,13 +543,51 @@ shape_levels as (
                 else 0.05 * 0.05 * qv / (0.05 * 0.05 + qv) end as sv
     from recent_shares
 ),
+week_hours as (
+    -- each detection hour's share over its clock hour's shape factor, the median of the
+    -- same hour of the week over the previous 4 weeks (baseline_weekday_weeks), and one
+    -- hour's relative count variance c (1 / units + b)
+    select distinct store_id, sku, day, how, estimate_var as ev,
+           1 / greatest(profile, 1e-9) + coalesce(beta, 0.0) as c,
+           median(wq) over w as mw, count(wq) over w as nw
+    from (
+        select hs.*, case when hs.day >= cast(settings.detection_start as date)
+                          then hs.q / nullif(sl.sf, 0) end as wq
+        from hour_shares hs join shape_levels sl using (store_id, sku, day, hod), settings
+    )
+    window w as (partition by store_id, sku, how order by day
+                 range between interval 28 days preceding and interval 1 day preceding)
+),
+week_hour_levels as (
+    -- shrunk towards 1 by the fit's error of the hour (estimate_var x c) against the
+    -- median's noise (pi / 2n x c); with three or more weeks, all of the distance the noise
+    -- cannot explain too; what remains replaces estimate_var
+    select store_id, sku, day, how,
+           coalesce(1 + (mw - 1) * k, 1.0) as hf,
+           case when mw is null then coalesce(ev, 0.0)
+                else k * pi() / (2 * greatest(nw, 1)) end as hev
+    from (
+        select *,
+               case when nw >= 3
+                    then greatest(coalesce(pv / nullif(pv + nv, 0), 0.0),
+                                  1 - nv / greatest(pow(mw - 1, 2), 1e-12))
+                    else coalesce(pv / nullif(pv + nv, 0), 0.0) end as k
+        from (
+            select *, coalesce(ev, 0) * c as pv, pi() / (2 * greatest(nw, 1)) * c as nv
+            from week_hours
+        )
+    )
+),
 hours as (
-    select h.*, h.profile * l.lf * coalesce(sl.sf, 1.0) * wl.wf as e, l.lv,
+    select h.* replace (coalesce(hl.hev, h.estimate_var) as estimate_var),
+           h.profile * l.lf * coalesce(sl.sf, 1.0) * wl.wf * coalesce(hl.hf, 1.0) as e, l.lv,
            coalesce(sl.sv, 0.0) as sv, wl.wv, coalesce(v.dv, 0.0) as dv
     from scored_days h join day_levels l using (store_id, sku, day)
     join weekday_levels wl using (store_id, sku, day)
     left join shape_levels sl on sl.store_id = h.store_id and sl.sku = h.sku
         and sl.day = h.day and sl.hod = hour(h.sales_ts)
+    left join week_hour_levels hl on hl.store_id = h.store_id and hl.sku = h.sku
+        and hl.day = h.day and hl.how = (isodow(h.sales_ts) - 1) * 24 + hour(h.sales_ts)
     left join day_var v on v.store_id = h.store_id and v.sku = h.sku, settings
     where h.sales_ts >= settings.detection_start
 ),
