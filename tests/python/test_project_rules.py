@@ -1,0 +1,118 @@
+"""The project's structure rules, checked on dbt's manifest (the rules the dbt project
+evaluator checks for exposures, sources, staging and primary keys; its package cannot be
+installed here, so they are written out). Each remaining exception is named in the README
+(section "Project rules") with its reason; a new one fails here until it is."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_ROOT
+
+KEY_TESTS = {"unique", "mrs_unique_combination"}
+REFERENCE_INPUTS = {"stg_stores", "stg_products", "stg_cause_taxonomy"}
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    target = tmp_path_factory.mktemp("parse")
+    env = dict(os.environ, MRS_DUCKDB_PATH=str(target / "parse.duckdb"))
+    subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")), "parse", "--quiet", "--write-json",
+            "--target-path", str(target), "--log-path", str(target),
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+    )  # fmt: skip
+    return json.loads((target / "manifest.json").read_text())
+
+
+def _models(manifest: dict) -> dict[str, dict]:
+    return {
+        unique_id: node
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model"
+    }
+
+
+def _is_staging(node: dict) -> bool:
+    return "/staging/" in node["original_file_path"]
+
+
+def test_exposures_read_only_public_models(manifest: dict) -> None:
+    models = _models(manifest)
+    private = [
+        (exposure["name"], parent)
+        for exposure in manifest["exposures"].values()
+        for parent in exposure["depends_on"]["nodes"]
+        if parent in models and models[parent].get("access") != "public"
+    ]
+    assert private == []
+    assert manifest["exposures"], "the downstream consumers are declared as exposures"
+
+
+def test_only_staging_models_read_sources(manifest: dict) -> None:
+    readers = [
+        unique_id
+        for unique_id, node in _models(manifest).items()
+        if any(parent.startswith("source.") for parent in node["depends_on"]["nodes"])
+        and not _is_staging(node)
+    ]
+    assert readers == []
+
+
+def test_every_model_has_a_key_test(manifest: dict) -> None:
+    tested = {
+        parent
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test"
+        and (node.get("test_metadata") or {}).get("name") in KEY_TESTS
+        for parent in node["depends_on"]["nodes"]
+    }
+    untested = sorted(name for name in _models(manifest) if name not in tested)
+    assert untested == []
+
+
+def _allowed_staging_edge(child: str, parent: str) -> bool:
+    """The staging models that read other staging models, by design (README, "Project
+    rules"): each input is read and checked once, then split into its clean rows and its
+    dead letters; the check reads which file to use and the reference inputs it validates
+    keys against."""
+    split = parent == f"stg_{child.removesuffix('_errors')}_checked" or parent == f"{child}_checked"
+    which_file = parent == "input_files" and (
+        child.endswith("_checked") or child == "input_sources"
+    )
+    references = child.endswith("_checked") and parent in REFERENCE_INPUTS
+    candidates = child in {"input_files", "input_sources"} and parent == "input_file_candidates"
+    return split or which_file or references or candidates
+
+
+def test_staging_reads_staging_only_where_the_readme_says_why(manifest: dict) -> None:
+    models = _models(manifest)
+    edges = [
+        (node["name"], models[parent]["name"])
+        for node in models.values()
+        if _is_staging(node)
+        for parent in node["depends_on"]["nodes"]
+        if parent in models and _is_staging(models[parent])
+    ]
+    assert edges, "the staging layer splits each input: there are such edges"
+    assert [edge for edge in edges if not _allowed_staging_edge(*edge)] == []
+
+
+def test_public_sql_models_have_enforced_contracts(manifest: dict) -> None:
+    public = [node for node in _models(manifest).values() if node.get("access") == "public"]
+    assert len(public) >= 8
+    uncontracted = [
+        node["name"]
+        for node in public
+        if node["language"] == "sql" and not node["config"]["contract"]["enforced"]
+    ]
+    assert uncontracted == []
