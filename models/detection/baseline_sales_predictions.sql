@@ -326,12 +326,12 @@ recent_week_hours as (
                 then median(week_hour_ratio) over same_hours
             when count(week_hour_ratio) over same_hours = 2
                 then case
-                    when min(week_hour_ratio) over same_hours > 1
-                        then min(week_hour_ratio) over same_hours
-                    when max(week_hour_ratio) over same_hours < 1
-                        then max(week_hour_ratio) over same_hours
-                    else 1.0
-                end
+                        when min(week_hour_ratio) over same_hours > 1
+                            then min(week_hour_ratio) over same_hours
+                        when max(week_hour_ratio) over same_hours < 1
+                            then max(week_hour_ratio) over same_hours
+                        else 1.0
+                    end
         end as median_week_hour_ratio,
         count(week_hour_ratio) over same_hours as week_hour_days
     from week_hour_ratios
