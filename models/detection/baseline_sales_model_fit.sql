@@ -1338,13 +1338,21 @@ within_day_correlations as (
 ),
 
 side_scales as (
+    -- Off by default (`baseline_side_scales`): the balance is measured in sample, on hours
+    -- the robust fit has already rid of their upper outliers (burst hours, trimmed changes),
+    -- so it found the upper side the narrower and widened every rise in detection.
     select
         store_id,
         sku,
+    {%- if var('baseline_side_scales') %}
         1 + (2 * upper_total / nullif(upper_total + lower_total, 0) - 1)
         * hours / (hours + {{ var('baseline_asymmetry_prior_hours') }}) as upper_scale,
         1 + (2 * lower_total / nullif(upper_total + lower_total, 0) - 1)
         * hours / (hours + {{ var('baseline_asymmetry_prior_hours') }}) as lower_scale
+    {%- else %}
+        cast(1.0 as double) as upper_scale,
+        cast(1.0 as double) as lower_scale
+    {%- endif %}
     from asymmetry
 ),
 

@@ -50,8 +50,9 @@ def _count_z(y: str, e: str, v: str, b: str) -> str:
 # by hand: disturbed training days left out, weekday level (the store's week shrunk towards
 # the series' own, times a base from all clean days) x intraday shape (shrunk towards the
 # store's), a two-pass count-aware spread, the own hour-of-week profile shrunk towards the
-# pooled one and scaled to the weekday's total, day-level noise, the shrunk level and shape
-# factors and the deviance z. It is the yardstick for the detection stage's cost.
+# pooled one and scaled to the weekday's total, day-level noise, the level (without its
+# disturbed days), shape, weekday and hour-of-week factors and the deviance z (both sides
+# alike: baseline_side_scales is off). It is the yardstick for the detection stage's cost.
 REFERENCE_QUERY = f"""
 create or replace temp table reference_flags as
 with
@@ -330,26 +331,6 @@ profile as (
     )
     window d as (partition by store_id, sku, how // 24)
 ),
-training_scores as (
-    -- clean training hours against the profile: the balance of upper and lower deviations
-    select c.store_id, c.sku,
-           {_count_z("c.units", "e", "e * (1 + beta * e) + 0.01", "bb")} as zed
-    from clean c
-    join (select *, profile as e, greatest(beta, 1e-9) as bb from profile) p
-        using (store_id, sku, how)
-    where p.e > 0 or c.units > 0
-),
-sides as (
-    -- shrunk towards a symmetric noise with 200 hours (baseline_asymmetry_prior_hours)
-    select store_id, sku,
-           1 + (2 * up / nullif(up + lo, 0) - 1) * n / (n + 200) as upper_scale,
-           1 + (2 * lo / nullif(up + lo, 0) - 1) * n / (n + 200) as lower_scale
-    from (
-        select store_id, sku, count(*) as n, sum(least(greatest(zed, 0), 4)) as up,
-               sum(least(greatest(-zed, 0), 4)) as lo
-        from training_scores group by all
-    )
-),
 day_changes as (
     -- week-over-week changes of the clean days' totals
     select store_id, sku, dow,
@@ -604,11 +585,9 @@ stabilised as (
     from (select *, greatest(beta, 1e-9) as bb from z)
 )
 select h.store_id, h.sku, h.sales_ts, h.e as expected_units,
-       h.raw_z / case when h.raw_z > 0 then coalesce(s.upper_scale, 1.0)
-                      else coalesce(s.lower_scale, 1.0) end as residual_z,
-       abs(h.raw_z / case when h.raw_z > 0 then coalesce(s.upper_scale, 1.0)
-                          else coalesce(s.lower_scale, 1.0) end) >= 1.5 as is_flagged
-from stabilised h left join sides s using (store_id, sku)
+       h.raw_z as residual_z,
+       abs(h.raw_z) >= 1.5 as is_flagged
+from stabilised h
 where h.e > 0 or h.units > 0
 """
 
