@@ -13,10 +13,10 @@
         `baseline_weekday_weeks` weeks, moved from 1 as far as the fit's own error of that
         weekday's total outweighs their noise), so a profile fitted on few weeks learns its
         weekdays from the next ones, times an hour-of-week factor (the same for each hour of
-        the week's share of its day, against the fit's error of that hour); the variance adds the uncertainty of the profile's hour,
-        the shape factor's, what the hours of a day share (the day factor, the error of the
-        weekday's total that remains and the level's) and a floor of
-        `baseline_min_spread_units`. The day
+        the week's share of its day, against the fit's error of that hour); the variance
+        adds the uncertainty of the profile's hour, the shape factor's, what the hours of a
+        day share (the day factor, the error of the weekday's total that remains and the
+        level's) and a floor of `baseline_min_spread_units`. The day
         inflation (that shared part) and the within-day correlation are for the detectors
         that add hours up.
   mock: the profile alone, with a Poisson spread.
