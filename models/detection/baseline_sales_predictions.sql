@@ -305,6 +305,11 @@ week_hour_ratios as (
             and hour_shares.sales_day = shape_levels.sales_day
             and hour_shares.hour_of_day = shape_levels.hour_of_day
     cross join settings
+    -- Only the days scored (from two days before detection_start): the training days have
+    -- no ratio here, so leaving them out changes nothing and saves most of the window.
+    where
+        hour_shares.sales_day
+        >= {{ mrs_sales_day(dbt.dateadd('day', -2, 'settings.detection_start')) }}
 ),
 
 recent_week_hours as (

@@ -525,16 +525,25 @@ shape_levels as (
     from recent_shares
 ),
 week_hours as (
-    -- each detection hour's share over its clock hour's shape factor, the median of the
-    -- same hour of the week over the previous 4 weeks (baseline_weekday_weeks), and one
+    -- each detection hour's share over its clock hour's shape factor, what the same hour of
+    -- the week says over the previous 4 weeks (baseline_weekday_weeks), and one
     -- hour's relative count variance c (1 / units + b)
     select distinct store_id, sku, day, how, estimate_var as ev,
            1 / greatest(profile, 1e-9) + coalesce(beta, 0.0) as c,
-           median(wq) over w as mw, count(wq) over w as nw
+           -- one week says nothing; of two, the one nearer 1 where both lean the same way;
+           -- of three or more, their median
+           case when count(wq) over w >= 3 then median(wq) over w
+                when count(wq) over w = 2 then
+                    case when min(wq) over w > 1 then min(wq) over w
+                         when max(wq) over w < 1 then max(wq) over w
+                         else 1.0 end
+           end as mw,
+           count(wq) over w as nw
     from (
         select hs.*, case when hs.day >= cast(settings.detection_start as date)
                           then hs.q / nullif(sl.sf, 0) end as wq
         from hour_shares hs join shape_levels sl using (store_id, sku, day, hod), settings
+        where hs.day >= cast(settings.detection_start as date) - 2
     )
     window w as (partition by store_id, sku, how order by day
                  range between interval 28 days preceding and interval 1 day preceding)

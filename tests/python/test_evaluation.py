@@ -7,8 +7,11 @@ import json
 import re
 from pathlib import Path
 
+import duckdb
+import pytest
 from conftest import query, run_mrs
 
+from mrs.dev.bench import run_reference
 from mrs.dev.world_family import FamilyOptions, family_build_vars, write_family_world
 from mrs.pipeline.project import WITHOUT_TESTS, Project
 from mrs.review.journal import ensure_journal
@@ -281,20 +284,39 @@ select
 """
 
 
+@pytest.fixture(scope="module")
+def two_training_weeks(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Null seed 602 with two training weeks and four detection weeks, built to detection."""
+    options = FamilyOptions(seed=602, null=True, training_days=14, detection_days=28)
+    folder = tmp_path_factory.mktemp("two_training_weeks")
+    paths = write_family_world(options, folder / "world")
+    database = folder / "mrs.duckdb"
+    build_family_world(options, paths.inputs, database, "+minority_reports_detected_log")
+    return database
+
+
 def test_an_hour_a_two_week_profile_got_wrong_is_learnt_from_the_detection_weeks(
-    tmp_path: Path,
+    two_training_weeks: Path,
 ) -> None:
     # Null seed 602 with two training weeks: ST-004 / SKU-004 (about a thousand units an
     # hour, a burst on a training Tuesday) has a profile too high from 15:00 on Tuesdays,
     # beyond the fit's own error of those hours. Without the hour-of-week factor every one
     # of the four detection Tuesdays gave a "down" report; with it the first two (one week
     # says nothing, two must agree), then the factor (0.81 by the fourth) has learnt it.
-    options = FamilyOptions(seed=602, null=True, training_days=14, detection_days=28)
-    paths = write_family_world(options, tmp_path / "world")
-    database = tmp_path / "mrs.duckdb"
-    build_family_world(options, paths.inputs, database, "+minority_reports_detected_log")
     ((down_reports, last_week_factor),) = query(
-        database, BENT_HOURS.format(store_id="ST-004", sku="SKU-004")
+        two_training_weeks, BENT_HOURS.format(store_id="ST-004", sku="SKU-004")
     )
     assert down_reports <= 2
     assert last_week_factor < 0.9
+
+
+def test_the_bench_reference_flags_what_detection_flags_over_four_detection_weeks(
+    two_training_weeks: Path,
+) -> None:
+    # The bench's world has one detection week, where the hour-of-week and weekday factors
+    # hardly act; here they do (up to three earlier weeks), and the hand-written reference
+    # query of `mrs bench` must still compute the same baseline.
+    with duckdb.connect(str(two_training_weeks)) as con:
+        reference = run_reference(con)
+    assert reference.flagged_hours_pipeline > 0
+    assert reference.flagged_hours_reference == reference.flagged_hours_pipeline
