@@ -148,13 +148,14 @@ clean_recent_ratios as (
         day_variance,
         dispersion_quadratic,
         day_trading_hours,
-        median(actual_to_profile) over recent_days as all_median_ratio,
-        count(actual_to_profile) over recent_days as all_days,
+        recent_day_units,
+        -- The window of all days is recent_ratios'; only the clean one is new here.
+        median_ratio as all_median_ratio,
+        recent_days as all_days,
         median(actual_to_profile) filter (where not is_disturbed_day) over recent_days
             as clean_median_ratio,
         count(actual_to_profile) filter (where not is_disturbed_day) over recent_days
-            as clean_days,
-        avg(profile_day_units) over recent_days as recent_day_units
+            as clean_days
     from level_days
     window recent_days as (
         partition by store_id, sku

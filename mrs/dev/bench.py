@@ -441,13 +441,12 @@ recent as (
     -- the median without the disturbed days while they are a minority, and its noise
     -- (pi / 2n x (1 / units + b / hours + s^2))
     select store_id, sku, day,
-           case when 2 * cn > n then cmed else med end as med,
-           pi() / (2 * greatest(case when 2 * cn > n then cn else n end, 1))
-               * (1 / greatest(apd, 1) + dd + dv0) as rv
+           case when 2 * cn > n0 then cmed else med0 end as med,
+           pi() / (2 * greatest(case when 2 * cn > n0 then cn else n0 end, 1))
+               * (1 / greatest(apd0, 1) + dd + dv0) as rv
     from (
-        select *, median(r) over w as med, count(r) over w as n,
-               median(r) filter (where not dist) over w as cmed,
-               count(r) filter (where not dist) over w as cn, avg(pd) over w as apd
+        select *, median(r) filter (where not dist) over w as cmed,
+               count(r) filter (where not dist) over w as cn
         from disturbed_days
         window w as (partition by store_id, sku order by day
                      range between interval 10 days preceding and interval 1 day preceding)
