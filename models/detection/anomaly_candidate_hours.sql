@@ -109,6 +109,46 @@ day_innovations as (
     from same_day_context
 ),
 
+previous_hours as (
+    -- Neighbouring hours that share more than their day (`hour_persistence`, measured in
+    -- training: weather that lasts a few hours) would add one passing wave up, hour by hour,
+    -- into a sharp onset. What the previous trading hour of the day said, clipped, and
+    -- nothing from an hour beyond `anomaly_day_context_exclude_z`: its anomaly is not the
+    -- noise the next hour shares.
+    select
+        *,
+        coalesce(hour_persistence, 0.0) as persistence,
+        lag(
+            case
+                when abs(residual_z) <= {{ var('anomaly_day_context_exclude_z') }}
+                    then least(
+                            greatest(
+                                day_innovation_z, -{{ var('anomaly_day_context_clip_z') }}
+                            ),
+                            {{ var('anomaly_day_context_clip_z') }}
+                        )
+            end
+        ) over (
+            partition by store_id, sku, {{ mrs_sales_day('sales_ts') }}
+            order by sales_ts
+        ) as previous_innovation_z
+    from day_innovations
+),
+
+hour_innovations as (
+    -- An AR(1) step: the day innovation less what the previous hour already said, over
+    -- what remains of its variance.
+    select
+        * exclude (persistence, previous_innovation_z),
+        case
+            when previous_innovation_z is null then day_innovation_z
+            else
+                (day_innovation_z - persistence * previous_innovation_z)
+                / sqrt(1 - persistence * persistence)
+        end as hour_innovation_z
+    from previous_hours
+),
+
 directions as (
     select 1 as direction_sign
     union all
@@ -131,7 +171,7 @@ trading_hours as (
         -- The slow detectors start at detection_start: before it, the hours are context for
         -- back-dating, and a holiday on the last training days must not carry its evidence
         -- into the first detection hours (it did: a report on most series of a world).
-        predictions.day_innovation_z as onset_z,
+        predictions.hour_innovation_z as onset_z,
         case
             when predictions.sales_ts >= settings.detection_start
                 then cast(
@@ -142,7 +182,14 @@ trading_hours as (
                                 -{{ var('anomaly_drift_clip_z') }}
                             ),
                             {{ var('anomaly_drift_clip_z') }}
-                        ) / sqrt(greatest(predictions.day_inflation, 1.0)) as decimal(18, 6)
+                        ) / sqrt(
+                            greatest(predictions.day_inflation, 1.0)
+                            -- neighbours' persistence adds 2 phi / (1 - phi) to a run's
+                            -- variance per hour (AR(1) over the hours that do not share
+                            -- their day alone)
+                            + 2 * coalesce(predictions.hour_persistence, 0.0)
+                            / (1 - coalesce(predictions.hour_persistence, 0.0))
+                        ) as decimal(18, 6)
                     )
             else cast(0 as decimal(18, 6))
         end as drift_step,
@@ -150,7 +197,7 @@ trading_hours as (
             partition by predictions.store_id, predictions.sku, directions.direction_sign
             order by predictions.sales_ts
         ) as trading_hour_index
-    from day_innovations as predictions
+    from hour_innovations as predictions
     cross join directions
     cross join settings
 ),

@@ -1337,6 +1337,149 @@ within_day_correlations as (
     cross join pooled_within_day
 ),
 
+week_changes as (
+    -- Each clean training hour's change from the same hour a week before, in units of that
+    -- change's spread: the profile's own error cancels (the scores against the profile had
+    -- neighbouring hours correlate at up to 0.9 on independent noise, where the own
+    -- profile of two weeks and the store's shape it is shrunk to disagree smoothly over a
+    -- day), what the hours share in noise stays.
+    select
+        store_id,
+        sku,
+        sales_day,
+        sales_ts,
+        least(greatest(change_z, -4), 4) as change_z
+    from (
+        select
+            clean_training.store_id,
+            clean_training.sku,
+            clean_training.sales_day,
+            clean_training.sales_ts,
+            (clean_training.units - lag(clean_training.units) over same_hour_of_week)
+            / sqrt(2 * (
+                {{ mrs_count_variance(
+                    'profile_hours.profile_units', 'dispersion.dispersion_quadratic'
+                ) }}
+                + pow({{ var('baseline_min_spread_units') }}, 2)
+            )) as change_z,
+            clean_training.sales_ts - lag(clean_training.sales_ts) over same_hour_of_week
+                as change_gap
+        from clean_training
+        inner join profile_hours
+            on
+                clean_training.store_id = profile_hours.store_id
+                and clean_training.sku = profile_hours.sku
+                and clean_training.hour_of_week = profile_hours.hour_of_week
+        left join dispersion
+            on
+                clean_training.store_id = dispersion.store_id
+                and clean_training.sku = dispersion.sku
+        where profile_hours.profile_units > 0
+        window same_hour_of_week as (
+            partition by clean_training.store_id, clean_training.sku, clean_training.hour_of_week
+            order by clean_training.sales_ts
+        )
+    ) as changes
+    where change_gap = interval 7 day
+),
+
+change_day_sums as (
+    -- Signs, not sizes: a burst of a few hours inside training (the family's worlds put
+    -- one on a sixth of the series) moved both moments below by products of up to 16 and
+    -- gave independent hours a persistence of up to 0.7; it moves a sign correlation by
+    -- its hours' share of the pairs.
+    select
+        store_id,
+        sku,
+        sales_day,
+        sum(sign(change_z)) as sign_sum,
+        sum(abs(sign(change_z))) as signed_hours
+    from week_changes
+    group by store_id, sku, sales_day
+),
+
+change_day_moments as (
+    -- What all hours of a day share in their changes (the day factor): the mean sign
+    -- product of distinct same-day pairs, as a Gaussian correlation (sin(pi / 2 x mean),
+    -- Greiner's relation).
+    select
+        store_id,
+        sku,
+        sin(
+            pi() / 2
+            * sum(sign_sum * sign_sum - signed_hours)
+            / nullif(sum(signed_hours * (signed_hours - 1)), 0)
+        ) as pair_correlation
+    from change_day_sums
+    group by store_id, sku
+),
+
+neighbour_moments as (
+    -- The same for two neighbouring changed hours of one day.
+    select
+        store_id,
+        sku,
+        count(neighbour_sign) as neighbour_pairs,
+        sin(pi() / 2 * avg(neighbour_sign)) as neighbour_correlation
+    from (
+        select
+            store_id,
+            sku,
+            nullif(
+                sign(change_z)
+                * lag(sign(change_z)) over (
+                    partition by store_id, sku, sales_day order by sales_ts
+                ),
+                0
+            ) as neighbour_sign
+        from week_changes
+    ) as neighbours
+    group by store_id, sku
+),
+
+persistence_moments as (
+    -- What neighbouring hours share beyond what all hours of their day share (weather that
+    -- lasts a few hours, a busy afternoon): (r1 - rho) / (1 - rho), zero for hours that
+    -- only share their day.
+    select
+        neighbour_moments.store_id,
+        neighbour_moments.sku,
+        neighbour_moments.neighbour_pairs,
+        (
+            neighbour_moments.neighbour_correlation
+            - greatest(coalesce(change_day_moments.pair_correlation, 0.0), 0.0)
+        )
+        / (1 - least(greatest(coalesce(change_day_moments.pair_correlation, 0.0), 0.0), 0.9))
+            as persistence
+    from neighbour_moments
+    inner join change_day_moments
+        on
+            neighbour_moments.store_id = change_day_moments.store_id
+            and neighbour_moments.sku = change_day_moments.sku
+),
+
+hour_persistences as (
+    -- Moved from 0 only as far as it outweighs its noise (a sign correlation of n pairs has
+    -- a standard error of about (pi / 2) / sqrt(n); two of them are taken off, the positive
+    -- part of a James-Stein shrinkage), and at most 0.9: independent hours, which measure a
+    -- few hundredths either way, keep their sharp detector as it was.
+    select
+        store_id,
+        sku,
+        least(
+            greatest(persistence, 0.0)
+            * greatest(
+                1 - pow(pi(), 2) / (neighbour_pairs * pow(nullif(persistence, 0.0), 2)), 0.0
+            ),
+            0.9
+        ) as hour_persistence
+    from persistence_moments
+    where
+        neighbour_pairs > 0
+        -- off: every series' hours independent given their day, as before
+        and {{ 'true' if var('baseline_hour_persistence') else 'false' }}
+),
+
 side_scales as (
     -- Off by default (`baseline_side_scales`): the balance is measured in sample, on hours
     -- the robust fit has already rid of their upper outliers (burst hours, trimmed changes),
@@ -1381,6 +1524,7 @@ fit as (
             coalesce(side_scales.lower_scale, 1.0) as lower_scale,
             coalesce(within_day_correlations.within_day_correlation, 0.0)
                 as within_day_correlation,
+            coalesce(hour_persistences.hour_persistence, 0.0) as hour_persistence,
         {% else -%}
         shrunk_profile.mean_units as profile_units,
         cast(0.0 as double) as weekday_level_variance,
@@ -1393,6 +1537,7 @@ fit as (
         cast(1.0 as double) as upper_scale,
         cast(1.0 as double) as lower_scale,
         cast(0.0 as double) as within_day_correlation,
+        cast(0.0 as double) as hour_persistence,
         {% endif -%}
         coalesce(day_trading_hours.trading_hours, 0) as day_trading_hours,
         shrunk_profile.training_weeks,
@@ -1431,6 +1576,10 @@ fit as (
         on
             shrunk_profile.store_id = within_day_correlations.store_id
             and shrunk_profile.sku = within_day_correlations.sku
+    left join hour_persistences
+        on
+            shrunk_profile.store_id = hour_persistences.store_id
+            and shrunk_profile.sku = hour_persistences.sku
 )
 {%- endset %}
 

@@ -60,6 +60,7 @@ profiled as (
         fit.upper_scale,
         fit.lower_scale,
         fit.within_day_correlation,
+        fit.hour_persistence,
         fit.model_version,
         fit.hour_of_week,
         fit.hour_of_week % 24 as hour_of_day,
@@ -529,6 +530,7 @@ predicted as (
         profiled.upper_scale,
         profiled.lower_scale,
         profiled.within_day_correlation,
+        profiled.hour_persistence,
         profiled.model_version
     from profiled
     inner join daily_level

@@ -191,6 +191,17 @@ def _parser() -> argparse.ArgumentParser:
             "a season's drift of the intraday shape: by the end each hour's share of its day "
             "has moved by exp(D cos(2 pi (hour - 21) / 24)) (default 0)",
         ),
+        (
+            "--hour-noise-sd",
+            float,
+            "weather-like noise shared by neighbouring hours: the sd of a log factor on "
+            "every hour, AR(1) over the hours (default 0: hours independent given their day)",
+        ),
+        (
+            "--hour-noise-rho",
+            float,
+            "the correlation of neighbouring hours of that noise (default 0.8)",
+        ),
     ):
         evaluate.add_argument(flag, type=kind, help=f"with --family: {meaning}")
     evaluate.set_defaults(handler=_evaluate)
@@ -483,8 +494,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     family_only = ("null_seeds", "json", *FAMILY_WORLD_FIELDS)
     if any(getattr(args, field) is not None for field in family_only):
         raise MrsError(
-            "--null-seeds, --json, --stores, --products, --training-days, --detection-days "
-            "and --shape-drift go with --family"
+            "--null-seeds, --json, --stores, --products, --training-days, --detection-days, "
+            "--shape-drift, --hour-noise-sd and --hour-noise-rho go with --family"
         )
     if args.database:
         scores = [score_database(Project.locate(args.database).database, None, args.ceiling)]
@@ -500,7 +511,15 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 # FamilyOptions fields `mrs evaluate --family` sets for every world.
-FAMILY_WORLD_FIELDS = ("stores", "products", "training_days", "detection_days", "shape_drift")
+FAMILY_WORLD_FIELDS = (
+    "stores",
+    "products",
+    "training_days",
+    "detection_days",
+    "shape_drift",
+    "hour_noise_sd",
+    "hour_noise_rho",
+)
 
 
 def _seed_list(option: str, text: str, example: str) -> list[int]:

@@ -37,7 +37,7 @@ def evaluate_family(
 ) -> FamilyScores:
     """Generate, build and score the world of each seed (null worlds for `null_seeds`);
     `world` sets other FamilyOptions fields (stores, products, training_days, detection_days,
-    shape_drift) for every world."""
+    shape_drift, hour_noise_sd, hour_noise_rho) for every world."""
     shared = dict(world or {})
     worlds = [FamilyOptions(seed=s, **shared) for s in seeds]
     worlds += [FamilyOptions(seed=s, null=True, **shared) for s in null_seeds]

@@ -107,6 +107,11 @@ class FamilyOptions:
     # exp(shape_drift) times, the morning hours exp(-shape_drift) times their first-day share
     # of the day (each day's total unchanged); 0: the shape stays as drawn.
     shape_drift: float = 0.0
+    # Weather-like noise that persists from hour to hour: a log factor on every hour's mean,
+    # AR(1) over the hours of each series with this standard deviation and `hour_noise_rho`
+    # the correlation of neighbouring hours; 0: hours are independent given their day.
+    hour_noise_sd: float = 0.0
+    hour_noise_rho: float = 0.8
 
     def __post_init__(self) -> None:
         if self.seed < 0:
@@ -117,6 +122,8 @@ class FamilyOptions:
             raise ValueError("training_days must be at least 14 (two weeks of each weekday)")
         if not 0.0 <= self.shape_drift <= 1.0:
             raise ValueError("shape_drift must be between 0 and 1 (a log change of the shares)")
+        if not 0.0 <= self.hour_noise_sd <= 0.5 or not 0.0 <= self.hour_noise_rho < 1.0:
+            raise ValueError("hour_noise_sd must be in [0, 0.5] and hour_noise_rho in [0, 1)")
         if self.detection_days * 24 < max(DURATIONS_HOURS) + 2 * ANOMALY_MARGIN_HOURS:
             raise ValueError("detection_days must leave room for a 72 h anomaly and 24 h margins")
 
@@ -531,9 +538,23 @@ def draw_units(world: FamilyWorld) -> np.ndarray:
     sigma = world.day_noise_sd[:, :, None]
     day_factor = np.exp(sigma * rng.standard_normal((n_s, n_p, options.days)) - sigma**2 / 2)
     mean = world.mean * np.repeat(day_factor, 24, axis=2)
+    if options.hour_noise_sd:
+        mean *= _persistent_hour_noise(options, (n_s, n_p, options.hours))
     shape = np.broadcast_to(world.nb_shape[:, :, None], mean.shape)
     rate = rng.gamma(shape, mean / shape)
     return rng.poisson(rate).astype(np.int64)
+
+
+def _persistent_hour_noise(options: FamilyOptions, shape: tuple[int, int, int]) -> np.ndarray:
+    """exp of a stationary AR(1) over the last axis with sd `hour_noise_sd`, mean 1."""
+    rng = np.random.default_rng([options.seed, 6])
+    sd, rho = options.hour_noise_sd, options.hour_noise_rho
+    shocks = rng.standard_normal(shape) * sd * np.sqrt(1.0 - rho**2)
+    log_factor = np.empty(shape)
+    log_factor[..., 0] = rng.standard_normal(shape[:2]) * sd
+    for hour in range(1, shape[2]):
+        log_factor[..., hour] = rho * log_factor[..., hour - 1] + shocks[..., hour]
+    return np.exp(log_factor - sd**2 / 2)
 
 
 # --- files ---------------------------------------------------------------------------------
