@@ -539,13 +539,13 @@ def draw_units(world: FamilyWorld) -> np.ndarray:
     day_factor = np.exp(sigma * rng.standard_normal((n_s, n_p, options.days)) - sigma**2 / 2)
     mean = world.mean * np.repeat(day_factor, 24, axis=2)
     if options.hour_noise_sd:
-        mean *= _persistent_hour_noise(options, (n_s, n_p, options.hours))
+        mean *= persistent_hour_noise(options, (n_s, n_p, options.hours))
     shape = np.broadcast_to(world.nb_shape[:, :, None], mean.shape)
     rate = rng.gamma(shape, mean / shape)
     return rng.poisson(rate).astype(np.int64)
 
 
-def _persistent_hour_noise(options: FamilyOptions, shape: tuple[int, int, int]) -> np.ndarray:
+def persistent_hour_noise(options: FamilyOptions, shape: tuple[int, int, int]) -> np.ndarray:
     """exp of a stationary AR(1) over the last axis with sd `hour_noise_sd`, mean 1."""
     rng = np.random.default_rng([options.seed, 6])
     sd, rho = options.hour_noise_sd, options.hour_noise_rho

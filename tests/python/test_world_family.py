@@ -31,6 +31,7 @@ from mrs.dev.world_family import (
     FamilyOptions,
     draw_world,
     family_build_vars,
+    persistent_hour_noise,
     write_family_world,
 )
 
@@ -411,3 +412,23 @@ def test_bad_family_seeds_are_refused(arguments: list[str], message: str) -> Non
     result = run_mrs("evaluate", "--family", *arguments, check=False)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_hour_noise_is_an_ar1_of_the_stated_sd_and_correlation() -> None:
+    # The weather-like noise: a log factor with the stated sd whose neighbouring hours
+    # correlate at rho (and hours six apart at rho^6), with mean 1 so the level holds.
+    options = FamilyOptions(seed=3, hour_noise_sd=0.2, hour_noise_rho=0.9)
+    factor = persistent_hour_noise(options, (4, 5, options.hours))
+    log_factor = np.log(factor)
+    centred = log_factor - log_factor.mean(axis=2, keepdims=True)
+
+    def lag_correlation(lag: int) -> float:
+        products = (centred[..., lag:] * centred[..., :-lag]).mean()
+        return float(products / (centred**2).mean())
+
+    assert abs(factor.mean() - 1.0) < 0.02
+    assert abs(log_factor.std() - 0.2) < 0.02
+    assert abs(lag_correlation(1) - 0.9) < 0.03
+    assert abs(lag_correlation(6) - 0.9**6) < 0.06
+    with pytest.raises(ValueError, match="hour_noise_rho"):
+        FamilyOptions(seed=3, hour_noise_sd=0.2, hour_noise_rho=1.0)
