@@ -16,6 +16,7 @@ import duckdb
 
 from mrs.dev.build_timings import node_timings
 from mrs.dev.world import WorldOptions, build_vars, write_world
+from mrs.pipeline.database_lock import open_database
 from mrs.pipeline.project import WITHOUT_TESTS, Project
 
 DETECTION_MODELS = (
@@ -663,7 +664,7 @@ def run_detection_benchmark(
         staging = sum(t for name, t in timings.items() if name not in DETECTION_MODELS)
 
         say("running the hand-written reference query")
-        with duckdb.connect(str(project.database)) as con:
+        with open_database(project.database, read_only=False) as con:
             reference = run_reference(con)
             reports = con.execute(
                 "select count(distinct report_id) from minority_reports_detected_log"

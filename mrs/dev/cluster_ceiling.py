@@ -20,13 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from mrs.dev.narrative_match import REPORT_NARRATIVES
 from mrs.models.clustering import match_clusters
 from mrs.models.shapes import SHAPES
+from mrs.pipeline.database_lock import open_database
 from mrs.pipeline.project import MrsError
 
 # Each report's latest snapshot, its hours (clock offsets from its start), the baseline's
@@ -68,7 +68,7 @@ def measure_ceiling(database: Path) -> ClusterCeiling:
     (against the database's own cluster library)."""
     if not database.exists():
         raise MrsError(f"{database} does not exist; build it first (`mrs build`)")
-    with duckdb.connect(str(database), read_only=True) as con:
+    with open_database(database) as con:
         reports = con.execute(_REPORT_HOURS).df()
         library = con.execute("select * from stg_cluster_library order by cluster_id").df()
     template_fit = 0

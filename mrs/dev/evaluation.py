@@ -12,11 +12,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from mrs.dev.cluster_ceiling import measure_ceiling
 from mrs.dev.narrative_match import REPORT_NARRATIVES
 from mrs.dev.world import WorldOptions, build_vars, write_world
+from mrs.pipeline.database_lock import open_database
 from mrs.pipeline.project import WITHOUT_TESTS, MrsError, Project
 from mrs.review.journal import ensure_journal
 
@@ -83,7 +82,7 @@ def score_database(database: Path, seed: int | None = None, ceiling: bool = Fals
     """Score a built database against its own master_narratives."""
     if not database.exists():
         raise MrsError(f"{database} does not exist; build it first (`mrs build`)")
-    with duckdb.connect(str(database), read_only=True) as con:
+    with open_database(database) as con:
         series = con.execute(_SERIES).fetchall()
         false_reports = con.execute(_FALSE_REPORTS).fetchone()[0]
         reports, matches = con.execute(_CLUSTERS).fetchone()

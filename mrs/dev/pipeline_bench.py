@@ -36,6 +36,7 @@ from mrs.dev.bench import DETECTION_MODELS, run_reference
 from mrs.dev.build_timings import node_timings
 from mrs.dev.measured_dbt import MeasuredRun, run_measured
 from mrs.dev.world import WorldOptions, build_vars, write_world
+from mrs.pipeline.database_lock import open_database
 from mrs.pipeline.project import WITHOUT_TESTS, Project
 from mrs.review.journal import ensure_journal
 
@@ -348,7 +349,7 @@ def _measure_builds(world: GeneratedWorld, project: Project, say: Say) -> WorldF
     say(f"reports logged: {reports:,}")
 
     say("hand-written reference query on the same database")
-    with duckdb.connect(str(project.database)) as con:
+    with open_database(project.database, read_only=False) as con:
         reference = run_reference(con)
     say(f"reference query: {reference.seconds:.1f} s")
 
@@ -425,7 +426,7 @@ def append_only_logs(target: Path) -> list[str]:
 
 def log_states(database: Path, logs: list[str]) -> dict[str, LogState]:
     """Rows, distinct written_at ticks and newest tick of each log that has a written_at."""
-    with duckdb.connect(str(database), read_only=True) as con:
+    with open_database(database) as con:
         stamped = {
             row[0]
             for row in con.execute(
@@ -437,7 +438,7 @@ def log_states(database: Path, logs: list[str]) -> dict[str, LogState]:
 
 def logged_reports(database: Path) -> int:
     """Distinct reports in the detection log (MRDL)."""
-    with duckdb.connect(str(database), read_only=True) as con:
+    with open_database(database) as con:
         (count,) = con.execute(
             "select count(distinct report_id) from minority_reports_detected_log"
         ).fetchone()

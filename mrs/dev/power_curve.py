@@ -19,10 +19,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from mrs.dev.world_family import PATTERNS, VOLUME_CLASSES
+from mrs.pipeline.database_lock import open_database
 
 MATCH_SLACK_HOURS = 12
 EXTREME_Z = 3.0
@@ -223,7 +223,7 @@ def read_truth(truth: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 def score_family_world(database: Path, truth: Path, seed: int, null: bool = False) -> FamilyScores:
     """Score one built family world against its truth folder."""
     anomalies, series = read_truth(truth)
-    with duckdb.connect(str(database), read_only=True) as con:
+    with open_database(database) as con:
         con.register("truth_anomalies", anomalies)
         con.register("truth_series", series)
         con.execute(f"create temp table reports as {_REPORTS}")

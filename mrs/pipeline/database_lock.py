@@ -20,6 +20,31 @@ class DatabaseBusy(MrsError):
     """Another process kept the lock longer than we were willing to wait."""
 
 
+# The working file's schemas (dbt_project.yml): the pipeline's tables in main, the staged
+# inputs and their rejected rows in staging. MRS's own readers resolve both by name.
+STAGING_SCHEMA = "staging"
+
+
+def open_database(database: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """A connection to a working file that finds the staged inputs by name, as the tables of
+    main (set search_path; a BI tool names them `staging.<table>`)."""
+    connection = duckdb.connect(str(database), read_only=read_only)
+    try:
+        # A file no build has staged inputs in yet (or a hand-made one) has no such schema,
+        # and DuckDB refuses a search path through a schema that does not exist.
+        (staged,) = connection.execute(
+            "select count(*) from information_schema.schemata "
+            "where catalog_name = current_database() and schema_name = ?",
+            [STAGING_SCHEMA],
+        ).fetchone()
+        if staged:
+            connection.execute(f"set search_path = 'main,{STAGING_SCHEMA}'")
+    except duckdb.Error:
+        connection.close()
+        raise
+    return connection
+
+
 def connect_waiting(
     database: Path,
     wait_seconds: float = DEFAULT_WAIT_SECONDS,
@@ -33,7 +58,7 @@ def connect_waiting(
     holder = "a build is running?" if read_only else "a BI tool, the app or a build has it open?"
     while True:
         try:
-            return duckdb.connect(str(database), read_only=read_only)
+            return open_database(database, read_only=read_only)
         except duckdb.IOException as error:
             if "lock" not in str(error).lower():
                 raise MrsError(f"cannot open {database}: {error}") from error

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from mrs.pipeline.database_lock import open_database
 from mrs.pipeline.project import MrsError
 from mrs.pipeline.whole_files import replace_file
 from mrs.review.journal import journal_dir
@@ -55,7 +56,7 @@ def _runs_in(database: Path) -> set[str]:
     if not database.exists():
         return set()
     try:
-        with duckdb.connect(str(database), read_only=True) as con:
+        with open_database(database) as con:
             listed = con.execute("select table_name from duckdb_tables()").fetchall()
             tables = {row[0] for row in listed}
             if "minority_reports_detected_log" not in tables:

@@ -35,7 +35,9 @@ def summarise(database: Path, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> lis
                 accepted += con.execute(f"select count(*) from stg_{name}").fetchone()[0]
             if f"{name}_errors" in tables:
                 rejected += con.execute(f"select count(*) from {name}_errors").fetchone()[0]
-        lines.append(f"inputs: {accepted} rows accepted, {rejected} rejected (see *_errors)")
+        lines.append(
+            f"inputs: {accepted} rows accepted, {rejected} rejected (see staging.*_errors)"
+        )
         lines += _reports(con, tables)
     return lines
 

@@ -8,11 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from mrs.dev.demo_scenarios import DEMO_REVIEWERS
 from mrs.dev.world import WorldOptions
+from mrs.pipeline.database_lock import open_database
 from mrs.pipeline.publication import published_database, published_folder
 from mrs.review.journal import journal_dir
 from mrs.review.reviewers import access_dir, os_login, write_registry
@@ -87,7 +87,8 @@ def build_world(world: Path, database: Path, options: WorldOptions, *extra: str)
 
 
 def query(database: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(database), read_only=True) as con:
+    """Rows of `sql` on a working file (staged inputs found by name, as MRS reads them)."""
+    with open_database(database) as con:
         return con.execute(sql).fetchall()
 
 

@@ -34,10 +34,11 @@ def test_demo_prints_a_summary_with_elapsed_time(demo) -> None:
 
 
 def test_demo_database_opens_read_only_in_another_process(demo) -> None:
+    # As a BI tool would: plain DuckDB, the staged inputs in their own schema.
     database, _ = demo
     code = (
         "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
-        "print(con.execute('select count(*) from stg_unified_sales_data').fetchone()[0])"
+        "print(con.execute('select count(*) from staging.stg_unified_sales_data').fetchone()[0])"
     )
     result = subprocess.run(
         [sys.executable, "-c", code, str(database)], capture_output=True, text=True, check=True

@@ -7,12 +7,12 @@ import json
 import re
 from pathlib import Path
 
-import duckdb
 import pytest
 from conftest import query, run_mrs
 
 from mrs.dev.bench import run_reference
 from mrs.dev.world_family import FamilyOptions, family_build_vars, write_family_world
+from mrs.pipeline.database_lock import open_database
 from mrs.pipeline.project import WITHOUT_TESTS, Project
 from mrs.review.journal import ensure_journal
 
@@ -316,7 +316,7 @@ def test_the_bench_reference_flags_what_detection_flags_over_four_detection_week
     # The bench's world has one detection week, where the hour-of-week and weekday factors
     # hardly act; here they do (up to three earlier weeks), and the hand-written reference
     # query of `mrs bench` must still compute the same baseline.
-    with duckdb.connect(str(two_training_weeks)) as con:
+    with open_database(two_training_weeks, read_only=False) as con:
         reference = run_reference(con)
     assert reference.flagged_hours_pipeline > 0
     assert reference.flagged_hours_reference == reference.flagged_hours_pipeline
