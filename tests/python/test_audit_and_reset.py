@@ -217,3 +217,22 @@ def test_auto_approval_is_off_by_default_and_never_overrides_an_analyst(
         f"({', '.join(repr(r) for r in above | set(decided_by_analysts) | {rejected})})",
     )
     assert below == [(0,)]
+
+
+def test_a_file_built_before_the_staging_schema_keeps_no_stale_copy(
+    audited: Path, workbench: Path
+) -> None:
+    # Files built before 2026-12-01 had every staged input in main; MRS's readers look in
+    # main first, so a copy left there would shadow the fresh one in schema staging.
+    database = copy_database(audited, workbench)
+    with duckdb.connect(str(database)) as con:
+        con.execute("create table main.stg_stores as select * from staging.stg_stores limit 1")
+    result = _dbt(database, "run", "--select", "stg_stores")
+    assert result.returncode == 0, result.stdout
+    assert "mrs: dropped" in result.stdout and "moved to schema staging" in result.stdout
+    tables = query(
+        database,
+        "select table_schema from information_schema.tables where table_name = 'stg_stores'",
+    )
+    assert tables == [("staging",)]
+    assert query(database, "select count(*) from stg_stores")[0][0] > 1
