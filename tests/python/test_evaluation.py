@@ -109,9 +109,7 @@ def test_a_daylight_saving_change_in_a_utc_feed_is_no_anomaly_on_the_stores_cloc
             "--detection-start", f"{options.detection_start:%Y-%m-%d}",
             "--select", "+minority_reports_detected_log", "--no-tests", *zone,
         )  # fmt: skip
-        counts[label] = query(
-            database, "select count(distinct report_id) from minority_reports_detected_log"
-        )[0][0]
+        counts[label] = query(database, REPORT_COUNT)[0][0]
     assert counts["stores"] == 0
     assert counts["utc"] >= 30, counts
 
@@ -128,16 +126,10 @@ def test_a_seasons_drift_of_the_intraday_shape_is_no_anomaly(tmp_path: Path) -> 
         shape_drift=0.4,
     )  # fmt: skip
     paths = write_family_world(options, tmp_path / "world")
-    counts = {}
-    for label, settings in (("shape factor", {}), ("day level only", DAY_LEVEL_ONLY)):
-        database = tmp_path / label.replace(" ", "_") / "mrs.duckdb"
-        database.parent.mkdir()
-        build_family_world(
-            options, paths.inputs, database, "+minority_reports_detected_log", settings
-        )
-        counts[label] = query(
-            database, "select count(distinct report_id) from minority_reports_detected_log"
-        )[0][0]
+    built = build_each(
+        options, paths.inputs, tmp_path, {"shape factor": {}, "day level only": DAY_LEVEL_ONLY}
+    )
+    counts = {label: query(database, REPORT_COUNT)[0][0] for label, database in built.items()}
     # Measured: 129 reports on a whole-day level alone, 3 with the shape factor (it follows
     # the drift about a week late: the median of two weeks); since the level leaves out
     # disturbed days and an hour-of-week factor learns from the detection weeks, 133 and 0
@@ -164,6 +156,22 @@ def build_family_world(
     ]  # fmt: skip
     vars_ = family_build_vars(options, inputs) | (settings or {})
     assert project.dbt(arguments, vars_) == 0
+
+
+REPORT_COUNT = "select count(distinct report_id) from minority_reports_detected_log"
+
+
+def build_each(
+    options: FamilyOptions, inputs: Path, folder: Path, variants: dict[str, dict[str, object]]
+) -> dict[str, Path]:
+    """One database per variant of the vars (label -> settings), each built to detection."""
+    built = {}
+    for label, settings in variants.items():
+        database = folder / label.replace(" ", "_") / "mrs.duckdb"
+        database.parent.mkdir()
+        build_family_world(options, inputs, database, "+minority_reports_detected_log", settings)
+        built[label] = database
+    return built
 
 
 BURST_SHARES = """
@@ -340,20 +348,11 @@ def test_hours_that_share_passing_weather_do_not_add_up_to_a_sharp_onset(tmp_pat
     # of the innovations (and into the slow detectors' variance); the busy series measure 0.56.
     options = FamilyOptions(seed=905, null=True, hour_noise_sd=0.25, hour_noise_rho=0.9)
     paths = write_family_world(options, tmp_path / "world")
-    counts, persistence = {}, {}
     off = {"baseline_hour_persistence": False}
-    for label, settings in (("persistent", {}), ("independent", off)):
-        database = tmp_path / label / "mrs.duckdb"
-        database.parent.mkdir()
-        build_family_world(
-            options, paths.inputs, database, "+minority_reports_detected_log", settings
-        )
-        counts[label] = query(
-            database, "select count(distinct report_id) from minority_reports_detected_log"
-        )[0][0]
-        persistence[label] = query(database, BUSY_PERSISTENCE.format(truth=paths.truth.as_posix()))[
-            0
-        ][0]
+    built = build_each(options, paths.inputs, tmp_path, {"persistent": {}, "independent": off})
+    counts = {label: query(database, REPORT_COUNT)[0][0] for label, database in built.items()}
+    busy = BUSY_PERSISTENCE.format(truth=paths.truth.as_posix())
+    persistence = {label: query(database, busy)[0][0] for label, database in built.items()}
     assert counts["independent"] >= 6, counts
     assert counts["persistent"] <= 3, counts
     assert persistence["persistent"] >= 0.15, persistence
