@@ -1224,20 +1224,18 @@ profile_hours as (
     from profiled_hours
 ),
 
-training_scores as (
-    -- Every clean training hour's score against the profile (no level, no estimation
-    -- error: only the balance of the two sides is used).
+clean_profiled_hours as (
+    -- Every clean training hour beside its profile hour and the series' overdispersion: what
+    -- the training scores and the week-over-week changes below are measured against.
     select
         clean_training.store_id,
         clean_training.sku,
         clean_training.sales_day,
-        {{ mrs_count_z(
-            'clean_training.units',
-            'profile_hours.profile_units',
-            mrs_count_variance('profile_hours.profile_units', 'dispersion.dispersion_quadratic')
-            ~ ' + pow(' ~ var('baseline_min_spread_units') ~ ', 2)',
-            'coalesce(dispersion.dispersion_quadratic, 0.0)'
-        ) }} as score
+        clean_training.sales_ts,
+        clean_training.hour_of_week,
+        clean_training.units,
+        profile_hours.profile_units,
+        dispersion.dispersion_quadratic
     from clean_training
     inner join profile_hours
         on
@@ -1248,7 +1246,24 @@ training_scores as (
         on
             clean_training.store_id = dispersion.store_id
             and clean_training.sku = dispersion.sku
-    where profile_hours.profile_units > 0 or clean_training.units > 0
+),
+
+training_scores as (
+    -- Every clean training hour's score against the profile (no level, no estimation
+    -- error: only the balance of the two sides is used).
+    select
+        store_id,
+        sku,
+        sales_day,
+        {{ mrs_count_z(
+            'units',
+            'profile_units',
+            mrs_count_variance('profile_units', 'dispersion_quadratic')
+            ~ ' + pow(' ~ var('baseline_min_spread_units') ~ ', 2)',
+            'coalesce(dispersion_quadratic, 0.0)'
+        ) }} as score
+    from clean_profiled_hours
+    where profile_units > 0 or units > 0
 ),
 
 asymmetry as (
@@ -1351,33 +1366,21 @@ week_changes as (
         least(greatest(change_z, -4), 4) as change_z
     from (
         select
-            clean_training.store_id,
-            clean_training.sku,
-            clean_training.sales_day,
-            clean_training.sales_ts,
-            (clean_training.units - lag(clean_training.units) over same_hour_of_week)
+            store_id,
+            sku,
+            sales_day,
+            sales_ts,
+            (units - lag(units) over same_hour_of_week)
             / sqrt(2 * (
-                {{ mrs_count_variance(
-                    'profile_hours.profile_units', 'dispersion.dispersion_quadratic'
-                ) }}
+                {{ mrs_count_variance('profile_units', 'dispersion_quadratic') }}
                 + pow({{ var('baseline_min_spread_units') }}, 2)
             )) as change_z,
-            clean_training.sales_ts - lag(clean_training.sales_ts) over same_hour_of_week
-                as change_gap
-        from clean_training
-        inner join profile_hours
-            on
-                clean_training.store_id = profile_hours.store_id
-                and clean_training.sku = profile_hours.sku
-                and clean_training.hour_of_week = profile_hours.hour_of_week
-        left join dispersion
-            on
-                clean_training.store_id = dispersion.store_id
-                and clean_training.sku = dispersion.sku
-        where profile_hours.profile_units > 0
+            sales_ts - lag(sales_ts) over same_hour_of_week as change_gap
+        from clean_profiled_hours
+        where profile_units > 0
         window same_hour_of_week as (
-            partition by clean_training.store_id, clean_training.sku, clean_training.hour_of_week
-            order by clean_training.sales_ts
+            partition by store_id, sku, hour_of_week
+            order by sales_ts
         )
     ) as changes
     where change_gap = interval 7 day
