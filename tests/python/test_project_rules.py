@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT
 
+from mrs.pipeline.database_lock import STAGING_SCHEMA
+
 KEY_TESTS = {"unique", "mrs_unique_combination"}
 REFERENCE_INPUTS = {"stg_stores", "stg_products", "stg_cause_taxonomy"}
 
@@ -116,3 +118,12 @@ def test_public_sql_models_have_enforced_contracts(manifest: dict) -> None:
         if node["language"] == "sql" and not node["config"]["contract"]["enforced"]
     ]
     assert uncontracted == []
+
+
+def test_the_staged_inputs_and_only_they_are_in_the_staging_schema(manifest: dict) -> None:
+    # The schema MRS's readers put on their search path (open_database) is the one the
+    # staging folder builds into; everything else stays in the target's schema.
+    schemas = {node["name"]: node["schema"] for node in _models(manifest).values()}
+    staged = {node["name"] for node in _models(manifest).values() if _is_staging(node)}
+    assert staged and {schemas[name] for name in staged} == {STAGING_SCHEMA}
+    assert {schema for name, schema in schemas.items() if name not in staged} == {"main"}
