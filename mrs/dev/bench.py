@@ -285,17 +285,26 @@ own_hours as (
     )
     window w as (partition by store_id, sku, how)
 ),
-own as (
+own_clean as (
     -- of two weeks that differ beyond 3.5 of their noise (baseline_trim_z), the odd one is
     -- left out: the lower where the store's shape says it is a dip, else the higher
-    select store_id, sku, how, median(units) as own, count(*) as n
+    select store_id, sku, how, units
     from own_hours
     where not (
         weeks = 2
         and hi - lo > 3.5 * sqrt(2 * (hi + lo) / 2 * (1 + beta * (hi + lo) / 2) + 0.01)
         and units = case when low_odd then lo else hi end
     )
-    group by all
+),
+own as (
+    -- the median of grouped data where several weeks share the median value
+    select store_id, sku, how, count(*) as n,
+        case when count(*) filter (where units = med) > 1
+             then med - 0.5 + (count(*) / 2.0 - count(*) filter (where units < med))
+                  / count(*) filter (where units = med)
+             else med end as own
+    from (select *, median(units) over (partition by store_id, sku, how) as med from own_clean)
+    group by store_id, sku, how, med
 ),
 terms as (
     select p.*, o.own, coalesce(o.n, 0) as n,
