@@ -892,40 +892,25 @@ clean_cells as (
         sku,
         hour_of_week,
         case
-            when weeks_at_median > 1
+            when count(*) filter (where units = median_units) > 1
                 then
                     median_units - 0.5
-                    + (count_weeks / 2.0 - weeks_below_median) / weeks_at_median
+                    + (count(*) / 2.0 - count(*) filter (where units < median_units))
+                    / count(*) filter (where units = median_units)
             else median_units
         end as own_units,
-        count_weeks as clean_weeks
+        count(*) as clean_weeks
     from (
         select
-            own_hours.store_id,
-            own_hours.sku,
-            own_hours.hour_of_week,
-            any_value(medians.median_units) as median_units,
-            count(*) as count_weeks,
-            count(*) filter (where own_hours.units < medians.median_units) as weeks_below_median,
-            count(*) filter (where own_hours.units = medians.median_units) as weeks_at_median
+            store_id,
+            sku,
+            hour_of_week,
+            units,
+            median(units) over (partition by store_id, sku, hour_of_week) as median_units
         from own_hours
-        inner join (
-            select
-                store_id,
-                sku,
-                hour_of_week,
-                median(units) as median_units
-            from own_hours
-            where not is_burst_hour
-            group by store_id, sku, hour_of_week
-        ) as medians
-            on
-                own_hours.store_id = medians.store_id
-                and own_hours.sku = medians.sku
-                and own_hours.hour_of_week = medians.hour_of_week
-        where not own_hours.is_burst_hour
-        group by own_hours.store_id, own_hours.sku, own_hours.hour_of_week
-    ) as grouped
+        where not is_burst_hour
+    ) as clean_weeks
+    group by store_id, sku, hour_of_week, median_units
 ),
 
 -- 4. Own profile shrunk towards the pooled one ------------------------------------------

@@ -47,6 +47,16 @@ def _count_z(y: str, e: str, v: str, b: str) -> str:
            / sqrt(greatest(({v}) / ({m} * (1 + {b} * {m})), 1))"""
 
 
+def _shrinkage_weight(prior: str, noise: str, median: str, count: str) -> str:
+    """The weight of macro mrs_shrinkage_weight: prior / (prior + noise) and, from three
+    observations on, all of the median's distance from 1 that the noise cannot explain."""
+    prior_weight = f"coalesce({prior} / nullif({prior} + {noise}, 0), 0.0)"
+    return f"""case when {count} >= 3
+                    then greatest({prior_weight},
+                                  1 - {noise} / greatest(pow({median} - 1, 2), 1e-12))
+                    else {prior_weight} end"""
+
+
 # The same baseline and elevated-hour flags as the detection models, as one query written
 # by hand: disturbed training days left out, weekday level (the store's week shrunk towards
 # the series' own, times a base from all clean days) x intraday shape (shrunk towards the
@@ -498,11 +508,7 @@ weekday_levels as (
            coalesce(1 + (wm - 1) * k, 1.0) as wf,
            case when wm is null then coalesce(wlv, 0.0) else k * wnv end as wv
     from (
-        select *,
-               case when wn >= 3
-                    then greatest(coalesce(wlv / nullif(wlv + wnv, 0), 0.0),
-                                  1 - wnv / greatest(pow(wm - 1, 2), 1e-12))
-                    else coalesce(wlv / nullif(wlv + wnv, 0), 0.0) end as k
+        select *, {_shrinkage_weight("wlv", "wnv", "wm", "wn")} as k
         from weekday_days
     )
 ),
@@ -566,11 +572,7 @@ week_hour_levels as (
            case when mw is null then coalesce(ev, 0.0)
                 else k * pi() / (2 * greatest(nw, 1)) end as hev
     from (
-        select *,
-               case when nw >= 3
-                    then greatest(coalesce(pv / nullif(pv + nv, 0), 0.0),
-                                  1 - nv / greatest(pow(mw - 1, 2), 1e-12))
-                    else coalesce(pv / nullif(pv + nv, 0), 0.0) end as k
+        select *, {_shrinkage_weight("pv", "nv", "mw", "nw")} as k
         from (
             select *, coalesce(ev, 0) * c as pv, pi() / (2 * greatest(nw, 1)) * c as nv
             from week_hours
