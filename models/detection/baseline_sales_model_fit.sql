@@ -686,11 +686,13 @@ weekly_changes as (
         clean_training.sku,
         clean_training.sales_day,
         clean_training.hour_of_week,
+        clean_training.sales_ts,
         pooled_profile.pooled_units,
-        clean_training.units - lag(clean_training.units) over (
-            partition by clean_training.store_id, clean_training.sku, clean_training.hour_of_week
-            order by clean_training.sales_ts
-        ) as change_units
+        clean_training.units - lag(clean_training.units) over same_hour_of_week
+            as change_units,
+        -- a week, or more where a disturbed day between was left out
+        clean_training.sales_ts - lag(clean_training.sales_ts) over same_hour_of_week
+            as change_gap
     from clean_training
     inner join pooled_profile
         on
@@ -698,6 +700,10 @@ weekly_changes as (
             and clean_training.sku = pooled_profile.sku
             and clean_training.hour_of_week = pooled_profile.hour_of_week
     where pooled_profile.pooled_units > 0
+    window same_hour_of_week as (
+        partition by clean_training.store_id, clean_training.sku, clean_training.hour_of_week
+        order by clean_training.sales_ts
+    )
 ),
 
 squared_changes as (
@@ -1246,18 +1252,20 @@ profile_hours as (
     from profiled_hours
 ),
 
-clean_profiled_hours as (
-    -- Every clean training hour beside its profile hour and the series' overdispersion: what
-    -- the training scores and the week-over-week changes below are measured against.
+training_scores as (
+    -- Every clean training hour's score against the profile (no level, no estimation
+    -- error: only the balance of the two sides is used).
     select
         clean_training.store_id,
         clean_training.sku,
         clean_training.sales_day,
-        clean_training.sales_ts,
-        clean_training.hour_of_week,
-        clean_training.units,
-        profile_hours.profile_units,
-        dispersion.dispersion_quadratic
+        {{ mrs_count_z(
+            'clean_training.units',
+            'profile_hours.profile_units',
+            mrs_count_variance('profile_hours.profile_units', 'dispersion.dispersion_quadratic')
+            ~ ' + pow(' ~ var('baseline_min_spread_units') ~ ', 2)',
+            'coalesce(dispersion.dispersion_quadratic, 0.0)'
+        ) }} as score
     from clean_training
     inner join profile_hours
         on
@@ -1268,24 +1276,7 @@ clean_profiled_hours as (
         on
             clean_training.store_id = dispersion.store_id
             and clean_training.sku = dispersion.sku
-),
-
-training_scores as (
-    -- Every clean training hour's score against the profile (no level, no estimation
-    -- error: only the balance of the two sides is used).
-    select
-        store_id,
-        sku,
-        sales_day,
-        {{ mrs_count_z(
-            'units',
-            'profile_units',
-            mrs_count_variance('profile_units', 'dispersion_quadratic')
-            ~ ' + pow(' ~ var('baseline_min_spread_units') ~ ', 2)',
-            'coalesce(dispersion_quadratic, 0.0)'
-        ) }} as score
-    from clean_profiled_hours
-    where profile_units > 0 or units > 0
+    where profile_hours.profile_units > 0 or clean_training.units > 0
 ),
 
 asymmetry as (
@@ -1375,36 +1366,19 @@ within_day_correlations as (
 ),
 
 week_changes as (
-    -- Each clean training hour's change from the same hour a week before, in units of that
-    -- change's spread: the profile's own error cancels (the scores against the profile had
-    -- neighbouring hours correlate at up to 0.9 on independent noise, where the own
-    -- profile of two weeks and the store's shape it is shrunk to disagree smoothly over a
-    -- day), what the hours share in noise stays.
+    -- The sign of each clean training hour's change from the same hour exactly a week
+    -- before (weekly_changes, section 3): the profile's own error cancels (the scores
+    -- against the profile had neighbouring hours correlate at up to 0.9 on independent
+    -- noise, where the own profile of two weeks and the store's shape it is shrunk to
+    -- disagree smoothly over a day), what the hours share in noise stays. Only signs are
+    -- used below, so no change needs its spread.
     select
         store_id,
         sku,
         sales_day,
         sales_ts,
-        least(greatest(change_z, -4), 4) as change_z
-    from (
-        select
-            store_id,
-            sku,
-            sales_day,
-            sales_ts,
-            (units - lag(units) over same_hour_of_week)
-            / sqrt(2 * (
-                {{ mrs_count_variance('profile_units', 'dispersion_quadratic') }}
-                + pow({{ var('baseline_min_spread_units') }}, 2)
-            )) as change_z,
-            sales_ts - lag(sales_ts) over same_hour_of_week as change_gap
-        from clean_profiled_hours
-        where profile_units > 0
-        window same_hour_of_week as (
-            partition by store_id, sku, hour_of_week
-            order by sales_ts
-        )
-    ) as changes
+        sign(change_units) as change_sign
+    from weekly_changes
     where change_gap = interval 7 day
 ),
 
@@ -1417,8 +1391,8 @@ change_day_sums as (
         store_id,
         sku,
         sales_day,
-        sum(sign(change_z)) as sign_sum,
-        sum(abs(sign(change_z))) as signed_hours
+        sum(change_sign) as sign_sum,
+        sum(abs(change_sign)) as signed_hours
     from week_changes
     group by store_id, sku, sales_day
 ),
@@ -1451,10 +1425,8 @@ neighbour_moments as (
             store_id,
             sku,
             nullif(
-                sign(change_z)
-                * lag(sign(change_z)) over (
-                    partition by store_id, sku, sales_day order by sales_ts
-                ),
+                change_sign
+                * lag(change_sign) over (partition by store_id, sku, sales_day order by sales_ts),
                 0
             ) as neighbour_sign
         from week_changes
