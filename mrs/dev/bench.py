@@ -327,10 +327,11 @@ terms as (
 ),
 tau as (
     -- how far each series' own hours sit from the pooled profile beyond their noise, per
-    -- quarter of each weekday
+    -- quarter of each weekday, each hour weighted by its precision
     select store_id, sku, how // 24 as dow, how % 24 // 6 as quarter,
-           greatest(sum(pow(own - p, 2) - own_var) / nullif(sum(p * p), 0), 0.0) as t2
-    from terms where p > 0 and own_var is not null group by all
+           greatest(sum(pow(own - p, 2) / own_var - 1) / nullif(sum(p * p / own_var), 0), 0.0)
+               as t2
+    from terms where p > 0 and own_var > 0 group by all
 ),
 profile as (
     -- the own/pooled mix scaled so each weekday adds up to the pooled daily total
