@@ -2,7 +2,7 @@
   What the baseline fit is fitted on, as one digest: the SQL of the fit as rendered (vars,
   route and macros expanded), the training plan (window, model version, parameters), the
   confirmed-anomaly exclusions and every training row (an order-free checksum of store, sku,
-  hour and units). A restated training day, an approved or rolled-back version, a changed var
+  hour, units and the feed's gaps). A restated training day, an approved or rolled-back version, a changed var
   or changed code each give another digest, and the fit is computed again.
 -#}
 {% macro mrs_fit_fingerprint(fit_sql) -%}
@@ -27,7 +27,7 @@
             (
                 select coalesce(bit_xor(hash(
                     series_hours.store_id, series_hours.sku, series_hours.sales_ts,
-                    series_hours.units, series_hours.is_reported
+                    series_hours.units, series_hours.is_reported, series_hours.is_feed_gap
                 )), 0)
                 from {{ ref('sales_timeseries_data') }} as series_hours
                 where

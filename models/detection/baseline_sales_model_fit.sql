@@ -64,9 +64,17 @@ exclusions as (
     select * from {{ ref('baseline_training_exclusions') }}
 ),
 
+feed_gap_days as (
+    -- Days with an hour the feed missed: their zeros are no sales, so the day is no day of
+    -- the series (left out whole, as a confirmed anomaly's day is).
+    select distinct {{ mrs_sales_day('sales_ts') }} as sales_day
+    from series_hours
+    where is_feed_gap
+),
+
 training as (
     -- The approved version's window (the vars by default), without the series-days of
-    -- confirmed anomalies it excludes.
+    -- confirmed anomalies it excludes and the days of the feed's gaps.
     select
         series_hours.store_id,
         series_hours.sku,
@@ -82,10 +90,13 @@ training as (
             series_hours.store_id = exclusions.store_id
             and series_hours.sku = exclusions.sku
             and {{ mrs_sales_day('series_hours.sales_ts') }} = exclusions.excluded_day
+    left join feed_gap_days
+        on {{ mrs_sales_day('series_hours.sales_ts') }} = feed_gap_days.sales_day
     where
         series_hours.sales_ts >= plan.training_start
         and series_hours.sales_ts < plan.training_end
         and exclusions.excluded_day is null
+        and feed_gap_days.sales_day is null
 ),
 
 -- 1. Disturbed days ---------------------------------------------------------------------

@@ -47,7 +47,10 @@ profiled as (
         series_hours.store_id,
         series_hours.sku,
         series_hours.sales_ts,
-        series_hours.units,
+        -- No sales are known for an hour the feed missed (null, so the medians of the
+        -- factors below skip it); it is scored as a closed hour.
+        case when not series_hours.is_feed_gap then series_hours.units end as units,
+        series_hours.is_feed_gap,
         fit.profile_units,
         fit.training_days,
         fit.training_coverage,
@@ -85,8 +88,9 @@ daily_ratio as (
         -- Exact decimal sums: independent of the order parallel threads add rows up.
         cast(sum(cast(profile_units as decimal(24, 9))) as double) as profile_day_units,
         sum(units)
-        / nullif(cast(sum(cast(profile_units as decimal(24, 9))) as double), 0)
-            as actual_to_profile
+        / nullif(cast(sum(cast(profile_units as decimal(24, 9))) filter (
+            where units is not null
+        ) as double), 0) as actual_to_profile
     from profiled
     group by store_id, sku, sales_day
 ),
@@ -493,13 +497,15 @@ predicted as (
         profiled.store_id,
         profiled.sku,
         profiled.sales_ts,
-        profiled.units as actual_units,
+        coalesce(profiled.units, 0) as actual_units,
         profiled.profile_units,
         daily_level.level_factor,
         coalesce(shape_levels.shape_factor, 1.0) as shape_factor,
         weekday_levels.weekday_factor,
         coalesce(week_hour_levels.week_hour_factor, 1.0) as week_hour_factor,
-        profiled.profile_units
+        -- Nothing expected of an hour the feed missed: like a closed hour, it is no trading
+        -- hour and adds nothing to a report's totals.
+        case when profiled.is_feed_gap then 0 else profiled.profile_units end
         * daily_level.level_factor
         * coalesce(shape_levels.shape_factor, 1.0)
         * weekday_levels.weekday_factor

@@ -1,6 +1,7 @@
 -- The hourly sales series the models read: one row per store x sku x hour from the start of
 -- training (or the series' first sale, if later) up to the last hour before as_of. Hours the
--- feed did not report are zero sales; `is_reported` says which hours the feed held.
+-- feed did not report are zero sales; `is_reported` says which hours the feed held, and
+-- `is_feed_gap` which hours the feed as a whole missed (no sales known, not zero sales).
 with
 
 settings as (
@@ -39,6 +40,44 @@ hours as (
     from settings
 ),
 
+feed_rows as (
+    -- How many rows the feed delivered for each hour, and for the same hour of the week in
+    -- the previous `sales_gap_reference_weeks` weeks (their median): the feed's own habit at
+    -- that hour, a few rows at night in a shop feed, one per hour for a single series.
+    select
+        sales_ts,
+        hour_rows,
+        median(hour_rows) over (
+            partition by {{ mrs_hour_of_week('sales_ts') }}
+            order by sales_ts
+            rows between {{ var('sales_gap_reference_weeks') | int }} preceding and 1 preceding
+        ) as usual_rows
+    from (
+        select
+            hours.sales_ts,
+            count(sales.sales_ts) as hour_rows
+        from hours
+        left join sales on hours.sales_ts = sales.sales_ts
+        group by hours.sales_ts
+    ) as counted
+),
+
+feed_gaps as (
+    -- An hour whose rows fall below `sales_normal_hour_share` of the feed's usual rows at
+    -- that hour is a gap of the feed (an outage, the hour a local-time feed skips when the
+    -- clocks go forward), not an hour in which nothing sold: zero-filled, it was a drop on
+    -- every busy series at once. Only the earlier weeks say what is usual, so a later build
+    -- judges a past hour as an earlier one did (tick equivalence).
+    select
+        sales_ts,
+        coalesce(
+            usual_rows >= 1
+            and hour_rows < {{ var('sales_normal_hour_share') }} * usual_rows,
+            false
+        ) as is_feed_gap
+    from feed_rows
+),
+
 grid as (
     select
         series.store_id,
@@ -54,8 +93,10 @@ filled as (
         grid.sku,
         grid.sales_ts,
         coalesce(sales.units, 0) as units,
-        sales.units is not null as is_reported
+        sales.units is not null as is_reported,
+        feed_gaps.is_feed_gap
     from grid
+    inner join feed_gaps on grid.sales_ts = feed_gaps.sales_ts
     left join sales
         on
             grid.store_id = sales.store_id
