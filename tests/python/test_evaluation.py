@@ -464,6 +464,35 @@ def test_an_hour_the_feed_missed_is_no_drop_on_every_series(tmp_path: Path) -> N
     assert [str(hour) for hour in early_gap_hours] == [training_gap, detection_gap]
 
 
+def test_a_sparse_feed_of_one_quiet_product_has_no_feed_gaps(tmp_path: Path) -> None:
+    # A feed that lists only the hours a product sold: for one product selling about a unit
+    # an hour (null seed 1002, one store, one product), no row is an hour it sold nothing,
+    # not a gap of the feed. Counted as gaps wherever the previous weeks mostly had a row
+    # (no minimum of usual units), 171 of its 544 hours without a sale were (measured): no
+    # sales known there, and a stock-out could never be seen.
+    options = FamilyOptions(seed=1002, null=True, stores=1, products=1)
+    paths = write_family_world(options, tmp_path / "world")
+    sales = paths.inputs / "unified_sales_data.csv"
+    sold = sales.with_suffix(".sold.csv")
+    with duckdb.connect() as con:
+        con.execute(
+            f"copy (select * from read_csv('{sales.as_posix()}', all_varchar = true) "
+            f"where cast(units as double) > 0) to '{sold.as_posix()}' (header)"
+        )
+    sold.replace(sales)
+    variants = {"gaps": {}, "every_hour": {"sales_gap_min_units": 0}}
+    counts = {}
+    for label, settings in variants.items():
+        database = tmp_path / label / "mrs.duckdb"
+        database.parent.mkdir()
+        build_family_world(options, paths.inputs, database, "+sales_timeseries_data", settings)
+        counts[label] = query(
+            database, "select count(*) filter (where is_feed_gap) from sales_timeseries_data"
+        )[0][0]
+    assert counts["gaps"] == 0
+    assert counts["every_hour"] >= 50, counts  # the rule the minimum guards against
+
+
 QUIET_UP_SHARE = """
 select avg(cast(p.residual_z >= 3 as double))
 from baseline_sales_predictions as p
