@@ -1,0 +1,76 @@
+-- The sales feed hour by hour, from training_start to the hour before as_of: how many rows
+-- and units it delivered, what it usually delivers at that hour of the week (the medians of
+-- the previous `sales_gap_reference_weeks` weeks) and whether the hour is a gap of the feed.
+with
+
+settings as (
+    select * from {{ ref('run_settings') }}
+),
+
+sales as (
+    select
+        sales.sales_ts,
+        sales.units
+    from {{ ref('stg_unified_sales_data') }} as sales
+    cross join settings
+    where
+        sales.sales_ts >= settings.training_start
+        and sales.sales_ts < settings.as_of
+),
+
+hours as (
+    select
+        unnest(generate_series(
+            settings.training_start,
+            {{ dbt.dateadd('hour', -1, 'settings.as_of') }},
+            interval 1 hour
+        )) as sales_ts
+    from settings
+),
+
+delivered as (
+    select
+        hours.sales_ts,
+        count(sales.sales_ts) as hour_rows,
+        coalesce(sum(sales.units), 0) as hour_units
+    from hours
+    left join sales on hours.sales_ts = sales.sales_ts
+    group by hours.sales_ts
+),
+
+usual as (
+    -- The feed's own habit at that hour: a few rows at night in a shop feed, one per hour
+    -- for a single series. Only the earlier weeks say what is usual, so a later build
+    -- judges a past hour as an earlier one did (tick equivalence).
+    select
+        sales_ts,
+        hour_rows,
+        hour_units,
+        median(hour_rows) over usual_weeks as usual_rows,
+        median(hour_units) over usual_weeks as usual_units
+    from delivered
+    window usual_weeks as (
+        partition by {{ mrs_hour_of_week('sales_ts') }}
+        order by sales_ts
+        rows between {{ var('sales_gap_reference_weeks') | int }} preceding and 1 preceding
+    )
+),
+
+judged as (
+    -- An hour whose rows fall below `sales_normal_hour_share` of the feed's usual rows at
+    -- that hour is a gap of the feed (an outage, the hour a local-time feed skips when the
+    -- clocks go forward), not an hour in which nothing sold: zero-filled, it was a drop on
+    -- every busy series at once. Only where the feed usually sells `sales_gap_min_units` or
+    -- more at that hour, so that selling nothing is no chance: a feed of one quiet product
+    -- that lists only the hours it sold has no row in an hour it sold nothing.
+    select
+        *,
+        coalesce(
+            usual_units >= {{ var('sales_gap_min_units') }}
+            and hour_rows < {{ var('sales_normal_hour_share') }} * usual_rows,
+            false
+        ) as is_feed_gap
+    from usual
+)
+
+select * from judged
