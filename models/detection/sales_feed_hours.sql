@@ -8,14 +8,7 @@ settings as (
 ),
 
 sales as (
-    select
-        sales.sales_ts,
-        sales.units
-    from {{ ref('stg_unified_sales_data') }} as sales
-    cross join settings
-    where
-        sales.sales_ts >= settings.training_start
-        and sales.sales_ts < settings.as_of
+    select * from {{ ref('stg_unified_sales_data') }}
 ),
 
 hours as (
@@ -29,6 +22,7 @@ hours as (
 ),
 
 delivered as (
+    -- The hours bound the window: a row outside it joins no hour.
     select
         hours.sales_ts,
         count(sales.sales_ts) as hour_rows,
