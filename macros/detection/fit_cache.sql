@@ -2,8 +2,9 @@
   What the baseline fit is fitted on, as one digest: the SQL of the fit as rendered (vars,
   route and macros expanded), the training plan (window, model version, parameters), the
   confirmed-anomaly exclusions and every training row (an order-free checksum of store, sku,
-  hour, units and the feed's gaps). A restated training day, an approved or rolled-back version, a changed var
-  or changed code each give another digest, and the fit is computed again.
+  hour, units and the feed's gaps). A restated training day, an approved or rolled-back
+  version, a changed var or changed code each give another digest, and the fit is computed
+  again.
 -#}
 {% macro mrs_fit_fingerprint(fit_sql) -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
