@@ -163,14 +163,19 @@ REPORT_COUNT = "select count(distinct report_id) from minority_reports_detected_
 
 
 def build_each(
-    options: FamilyOptions, inputs: Path, folder: Path, variants: dict[str, dict[str, object]]
+    options: FamilyOptions,
+    inputs: Path,
+    folder: Path,
+    variants: dict[str, dict[str, object]],
+    selection: str = "+minority_reports_detected_log",
 ) -> dict[str, Path]:
-    """One database per variant of the vars (label -> settings), each built to detection."""
+    """One database per variant of the vars (label -> settings), each built to `selection`
+    (detection unless told)."""
     built = {}
     for label, settings in variants.items():
         database = folder / label.replace(" ", "_") / "mrs.duckdb"
         database.parent.mkdir()
-        build_family_world(options, inputs, database, "+minority_reports_detected_log", settings)
+        build_family_world(options, inputs, database, selection, settings)
         built[label] = database
     return built
 
@@ -421,15 +426,14 @@ where
 """
 
 
-def _drop_hours(sales: Path, hours: list[str]) -> None:
-    """Rewrite a sales file without any row of the given hours (a gap of the whole feed)."""
-    listed = ", ".join(f"timestamp '{hour}'" for hour in hours)
+def _keep_sales(sales: Path, condition: str) -> None:
+    """Rewrite a sales file with only its rows where `condition` (SQL over its text columns)
+    holds."""
     kept = sales.with_suffix(".kept.csv")
     with duckdb.connect() as con:
         con.execute(
             f"copy (select * from read_csv('{sales.as_posix()}', all_varchar = true) "
-            f"where cast(sales_ts as timestamp) not in ({listed})) "
-            f"to '{kept.as_posix()}' (header)"
+            f"where {condition}) to '{kept.as_posix()}' (header)"
         )
     kept.replace(sales)
 
@@ -445,7 +449,10 @@ def test_an_hour_the_feed_missed_is_no_drop_on_every_series(tmp_path: Path) -> N
     options = FamilyOptions(seed=1001, null=True, stores=2)
     paths = write_family_world(options, tmp_path / "world")
     detection_gap, training_gap = "2026-08-05 14:00:00", "2026-07-20 14:00:00"
-    _drop_hours(paths.inputs / "unified_sales_data.csv", [training_gap, detection_gap])
+    gaps = f"timestamp '{training_gap}', timestamp '{detection_gap}'"
+    _keep_sales(
+        paths.inputs / "unified_sales_data.csv", f"cast(sales_ts as timestamp) not in ({gaps})"
+    )
     variants = {"gaps": {}, "zeros": {"sales_normal_hour_share": 0}}
     built = build_each(options, paths.inputs, tmp_path, variants)
     around = REPORTS_AROUND.format(hour=detection_gap)
@@ -472,23 +479,11 @@ def test_a_sparse_feed_of_one_quiet_product_has_no_feed_gaps(tmp_path: Path) -> 
     # sales known there, and a stock-out could never be seen.
     options = FamilyOptions(seed=1002, null=True, stores=1, products=1)
     paths = write_family_world(options, tmp_path / "world")
-    sales = paths.inputs / "unified_sales_data.csv"
-    sold = sales.with_suffix(".sold.csv")
-    with duckdb.connect() as con:
-        con.execute(
-            f"copy (select * from read_csv('{sales.as_posix()}', all_varchar = true) "
-            f"where cast(units as double) > 0) to '{sold.as_posix()}' (header)"
-        )
-    sold.replace(sales)
+    _keep_sales(paths.inputs / "unified_sales_data.csv", "cast(units as double) > 0")
     variants = {"gaps": {}, "every_hour": {"sales_gap_min_units": 0}}
-    counts = {}
-    for label, settings in variants.items():
-        database = tmp_path / label / "mrs.duckdb"
-        database.parent.mkdir()
-        build_family_world(options, paths.inputs, database, "+sales_timeseries_data", settings)
-        counts[label] = query(
-            database, "select count(*) filter (where is_feed_gap) from sales_timeseries_data"
-        )[0][0]
+    built = build_each(options, paths.inputs, tmp_path, variants, "+sales_timeseries_data")
+    gap_count = "select count(*) filter (where is_feed_gap) from sales_timeseries_data"
+    counts = {label: query(database, gap_count)[0][0] for label, database in built.items()}
     assert counts["gaps"] == 0
     assert counts["every_hour"] >= 50, counts  # the rule the minimum guards against
 
