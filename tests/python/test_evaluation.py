@@ -443,9 +443,9 @@ def test_an_hour_the_feed_missed_is_no_drop_on_every_series(tmp_path: Path) -> N
     # detection hour deleted (an outage of the feed, or the hour a local-time feed skips
     # when the clocks go forward) and of one training hour. Zero-filled, the detection hour
     # was a drop on every busy series at once: 11 reports, all around it (measured; 59 with
-    # eight stores). Marked as a gap of the feed (fewer rows than a tenth of the same
-    # hour's in the previous weeks) and scored as a closed hour: none; the training hour's
-    # day is left out of the fit.
+    # eight stores and two detection hours missing). Marked as a gap of the feed (fewer
+    # rows than a tenth of the same hour's in the previous weeks) and scored as a closed
+    # hour: none; the training hour's day is left out of the fit.
     options = FamilyOptions(seed=1001, null=True, stores=2)
     paths = write_family_world(options, tmp_path / "world")
     detection_gap, training_gap = "2026-08-05 14:00:00", "2026-07-20 14:00:00"
