@@ -45,7 +45,8 @@
 
 {#-
   Relative variance of one day's total units (of a day expected to sell `day_units` over
-  `trading_hours`): its count (1 / units), the hours' overdispersion (b / hours) and the
+  `trading_hours`, its effective hours: (sum m)^2 / sum m^2, fewer than it trades where the
+  day has peaks): its count (1 / units), the hours' overdispersion (b / hours) and the
   shared day factor (s^2). What the level factor's median of days and the profile's weekday
   totals are as noisy as.
 -#}

@@ -5,7 +5,9 @@
         1. Disturbed days (holidays, day-long anomalies) are found from each day's total
            against its weekday's median (beyond `baseline_disturbed_day_z` robust
            deviations of the series' own day-to-day spread) and left out of everything below,
-           so they neither bend the profile nor widen the spread.
+           so they neither bend the profile nor widen the spread. Of a weekday's two days
+           (two training weeks), the one that moved against its store's same day is the
+           one that can be left out (a burst is one product's).
         2. The pooled profile is the weekday's daily total x an intraday shape pooled over
            every clean day with the same trading hours (winsorised mean shares), shrunk
            towards the store's shape of that weekday as far as it is noise. The weekday's
@@ -152,10 +154,27 @@ other_weekdays as (
     group by days.store_id, days.sku, days.sales_day
 ),
 
+store_day_ratios as (
+    -- The store's day: its median product's log day against that product's median day.
+    -- A holiday moves every product of a store alike; a burst is one product's.
+    select
+        days.store_id,
+        days.sales_day,
+        median(ln((days.day_units + 1) / (series_day_levels.level_units + 1)))
+            as store_log_ratio
+    from days
+    inner join series_day_levels
+        on
+            days.store_id = series_day_levels.store_id
+            and days.sku = series_day_levels.sku
+    group by days.store_id, days.sales_day
+),
+
 day_ratios as (
     -- Log ratio of the day to the median of its weekday's other days (+1 unit, so empty
     -- days stay finite); with fewer than two of them, a single other day cannot say which
-    -- one is disturbed, so the series' median day is the yardstick.
+    -- one is disturbed, so the series' median day is the yardstick. `store_residual` is
+    -- how far the day moved against its store's same day.
     select
         days.*,
         ln(
@@ -166,12 +185,18 @@ day_ratios as (
                     else series_day_levels.level_units
                 end + 1
             )
-        ) as log_ratio
+        ) as log_ratio,
+        ln((days.day_units + 1) / (series_day_levels.level_units + 1))
+        - store_day_ratios.store_log_ratio as store_residual
     from days
     inner join series_day_levels
         on
             days.store_id = series_day_levels.store_id
             and days.sku = series_day_levels.sku
+    inner join store_day_ratios
+        on
+            days.store_id = store_day_ratios.store_id
+            and days.sales_day = store_day_ratios.sales_day
     left join other_weekdays
         on
             days.store_id = other_weekdays.store_id
@@ -183,7 +208,8 @@ day_ratio_centres as (
     select
         store_id,
         sku,
-        median(log_ratio) as centre
+        median(log_ratio) as centre,
+        median(store_residual) as residual_centre
     from day_ratios
     group by store_id, sku
 ),
@@ -195,6 +221,7 @@ day_ratio_spreads as (
         day_ratios.store_id,
         day_ratios.sku,
         day_ratio_centres.centre,
+        day_ratio_centres.residual_centre,
         greatest(1.4826 * median(abs(day_ratios.log_ratio - day_ratio_centres.centre)), 0.02)
             as spread
     from day_ratios
@@ -202,12 +229,45 @@ day_ratio_spreads as (
         on
             day_ratios.store_id = day_ratio_centres.store_id
             and day_ratios.sku = day_ratio_centres.sku
-    group by day_ratios.store_id, day_ratios.sku, day_ratio_centres.centre
+    group by
+        day_ratios.store_id,
+        day_ratios.sku,
+        day_ratio_centres.centre,
+        day_ratio_centres.residual_centre
+),
+
+weekday_pairs as (
+    -- How far apart the residuals of a weekday's days are, where it has two.
+    select
+        store_id,
+        sku,
+        day_of_week,
+        max(store_residual) - min(store_residual) as residual_gap
+    from day_ratios
+    group by store_id, sku, day_of_week
+    having count(*) = 2
+),
+
+pair_spreads as (
+    -- The sd of the gap between two days of one weekday: the median of the series' pairs
+    -- over a half-normal's 0.6745 (the residuals' own spread, fourteen values alike two by
+    -- two, came out half of it).
+    select
+        store_id,
+        sku,
+        median(residual_gap) / 0.6745 as gap_spread
+    from weekday_pairs
+    group by store_id, sku
 ),
 
 ranked_days as (
     -- How far each day is from typical, and its rank among its weekday's days (most
-    -- deviant first).
+    -- deviant first). Of two days whose residuals against their store differ beyond
+    -- `baseline_disturbed_day_z` of the series' typical pair, the one that moved more
+    -- against its store ranks first (a burst is one product's): against the series' median
+    -- day alone, a quiet Sunday's normal day had sat farther out than a burst on the other
+    -- Sunday, and was left out in its place. Where the store moved with them (a holiday),
+    -- the median day still decides.
     select
         day_ratios.*,
         abs(day_ratios.log_ratio - day_ratio_spreads.centre) as deviation,
@@ -215,7 +275,13 @@ ranked_days as (
         row_number() over (
             partition by day_ratios.store_id, day_ratios.sku, day_ratios.day_of_week
             order by
-                abs(day_ratios.log_ratio - day_ratio_spreads.centre) desc,
+                case
+                    when
+                        weekday_pairs.residual_gap
+                        > {{ var('baseline_disturbed_day_z') }} * pair_spreads.gap_spread
+                        then abs(day_ratios.store_residual - day_ratio_spreads.residual_centre)
+                    else abs(day_ratios.log_ratio - day_ratio_spreads.centre)
+                end desc,
                 day_ratios.sales_day
         ) as deviation_rank,
         count(*) over (
@@ -226,13 +292,22 @@ ranked_days as (
         on
             day_ratios.store_id = day_ratio_spreads.store_id
             and day_ratios.sku = day_ratio_spreads.sku
+    left join weekday_pairs
+        on
+            day_ratios.store_id = weekday_pairs.store_id
+            and day_ratios.sku = weekday_pairs.sku
+            and day_ratios.day_of_week = weekday_pairs.day_of_week
+    left join pair_spreads
+        on
+            day_ratios.store_id = pair_spreads.store_id
+            and day_ratios.sku = pair_spreads.sku
 ),
 
 clean_days as (
     -- A day is disturbed beyond `baseline_disturbed_day_z` robust deviations, but never
     -- more than a minority of a weekday's days (one of two): a weekday that simply varies
     -- more than the others keeps its own shape.
-    select * exclude (deviation, spread, deviation_rank, weekday_days)
+    select * exclude (store_residual, deviation, spread, deviation_rank, weekday_days)
     from ranked_days
     where
         deviation <= {{ var('baseline_disturbed_day_z') }} * spread
@@ -1163,11 +1238,21 @@ day_variances as (
 ),
 
 day_trading_hours as (
+    -- Each weekday's trading hours, and as many hours of equal size as give its total the
+    -- same overdispersion ((sum m)^2 / sum m^2): a day of a lunch and an evening peak adds
+    -- its hours' b / hours to its total's variance over fewer hours than it trades (1.2 to
+    -- 1.5 times fewer on the family worlds), and counting them all understated what a
+    -- day's total, a weekday's and the level's median are as noisy as.
     select
         store_id,
         sku,
         hour_of_week // 24 as day_of_week,
-        count(*) filter (where pooled_units > 0 or own_units > 0) as trading_hours
+        count(*) filter (where pooled_units > 0 or own_units > 0) as trading_hours,
+        coalesce(
+            pow(sum(greatest(pooled_units, 0)), 2)
+            / nullif(sum(pow(greatest(pooled_units, 0), 2)), 0),
+            count(*) filter (where pooled_units > 0 or own_units > 0)
+        ) as effective_hours
     from shrunk_profile
     group by store_id, sku, hour_of_week // 24
 ),
@@ -1186,7 +1271,7 @@ weekday_model_noise as (
         {{ mrs_day_noise_variance(
             'day_of_week_level.level_units',
             'dispersion.dispersion_quadratic',
-            'day_trading_hours.trading_hours',
+            'day_trading_hours.effective_hours',
             'day_variances.day_variance'
         ) }} as model_day_noise
     from day_of_week_level
@@ -1557,6 +1642,7 @@ fit as (
         cast(0.0 as double) as hour_persistence,
         {% endif -%}
         coalesce(day_trading_hours.trading_hours, 0) as day_trading_hours,
+        coalesce(day_trading_hours.effective_hours, 0) as day_effective_hours,
         shrunk_profile.training_weeks,
         shrunk_profile.training_coverage,
         plan.model_version

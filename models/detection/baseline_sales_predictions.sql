@@ -60,6 +60,7 @@ profiled as (
         fit.day_variance,
         fit.weekday_level_variance,
         fit.day_trading_hours,
+        fit.day_effective_hours,
         fit.upper_scale,
         fit.lower_scale,
         fit.within_day_correlation,
@@ -83,7 +84,7 @@ daily_ratio as (
         sales_day,
         any_value(day_variance) as day_variance,
         any_value(dispersion_quadratic) as dispersion_quadratic,
-        any_value(day_trading_hours) as day_trading_hours,
+        any_value(day_effective_hours) as day_effective_hours,
         any_value(weekday_level_variance) as weekday_level_variance,
         -- Exact decimal sums: independent of the order parallel threads add rows up.
         cast(sum(cast(profile_units as decimal(24, 9))) as double) as profile_day_units,
@@ -104,9 +105,9 @@ recent_ratios as (
         profile_day_units,
         day_variance,
         dispersion_quadratic,
-        day_trading_hours,
+        day_effective_hours,
         {{ mrs_day_noise_variance(
-            'profile_day_units', 'dispersion_quadratic', 'day_trading_hours', 'day_variance'
+            'profile_day_units', 'dispersion_quadratic', 'day_effective_hours', 'day_variance'
         ) }} + coalesce(weekday_level_variance, 0) as day_ratio_variance,
         median(actual_to_profile) over recent_days as median_ratio,
         count(actual_to_profile) over recent_days as recent_days,
@@ -133,7 +134,7 @@ level_days as (
                 day_ratio_variance
                 + pi() / (2 * greatest(recent_days, 1))
                 * {{ mrs_day_noise_variance(
-                    'recent_day_units', 'dispersion_quadratic', 'day_trading_hours',
+                    'recent_day_units', 'dispersion_quadratic', 'day_effective_hours',
                     'day_variance'
                 ) }}
             ),
@@ -152,7 +153,7 @@ clean_recent_ratios as (
         sales_day,
         day_variance,
         dispersion_quadratic,
-        day_trading_hours,
+        day_effective_hours,
         recent_day_units,
         -- The window of all days is recent_ratios'; only the clean one is new here.
         median_ratio as all_median_ratio,
@@ -177,7 +178,7 @@ level_medians as (
         sales_day,
         day_variance,
         dispersion_quadratic,
-        day_trading_hours,
+        day_effective_hours,
         recent_day_units,
         case
             when 2 * clean_days > all_days then clean_median_ratio else all_median_ratio
@@ -194,7 +195,7 @@ ratio_noise as (
         *,
         pi() / (2 * greatest(recent_days, 1))
         * {{ mrs_day_noise_variance(
-            'recent_day_units', 'dispersion_quadratic', 'day_trading_hours', 'day_variance'
+            'recent_day_units', 'dispersion_quadratic', 'day_effective_hours', 'day_variance'
         ) }} as ratio_variance
     from level_medians
 ),
@@ -418,7 +419,7 @@ weekday_ratios as (
         {{ mrs_day_noise_variance(
             'daily_ratio.profile_day_units',
             'daily_ratio.dispersion_quadratic',
-            'daily_ratio.day_trading_hours',
+            'daily_ratio.day_effective_hours',
             'daily_ratio.day_variance'
         ) }} as day_noise_variance,
         case

@@ -90,25 +90,45 @@ others as (
         and o.day <> d.day
     group by all
 ),
+store_days as (
+    -- the store's day: its median product's log day over that product's median day
+    select d.store_id, d.day, median(ln((d.total + 1) / (s.level + 1))) as slr
+    from days d join series_all s using (store_id, sku) group by all
+),
 ratios as (
     select d.*,
-           ln((d.total + 1) / (case when o.n >= 2 then o.ref else s.level end + 1)) as lr
+           ln((d.total + 1) / (case when o.n >= 2 then o.ref else s.level end + 1)) as lr,
+           ln((d.total + 1) / (s.level + 1)) - sd.slr as sr
     from days d join series_all s using (store_id, sku)
+    join store_days sd using (store_id, day)
     left join others o using (store_id, sku, day)
 ),
-centres as (select store_id, sku, median(lr) as c from ratios group by all),
+centres as (
+    select store_id, sku, median(lr) as c, median(sr) as rc from ratios group by all
+),
 spreads as (
-    select r.store_id, r.sku, c.c, greatest(1.4826 * median(abs(r.lr - c.c)), 0.02) as sd
+    select r.store_id, r.sku, c.c, c.rc, greatest(1.4826 * median(abs(r.lr - c.c)), 0.02) as sd
     from ratios r join centres c using (store_id, sku) group by all
 ),
+pairs as (
+    -- a weekday's two days: how far apart against their store, and the series' typical gap
+    select store_id, sku, dow, max(sr) - min(sr) as gap
+    from ratios group by store_id, sku, dow having count(*) = 2
+),
+pair_sd as (select store_id, sku, median(gap) / 0.6745 as gsd from pairs group by all),
 clean_days as (
-    -- disturbed beyond 3.5 deviations, but at most a minority of a weekday's days
-    select * from (
-        select r.*, abs(r.lr - s.c) as dev, s.sd,
-               row_number() over (partition by r.store_id, r.sku, r.dow
-                                  order by abs(r.lr - s.c) desc, r.day) as rk,
+    -- disturbed beyond 3.5 deviations, but at most a minority of a weekday's days; of two
+    -- days far apart against their store (3.5 typical gaps), the one that moved more
+    select * exclude (sr, gap, gsd) from (
+        select r.*, abs(r.lr - s.c) as dev, s.sd, pr.gap, ps.gsd,
+               row_number() over (
+                   partition by r.store_id, r.sku, r.dow
+                   order by case when pr.gap > 3.5 * ps.gsd then abs(r.sr - s.rc)
+                                 else abs(r.lr - s.c) end desc, r.day) as rk,
                count(*) over (partition by r.store_id, r.sku, r.dow) as n
         from ratios r join spreads s using (store_id, sku)
+        left join pairs pr using (store_id, sku, dow)
+        left join pair_sd ps using (store_id, sku)
     ) where dev <= 3.5 * sd or rk > greatest((n - 1) // 2, least(n - 1, 1))
 ),
 clean as (select t.* from training t join clean_days c using (store_id, sku, day)),
@@ -397,7 +417,10 @@ scored_days as (
         and p.how = (isodow(s.sales_ts) - 1) * 24 + hour(s.sales_ts)
 ),
 trading_hours as (
-    select store_id, sku, how // 24 as dow, count(*) filter (where p > 0 or own > 0) as th
+    -- effective hours: (sum p)^2 / sum p^2, what b / hours of a day's total counts
+    select store_id, sku, how // 24 as dow,
+           coalesce(pow(sum(greatest(p, 0)), 2) / nullif(sum(pow(greatest(p, 0), 2)), 0),
+                    count(*) filter (where p > 0 or own > 0)) as th
     from profile group by all
 ),
 dow_noise as (
