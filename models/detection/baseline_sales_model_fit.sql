@@ -1248,9 +1248,13 @@ day_trading_hours as (
         sku,
         hour_of_week // 24 as day_of_week,
         count(*) filter (where pooled_units > 0 or own_units > 0) as trading_hours,
+        -- Exact decimal sums: independent of the order parallel threads add rows up.
         coalesce(
-            pow(sum(greatest(pooled_units, 0)), 2)
-            / nullif(sum(pow(greatest(pooled_units, 0), 2)), 0),
+            pow(cast(sum(cast(greatest(pooled_units, 0) as decimal(38, 12))) as double), 2)
+            / nullif(
+                cast(sum(cast(pow(greatest(pooled_units, 0), 2) as decimal(38, 12))) as double),
+                0
+            ),
             count(*) filter (where pooled_units > 0 or own_units > 0)
         ) as effective_hours
     from shrunk_profile

@@ -1,8 +1,9 @@
 -- The hourly sales series the models read: one row per store x sku x hour from the start of
 -- training (or the series' first sale, if later) up to the last hour before as_of. Hours the
 -- feed did not report are zero sales; `is_reported` says which hours the feed held, and
--- `is_feed_gap` which hours the feed as a whole missed (no sales known, not zero sales;
--- `sales_feed_hours`).
+-- `is_feed_gap` the hours of which no sales are known, not zero sales: those the feed as a
+-- whole missed (`sales_feed_hours`), and those after a store's latest row while it trails
+-- the feed by at most `sales_store_late_hours` where it usually sells (its rows come late).
 with
 
 settings as (
@@ -35,14 +36,72 @@ feed_hours as (
     select * from {{ ref('sales_feed_hours') }}
 ),
 
+late_stores as (
+    -- Stores whose latest row trails the feed's latest hour by at most
+    -- `sales_store_late_hours`. (Zero-filled, a store whose rows came a working day late was
+    -- a drop on every one of its series.)
+    select
+        sales.store_id,
+        max(sales.sales_ts) as last_sales_ts
+    from sales
+    cross join settings
+    group by sales.store_id, settings.as_of
+    having
+        max(sales.sales_ts)
+        >= settings.as_of - to_hours({{ var('sales_store_late_hours') | int }} + 1)
+),
+
+reference_hours as (
+    -- Each hour after a late store's latest row, and the same hour of the week in each of
+    -- the previous `sales_gap_reference_weeks` weeks.
+    select
+        late_stores.store_id,
+        feed_hours.sales_ts,
+        feed_hours.sales_ts - to_days(7 * reference_weeks.week) as reference_ts
+    from late_stores
+    inner join feed_hours on late_stores.last_sales_ts < feed_hours.sales_ts
+    cross join
+        range(1, {{ var('sales_gap_reference_weeks') | int }} + 1) as reference_weeks (week)
+),
+
+reference_units as (
+    -- What the store sold in each of those hours.
+    select
+        reference_hours.store_id,
+        reference_hours.sales_ts,
+        coalesce(sum(sales.units), 0) as units
+    from reference_hours
+    left join sales
+        on
+            reference_hours.store_id = sales.store_id
+            and reference_hours.reference_ts = sales.sales_ts
+    group by reference_hours.store_id, reference_hours.sales_ts, reference_hours.reference_ts
+),
+
+late_store_hours as (
+    -- The hours a late store usually sells `sales_gap_min_units` or more (the median of
+    -- those weeks): its rows have not come yet. Where it usually sells less, no row may be
+    -- no sale (a feed that lists only the hours that sold).
+    select
+        store_id,
+        sales_ts
+    from reference_units
+    group by store_id, sales_ts
+    having median(units) >= {{ var('sales_gap_min_units') }}
+),
+
 grid as (
     select
         series.store_id,
         series.sku,
         feed_hours.sales_ts,
-        feed_hours.is_feed_gap
+        feed_hours.is_feed_gap or late_store_hours.store_id is not null as is_feed_gap
     from series
     inner join feed_hours on series.first_sales_ts <= feed_hours.sales_ts
+    left join late_store_hours
+        on
+            series.store_id = late_store_hours.store_id
+            and feed_hours.sales_ts = late_store_hours.sales_ts
 ),
 
 filled as (

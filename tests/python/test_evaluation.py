@@ -554,6 +554,35 @@ def test_an_hour_the_feed_missed_is_no_drop_on_every_series(tmp_path: Path) -> N
     assert [str(hour) for hour in early_gap_hours] == [training_gap, detection_gap]
 
 
+def test_a_store_whose_rows_come_late_is_no_drop_on_its_series(tmp_path: Path) -> None:
+    # Null seed 1071 (never used to tune; three stores, 30 series) whose store ST-001's rows
+    # of the last eight hours have not arrived when the build runs, the other stores' have.
+    # Zero-filled, that is a drop on every one of its busy series: 8 reports (measured).
+    # Those of its hours where it usually sells are gaps until its rows come, and nothing
+    # is reported; a store silent for longer than `sales_store_late_hours` is read as
+    # selling nothing (an outage), as before.
+    options = FamilyOptions(seed=1071, null=True, stores=3)
+    paths = write_family_world(options, tmp_path / "world")
+    sales = paths.inputs / "unified_sales_data.csv"
+    last_hour = f"(select max(cast(sales_ts as timestamp)) from read_csv('{sales.as_posix()}'))"
+    late = f"store_id = 'ST-001' and cast(sales_ts as timestamp) > {last_hour} - interval 8 hour"
+    _keep_sales(sales, f"not ({late})")
+    variants = {"waiting": {}, "zero_filled": {"sales_store_late_hours": 0}}
+    built = build_each(options, paths.inputs, tmp_path, variants)
+    counts = {label: query(database, REPORT_COUNT)[0][0] for label, database in built.items()}
+    assert counts["zero_filled"] >= 4, counts
+    assert counts["waiting"] == 0, counts
+    late_hours = (
+        "select list(distinct store_id), count(distinct sales_ts), "
+        "max(sales_ts) = (select max(sales_ts) from sales_timeseries_data) - interval 3 hour "
+        "from sales_timeseries_data where is_feed_gap"
+    )
+    # ST-001's hours after its last row where it usually sells: 16:00 to 20:00 of the last
+    # day (it sells little from 21:00, where a missing row may be no sale).
+    assert query(built["waiting"], late_hours) == [(["ST-001"], 5, True)]
+    assert query(built["zero_filled"], late_hours)[0][1] == 0
+
+
 def test_a_sparse_feed_of_one_quiet_product_has_no_feed_gaps(tmp_path: Path) -> None:
     # A feed that lists only the hours a product sold: for one product selling about a unit
     # an hour (null seed 1002, one store, one product), no row is an hour it sold nothing,
