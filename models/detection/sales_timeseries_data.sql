@@ -38,8 +38,8 @@ feed_hours as (
 
 late_stores as (
     -- Stores whose latest row trails the feed's latest hour by at most
-    -- `sales_store_late_hours`. (Zero-filled, a store whose rows came a working day late was
-    -- a drop on every one of its series.)
+    -- `sales_store_late_hours`. (Zero-filled, a store whose rows came eight hours late was a
+    -- drop on every one of its busy series.)
     select
         sales.store_id,
         max(sales.sales_ts) as last_sales_ts

@@ -494,31 +494,29 @@ where
 """
 
 
-def _scale_sales(sales: Path, condition: str, factor: float) -> None:
-    """Rewrite a sales file with its units times `factor` where `condition` (SQL over its
-    text columns) holds."""
-    scaled = sales.with_suffix(".scaled.csv")
+def _rewrite_sales(sales: Path, columns: str = "*", condition: str = "true") -> None:
+    """Rewrite a sales file as `select <columns> ... where <condition>` over its text
+    columns."""
+    rewritten = sales.with_suffix(".rewritten.csv")
     with duckdb.connect() as con:
         con.execute(
-            f"copy (select * replace (case when {condition} "
-            f"then cast(round(cast(units as double) * {factor}) as bigint)::varchar "
-            f"else units end as units) "
-            f"from read_csv('{sales.as_posix()}', all_varchar = true)) "
-            f"to '{scaled.as_posix()}' (header)"
+            f"copy (select {columns} from read_csv('{sales.as_posix()}', all_varchar = true) "
+            f"where {condition}) to '{rewritten.as_posix()}' (header)"
         )
-    scaled.replace(sales)
+    rewritten.replace(sales)
+
+
+def _scale_sales(sales: Path, condition: str, factor: float) -> None:
+    """Its units times `factor` where `condition` holds."""
+    scaled = f"cast(round(cast(units as double) * {factor}) as bigint)::varchar"
+    _rewrite_sales(
+        sales, f"* replace (case when {condition} then {scaled} else units end as units)"
+    )
 
 
 def _keep_sales(sales: Path, condition: str) -> None:
-    """Rewrite a sales file with only its rows where `condition` (SQL over its text columns)
-    holds."""
-    kept = sales.with_suffix(".kept.csv")
-    with duckdb.connect() as con:
-        con.execute(
-            f"copy (select * from read_csv('{sales.as_posix()}', all_varchar = true) "
-            f"where {condition}) to '{kept.as_posix()}' (header)"
-        )
-    kept.replace(sales)
+    """Only its rows where `condition` holds."""
+    _rewrite_sales(sales, condition=condition)
 
 
 def test_an_hour_the_feed_missed_is_no_drop_on_every_series(tmp_path: Path) -> None:
