@@ -371,8 +371,14 @@ own_weekday_levels as (
         median(day_units) as own_units,
         count(*) as clean_days,
         sum(day_units) as weekday_units,
-        -- How far its clean days disagree (null for one day).
-        var_samp(ln(day_units + 1)) as day_log_variance
+        -- How far its clean days disagree (null for one day), from exact decimal sums:
+        -- independent of the order parallel threads add rows up.
+        (
+            cast(sum(cast(pow(ln(day_units + 1), 2) as decimal(38, 12))) as double)
+            - pow(cast(sum(cast(ln(day_units + 1) as decimal(38, 12))) as double), 2)
+            / count(*)
+        )
+        / nullif(count(*) - 1, 0) as day_log_variance
     from clean_days
     group by store_id, sku, day_of_week
 ),
@@ -819,7 +825,7 @@ series_levels as (
         store_id,
         sku,
         greatest(median(squared_change) / 0.455, 1.0) as rough_factor,
-        avg(profile_units) as typical_units
+        cast(avg(cast(profile_units as decimal(38, 9))) as double) as typical_units
     from squared_changes
     group by store_id, sku
 ),
@@ -844,9 +850,11 @@ series_moments as (
     select
         store_id,
         sku,
-        cast(sum(profile_units * (squared_change - 1)) as double) as sum_xy,
-        cast(sum(profile_units * profile_units) as double) as sum_xx,
-        cast(avg(profile_units) as double) as typical_units
+        -- Exact decimal sums: independent of the order parallel threads add rows up.
+        cast(sum(cast(profile_units * (squared_change - 1) as decimal(38, 9))) as double)
+            as sum_xy,
+        cast(sum(cast(profile_units * profile_units as decimal(38, 9))) as double) as sum_xx,
+        cast(avg(cast(profile_units as decimal(38, 9))) as double) as typical_units
     from kept_changes
     group by store_id, sku
 ),
@@ -1414,9 +1422,9 @@ week_centred_scores as (
         sku,
         sales_day,
         least(greatest(score, -4), 4)
-        - avg(least(greatest(score, -4), 4)) over (
+        - cast(avg(cast(least(greatest(score, -4), 4) as decimal(38, 12))) over (
             partition by store_id, sku, date_trunc('week', sales_day)
-        ) as score
+        ) as double) as score
     from training_scores
 ),
 
