@@ -154,54 +154,56 @@ other_weekdays as (
     group by days.store_id, days.sku, days.sales_day
 ),
 
-store_day_ratios as (
-    -- The store's day: its median product's log day against that product's median day.
-    -- A holiday moves every product of a store alike; a burst is one product's.
+series_day_ratios as (
+    -- Each day's log ratio to the series' median day (+1 unit, so empty days stay finite).
     select
-        days.store_id,
-        days.sales_day,
-        median(ln((days.day_units + 1) / (series_day_levels.level_units + 1)))
-            as store_log_ratio
+        days.*,
+        ln((days.day_units + 1) / (series_day_levels.level_units + 1)) as median_ratio
     from days
     inner join series_day_levels
         on
             days.store_id = series_day_levels.store_id
             and days.sku = series_day_levels.sku
-    group by days.store_id, days.sales_day
+),
+
+store_day_ratios as (
+    -- The store's day: its median product's ratio to that product's median day. A holiday
+    -- moves every product of a store alike; a burst is one product's.
+    select
+        store_id,
+        sales_day,
+        median(median_ratio) as store_log_ratio
+    from series_day_ratios
+    group by store_id, sales_day
 ),
 
 day_ratios as (
-    -- Log ratio of the day to the median of its weekday's other days (+1 unit, so empty
-    -- days stay finite); with fewer than two of them, a single other day cannot say which
-    -- one is disturbed, so the series' median day is the yardstick. `store_residual` is
-    -- how far the day moved against its store's same day.
+    -- Log ratio of the day to the median of its weekday's other days; with fewer than two
+    -- of them, a single other day cannot say which one is disturbed, so the series' median
+    -- day is the yardstick. `store_residual` is how far the day moved against its store's
+    -- same day.
     select
-        days.*,
-        ln(
-            (days.day_units + 1)
-            / (
-                case
-                    when other_weekdays.reference_days >= 2 then other_weekdays.reference_units
-                    else series_day_levels.level_units
-                end + 1
-            )
-        ) as log_ratio,
-        ln((days.day_units + 1) / (series_day_levels.level_units + 1))
-        - store_day_ratios.store_log_ratio as store_residual
-    from days
-    inner join series_day_levels
-        on
-            days.store_id = series_day_levels.store_id
-            and days.sku = series_day_levels.sku
+        series_day_ratios.* exclude (median_ratio),
+        case
+            when other_weekdays.reference_days >= 2
+                then
+                    ln(
+                        (series_day_ratios.day_units + 1)
+                        / (other_weekdays.reference_units + 1)
+                    )
+            else series_day_ratios.median_ratio
+        end as log_ratio,
+        series_day_ratios.median_ratio - store_day_ratios.store_log_ratio as store_residual
+    from series_day_ratios
     inner join store_day_ratios
         on
-            days.store_id = store_day_ratios.store_id
-            and days.sales_day = store_day_ratios.sales_day
+            series_day_ratios.store_id = store_day_ratios.store_id
+            and series_day_ratios.sales_day = store_day_ratios.sales_day
     left join other_weekdays
         on
-            days.store_id = other_weekdays.store_id
-            and days.sku = other_weekdays.sku
-            and days.sales_day = other_weekdays.sales_day
+            series_day_ratios.store_id = other_weekdays.store_id
+            and series_day_ratios.sku = other_weekdays.sku
+            and series_day_ratios.sales_day = other_weekdays.sales_day
 ),
 
 day_ratio_centres as (

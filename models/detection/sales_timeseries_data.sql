@@ -27,7 +27,8 @@ series as (
     select
         store_id,
         sku,
-        min(sales_ts) as first_sales_ts
+        min(sales_ts) as first_sales_ts,
+        max(sales_ts) as last_sales_ts
     from sales
     group by store_id, sku
 ),
@@ -41,13 +42,13 @@ late_stores as (
     -- `sales_store_late_hours`. (Zero-filled, a store whose rows came eight hours late was a
     -- drop on every one of its busy series.)
     select
-        sales.store_id,
-        max(sales.sales_ts) as last_sales_ts
-    from sales
+        series.store_id,
+        max(series.last_sales_ts) as last_sales_ts
+    from series
     cross join settings
-    group by sales.store_id, settings.as_of
+    group by series.store_id, settings.as_of
     having
-        max(sales.sales_ts)
+        max(series.last_sales_ts)
         >= settings.as_of - to_hours({{ var('sales_store_late_hours') | int }} + 1)
 ),
 
