@@ -3,18 +3,19 @@ world (mrs.dev.world_family) whose seed was never used to tune them."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import query, run_mrs
+from conftest import DBT_TARGET, query, run_mrs
 
 from mrs.dev.bench import run_reference
 from mrs.dev.world_family import FamilyOptions, family_build_vars, write_family_world
 from mrs.pipeline.database_lock import open_database
-from mrs.pipeline.project import WITHOUT_TESTS, Project
+from mrs.pipeline.project import BUILD_SETTINGS, WITHOUT_TESTS, Project
 from mrs.review.journal import ensure_journal
 
 # The baseline as it was before the shape factor: a drift this small is all noise to it.
@@ -103,7 +104,7 @@ def test_a_daylight_saving_change_in_a_utc_feed_is_no_anomaly_on_the_stores_cloc
     paths = write_family_world(options, tmp_path / "world")
     counts = {}
     for label, zone in (("utc", []), ("stores", ["--store-timezone", "Europe/Berlin"])):
-        database = tmp_path / label / "mrs.duckdb"
+        database = tmp_path / "building" / "mrs.duckdb"  # one path: see build_each
         run_mrs(
             "build", "--input-dir", str(paths.inputs), "--database", str(database),
             "--training-start", f"{options.training_start:%Y-%m-%d}",
@@ -111,6 +112,7 @@ def test_a_daylight_saving_change_in_a_utc_feed_is_no_anomaly_on_the_stores_cloc
             "--select", "+minority_reports_detected_log", "--no-tests", *zone,
         )  # fmt: skip
         counts[label] = query(database, REPORT_COUNT)[0][0]
+        database.parent.rename(tmp_path / label)
     assert counts["stores"] == 0
     assert counts["utc"] >= 30, counts
 
@@ -146,16 +148,19 @@ def build_family_world(
     selection: str,
     settings: dict[str, object] | None = None,
 ) -> None:
-    """Build `selection` of a family world into `database` as `mrs evaluate --family` does
-    (its target and logs beside the database)."""
+    """Build `selection` of a family world into `database` as `mrs evaluate --family` does.
+    dbt's target folder is this worker's, one per set of vars beyond the build settings: a
+    change of vars, like a change of database path, makes dbt parse the whole project again
+    (about 4 s), and the suite's builds alternate between a few such sets."""
     project = Project.locate(database)
     ensure_journal(project.database)
+    vars_ = family_build_vars(options, inputs) | (settings or {})
+    parsed_vars = sorted((k, str(v)) for k, v in vars_.items() if k not in BUILD_SETTINGS)
+    target = DBT_TARGET / "family" / hashlib.md5(repr(parsed_vars).encode()).hexdigest()[:12]
     arguments = [
         "build", "--quiet", "--select", selection, *WITHOUT_TESTS,
-        "--target-path", str(database.parent / "target"),
-        "--log-path", str(database.parent / "logs"),
+        "--target-path", str(target),
     ]  # fmt: skip
-    vars_ = family_build_vars(options, inputs) | (settings or {})
     assert project.dbt(arguments, vars_) == 0
 
 
@@ -173,9 +178,11 @@ def build_each(
     (detection unless told)."""
     built = {}
     for label, settings in variants.items():
-        database = folder / label.replace(" ", "_") / "mrs.duckdb"
-        database.parent.mkdir()
-        build_family_world(options, inputs, database, selection, settings)
+        # Built at one path, then moved: dbt parses again for a new database path.
+        building = folder / "building" / "mrs.duckdb"
+        building.parent.mkdir()
+        build_family_world(options, inputs, building, selection, settings)
+        database = building.parent.rename(folder / label.replace(" ", "_")) / building.name
         built[label] = database
     return built
 
