@@ -24,7 +24,7 @@
     {%- elif not execute -%}
         {{ mrs_select_raw_columns(none, contract['columns'], [], none) }}
     {%- else -%}
-        {%- set found, read_error, is_blank = mrs_input_file(input_name) -%}
+        {%- set found, read_error, is_blank, unclosed_quote = mrs_input_file(input_name) -%}
         {#- A blank reference file (0 bytes: not even a header) is no reference table, as if
             absent; a header alone is an empty table the user chose. -#}
         {%- set empty_reference = found and is_blank and contract['fallback_to_project_seed'] -%}
@@ -54,7 +54,13 @@
             {%- set is_csv = not found.endswith('.parquet') -%}
             {%- if is_csv -%}
                 {%- set present = mrs_csv_header(present) -%}
-                {%- set reader = mrs_csv_rows_reader(found, present) -%}
+                {%- if unclosed_quote %}
+                {{ log("mrs: " ~ found ~ " has a field that opens a quote and never closes it (a "
+                    ~ "field read with a line break in it); reading it with quotes off, one line "
+                    ~ "one row: that row and any with a quoted comma go to the errors with their "
+                    ~ "text", info=true) }}
+                {%- endif -%}
+                {%- set reader = mrs_csv_rows_reader(found, present, not unclosed_quote) -%}
             {%- endif -%}
             {%- set missing = contract['columns'] | reject('in', present) | list -%}
             {%- if missing %}
@@ -97,16 +103,16 @@
 
 
 {#-
-  The file found for an input, DuckDB's error reading it and whether it is blank, or none
-  for each: the row of the input_files model, which found and tried every file before
-  staging runs.
+  The file found for an input, DuckDB's error reading it, whether it is blank and whether
+  a field of it opens a quote and never closes it, or none for each: the row of the
+  input_files model, which found and tried every file before staging runs.
 -#}
 {% macro mrs_input_file(input_name) -%}
     {%- set probed = run_query(
-        "select file_path, read_error, is_blank from " ~ ref('input_files')
+        "select file_path, read_error, is_blank, has_unclosed_quote from " ~ ref('input_files')
         ~ " where input_name = '" ~ input_name ~ "'"
     ).rows -%}
-    {{ return((probed[0][0], probed[0][1], probed[0][2]) if probed else (none, none, none)) }}
+    {{ return(probed[0] | list if probed else (none, none, none, none)) }}
 {%- endmacro %}
 
 
@@ -164,26 +170,29 @@
   sees a sample, so past it a longer row's extra field was dropped silently; with the columns
   given and nothing detected, every row is read the same way, short rows padded with nulls,
   and a stray quote inside a field is a character of that field (the row's rules then
-  reject it with its text).
+  reject it with its text). `quoted` false reads with quotes off: a field that opens a quote
+  and never closes it would otherwise take every line up to the next quote with it (DuckDB
+  reads on in every mode); one line is then one row.
 -#}
-{% macro mrs_csv_rows_reader(path, header) -%}
+{% macro mrs_csv_rows_reader(path, header, quoted=true) -%}
     {%- set columns = [] -%}
     {%- for name in header + [mrs_extra_fields_column()] -%}
         {%- do columns.append("'" ~ name | replace("'", "''") ~ "': 'varchar'") -%}
     {%- endfor -%}
     {{ return("read_csv(" ~ mrs_quote_path(path) ~ ", auto_detect = false, "
-        ~ mrs_csv_dialect() ~ ", columns = {" ~ columns | join(', ') ~ "})") }}
+        ~ mrs_csv_dialect(quoted) ~ ", columns = {" ~ columns | join(', ') ~ "})") }}
 {%- endmacro %}
 
 
 {#-
   The CSV dialect of every input file, fixed (comma, double quotes) so sniffing cannot fail on
   a messy file; lenient parsing reads mixed line endings and pads short rows with nulls,
-  which the staging rules then reject.
+  which the staging rules then reject. Quotes off (`quoted` false): no quote character.
 -#}
-{% macro mrs_csv_dialect() -%}
-    {{ return("header = true, delim = ',', quote = '\"', escape = '\"', strict_mode = false, "
-        ~ "null_padding = true") }}
+{% macro mrs_csv_dialect(quoted=true) -%}
+    {%- set quote = "'\"'" if quoted else "''" -%}
+    {{ return("header = true, delim = ',', quote = " ~ quote ~ ", escape = " ~ quote
+        ~ ", strict_mode = false, null_padding = true") }}
 {%- endmacro %}
 
 

@@ -1,6 +1,7 @@
 -- Where each input came from in this build: its seed (a reference table whose file is
 -- absent or blank), its file, 'missing' (an absent optional file read as empty) or
--- 'unreadable' (a file DuckDB cannot read, read as absent; read_error says why). Stages
+-- 'unreadable' (a file DuckDB cannot read, read as absent; read_error says why), and whether
+-- a CSV file was read with quotes off (a field opened a quote and never closed it). Stages
 -- that fall back when an input is missing read this. Derived from input_files, which found
 -- and tried every file.
 {%- set input_dir = mrs_build_setting('mrs_input_dir') %}
@@ -31,7 +32,8 @@ sources as (
             when input_name in ({{ seeded_names }}) then 'seed:' || input_name
             else 'missing'
         end as source_location,
-        read_error
+        read_error,
+        coalesce(has_unclosed_quote, false) as is_read_with_quotes_off
     from files
 )
 

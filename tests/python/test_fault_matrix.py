@@ -167,7 +167,9 @@ def test_malformed_files_are_read_as_absent_and_reported(world: Path, tmp_path: 
 
     sources = {
         name: (location, error)
-        for name, location, error in query(database, "select * from input_sources")
+        for name, location, error in query(
+            database, "select input_name, source_location, read_error from input_sources"
+        )
     }
     assert sources["contextual_data"][0] == "unreadable"
     assert "contextual_data.parquet" in sources["contextual_data"][1]

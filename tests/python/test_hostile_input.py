@@ -16,6 +16,7 @@ from mrs.pipeline.publication import connect_published
 
 WORLD = WorldOptions(stores=6, products=4, days=24)
 FAR_AHEAD = "2099-01-01 00:00:00"
+MORE_FIELDS = "more fields than the header (an unquoted decimal comma?)"
 
 
 @pytest.fixture(scope="module")
@@ -114,19 +115,25 @@ def test_times_with_a_utc_offset_are_the_instant_they_name(world: Path, tmp_path
         ) == [(float(written_units),)]
 
 
-def test_folders_named_with_a_quote_are_read(world: Path, tmp_path: Path) -> None:
+def test_folders_named_with_a_quote_and_malformed_rows_are_read(
+    world: Path, tmp_path: Path
+) -> None:
     # Paths go into SQL as string literals (macro mrs_quote_path); a quote in a folder name
     # once broke the query instead of being read.
     folder = tmp_path / "o'brien inputs"
     shutil.copytree(world, folder)
-    # Two malformed sales rows (issue 15, case 8): an unquoted decimal comma in revenue (one
-    # field more than the header: before, units and revenue were kept and the extra field
-    # dropped) and a stray quote inside units (before, it could swallow the rest of the file).
+    # Three malformed sales rows (issue 15, cases 2 and 8): an unquoted decimal comma in
+    # revenue (one field more than the header: before, units and revenue were kept and the
+    # extra field dropped), a stray quote inside units, and, half way down the file, a sku
+    # that opens a quote and never closes it (read with quotes on, that field takes every
+    # line after it: the file is then read with quotes off, one line one row).
     sales = folder / "unified_sales_data.csv"
     lines = sales.read_text().splitlines()
-    comma, quote = lines[1].split(","), lines[2].split(",")
+    middle = len(lines) // 2
+    comma, quote, unclosed = lines[1].split(","), lines[2].split(","), lines[middle].split(",")
     lines[1] = ",".join([*comma[:4], "12", "5"])
     lines[2] = ",".join([*quote[:3], '1"2', quote[4]])
+    lines[middle] = ",".join([*unclosed[:2], '"' + unclosed[2], *unclosed[3:]])
     sales.write_text("\n".join(lines) + "\n")
     database = tmp_path / "store's db" / "mrs.duckdb"
     database.parent.mkdir()
@@ -134,19 +141,25 @@ def test_folders_named_with_a_quote_are_read(world: Path, tmp_path: Path) -> Non
     journal.mkdir(parents=True)
     (journal / "hand-written.json").write_text('{"report_id": "MR-none", "action": "approve"}')
     day = f"{WORLD.detection_start:%Y-%m-%d}"
-    build_world(folder, database, WORLD, "--as-of", f"{day} 06:00")
+    output = build_world(folder, database, WORLD, "--as-of", f"{day} 06:00")
     sources = query(database, "select distinct source_file from stg_unified_sales_data_checked")
     assert sources == [(f"{folder.as_posix()}/unified_sales_data.csv",)]
+    assert "opens a quote and never closes it" in output
     assert query(
         database,
-        "select source_row_number, units, revenue, extra_fields, error_reason "
+        "select is_read_with_quotes_off from input_sources where input_name = 'unified_sales_data'",
+    ) == [(True,)]
+    assert query(
+        database,
+        "select source_row_number, sku, units, revenue, extra_fields, error_reason "
         "from unified_sales_data_errors order by 1",
     ) == [
-        (1, comma[3], "12", "5", "more fields than the header (an unquoted decimal comma?)"),
-        (2, '1"2', quote[4], None, "unparseable units"),
+        (1, comma[2], comma[3], "12", "5", MORE_FIELDS),
+        (2, quote[2], '1"2', quote[4], None, "unparseable units"),
+        (middle, '"' + unclosed[2], unclosed[3], unclosed[4], None, "unknown sku"),
     ]
     # Every other row is kept.
-    assert query(database, "select count(*) from stg_unified_sales_data") == [(len(lines) - 3,)]
+    assert query(database, "select count(*) from stg_unified_sales_data") == [(len(lines) - 4,)]
     # The journal beside the database was listed and read (the edit breaks rules: no actor).
     assert query(database, "select source_file from user_edits_errors") == [("hand-written.json",)]
     # The copy the review app reads was published beside it, with its review index.
