@@ -140,27 +140,27 @@ def copy_database(database: Path, folder: Path) -> Path:
     return target
 
 
-@pytest.fixture
-def workbench(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _same_path_folder(factory: pytest.TempPathFactory, name: str) -> Path:
     """An empty folder at the same path in every test of this worker. A database copied or
-    built there under the same name keeps dbt's profile from test to test, so dbt does not
-    re-parse the project for it (about 5 s a build); use it for one database per test."""
-    folder = tmp_path_factory.getbasetemp() / "workbench"
+    built there under the same name keeps dbt's profile from test to test, so its first build
+    re-parses only what changed instead of the whole project (about 4 s of every build)."""
+    folder = factory.getbasetemp() / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
     return folder
+
+
+@pytest.fixture
+def workbench(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second such folder beside tmp_path, for one database per test."""
+    return _same_path_folder(tmp_path_factory, "workbench")
 
 
 @pytest.fixture
 def tmp_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This worker's scratch folder, emptied before each test (pytest's own is a new folder
-    for every test). A database built under the same name here in test after test keeps dbt's
-    profile, so its first build re-parses only what changed instead of the whole project
-    (about 4 s of every test that builds)."""
-    folder = tmp_path_factory.getbasetemp() / "scratch"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir()
-    return folder
+    for every test): see _same_path_folder."""
+    return _same_path_folder(tmp_path_factory, "scratch")
 
 
 @pytest.fixture(scope="session")
