@@ -20,25 +20,29 @@ class DatabaseBusy(MrsError):
     """Another process kept the lock longer than we were willing to wait."""
 
 
-# The working file's schemas (dbt_project.yml): the pipeline's tables in main, the staged
-# inputs and their rejected rows in staging. MRS's own readers resolve both by name.
+# The working file's schemas (dbt_project.yml): the logs in logs, the staged inputs and their
+# rejected rows in staging, everything derived in main. MRS's own readers resolve all by name.
 STAGING_SCHEMA = "staging"
+LOGS_SCHEMA = "logs"
 
 
 def open_database(database: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """A connection to a working file that finds the staged inputs by name, as the tables of
-    main (set search_path; a BI tool names them `staging.<table>`)."""
+    """A connection to a working file that finds the logs and the staged inputs by name, as
+    the tables of main (set search_path; a BI tool names them `logs.<log>`,
+    `staging.<table>`)."""
     connection = duckdb.connect(str(database), read_only=read_only)
     try:
-        # A file no build has staged inputs in yet (or a hand-made one) has no such schema,
-        # and DuckDB refuses a search path through a schema that does not exist.
-        (staged,) = connection.execute(
-            "select count(*) from information_schema.schemata "
-            "where catalog_name = current_database() and schema_name = ?",
-            [STAGING_SCHEMA],
-        ).fetchone()
-        if staged:
-            connection.execute(f"set search_path = 'main,{STAGING_SCHEMA}'")
+        # A file no build has written yet (or a hand-made one) lacks those schemas, and
+        # DuckDB refuses a search path through a schema that does not exist.
+        present = connection.execute(
+            "select schema_name from information_schema.schemata "
+            "where catalog_name = current_database() and schema_name in (?, ?) "
+            "order by schema_name",
+            [LOGS_SCHEMA, STAGING_SCHEMA],
+        ).fetchall()
+        if present:
+            path = ",".join(["main", *(schema for (schema,) in present)])
+            connection.execute(f"set search_path = '{path}'")
     except duckdb.Error:
         connection.close()
         raise

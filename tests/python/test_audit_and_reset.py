@@ -19,6 +19,7 @@ from conftest import (
     run_mrs,
 )
 
+from mrs.pipeline.database_lock import open_database
 from mrs.pipeline.project import WITHOUT_TESTS
 from mrs.review.journal import JOURNAL_MARKER, journal_dir
 
@@ -134,7 +135,7 @@ def test_hydration_survives_a_missing_upstream_log_and_says_why(
     audited: Path, workbench: Path, log: str, reason: str
 ) -> None:
     database = copy_database(audited, workbench)
-    with duckdb.connect(str(database)) as con:
+    with open_database(database, read_only=False) as con:
         con.execute(f"drop table {log}")
     # Hydration reads each log's current state (models/current), which says the log is missing.
     result = _dbt(
@@ -219,20 +220,44 @@ def test_auto_approval_is_off_by_default_and_never_overrides_an_analyst(
     assert below == [(0,)]
 
 
-def test_a_file_built_before_the_staging_schema_keeps_no_stale_copy(
+def test_a_file_built_before_the_layer_schemas_keeps_its_logs_and_no_stale_copy(
     audited: Path, workbench: Path
 ) -> None:
-    # Files built before 2026-12-01 had every staged input in main; MRS's readers look in
-    # main first, so a copy left there would shadow the fresh one in schema staging.
+    # Files built before 2026-12-01 had every staged input in main, and before 2026-12-02
+    # every log: MRS's readers look in main first, so a staged copy left there would shadow
+    # the fresh one, and a log is history no build can write again, so it must move whole.
     database = copy_database(audited, workbench)
+    logs = [
+        name
+        for (name,) in query(
+            database,
+            "select table_name from information_schema.tables where table_schema = 'logs'",
+        )
+    ]
+    assert len(logs) == 20
+
+    def logged() -> dict[str, list[tuple]]:
+        return {log: sorted(query(database, f"from {log}"), key=repr) for log in logs}
+
+    before = logged()
     with duckdb.connect(str(database)) as con:
         con.execute("create table main.stg_stores as select * from staging.stg_stores limit 1")
+        for log in logs:
+            con.execute(f"create table main.{log} as from logs.{log}")
+        con.execute("drop schema logs cascade")
     result = _dbt(database, "run", "--select", "stg_stores")
     assert result.returncode == 0, result.stdout
     assert "mrs: dropped" in result.stdout and "moved to schema staging" in result.stdout
-    tables = query(
+    assert result.stdout.count("mrs: moved") == len(logs)
+    schemas = query(
         database,
-        "select table_schema from information_schema.tables where table_name = 'stg_stores'",
+        "select table_name, table_schema from information_schema.tables "
+        f"where table_name in ('stg_stores', {', '.join(repr(log) for log in logs)})",
     )
-    assert tables == [("staging",)]
+    assert sorted(schemas) == sorted([("stg_stores", "staging"), *((log, "logs") for log in logs)])
     assert query(database, "select count(*) from stg_stores")[0][0] > 1
+    assert logged() == before
+    # dbt knows where they went: the next run appends to them (nothing new here).
+    result = _dbt(database, "run", "--select", "minority_event_ended_log", "ui_notifications_log")
+    assert result.returncode == 0, result.stdout
+    assert logged() == before

@@ -32,6 +32,7 @@ from conftest import (
 )
 
 from mrs.dev.world import WorldOptions, write_world
+from mrs.pipeline.database_lock import open_database
 
 WORLD = WorldOptions(stores=14, products=7, days=26)
 FIRST = "2025-07-26 12:00"  # inside several reports of this world
@@ -212,7 +213,7 @@ def test_a_missing_stage_log_is_replayed_and_nothing_else_changes(
 ) -> None:
     database = copy_database(first, workbench)
     before = log_rows(database)
-    with duckdb.connect(str(database)) as con:
+    with open_database(database, read_only=False) as con:
         for log in dropped:
             con.execute(f"drop table {log}")
     _build(world, database, FIRST)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import duckdb
 from conftest import query
+
+from mrs.pipeline.database_lock import open_database
 
 
 def test_the_demo_meets_every_health_target(demo_database: tuple[Path, str]) -> None:
@@ -22,7 +23,7 @@ def test_missing_attributions_and_stale_logs_show_in_the_health_view(
 ) -> None:
     database = tmp_path / demo_database[0].name
     shutil.copy(demo_database[0], database)
-    with duckdb.connect(str(database)) as con:
+    with open_database(database, read_only=False) as con:
         # Attribution lost its latest 10 ticks and a third of its reports.
         con.execute(
             """

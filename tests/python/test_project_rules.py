@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT
 
-from mrs.pipeline.database_lock import STAGING_SCHEMA
+from mrs.pipeline.database_lock import LOGS_SCHEMA, STAGING_SCHEMA
 
 KEY_TESTS = {"unique", "mrs_unique_combination"}
 REFERENCE_INPUTS = {"stg_stores", "stg_products", "stg_cause_taxonomy"}
@@ -120,10 +120,16 @@ def test_public_sql_models_have_enforced_contracts(manifest: dict) -> None:
     assert uncontracted == []
 
 
-def test_the_staged_inputs_and_only_they_are_in_the_staging_schema(manifest: dict) -> None:
-    # The schema MRS's readers put on their search path (open_database) is the one the
-    # staging folder builds into; everything else stays in the target's schema.
+def test_the_staged_inputs_and_the_logs_have_schemas_of_their_own(manifest: dict) -> None:
+    # The schemas MRS's readers put on their search path (open_database) are the ones the
+    # staging folder and the logs folders build into; everything else stays in main.
     schemas = {node["name"]: node["schema"] for node in _models(manifest).values()}
     staged = {node["name"] for node in _models(manifest).values() if _is_staging(node)}
+    logs = {
+        node["name"]
+        for node in _models(manifest).values()
+        if "/logs/" in node["original_file_path"]
+    }
     assert staged and {schemas[name] for name in staged} == {STAGING_SCHEMA}
-    assert {schema for name, schema in schemas.items() if name not in staged} == {"main"}
+    assert len(logs) == 20 and {schemas[name] for name in logs} == {LOGS_SCHEMA}
+    assert {schema for name, schema in schemas.items() if name not in staged | logs} == {"main"}
