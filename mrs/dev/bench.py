@@ -627,11 +627,38 @@ stabilised as (
     select *,
            {_count_z("units", "e", "v", "bb")} as raw_z
     from (select *, greatest(beta, 1e-9) as bb from z)
+),
+score_days as (
+    -- each day's trading hours within |z| <= 2.5 and their squares
+    select store_id, sku, day,
+           count(*) filter (where abs(raw_z) <= 2.5 and (e > 0 or units > 0)) as n,
+           coalesce(sum(raw_z * raw_z) filter (
+               where abs(raw_z) <= 2.5 and (e > 0 or units > 0)), 0) as q
+    from stabilised group by all
+),
+score_variances as (
+    -- the previous 14 days' (baseline_score_scale_days) mean square over a standard
+    -- normal's within |z| <= 2.5
+    select store_id, sku, day, sum(n) over w as n,
+           sum(q) over w / nullif(sum(n) over w, 0) / 0.9112 as sv
+    from score_days
+    window w as (partition by store_id, sku order by day
+                 range between interval 14 days preceding and interval 1 day preceding)
+),
+score_spreads as (
+    -- tau^2 across the series of each day, beyond the noise 2 / n
+    select day, greatest(avg((sv - 1) * (sv - 1)) - avg(2.0 / n), 0.0) as t2
+    from score_variances where n > 0 group by day
+),
+score_scales as (
+    select store_id, sku, day,
+           greatest(coalesce(1 + (sv - 1) * t2 / nullif(t2 + 2.0 / n, 0), 1.0), 1.0) as ss
+    from score_variances left join score_spreads using (day)
 )
 select h.store_id, h.sku, h.sales_ts, h.e as expected_units,
-       h.raw_z as residual_z,
-       abs(h.raw_z) >= 1.5 as is_flagged
-from stabilised h
+       h.raw_z / sqrt(s.ss) as residual_z,
+       abs(h.raw_z / sqrt(s.ss)) >= 1.5 as is_flagged
+from stabilised h join score_scales s using (store_id, sku, day)
 where h.e > 0 or h.units > 0
 """
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import DBT_TARGET, query, run_mrs
+import yaml
+from conftest import DBT_TARGET, PROJECT_ROOT, query, run_mrs
 
 from mrs.dev.bench import run_reference
 from mrs.dev.world_family import FamilyOptions, family_build_vars, write_family_world
@@ -409,6 +410,74 @@ def test_the_bench_reference_flags_what_detection_flags_over_four_detection_week
         reference = run_reference(con)
     assert reference.flagged_hours_pipeline > 0
     assert reference.flagged_hours_reference == reference.flagged_hours_pipeline
+
+
+# The score scale recomputed by a join of whole days (the model uses a window over them):
+# the model's own score is residual_z times the square root of the scale (side scales off).
+SCORE_SCALES = """
+with hours as (
+    select p.store_id, p.sku, cast(p.sales_ts as date) as sales_day, p.score_scale,
+        p.sales_ts >= s.detection_start as is_detection,
+        p.residual_z * sqrt(p.score_scale) as model_z, p.is_trading_hour
+    from baseline_sales_predictions as p, run_settings as s
+),
+quiet_days as (
+    select store_id, sku, sales_day, count(*) as hours, sum(model_z * model_z) as squares
+    from hours
+    where is_detection and is_trading_hour and abs(model_z) <= 2.5
+    group by all
+),
+days as (
+    select store_id, sku, sales_day, bool_and(is_detection) as is_detection,
+        min(score_scale) as low_scale, max(score_scale) as high_scale
+    from hours group by all
+),
+variances as (
+    select days.*, sum(q.hours) as past_hours, sum(q.squares) / sum(q.hours) / 0.9112 as v
+    from days
+    left join quiet_days as q
+        on q.store_id = days.store_id and q.sku = days.sku
+        and q.sales_day between days.sales_day - {days} and days.sales_day - 1
+    group by all
+),
+spreads as (
+    select sales_day, greatest(avg((v - 1) * (v - 1)) - avg(2 / past_hours), 0) as tau2
+    from variances where past_hours > 0 group by sales_day
+)
+select store_id, sku, sales_day, is_detection, low_scale, high_scale,
+    coalesce(greatest(1 + (v - 1) * tau2 / (tau2 + 2 / past_hours), 1.0), 1.0) as expected_scale
+from variances left join spreads using (sales_day)
+"""
+
+
+def test_a_series_scored_too_narrowly_learns_its_scale_from_the_detection_days(
+    two_training_weeks: Path,
+) -> None:
+    # Two training weeks fit a busy series' spread a third too wide or too narrow; the
+    # variance of its quiet detection scores says which. Each day's scale is that variance
+    # over the previous days (|z| <= 2.5), moved from 1 by empirical Bayes across the
+    # series (their spread beyond the noise of each), never below 1, and the same for
+    # every hour of the day.
+    settings = yaml.safe_load((PROJECT_ROOT / "dbt_project.yml").read_text())["vars"]
+    rows = query(
+        two_training_weeks, SCORE_SCALES.format(days=settings["baseline_score_scale_days"])
+    )
+    assert rows
+    first_day = min(row[2] for row in rows if row[3])
+    for store_id, sku, sales_day, is_detection, low, high, expected in rows:
+        assert low == pytest.approx(high, abs=1e-12), (store_id, sku, sales_day)
+        assert low == pytest.approx(expected, abs=1e-6), (store_id, sku, sales_day)
+        if not is_detection or sales_day == first_day:
+            assert low == 1.0, (store_id, sku, sales_day)
+    # ST-007 / SKU-005 (10,000 units an hour, round the clock): its quiet scores vary 1.3
+    # times as much as the model says; measured on this world without the scale, it raised
+    # two false reports on Sunday afternoons, with it none.
+    assert max(row[5] for row in rows if row[:2] == ("ST-007", "SKU-005")) >= 1.2
+    assert query(
+        two_training_weeks,
+        "select count(*) from minority_reports_detected_log "
+        "where store_id = 'ST-007' and sku = 'SKU-005'",
+    ) == [(0,)]
 
 
 BUSY_PERSISTENCE = """
