@@ -137,8 +137,10 @@ def test_a_seasons_drift_of_the_intraday_shape_is_no_anomaly(tmp_path: Path) -> 
     # Measured: 129 reports on a whole-day level alone, 3 with the shape factor (it follows
     # the drift about a week late: the median of two weeks); since the level leaves out
     # disturbed days and an hour-of-week factor learns from the detection weeks, 133 and 0
-    # (19 with only the shape factor off: the hour-of-week factor follows part of it).
-    assert counts["day level only"] >= 60, counts
+    # (19 with only the shape factor off: the hour-of-week factor follows part of it); since
+    # each series learns its score scale from its detection days, 52 and 0 (the drifting
+    # series' scores vary more than the model says, and the scale widens them).
+    assert counts["day level only"] >= 30, counts
     assert counts["shape factor"] <= 5, counts
 
 
