@@ -342,13 +342,16 @@ cells as (
 ),
 
 trading_days as (
-    -- Each day_of_week's trading hours: its first and last hour with a typical sale.
+    -- Each day_of_week's trading hours: its first and last hour with a typical sale, and
+    -- whether it is a weekend day (Saturday, Sunday on the stores' clock): the pooled
+    -- intraday shape is pooled over days of equal hours and of the same kind.
     select
         store_id,
         sku,
         hour_of_week // 24 as day_of_week,
         min(hour_of_week % 24) as first_hour,
-        max(hour_of_week % 24) as last_hour
+        max(hour_of_week % 24) as last_hour,
+        hour_of_week // 24 >= 5 as is_weekend
     from cells
     where median_units > 0
     group by store_id, sku, hour_of_week // 24
@@ -555,6 +558,7 @@ hourly_shares as (
         clean_hour_shares.sku,
         trading_days.first_hour,
         trading_days.last_hour,
+        trading_days.is_weekend,
         clean_hour_shares.hour_of_week % 24 as hour_of_day,
         clean_hour_shares.day_share
     from clean_hour_shares
@@ -572,11 +576,12 @@ share_bounds as (
         sku,
         first_hour,
         last_hour,
+        is_weekend,
         hour_of_day,
         quantile_cont(day_share, 0.1) as low_share,
         quantile_cont(day_share, 0.9) as high_share
     from hourly_shares
-    group by store_id, sku, first_hour, last_hour, hour_of_day
+    group by store_id, sku, first_hour, last_hour, is_weekend, hour_of_day
 ),
 
 pooled_shape as (
@@ -587,6 +592,7 @@ pooled_shape as (
         hourly_shares.sku,
         hourly_shares.first_hour,
         hourly_shares.last_hour,
+        hourly_shares.is_weekend,
         hourly_shares.hour_of_day,
         -- Decimal sums are exact, so the result does not depend on the order in which
         -- parallel threads add the rows up (determinism).
@@ -602,12 +608,14 @@ pooled_shape as (
             and hourly_shares.sku = share_bounds.sku
             and hourly_shares.first_hour = share_bounds.first_hour
             and hourly_shares.last_hour = share_bounds.last_hour
+            and hourly_shares.is_weekend = share_bounds.is_weekend
             and hourly_shares.hour_of_day = share_bounds.hour_of_day
     group by
         hourly_shares.store_id,
         hourly_shares.sku,
         hourly_shares.first_hour,
         hourly_shares.last_hour,
+        hourly_shares.is_weekend,
         hourly_shares.hour_of_day
 ),
 
@@ -616,7 +624,7 @@ shape as (
     select
         *,
         typical_share / nullif(cast(sum(cast(typical_share as decimal(18, 15))) over (
-            partition by store_id, sku, first_hour, last_hour
+            partition by store_id, sku, first_hour, last_hour, is_weekend
         ) as double), 0) as day_share
     from pooled_shape
 ),
@@ -667,6 +675,7 @@ shape_terms as (
             and cells.sku = shape.sku
             and trading_days.first_hour = shape.first_hour
             and trading_days.last_hour = shape.last_hour
+            and trading_days.is_weekend = shape.is_weekend
             and cells.hour_of_week % 24 = shape.hour_of_day
     left join store_shape
         on
@@ -1047,7 +1056,7 @@ shape_deviations as (
     -- count there without trusting its own noise elsewhere. Each hour's relative deviation
     -- is weighted by its precision (pooled^2 / noise): on a busy series every hour counts
     -- alike, so the quiet evening hours of a weekday whose pooled shape took the weekend's
-    -- busy nights (one shape for all days of equal trading hours) are not outweighed by the
+    -- busy nights (one shape for all weekdays of equal trading hours) are not outweighed by the
     -- quarter's big hours that happen to agree (weighted by pooled^2, they were: a weekday
     -- evening at 2,000 units fitted at 3,500 and a false drop every evening).
     select

