@@ -609,19 +609,18 @@ correlated as (
 ),
 
 scale_hours as (
-    -- The detection hours that say how widely the series' scores vary: trading hours
-    -- within |z| <= 2.5. Hours beyond it would widen the scale they are judged by, and at 3
-    -- the milder hours of anomalies did (the demo's narrative series measured 1.4 against
-    -- 1.07 for the others, and one of its power-cut reports was lost).
+    -- Every scored hour with its day, and whether it says how widely the series' scores
+    -- vary: trading hours within |z| <= 2.5. Hours beyond it would widen the scale they are
+    -- judged by, and at 3 the milder hours of anomalies did (the demo's narrative series
+    -- measured 1.4 against 1.07 for the others, and one of its power-cut reports was lost).
     select
-        scored.store_id,
-        scored.sku,
+        scored.*,
         {{ mrs_sales_day('scored.sales_ts') }} as sales_day,
         scored.is_trading_hour
         and scored.sales_ts >= settings.detection_start
         and abs(scored.stabilised_z) <= 2.5 as is_scale_hour,
         cast(pow(scored.stabilised_z, 2) as decimal(24, 9)) as squared_score
-    from scored
+    from correlated as scored
     cross join settings
 ),
 
@@ -717,14 +716,14 @@ score_scales as (
 
 scaled as (
     select
-        correlated.*,
+        scale_hours.*,
         coalesce(score_scales.score_scale, 1.0) as score_scale
-    from correlated
+    from scale_hours
     left join score_scales
         on
-            correlated.store_id = score_scales.store_id
-            and correlated.sku = score_scales.sku
-            and {{ mrs_sales_day('correlated.sales_ts') }} = score_scales.sales_day
+            scale_hours.store_id = score_scales.store_id
+            and scale_hours.sku = score_scales.sku
+            and scale_hours.sales_day = score_scales.sales_day
 ),
 
 calibrated as (
@@ -736,7 +735,7 @@ calibrated as (
     select
         * exclude (
             stabilised_z, day_correlation, weekday_level_variance, shared_variance,
-            variance_units, spread_units
+            variance_units, spread_units, sales_day, is_scale_hour, squared_score
         ),
         variance_units * score_scale as variance_units,
         spread_units * sqrt(score_scale) as spread_units,

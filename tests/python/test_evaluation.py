@@ -10,13 +10,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 from conftest import DBT_TARGET, PROJECT_ROOT, query, run_mrs
 
 from mrs.dev.bench import run_reference
 from mrs.dev.world_family import FamilyOptions, family_build_vars, write_family_world
 from mrs.pipeline.database_lock import open_database
-from mrs.pipeline.project import BUILD_SETTINGS, WITHOUT_TESTS, Project
+from mrs.pipeline.project import BUILD_SETTINGS, WITHOUT_TESTS, Project, project_vars
 from mrs.review.journal import ensure_journal
 
 # The baseline as it was before the shape factor: a drift this small is all noise to it.
@@ -460,10 +459,8 @@ def test_a_series_scored_too_narrowly_learns_its_scale_from_the_detection_days(
     # over the previous days (|z| <= 2.5), moved from 1 by empirical Bayes across the
     # series (their spread beyond the noise of each), never below 1, and the same for
     # every hour of the day.
-    settings = yaml.safe_load((PROJECT_ROOT / "dbt_project.yml").read_text())["vars"]
-    rows = query(
-        two_training_weeks, SCORE_SCALES.format(days=settings["baseline_score_scale_days"])
-    )
+    days = project_vars(PROJECT_ROOT)["baseline_score_scale_days"]
+    rows = query(two_training_weeks, SCORE_SCALES.format(days=days))
     assert rows
     first_day = min(row[2] for row in rows if row[3])
     for store_id, sku, sales_day, is_detection, low, high, expected in rows:
