@@ -95,9 +95,10 @@
 {%- endmacro %}
 
 {#- The raw text columns of an input under their contract names, for its _errors table. -#}
-{% macro mrs_raw_columns(input_name) -%}
+{% macro mrs_raw_columns(input_name, relation=none) -%}
+    {%- set prefix = relation ~ '.' if relation else '' -%}
     {%- for column in mrs_input_contract()[input_name]['columns'] %}
-        raw_{{ column }} as {{ column }},
+        {{ prefix }}raw_{{ column }} as {{ column }},
     {%- endfor %}
-        raw_extra_fields as extra_fields
+        {{ prefix }}raw_extra_fields as extra_fields
 {%- endmacro %}

@@ -4,15 +4,21 @@ checked as (
     select * from {{ ref('stg_unified_sales_data_checked') }}
 ),
 
+{{ mrs_sales_feed_frontier() }},
+
 accepted as (
+    -- Rows that passed every check and are not ahead of the feed.
     select
-        sales_ts,
-        store_id,
-        sku,
-        units,
-        revenue
+        checked.sales_ts,
+        checked.store_id,
+        checked.sku,
+        checked.units,
+        checked.revenue
     from checked
-    where error_reason is null
+    cross join frontier
+    where
+        checked.error_reason is null
+        and (frontier.frontier_ts is null or checked.sales_ts <= frontier.frontier_ts)
 )
 
 select * from accepted

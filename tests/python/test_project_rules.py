@@ -86,14 +86,15 @@ def _allowed_staging_edge(child: str, parent: str) -> bool:
     """The staging models that read other staging models, by design (README, "Project
     rules"): each input is read and checked once, then split into its clean rows and its
     dead letters; the check reads which file to use and the reference inputs it validates
-    keys against."""
+    keys against; the sales input is checked day by day against its day digests, which read
+    what the check reads."""
     split = parent == f"stg_{child.removesuffix('_errors')}_checked" or parent == f"{child}_checked"
-    which_file = parent == "input_files" and (
-        child.endswith("_checked") or child == "input_sources"
-    )
-    references = child.endswith("_checked") and parent in REFERENCE_INPUTS
+    checks = child.endswith(("_checked", "_day_digests"))
+    which_file = parent == "input_files" and (checks or child == "input_sources")
+    references = checks and parent in REFERENCE_INPUTS
     candidates = child in {"input_files", "input_sources"} and parent == "input_file_candidates"
-    return split or which_file or references or candidates
+    day_digests = parent == f"{child.removesuffix('_checked')}_day_digests"
+    return split or which_file or references or candidates or day_digests
 
 
 def test_staging_reads_staging_only_where_the_readme_says_why(manifest: dict) -> None:

@@ -1,0 +1,224 @@
+{#-
+  The sales input is staged day by day (issue 18): a build types and checks only the rows of
+  the sales days whose digest changed (new days, restated days) and keeps the verdicts of
+  every other day. A day is the UTC date of a row's parsed `sales_ts`: every row of one key
+  (sales_ts, store_id, sku) falls on one day, so the duplicate-key check of a day needs no
+  other day. Rows whose time does not parse share the day null.
+-#}
+
+
+{#- The sales day a raw row belongs to. -#}
+{% macro mrs_sales_day_key(raw_sales_ts) -%}
+    cast({{ mrs_to_timestamp(raw_sales_ts) }} as date)
+{%- endmacro %}
+
+
+{#-
+  The row checks of the sales input, as CTEs after `raw_sales`, `known_stores` and
+  `known_products`: typed, dated (the rows of the sales days in `days`, a list of
+  `sales_day_key` texts with none for the rows whose time does not parse; every row when
+  `days` is none), ruled, then the duplicate-key CTEs ending in `checked`. Their text with
+  `days` none is part of every day's digest, so changed rules (or bounds in the vars) check
+  every day again.
+-#}
+{% macro mrs_sales_row_checks(days=none) -%}
+typed as (
+    select
+        raw_sales.*,
+        {{ mrs_to_timestamp('raw_sales.raw_sales_ts') }} as sales_ts,
+        {{ mrs_text('raw_sales.raw_store_id') }} as store_id,
+        {{ mrs_text('raw_sales.raw_sku') }} as sku,
+        {{ mrs_to_double('raw_sales.raw_units') }} as units,
+        {{ mrs_to_double('raw_sales.raw_revenue') }} as revenue
+    from raw_sales
+),
+
+dated as (
+    select
+        typed.*,
+        cast(typed.sales_ts as date) as sales_day_key
+    from typed
+    {%- if days is not none %}
+    {%- set dated_days = days | reject('none') | list %}
+    where
+        {%- if not days %}
+        false
+        {%- else %}
+        {%- if dated_days %}
+        cast(typed.sales_ts as date) in (
+            {%- for day in dated_days %}
+            date '{{ day }}'{{ ',' if not loop.last }}
+            {%- endfor %}
+        )
+        {%- else %}
+        false
+        {%- endif %}
+        {%- if none in days %}
+        or typed.sales_ts is null
+        {%- endif %}
+        {%- endif %}
+    {%- endif %}
+),
+
+ruled as (
+    select
+        dated.*,
+        -- Units and revenue parse, are finite and lie within the contract's bounds.
+        {{ mrs_reject_reasons(mrs_required_rules('unified_sales_data') + [
+            (mrs_unparseable('dated.raw_sales_ts', 'timestamp'), 'unparseable sales_ts'),
+            ("dated.sales_ts != date_trunc('hour', dated.sales_ts)",
+                'sales_ts not on the hour'),
+        ] + mrs_number_rules('unified_sales_data', 'dated') + [
+            ('dated.store_id is not null and known_stores.store_id is null',
+                'unknown store_id'),
+            ('dated.sku is not null and known_products.sku is null', 'unknown sku'),
+        ]) }} as rule_reason
+    from dated
+    left join known_stores on dated.store_id = known_stores.store_id
+    left join known_products on dated.sku = known_products.sku
+),
+
+{{ mrs_reject_duplicate_keys(['sales_ts', 'store_id', 'sku']) }}
+{%- endmacro %}
+
+
+{#-
+  Pre-hook of stg_unified_sales_data_checked: removes the staged rows of every day whose
+  digest is no longer the day's (restated, gone from the input, or checked by other rules),
+  in the build's transaction; the model then appends the days it does not hold. A digest
+  names one day's content, so the stale digests are found among the distinct staged ones.
+-#}
+{% macro mrs_unstage_changed_days(day_digests) -%}
+    {%- if execute and is_incremental() -%}
+        delete from {{ this }}
+        where day_digest in (
+            select staged.day_digest
+            from (select distinct sales_day_key, day_digest from {{ this }}) as staged
+            where not exists (
+                select 1 from {{ day_digests }} as current_days
+                where
+                    current_days.sales_day_key is not distinct from staged.sales_day_key
+                    and current_days.day_digest = staged.day_digest
+            )
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+  The sales days this build checks (their `sales_day_key` as text, none for the rows whose
+  time does not parse): the days whose digest the staged table does not hold, new or
+  restated; none (every day) on a first or full-refresh build. Says what it stages.
+-#}
+{% macro mrs_sales_days_to_check(day_digests) -%}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- if not is_incremental() -%}
+        {{ log("mrs: unified_sales_data: every sales day checked (no staged days kept)",
+            info=true) }}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set compared_sql -%}
+        with
+        staged as (select distinct sales_day_key, day_digest from {{ this }})
+        select
+            cast(current_days.sales_day_key as varchar) as sales_day_key,
+            current_days.day_digest is null as is_gone,
+            staged.day_digest is null as is_new,
+            current_days.day_digest = staged.day_digest as is_same
+        from {{ day_digests }} as current_days
+        full join staged
+            on current_days.sales_day_key is not distinct from staged.sales_day_key
+        order by 1
+    {%- endset -%}
+    {%- set compared = run_query(compared_sql) -%}
+    {%- set days = [] -%}
+    {%- set counts = {'new': 0, 'restated': 0, 'gone': 0, 'kept': 0} -%}
+    {%- for row in compared.rows -%}
+        {%- if row['is_gone'] -%}
+            {%- do counts.update({'gone': counts['gone'] + 1}) -%}
+        {%- elif row['is_same'] -%}
+            {%- do counts.update({'kept': counts['kept'] + 1}) -%}
+        {%- else -%}
+            {%- do counts.update({'new' if row['is_new'] else 'restated':
+                counts['new' if row['is_new'] else 'restated'] + 1}) -%}
+            {%- do days.append(row['sales_day_key']) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ log("mrs: unified_sales_data: " ~ counts['new'] ~ " new and " ~ counts['restated']
+        ~ " restated sales day(s) checked, " ~ counts['gone'] ~ " removed, " ~ counts['kept']
+        ~ " kept as staged", info=true) }}
+    {{ return(days) }}
+{%- endmacro %}
+
+
+{#-
+  The feed's frontier, as CTEs after `checked`: rows more than `sales_max_lead_hours` after
+  the last hour of the feed's body are ahead of it (a mistyped year must not move as_of and
+  zero-fill months of ticks). They are judged again at every build (stg_unified_sales_data
+  and unified_sales_data_errors) and accepted once the feed has caught up with them, so the
+  day-by-day staging keeps no verdict that depends on other days.
+-#}
+{% macro mrs_sales_feed_frontier() -%}
+feed_hours as (
+    -- How many rows the feed delivered for each hour (rows that passed every rule).
+    select
+        sales_ts,
+        count(*) as hour_rows
+    from checked
+    where error_reason is null
+    group by sales_ts
+),
+
+typical_hour as (
+    select median(hour_rows) as median_rows
+    from feed_hours
+),
+
+normal_hours as (
+    -- Hours the feed delivered in earnest: at least `sales_normal_hour_share` of its median
+    -- hour's rows (a stray row is not an hour of the feed).
+    select feed_hours.sales_ts
+    from feed_hours
+    cross join typical_hour
+    where
+        feed_hours.hour_rows
+        >= {{ var('sales_normal_hour_share') }} * typical_hour.median_rows
+),
+
+body_hours as (
+    -- Normal hours with at least `sales_body_min_hours` normal hours in the week up to them:
+    -- the feed's body, as opposed to a lone hour far from it.
+    select sales_ts
+    from (
+        select
+            sales_ts,
+            count(*) over (
+                order by sales_ts
+                range between interval 7 days preceding and current row
+            ) as recent_normal_hours,
+            count(*) over () as normal_hours
+        from normal_hours
+    ) as counted
+    where recent_normal_hours >= least({{ var('sales_body_min_hours') | int }}, normal_hours)
+),
+
+frontier as (
+    select
+        {{ dbt.dateadd('hour', var('sales_max_lead_hours') | int, 'max(sales_ts)') }}
+            as frontier_ts
+    from body_hours
+)
+{%- endmacro %}
+
+
+{#- Why a row that passed every check is held back: it is ahead of the feed's frontier. -#}
+{% macro mrs_ahead_of_feed_reason(sales_ts, frontier_ts) -%}
+    case
+        when {{ sales_ts }} > {{ frontier_ts }}
+            then concat(
+                    'ahead of the feed (after ',
+                    strftime({{ frontier_ts }}, '%Y-%m-%d %H:%M'),
+                    ', {{ var("sales_max_lead_hours") | int }} h after its last full hour)'
+                )
+    end
+{%- endmacro %}

@@ -1,0 +1,65 @@
+{{ config(materialized='table') }}
+
+-- One digest per sales day of the sales input as read: its rows' raw text, positions and
+-- file, the reference inputs its keys are checked against and the text of the row checks.
+-- stg_unified_sales_data_checked checks again only the days whose digest changed.
+{%- set row_columns = [] %}
+{%- for column in mrs_input_contract()['unified_sales_data']['columns'] %}
+    {%- do row_columns.append('raw_sales.raw_' ~ column) %}
+{%- endfor %}
+{%- set checks_digest = local_md5(mrs_sales_row_checks()) %}
+
+with
+
+raw_sales as (
+    {{ mrs_read_input('unified_sales_data') }}
+),
+
+known_stores as (
+    select store_id from {{ ref('stg_stores') }}
+),
+
+known_products as (
+    select sku from {{ ref('stg_products') }}
+),
+
+reference_digest as (
+    -- A store or product added or removed changes which rows are `unknown`: every day.
+    select
+        (select coalesce(bit_xor(hash(known_stores.store_id)), 0) from known_stores)
+            as stores_digest,
+        (select coalesce(bit_xor(hash(known_products.sku)), 0) from known_products)
+            as products_digest
+),
+
+row_digests as (
+    select
+        {{ mrs_sales_day_key('raw_sales.raw_sales_ts') }} as sales_day_key,
+        hash(
+            {{ row_columns | join(', ') }},
+            raw_sales.raw_extra_fields,
+            raw_sales.source_row_number,
+            raw_sales.source_file
+        ) as row_hash
+    from raw_sales
+),
+
+day_digests as (
+    select
+        row_digests.sales_day_key,
+        count(*) as source_rows,
+        -- Order-free: rows are distinct by their position, so none cancels another. A
+        -- 64-bit number, so comparing the staged days' digests is cheap.
+        hash(
+            '{{ checks_digest }}',
+            any_value(reference_digest.stores_digest),
+            any_value(reference_digest.products_digest),
+            count(*),
+            bit_xor(row_digests.row_hash)
+        ) as day_digest
+    from row_digests
+    cross join reference_digest
+    group by row_digests.sales_day_key
+)
+
+select * from day_digests

@@ -1,0 +1,142 @@
+"""The sales input is staged day by day (issue 18): a build checks only the sales days whose
+rows changed (new, restated) or whose checks changed, removes the days gone from the input,
+and the staged result equals a build that checks every row."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import query, run_mrs
+
+from mrs.dev.world import WorldOptions, write_world
+from mrs.pipeline.database_lock import open_database
+
+WORLD = WorldOptions(stores=3, products=2, days=13)
+STAGING = ("--select", "+stg_unified_sales_data +unified_sales_data_errors", "--no-tests")
+STAGED_TABLES = (
+    "stg_unified_sales_data_checked",
+    "stg_unified_sales_data",
+    "unified_sales_data_errors",
+)
+BAD_ROWS = [
+    ["not-a-time", "ST-001", "SKU-001", "3", "3.75"],
+    ["2025-07-04 10:00:00", "ST-001", "SKU-001", "5", "6.25"],  # a duplicate key
+]
+
+
+def _stage(folder: Path, database: Path) -> str:
+    result = run_mrs("build", "--input-dir", str(folder), "--database", str(database), *STAGING)
+    return result.stdout
+
+
+def _staged_days(output: str) -> tuple[int, int, int, int]:
+    found = re.search(
+        r"unified_sales_data: (\d+) new and (\d+) restated sales day\(s\) checked, "
+        r"(\d+) removed, (\d+) kept as staged",
+        output,
+    )
+    assert found, output
+    return tuple(int(count) for count in found.groups())
+
+
+def _read(path: Path) -> list[list[str]]:
+    with path.open(newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def _write(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+def _rows_differ(first: Path, second: Path, table: str) -> tuple[int, int]:
+    rows_first = query(first, f"select * from {table}")
+    rows_second = query(second, f"select * from {table}")
+    only_first = [row for row in rows_first if row not in rows_second]
+    only_second = [row for row in rows_second if row not in rows_first]
+    return len(only_first), len(only_second)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("staged") / "inputs"
+    write_world(WORLD, folder)
+    sales = folder / "unified_sales_data.csv"
+    _write(sales, _read(sales) + BAD_ROWS)
+    return folder
+
+
+def test_a_build_checks_only_the_changed_days_and_equals_checking_every_row(
+    world: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "inputs"
+    shutil.copytree(world, folder)
+    sales = folder / "unified_sales_data.csv"
+    database = tmp_path / "by_day.duckdb"
+    assert "every sales day checked" in _stage(folder, database)
+    days = WORLD.days + 1  # and the rows whose time does not parse
+    assert _staged_days(_stage(folder, database)) == (0, 0, 0, days)
+
+    # A restatement in place (one value of 2025-07-05), a duplicate of a key of 2025-07-06
+    # and a new day's first hour, all after the rows of the days before them.
+    header, *rows = _read(sales)
+    restated = next(n for n, row in enumerate(rows) if row[0] == "2025-07-05 12:00:00")
+    rows[restated][3] = str(int(float(rows[restated][3])) + 40)
+    duplicate = next(row for row in rows if row[0] == "2025-07-06 09:00:00")
+    after_the_world = WORLD.start + dt.timedelta(days=WORLD.days)
+    new_day = [[f"{after_the_world:%Y-%m-%d %H:%M:%S}", "ST-001", "SKU-001", "2", "2.50"]]
+    _write(sales, [header, *rows, list(duplicate), *new_day])
+    output = _stage(folder, database)
+    # The unparseable row's position is unchanged: only 07-05, 07-06 and the new day move.
+    assert _staged_days(output) == (1, 2, 0, days - 2)
+    assert query(
+        database,
+        "select units from stg_unified_sales_data "
+        f"where sales_ts = '2025-07-05 12:00:00' and store_id = '{rows[restated][1]}' "
+        f"and sku = '{rows[restated][2]}'",
+    ) == [(float(rows[restated][3]),)]
+
+    # A day gone from the input (the new day again), and a store gone from the reference:
+    # its rows are unknown now, so every remaining day is checked again.
+    _write(sales, [header, *rows, list(duplicate)])
+    stores = folder / "stores.csv"
+    store_rows = _read(stores)
+    _write(stores, [row for row in store_rows if row[0] != "ST-003"])
+    assert _staged_days(_stage(folder, database)) == (0, days, 1, 0)
+
+    # The same inputs checked in full, in a file of their own.
+    fresh = tmp_path / "fresh" / "by_day.duckdb"
+    fresh.parent.mkdir()
+    assert "every sales day checked" in _stage(folder, fresh)
+    for table in STAGED_TABLES:
+        assert _rows_differ(database, fresh, table) == (0, 0), table
+    unknown = sum(row[1] == "ST-003" for row in [*rows, duplicate])
+    assert query(
+        database,
+        "select count(*) from unified_sales_data_errors where error_reason = 'unknown store_id'",
+    ) == [(unknown,)]
+    assert unknown > 0
+
+
+def test_a_file_staged_before_days_had_digests_is_checked_again_in_full(
+    world: Path, tmp_path: Path
+) -> None:
+    database = tmp_path / "before.duckdb"
+    _stage(world, database)
+    staged = query(database, "select * from stg_unified_sales_data_checked order by all")
+    with open_database(database, read_only=False) as con:
+        # As the table was before (no day key, no digest), with a row that must not survive.
+        con.execute(
+            "alter table stg_unified_sales_data_checked drop column day_digest;"
+            "alter table stg_unified_sales_data_checked drop column sales_day_key;"
+            "update stg_unified_sales_data_checked set units = -1 where source_row_number = 2"
+        )
+    output = _stage(world, database)
+    assert "built before it was staged day by day; it is checked again in full" in output
+    assert "every sales day checked" in output
+    assert query(database, "select * from stg_unified_sales_data_checked order by all") == staged
