@@ -4,8 +4,9 @@
   file built before it moved; MRS's readers look in main first, so a stale copy would shadow
   the fresh one. A log is history no build can write again (earlier runs, superseded rows,
   rows of retired model versions), so it is moved, its rows and its columns as they are; a
-  staged input is derived, so it is dropped and built again; so is a staged input checked
-  day by day (a `day_digest` column) built before it was.
+  staged input is derived, so it is dropped and built again; so is a derived table kept
+  from build to build (incremental, not a log) that lacks a column its YAML declares: it
+  was built by an earlier version (the sales staged day by day, the predictions kept).
   Builds only (`build`, `run`): `dbt docs generate` and `compile` change nothing.
 -#}
 {% macro mrs_drop_moved_relations() -%}
@@ -28,28 +29,29 @@
         {%- endfor -%}
         {%- for node in graph.nodes.values()
             if node.resource_type == 'model' and node.config.materialized == 'incremental'
-            and 'day_digest' in node.columns -%}
+            and node.config.get('schema') != 'logs' -%}
             {%- set built = adapter.get_relation(
                 database=node.database, schema=node.schema, identifier=node.alias) -%}
             {#- auto_begin off, as in mrs_move_log: a hook's statements are not committed. -#}
             {%- if built is not none -%}
-                {%- call statement('mrs_digested', fetch_result=True, auto_begin=False) -%}
-                    select count(*) from duckdb_columns()
+                {%- call statement('mrs_kept_columns', fetch_result=True, auto_begin=False) -%}
+                    select column_name from duckdb_columns()
                     where
                         database_name = '{{ built.database }}'
                         and schema_name = '{{ built.schema }}'
                         and table_name = '{{ built.identifier }}'
-                        and column_name = 'day_digest'
                 {%- endcall -%}
-            {%- endif -%}
-            {%- if built is not none
-                and load_result('mrs_digested').table.columns[0].values()[0] == 0 -%}
-                {%- call statement('mrs_drop_undigested', auto_begin=False) -%}
-                    drop table {{ built }}
-                {%- endcall -%}
-                {%- do adapter.cache_dropped(built) -%}
-                {{ log("mrs: dropped " ~ built ~ ", built before it was staged day by day; "
-                    ~ "it is checked again in full", info=true) }}
+                {%- set kept = load_result('mrs_kept_columns').table.columns[0].values() -%}
+                {%- set missing = node.columns.keys() | reject('in', kept) | list -%}
+                {%- if missing -%}
+                    {%- call statement('mrs_drop_outdated', auto_begin=False) -%}
+                        drop table {{ built }}
+                    {%- endcall -%}
+                    {%- do adapter.cache_dropped(built) -%}
+                    {{ log("mrs: dropped " ~ built ~ ", kept from build to build but built "
+                        ~ "before it had " ~ missing | join(', ') ~ "; it is built again in "
+                        ~ "full", info=true) }}
+                {%- endif -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}

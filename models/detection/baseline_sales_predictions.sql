@@ -21,13 +21,27 @@
         that add hours up.
   mock: the profile alone, with a Poisson spread.
   Everything here depends only on sales before each hour's own day, so a later build
-  computes the same values for past hours (tick equivalence).
+  computes the same values for past hours (tick equivalence), and a build keeps the days
+  before the first one whose inputs changed and scores from it on, reading
+  `mrs_prediction_context_days()` days before it (macros/detection/scored_days.sql).
 -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_from_first_hour',
+    on_schema_change='fail',
+) }}
 {%- set route = mrs_model_route('baseline_sales_model') %}
 {%- set drift_variance = var('baseline_level_drift_sd') ~ ' * ' ~ var('baseline_level_drift_sd') %}
 {%- set shape_drift_sd = var('baseline_shape_drift_sd') %}
 {%- set shape_drift_variance = shape_drift_sd ~ ' * ' ~ shape_drift_sd %}
+{#- Stand for the first scored day and the code's digest in the SQL below, whose text is
+    digested without them. -#}
+{%- set first_day = '__mrs_first_scored_day__' %}
+{#- The route as a SQL constant: its branches are CASEs DuckDB folds, not Jinja blocks. -#}
+{%- set is_real = 'true' if route == 'real' else 'false' %}
+{%- set code_digest_token = '__mrs_code_digest__' %}
 
+{%- set prediction_sql -%}
 with
 
 settings as (
@@ -35,7 +49,20 @@ settings as (
 ),
 
 series_hours as (
+    -- The hours the scored days depend on: from the context days before the first one.
     select * from {{ ref('sales_timeseries_data') }}
+    where
+        {{ first_day }} is null
+        or sales_ts >= {{ dbt.dateadd('day', -mrs_prediction_context_days(), first_day) }}
+),
+
+input_days as (
+    -- What each sales day's scores were computed from (mrs_first_scored_day compares it).
+    select
+        {{ mrs_sales_day('series_hours.sales_ts') }} as sales_day,
+        {{ mrs_series_day_digest('series_hours') }} as input_day_digest
+    from series_hours
+    group by {{ mrs_sales_day('series_hours.sales_ts') }}
 ),
 
 fit as (
@@ -525,13 +552,12 @@ predicted as (
         profiled.weekday_level_variance,
         -- What every hour of the day shares, relative to its mean: the day factor, the error
         -- of its weekday's total in the profile and the level's.
+        -- (the mock's spread is Poisson; its day inflation keeps the fit's error)
         profiled.day_variance
-        {%- if route == 'real' %}
-            + weekday_levels.weekday_variance
-        {%- else %}
-            -- the mock's spread is Poisson; its day inflation keeps the fit's error
-            + profiled.weekday_level_variance
-        {%- endif %}
+        + case
+            when {{ is_real }} then weekday_levels.weekday_variance
+            else profiled.weekday_level_variance
+        end
         + daily_level.level_variance as shared_variance,
         profiled.day_trading_hours,
         profiled.upper_scale,
@@ -563,20 +589,31 @@ predicted as (
             and profiled.sales_day = week_hour_levels.sales_day
             and profiled.hour_of_week = week_hour_levels.hour_of_week
     cross join settings
-    where profiled.sales_ts >= {{ dbt.dateadd('day', -2, 'settings.detection_start') }}
+    where
+        profiled.sales_ts >= {{ dbt.dateadd('day', -2, 'settings.detection_start') }}
+        -- the scored days and the days their score scale looks back at
+        and (
+            {{ first_day }} is null
+            or profiled.sales_ts >= {{ dbt.dateadd(
+                'day', -([var('baseline_score_scale_days') | int, 1] | max) - 1, first_day
+            ) }}
+        )
 ),
 
 spread as (
     select
         *,
-        {%- if route == 'real' %}
-            {{ mrs_count_variance('expected_units', 'dispersion_quadratic') }}
-            -- plus the uncertainty of the profile's hour, and what the hours of a day share
-            * (1 + coalesce(profile_variance_ratio, 0.0))
-            + pow(expected_units, 2) * (shared_variance + shape_variance)
-        {%- else %}
-        expected_units
-        {%- endif %}
+        case
+            when {{ is_real }}
+                then
+                    {{ mrs_count_variance('expected_units', 'dispersion_quadratic') }}
+                    -- plus the uncertainty of the profile's hour, and what the hours of a
+                    -- day share
+                    * (1 + coalesce(profile_variance_ratio, 0.0))
+                    + pow(expected_units, 2) * (shared_variance + shape_variance)
+            -- the mock's spread is Poisson
+            else expected_units
+        end
         + pow({{ var('baseline_min_spread_units') }}, 2) as variance_units
     from predicted
 ),
@@ -692,23 +729,23 @@ score_scales as (
         score_variances.store_id,
         score_variances.sku,
         score_variances.sales_day,
-        {%- if route == 'real' and var('baseline_score_scale_days') | int > 0 %}
-            greatest(
-                coalesce(
-                    1 + (cast(score_variances.score_variance as double) - 1)
-                    * score_variance_spreads.scale_spread
-                    / nullif(
-                        score_variance_spreads.scale_spread
-                        + 2.0 / score_variances.recent_hours,
-                        0
-                    ),
-                    1.0
-                ),
-                1.0
-            )
-        {%- else %}
-            cast(1.0 as double)
-        {%- endif %} as score_scale
+        case
+            when {{ is_real }} and {{ var('baseline_score_scale_days') | int }} > 0
+                then greatest(
+                        coalesce(
+                            1 + (cast(score_variances.score_variance as double) - 1)
+                            * score_variance_spreads.scale_spread
+                            / nullif(
+                                score_variance_spreads.scale_spread
+                                + 2.0 / score_variances.recent_hours,
+                                0
+                            ),
+                            1.0
+                        ),
+                        1.0
+                    )
+            else cast(1.0 as double)
+        end as score_scale
     from score_variances
     left join score_variance_spreads
         on score_variances.sales_day = score_variance_spreads.sales_day
@@ -743,6 +780,34 @@ calibrated as (
         / case when stabilised_z > 0 then upper_scale else lower_scale end as residual_z,
         1 + greatest(day_trading_hours - 1, 0) * day_correlation as day_inflation
     from scaled
+),
+
+fit_digest as (
+    -- The code as rendered and the fit's fingerprint: rows scored with another are scored
+    -- again.
+    select
+        hash('{{ code_digest_token }}', coalesce(any_value(fit.fit_fingerprint), ''))
+            as digest
+    from fit
+),
+
+kept_from as (
+    select
+        calibrated.*,
+        input_days.input_day_digest,
+        fit_digest.digest as prediction_digest
+    from calibrated
+    inner join input_days
+        on {{ mrs_sales_day('calibrated.sales_ts') }} = input_days.sales_day
+    cross join fit_digest
+    where
+        {{ first_day }} is null
+        or {{ mrs_sales_day('calibrated.sales_ts') }} >= {{ first_day }}
 )
 
-select * from calibrated
+select * from kept_from
+{%- endset %}
+{%- set code_digest = local_md5(prediction_sql) %}
+{%- set scored_from = mrs_first_scored_day(code_digest) %}
+
+{{ prediction_sql | replace(first_day, scored_from) | replace(code_digest_token, code_digest) }}

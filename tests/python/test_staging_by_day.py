@@ -137,6 +137,6 @@ def test_a_file_staged_before_days_had_digests_is_checked_again_in_full(
             "update stg_unified_sales_data_checked set units = -1 where source_row_number = 2"
         )
     output = _stage(world, database)
-    assert "built before it was staged day by day; it is checked again in full" in output
+    assert "built before it had sales_day_key, day_digest; it is built again in full" in output
     assert "every sales day checked" in output
     assert query(database, "select * from stg_unified_sales_data_checked order by all") == staged

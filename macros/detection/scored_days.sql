@@ -1,0 +1,134 @@
+{#-
+  The baseline predictions are kept from build to build (issue 18): a build scores again only
+  the sales days from the first one whose inputs changed, reading a bounded context of days
+  before it, so an hourly build costs one day plus that context whatever the history's
+  length. Every value of a day depends only on the days before it (tick equivalence), so the
+  days kept are the days a full build would compute.
+-#}
+
+
+{#-
+  Days of hours a scored day needs before it, from the longest chain of windows: the score
+  scale (`baseline_score_scale_days`) over days whose weekday and hour-of-week factors look
+  back `baseline_weekday_weeks` weeks at days whose level looked back twice
+  `baseline_level_days` (its disturbed days are judged against the median before them) and
+  whose shape factor `baseline_shape_days`; one more for the stores' local days.
+-#}
+{% macro mrs_prediction_context_days() -%}
+    {%- set level_days = var('baseline_level_days') | int -%}
+    {%- set shape_days = var('baseline_shape_days') | int -%}
+    {%- set weekday_days = 7 * (var('baseline_weekday_weeks') | int) -%}
+    {%- set chain = [2 * level_days, shape_days, weekday_days + shape_days,
+        weekday_days + 2 * level_days] | max -%}
+    {{ return(chain + ([var('baseline_score_scale_days') | int, 1] | max) + 2) }}
+{%- endmacro %}
+
+
+{#- An order-free digest of one sales day's hours of sales_timeseries_data (`relation`). -#}
+{% macro mrs_series_day_digest(relation) -%}
+    bit_xor(hash(
+        {{ relation }}.store_id,
+        {{ relation }}.sku,
+        {{ relation }}.sales_ts,
+        {{ relation }}.units,
+        {{ relation }}.is_reported,
+        {{ relation }}.is_feed_gap
+    ))
+{%- endmacro %}
+
+
+{#-
+  The first sales day this build scores, as SQL (a date literal), or `cast(null as date)` for
+  every day: on a first or full-refresh build, or when `prediction_digest` (`code_digest`,
+  the CTEs as rendered, and the fit's fingerprint) differs from the one the kept rows were
+  scored with.
+  Otherwise the first day from two days before detection_start whose hours of
+  sales_timeseries_data differ from those the kept rows were scored from (a restated day, a
+  gap judged again, the new hours of the last day, a day beyond the new as_of), and at the
+  latest the last day kept, so a build always scores at least one day.
+-#}
+{% macro mrs_first_scored_day(code_digest) -%}
+    {%- set every_day = 'cast(null as date)' -%}
+    {%- if not execute or not is_incremental() -%}{{ return(every_day) }}{%- endif -%}
+    {%- set compared_sql -%}
+        with
+        settings as (select * from {{ ref('run_settings') }}),
+        kept as (
+            select
+                {{ mrs_sales_day('kept_hours.sales_ts') }} as sales_day,
+                kept_hours.input_day_digest,
+                kept_hours.prediction_digest
+            from {{ this }} as kept_hours
+            group by all
+        ),
+        current_days as (
+            select
+                {{ mrs_sales_day('series_hours.sales_ts') }} as sales_day,
+                {{ mrs_series_day_digest('series_hours') }} as input_day_digest
+            from {{ ref('sales_timeseries_data') }} as series_hours
+            cross join settings
+            where
+                series_hours.sales_ts
+                >= {{ dbt.dateadd('day', -3, 'settings.detection_start') }}
+            group by all
+        ),
+        first_output_day as (
+            select
+                {{ mrs_sales_day(dbt.dateadd('day', -2, 'settings.detection_start')) }}
+                    as sales_day
+            from settings
+        )
+        select
+            (select count(distinct kept.prediction_digest) from kept) as digests,
+            (
+                select any_value(kept.prediction_digest) from kept
+            ) = (
+                select hash('{{ code_digest }}', coalesce(any_value(fit.fit_fingerprint), ''))
+                from {{ ref('baseline_sales_model_fit') }} as fit
+            ) as is_same_digest,
+            (select max(kept.sales_day) from kept) as last_kept_day,
+            (
+                select min(coalesce(current_days.sales_day, kept.sales_day))
+                from current_days
+                full join kept on current_days.sales_day = kept.sales_day
+                cross join first_output_day
+                where
+                    coalesce(current_days.sales_day, kept.sales_day)
+                    >= first_output_day.sales_day
+                    and current_days.input_day_digest is distinct from kept.input_day_digest
+            ) as first_changed_day
+    {%- endset -%}
+    {%- set compared = run_query(compared_sql).rows[0] -%}
+    {%- if compared['digests'] != 1 or not compared['is_same_digest'] -%}
+        {%- if compared['digests'] -%}
+            {{ log("mrs: baseline predictions scored again from the first day (code, settings "
+                ~ "or fit changed)", info=true) }}
+        {%- endif -%}
+        {{ return(every_day) }}
+    {%- endif -%}
+    {%- set days = [compared['last_kept_day']] -%}
+    {%- if compared['first_changed_day'] is not none -%}
+        {%- do days.append(compared['first_changed_day']) -%}
+    {%- endif -%}
+    {%- set first_day = days | min -%}
+    {{ log("mrs: baseline predictions kept before " ~ first_day ~ ", scored from it", info=true) }}
+    {{ return("date '" ~ first_day ~ "'") }}
+{%- endmacro %}
+
+
+{#-
+  Incremental strategy of baseline_sales_predictions: the kept rows from the first hour this
+  build scored on are replaced by the new ones (none when the build scored nothing, which
+  happens only when sales_timeseries_data is empty: then every kept row goes).
+-#}
+{% macro get_incremental_replace_from_first_hour_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
+    delete from {{ target }}
+    where sales_ts >= coalesce(
+        (select min(sales_ts) from {{ source }}), cast('-infinity' as timestamp)
+    );
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ source }}
+{%- endmacro %}

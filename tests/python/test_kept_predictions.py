@@ -1,0 +1,95 @@
+"""The baseline predictions are kept from build to build (issue 18): a build scores only the
+days from the first one whose hours changed, reading a bounded context before it, and what
+it keeps and scores equals a build that scores every day, on a history longer than that
+context, in a store time zone, with a day restated in the middle."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from conftest import query, run_mrs
+
+from mrs.dev.world_family import FamilyOptions, write_family_world
+
+# 75 detection days: the context a scored day reads (64 days) starts well after training.
+WORLD = FamilyOptions(
+    seed=7, stores=2, products=2, detection_days=75, store_timezone="America/New_York"
+)
+PREDICTIONS = "baseline_sales_predictions"
+
+
+def _build(inputs: Path, database: Path, as_of: dt.datetime) -> str:
+    return run_mrs(
+        "build",
+        "--input-dir", str(inputs),
+        "--database", str(database),
+        "--training-start", f"{WORLD.training_start:%Y-%m-%d}",
+        "--detection-start", f"{WORLD.detection_start:%Y-%m-%d}",
+        "--store-timezone", str(WORLD.store_timezone),
+        "--as-of", f"{as_of:%Y-%m-%d %H:%M}",
+        "--select", f"+{PREDICTIONS}",
+        "--no-tests",
+    ).stdout  # fmt: skip
+
+
+def _scored_from(output: str) -> str | None:
+    found = re.search(r"baseline predictions kept before (\S+), scored from it", output)
+    return found.group(1) if found else None
+
+
+def _predictions(database: Path) -> list[tuple]:
+    return query(database, f"select * from {PREDICTIONS} order by store_id, sku, sales_ts")
+
+
+def _restate(sales: Path, hour: dt.datetime) -> int:
+    """Doubles the units of every row of `hour` (in place); returns how many rows changed."""
+    with sales.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    stamp = f"{hour:%Y-%m-%d %H:%M:%S}"
+    changed = 0
+    for row in rows[1:]:
+        if row[0] == stamp:
+            row[3] = str(2 * int(float(row[3])) + 5)
+            changed += 1
+    with sales.open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return changed
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_family_world(WORLD, tmp_path_factory.mktemp("kept") / "world").inputs
+
+
+def test_kept_and_scored_days_equal_scoring_every_day(inputs: Path, tmp_path: Path) -> None:
+    start = WORLD.detection_start
+    first_as_of = start + dt.timedelta(days=70, hours=5)
+    second_as_of = first_as_of + dt.timedelta(hours=30)  # into the next day but one
+    kept = tmp_path / "kept" / "mrs.duckdb"
+    kept.parent.mkdir()
+    assert _scored_from(_build(inputs, kept, first_as_of)) is None  # a first build scores all
+    assert _scored_from(_build(inputs, kept, second_as_of)) == f"{first_as_of:%Y-%m-%d}"
+
+    full = tmp_path / "full" / "mrs.duckdb"
+    full.parent.mkdir()
+    _build(inputs, full, second_as_of)
+    scored = _predictions(full)
+    assert len(scored) > 4 * 24 * 70
+    assert _predictions(kept) == scored
+
+    # A restated hour 30 days back: scored again from its day on, the days before it kept.
+    restated_hour = start + dt.timedelta(days=41, hours=15)
+    assert _restate(inputs / "unified_sales_data.csv", restated_hour) > 0
+    third_as_of = second_as_of + dt.timedelta(hours=1)
+    output = _build(inputs, kept, third_as_of)
+    # 15:00 UTC is the morning of the same day in New York.
+    assert _scored_from(output) == f"{restated_hour:%Y-%m-%d}"
+    fresh = tmp_path / "fresh" / "mrs.duckdb"
+    fresh.parent.mkdir()
+    _build(inputs, fresh, third_as_of)
+    assert _predictions(kept) == _predictions(fresh)
+    assert _predictions(kept) != scored
