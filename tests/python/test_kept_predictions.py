@@ -68,28 +68,25 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_kept_and_scored_days_equal_scoring_every_day(inputs: Path, tmp_path: Path) -> None:
     start = WORLD.detection_start
     first_as_of = start + dt.timedelta(days=70, hours=5)
-    second_as_of = first_as_of + dt.timedelta(hours=30)  # into the next day but one
     kept = tmp_path / "kept" / "mrs.duckdb"
     kept.parent.mkdir()
     assert _scored_from(_build(inputs, kept, first_as_of)) is None  # a first build scores all
-    assert _scored_from(_build(inputs, kept, second_as_of)) == f"{first_as_of:%Y-%m-%d}"
+    scored_first = _predictions(kept)
+    assert len(scored_first) > 4 * 24 * 70
 
-    full = tmp_path / "full" / "mrs.duckdb"
-    full.parent.mkdir()
-    _build(inputs, full, second_as_of)
-    scored = _predictions(full)
-    assert len(scored) > 4 * 24 * 70
-    assert _predictions(kept) == scored
-
-    # A restated hour 30 days back: scored again from its day on, the days before it kept.
+    # 30 hours later, with an hour 29 days back restated: scored again from its day on (15:00
+    # UTC is the morning of the same day in New York), the days before it kept.
     restated_hour = start + dt.timedelta(days=41, hours=15)
     assert _restate(inputs / "unified_sales_data.csv", restated_hour) > 0
-    third_as_of = second_as_of + dt.timedelta(hours=1)
-    output = _build(inputs, kept, third_as_of)
-    # 15:00 UTC is the morning of the same day in New York.
-    assert _scored_from(output) == f"{restated_hour:%Y-%m-%d}"
+    second_as_of = first_as_of + dt.timedelta(hours=30)
+    assert _scored_from(_build(inputs, kept, second_as_of)) == f"{restated_hour:%Y-%m-%d}"
+
     fresh = tmp_path / "fresh" / "mrs.duckdb"
     fresh.parent.mkdir()
-    _build(inputs, fresh, third_as_of)
-    assert _predictions(kept) == _predictions(fresh)
-    assert _predictions(kept) != scored
+    _build(inputs, fresh, second_as_of)
+    scored = _predictions(fresh)
+    assert _predictions(kept) == scored
+    # The restated hour moved its scores; the hours kept before its day are the first build's.
+    assert [row for row in scored if row[2] == restated_hour] != [
+        row for row in scored_first if row[2] == restated_hour
+    ]
