@@ -132,3 +132,86 @@
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ source }}
 {%- endmacro %}
+
+
+{#-
+  sales_timeseries_data is kept from build to build the same way. A UTC day's hours depend on
+  that day's accepted sales, the feed's hours (judged against the four weeks before them),
+  the series' first sale and, for the last hours, the stores whose rows come late; so a
+  build fills again from the first day whose accepted sales changed, at the latest from the
+  day a late store's hours could still change (`sales_store_late_hours` before the last
+  hour kept) or the day before the new as_of, and every day when the code, a var or
+  training_start changed (`series_digest`).
+-#}
+{% macro mrs_sales_day_digest(relation) -%}
+    bit_xor(hash({{ relation }}.store_id, {{ relation }}.sku, {{ relation }}.sales_ts,
+        {{ relation }}.units))
+{%- endmacro %}
+
+
+{% macro mrs_first_series_day(code_digest) -%}
+    {%- set every_day = 'cast(null as date)' -%}
+    {%- if not execute or not is_incremental() -%}{{ return(every_day) }}{%- endif -%}
+    {%- set compared_sql -%}
+        with
+        settings as (select * from {{ ref('run_settings') }}),
+        kept as (
+            select
+                cast(kept_hours.sales_ts as date) as sales_day,
+                kept_hours.input_day_digest,
+                kept_hours.series_digest
+            from {{ this }} as kept_hours
+            group by all
+        ),
+        current_days as (
+            select
+                cast(sales.sales_ts as date) as sales_day,
+                {{ mrs_sales_day_digest('sales') }} as input_day_digest
+            from {{ ref('stg_unified_sales_data') }} as sales
+            cross join settings
+            where sales.sales_ts >= settings.training_start and sales.sales_ts < settings.as_of
+            group by all
+        )
+        select
+            (select count(distinct kept.series_digest) from kept) as digests,
+            (
+                select any_value(kept.series_digest) from kept
+            ) = (
+                select hash('{{ code_digest }}', settings.training_start) from settings
+            ) as is_same_digest,
+            (select max(kept.sales_day) from kept) as last_kept_day,
+            (
+                select cast(
+                    max(kept_hours.sales_ts)
+                    - to_hours({{ var('sales_store_late_hours') | int }} + 1) as date
+                )
+                from {{ this }} as kept_hours
+            ) as late_day,
+            (
+                select cast({{ dbt.dateadd('hour', -1, 'settings.as_of') }} as date)
+                from settings
+            ) as last_current_day,
+            (
+                select min(coalesce(current_days.sales_day, kept.sales_day))
+                from current_days
+                full join kept on current_days.sales_day = kept.sales_day
+                where current_days.input_day_digest is distinct from kept.input_day_digest
+            ) as first_changed_day
+    {%- endset -%}
+    {%- set compared = run_query(compared_sql).rows[0] -%}
+    {%- if compared['digests'] != 1 or not compared['is_same_digest'] -%}
+        {%- if compared['digests'] -%}
+            {{ log("mrs: sales series filled again from the first day (code or settings "
+                ~ "changed)", info=true) }}
+        {%- endif -%}
+        {{ return(every_day) }}
+    {%- endif -%}
+    {%- set days = [] -%}
+    {%- for day in [compared['last_kept_day'], compared['late_day'],
+            compared['last_current_day'], compared['first_changed_day']] -%}
+        {%- if day is not none -%}{%- do days.append(day) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- set first_day = days | min -%}
+    {{ log("mrs: sales series kept before " ~ first_day ~ ", filled from it", info=true) }}
+    {{ return("date '" ~ first_day ~ "'") }}
+{%- endmacro %}

@@ -4,6 +4,16 @@
 -- `is_feed_gap` the hours of which no sales are known, not zero sales: those the feed as a
 -- whole missed (`sales_feed_hours`), and those after a store's latest row while it trails
 -- the feed by at most `sales_store_late_hours` where it usually sells (its rows come late).
+-- Kept from build to build: filled again from the first day whose inputs changed
+-- (macros/detection/scored_days.sql, mrs_first_series_day).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_from_first_hour',
+    on_schema_change='fail',
+) }}
+{#- Stands for the first filled day in the SQL below, whose text is digested without it. -#}
+{%- set first_day = '__mrs_first_series_day__' %}
+{%- set series_sql -%}
 with
 
 settings as (
@@ -34,7 +44,9 @@ series as (
 ),
 
 feed_hours as (
+    -- The hours filled at this build: from the first day whose inputs changed.
     select * from {{ ref('sales_feed_hours') }}
+    where {{ first_day }} is null or sales_ts >= {{ first_day }}
 ),
 
 late_stores as (
@@ -119,6 +131,31 @@ filled as (
             grid.store_id = sales.store_id
             and grid.sku = sales.sku
             and grid.sales_ts = sales.sales_ts
+),
+
+input_days as (
+    -- What each UTC day was filled from (mrs_first_series_day compares it).
+    select
+        cast(sales.sales_ts as date) as sales_day,
+        {{ mrs_sales_day_digest('sales') }} as input_day_digest
+    from sales
+    where {{ first_day }} is null or sales.sales_ts >= {{ first_day }}
+    group by cast(sales.sales_ts as date)
+),
+
+kept_from as (
+    select
+        filled.*,
+        input_days.input_day_digest,
+        hash('__mrs_code_digest__', settings.training_start) as series_digest
+    from filled
+    left join input_days on cast(filled.sales_ts as date) = input_days.sales_day
+    cross join settings
 )
 
-select * from filled
+select * from kept_from
+{%- endset %}
+{%- set code_digest = local_md5(series_sql) %}
+{%- set filled_from = mrs_first_series_day(code_digest) %}
+
+{{ series_sql | replace(first_day, filled_from) | replace('__mrs_code_digest__', code_digest) }}

@@ -1,7 +1,8 @@
-"""The baseline predictions are kept from build to build (issue 18): a build scores only the
-days from the first one whose hours changed, reading a bounded context before it, and what
-it keeps and scores equals a build that scores every day, on a history longer than that
-context, in a store time zone, with a day restated in the middle."""
+"""The sales series and the baseline predictions are kept from build to build (issue 18): a
+build fills and scores only the days from the first one whose inputs changed, the predictions
+reading a bounded context before it, and what it keeps and computes equals a build that
+computes every day, on a history longer than that context, in a store time zone, with a day
+restated in the middle."""
 
 from __future__ import annotations
 
@@ -41,8 +42,8 @@ def _scored_from(output: str) -> str | None:
     return found.group(1) if found else None
 
 
-def _predictions(database: Path) -> list[tuple]:
-    return query(database, f"select * from {PREDICTIONS} order by store_id, sku, sales_ts")
+def _predictions(database: Path, table: str = PREDICTIONS) -> list[tuple]:
+    return query(database, f"select * from {table} order by store_id, sku, sales_ts")
 
 
 def _restate(sales: Path, hour: dt.datetime) -> int:
@@ -65,7 +66,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_family_world(WORLD, tmp_path_factory.mktemp("kept") / "world").inputs
 
 
-def test_kept_and_scored_days_equal_scoring_every_day(inputs: Path, tmp_path: Path) -> None:
+def test_kept_and_computed_days_equal_computing_every_day(inputs: Path, tmp_path: Path) -> None:
     start = WORLD.detection_start
     first_as_of = start + dt.timedelta(days=70, hours=5)
     kept = tmp_path / "kept" / "mrs.duckdb"
@@ -79,13 +80,17 @@ def test_kept_and_scored_days_equal_scoring_every_day(inputs: Path, tmp_path: Pa
     restated_hour = start + dt.timedelta(days=41, hours=15)
     assert _restate(inputs / "unified_sales_data.csv", restated_hour) > 0
     second_as_of = first_as_of + dt.timedelta(hours=30)
-    assert _scored_from(_build(inputs, kept, second_as_of)) == f"{restated_hour:%Y-%m-%d}"
+    output = _build(inputs, kept, second_as_of)
+    assert _scored_from(output) == f"{restated_hour:%Y-%m-%d}"
+    assert f"sales series kept before {restated_hour:%Y-%m-%d}, filled from it" in output
 
     fresh = tmp_path / "fresh" / "mrs.duckdb"
     fresh.parent.mkdir()
     _build(inputs, fresh, second_as_of)
     scored = _predictions(fresh)
     assert _predictions(kept) == scored
+    series = "sales_timeseries_data"
+    assert _predictions(kept, series) == _predictions(fresh, series)
     # The restated hour moved its scores; the hours kept before its day are the first build's.
     assert [row for row in scored if row[2] == restated_hour] != [
         row for row in scored_first if row[2] == restated_hour
