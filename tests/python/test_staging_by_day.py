@@ -1,6 +1,7 @@
 """The sales input is staged day by day (issue 18): a build checks only the sales days whose
 rows changed (new, restated) or whose checks changed, removes the days gone from the input,
-and the staged result equals a build that checks every row."""
+and the staged result equals a build that checks every row; a file staged before days had
+digests is checked again in full."""
 
 from __future__ import annotations
 
@@ -121,21 +122,16 @@ def test_a_build_checks_only_the_changed_days_and_equals_checking_every_row(
     ) == [(unknown,)]
     assert unknown > 0
 
-
-def test_a_file_staged_before_days_had_digests_is_checked_again_in_full(
-    world: Path, tmp_path: Path
-) -> None:
-    database = tmp_path / "before.duckdb"
-    _stage(world, database)
-    staged = query(database, "select * from stg_unified_sales_data_checked order by all")
-    with open_database(database, read_only=False) as con:
-        # As the table was before (no day key, no digest), with a row that must not survive.
+    # A file staged before days had digests (no day key, no digest) is checked again in
+    # full, with a row that must not survive.
+    staged = query(fresh, "select * from stg_unified_sales_data_checked order by all")
+    with open_database(fresh, read_only=False) as con:
         con.execute(
             "alter table stg_unified_sales_data_checked drop column day_digest;"
             "alter table stg_unified_sales_data_checked drop column sales_day_key;"
             "update stg_unified_sales_data_checked set units = -1 where source_row_number = 2"
         )
-    output = _stage(world, database)
+    output = _stage(folder, fresh)
     assert "built before it had sales_day_key, day_digest; it is built again in full" in output
     assert "every sales day checked" in output
-    assert query(database, "select * from stg_unified_sales_data_checked order by all") == staged
+    assert query(fresh, "select * from stg_unified_sales_data_checked order by all") == staged
