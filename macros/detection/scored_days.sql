@@ -98,20 +98,33 @@
                     and current_days.input_day_digest is distinct from kept.input_day_digest
             ) as first_changed_day
     {%- endset -%}
-    {%- set compared = run_query(compared_sql).rows[0] -%}
+    {{ return(mrs_first_kept_day(
+        run_query(compared_sql).rows[0], ['last_kept_day', 'first_changed_day'],
+        'baseline predictions', 'scored')) }}
+{%- endmacro %}
+
+
+{#-
+  What mrs_first_scored_day and mrs_first_series_day return, from their comparison of what is
+  kept with what is current (`compared`: how many digests the kept rows have, whether theirs
+  is the current one, and the days named in `latest_days`, the first day to compute at the
+  latest for each reason): every day when the digest differs, else the earliest of those
+  days. Says which.
+-#}
+{% macro mrs_first_kept_day(compared, latest_days, table, verb) -%}
     {%- if compared['digests'] != 1 or not compared['is_same_digest'] -%}
         {%- if compared['digests'] -%}
-            {{ log("mrs: baseline predictions scored again from the first day (code, settings "
-                ~ "or fit changed)", info=true) }}
+            {{ log("mrs: " ~ table ~ " " ~ verb ~ " again from the first day (its code, a var "
+                ~ "or what it is computed from changed)", info=true) }}
         {%- endif -%}
-        {{ return(every_day) }}
+        {{ return('cast(null as date)') }}
     {%- endif -%}
-    {%- set days = [compared['last_kept_day']] -%}
-    {%- if compared['first_changed_day'] is not none -%}
-        {%- do days.append(compared['first_changed_day']) -%}
-    {%- endif -%}
+    {%- set days = [] -%}
+    {%- for name in latest_days if compared[name] is not none -%}
+        {%- do days.append(compared[name]) -%}
+    {%- endfor -%}
     {%- set first_day = days | min -%}
-    {{ log("mrs: baseline predictions kept before " ~ first_day ~ ", scored from it", info=true) }}
+    {{ log("mrs: " ~ table ~ " kept before " ~ first_day ~ ", " ~ verb ~ " from it", info=true) }}
     {{ return("date '" ~ first_day ~ "'") }}
 {%- endmacro %}
 
@@ -198,20 +211,8 @@
                 where current_days.input_day_digest is distinct from kept.input_day_digest
             ) as first_changed_day
     {%- endset -%}
-    {%- set compared = run_query(compared_sql).rows[0] -%}
-    {%- if compared['digests'] != 1 or not compared['is_same_digest'] -%}
-        {%- if compared['digests'] -%}
-            {{ log("mrs: sales series filled again from the first day (code or settings "
-                ~ "changed)", info=true) }}
-        {%- endif -%}
-        {{ return(every_day) }}
-    {%- endif -%}
-    {%- set days = [] -%}
-    {%- for day in [compared['last_kept_day'], compared['late_day'],
-            compared['last_current_day'], compared['first_changed_day']] -%}
-        {%- if day is not none -%}{%- do days.append(day) -%}{%- endif -%}
-    {%- endfor -%}
-    {%- set first_day = days | min -%}
-    {{ log("mrs: sales series kept before " ~ first_day ~ ", filled from it", info=true) }}
-    {{ return("date '" ~ first_day ~ "'") }}
+    {{ return(mrs_first_kept_day(
+        run_query(compared_sql).rows[0],
+        ['last_kept_day', 'late_day', 'last_current_day', 'first_changed_day'],
+        'sales series', 'filled')) }}
 {%- endmacro %}
