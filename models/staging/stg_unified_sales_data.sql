@@ -4,7 +4,9 @@ checked as (
     select * from {{ ref('stg_unified_sales_data_checked') }}
 ),
 
-{{ mrs_sales_feed_frontier() }},
+frontier as (
+    select * from {{ ref('stg_unified_sales_data_frontier') }}
+),
 
 accepted as (
     -- Rows that passed every check and are not ahead of the feed.

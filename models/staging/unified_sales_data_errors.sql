@@ -4,7 +4,9 @@ checked as (
     select * from {{ ref('stg_unified_sales_data_checked') }}
 ),
 
-{{ mrs_sales_feed_frontier() }},
+frontier as (
+    select * from {{ ref('stg_unified_sales_data_frontier') }}
+),
 
 rejected as (
     -- Rows that failed a check, and rows ahead of the feed (judged again at every build).

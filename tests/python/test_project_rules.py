@@ -87,14 +87,19 @@ def _allowed_staging_edge(child: str, parent: str) -> bool:
     rules"): each input is read and checked once, then split into its clean rows and its
     dead letters; the check reads which file to use and the reference inputs it validates
     keys against; the sales input is checked day by day against its day digests, which read
-    what the check reads."""
+    what the check reads, and its split reads the feed's frontier."""
     split = parent == f"stg_{child.removesuffix('_errors')}_checked" or parent == f"{child}_checked"
     checks = child.endswith(("_checked", "_day_digests"))
     which_file = parent == "input_files" and (checks or child == "input_sources")
     references = checks and parent in REFERENCE_INPUTS
     candidates = child in {"input_files", "input_sources"} and parent == "input_file_candidates"
     day_digests = parent == f"{child.removesuffix('_checked')}_day_digests"
-    return split or which_file or references or candidates or day_digests
+    # The feed's frontier is computed once from the checked rows, and the split reads it.
+    frontier = parent == f"{child.removesuffix('_frontier')}_checked" or parent in {
+        f"{child}_frontier",
+        f"stg_{child.removesuffix('_errors')}_frontier",
+    }
+    return split or which_file or references or candidates or day_digests or frontier
 
 
 def test_staging_reads_staging_only_where_the_readme_says_why(manifest: dict) -> None:
