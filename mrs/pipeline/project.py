@@ -51,7 +51,9 @@ class Project:
         # Only this command's settings: none inherited from the caller's environment.
         env = {k: v for k, v in os.environ.items() if not k.startswith(BUILD_SETTING_PREFIX)}
         env.update(settings)
-        return subprocess.run(command, cwd=self.root, env=env, check=False).returncode
+        # dbt runs in the database's folder (_invocation), which a first build creates.
+        self.database.parent.mkdir(parents=True, exist_ok=True)
+        return subprocess.run(command, cwd=self.database.parent, env=env, check=False).returncode
 
     def dbt_in_process(
         self, arguments: list[str], dbt_vars: dict[str, object] | None = None
@@ -62,8 +64,8 @@ class Project:
         from dbt.cli.main import dbtRunner  # about 1.4 s: only the commands that build
 
         dbt_arguments, settings = self._invocation(arguments, dbt_vars)
-        dbt_arguments += ["--project-dir", str(self.root), "--profiles-dir", str(self.root)]
-        with _environment(settings):
+        self.database.parent.mkdir(parents=True, exist_ok=True)
+        with _environment(settings), contextlib.chdir(self.database.parent):
             result = dbtRunner().invoke(dbt_arguments)
         if result.exception is not None:
             print(f"mrs: dbt stopped: {result.exception}", file=sys.stderr)
@@ -86,7 +88,11 @@ class Project:
         environment = {
             BUILD_SETTING_PREFIX + k.upper(): str(v) for k, v in settings.items() if v is not None
         }
-        environment.update(MRS_DUCKDB_PATH=str(self.database), DBT_PROFILES_DIR=str(self.root))
+        # dbt runs in the database's folder and the profile names the file alone: dbt parses
+        # the whole project again when the profile's path changes (about 4 s), so databases
+        # of one name in different folders (a copy, a world per folder) share the parse.
+        dbt_arguments += ["--project-dir", str(self.root), "--profiles-dir", str(self.root)]
+        environment.update(MRS_DUCKDB_PATH=self.database.name, DBT_PROFILES_DIR=str(self.root))
         return dbt_arguments, environment
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import os
 import shutil
 import subprocess
@@ -67,12 +69,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
+# `mrs build` options that reach dbt as --vars (the other settings go as environment variables).
+_VARS_OPTIONS = ("--route", "--store-timezone")
+
+
+def _target_by_database_name(args: tuple[str, ...]) -> dict[str, str]:
+    """dbt's target folder for a command on `--database`: one per database file name and
+    options that become dbt vars. A build whose profile (it names the file, see
+    mrs.pipeline.project) or vars differ from the last ones parsed in its target folder parses
+    the whole project again (about 4 s), and each worker builds databases of a few names, with
+    and without such options, in turn."""
+    if "--database" not in args[:-1]:
+        return {}
+    name = Path(args[args.index("--database") + 1]).name
+    vars_options = [
+        f"{flag}={value}" for flag, value in itertools.pairwise(args) if flag in _VARS_OPTIONS
+    ]
+    if vars_options:
+        name += "-" + hashlib.md5(repr(sorted(vars_options)).encode()).hexdigest()[:8]
+    return {"DBT_TARGET_PATH": str(DBT_TARGET / "by-database-name" / name)}
+
+
 def run_mrs(*args: str, check: bool = True, env: dict[str, str] | None = None):
     """Run `mrs ...` as a user would; return the completed process."""
     result = subprocess.run(
         [str(BIN / "mrs"), *args],
         cwd=PROJECT_ROOT,
-        env=dict(os.environ, **(env or {})),
+        env={**os.environ, **_target_by_database_name(args), **(env or {})},
         capture_output=True,
         text=True,
         check=False,
@@ -141,9 +164,8 @@ def copy_database(database: Path, folder: Path) -> Path:
 
 
 def _same_path_folder(factory: pytest.TempPathFactory, name: str) -> Path:
-    """An empty folder at the same path in every test of this worker. A database copied or
-    built there under the same name keeps dbt's profile from test to test, so its first build
-    re-parses only what changed instead of the whole project (about 4 s of every build)."""
+    """An empty folder at the same path in every test of this worker (pytest's own is new for
+    every test and kept, and the suite's databases are large)."""
     folder = factory.getbasetemp() / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()

@@ -19,7 +19,7 @@ def test_missing_evidence_gives_unknown_with_null_confidence_and_a_degraded_flag
     (folder / "all_campaign_data.csv").unlink()
     (folder / "contextual_data.csv").unlink()
     (folder / "cluster_library.csv").unlink()
-    database = tmp_path / "degraded.duckdb"
+    database = tmp_path / "mrs.duckdb"
     build_world(folder, database, WORLD)
     rows = query(
         database,

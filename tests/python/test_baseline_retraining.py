@@ -67,7 +67,7 @@ def confirmed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     )
     sales.loc[spiked, "units"] = (sales.loc[spiked, "units"].astype(int) * 4 + 6).astype(str)
     sales.to_csv(world / "unified_sales_data.csv", index=False)
-    database = tmp_path_factory.mktemp("retraining") / "retraining.duckdb"
+    database = tmp_path_factory.mktemp("retraining") / "mrs.duckdb"
     _build(world, database, "--as-of", AFTER_FIRST)
     [(report_id, day)] = _spike_reports(database)
     assert f"{day}" == SPIKES[0]

@@ -122,7 +122,7 @@ def test_mock_and_real_versions_write_the_same_columns(
     demo_database: tuple[Path, str], tmp_path: Path
 ) -> None:
     real, _ = demo_database
-    mock = tmp_path / "mock.duckdb"
+    mock = tmp_path / "mrs.duckdb"
     run_mrs(
         "build",
         "--database",

@@ -152,8 +152,8 @@ def build_family_world(
 ) -> None:
     """Build `selection` of a family world into `database` as `mrs evaluate --family` does.
     dbt's target folder is this worker's, one per set of vars beyond the build settings: a
-    change of vars, like a change of database path, makes dbt parse the whole project again
-    (about 4 s), and the suite's builds alternate between a few such sets."""
+    change of vars, like a change of database file name, makes dbt parse the whole project
+    again (about 4 s), and the suite's builds alternate between a few such sets."""
     project = Project.locate(database)
     ensure_journal(project.database)
     vars_ = family_build_vars(options, inputs) | (settings or {})
@@ -180,11 +180,8 @@ def build_each(
     (detection unless told)."""
     built = {}
     for label, settings in variants.items():
-        # Built at one path, then moved: dbt parses again for a new database path.
-        building = folder / "building" / "mrs.duckdb"
-        building.parent.mkdir()
-        build_family_world(options, inputs, building, selection, settings)
-        database = building.parent.rename(folder / label.replace(" ", "_")) / building.name
+        database = folder / label.replace(" ", "_") / "mrs.duckdb"
+        build_family_world(options, inputs, database, selection, settings)
         built[label] = database
     return built
 

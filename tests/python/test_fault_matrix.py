@@ -73,7 +73,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def first(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The world built to FIRST: the state every fault below starts from."""
-    database = tmp_path_factory.mktemp("first") / "faults.duckdb"
+    database = tmp_path_factory.mktemp("first") / "mrs.duckdb"
     _build(world, database, FIRST)
     return database
 
@@ -81,7 +81,7 @@ def first(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def reference(world: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple]]:
     """The logs of one undisturbed fresh build to SECOND."""
-    database = tmp_path_factory.mktemp("reference") / "faults.duckdb"
+    database = tmp_path_factory.mktemp("reference") / "mrs.duckdb"
     _build(world, database, SECOND)
     return log_rows(database)
 
@@ -92,7 +92,7 @@ def test_optional_inputs_missing_or_empty_still_build_and_say_so(
 ) -> None:
     broken = _variant(world, tmp_path)
     _break(broken, EVIDENCE + REFERENCE, mode)
-    database = tmp_path / "faults.duckdb"
+    database = tmp_path / "mrs.duckdb"
     output = _build(broken, database)
 
     sources = dict(query(database, "select input_name, source_location from input_sources"))
@@ -128,7 +128,7 @@ def test_stores_and_products_missing_or_empty_reject_every_sale_with_a_reason(
 ) -> None:
     broken = _variant(world, tmp_path)
     _break(broken, ("stores", "products"), mode)
-    database = tmp_path / "faults.duckdb"
+    database = tmp_path / "mrs.duckdb"
     output = _build(broken, database)
     sales = query(database, "select count(*) from unified_sales_data_errors")[0][0]
     assert sales == WORLD.stores * WORLD.products * WORLD.days * 24  # nothing silently lost
@@ -142,7 +142,7 @@ def test_stores_and_products_missing_or_empty_reject_every_sale_with_a_reason(
 def test_empty_sales_build_an_empty_pipeline(world: Path, tmp_path: Path) -> None:
     broken = _variant(world, tmp_path)
     _break(broken, ("unified_sales_data",), "empty")
-    database = tmp_path / "faults.duckdb"
+    database = tmp_path / "mrs.duckdb"
     output = _build(broken, database)
     # The build says the feed was empty (issue 15: a header-only file built without a word).
     assert "mrs: unified_sales_data has no accepted row" in output
@@ -163,7 +163,7 @@ def test_malformed_files_are_read_as_absent_and_reported(world: Path, tmp_path: 
     rows = [line.split(",") for line in campaigns.read_text().splitlines()]
     keep = [i for i, name in enumerate(rows[0]) if name not in ("start_ts", "end_ts")]
     campaigns.write_text("\n".join(",".join(row[i] for i in keep) for row in rows) + "\n")
-    database = tmp_path / "faults.duckdb"
+    database = tmp_path / "mrs.duckdb"
     output = _build(broken, database)
 
     sources = {
@@ -435,7 +435,7 @@ def test_non_finite_and_absurd_units_are_rejected_and_monitoring_stays_finite(
 ) -> None:
     broken = _variant(world, tmp_path)
     total, positions = _write_absurd_sales(broken)
-    database = tmp_path / "faults.duckdb"
+    database = tmp_path / "mrs.duckdb"
     output = _build(broken, database)  # includes monitoring and protection
 
     # Each absurd row is in the errors table with its raw text and reason...

@@ -46,7 +46,7 @@ def test_rows_ahead_of_the_feed_neither_move_as_of_nor_add_ticks(
         # Two days ahead and a mistyped year: ahead of the feed, rejected.
         handle.write(f"{two_days_on:%Y-%m-%d %H:%M:%S},ST-002,SKU-002,3,6.00\n")
         handle.write(f"{FAR_AHEAD},ST-003,SKU-003,3,6.00\n")
-    database = tmp_path / "hostile.duckdb"
+    database = tmp_path / "mrs.duckdb"
     output = build_world(folder, database, WORLD)  # no --as-of: it follows the feed
 
     # as_of follows the feed's accepted hours, not the rows ahead of it...
@@ -102,7 +102,7 @@ def test_times_with_a_utc_offset_are_the_instant_they_name(world: Path, tmp_path
         ("ST-003", "SKU-001", f"{day} 14:00:00"): f"{day}T14:00:00Z",
     }
     units = {key: _rewrite_hour(sales, *key, written) for key, written in rewritten.items()}
-    database = tmp_path / "offsets.duckdb"
+    database = tmp_path / "mrs.duckdb"
     build_world(folder, database, WORLD, "--as-of", f"{day} 18:00")
     # Nothing rejected (before, 14:00+02:00 was read as 14:00 and the genuine 14:00 row of
     # that series was then a duplicate), and each row is at its UTC hour with its units.
@@ -176,7 +176,7 @@ def test_a_blank_reference_file_falls_back_to_the_project_seed(world: Path, tmp_
     folder = tmp_path / "world"
     shutil.copytree(world, folder)
     (folder / "cause_taxonomy.csv").write_bytes(b"")
-    database = tmp_path / "blank.duckdb"
+    database = tmp_path / "mrs.duckdb"
     day = f"{WORLD.detection_start:%Y-%m-%d}"
     output = build_world(folder, database, WORLD, "--as-of", f"{day} 06:00")
     assert "cause_taxonomy.csv is blank; using the project's own seed" in output

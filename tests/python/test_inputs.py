@@ -46,7 +46,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, int, st
     (folder / "master_narratives.csv").unlink()
     (folder / "cluster_library.csv").unlink()
 
-    database = folder / "build.duckdb"
+    database = folder / "mrs.duckdb"
     result = run_mrs("build", "--input-dir", str(folder), "--database", str(database))
     return folder, database, counts["unified_sales_data"], result.stdout
 

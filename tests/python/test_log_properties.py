@@ -48,7 +48,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def fresh(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    database = tmp_path_factory.mktemp("fresh") / "fresh.duckdb"
+    database = tmp_path_factory.mktemp("fresh") / "mrs.duckdb"
     _build(world, database, LATE_TICK)
     return database
 
@@ -69,7 +69,7 @@ def test_a_build_loop_writes_what_one_build_writes(
     # programmatic runner; its first build is a fresh build, its second one finds nothing
     # new, and the logs are those of one `mrs build`. Determinism too: two fresh builds of the
     # same world, in two processes, give the same rows.
-    database = workbench / "loop.duckdb"
+    database = workbench / "mrs.duckdb"
     arguments = world_build_arguments(world, database, SMALL_WORLD, "--as-of", LATE_TICK)
     output = run_mrs(*arguments, "--every", "0", "--builds", "2").stdout
     assert "mrs: build 1 done in " in output and "; the next starts in " in output
@@ -96,7 +96,7 @@ def test_a_second_build_with_unchanged_inputs_appends_nothing(
 def test_building_in_two_steps_equals_one_fresh_build_and_keeps_earlier_rows(
     world: Path, fresh: Path, tmp_path: Path
 ) -> None:
-    database = tmp_path / "steps.duckdb"
+    database = tmp_path / "mrs.duckdb"
     _build(world, database, EARLY_TICK)
     early = log_rows(database)
     assert early["minority_reports_detected_log"], "T1 should already hold live reports"
@@ -117,7 +117,7 @@ def test_building_in_two_steps_equals_one_fresh_build_and_keeps_earlier_rows(
 
 def test_the_mock_versions_are_deterministic(world: Path, tmp_path: Path) -> None:
     # Idempotence is the logs' (route-independent, test above); determinism is each model's.
-    first, second = tmp_path / "mock_a.duckdb", tmp_path / "mock_b.duckdb"
+    first, second = tmp_path / "a" / "mrs.duckdb", tmp_path / "b" / "mrs.duckdb"
     _build(world, first, LATE_TICK, *MOCK_ROUTES)
     logs = log_rows(first)
     assert logs["minority_reports_detected_log"], "the mock should report the narratives"

@@ -41,7 +41,7 @@ def _versions(database: Path) -> list[tuple]:
 @pytest.fixture(scope="module")
 def decided(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo built to FIRST, with analysts' approvals and rejections applied."""
-    database = tmp_path_factory.mktemp("lifecycle") / "lifecycle.duckdb"
+    database = tmp_path_factory.mktemp("lifecycle") / "mrs.duckdb"
     run_mrs("build", "--database", str(database), "--as-of", FIRST, "--no-tests")
     as_reviewer(database, "admin")  # reviews, and approves model versions
     assert all(error is None for _, error in run_review_scenarios(database))

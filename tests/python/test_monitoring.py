@@ -41,7 +41,7 @@ def test_the_demo_world_writes_monitoring_rows_but_no_retrain_event(
 def shifted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     world = tmp_path_factory.mktemp("shifted_world")
     write_world(SHIFTED, world)
-    database = tmp_path_factory.mktemp("shifted") / "shifted.duckdb"
+    database = tmp_path_factory.mktemp("shifted") / "mrs.duckdb"
     build_world(world, database, SHIFTED)
     return database
 

@@ -78,7 +78,7 @@ def test_a_build_checks_only_the_changed_days_and_equals_checking_every_row(
     folder = tmp_path / "inputs"
     shutil.copytree(world, folder)
     sales = folder / "unified_sales_data.csv"
-    database = tmp_path / "by_day.duckdb"
+    database = tmp_path / "mrs.duckdb"
     assert "every sales day checked" in _stage(folder, database)
     days = WORLD.days + 1  # and the rows whose time does not parse
 
@@ -110,7 +110,7 @@ def test_a_build_checks_only_the_changed_days_and_equals_checking_every_row(
     assert _staged_days(_stage(folder, database)) == (0, days, 1, 0)
 
     # The same inputs checked in full, in a file of their own.
-    fresh = tmp_path / "fresh" / "by_day.duckdb"
+    fresh = tmp_path / "fresh" / "mrs.duckdb"
     fresh.parent.mkdir()
     assert "every sales day checked" in _stage(folder, fresh)
     for table in STAGED_TABLES:

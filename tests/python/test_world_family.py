@@ -254,7 +254,7 @@ def _hand_made_world(folder: Path) -> tuple[Path, Path]:
         "ST-002,SKU-001,1k,retail,900,10,0.01,0,false\n"
         "ST-002,SKU-002,10,retail,9,10,0.01,0,false\n"
     )
-    database = folder / "scores.duckdb"
+    database = folder / "mrs.duckdb"
     reports = [
         # report, version, store, sku, start, end, direction, status, written_at, run
         # R1 first lies after A1's slack, its latest row overlaps A1 + 12 h: a match.
