@@ -1,8 +1,9 @@
-"""The sales series and the baseline predictions are kept from build to build (issue 18): a
-build fills and scores only the days from the first one whose inputs changed, the predictions
-reading a bounded context before it, and what it keeps and computes equals a build that
-computes every day, on a history longer than that context, in a store time zone, with a day
-restated in the middle."""
+"""The sales series, the baseline predictions and the detectors' scan are kept from build to
+build (issue 18): a build fills, scores and scans only the days from the first one whose
+inputs changed, the predictions reading a bounded context before it and the scan carrying
+each series' CUSUM state from the last hour kept, and what it keeps and computes equals a
+build that computes every day, on a history longer than that context, in a store time zone,
+with a day restated in the middle."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ WORLD = FamilyOptions(
     seed=7, stores=2, products=2, detection_days=75, store_timezone="America/New_York"
 )
 PREDICTIONS = "baseline_sales_predictions"
+SCAN = "anomaly_scan_hours"
+CANDIDATES = "anomaly_candidate_hours"
 
 
 def _build(inputs: Path, database: Path, as_of: dt.datetime) -> str:
@@ -32,7 +35,7 @@ def _build(inputs: Path, database: Path, as_of: dt.datetime) -> str:
         "--detection-start", f"{WORLD.detection_start:%Y-%m-%d}",
         "--store-timezone", str(WORLD.store_timezone),
         "--as-of", f"{as_of:%Y-%m-%d %H:%M}",
-        "--select", f"+{PREDICTIONS}",
+        "--select", f"+{CANDIDATES}",
         "--no-tests",
     ).stdout  # fmt: skip
 
@@ -43,7 +46,7 @@ def _scored_from(output: str) -> str | None:
 
 
 def _predictions(database: Path, table: str = PREDICTIONS) -> list[tuple]:
-    return query(database, f"select * from {table} order by store_id, sku, sales_ts")
+    return query(database, f"select * from {table} order by all")
 
 
 def _restate(sales: Path, hour: dt.datetime) -> int:
@@ -91,6 +94,16 @@ def test_kept_and_computed_days_equal_computing_every_day(inputs: Path, tmp_path
     assert _predictions(kept) == scored
     series = "sales_timeseries_data"
     assert _predictions(kept, series) == _predictions(fresh, series)
+    assert f"candidate scan kept before {restated_hour:%Y-%m-%d}, scanned from it" in output
+    assert _predictions(kept, SCAN) == _predictions(fresh, SCAN)
+    # Windows open and close after the restated day: the carried state is put to work.
+    windows_after = query(
+        fresh,
+        f"select count(distinct candidate_window_id) from {CANDIDATES} "
+        f"where first_elevated_ts > '{restated_hour:%Y-%m-%d %H:%M}'",
+    )[0][0]
+    assert windows_after > 0
+    assert _predictions(kept, CANDIDATES) == _predictions(fresh, CANDIDATES)
     # The restated hour moved its scores; the hours kept before its day are the first build's.
     assert [row for row in scored if row[2] == restated_hour] != [
         row for row in scored_first if row[2] == restated_hour

@@ -1,0 +1,231 @@
+{#-
+  The detectors' per-hour scan (anomaly_scan_hours) is kept from build to build (issue 18): a
+  build scans again only the sales days from the first one whose predictions changed,
+  carrying each series' state from the last hour kept before it. A CUSUM is a prefix scan:
+  restarted at hour h from the cumulative sum and running minimum it had at h - 1, it gives
+  the values a scan from the first hour gives, and so do its run's start and peak. A sales
+  day is where the day's innovations restart, so the scanned days are whole.
+-#}
+
+
+{#- The two slow CUSUMs: name, reference and decision interval (docs/detection.md). -#}
+{% macro mrs_drift_cusums() -%}
+    {{ return([
+        ('drift', var('anomaly_drift_reference_z'), var('anomaly_drift_evidence')),
+        ('shift', var('anomaly_shift_reference_z'), var('anomaly_shift_evidence')),
+    ]) }}
+{%- endmacro %}
+
+
+{#- An order-free digest of one sales day's trading hours of baseline_sales_predictions. -#}
+{% macro mrs_prediction_day_digest(relation) -%}
+    bit_xor(hash(
+        {{ relation }}.store_id,
+        {{ relation }}.sku,
+        {{ relation }}.sales_ts,
+        {{ relation }}.actual_units,
+        {{ relation }}.expected_units,
+        {{ relation }}.variance_units,
+        {{ relation }}.residual_units,
+        {{ relation }}.residual_z,
+        {{ relation }}.day_inflation,
+        {{ relation }}.within_day_correlation,
+        {{ relation }}.hour_persistence
+    ))
+{%- endmacro %}
+
+
+{#-
+  The first sales day this build scans, as SQL (a date literal), or `cast(null as date)` for
+  every day: on a first or full-refresh build, or when `scan_digest` (`code_digest`, the SQL
+  as rendered, and detection_start) differs from the one the kept rows were scanned with.
+  Otherwise the first day whose trading hours of baseline_sales_predictions differ from
+  those the kept rows were scanned from (a day scored again, the new hours of the last day,
+  a day no longer predicted), and at the latest the last day kept.
+-#}
+{% macro mrs_first_scanned_day(code_digest) -%}
+    {%- if not execute or not is_incremental() -%}{{ return('cast(null as date)') }}{%- endif -%}
+    {%- set compared_sql -%}
+        with
+        kept as (
+            select kept_hours.sales_day, kept_hours.input_day_digest, kept_hours.scan_digest
+            from {{ this }} as kept_hours
+            group by all
+        ),
+        current_days as (
+            select
+                {{ mrs_sales_day('prediction_hours.sales_ts') }} as sales_day,
+                {{ mrs_prediction_day_digest('prediction_hours') }} as input_day_digest
+            from {{ ref('baseline_sales_predictions') }} as prediction_hours
+            where prediction_hours.is_trading_hour
+            group by all
+        )
+        select
+            (select count(distinct kept.scan_digest) from kept) as digests,
+            (select any_value(kept.scan_digest) from kept) = (
+                select hash('{{ code_digest }}', settings.detection_start)
+                from {{ ref('run_settings') }} as settings
+            ) as is_same_digest,
+            (select max(kept.sales_day) from kept) as last_kept_day,
+            (
+                select min(coalesce(current_days.sales_day, kept.sales_day))
+                from current_days
+                full join kept on current_days.sales_day = kept.sales_day
+                where current_days.input_day_digest is distinct from kept.input_day_digest
+            ) as first_changed_day
+    {%- endset -%}
+    {{ return(mrs_first_kept_day(
+        run_query(compared_sql).rows[0], ['last_kept_day', 'first_changed_day'],
+        'candidate scan', 'scanned')) }}
+{%- endmacro %}
+
+
+{#-
+  Incremental strategy of anomaly_scan_hours: the kept rows from the first day this build
+  scanned are replaced by the new ones. The model's rows carry that day in one boundary row
+  (no store) that is never inserted, so a build that scanned no trading hour still removes
+  what it replaces.
+-#}
+{% macro get_incremental_replace_from_first_day_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
+    delete from {{ target }}
+    where sales_day >= (select min(boundary.sales_day) from {{ source }} as boundary);
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ source }}
+    where store_id is not null
+{%- endmacro %}
+
+
+{#-
+  No kept scan hours, with the columns anomaly_scan_hours carries from them: what a first or
+  full-refresh build goes on from.
+-#}
+{% macro mrs_no_kept_scan_hours(drift_cusums) -%}
+    (
+        select
+            cast(null as varchar) as store_id,
+            cast(null as varchar) as sku,
+            cast(null as integer) as direction_sign,
+            cast(null as date) as sales_day,
+            cast(null as bigint) as trading_hour_index,
+            cast(null as double) as residual_z,
+        {%- for name, _, _ in drift_cusums %}
+            cast(null as decimal(38, 6)) as {{ name }}_cumulative,
+            cast(null as decimal(38, 6)) as {{ name }}_running_minimum,
+            cast(null as bigint) as {{ name }}_run_start_index,
+            cast(null as decimal(38, 6)) as {{ name }}_run_peak
+            {{- "," if not loop.last }}
+        {%- endfor %}
+        where false
+    )
+{%- endmacro %}
+
+
+{#-
+  The columns (or conditions) of one step of anomaly_scan_hours for each slow CUSUM, joined
+  by commas (`or`, `and` for the conditions), so that the model's SQL, digested as text,
+  holds no Jinja loop.
+-#}
+{% macro mrs_cusum_columns(step) -%}
+    {%- set parts = [] -%}
+    {%- for name, reference, evidence in mrs_drift_cusums() -%}
+        {%- if step == 'carried' -%}
+            {%- do parts.append(
+                'coalesce(carried_states.' ~ name ~ '_cumulative, 0) as carried_' ~ name
+                ~ '_cumulative, coalesce(carried_states.' ~ name ~ '_running_minimum, 0) as carried_'
+                ~ name ~ '_running_minimum, coalesce(carried_states.' ~ name
+                ~ '_run_start_index, 1) as carried_' ~ name ~ '_run_start_index, '
+                ~ 'coalesce(carried_states.' ~ name ~ '_run_peak, 0) as carried_' ~ name ~ '_run_peak') -%}
+        {%- elif step == 'cumulative' -%}
+            {%- do parts.append('cast(carried_' ~ name ~ '_cumulative + sum(drift_step - '
+                ~ reference ~ ') over series_so_far as decimal(38, 6)) as ' ~ name ~ '_cumulative') -%}
+        {%- elif step == 'running_minimum' -%}
+            {%- do parts.append('cast(least(carried_' ~ name ~ '_running_minimum, min(' ~ name
+                ~ '_cumulative) over series_so_far) as decimal(38, 6)) as ' ~ name
+                ~ '_running_minimum') -%}
+        {%- elif step == 'evidence' -%}
+            {%- do parts.append('cast(' ~ name ~ '_cumulative - ' ~ name
+                ~ '_running_minimum as decimal(38, 6)) as ' ~ name ~ '_evidence') -%}
+        {%- elif step == 'run_start' -%}
+            {%- do parts.append('coalesce(max(case when ' ~ name ~ '_evidence = 0 then '
+                ~ 'trading_hour_index end) over series_so_far, carried_' ~ name
+                ~ '_run_start_index - 1) + 1 as ' ~ name ~ '_run_start_index') -%}
+        {%- elif step == 'previous_peak' -%}
+            {%- do parts.append('cast(greatest(case when ' ~ name ~ '_run_start_index = carried_'
+                ~ name ~ '_run_start_index then carried_' ~ name ~ '_run_peak else 0 end, '
+                ~ 'coalesce(max(' ~ name ~ '_evidence) over (partition by store_id, sku, '
+                ~ 'direction_sign, ' ~ name ~ '_run_start_index order by trading_hour_index '
+                ~ 'rows between unbounded preceding and 1 preceding), 0)) as decimal(38, 6)) as '
+                ~ name ~ '_previous_peak') -%}
+        {%- elif step == 'alarm' -%}
+            {%- do parts.append('cast(greatest(' ~ name ~ '_previous_peak, ' ~ name
+                ~ '_evidence) as decimal(38, 6)) as ' ~ name ~ '_run_peak, ' ~ name
+                ~ '_evidence >= ' ~ evidence ~ ' and ' ~ name ~ '_evidence > ' ~ name
+                ~ '_previous_peak as is_' ~ name ~ '_alarm') -%}
+        {%- elif step == 'any_alarm' -%}
+            {%- do parts.append('drift_hours.is_' ~ name ~ '_alarm') -%}
+        {%- elif step == 'no_peak_near' -%}
+            {%- do parts.append('(drift_hours.' ~ name ~ '_evidence < ' ~ evidence
+                ~ ' or drift_hours.' ~ name ~ '_evidence <= drift_hours.' ~ name
+                ~ '_previous_peak - ' ~ var('anomaly_drift_drawdown') ~ ')') -%}
+        {%- elif step == 'scanned' -%}
+            {%- for column in ['cumulative', 'running_minimum', 'evidence', 'run_start_index',
+                'run_peak'] -%}
+                {%- do parts.append('flagged.' ~ name ~ '_' ~ column) -%}
+            {%- endfor -%}
+            {%- do parts.append('flagged.is_' ~ name ~ '_alarm') -%}
+        {%- elif step == 'boundary' -%}
+            {%- for column in ['cumulative', 'running_minimum', 'evidence', 'run_start_index',
+                'run_peak'] -%}
+                {%- do parts.append('null as ' ~ name ~ '_' ~ column) -%}
+            {%- endfor -%}
+            {%- do parts.append('null as is_' ~ name ~ '_alarm') -%}
+        {%- else -%}
+            {{ exceptions.raise_compiler_error('mrs_cusum_columns: unknown step ' ~ step) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set separator = {'any_alarm': ' or ', 'no_peak_near': ' and '}.get(step, ', ') -%}
+    {{ return(parts | join(separator)) }}
+{%- endmacro %}
+
+
+{#-
+  The sum of `column` over a closure block of `hours` trading hours ending at this one, added
+  in one order (this hour, then each earlier one), so a scan restarted from kept hours adds
+  them as a scan from the first hour does (a window frame's sum may add them in another).
+-#}
+{% macro mrs_closure_block_sum(column, hours) -%}
+    {%- set terms = [column] -%}
+    {%- for lag in range(1, hours) -%}
+        {%- do terms.append('lag(' ~ column ~ ', ' ~ lag ~ ') over closure_order') -%}
+    {%- endfor -%}
+    {{ return(terms | join(' + ')) }}
+{%- endmacro %}
+
+
+{#-
+  The boundary row anomaly_scan_hours adds to what a build scanned on an incremental build:
+  no store, the first day scanned (`first_day`, SQL; every day when null) as sales_day. The
+  strategy deletes the kept rows from that day and never inserts the row.
+-#}
+{% macro mrs_scan_boundary_row(first_day) -%}
+    {%- set nulls = [] -%}
+    {%- for column in ['sales_ts', 'trading_hour_index', 'actual_units', 'expected_units',
+        'variance_units', 'residual_units', 'residual_z', 'onset_z', 'drift_step'] -%}
+        {%- do nulls.append('null as ' ~ column) -%}
+    {%- endfor -%}
+    union all
+    select
+        null as store_id,
+        null as sku,
+        null as direction_sign,
+        coalesce({{ first_day }}, cast('-infinity' as date)) as sales_day,
+        {{ nulls | join(', ') }},
+        {{ mrs_cusum_columns('boundary') }},
+        null as is_elevated,
+        null as is_inside,
+        null as input_day_digest,
+        null as scan_digest
+{%- endmacro %}

@@ -1,0 +1,427 @@
+{#-
+  The detectors' scan of every trading hour, per series and direction (up, down), that
+  anomaly_candidate_hours assembles into candidate windows (DESIGN.md section 6; the
+  detectors are described there and in docs/detection.md):
+  - the sharp detector's z (onset_z): the hour's day innovation, the z beyond what the
+    earlier trading hours of the same day already say about that day's level, less what
+    the previous hour said (neighbouring hours that share more than their day);
+  - the two slow CUSUMs of the clipped standardised residual (drift_step), from
+    detection_start: their evidence, run start, previous peak and alarms;
+  - whether the hour is elevated, and whether the closure block ending at it is inside.
+  Kept from build to build (issue 18): a build scans again only the sales days from the
+  first one whose predictions changed, carrying each series' CUSUM state (cumulative sum,
+  running minimum, run start and peak) from the last hour kept before it, which a scan from
+  the first hour reaches too (macros/detection/scanned_days.sql); every day when the code, a
+  var or detection_start changed (`scan_digest`).
+-#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_from_first_day',
+    on_schema_change='fail',
+) }}
+{%- set closure_hours = var('anomaly_closure_hours') | int %}
+{%- set drift_cusums = mrs_drift_cusums() %}
+{#- Stand for the first scanned day, the kept rows and the code's digest in the SQL below,
+    whose text is digested without them. -#}
+{%- set first_day = '__mrs_first_scanned_day__' %}
+{%- set kept_token = '__mrs_kept_scan_hours__' %}
+{%- set code_digest_token = '__mrs_code_digest__' %}
+
+{%- set scan_sql -%}
+with
+
+settings as (
+    select * from {{ ref('run_settings') }}
+),
+
+kept_hours as (
+    select * from {{ kept_token }}
+),
+
+predictions as (
+    -- The days this build scans: whole sales days, where the day's innovations restart.
+    select * from {{ ref('baseline_sales_predictions') }}
+    where
+        is_trading_hour
+        and (
+            {{ first_day }} is null
+            or {{ mrs_sales_day('sales_ts') }} >= {{ first_day }}
+        )
+),
+
+input_days as (
+    -- What each scanned day was scanned from (mrs_first_scanned_day compares it).
+    select
+        {{ mrs_sales_day('predictions.sales_ts') }} as sales_day,
+        {{ mrs_prediction_day_digest('predictions') }} as input_day_digest
+    from predictions
+    group by {{ mrs_sales_day('predictions.sales_ts') }}
+),
+
+carried_hours as (
+    -- The kept hours before the first scanned day (none when every day is scanned).
+    select * from kept_hours
+    where {{ first_day }} is not null and kept_hours.sales_day < {{ first_day }}
+),
+
+carried_last_hours as (
+    -- Each series' last kept hour (an aggregate: no sort of the kept history).
+    select
+        store_id,
+        sku,
+        direction_sign,
+        max(trading_hour_index) as trading_hour_index
+    from carried_hours
+    group by store_id, sku, direction_sign
+),
+
+carried_states as (
+    -- Each series' state at its last kept hour: where its scan goes on from.
+    select carried_hours.*
+    from carried_hours
+    inner join carried_last_hours
+        on
+            carried_hours.store_id = carried_last_hours.store_id
+            and carried_hours.sku = carried_last_hours.sku
+            and carried_hours.direction_sign = carried_last_hours.direction_sign
+            and carried_hours.trading_hour_index = carried_last_hours.trading_hour_index
+),
+
+context_scores as (
+    -- What each trading hour says about its day's level: its z clipped so one wild hour
+    -- cannot set the level, and nothing beyond `anomaly_day_context_exclude_z`: that hour is
+    -- an anomaly, not the day's level (counted, an up-spike's clipped hours would make the
+    -- ordinary hours after it look low, a rebound report the other way). Decimals, so the
+    -- sums below are exact, as for the CUSUMs.
+    select
+        *,
+        case
+            when abs(residual_z) <= {{ var('anomaly_day_context_exclude_z') }}
+                then cast(
+                        least(
+                            greatest(residual_z, -{{ var('anomaly_day_context_clip_z') }}),
+                            {{ var('anomaly_day_context_clip_z') }}
+                        ) as decimal(18, 6)
+                    )
+        end as context_z
+    from predictions
+),
+
+same_day_context as (
+    -- The day so far: how many earlier trading hours speak for its level, and their sum.
+    select
+        * exclude (context_z),
+        count(context_z) over same_day_before as day_hours_before,
+        coalesce(sum(context_z) over same_day_before, 0) as day_z_before,
+        -- Hours of one day correlate at rho (measured in training, at most 0.9).
+        coalesce(within_day_correlation, 0.0) as rho
+    from context_scores
+    window same_day_before as (
+        partition by store_id, sku, {{ mrs_sales_day('sales_ts') }}
+        order by sales_ts
+        rows between unbounded preceding and 1 preceding
+    )
+),
+
+day_innovations as (
+    -- Gaussian conditioning of equicorrelated hours: given k earlier hours of the day
+    -- summing to S, an hour's z has mean rho S / (1 + (k - 1) rho) and variance
+    -- 1 - k rho^2 / (1 + (k - 1) rho); the innovations of a day are then independent.
+    select
+        *,
+        (
+            residual_z
+            - case
+                when day_hours_before = 0 then 0
+                else rho * cast(day_z_before as double) / (1 + (day_hours_before - 1) * rho)
+            end
+        )
+        / sqrt(
+            greatest(
+                1 - day_hours_before * rho * rho / (1 + greatest(day_hours_before - 1, 0) * rho),
+                0.1
+            )
+        ) as day_innovation_z
+    from same_day_context
+),
+
+previous_hours as (
+    -- Neighbouring hours that share more than their day (`hour_persistence`, measured in
+    -- training: weather that lasts a few hours) would add one passing wave up, hour by hour,
+    -- into a sharp onset. What the previous trading hour of the day said, clipped, and
+    -- nothing from an hour beyond `anomaly_day_context_exclude_z`: its anomaly is not the
+    -- noise the next hour shares.
+    select
+        *,
+        coalesce(hour_persistence, 0.0) as persistence,
+        lag(
+            case
+                when abs(residual_z) <= {{ var('anomaly_day_context_exclude_z') }}
+                    then least(
+                            greatest(
+                                day_innovation_z, -{{ var('anomaly_day_context_clip_z') }}
+                            ),
+                            {{ var('anomaly_day_context_clip_z') }}
+                        )
+            end
+        ) over (
+            partition by store_id, sku, {{ mrs_sales_day('sales_ts') }}
+            order by sales_ts
+        ) as previous_innovation_z
+    from day_innovations
+),
+
+hour_innovations as (
+    -- An AR(1) step: the day innovation less what the previous hour already said, over
+    -- what remains of its variance.
+    select
+        * exclude (persistence, previous_innovation_z),
+        case
+            when previous_innovation_z is null then day_innovation_z
+            else
+                (day_innovation_z - persistence * previous_innovation_z)
+                / sqrt(1 - persistence * persistence)
+        end as hour_innovation_z
+    from previous_hours
+),
+
+directions as (
+    select 1 as direction_sign
+    union all
+    select -1 as direction_sign
+),
+
+trading_hours as (
+    select
+        predictions.store_id,
+        predictions.sku,
+        directions.direction_sign,
+        {{ mrs_sales_day('predictions.sales_ts') }} as sales_day,
+        predictions.sales_ts,
+        predictions.actual_units,
+        predictions.expected_units,
+        predictions.variance_units,
+        predictions.residual_units,
+        predictions.residual_z,
+        -- The sharp detector's z: the day innovation; the slow detectors' step, clipped so
+        -- one wild hour cannot confirm a shift alone, in units of the day-scale inflation.
+        -- The slow detectors start at detection_start: before it, the hours are context for
+        -- back-dating, and a holiday on the last training days must not carry its evidence
+        -- into the first detection hours (it did: a report on most series of a world).
+        predictions.hour_innovation_z as onset_z,
+        case
+            when predictions.sales_ts >= settings.detection_start
+                then cast(
+                        least(
+                            greatest(
+                                directions.direction_sign * predictions.residual_units
+                                / sqrt(predictions.variance_units),
+                                -{{ var('anomaly_drift_clip_z') }}
+                            ),
+                            {{ var('anomaly_drift_clip_z') }}
+                        ) / sqrt(
+                            greatest(predictions.day_inflation, 1.0)
+                            -- neighbours' persistence adds 2 phi / (1 - phi) to a run's
+                            -- variance per hour (AR(1) over the hours that do not share
+                            -- their day alone)
+                            + 2 * coalesce(predictions.hour_persistence, 0.0)
+                            / (1 - coalesce(predictions.hour_persistence, 0.0))
+                        ) as decimal(18, 6)
+                    )
+            else cast(0 as decimal(18, 6))
+        end as drift_step,
+        coalesce(carried_states.trading_hour_index, 0) + row_number() over (
+            partition by predictions.store_id, predictions.sku, directions.direction_sign
+            order by predictions.sales_ts
+        ) as trading_hour_index,
+        -- Each CUSUM's state at the last kept hour (a new series starts at zero).
+        {{ mrs_cusum_columns('carried') }}
+    from hour_innovations as predictions
+    cross join directions
+    cross join settings
+    left join carried_states
+        on
+            predictions.store_id = carried_states.store_id
+            and predictions.sku = carried_states.sku
+            and directions.direction_sign = carried_states.direction_sign
+),
+
+cumulated as (
+    -- Each CUSUM's cumulative step, on from the carried one (zero before the first hour).
+    select
+        *,
+        {{ mrs_cusum_columns('cumulative') }}
+    from trading_hours
+    window series_so_far as (
+        partition by store_id, sku, direction_sign
+        order by trading_hour_index
+        rows between unbounded preceding and current row
+    )
+),
+
+cusums as (
+    -- CUSUM = cumulative sum minus its running minimum (floored at zero, the start).
+    select
+        *,
+        {{ mrs_cusum_columns('running_minimum') }}
+    from cumulated
+    window series_so_far as (
+        partition by store_id, sku, direction_sign
+        order by trading_hour_index
+        rows between unbounded preceding and current row
+    )
+),
+
+evidences as (
+    select
+        *,
+        {{ mrs_cusum_columns('evidence') }}
+    from cusums
+),
+
+cusum_runs as (
+    -- A run starts after the last hour the CUSUM was at zero.
+    select
+        *,
+        {{ mrs_cusum_columns('run_start') }}
+    from evidences
+    window series_so_far as (
+        partition by store_id, sku, direction_sign
+        order by trading_hour_index
+        rows between unbounded preceding and current row
+    )
+),
+
+drift_peaks as (
+    -- Each slow CUSUM's highest evidence so far in its current run, before this hour (with
+    -- the carried peak when the run began before the first scanned day).
+    select
+        *,
+        {{ mrs_cusum_columns('previous_peak') }}
+    from cusum_runs
+),
+
+drift_hours as (
+    -- An alarm: beyond the interval and at a new peak of the run.
+    select
+        *,
+        {{ mrs_cusum_columns('alarm') }}
+    from drift_peaks
+),
+
+block_hours as (
+    -- The closure block's hours: this scan's, and the kept ones just before it.
+    select store_id, sku, direction_sign, trading_hour_index, residual_z, false as is_carried
+    from drift_hours
+    union all
+    select
+        carried_hours.store_id,
+        carried_hours.sku,
+        carried_hours.direction_sign,
+        carried_hours.trading_hour_index,
+        carried_hours.residual_z,
+        true as is_carried
+    from carried_hours
+    inner join carried_last_hours
+        on
+            carried_hours.store_id = carried_last_hours.store_id
+            and carried_hours.sku = carried_last_hours.sku
+            and carried_hours.direction_sign = carried_last_hours.direction_sign
+            -- the series' trading hours are numbered without gaps
+            and carried_hours.trading_hour_index
+            > carried_last_hours.trading_hour_index - {{ closure_hours - 1 }}
+),
+
+closure_blocks as (
+    -- Stouffer's combination of the block's z values, added hour by hour in one order.
+    select
+        store_id,
+        sku,
+        direction_sign,
+        trading_hour_index,
+        count(*) over closure_block = {{ closure_hours }} as is_full_block,
+        {{ mrs_closure_block_sum('residual_z', closure_hours) }} as block_z_sum
+    from block_hours
+    window
+        closure_block as (
+            partition by store_id, sku, direction_sign
+            order by trading_hour_index
+            rows between {{ closure_hours - 1 }} preceding and current row
+        ),
+        closure_order as (
+            partition by store_id, sku, direction_sign order by trading_hour_index
+        )
+    qualify not is_carried
+),
+
+flagged as (
+    select
+        drift_hours.*,
+        drift_hours.sales_ts >= settings.detection_start and (
+            greatest(
+                drift_hours.direction_sign * drift_hours.residual_z,
+                drift_hours.direction_sign * drift_hours.onset_z
+            ) >= {{ var('anomaly_z_elevated') }}
+            or {{ mrs_cusum_columns('any_alarm') }}
+        ) as is_elevated,
+        -- The block is inside, and no slow CUSUM still near a peak above its interval.
+        closure_blocks.is_full_block
+        and drift_hours.direction_sign * closure_blocks.block_z_sum
+        / sqrt({{ closure_hours }}) < {{ var('anomaly_z_inside') }}
+        and {{ mrs_cusum_columns('no_peak_near') }} as is_inside
+    from drift_hours
+    cross join settings
+    inner join closure_blocks
+        on
+            drift_hours.store_id = closure_blocks.store_id
+            and drift_hours.sku = closure_blocks.sku
+            and drift_hours.direction_sign = closure_blocks.direction_sign
+            and drift_hours.trading_hour_index = closure_blocks.trading_hour_index
+),
+
+scan_digest as (
+    -- The code as rendered and detection_start: rows scanned with another are scanned again.
+    select hash('{{ code_digest_token }}', settings.detection_start) as digest
+    from settings
+),
+
+scanned as (
+    select
+        flagged.store_id,
+        flagged.sku,
+        flagged.direction_sign,
+        flagged.sales_day,
+        flagged.sales_ts,
+        flagged.trading_hour_index,
+        flagged.actual_units,
+        flagged.expected_units,
+        flagged.variance_units,
+        flagged.residual_units,
+        flagged.residual_z,
+        flagged.onset_z,
+        flagged.drift_step,
+        {{ mrs_cusum_columns('scanned') }},
+        flagged.is_elevated,
+        flagged.is_inside,
+        input_days.input_day_digest,
+        scan_digest.digest as scan_digest
+    from flagged
+    inner join input_days on flagged.sales_day = input_days.sales_day
+    cross join scan_digest
+)
+
+select * from scanned
+{%- endset %}
+
+{%- set code_digest = local_md5(scan_sql) %}
+{%- set scanned_from = mrs_first_scanned_day(code_digest) %}
+{%- if is_incremental() %}
+    {%- set kept_rows = '(select * from ' ~ this ~ ')' %}
+{%- else %}
+    {%- set kept_rows = mrs_no_kept_scan_hours(drift_cusums) %}
+{%- endif %}
+
+{{ scan_sql | replace(first_day, scanned_from) | replace(kept_token, kept_rows)
+    | replace(code_digest_token, code_digest) }}
+{# The first day scanned, for the incremental strategy: a boundary row it never inserts. #}
+{{ mrs_scan_boundary_row(scanned_from) if is_incremental() else '' }}
