@@ -17,21 +17,13 @@
 {%- endmacro %}
 
 
-{#- An order-free digest of one sales day's trading hours of baseline_sales_predictions. -#}
+{#- The digest of one sales day's trading hours of baseline_sales_predictions: what the scan
+    reads of them. -#}
 {% macro mrs_prediction_day_digest(relation) -%}
-    bit_xor(hash(
-        {{ relation }}.store_id,
-        {{ relation }}.sku,
-        {{ relation }}.sales_ts,
-        {{ relation }}.actual_units,
-        {{ relation }}.expected_units,
-        {{ relation }}.variance_units,
-        {{ relation }}.residual_units,
-        {{ relation }}.residual_z,
-        {{ relation }}.day_inflation,
-        {{ relation }}.within_day_correlation,
-        {{ relation }}.hour_persistence
-    ))
+    {{ mrs_rows_digest(relation, [
+        'store_id', 'sku', 'sales_ts', 'actual_units', 'expected_units', 'variance_units',
+        'residual_units', 'residual_z', 'day_inflation', 'within_day_correlation',
+        'hour_persistence']) }}
 {%- endmacro %}
 
 

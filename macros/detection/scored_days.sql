@@ -24,16 +24,24 @@
 {%- endmacro %}
 
 
-{#- An order-free digest of one sales day's hours of sales_timeseries_data (`relation`). -#}
+{#-
+  An order-free digest of a group of rows of `relation` (a sales day's, in the kept models):
+  the xor of each row's hash of `columns`, so the rows' order and the threads adding them up
+  change nothing.
+-#}
+{% macro mrs_rows_digest(relation, columns) -%}
+    {%- set qualified = [] -%}
+    {%- for column in columns -%}
+        {%- do qualified.append(relation ~ '.' ~ column) -%}
+    {%- endfor -%}
+    bit_xor(hash({{ qualified | join(', ') }}))
+{%- endmacro %}
+
+
+{#- The digest of one sales day's hours of sales_timeseries_data (`relation`). -#}
 {% macro mrs_series_day_digest(relation) -%}
-    bit_xor(hash(
-        {{ relation }}.store_id,
-        {{ relation }}.sku,
-        {{ relation }}.sales_ts,
-        {{ relation }}.units,
-        {{ relation }}.is_reported,
-        {{ relation }}.is_feed_gap
-    ))
+    {{ mrs_rows_digest(relation, [
+        'store_id', 'sku', 'sales_ts', 'units', 'is_reported', 'is_feed_gap']) }}
 {%- endmacro %}
 
 
@@ -157,8 +165,7 @@
   training_start changed (`series_digest`).
 -#}
 {% macro mrs_sales_day_digest(relation) -%}
-    bit_xor(hash({{ relation }}.store_id, {{ relation }}.sku, {{ relation }}.sales_ts,
-        {{ relation }}.units))
+    {{ mrs_rows_digest(relation, ['store_id', 'sku', 'sales_ts', 'units']) }}
 {%- endmacro %}
 
 
