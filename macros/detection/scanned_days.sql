@@ -52,19 +52,9 @@
             where prediction_hours.is_trading_hour
             group by all
         )
-        select
-            (select count(distinct kept.scan_digest) from kept) as digests,
-            (select any_value(kept.scan_digest) from kept) = (
-                select hash('{{ code_digest }}', settings.detection_start)
-                from {{ ref('run_settings') }} as settings
-            ) as is_same_digest,
-            (select max(kept.sales_day) from kept) as last_kept_day,
-            (
-                select min(coalesce(current_days.sales_day, kept.sales_day))
-                from current_days
-                full join kept on current_days.sales_day = kept.sales_day
-                where current_days.input_day_digest is distinct from kept.input_day_digest
-            ) as first_changed_day
+        {{ mrs_compared_days('scan_digest',
+            "select hash('" ~ code_digest ~ "', settings.detection_start) from "
+            ~ ref('run_settings') ~ " as settings") }}
     {%- endset -%}
     {{ return(mrs_first_kept_day(
         run_query(compared_sql).rows[0], ['last_kept_day', 'first_changed_day'],

@@ -86,29 +86,46 @@
                     as sales_day
             from settings
         )
-        select
-            (select count(distinct kept.prediction_digest) from kept) as digests,
-            (
-                select any_value(kept.prediction_digest) from kept
-            ) = (
-                select hash('{{ code_digest }}', coalesce(any_value(fit.fit_fingerprint), ''))
-                from {{ ref('baseline_sales_model_fit') }} as fit
-            ) as is_same_digest,
-            (select max(kept.sales_day) from kept) as last_kept_day,
-            (
-                select min(coalesce(current_days.sales_day, kept.sales_day))
-                from current_days
-                full join kept on current_days.sales_day = kept.sales_day
-                cross join first_output_day
-                where
-                    coalesce(current_days.sales_day, kept.sales_day)
-                    >= first_output_day.sales_day
-                    and current_days.input_day_digest is distinct from kept.input_day_digest
-            ) as first_changed_day
+        {{ mrs_compared_days('prediction_digest',
+            "select hash('" ~ code_digest ~ "', coalesce(any_value(fit.fit_fingerprint), '')) "
+            ~ "from " ~ ref('baseline_sales_model_fit') ~ " as fit",
+            first_compared_day='select first_output_day.sales_day from first_output_day') }}
     {%- endset -%}
     {{ return(mrs_first_kept_day(
         run_query(compared_sql).rows[0], ['last_kept_day', 'first_changed_day'],
         'baseline predictions', 'scored')) }}
+{%- endmacro %}
+
+
+{#-
+  The comparison the kept models make at compile time, over CTEs `kept` (sales_day,
+  input_day_digest and `digest_column` of the kept rows) and `current_days` (sales_day and
+  input_day_digest of what they are computed from now): how many digests the kept rows have,
+  whether theirs is `current_digest` (SQL), the last day kept, the first day (from
+  `first_compared_day`, SQL, when given) whose input digest differs, and `extra_columns`
+  ("sql as name"). mrs_first_kept_day decides from it.
+-#}
+{% macro mrs_compared_days(digest_column, current_digest, extra_columns=[],
+    first_compared_day=none) -%}
+        select
+            (select count(distinct kept.{{ digest_column }}) from kept) as digests,
+            (select any_value(kept.{{ digest_column }}) from kept) = ({{ current_digest }})
+                as is_same_digest,
+            (select max(kept.sales_day) from kept) as last_kept_day,
+            {%- for column in extra_columns %}
+            {{ column }},
+            {%- endfor %}
+            (
+                select min(coalesce(current_days.sales_day, kept.sales_day))
+                from current_days
+                full join kept on current_days.sales_day = kept.sales_day
+                where
+                    current_days.input_day_digest is distinct from kept.input_day_digest
+                    {%- if first_compared_day is not none %}
+                    and coalesce(current_days.sales_day, kept.sales_day)
+                    >= ({{ first_compared_day }})
+                    {%- endif %}
+            ) as first_changed_day
 {%- endmacro %}
 
 
@@ -192,31 +209,15 @@
             where sales.sales_ts >= settings.training_start and sales.sales_ts < settings.as_of
             group by all
         )
-        select
-            (select count(distinct kept.series_digest) from kept) as digests,
-            (
-                select any_value(kept.series_digest) from kept
-            ) = (
-                select hash('{{ code_digest }}', settings.training_start) from settings
-            ) as is_same_digest,
-            (select max(kept.sales_day) from kept) as last_kept_day,
-            (
-                select cast(
-                    max(kept_hours.sales_ts)
-                    - to_hours({{ var('sales_store_late_hours') | int }} + 1) as date
-                )
-                from {{ this }} as kept_hours
-            ) as late_day,
-            (
-                select cast({{ dbt.dateadd('hour', -1, 'settings.as_of') }} as date)
-                from settings
-            ) as last_current_day,
-            (
-                select min(coalesce(current_days.sales_day, kept.sales_day))
-                from current_days
-                full join kept on current_days.sales_day = kept.sales_day
-                where current_days.input_day_digest is distinct from kept.input_day_digest
-            ) as first_changed_day
+        {{ mrs_compared_days('series_digest',
+            "select hash('" ~ code_digest ~ "', settings.training_start) from settings",
+            extra_columns=[
+                "(select cast(max(kept_hours.sales_ts) - to_hours("
+                ~ (var('sales_store_late_hours') | int) ~ " + 1) as date) from " ~ this
+                ~ " as kept_hours) as late_day",
+                "(select cast(" ~ dbt.dateadd('hour', -1, 'settings.as_of')
+                ~ " as date) from settings) as last_current_day",
+            ]) }}
     {%- endset -%}
     {{ return(mrs_first_kept_day(
         run_query(compared_sql).rows[0],

@@ -75,16 +75,29 @@ carried_last_hours as (
     group by store_id, sku, direction_sign
 ),
 
-carried_states as (
-    -- Each series' state at its last kept hour: where its scan goes on from.
-    select carried_hours.*
+carried_tail_hours as (
+    -- The last kept hours of each series, read once: the last for its state, the last
+    -- `anomaly_closure_hours - 1` for the closure block (a series' trading hours are
+    -- numbered without gaps).
+    select
+        carried_hours.*,
+        carried_hours.trading_hour_index = carried_last_hours.trading_hour_index as is_last,
+        carried_hours.trading_hour_index
+        > carried_last_hours.trading_hour_index - {{ closure_hours - 1 }} as is_in_block
     from carried_hours
     inner join carried_last_hours
         on
             carried_hours.store_id = carried_last_hours.store_id
             and carried_hours.sku = carried_last_hours.sku
             and carried_hours.direction_sign = carried_last_hours.direction_sign
-            and carried_hours.trading_hour_index = carried_last_hours.trading_hour_index
+            and carried_hours.trading_hour_index
+            > carried_last_hours.trading_hour_index - {{ [closure_hours - 1, 1] | max }}
+),
+
+carried_states as (
+    -- Each series' state at its last kept hour: where its scan goes on from.
+    select * from carried_tail_hours
+    where is_last
 ),
 
 context_scores as (
@@ -314,22 +327,9 @@ block_hours as (
     select store_id, sku, direction_sign, trading_hour_index, residual_z, false as is_carried
     from drift_hours
     union all
-    select
-        carried_hours.store_id,
-        carried_hours.sku,
-        carried_hours.direction_sign,
-        carried_hours.trading_hour_index,
-        carried_hours.residual_z,
-        true as is_carried
-    from carried_hours
-    inner join carried_last_hours
-        on
-            carried_hours.store_id = carried_last_hours.store_id
-            and carried_hours.sku = carried_last_hours.sku
-            and carried_hours.direction_sign = carried_last_hours.direction_sign
-            -- the series' trading hours are numbered without gaps
-            and carried_hours.trading_hour_index
-            > carried_last_hours.trading_hour_index - {{ closure_hours - 1 }}
+    select store_id, sku, direction_sign, trading_hour_index, residual_z, true as is_carried
+    from carried_tail_hours
+    where is_in_block
 ),
 
 closure_blocks as (
