@@ -28,6 +28,9 @@ DECISION_COLUMNS: dict[str, str] = {
     "closure_ts": "datetime64[us]",
     "onset_evidence": "float64",
     "onset_detector": "string",
+    # The digest of the hours a decision was made from (mrs.models.kept_decisions); missing
+    # in the mock, which keeps nothing.
+    "window_digest": "UInt64",
 }
 HOUR = pd.Timedelta(hours=1)
 # The slow CUSUMs SQL runs (anomaly_candidate_hours), fastest first: a window's columns

@@ -2,16 +2,24 @@
 section 6). Built when model_routing.anomaly_classifier_model is 'real'; the routing model
 anomaly_classifier_model reads it.
 
-Thin wrapper: the decision logic is mrs.models.detection, unit-tested on its own. Thresholds come
+Thin wrapper: the decision logic is mrs.models.detection, unit-tested on its own; which
+windows a build decides again, and which decisions it keeps, is mrs.models.kept_decisions
+(issue 18: a build decides the new and changed windows, not the history). Thresholds come
 from the model's config, which reads the project vars (dbt only passes config keys that this
 file names literally).
 """
 
-from mrs.models.detection import ClassifierParams, decide_candidate_windows
+from mrs.models.detection import ClassifierParams
+from mrs.models.kept_decisions import decide_kept_windows
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(
+        materialized="incremental",
+        incremental_strategy="replace_series_from",
+        # a table kept by a version without window_digest gains it (every window decided again)
+        on_schema_change="append_new_columns",
+    )
     params = ClassifierParams(
         onset_evidence=float(dbt.config.get("onset_evidence")),
         onset_reference_z=float(dbt.config.get("onset_reference_z")),
@@ -25,4 +33,14 @@ def model(dbt, session):
         drift_reference_z=float(dbt.config.get("drift_reference_z")),
         shift_reference_z=float(dbt.config.get("shift_reference_z")),
     )
-    return decide_candidate_windows(dbt.ref("anomaly_candidate_hours").df(), params)
+    kept = repr(dbt.this) if dbt.is_incremental else None
+    decisions = decide_kept_windows(session, dbt.ref("anomaly_candidate_hours"), kept, params)
+    decided = int(decisions["decision"].notna().sum())
+    if kept is None:
+        print(f"mrs: classifier decided every window ({decided})")
+    else:
+        series = len(decisions) - decided  # one boundary row per series decided again
+        print(
+            f"mrs: classifier decisions kept, {decided} window(s) of {series} series decided again"
+        )
+    return decisions

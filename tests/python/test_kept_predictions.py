@@ -24,6 +24,7 @@ WORLD = FamilyOptions(
 PREDICTIONS = "baseline_sales_predictions"
 SCAN = "anomaly_scan_hours"
 CANDIDATES = "anomaly_candidate_hours"
+DECISIONS = "anomaly_classifier_model_real"
 
 
 def _build(inputs: Path, database: Path, as_of: dt.datetime) -> str:
@@ -35,7 +36,7 @@ def _build(inputs: Path, database: Path, as_of: dt.datetime) -> str:
         "--detection-start", f"{WORLD.detection_start:%Y-%m-%d}",
         "--store-timezone", str(WORLD.store_timezone),
         "--as-of", f"{as_of:%Y-%m-%d %H:%M}",
-        "--select", f"+{CANDIDATES}",
+        "--select", "+anomaly_classifier_model",
         "--no-tests",
     ).stdout  # fmt: skip
 
@@ -104,6 +105,14 @@ def test_kept_and_computed_days_equal_computing_every_day(inputs: Path, tmp_path
     )[0][0]
     assert windows_after > 0
     assert _predictions(kept, CANDIDATES) == _predictions(fresh, CANDIDATES)
+    # The classifier decided again only the windows of the series whose hours changed, from
+    # the first changed window's chain on, and kept the other decisions: they equal deciding
+    # every window.
+    decided = re.search(r"classifier decisions kept, (\d+) window\(s\) of (\d+) series", output)
+    assert decided is not None, output
+    all_windows = query(fresh, f"select count(*) from {DECISIONS}")[0][0]
+    assert 0 < int(decided.group(1)) < all_windows
+    assert _predictions(kept, DECISIONS) == _predictions(fresh, DECISIONS)
     # The restated hour moved its scores; the hours kept before its day are the first build's.
     assert [row for row in scored if row[2] == restated_hour] != [
         row for row in scored_first if row[2] == restated_hour
