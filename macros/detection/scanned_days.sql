@@ -63,6 +63,36 @@
 
 
 {#-
+  The first sales day the scan needs of the kept rows, as SQL (a date literal), or
+  `cast(null as date)` when it reads none (every day scanned): the earliest day on which any
+  series' last `anomaly_closure_hours - 1` (at least one) kept hours before the first scanned
+  day fall, so the build reads each series' carried state and closure block from a few days
+  of kept rows instead of every kept hour (one aggregate of five columns here).
+-#}
+{% macro mrs_carried_tail_day(first_scanned_day) -%}
+    {%- if not execute or not is_incremental() or first_scanned_day == 'cast(null as date)' -%}
+        {{ return('cast(null as date)') }}
+    {%- endif -%}
+    {%- set tail_sql -%}
+        select min(series_tails.tail_day) as tail_day
+        from (
+            select
+                list_min(arg_max(
+                    kept_hours.sales_day,
+                    kept_hours.trading_hour_index,
+                    {{ [var('anomaly_closure_hours') | int - 1, 1] | max }}
+                )) as tail_day
+            from {{ this }} as kept_hours
+            where kept_hours.sales_day < {{ first_scanned_day }}
+            group by kept_hours.store_id, kept_hours.sku, kept_hours.direction_sign
+        ) as series_tails
+    {%- endset -%}
+    {%- set tail_day = run_query(tail_sql).columns[0].values()[0] -%}
+    {{ return("date '" ~ tail_day ~ "'" if tail_day is not none else 'cast(null as date)') }}
+{%- endmacro %}
+
+
+{#-
   Incremental strategy of anomaly_scan_hours: the kept rows from the first day this build
   scanned are replaced by the new ones. The model's rows carry that day in one boundary row
   (no store) that is never inserted, so a build that scanned no trading hour still removes
@@ -188,7 +218,7 @@
 
 
 {#-
-  The boundary row anomaly_scan_hours adds to what a build scanned on an incremental build:
+  The select of the boundary row anomaly_scan_hours adds to what an incremental build scanned:
   no store, the first day scanned (`first_day`, SQL; every day when null) as sales_day. The
   strategy deletes the kept rows from that day and never inserts the row.
 -#}
@@ -198,7 +228,6 @@
         'variance_units', 'residual_units', 'residual_z', 'onset_z', 'drift_step'] -%}
         {%- do nulls.append('null as ' ~ column) -%}
     {%- endfor -%}
-    union all
     select
         null as store_id,
         null as sku,
