@@ -47,10 +47,8 @@ from candidate_hours
 group by store_id, sku, direction, first_elevated_ts
 """
 
-# A table kept by a version without digests has every window decided again (the
-# materialization then adds the column: on_schema_change append_new_columns).
 _KEPT_SQL = """
-select store_id, sku, direction, first_elevated_ts, decision, {digest} as window_digest
+select store_id, sku, direction, first_elevated_ts, decision, window_digest
 from {kept}
 """
 
@@ -87,9 +85,7 @@ def decide_kept_windows(
     ).df()
     if kept_table is None:
         return _with_digests(decide_candidate_windows(candidate_hours.df(), params), windows)
-    kept_columns = session.query(f"select * from {kept_table} limit 0").columns
-    digest = "window_digest" if "window_digest" in kept_columns else "cast(null as ubigint)"
-    kept = session.query(_KEPT_SQL.format(kept=kept_table, digest=digest)).df()
+    kept = session.query(_KEPT_SQL.format(kept=kept_table)).df()
     plan = decision_plan(windows, kept, params.closure_hours)
     decided_from = plan.loc[plan["decided_from_ts"].notna(), [*SERIES, "decided_from_ts"]]
     if decided_from.empty:

@@ -17,8 +17,9 @@ def model(dbt, session):
     dbt.config(
         materialized="incremental",
         incremental_strategy="replace_series_from",
-        # a table kept by a version without window_digest gains it (every window decided again)
-        on_schema_change="append_new_columns",
+        # A table kept by a version without window_digest is dropped before the build and
+        # built again in full (on-run-start, mrs_drop_moved_relations).
+        on_schema_change="fail",
     )
     params = ClassifierParams(
         onset_evidence=float(dbt.config.get("onset_evidence")),
