@@ -3,13 +3,17 @@ the per-event feed."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
-from conftest import as_reviewer, query, run_mrs
+from conftest import as_reviewer, copy_database, query, run_mrs
 
 from mrs.review.journal import journal_dir
+
+ADJUSTED_HOURS = "protection_adjusted_hours"
 
 
 def test_adjusted_sales_are_actual_minus_removed_uplift(demo_database: tuple[Path, str]) -> None:
@@ -91,7 +95,23 @@ def test_paid_media_uplift_is_never_removed(
         "--database", str(database),
     )  # fmt: skip
     run_mrs("review", "approve", report_id, "--database", str(database))
-    run_mrs("build", "--database", str(database), "--no-tests")
+    window_start = query(
+        database, f"select window_start from minority_reports where report_id = '{report_id}'"
+    )[0][0]
+    output = run_mrs("build", "--database", str(database), "--no-tests").stdout
+    # The kept adjusted hours are written again from the report's first day only, and equal
+    # hours written in full (issue 18).
+    written_from = re.search(r"protection adjusted sales kept before (\S+), written from", output)
+    assert written_from is not None, output
+    assert written_from.group(1) == f"{window_start:%Y-%m-%d}"
+    fresh = copy_database(database, tmp_path / "fresh")
+    with duckdb.connect(str(fresh)) as con:
+        con.execute("drop table main.protection_adjusted_hours")
+    run_mrs("build", "--database", str(fresh), "--no-tests", "--select", ADJUSTED_HOURS)
+    kept, written = (
+        query(path, f"select * from {ADJUSTED_HOURS} order by all") for path in (database, fresh)
+    )
+    assert kept == written
     after = query(
         database,
         f"""
