@@ -141,7 +141,7 @@ def decision_plan(windows: pd.DataFrame, kept: pd.DataFrame, closure_hours: int)
     current["chain_start_ts"] = current["first_elevated_ts"].where(~carried)
     current["chain_start_ts"] = current.groupby(SERIES, sort=False)["chain_start_ts"].ffill()
     later = current.loc[current["first_elevated_ts"] >= current["changed_from_ts"]]
-    decided = later.groupby(SERIES, as_index=False).first()[[*SERIES, "chain_start_ts"]]
+    decided = later.drop_duplicates(SERIES)[[*SERIES, "chain_start_ts"]]  # q, in key order
     plan = first_changed.merge(decided, on=SERIES, how="left").rename(
         columns={"chain_start_ts": "decided_from_ts"}
     )
