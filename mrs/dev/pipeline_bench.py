@@ -2,12 +2,12 @@
 
 For each world, in a fresh database in a temporary folder:
 
-1. the full build: `dbt build` of every model (tests excluded) up to `as_of` = the last sales
-   hour, one tick before the end of the data;
+1. the full build: `dbt build` of every model (tests excluded) up to `as_of` = noon of the
+   data's last day, on the sales before it;
 2. the hand-written reference query (`mrs.dev.bench.REFERENCE_QUERY`) on that database, so the
    detection stage and the reference see the same data and the same `as_of`;
-3. the one-tick build: the same command with the default `as_of` (last sales hour + 1 hour),
-   which appends exactly one tick to the logs.
+3. the one-tick build: the same command with the default `as_of` (13:00), the noon hour's rows
+   delivered, which appends exactly one tick to the logs.
 
 Every dbt build runs under its own child interpreter (`mrs.dev.measured_dbt`), which reports the
 exact peak resident memory of that dbt process (the reference query runs in this process and
@@ -320,12 +320,21 @@ def _generate(size: WorldSize, inputs: Path, say: Say) -> GeneratedWorld:
     return GeneratedWorld(size, options, inputs, counts["unified_sales_data"], seconds)
 
 
+# The hours of the data's last day after the one the one-tick build delivers (23:00 -> 12:00).
+HOURS_AFTER_THE_TICK = 11
+
+
 def _measure_builds(world: GeneratedWorld, project: Project, say: Say) -> WorldFigures:
     """Full build, reference query and one-tick build into project.database (a fresh file);
     the dbt target folders go beside it."""
     scratch = project.database.parent
     ensure_journal(project.database)  # as `mrs build` does: edits are read, none exist
-    last_hour = world.options.start + dt.timedelta(hours=world.options.hours - 1)
+    # The tick delivered is the last day's noon, when the stores trade, so it reaches the
+    # open candidate windows and reports as an hourly tick does (the data's last hour, 23:00,
+    # is closed everywhere: a tick there reached none); the rows after it are never read.
+    last_hour = world.options.start + dt.timedelta(
+        hours=world.options.hours - 1 - HOURS_AFTER_THE_TICK
+    )
     base_vars = build_vars(world.options, world.inputs)
     if world.size.training_days is not None:
         detection_start = world.options.start + dt.timedelta(days=world.size.training_days)
@@ -340,7 +349,9 @@ def _measure_builds(world: GeneratedWorld, project: Project, say: Say) -> WorldF
     # the one sales day that changed (the rows before it keep their positions).
     sales_file = world.inputs / "unified_sales_data.parquet"
     whole_sales = scratch / "unified_sales_data.whole.parquet"
+    delivered_sales = scratch / "unified_sales_data.delivered.parquet"
     sales_file.replace(whole_sales)
+    _write_sales_before(whole_sales, delivered_sales, last_hour + dt.timedelta(hours=1))
     _write_sales_before(whole_sales, sales_file, last_hour)
     say(f"full build up to as_of {full_as_of} (every model, tests excluded)")
     # Both builds share one dbt target folder, as hourly builds in production do: the
@@ -360,9 +371,9 @@ def _measure_builds(world: GeneratedWorld, project: Project, say: Say) -> WorldF
         reference = run_reference(con)
     say(f"reference query: {reference.seconds:.1f} s")
 
-    whole_sales.replace(sales_file)
+    delivered_sales.replace(sales_file)
     next_as_of = f"{last_hour + dt.timedelta(hours=1):{TIMESTAMP}}"
-    say(f"one-tick build with the default as_of ({next_as_of}), the last hour's rows delivered")
+    say(f"one-tick build with the default as_of ({next_as_of}), the noon hour's rows delivered")
     incremental = _build(project, base_vars, next_as_of, dbt_folder)
     _check(incremental, "one-tick build", world.size)
     say(_build_line("one-tick build", incremental))
