@@ -188,12 +188,6 @@
                 {%- do parts.append('flagged.' ~ name ~ '_' ~ column) -%}
             {%- endfor -%}
             {%- do parts.append('flagged.is_' ~ name ~ '_alarm') -%}
-        {%- elif step == 'boundary' -%}
-            {%- for column in ['cumulative', 'running_minimum', 'evidence', 'run_start_index',
-                'run_peak'] -%}
-                {%- do parts.append('null as ' ~ name ~ '_' ~ column) -%}
-            {%- endfor -%}
-            {%- do parts.append('null as is_' ~ name ~ '_alarm') -%}
         {%- else -%}
             {{ exceptions.raise_compiler_error('mrs_cusum_columns: unknown step ' ~ step) }}
         {%- endif -%}
@@ -223,20 +217,30 @@
   strategy deletes the kept rows from that day and never inserts the row.
 -#}
 {% macro mrs_scan_boundary_row(first_day) -%}
-    {%- set nulls = [] -%}
-    {%- for column in ['sales_ts', 'trading_hour_index', 'actual_units', 'expected_units',
-        'variance_units', 'residual_units', 'residual_z', 'onset_z', 'drift_step'] -%}
-        {%- do nulls.append('null as ' ~ column) -%}
+    {%- set columns = ['store_id', 'sku', 'direction_sign', 'sales_day', 'sales_ts',
+        'trading_hour_index', 'actual_units', 'expected_units', 'variance_units',
+        'residual_units', 'residual_z', 'onset_z', 'drift_step'] -%}
+    {%- for name, _, _ in mrs_drift_cusums() -%}
+        {%- for column in ['cumulative', 'running_minimum', 'evidence', 'run_start_index',
+            'run_peak'] -%}
+            {%- do columns.append(name ~ '_' ~ column) -%}
+        {%- endfor -%}
+        {%- do columns.append('is_' ~ name ~ '_alarm') -%}
     {%- endfor -%}
-    select
-        null as store_id,
-        null as sku,
-        null as direction_sign,
-        coalesce({{ first_day }}, cast('-infinity' as date)) as sales_day,
-        {{ nulls | join(', ') }},
-        {{ mrs_cusum_columns('boundary') }},
-        null as is_elevated,
-        null as is_inside,
-        null as input_day_digest,
-        null as scan_digest
+    {%- do columns.extend(['is_elevated', 'is_inside', 'input_day_digest', 'scan_digest']) -%}
+    {{ mrs_boundary_row(columns, "coalesce(" ~ first_day ~ ", cast('-infinity' as date))") }}
+{%- endmacro %}
+
+
+{#-
+  The select of a boundary row, for the incremental strategy replace_from_first_day: every
+  column of `columns` (in the model's order) null but sales_day, which is `first_day` (SQL).
+  The strategy deletes the kept rows from that day and never inserts the row (no store).
+-#}
+{% macro mrs_boundary_row(columns, first_day) -%}
+    {%- set values = [] -%}
+    {%- for column in columns -%}
+        {%- do values.append((first_day if column == 'sales_day' else 'null') ~ ' as ' ~ column) -%}
+    {%- endfor -%}
+    select {{ values | join(', ') }}
 {%- endmacro %}

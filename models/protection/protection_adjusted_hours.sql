@@ -95,17 +95,7 @@ adjusted_days as (
 boundary_rows as (
     -- The first day written, for the incremental strategy: one row it never inserts (none on
     -- a first or full-refresh build, which inserts every row).
-    select
-        null as store_id,
-        null as sku,
-        null as sales_ts,
-        null as actual_units,
-        null as expected_units,
-        null as removed_uplift_units,
-        null as adjusted_units,
-        null as removed_by_report_id,
-        null as removed_cause_category,
-        {{ first_day }} as sales_day
+    {{ mrs_boundary_row(adjusted_columns + ['sales_day'], first_day) }}
     where {{ boundary_token }}
 )
 
