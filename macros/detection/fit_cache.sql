@@ -48,7 +48,7 @@
     {%- for row in inputs.rows -%}
         {%- do described.append(row.values() | join('|')) -%}
     {%- endfor -%}
-    {{ return(local_md5(fit_sql ~ '||' ~ described | join('||'))) }}
+    {{ return(mrs_code_digest(fit_sql ~ '||' ~ described | join('||'))) }}
 {%- endmacro %}
 
 

@@ -224,3 +224,13 @@
         ['last_kept_day', 'late_day', 'last_current_day', 'first_changed_day'],
         'sales series', 'filled')) }}
 {%- endmacro %}
+
+
+{#-
+  The digest of a kept model's code: its SQL as rendered, without the database's name that
+  qualifies every relation in it (the file's stem in DuckDB), so a database copied or moved
+  to another file name keeps its rows instead of computing them all again.
+-#}
+{% macro mrs_code_digest(rendered_sql) -%}
+    {{ return(local_md5(rendered_sql | replace(adapter.quote(target.database) ~ '.', ''))) }}
+{%- endmacro %}

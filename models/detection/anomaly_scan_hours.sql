@@ -427,7 +427,7 @@ select * from boundary_rows
 order by sales_day
 {%- endset %}
 
-{%- set code_digest = local_md5(scan_sql) %}
+{%- set code_digest = mrs_code_digest(scan_sql) %}
 {%- set scanned_from = mrs_first_scanned_day(code_digest) %}
 {%- if is_incremental() %}
     {#- Only the kept days that hold the carried states and closure blocks. #}

@@ -807,7 +807,7 @@ kept_from as (
 
 select * from kept_from
 {%- endset %}
-{%- set code_digest = local_md5(prediction_sql) %}
+{%- set code_digest = mrs_code_digest(prediction_sql) %}
 {%- set scored_from = mrs_first_scored_day(code_digest) %}
 
 {{ prediction_sql | replace(first_day, scored_from) | replace(code_digest_token, code_digest) }}

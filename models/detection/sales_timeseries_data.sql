@@ -155,7 +155,7 @@ kept_from as (
 
 select * from kept_from
 {%- endset %}
-{%- set code_digest = local_md5(series_sql) %}
+{%- set code_digest = mrs_code_digest(series_sql) %}
 {%- set filled_from = mrs_first_series_day(code_digest) %}
 
 {{ series_sql | replace(first_day, filled_from) | replace('__mrs_code_digest__', code_digest) }}

@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 from conftest import query, run_mrs
 
 from mrs.dev.world_family import FamilyOptions, write_family_world
+from mrs.review.journal import journal_dir
 
 # 75 detection days: the context a scored day reads (64 days) starts well after training.
 WORLD = FamilyOptions(
@@ -117,3 +119,15 @@ def test_kept_and_computed_days_equal_computing_every_day(inputs: Path, tmp_path
     assert [row for row in scored if row[2] == restated_hour] != [
         row for row in scored_first if row[2] == restated_hour
     ]
+
+    # The same database under another file name (the name qualifies every relation in the
+    # SQL the kept models digest) keeps its rows: nothing is computed again from the start.
+    moved = tmp_path / "moved" / "renamed.duckdb"
+    moved.parent.mkdir()
+    shutil.copy(kept, moved)
+    shutil.copytree(journal_dir(kept), journal_dir(moved))
+    output = _build(inputs, moved, second_as_of)
+    assert "again from the first day" not in output, output
+    assert "baseline fit kept" in output
+    assert _scored_from(output) is not None
+    assert _predictions(moved, SCAN) == _predictions(fresh, SCAN)
