@@ -2,16 +2,21 @@
 
 DuckDB lets one process write a file or many read it, never both, so a BI client cannot
 read `mrs.duckdb` while a build writes it, and a client left open on it makes the next build
-wait. After each build the public models are therefore also copied, whole, to
+wait. After each build the public models are therefore also copied to
 
 - `<stem>_published.duckdb`: one DuckDB file with every public table and `publication`
   (which run and tick it holds, and the rows of each table), and
 - `<stem>_published/<table>.parquet`: the same tables as Parquet files,
 
 each written under a `.next` name first and then moved over the previous one with an
-atomic rename. A reader that opens them during a build gets the previous build's state, one
-that holds them open keeps what it opened, and no reader can make a build fail: the build
-never opens the published files themselves.
+atomic rename. The `.next` DuckDB file starts as a copy of the previous one: every table is
+written again whole, except the tables kept by day (`protection_adjusted_sales`, the
+largest, which grows with the history), whose rows are written again only from the first
+day that differs from the previous copy, so an hourly build does not copy the whole history
+(the Parquet files are always written whole). A reader that opens them during a build
+gets the previous build's state, one that holds them open keeps what it opened, and no
+reader can make a build fail: the build reads the published DuckDB file only as bytes to
+copy, and never opens the published files as databases.
 
 The DuckDB file also holds, in schema `review_index`, the few other tables the review app and
 `mrs review` need beside the public ones (the active run, the ids a build has logged, the
@@ -22,6 +27,7 @@ build rejected): they read this file, never the database a build writes.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -83,10 +89,13 @@ def publish(
     run_id: str | None,
     as_of: object,
     review_index: Mapping[str, duckdb.DuckDBPyRelation] | None = None,
+    kept_by_day: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Copy `tables` into the published DuckDB file and Parquet folder beside the database
     `connection` writes, and `review_index` into that file's schema `review_index`; return
-    the manifest (one row per public table) also stored there as `publication`."""
+    the manifest (one row per public table) also stored there as `publication`. The tables
+    of `kept_by_day` (name -> timestamp column) are written again in the DuckDB file only
+    from the first day whose rows differ from the previous copy's."""
     database = Path(
         connection.execute(
             "select path from duckdb_databases() where database_name = current_database()"
@@ -100,10 +109,16 @@ def publish(
     # A build killed while publishing leaves its `.next` files: never append to them.
     for leftover in (staged, staged.with_name(staged.name + ".wal"), *staged_files.values()):
         leftover.unlink(missing_ok=True)
-    connection.execute(f"attach {_sql_string(str(staged))} as {_STAGING_ALIAS}")
+    _attach_previous_copy(connection, target, staged)
     try:
+        _drop_all_but(connection, set(tables))
         for name, relation in tables.items():
-            relation.create(f"{_STAGING_ALIAS}.{name}")
+            day_column = (kept_by_day or {}).get(name)
+            if day_column is None or not _write_changed_days(
+                connection, name, relation, day_column
+            ):
+                connection.execute(f"drop table if exists {_STAGING_ALIAS}.{name}")
+                relation.create(f"{_STAGING_ALIAS}.{name}")
             connection.execute(
                 f"copy {_STAGING_ALIAS}.{name} to {_sql_string(str(staged_files[name]))}"
                 " (format parquet)"
@@ -120,9 +135,11 @@ def publish(
         ).astype({"row_count": "int64"})
         connection.register("mrs_publication_manifest", manifest)
         connection.execute(
-            f"create table {_STAGING_ALIAS}.publication as select * from mrs_publication_manifest"
+            f"create or replace table {_STAGING_ALIAS}.publication as "
+            "select * from mrs_publication_manifest"
         )
         connection.unregister("mrs_publication_manifest")
+        connection.execute(f"drop schema if exists {_STAGING_ALIAS}.{REVIEW_INDEX_SCHEMA} cascade")
         connection.execute(f"create schema {_STAGING_ALIAS}.{REVIEW_INDEX_SCHEMA}")
         for name, relation in (review_index or {}).items():
             # relation.create() takes no catalog-qualified schema: its SQL does.
@@ -137,3 +154,109 @@ def publish(
         os.replace(staged_file, folder / f"{name}.parquet")
     os.replace(staged, target)
     return manifest
+
+
+def _attach_previous_copy(
+    connection: duckdb.DuckDBPyConnection, previous: Path, staged: Path
+) -> None:
+    """Attach `staged` as the schema the build writes, starting from a copy of `previous`
+    (the published file readers have now), or empty when there is none or it cannot be
+    opened: then every table is written whole."""
+    if previous.exists():
+        shutil.copyfile(previous, staged)
+        try:
+            connection.execute(f"attach {_sql_string(str(staged))} as {_STAGING_ALIAS}")
+            return
+        except duckdb.Error as error:
+            print(f"mrs: the previous published copy cannot be opened ({error}); written whole")
+            staged.unlink(missing_ok=True)
+    connection.execute(f"attach {_sql_string(str(staged))} as {_STAGING_ALIAS}")
+
+
+def _drop_all_but(connection: duckdb.DuckDBPyConnection, names: set[str]) -> None:
+    """Drop the tables and views of the copy's schema main that are not public models (any
+    longer), so the copy holds what a copy written whole would."""
+    found = connection.execute(
+        "select table_name, table_type from information_schema.tables "
+        "where table_catalog = ? and table_schema = 'main'",
+        [_STAGING_ALIAS],
+    ).fetchall()
+    for name, kind in found:
+        if name not in names and name != "publication":
+            what = "view" if kind == "VIEW" else "table"
+            connection.execute(f'drop {what} {_STAGING_ALIAS}."{name}"')
+
+
+def _write_changed_days(
+    connection: duckdb.DuckDBPyConnection,
+    name: str,
+    relation: duckdb.DuckDBPyRelation,
+    day_column: str,
+) -> bool:
+    """Write the rows of `relation` into the copy's table `name` from the first UTC day of
+    `day_column` whose rows (an order-free digest of every column) differ from the copy's,
+    keeping the days before (a sum of the rows' hashes, where a xor would let two equal rows
+    cancel). False, and nothing written, when the copy has no such table or
+    one of other columns, or rows without a day differ: the caller writes it whole."""
+    columns = [
+        (column, str(kind)) for column, kind in zip(relation.columns, relation.types, strict=True)
+    ]
+    kept_columns = connection.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_catalog = ? and table_schema = 'main' and table_name = ? "
+        "order by ordinal_position",
+        [_STAGING_ALIAS, name],
+    ).fetchall()
+    if [(column, kind.upper()) for column, kind in columns] != [
+        (column, kind.upper()) for column, kind in kept_columns
+    ]:
+        return False
+    quoted = ", ".join(f'"{column}"' for column, _ in columns)
+    day = f'cast("{day_column}" as date)'
+    connection.register("mrs_publication_current", relation)
+    try:
+        first_day, undated_differ = connection.execute(
+            f"""
+            with
+            current_days as (
+                select {day} as sales_day, count(*) as day_rows, sum(hash({quoted})) as digest
+                from mrs_publication_current group by all
+            ),
+            kept_days as (
+                select {day} as sales_day, count(*) as day_rows, sum(hash({quoted})) as digest
+                from {_STAGING_ALIAS}."{name}" group by all
+            ),
+            differing as (
+                select coalesce(current_days.sales_day, kept_days.sales_day) as sales_day
+                from current_days
+                full join kept_days
+                    on current_days.sales_day is not distinct from kept_days.sales_day
+                where
+                    current_days.day_rows is distinct from kept_days.day_rows
+                    or current_days.digest is distinct from kept_days.digest
+            )
+            select min(sales_day), bool_or(sales_day is null) from differing
+            """
+        ).fetchone()
+        if undated_differ:
+            return False
+        if first_day is not None:
+            connection.execute(
+                f'delete from {_STAGING_ALIAS}."{name}" where {day} >= ?', [first_day]
+            )
+            connection.execute(
+                f'insert into {_STAGING_ALIAS}."{name}" ({quoted}) '
+                f"select {quoted} from mrs_publication_current where {day} >= ?",
+                [first_day],
+            )
+        print(
+            f"mrs: published {name}: "
+            + (
+                f"days before {first_day} kept, written from it"
+                if first_day is not None
+                else "unchanged, kept"
+            )
+        )
+        return True
+    finally:
+        connection.unregister("mrs_publication_current")

@@ -1,7 +1,8 @@
 """publication: the public models copied where BI tools never meet a build's lock.
 
-Thin wrapper over mrs.pipeline.publication.publish: after every build, each public model goes whole
-to `<database>_published.duckdb` and `<database>_published/<model>.parquet`, written under
+Thin wrapper over mrs.pipeline.publication.publish: after every build, each public model goes
+to `<database>_published.duckdb` (protection_adjusted_sales from the first day that changed,
+the others whole) and `<database>_published/<model>.parquet` (whole), written under
 a `.next` name and renamed over the previous copy, so a reader during a build gets the
 previous build's state. It runs after the public models and their tests: a model that
 fails a test is not published, and readers keep the last state that passed.
@@ -52,4 +53,13 @@ def model(dbt, session):
         .distinct(),
     }
     settings = run_settings.df().iloc[0]
-    return publish(session, tables, settings["run_id"], settings["as_of"], review_index)
+    return publish(
+        session,
+        tables,
+        settings["run_id"],
+        settings["as_of"],
+        review_index,
+        # The largest public table, which grows with the history: written again from the
+        # first day that changed only.
+        kept_by_day={"protection_adjusted_sales": "sales_ts"},
+    )

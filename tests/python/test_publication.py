@@ -12,7 +12,7 @@ import duckdb
 import yaml
 from conftest import BIN, PROJECT_ROOT, copy_database, query, run_mrs
 
-from mrs.pipeline.publication import published_database, published_folder
+from mrs.pipeline.publication import publish, published_database, published_folder
 
 Rows = dict[str, list[tuple]]
 
@@ -141,6 +141,11 @@ def test_readers_during_a_build_get_the_previous_state_and_never_stop_it(demo_da
     held.close()
     final = _published(database)
     assert final != previous
+    # The copy started from the previous one and wrote the adjusted sales again from a day:
+    # every table still equals the model it copies.
+    assert "mrs: published protection_adjusted_sales: " in "".join(lines)
+    for name in set(final) - {"publication"}:
+        assert final[name] == _sorted(query(database, f"select * from {name}")), name
     assert ("deferred",) in query(
         published_database(database),
         f"select review_status from minority_reports where report_id = '{report_id}'",
@@ -163,3 +168,59 @@ def test_the_documented_query_for_bi_tools_runs_on_the_published_copy(demo_datab
         events = con.execute(sql).fetchall()
     assert events, "the demo publishes protected events"
     assert len(events) == len(query(database, "select * from protection_event_feed"))
+
+
+def _publish_source(database: Path, capsys, **tables_sql: str) -> tuple[Rows, str]:
+    """Publish `tables_sql` (name -> select) of `database` with `adjusted` kept by day, as
+    the model does; returns the published tables (the Parquet files checked equal) and what
+    publish printed."""
+    with duckdb.connect(str(database)) as con:
+        for name, sql in tables_sql.items():
+            con.execute(f"create or replace table {name} as {sql}")
+        publish(
+            con,
+            {name: con.table(name) for name in tables_sql},
+            "run-1",
+            "2026-01-04 00:00:00",
+            {"settings": con.sql("select 1 as one")},
+            kept_by_day={"adjusted": "sales_ts"},
+        )
+        source = {name: _sorted(con.table(name).fetchall()) for name in tables_sql}
+    published = _published(database)
+    assert {name: published[name] for name in tables_sql} == source
+    for name in tables_sql:
+        assert _parquet(database, name) == source[name], name
+    return published, capsys.readouterr().out
+
+
+def test_a_table_kept_by_day_is_written_again_from_its_first_changed_day(tmp_path, capsys):
+    database = tmp_path / "world.duckdb"
+    hours = "select timestamp '2026-01-01' + to_hours(h) as sales_ts, h * 1.5 as units "
+    days = "from range(72) as t(h)"
+    published, said = _publish_source(
+        database, capsys, adjusted=hours + days, reports="select 'R-1' as report_id"
+    )
+    assert "adjusted" not in said  # a first copy: written whole
+    # A restated hour on the second day and a fourth day: written again from the second.
+    restated = (
+        "select timestamp '2026-01-01' + to_hours(h) as sales_ts,"
+        " case when h = 30 then 99.0 else h * 1.5 end as units from range(96) as t(h)"
+    )
+    published, said = _publish_source(
+        database, capsys, adjusted=restated, reports="select 'R-2' as report_id"
+    )
+    assert "published adjusted: days before 2026-01-02 kept, written from it" in said
+    assert published["publication"][0][:2] == ("adjusted", 96)
+    _, said = _publish_source(database, capsys, adjusted=restated)
+    assert "published adjusted: unchanged, kept" in said
+    assert set(_published(database)) == {"publication", "adjusted"}  # reports no longer public
+    # Another column, or a changed row without a time: written whole, still equal.
+    _publish_source(database, capsys, adjusted=restated.replace("units", "units, 1 as extra"))
+    _, said = _publish_source(
+        database, capsys, adjusted=restated + " union all select null, 1.0 from range(2)"
+    )
+    _, said = _publish_source(
+        database, capsys, adjusted=restated + " union all select null, 2.0 from range(2)"
+    )
+    assert "adjusted" not in said
+    assert not list(tmp_path.rglob("*.next"))
