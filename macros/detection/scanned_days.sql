@@ -127,9 +127,10 @@
             cast(null as decimal(38, 6)) as {{ name }}_cumulative,
             cast(null as decimal(38, 6)) as {{ name }}_running_minimum,
             cast(null as bigint) as {{ name }}_run_start_index,
-            cast(null as decimal(38, 6)) as {{ name }}_run_peak
-            {{- "," if not loop.last }}
+            cast(null as decimal(38, 6)) as {{ name }}_run_peak,
         {%- endfor %}
+            cast(null as bigint) as last_elevated_index,
+            cast(null as bigint) as last_inside_index
         where false
     )
 {%- endmacro %}
@@ -227,7 +228,9 @@
         {%- endfor -%}
         {%- do columns.append('is_' ~ name ~ '_alarm') -%}
     {%- endfor -%}
-    {%- do columns.extend(['is_elevated', 'is_inside', 'input_day_digest', 'scan_digest']) -%}
+    {%- do columns.extend(['is_elevated', 'is_inside', 'last_elevated_index',
+        'last_inside_index', 'is_window_start', 'is_window_closure', 'input_day_digest',
+        'scan_digest']) -%}
     {{ mrs_boundary_row(columns, "coalesce(" ~ first_day ~ ", cast('-infinity' as date))") }}
 {%- endmacro %}
 

@@ -249,7 +249,10 @@ trading_hours as (
             order by predictions.sales_ts
         ) as trading_hour_index,
         -- Each CUSUM's state at the last kept hour (a new series starts at zero).
-        {{ mrs_cusum_columns('carried') }}
+        {{ mrs_cusum_columns('carried') }},
+        -- Where the candidate windows stood at the last kept hour (none for a new series).
+        carried_states.last_elevated_index as carried_last_elevated_index,
+        carried_states.last_inside_index as carried_last_inside_index
     from hour_innovations as predictions
     cross join directions
     cross join settings
@@ -380,6 +383,43 @@ flagged as (
             and drift_hours.trading_hour_index = closure_blocks.trading_hour_index
 ),
 
+window_states as (
+    -- Where the candidate windows stand, as prefix states carried from the last kept hour
+    -- like the CUSUMs, so anomaly_candidate_hours assembles a window from its own hours
+    -- without reading the history before it: the series' last elevated hour and last inside
+    -- hour, so far and before this one (one sort: the same partition and order).
+    select
+        *,
+        coalesce(
+            max(case when is_elevated then trading_hour_index end) over series_so_far,
+            carried_last_elevated_index
+        ) as last_elevated_index,
+        coalesce(
+            max(case when is_inside then trading_hour_index end) over series_so_far,
+            carried_last_inside_index
+        ) as last_inside_index,
+        coalesce(
+            max(case when is_elevated then trading_hour_index end) over series_before,
+            carried_last_elevated_index
+        ) as previous_elevated_index,
+        coalesce(
+            max(case when is_inside then trading_hour_index end) over series_before,
+            carried_last_inside_index
+        ) as previous_inside_index
+    from flagged
+    window
+        series_so_far as (
+            partition by store_id, sku, direction_sign
+            order by trading_hour_index
+            rows between unbounded preceding and current row
+        ),
+        series_before as (
+            partition by store_id, sku, direction_sign
+            order by trading_hour_index
+            rows between unbounded preceding and 1 preceding
+        )
+),
+
 scan_digest as (
     -- The code as rendered and detection_start: rows scanned with another are scanned again.
     select hash('{{ code_digest_token }}', settings.detection_start) as digest
@@ -404,9 +444,32 @@ scanned as (
         {{ mrs_cusum_columns('scanned') }},
         flagged.is_elevated,
         flagged.is_inside,
+        flagged.last_elevated_index,
+        flagged.last_inside_index,
+        -- An elevated hour starts a window when the window of the elevated hour before it
+        -- had closed (an inside hour at least `anomaly_closure_hours` after it), or there
+        -- was none; a window closes at the first such inside hour after its last elevated one.
+        flagged.is_elevated and (
+            flagged.previous_elevated_index is null
+            or coalesce(
+                flagged.previous_inside_index
+                >= flagged.previous_elevated_index + {{ closure_hours }},
+                false
+            )
+        ) as is_window_start,
+        coalesce(
+            flagged.is_inside
+            and flagged.trading_hour_index >= flagged.last_elevated_index + {{ closure_hours }}
+            and coalesce(
+                flagged.previous_inside_index
+                < flagged.last_elevated_index + {{ closure_hours }},
+                true
+            ),
+            false
+        ) as is_window_closure,
         input_days.input_day_digest,
         scan_digest.digest as scan_digest
-    from flagged
+    from window_states as flagged
     inner join input_days on flagged.sales_day = input_days.sales_day
     cross join scan_digest
 ),

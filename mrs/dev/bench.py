@@ -24,6 +24,7 @@ DETECTION_MODELS = (
     "baseline_sales_model_fit",
     "baseline_sales_predictions",
     "anomaly_scan_hours",
+    "anomaly_candidate_window_hours",
     "anomaly_candidate_hours",
     "anomaly_classifier_model_real",
     "anomaly_classifier_model",

@@ -107,6 +107,11 @@ def test_kept_and_computed_days_equal_computing_every_day(inputs: Path, tmp_path
     )[0][0]
     assert windows_after > 0
     assert _predictions(kept, CANDIDATES) == _predictions(fresh, CANDIDATES)
+    # The windows were assembled again from the restated day's open windows on, the scan read
+    # from their context: the windows and day marks kept before equal assembling every day.
+    assert f"candidate windows kept before {restated_hour:%Y-%m-%d}, assembled again" in output
+    assembly = "anomaly_candidate_window_hours"
+    assert _predictions(kept, assembly) == _predictions(fresh, assembly)
     # The classifier decided again only the windows of the series whose hours changed, from
     # the first changed window's chain on, and kept the other decisions: they equal deciding
     # every window.
@@ -131,3 +136,34 @@ def test_kept_and_computed_days_equal_computing_every_day(inputs: Path, tmp_path
     assert "baseline fit kept" in output
     assert _scored_from(output) is not None
     assert _predictions(moved, SCAN) == _predictions(fresh, SCAN)
+
+
+def test_a_window_open_across_the_first_changed_day_is_assembled_again_whole(
+    inputs: Path, tmp_path: Path
+) -> None:
+    """A restated hour inside a window that began on an earlier day of the stores: the build
+    assembles again from that window's start (the scan says where it began), not from the
+    restated day, and its windows equal assembling every day."""
+    as_of = WORLD.detection_start + dt.timedelta(days=72, hours=5)
+    kept = tmp_path / "kept" / "mrs.duckdb"
+    kept.parent.mkdir()
+    _build(inputs, kept, as_of)
+    local = f"timezone('{WORLD.store_timezone}', cast(sales_ts as timestamptz))"
+    spanning = query(
+        kept,
+        f"select max(sales_ts) filter (where is_closure_hour) as closure_ts "
+        f"from {CANDIDATES} group by candidate_window_id "
+        f"having cast(min({local}) filter (where is_in_window) as date) "
+        f"< cast(max({local}) filter (where is_closure_hour) as date) order by closure_ts",
+    )
+    assert spanning, "the world should hold a window open across a stores' midnight"
+    restated_hour = spanning[0][0]
+    assert _restate(inputs / "unified_sales_data.csv", restated_hour) > 0
+    output = _build(inputs, kept, as_of)
+    assert "candidate windows kept before" in output, output
+    fresh = tmp_path / "fresh" / "mrs.duckdb"
+    fresh.parent.mkdir()
+    _build(inputs, fresh, as_of)
+    assert _predictions(kept, CANDIDATES) != []
+    assert _predictions(kept, CANDIDATES) == _predictions(fresh, CANDIDATES)
+    assert _predictions(kept, DECISIONS) == _predictions(fresh, DECISIONS)
