@@ -1,9 +1,10 @@
 {#-
   The candidate windows (anomaly_candidate_window_hours) are kept from build to build (issue
-  18). The scan carries where each hour's window stands (its first elevated hour, its closure
-  once reached), so a window is assembled from its own hours and the hour before it: a build
-  assembles again, per series, from the window still open at the first changed day, reading
-  the scan from the context that window needs, whatever the history's length.
+  18). The scan carries where the windows stand at each hour (the last elevated and the last
+  inside hour, which elevated hours start a window and which inside hours close one), so a
+  window is assembled from its own hours: a build assembles again, per series, from the
+  window still open at the first changed day, reading the scan from the context that window
+  needs, whatever the history's length.
 -#}
 
 
