@@ -805,7 +805,10 @@ kept_from as (
         or {{ mrs_sales_day('calibrated.sales_ts') }} >= {{ first_day }}
 )
 
+-- Stored in time order (later builds append theirs), so the reads of a range of days (the
+-- predictions' context, the fit's training rows, the scan's days) skip the other row groups.
 select * from kept_from
+order by sales_ts
 {%- endset %}
 {%- set code_digest = mrs_code_digest(prediction_sql) %}
 {%- set scored_from = mrs_first_scored_day(code_digest) %}

@@ -153,7 +153,10 @@ kept_from as (
     cross join settings
 )
 
+-- Stored in time order (later builds append theirs), so the reads of a range of days (the
+-- predictions' context, the fit's training rows, the scan's days) skip the other row groups.
 select * from kept_from
+order by sales_ts
 {%- endset %}
 {%- set code_digest = mrs_code_digest(series_sql) %}
 {%- set filled_from = mrs_first_series_day(code_digest) %}
