@@ -60,23 +60,7 @@
     {%- set first_day = "date '" ~ (days | min) ~ "'" -%}
     {%- set read_sql -%}
         with
-        first_changed_hours as (
-            select
-                scan_hours.store_id,
-                scan_hours.sku,
-                scan_hours.direction_sign,
-                scan_hours.trading_hour_index,
-                scan_hours.last_elevated_index,
-                scan_hours.last_inside_index,
-                scan_hours.is_window_closure
-            from {{ scan }} as scan_hours
-            where scan_hours.sales_day >= {{ first_day }}
-            qualify row_number() over (
-                partition by scan_hours.store_id, scan_hours.sku, scan_hours.direction_sign
-                order by scan_hours.trading_hour_index
-            ) = 1
-        ),
-        {{ mrs_assembled_from(scan, 'first_changed_hours') }},
+        {{ mrs_assembled_from(scan, first_day) }},
         read_from as (
             -- The hour before the back-dating context of the first window assembled again.
             select
@@ -132,22 +116,38 @@
 
 
 {#-
-  CTEs `open_windows`, `window_starts_before` and `assembled_from` (store_id, sku,
-  direction_sign, first_index): per series, the first trading hour from which a build
-  assembles the windows again, given `first_changed_hours` (each series' first hour of the
-  days assembled again, with the scan's window columns) and `scan` (SQL: the scan, or what
-  of it is read). The window of the last elevated hour before that hour may take more hours
-  now unless it had closed before it (an inside hour at least `anomaly_closure_hours` after
-  it, not this one): then from that window's start, else from the hour itself.
+  CTEs `first_changed_hours`, `open_windows`, `window_starts_before` and `assembled_from`
+  (store_id, sku, direction_sign, first_index): per series, the first trading hour from which
+  a build assembles the windows again, given `scan` (SQL: the scan, or what of it is read)
+  and `first_day` (SQL: the first day assembled again; none, and no rows, when null). The
+  window of the last elevated hour before the series' first hour of that day may take more
+  hours now unless it had closed before it (an inside hour at least `anomaly_closure_hours`
+  after it, not this one): then from that window's start, else from the hour itself.
 -#}
-{% macro mrs_assembled_from(scan, first_changed_hours) -%}
+{% macro mrs_assembled_from(scan, first_day) -%}
+first_changed_hours as (
+    select
+        store_id,
+        sku,
+        direction_sign,
+        trading_hour_index,
+        last_elevated_index,
+        last_inside_index,
+        is_window_closure
+    from {{ scan }}
+    where {{ first_day }} is not null and sales_day >= {{ first_day }}
+    qualify row_number() over (
+        partition by store_id, sku, direction_sign order by trading_hour_index
+    ) = 1
+),
+
 open_windows as (
     select
         store_id,
         sku,
         direction_sign,
         last_elevated_index
-    from {{ first_changed_hours }}
+    from first_changed_hours
     where
         last_elevated_index is not null
         and not coalesce(
@@ -181,7 +181,7 @@ assembled_from as (
         changed.direction_sign,
         coalesce(window_starts_before.window_first_index, changed.trading_hour_index)
             as first_index
-    from {{ first_changed_hours }} as changed
+    from first_changed_hours as changed
     left join window_starts_before
         on
             changed.store_id = window_starts_before.store_id

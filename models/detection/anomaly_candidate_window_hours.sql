@@ -42,24 +42,7 @@ scan as not materialized (
     where {{ read_day }} is null or sales_day >= {{ read_day }}
 ),
 
-first_changed_hours as (
-    -- Each series' first hour of the days assembled again (none when every day is) ...
-    select
-        store_id,
-        sku,
-        direction_sign,
-        trading_hour_index,
-        last_elevated_index,
-        last_inside_index,
-        is_window_closure
-    from scan
-    where {{ first_day }} is not null and sales_day >= {{ first_day }}
-    qualify row_number() over (
-        partition by store_id, sku, direction_sign order by trading_hour_index
-    ) = 1
-),
-
-{{ mrs_assembled_from('scan', 'first_changed_hours') }},
+{{ mrs_assembled_from('scan', first_day) }},
 
 elevated_hours as (
     select scan.*
@@ -123,11 +106,12 @@ closures as (
 ),
 
 closed_windows as (
-    -- Each window's closure (the first after its last elevated hour; none while open)
-    -- and the previous window's, which its back-dating never reaches into (as-of joins).
+    -- Each window's closure (the first after its last elevated hour; none while open) and
+    -- the previous window's, which its back-dating never reaches into (as-of joins).
     select
         windows.*,
-        next_closures.trading_hour_index as closure_index
+        next_closures.trading_hour_index as closure_index,
+        previous_closures.trading_hour_index as previous_window_closure_index
     from windows
     asof left join closures as next_closures
         on
@@ -135,19 +119,12 @@ closed_windows as (
             and windows.sku = next_closures.sku
             and windows.direction_sign = next_closures.direction_sign
             and next_closures.trading_hour_index > windows.last_elevated_index
-),
-
-bounded_windows as (
-    select
-        closed_windows.*,
-        previous_closures.trading_hour_index as previous_window_closure_index
-    from closed_windows
     asof left join closures as previous_closures
         on
-            closed_windows.store_id = previous_closures.store_id
-            and closed_windows.sku = previous_closures.sku
-            and closed_windows.direction_sign = previous_closures.direction_sign
-            and previous_closures.trading_hour_index < closed_windows.first_elevated_index
+            windows.store_id = previous_closures.store_id
+            and windows.sku = previous_closures.sku
+            and windows.direction_sign = previous_closures.direction_sign
+            and previous_closures.trading_hour_index < windows.first_elevated_index
 ),
 
 identified as (
@@ -157,7 +134,7 @@ identified as (
             'first_elevated_ts'
         ]) }} as candidate_window_id,
         *
-    from bounded_windows
+    from closed_windows
 ),
 
 series_last_hours as (

@@ -213,19 +213,20 @@ def _write_changed_days(
         return False
     quoted = ", ".join(f'"{column}"' for column, _ in columns)
     day = f'cast("{day_column}" as date)'
+
+    def day_digests(source: str) -> str:
+        return (
+            f"select {day} as sales_day, count(*) as day_rows, sum(hash({quoted})) as digest "
+            f"from {source} group by all"
+        )
+
     connection.register("mrs_publication_current", relation)
     try:
         first_day, undated_differ = connection.execute(
             f"""
             with
-            current_days as (
-                select {day} as sales_day, count(*) as day_rows, sum(hash({quoted})) as digest
-                from mrs_publication_current group by all
-            ),
-            kept_days as (
-                select {day} as sales_day, count(*) as day_rows, sum(hash({quoted})) as digest
-                from {_STAGING_ALIAS}."{name}" group by all
-            ),
+            current_days as ({day_digests("mrs_publication_current")}),
+            kept_days as ({day_digests(f'{_STAGING_ALIAS}."{name}"')}),
             differing as (
                 select coalesce(current_days.sales_day, kept_days.sales_day) as sales_day
                 from current_days
