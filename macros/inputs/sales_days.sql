@@ -17,11 +17,12 @@
   The row checks of the sales input, as CTEs after `raw_sales`, `known_stores` and
   `known_products`: typed, dated (the rows of the sales days in `days`, a list of
   `sales_day_key` texts with none for the rows whose time does not parse; every row when
-  `days` is none), ruled, then the duplicate-key CTEs ending in `checked`. Their text with
-  `days` none is part of every day's digest, so changed rules (or bounds in the vars) check
-  every day again.
+  `days` is none), ruled, then the duplicate-key CTEs ending in `checked`. `row_ranges`
+  (pairs of source row numbers, or none) limits the rows whose time is parsed to those
+  ranges, which hold every row of those days. Their text with `days` none is part of every
+  day's digest, so changed rules (or bounds in the vars) check every day again.
 -#}
-{% macro mrs_sales_row_checks(days=none) -%}
+{% macro mrs_sales_row_checks(days=none, row_ranges=none) -%}
 typed as (
     select
         raw_sales.*,
@@ -31,6 +32,17 @@ typed as (
         {{ mrs_to_double('raw_sales.raw_units') }} as units,
         {{ mrs_to_double('raw_sales.raw_revenue') }} as revenue
     from raw_sales
+    {%- if row_ranges is not none %}
+    -- Only the file's rows between the first and last row of a day checked: no other
+    -- row's time is parsed.
+    where
+        {%- for first_row, last_row in row_ranges %}
+        raw_sales.source_row_number between {{ first_row }} and {{ last_row }}
+        {{- ' or' if not loop.last }}
+        {%- else %}
+        false
+        {%- endfor %}
+    {%- endif %}
 ),
 
 dated as (
@@ -106,16 +118,19 @@ ruled as (
 
 
 {#-
-  The sales days this build checks (their `sales_day_key` as text, none for the rows whose
-  time does not parse): the days whose digest the staged table does not hold, new or
-  restated; none (every day) on a first or full-refresh build. Says what it stages.
+  The sales days this build checks and where their rows are: `days`, their `sales_day_key`
+  as text (none for the rows whose time does not parse), the days whose digest the staged
+  table does not hold, new or restated; `row_ranges`, the ranges of source row numbers that
+  hold every row of those days (each day's first to last row, overlapping or adjacent ones
+  merged; a feed written in time order has its new day's rows at its end). Both none (every
+  day) on a first or full-refresh build. Says what it stages.
 -#}
 {% macro mrs_sales_days_to_check(day_digests) -%}
-    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- if not execute -%}{{ return({'days': none, 'row_ranges': none}) }}{%- endif -%}
     {%- if not is_incremental() -%}
         {{ log("mrs: unified_sales_data: every sales day checked (no staged days kept)",
             info=true) }}
-        {{ return(none) }}
+        {{ return({'days': none, 'row_ranges': none}) }}
     {%- endif -%}
     {%- set compared_sql -%}
         with
@@ -124,14 +139,17 @@ ruled as (
             cast(current_days.sales_day_key as varchar) as sales_day_key,
             current_days.day_digest is null as is_gone,
             staged.day_digest is null as is_new,
-            current_days.day_digest = staged.day_digest as is_same
+            current_days.day_digest = staged.day_digest as is_same,
+            current_days.first_source_row,
+            current_days.last_source_row
         from {{ day_digests }} as current_days
         full join staged
             on current_days.sales_day_key is not distinct from staged.sales_day_key
-        order by 1
+        order by current_days.first_source_row, 1
     {%- endset -%}
     {%- set compared = run_query(compared_sql) -%}
     {%- set days = [] -%}
+    {%- set row_ranges = [] -%}
     {%- set counts = {'new': 0, 'restated': 0, 'gone': 0, 'kept': 0} -%}
     {%- for row in compared.rows -%}
         {%- if row['is_gone'] -%}
@@ -142,12 +160,22 @@ ruled as (
             {%- do counts.update({'new' if row['is_new'] else 'restated':
                 counts['new' if row['is_new'] else 'restated'] + 1}) -%}
             {%- do days.append(row['sales_day_key']) -%}
+            {#- Rows come by first row: a range that starts within or right after the one
+                before extends it. -#}
+            {%- set first_row = row['first_source_row'] | int -%}
+            {%- set last_row = row['last_source_row'] | int -%}
+            {%- if row_ranges and first_row <= row_ranges[-1][1] + 1 -%}
+                {%- set previous = row_ranges.pop() -%}
+                {%- do row_ranges.append([previous[0], [last_row, previous[1]] | max]) -%}
+            {%- else -%}
+                {%- do row_ranges.append([first_row, last_row]) -%}
+            {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
     {{ log("mrs: unified_sales_data: " ~ counts['new'] ~ " new and " ~ counts['restated']
         ~ " restated sales day(s) checked, " ~ counts['gone'] ~ " removed, " ~ counts['kept']
         ~ " kept as staged", info=true) }}
-    {{ return(days) }}
+    {{ return({'days': days, 'row_ranges': row_ranges}) }}
 {%- endmacro %}
 
 

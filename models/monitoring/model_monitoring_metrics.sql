@@ -12,7 +12,20 @@
     window's snapshots from the run's first window (null until a first window has passed).
   Hours are aggregated once; each tick subtracts the hours of its known reports, so the cost
   grows with ticks x reports, not ticks x series.
+  Kept from build to build (issue 18): a build computes the ticks after the newest it holds
+  for the active run, as model_monitoring_log logs them (a tick's metrics are what was known
+  when it was first computed), reading only the hours of their windows; the pre-hook forgets
+  another run's ticks, ticks no longer in the run, and every tick when the code or a
+  monitoring var changed.
 -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ mrs_forget_outdated_metrics(mrs_monitoring_digest()) }}",
+) }}
+{%- set metrics_digest = mrs_monitoring_digest() %}
+{%- set first_pending_tick = mrs_first_pending_metrics_tick(metrics_digest) %}
 {%- set window = var('monitoring_window_hours') | int %}
 {#- Six bins per monitored feature of the baseline: its residual z and its daily level. -#}
 {%- set feature_bins = {
@@ -69,8 +82,16 @@ settings as (
     select * from {{ ref('run_settings') }}
 ),
 
-ticks as (
+all_ticks as (
     select * from {{ ref('ticks') }}
+),
+
+ticks as (
+    -- The ticks this build computes: every tick, or those after the newest kept.
+    select * from all_ticks
+    {%- if first_pending_tick is not none %}
+    where all_ticks.tick_ts >= {{ first_pending_tick }}
+    {%- endif %}
 ),
 
 predictions as (
@@ -100,7 +121,11 @@ scored_hours as (
     from predictions
     -- A z that is not a finite number (null, nan, inf) cannot be cast to a decimal or
     -- binned: such an hour is not scored.
-    where is_trading_hour and isfinite(residual_z)
+    where
+        is_trading_hour
+        and isfinite(residual_z)
+        -- The training days (the reference) and the windows of the ticks computed.
+        and {{ mrs_monitored_hours(first_pending_tick, window) }}
 ),
 
 hour_totals as (
@@ -217,13 +242,23 @@ baseline_metrics as (
     cross join reference
 ),
 
+confidence_ticks as (
+    -- The ticks computed and the run's first full window, the reference of every tick.
+    select all_ticks.*
+    from all_ticks
+    cross join settings
+    where
+        all_ticks.tick_ts in (select ticks.tick_ts from ticks)
+        or all_ticks.tick_ts = settings.detection_start + to_hours({{ window }})
+),
+
 confidence_windows as (
     select
         ticks.tick_ts,
         cast(avg(cast(attributed.confidence_score as decimal(38, 12))) as double)
             as mean_confidence,
         count(attributed.confidence_score) as snapshots
-    from ticks
+    from confidence_ticks as ticks
     left join attributed
         on
             ticks.run_id = attributed.run_id
@@ -283,16 +318,43 @@ metrics as (
         confidence_windows.snapshots as sample_size
     from confidence_windows
     left join confidence_reference on true
+    where confidence_windows.tick_ts in (select ticks.tick_ts from ticks)
+),
+
+previous_breaches as (
+    -- Whether each metric breached at the newest tick kept: a breach that goes on from it
+    -- does not start again.
+    {{ mrs_previous_breaches(first_pending_tick) }}
 ),
 
 with_history as (
     select
-        *,
-        is_breached
+        metrics.*,
+        metrics.is_breached
         and not coalesce(
-            lag(is_breached) over (partition by model_name, metric order by tick_ts), false
+            case
+                when row_number() over metric_ticks = 1 then previous_breaches.is_breached
+                else lag(metrics.is_breached) over metric_ticks
+            end,
+            false
         ) as starts_breach
     from metrics
+    left join previous_breaches
+        on
+            metrics.model_name = previous_breaches.model_name
+            and metrics.metric = previous_breaches.metric
+    window metric_ticks as (
+        partition by metrics.model_name, metrics.metric order by metrics.tick_ts
+    )
+),
+
+final as (
+    select
+        with_history.*,
+        settings.run_id,
+        '{{ metrics_digest }}' as metrics_digest
+    from with_history
+    cross join settings
 )
 
-select * from with_history
+select * from final

@@ -7,11 +7,12 @@
 {#-
   Staged day by day (macros/inputs/sales_days.sql): the pre-hook removes the days whose
   digest changed, this model appends the rows of every day it does not hold, typed and
-  checked; an hourly build checks the new day's rows only, and a restated day is checked
-  again with its digest.
+  checked; an hourly build checks the new day's rows only (it parses only the rows between
+  that day's first and last row of the file), and a restated day is checked again with its
+  digest.
 -#}
 {%- set day_digests = ref('stg_unified_sales_data_day_digests') %}
-{%- set days_to_check = mrs_sales_days_to_check(day_digests) %}
+{%- set to_check = mrs_sales_days_to_check(day_digests) %}
 
 with
 
@@ -31,7 +32,7 @@ known_products as (
     select sku from {{ ref('stg_products') }}
 ),
 
-{{ mrs_sales_row_checks(days_to_check) }},
+{{ mrs_sales_row_checks(to_check['days'], to_check['row_ranges']) }},
 
 staged as (
     select

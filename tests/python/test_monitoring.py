@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import build_world, query
+from conftest import build_world, log_rows, query
 
 from mrs.dev.world import WorldOptions, write_world
 
@@ -38,12 +38,47 @@ def test_the_demo_world_writes_monitoring_rows_but_no_retrain_event(
 
 
 @pytest.fixture(scope="module")
-def shifted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def shifted_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     world = tmp_path_factory.mktemp("shifted_world")
     write_world(SHIFTED, world)
+    return world
+
+
+@pytest.fixture(scope="module")
+def shifted(shifted_world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     database = tmp_path_factory.mktemp("shifted") / "mrs.duckdb"
-    build_world(world, database, SHIFTED)
+    build_world(shifted_world, database, SHIFTED)
     return database
+
+
+METRICS = "select * exclude (metrics_digest) from model_monitoring_metrics order by all"
+
+
+def test_metrics_kept_from_a_build_inside_a_breach_equal_one_build(
+    shifted_world: Path, shifted: Path, tmp_path: Path
+) -> None:
+    # Issue 18: a build computes only the ticks after those it holds; a breach that goes on
+    # across two builds starts once (its first tick's predecessor is read from the kept
+    # rows), so the retrain events, the monitoring log and the metrics of every tick are
+    # those of one build.
+    breach_starts = query(
+        shifted,
+        "select tick_ts from model_monitoring_metrics where starts_breach order by tick_ts",
+    )
+    # The tick before one whose breach goes on: the first build ends inside the breach.
+    inside = query(
+        shifted,
+        "select max(tick_ts) from model_monitoring_metrics where tick_ts < ("
+        "select min(tick_ts) from model_monitoring_metrics "
+        f"where is_breached and not starts_breach and tick_ts > timestamp '{breach_starts[0][0]}')",
+    )[0][0]
+    assert inside is not None, "the shifted world should hold a breach that lasts"
+    database = tmp_path / "mrs.duckdb"
+    build_world(shifted_world, database, SHIFTED, "--as-of", f"{inside:%Y-%m-%d %H:%M}")
+    output = build_world(shifted_world, database, SHIFTED)
+    assert "mrs: model_monitoring_metrics: " in output and " tick(s) kept, computed from " in output
+    assert log_rows(database) == log_rows(shifted)
+    assert query(database, METRICS) == query(shifted, METRICS)
 
 
 def test_a_shift_in_level_and_shape_writes_a_retrain_event(shifted: Path) -> None:

@@ -82,18 +82,30 @@ def test_a_build_checks_only_the_changed_days_and_equals_checking_every_row(
     assert "every sales day checked" in _stage(folder, database)
     days = WORLD.days + 1  # and the rows whose time does not parse
 
-    # A restatement in place (one value of 2025-07-05), a duplicate of a key of 2025-07-06
-    # and a new day's first hour, all after the rows of the days before them.
+    # A restatement in place (one value of 2025-07-05, and one of the first day, rows apart
+    # in the file), a duplicate of a key of 2025-07-06 and a new day's first hour, all after
+    # the rows of the days before them.
     header, *rows = _read(sales)
     restated = next(n for n, row in enumerate(rows) if row[0] == "2025-07-05 12:00:00")
     rows[restated][3] = str(int(float(rows[restated][3])) + 40)
+    first_day = next(
+        n for n, row in enumerate(rows) if row[0] == f"{WORLD.start:%Y-%m-%d} 12:00:00"
+    )
+    rows[first_day][3] = str(int(float(rows[first_day][3])) + 7)
     duplicate = next(row for row in rows if row[0] == "2025-07-06 09:00:00")
     after_the_world = WORLD.start + dt.timedelta(days=WORLD.days)
     new_day = [[f"{after_the_world:%Y-%m-%d %H:%M:%S}", "ST-001", "SKU-001", "2", "2.50"]]
     _write(sales, [header, *rows, list(duplicate), *new_day])
     output = _stage(folder, database)
-    # The unparseable row's position is unchanged: only 07-05, 07-06 and the new day move.
-    assert _staged_days(output) == (1, 2, 0, days - 2)
+    # The unparseable row's position is unchanged: only the first day, 07-05, 07-06 and the
+    # new day move; the rows whose time is parsed are in two ranges of the file, and the
+    # staged rows equal a build that checks every row.
+    assert _staged_days(output) == (1, 3, 0, days - 3)
+    checked_in_full = tmp_path / "checked_in_full" / "mrs.duckdb"
+    checked_in_full.parent.mkdir()
+    _stage(folder, checked_in_full)
+    for table in STAGED_TABLES:
+        assert _rows_differ(database, checked_in_full, table) == (0, 0), table
     assert query(
         database,
         "select units from stg_unified_sales_data "

@@ -141,21 +141,11 @@ compared as (
     left join logged_events on described.report_group_id = logged_events.report_group_id
 ),
 
-changes as (
-    -- At the event's first tick in this build its previous state is the latest logged one
-    -- (the state of every tick up to a change is the logged one).
-    select
-        * exclude (is_changed_since_previous, is_changed_since_logged),
-        case
-            when previous_tick_ts is null then is_changed_since_logged
-            else is_changed_since_previous
-        end as is_changed
-    from compared
-),
-
 merged as (
-    -- The tick after an event's last one, while its anchor report is still considered
-    -- under another event: the event was merged into that one.
+    -- The tick after one of the event's ticks where it has no state, while its anchor report
+    -- is considered under another event: the event was merged into that one. Judged from
+    -- that tick alone, not from whether the event comes back later (tick equivalence: a
+    -- build that ends at that tick cannot know).
     select
         described.* replace (
             'merged' as event_status,
@@ -167,7 +157,7 @@ merged as (
     inner join ticks
         on ticks.tick_ts = described.tick_ts + to_hours(settings.tick_hours)
     where
-        described.next_tick_ts is null
+        described.next_tick_ts is distinct from ticks.tick_ts
         and exists (
             select 1
             from assignments
@@ -178,6 +168,36 @@ merged as (
                     'assignments.report_id', 'assignments.first_detected_from'
                 ]) }} = described.report_group_id
         )
+),
+
+compared_with_merges as (
+    -- Whether the event was merged between its previous tick and this one: come back, it
+    -- changed since (its latest row says 'merged').
+    select
+        compared.*,
+        exists(
+            select 1
+            from merged
+            where
+                merged.report_group_id = compared.report_group_id
+                and merged.tick_ts > compared.previous_tick_ts
+                and merged.tick_ts < compared.tick_ts
+        ) as is_merged_since_previous
+    from compared
+),
+
+changes as (
+    -- At the event's first tick in this build its previous state is the latest logged one
+    -- (the state of every tick up to a change is the logged one).
+    select
+        * exclude (
+            is_changed_since_previous, is_changed_since_logged, is_merged_since_previous
+        ),
+        case
+            when previous_tick_ts is null then is_changed_since_logged
+            else is_changed_since_previous or is_merged_since_previous
+        end as is_changed
+    from compared_with_merges
 ),
 
 changed_and_merged as (
