@@ -117,6 +117,12 @@ grid as (
             and feed_hours.sales_ts = late_store_hours.sales_ts
 ),
 
+filled_sales as (
+    -- The sales of the hours filled (a range of days the join need not probe outside).
+    select * from sales
+    where {{ first_day }} is null or sales.sales_ts >= {{ first_day }}
+),
+
 filled as (
     select
         grid.store_id,
@@ -126,7 +132,7 @@ filled as (
         sales.units is not null as is_reported,
         grid.is_feed_gap
     from grid
-    left join sales
+    left join filled_sales as sales
         on
             grid.store_id = sales.store_id
             and grid.sku = sales.sku
