@@ -64,6 +64,13 @@ def add_bench_parser(commands: argparse._SubParsersAction) -> None:
         "stores only, which flatters the models that work per report)",
     )
     bench.add_argument(
+        "--tick-repeats",
+        type=positive_count,
+        default=3,
+        help="one-tick builds per world, each from the full build's state; the median is "
+        "reported (default 3: a shared machine moves one build by a third)",
+    )
+    bench.add_argument(
         "--work-dir", type=work_folder, help="where the temporary worlds go (created if missing)"
     )
     bench.add_argument(
@@ -89,7 +96,11 @@ def run_bench(args: argparse.Namespace) -> int:
     for size in sizes:
         print(f"mrs bench: world {size.label} ({size.rows:,} sales rows)", flush=True)
         try:
-            worlds.append(bench_world(size, project.root, _progress(size.label), args.work_dir))
+            worlds.append(
+                bench_world(
+                    size, project.root, _progress(size.label), args.work_dir, args.tick_repeats
+                )
+            )
         except (BenchFailed, MeasureError) as error:
             print(f"mrs bench: {error}", file=sys.stderr)
             if worlds:
@@ -226,3 +237,10 @@ def work_folder(text: str) -> Path:
     except OSError as error:
         raise argparse.ArgumentTypeError(f"cannot create work folder {folder}: {error}") from error
     return folder
+
+
+def positive_count(text: str) -> int:
+    """A whole number of at least 1 (argparse type)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mrs.cli.app import add_app_parser
-from mrs.cli.bench import add_bench_parser, work_folder
+from mrs.cli.bench import add_bench_parser, positive_count, work_folder
 from mrs.cli.models import add_models_parsers
 from mrs.cli.options import add_database_option, add_wait_option
 from mrs.cli.review import add_review_parser
@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
         "once: about 3 s less per build, mrs bench-startup); stops after --builds or on Ctrl-C",
     )
     build.add_argument(
-        "--builds", type=_positive_count, metavar="N", help="with --every: stop after N builds"
+        "--builds", type=positive_count, metavar="N", help="with --every: stop after N builds"
     )
     build.set_defaults(handler=_build)
 
@@ -142,7 +142,7 @@ def _parser() -> argparse.ArgumentParser:
         "(as `mrs build` runs) and in one long-lived process (as `mrs build --every` runs).",
     )
     startup.add_argument(
-        "--builds", type=_positive_count, default=3, help="rebuilds of each kind (default 3)"
+        "--builds", type=positive_count, default=3, help="rebuilds of each kind (default 3)"
     )
     startup.add_argument("--work-dir", type=work_folder, help="where the throw-away database goes")
     startup.set_defaults(handler=_bench_startup)
@@ -382,12 +382,6 @@ def _seconds(text: str) -> float:
     if not seconds >= 0 or seconds == float("inf"):
         raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
     return seconds
-
-
-def _positive_count(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return int(text)
 
 
 def _published_stamp(database: Path) -> int | None:
