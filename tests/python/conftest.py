@@ -60,6 +60,7 @@ SLOWEST_MODULES = (
     "test_review_flows.py",  # 140 s
     "test_log_properties.py",  # 130 s
     "test_audit_and_reset.py",  # 120 s
+    "test_monitoring.py",  # 110 s
     "test_model_lifecycle.py",  # 90 s
 )
 
