@@ -29,11 +29,7 @@
         current_days as (
             select
                 scan_hours.sales_day,
-                hash(
-                    any_value(scan_hours.input_day_digest),
-                    any_value(scan_hours.scan_digest),
-                    '{{ code_digest }}'
-                ) as scan_day_digest
+                {{ mrs_scan_day_digest('scan_hours', code_digest) }} as scan_day_digest
             from {{ scan }} as scan_hours
             group by scan_hours.sales_day
         )
@@ -96,8 +92,8 @@
                         where
                             first_changed_hours.store_id = kept.store_id
                             and first_changed_hours.sku = kept.sku
-                            and first_changed_hours.direction_sign
-                            = case when kept.direction = 'up' then 1 else -1 end
+                            and {{ mrs_direction('first_changed_hours.direction_sign') }}
+                            = kept.direction
                     )
             ) as orphaned_hours
     {%- endset -%}
@@ -112,6 +108,23 @@
     {{ log("mrs: candidate windows kept before " ~ (days | min) ~ ", assembled again from it "
         ~ "(the scan read from " ~ (read['read_day'] or (days | min)) ~ ")", info=true) }}
     {{ return({'first_day': first_day, 'read_day': read_day}) }}
+{%- endmacro %}
+
+
+{#- A sales day's mark: what the scan held for it (its input and code) and the assembly's
+    code (`code_digest`, text), over the scan's hours of that day in `relation`. -#}
+{% macro mrs_scan_day_digest(relation, code_digest) -%}
+    hash(
+        any_value({{ relation }}.input_day_digest),
+        any_value({{ relation }}.scan_digest),
+        '{{ code_digest }}'
+    )
+{%- endmacro %}
+
+
+{#- A window's direction as the logs name it, from the scan's direction sign (1 or -1). -#}
+{% macro mrs_direction(direction_sign) -%}
+    case when {{ direction_sign }} = 1 then 'up' else 'down' end
 {%- endmacro %}
 
 

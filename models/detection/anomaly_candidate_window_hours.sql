@@ -130,7 +130,7 @@ closed_windows as (
 identified as (
     select
         {{ mrs_id('CW-', [
-            'store_id', 'sku', "case when direction_sign = 1 then 'up' else 'down' end",
+            'store_id', 'sku', mrs_direction('direction_sign'),
             'first_elevated_ts'
         ]) }} as candidate_window_id,
         *
@@ -175,7 +175,7 @@ candidate_hours as (
         window_hours.candidate_window_id,
         window_hours.store_id,
         window_hours.sku,
-        case when window_hours.direction_sign = 1 then 'up' else 'down' end as direction,
+        {{ mrs_direction('window_hours.direction_sign') }} as direction,
         window_hours.first_elevated_ts,
         window_hours.closure_index is not null as is_window_closed,
         scan.sales_ts,
@@ -207,8 +207,7 @@ day_marks as (
     -- this code, which a later build compares.
     select
         cast(sales_day as timestamp) as sales_ts,
-        hash(any_value(input_day_digest), any_value(scan_digest), '{{ code_digest_token }}')
-            as scan_day_digest
+        {{ mrs_scan_day_digest('scan', code_digest_token) }} as scan_day_digest
     from scan
     where {{ first_day }} is null or sales_day >= {{ first_day }}
     group by sales_day
@@ -220,7 +219,7 @@ series_boundaries as (
     select
         assembled_from.store_id,
         assembled_from.sku,
-        case when assembled_from.direction_sign = 1 then 'up' else 'down' end as direction,
+        {{ mrs_direction('assembled_from.direction_sign') }} as direction,
         scan.sales_ts as first_elevated_ts
     from assembled_from
     inner join scan

@@ -23,7 +23,6 @@ import datetime as dt
 import json
 import math
 import re
-import shutil
 import statistics
 import tempfile
 import time
@@ -37,11 +36,10 @@ from mrs.dev.bench import DETECTION_MODELS, run_reference
 from mrs.dev.build_timings import node_timings
 from mrs.dev.measured_dbt import MeasuredRun, run_measured
 from mrs.dev.world import WorldOptions, build_vars, write_world
+from mrs.pipeline.database_copy import copy_database
 from mrs.pipeline.database_lock import open_database
 from mrs.pipeline.project import WITHOUT_TESTS, Project
-from mrs.pipeline.publication import published_database, published_folder
-from mrs.review.journal import ensure_journal, journal_dir
-from mrs.review.reviewers import access_dir
+from mrs.review.journal import ensure_journal
 
 DEFAULT_SIZES = "1M,10M,20M"
 DEFAULT_PRODUCTS = 10
@@ -391,12 +389,12 @@ def _measure_builds(
     say(f"one-tick build with the default as_of ({next_as_of}), the noon hour's rows delivered")
     # A shared machine's noise moves one build by a third: the one-tick build is repeated from
     # the same state and its median reported. Every repeat writes the same logs.
-    before_tick = _copy_state(project.database, scratch / "before_tick")
+    before_tick = copy_database(project.database, scratch / "before_tick")
     builds: list[BuildFigures] = []
     states: list[dict[str, LogState]] = []
     for repeat in range(tick_repeats):
         if repeat:
-            _copy_state(before_tick, project.database.parent)
+            copy_database(before_tick, project.database.parent)
         build = _build(project, base_vars, next_as_of, dbt_folder)
         _check(build, "one-tick build", world.size)
         step = "one-tick build" if tick_repeats == 1 else f"one-tick build {repeat + 1}"
@@ -423,22 +421,6 @@ def _measure_builds(
         reports=reports,
         incremental_walls=tuple(walls),
     )
-
-
-def _copy_state(database: Path, folder: Path) -> Path:
-    """A copy of `database` in `folder` with what a build reads and writes beside it (its edit
-    journal, reviewers, published copy), under the same file name; returns the copy."""
-    folder.mkdir(parents=True, exist_ok=True)
-    copy = folder / database.name
-    shutil.copy(database, copy)
-    for place in (journal_dir, access_dir, published_folder):
-        shutil.rmtree(place(copy), ignore_errors=True)
-        if place(database).exists():
-            shutil.copytree(place(database), place(copy))
-    published_database(copy).unlink(missing_ok=True)
-    if published_database(database).exists():
-        shutil.copy(published_database(database), published_database(copy))
-    return copy
 
 
 def _seconds_list(walls: list[float]) -> str:

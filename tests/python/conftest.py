@@ -14,10 +14,9 @@ import pytest
 
 from mrs.dev.demo_scenarios import DEMO_REVIEWERS
 from mrs.dev.world import WorldOptions
+from mrs.pipeline.database_copy import copy_database
 from mrs.pipeline.database_lock import open_database
-from mrs.pipeline.publication import published_database, published_folder
-from mrs.review.journal import journal_dir
-from mrs.review.reviewers import access_dir, os_login, write_registry
+from mrs.review.reviewers import os_login, write_registry
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Every append-only log the pipeline writes so far.
@@ -147,21 +146,6 @@ def log_rows(database: Path) -> dict[str, list[tuple]]:
         )
         for log in LOGS
     }
-
-
-def copy_database(database: Path, folder: Path) -> Path:
-    """A copy of a built database with its edit journal, reviewers registry and published
-    copy (those it has), under the same file name: dbt-duckdb's views name the file's
-    catalog."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / database.name
-    shutil.copy(database, target)
-    for place in (journal_dir, access_dir, published_folder):
-        if place(database).exists():
-            shutil.copytree(place(database), place(target))
-    if published_database(database).exists():
-        shutil.copy(published_database(database), published_database(target))
-    return target
 
 
 def _same_path_folder(factory: pytest.TempPathFactory, name: str) -> Path:
