@@ -185,6 +185,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--json", type=Path, help="with --family: also write the scores to this JSON file"
     )
+    evaluate.add_argument(
+        "--jobs",
+        type=int,
+        help="with --family: worlds built at once, each in a build slot of its own (default "
+        "2; the scores are the same for any number)",
+    )
     for flag, kind, meaning in (
         ("--stores", int, "stores of each world (default 8)"),
         ("--products", int, "products of each store (default 10: two of each volume class)"),
@@ -491,11 +497,12 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     if args.family:
         return _evaluate_family(args)
-    family_only = ("null_seeds", "json", *FAMILY_WORLD_FIELDS)
+    family_only = ("null_seeds", "json", "jobs", *FAMILY_WORLD_FIELDS)
     if any(getattr(args, field) is not None for field in family_only):
         raise MrsError(
-            "--null-seeds, --json, --stores, --products, --training-days, --detection-days, "
-            "--shape-drift, --hour-noise-sd and --hour-noise-rho go with --family"
+            "--null-seeds, --json, --jobs, --stores, --products, --training-days, "
+            "--detection-days, --shape-drift, --hour-noise-sd and --hour-noise-rho go with "
+            "--family"
         )
     if args.database:
         scores = [score_database(Project.locate(args.database).database, None, args.ceiling)]
@@ -535,7 +542,7 @@ def _seed_list(option: str, text: str, example: str) -> list[int]:
 
 
 def _evaluate_family(args: argparse.Namespace) -> int:
-    from mrs.dev.family_evaluation import FamilyBuildError, evaluate_family
+    from mrs.dev.family_evaluation import DEFAULT_JOBS, FamilyBuildError, evaluate_family
     from mrs.dev.power_curve import format_family, to_json
     from mrs.dev.world_family import FamilyOptions
 
@@ -557,10 +564,18 @@ def _evaluate_family(args: argparse.Namespace) -> int:
         raise MrsError("--seeds and --null-seeds must not share a seed")
     if not seeds and not null_seeds:
         raise MrsError("--family needs at least one seed")
+    jobs = DEFAULT_JOBS if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise MrsError(f"--jobs {jobs}: build at least one world at a time (--jobs 1 or more)")
     started = time.perf_counter()
     try:
         scores = evaluate_family(
-            seeds, null_seeds, lambda m: print(f"  {m}", flush=True), args.work_dir, world
+            seeds,
+            null_seeds,
+            lambda m: print(f"  {m}", flush=True),
+            args.work_dir,
+            world,
+            jobs,
         )
     except FamilyBuildError as error:
         print(f"mrs: {error}", file=sys.stderr)
