@@ -187,7 +187,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument(
         "--jobs",
-        type=int,
+        type=positive_count,
         help="with --family: worlds built at once, each in a build slot of its own (default "
         "2; the scores are the same for any number)",
     )
@@ -565,8 +565,6 @@ def _evaluate_family(args: argparse.Namespace) -> int:
     if not seeds and not null_seeds:
         raise MrsError("--family needs at least one seed")
     jobs = DEFAULT_JOBS if args.jobs is None else args.jobs
-    if jobs < 1:
-        raise MrsError(f"--jobs {jobs}: build at least one world at a time (--jobs 1 or more)")
     started = time.perf_counter()
     try:
         scores = evaluate_family(

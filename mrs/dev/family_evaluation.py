@@ -75,7 +75,7 @@ def run_in_slots(
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, not {jobs}")
     free_slots: queue.SimpleQueue[int] = queue.SimpleQueue()
-    for slot in range(min(jobs, max(len(tasks), 1))):
+    for slot in range(jobs):
         free_slots.put(slot)
 
     def in_a_slot(task: Task) -> Result:

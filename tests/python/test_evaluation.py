@@ -87,7 +87,7 @@ def test_family_world_options_are_checked_before_anything_is_built() -> None:
     assert "go with --family" in result.stderr
     result = run_mrs("evaluate", "--family", "--jobs", "0", check=False)
     assert result.returncode == 2
-    assert "--jobs 0: build at least one world at a time" in result.stderr
+    assert "argument --jobs: expected a whole number >= 1, got '0'" in result.stderr
 
 
 def test_a_missing_database_is_refused(tmp_path: Path) -> None:
