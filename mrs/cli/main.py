@@ -349,7 +349,7 @@ def _build(args: argparse.Namespace) -> int:
     if args.builds is not None and args.every is None:
         raise MrsError("--builds counts the builds of --every; give --every SECONDS too")
     if args.every is None:
-        return _build_once(args, project, project.dbt)
+        return _build_once(args, project, project.dbt_in_process)
     return build_every(
         lambda: _build_once(args, project, project.dbt_in_process),
         args.every,
@@ -429,7 +429,7 @@ def _demo(args: argparse.Namespace) -> int:
     write_registry(project.database, {**DEMO_REVIEWERS, os_login(): "admin"})
     print(f"mrs demo: building the demo world into {project.database}")
     without_tests = list(WITHOUT_TESTS) if args.no_tests else []
-    code = project.dbt(["build", *without_tests])
+    code = project.dbt_in_process(["build", *without_tests])
     if code == 0:
         print("mrs demo: recording the review scenarios as the demo's reviewers")
         results = run_review_scenarios(project.database)
@@ -437,7 +437,11 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"mrs demo: {len(results) - len(failed)} review edit(s) recorded; rebuilding")
         # Only what reads the edits changed since the first build.
         downstream = "stg_user_edits_checked+ stg_user_minority_events_edits_checked+"
-        code = project.dbt(["build", "--select", downstream, *without_tests]) if not failed else 1
+        code = (
+            project.dbt_in_process(["build", "--select", downstream, *without_tests])
+            if not failed
+            else 1
+        )
         if failed:
             print(f"mrs demo: review edit refused: {failed[0]}", file=sys.stderr)
     elapsed = time.perf_counter() - started

@@ -44,7 +44,10 @@ class Project:
         return cls(root=root, database=path.resolve())
 
     def dbt(self, arguments: list[str], dbt_vars: dict[str, object] | None = None) -> int:
-        """Run one dbt command in the project against this database; return its exit code."""
+        """Run one dbt command in the project against this database, as a dbt process of its
+        own; return its exit code. For builds that run side by side (the evaluation's slots)
+        or whose memory is measured apart (`mrs bench`); `mrs build` and `mrs demo` use
+        dbt_in_process."""
         executable = Path(sys.executable).with_name("dbt")
         dbt_arguments, settings = self._invocation(arguments, dbt_vars)
         command = [str(executable) if executable.exists() else _which_dbt(), *dbt_arguments]
@@ -58,15 +61,20 @@ class Project:
     def dbt_in_process(
         self, arguments: list[str], dbt_vars: dict[str, object] | None = None
     ) -> int:
-        """The same command through dbt's programmatic runner, in this process: a process
-        that builds again and again (`mrs build --every`) starts Python and imports dbt once
-        (about 3 s of each build on the 2-core machine: `mrs bench-startup`, docs/benchmark.md)."""
+        """The same command through dbt's programmatic runner, in this process (`mrs build`,
+        `mrs demo`): no second Python to start, and a process that builds again and again
+        (`mrs build --every`, the test suite) imports dbt once (about 3 s of each build on the
+        2-core machine: `mrs bench-startup`, docs/benchmark.md). One at a time per process:
+        dbt's flags and adapters are the process's."""
         from dbt.cli.main import dbtRunner  # about 1.4 s: only the commands that build
 
         dbt_arguments, settings = self._invocation(arguments, dbt_vars)
         self.database.parent.mkdir(parents=True, exist_ok=True)
         with _environment(settings), contextlib.chdir(self.database.parent):
-            result = dbtRunner().invoke(dbt_arguments)
+            try:
+                result = dbtRunner().invoke(dbt_arguments)
+            finally:
+                _release_database()
         if result.exception is not None:
             print(f"mrs: dbt stopped: {result.exception}", file=sys.stderr)
             return 2
@@ -94,6 +102,21 @@ class Project:
         dbt_arguments += ["--project-dir", str(self.root), "--profiles-dir", str(self.root)]
         environment.update(MRS_DUCKDB_PATH=self.database.name, DBT_PROFILES_DIR=str(self.root))
         return dbt_arguments, environment
+
+
+def _release_database() -> None:
+    """Close the database dbt-duckdb opened in this process. dbt-duckdb keeps its connection
+    after a programmatic invocation (dbt-duckdb issue 616): the file stayed locked between two
+    builds of `mrs build --every`, for BI tools and the review app, and the next build of
+    another database file in the same process wrote into the first."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    try:
+        environment = DuckDBConnectionManager.env()
+    except Exception:  # dbt-duckdb's plain "requested before creation": none is open
+        return
+    environment.close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 @contextlib.contextmanager

@@ -14,20 +14,18 @@ import csv
 import os
 import shutil
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import (
-    BIN,
     LOGS,
-    PROJECT_ROOT,
     build_world,
     copy_database,
     log_rows,
     query,
+    start_mrs,
     world_build_arguments,
 )
 
@@ -226,14 +224,7 @@ def test_a_build_killed_mid_run_leaves_nothing_the_next_build_trips_on(
 ) -> None:
     database = copy_database(first, workbench)
     before = log_rows(database)
-    build = subprocess.Popen(
-        [str(BIN / "mrs"), *world_build_arguments(world, database, WORLD, "--as-of", SECOND)],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own process group: dbt dies with it
-    )
+    build = start_mrs(*world_build_arguments(world, database, WORLD, "--as-of", SECOND))
     killed_during = None
     assert build.stdout is not None
     for line in build.stdout:

@@ -3,14 +3,13 @@ models whole, readable while a build runs, and never the reason a build fails.""
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from pathlib import Path
 
 import duckdb
 import yaml
-from conftest import BIN, PROJECT_ROOT, copy_database, query, run_mrs
+from conftest import PROJECT_ROOT, copy_database, query, run_mrs, start_mrs
 
 from mrs.pipeline.publication import publish, published_database, published_folder
 
@@ -99,13 +98,7 @@ def test_readers_during_a_build_get_the_previous_state_and_never_stop_it(demo_da
     run_mrs("review", "defer", report_id, "--database", str(database))
     # A BI client that keeps the published file open across the build ...
     held = duckdb.connect(str(published_database(database)), read_only=True)
-    build = subprocess.Popen(
-        [str(BIN / "mrs"), "build", "--database", str(database), "--no-tests", "--wait", "0"],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    build = start_mrs("build", "--database", str(database), "--no-tests", "--wait", "0")
     # dbt's output is drained all along (a full pipe would stall the build); reading starts
     # once dbt runs its first node.
     lines: list[str] = []

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BIN, LOGS, PROJECT_ROOT, copy_database, query, run_mrs
+from conftest import LOGS, PROJECT_ROOT, copy_database, query, run_mrs, start_mrs
 
 from mrs.dev.demo_scenarios import EDITED_CAUSE, EVIDENCE_LINK
 from mrs.review.journal import journal_dir
@@ -371,13 +371,7 @@ def test_a_changed_model_version_sends_finalised_reports_to_rereview(
 
 def test_an_edit_made_while_a_build_runs_is_kept_and_the_build_succeeds(reviewed: Path) -> None:
     report_id = _reports(reviewed, "MRS-006")[0][0]
-    build = subprocess.Popen(
-        [str(BIN / "mrs"), "build", "--database", str(reviewed), "--no-tests"],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    build = start_mrs("build", "--database", str(reviewed), "--no-tests")
     try:
         running = _wait_for_models(build)
         edit = run_mrs(
