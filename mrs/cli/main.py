@@ -11,7 +11,7 @@ import json
 import shutil
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from mrs.cli.app import add_app_parser
@@ -349,20 +349,16 @@ def _build(args: argparse.Namespace) -> int:
     if args.builds is not None and args.every is None:
         raise MrsError("--builds counts the builds of --every; give --every SECONDS too")
     if args.every is None:
-        return _build_once(args, project, project.dbt_in_process)
+        return _build_once(args, project)
     return build_every(
-        lambda: _build_once(args, project, project.dbt_in_process),
+        lambda: _build_once(args, project),
         args.every,
         args.builds,
         lambda line: print(line, flush=True),
     )
 
 
-def _build_once(
-    args: argparse.Namespace,
-    project: Project,
-    run_dbt: Callable[[list[str], dict[str, object]], int],
-) -> int:
+def _build_once(args: argparse.Namespace, project: Project) -> int:
     dbt_vars = _build_vars(args)
     ensure_journal(project.database)
     # Read at every build: a `mrs reset` between two builds of --every is followed.
@@ -374,7 +370,7 @@ def _build_once(
         arguments += WITHOUT_TESTS
     wait_for_write_access(project.database, args.wait)
     published_before = _published_stamp(project.database)
-    code = run_dbt(arguments, dbt_vars)
+    code = project.dbt_in_process(arguments, dbt_vars)
     if code == 0 and _published_stamp(project.database) != published_before:
         print(_published_line(project.database))
     return 0 if code == 0 else 1

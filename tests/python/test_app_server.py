@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import signal
 import socket
-import subprocess
 import time
 from pathlib import Path
 
-from conftest import BIN, PROJECT_ROOT
+from conftest import start_mrs
 
 STARTUP_SECONDS = 60
 
@@ -40,13 +39,7 @@ def _accepts(port: int) -> bool:
 
 def test_the_app_listens_on_localhost_and_stops_on_sigterm(tmp_path: Path) -> None:
     port = _free_port()
-    server = subprocess.Popen(
-        [str(BIN / "mrs"), "app", "--database", str(tmp_path / "mrs.duckdb"), "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    server = start_mrs("app", "--database", str(tmp_path / "mrs.duckdb"), "--port", str(port))
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while not _accepts(port):
