@@ -1,10 +1,145 @@
 -- The classifier's decisions with their ids, versions and the ticks at which they become
 -- visible: a report is first written at the tick after its onset was confirmed, and its
 -- closure at the tick after its closure hours (and never before its minimum duration).
+-- A window whose sharp evidence reached only the store's lower bar
+-- (`anomaly_store_onset_evidence`) is a report too where at least
+-- `anomaly_store_corroboration` other products of its store report in the same direction from
+-- the same hours (a power cut, a closure, a local event starts them together), confirmed when
+-- the last of those is known; only reports on their own evidence corroborate, so one
+-- corroborated report never carries the next.
 with
 
-decisions as (
+classified as (
     select * from {{ ref('anomaly_classifier_model') }}
+),
+
+own_reports as (
+    select
+        store_id,
+        sku,
+        direction,
+        window_start,
+        onset_confirmed_ts
+    from classified
+    where decision = 'reported'
+),
+
+corroborating_reports as (
+    -- Per weak onset, each other product of the store whose report starts within
+    -- `anomaly_store_onset_hours` of the weak onset's start, and before its confirmation,
+    -- at its earliest confirmation.
+    select
+        weak.store_id,
+        weak.sku,
+        weak.direction,
+        weak.first_elevated_ts,
+        mates.sku as corroborating_sku,
+        min(mates.onset_confirmed_ts) as corroborating_confirmed_ts
+    from classified as weak
+    inner join own_reports as mates
+        on
+            weak.store_id = mates.store_id
+            and weak.direction = mates.direction
+            and weak.sku != mates.sku
+            -- one cause starts them together
+            and abs({{ dbt.datediff('weak.weak_window_start', 'mates.window_start', 'hour') }})
+            <= {{ var('anomaly_store_onset_hours') | int }}
+            and weak.weak_onset_confirmed_ts >= mates.window_start
+    where weak.weak_onset_confirmed_ts is not null
+    group by weak.store_id, weak.sku, weak.direction, weak.first_elevated_ts, mates.sku
+),
+
+corroborations as (
+    -- Known from the hour the last corroborating report needed is confirmed (so every tick
+    -- that sees it decides the same).
+    select
+        store_id,
+        sku,
+        direction,
+        first_elevated_ts,
+        list(corroborating_confirmed_ts order by corroborating_confirmed_ts)[
+            {{ var('anomaly_store_corroboration') | int }}
+        ] as corroborated_ts
+    from corroborating_reports
+    group by store_id, sku, direction, first_elevated_ts
+    having count(*) >= {{ var('anomaly_store_corroboration') | int }}
+),
+
+corroborated as (
+    select
+        classified.*,
+        -- (greatest() would skip a missing corroboration)
+        case
+            when corroborations.corroborated_ts is not null
+                then greatest(classified.weak_onset_confirmed_ts, corroborations.corroborated_ts)
+        end as corroborated_onset_ts
+    from classified
+    left join corroborations
+        on
+            classified.store_id = corroborations.store_id
+            and classified.sku = corroborations.sku
+            and classified.direction = corroborations.direction
+            and classified.first_elevated_ts = corroborations.first_elevated_ts
+),
+
+chosen as (
+    -- The earlier of the window's own onset and its corroborated one.
+    select
+        * exclude (
+            decision, onset_confirmed_ts, window_start, window_end, onset_evidence,
+            corroborated_onset_ts
+        ),
+        is_store_corroborated,
+        case when is_store_corroborated then 'reported' else decision end as decision,
+        case
+            when is_store_corroborated then corroborated_onset_ts else onset_confirmed_ts
+        end as onset_confirmed_ts,
+        case when is_store_corroborated then weak_window_start else window_start end
+            as window_start,
+        case when is_store_corroborated then weak_window_end else window_end end as window_end,
+        case when is_store_corroborated then weak_onset_evidence else onset_evidence end
+            as onset_evidence
+    from (
+        select
+            *,
+            coalesce(
+                corroborated_onset_ts is not null
+                and (decision != 'reported' or corroborated_onset_ts < onset_confirmed_ts),
+                false
+            ) as is_store_corroborated
+        from corroborated
+    ) as compared
+),
+
+corroborated_reports as (
+    select
+        store_id,
+        sku,
+        direction,
+        first_elevated_ts,
+        window_end
+    from chosen
+    where is_store_corroborated and window_end is not null
+),
+
+decisions as (
+    -- A later report of the series that the classifier back-dated into a corroborated one
+    -- (the windows it carried were dismissed, to the classifier) starts where that one
+    -- ended: its hours are reported once, and the two ids differ.
+    select
+        chosen.* exclude (window_start),
+        case
+            when chosen.decision = 'reported' and earlier.window_end > chosen.window_start
+                then earlier.window_end
+            else chosen.window_start
+        end as window_start
+    from chosen
+    asof left join corroborated_reports as earlier
+        on
+            chosen.store_id = earlier.store_id
+            and chosen.sku = earlier.sku
+            and chosen.direction = earlier.direction
+            and chosen.first_elevated_ts > earlier.first_elevated_ts
 ),
 
 candidate_hours as (
@@ -46,6 +181,7 @@ identified as (
         cast(decisions.window_end as timestamp) as detected_window_end,
         cast(decisions.closure_ts as timestamp) as closure_ts,
         cast(decisions.onset_evidence as double) as onset_evidence,
+        decisions.is_store_corroborated,
         candidate_since.candidate_since_ts,
         '{{ mrs_model_version("anomaly_classifier_model") }}' as model_version
     from decisions

@@ -213,6 +213,18 @@ def _parser() -> argparse.ArgumentParser:
             float,
             "the correlation of neighbouring hours of that noise (default 0.8)",
         ),
+        (
+            "--store-noise-sd",
+            float,
+            "noise a store's products share (its traffic): the sd of a log factor on every "
+            "hour of the store, AR(1) over the hours with --hour-noise-rho (default 0)",
+        ),
+        (
+            "--store-events",
+            int,
+            "stores of each world whose every product has one anomaly at once, with one "
+            "relative change (a power cut, a local event; default 0)",
+        ),
     ):
         evaluate.add_argument(flag, type=kind, help=f"with --family: {meaning}")
     evaluate.set_defaults(handler=_evaluate)
@@ -501,7 +513,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     if any(getattr(args, field) is not None for field in family_only):
         raise MrsError(
             "--null-seeds, --json, --jobs, --stores, --products, --training-days, "
-            "--detection-days, --shape-drift, --hour-noise-sd and --hour-noise-rho go with "
+            "--detection-days, --shape-drift, --hour-noise-sd, --hour-noise-rho, "
+            "--store-noise-sd and --store-events go with "
             "--family"
         )
     if args.database:
@@ -526,6 +539,8 @@ FAMILY_WORLD_FIELDS = (
     "shape_drift",
     "hour_noise_sd",
     "hour_noise_rho",
+    "store_noise_sd",
+    "store_events",
 )
 
 

@@ -52,8 +52,8 @@ def evaluate_family(
 ) -> FamilyScores:
     """Generate, build and score the world of each seed (null worlds for `null_seeds`),
     `jobs` worlds at a time; `world` sets other FamilyOptions fields (stores, products,
-    training_days, detection_days, shape_drift, hour_noise_sd, hour_noise_rho) for every
-    world."""
+    training_days, detection_days, shape_drift, hour_noise_sd, hour_noise_rho, store_noise_sd,
+    store_events) for every world."""
     shared = dict(world or {})
     worlds = [FamilyOptions(seed=s, **shared) for s in seeds]
     worlds += [FamilyOptions(seed=s, null=True, **shared) for s in null_seeds]

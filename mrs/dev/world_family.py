@@ -112,6 +112,15 @@ class FamilyOptions:
     # the correlation of neighbouring hours; 0: hours are independent given their day.
     hour_noise_sd: float = 0.0
     hour_noise_rho: float = 0.8
+    # Noise a store's products share (its traffic: a busy afternoon, a wet morning): a log
+    # factor on every hour's mean, AR(1) over the hours of each store with this standard
+    # deviation and `hour_noise_rho` the correlation of neighbouring hours, the same for
+    # every product of the store; 0: products are independent given their means.
+    store_noise_sd: float = 0.0
+    # Store-wide anomalies (a power cut, a closure, a local event): this many stores get one
+    # anomaly on every product at once, with one relative change (the products of those
+    # stores get no anomaly of their own); 0: every anomaly is one series'.
+    store_events: int = 0
 
     def __post_init__(self) -> None:
         if self.seed < 0:
@@ -124,6 +133,10 @@ class FamilyOptions:
             raise ValueError("shape_drift must be between 0 and 1 (a log change of the shares)")
         if not 0.0 <= self.hour_noise_sd <= 0.5 or not 0.0 <= self.hour_noise_rho < 1.0:
             raise ValueError("hour_noise_sd must be in [0, 0.5] and hour_noise_rho in [0, 1)")
+        if not 0.0 <= self.store_noise_sd <= 0.5:
+            raise ValueError("store_noise_sd must be in [0, 0.5]")
+        if not 0 <= self.store_events <= self.stores:
+            raise ValueError("store_events must be between 0 and the number of stores")
         if self.detection_days * 24 < max(DURATIONS_HOURS) + 2 * ANOMALY_MARGIN_HOURS:
             raise ValueError("detection_days must leave room for a 72 h anomaly and 24 h margins")
 
@@ -373,6 +386,12 @@ def draw_world(options: FamilyOptions) -> FamilyWorld:
         anomalies = _detection_anomalies(
             options, null_mean, nb_shape, day_noise_sd, np.random.default_rng([options.seed, 4])
         )
+        if options.store_events:
+            events = _store_events(
+                options, null_mean, nb_shape, day_noise_sd, np.random.default_rng([options.seed, 7])
+            )
+            event_stores = {a.store for a in events}
+            anomalies = tuple(a for a in anomalies if a.store not in event_stores) + events
         for anomaly in anomalies:
             window = slice(anomaly.start_hour, anomaly.start_hour + anomaly.duration_hours)
             profile = shape_profile(anomaly.shape, anomaly.duration_hours)
@@ -509,7 +528,6 @@ def _detection_anomalies(
         unit_excess = float(np.sum(mu * shape_profile(shape, duration)))
         multiplier = target * sd / unit_excess * (1.0 if direction == "up" else -1.0)
         multiplier = max(multiplier, DROP_CAP)
-        excess = multiplier * unit_excess
         anomalies.append(
             Anomaly(
                 anomaly_id=f"FAM-{options.seed}-{i + 1:03d}",
@@ -520,13 +538,72 @@ def _detection_anomalies(
                 direction=direction,
                 shape=shape,
                 target_strength=target,
-                strength=abs(excess) / sd,
-                multiplier=multiplier,
-                excess_units=excess,
-                window_sd=sd,
+                **_graded(multiplier, unit_excess, sd),
             )
         )
     return tuple(sorted(anomalies, key=lambda a: a.anomaly_id))
+
+
+def _graded(multiplier: float, unit_excess: float, sd: float) -> dict[str, float]:
+    """An anomaly's achieved strength, multiplier, excess units and window sd."""
+    excess = multiplier * unit_excess
+    return {
+        "strength": abs(excess) / sd,
+        "multiplier": multiplier,
+        "excess_units": excess,
+        "window_sd": sd,
+    }
+
+
+def _store_events(
+    options: FamilyOptions,
+    null_mean: np.ndarray,
+    nb_shape: np.ndarray,
+    day_noise_sd: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[Anomaly, ...]:
+    """One anomaly on every product of `store_events` stores: one window, shape and relative
+    change per store, the change solved so that the store's median product reaches a
+    strength drawn from 3 to 30 (busier or steadier products get more, quieter ones less)."""
+    n_s, n_p, n_h = null_mean.shape
+    detection_hour = options.training_days * 24
+    day = np.arange(n_h) // 24
+    anomalies = []
+    for k, s in enumerate(sorted(int(x) for x in rng.choice(n_s, options.store_events, False))):
+        duration = int(rng.choice(DURATIONS_HOURS))
+        shape = str(rng.choice(SHAPES))
+        direction = "down" if rng.uniform() < 0.5 else "up"
+        target = float(_log_uniform(rng, STRENGTH_BANDS[0][0], STRENGTH_BANDS[-1][1]))
+        first = detection_hour + ANOMALY_MARGIN_HOURS
+        last = n_h - duration - ANOMALY_MARGIN_HOURS
+        open_starts = [h for h in range(first, last + 1) if null_mean[s, :, h].sum() > 0]
+        start = int(rng.choice(open_starts))
+        window = slice(start, start + duration)
+        profile = shape_profile(shape, duration)
+        sds = [
+            window_sd(null_mean[s, p, window], float(nb_shape[s, p]), float(day_noise_sd[s, p]),
+                      day[window])
+            for p in range(n_p)
+        ]  # fmt: skip
+        unit_excess = [float(np.sum(null_mean[s, p, window] * profile)) for p in range(n_p)]
+        needed = [target * sd / excess for sd, excess in zip(sds, unit_excess, strict=True)]
+        multiplier = float(np.median(needed)) * (1.0 if direction == "up" else -1.0)
+        multiplier = max(multiplier, DROP_CAP)
+        for p in range(n_p):
+            anomalies.append(
+                Anomaly(
+                    anomaly_id=f"FAM-{options.seed}-S{k + 1:02d}-{p + 1:03d}",
+                    store=s,
+                    product=p,
+                    start_hour=start,
+                    duration_hours=duration,
+                    direction=direction,
+                    shape=shape,
+                    target_strength=target,
+                    **_graded(multiplier, unit_excess[p], sds[p]),
+                )
+            )
+    return tuple(anomalies)
 
 
 def draw_units(world: FamilyWorld) -> np.ndarray:
@@ -540,6 +617,11 @@ def draw_units(world: FamilyWorld) -> np.ndarray:
     mean = world.mean * np.repeat(day_factor, 24, axis=2)
     if options.hour_noise_sd:
         mean *= persistent_hour_noise(options, (n_s, n_p, options.hours))
+    if options.store_noise_sd:
+        store_rng = np.random.default_rng([options.seed, 8])
+        shared = ar1_log_factor(store_rng, options.store_noise_sd, options.hour_noise_rho,
+                                (n_s, 1, options.hours))  # fmt: skip
+        mean *= shared
     shape = np.broadcast_to(world.nb_shape[:, :, None], mean.shape)
     rate = rng.gamma(shape, mean / shape)
     return rng.poisson(rate).astype(np.int64)
@@ -548,7 +630,14 @@ def draw_units(world: FamilyWorld) -> np.ndarray:
 def persistent_hour_noise(options: FamilyOptions, shape: tuple[int, int, int]) -> np.ndarray:
     """exp of a stationary AR(1) over the last axis with sd `hour_noise_sd`, mean 1."""
     rng = np.random.default_rng([options.seed, 6])
-    sd, rho = options.hour_noise_sd, options.hour_noise_rho
+    return ar1_log_factor(rng, options.hour_noise_sd, options.hour_noise_rho, shape)
+
+
+def ar1_log_factor(
+    rng: np.random.Generator, sd: float, rho: float, shape: tuple[int, int, int]
+) -> np.ndarray:
+    """exp of a stationary AR(1) over the last axis with sd `sd` and lag-one correlation
+    `rho`, mean 1."""
     shocks = rng.standard_normal(shape) * sd * np.sqrt(1.0 - rho**2)
     log_factor = np.empty(shape)
     log_factor[..., 0] = rng.standard_normal(shape[:2]) * sd

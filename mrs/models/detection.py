@@ -11,7 +11,7 @@ plain pandas in, plain pandas out.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,13 @@ DECISION_COLUMNS: dict[str, str] = {
     "closure_ts": "datetime64[us]",
     "onset_evidence": "float64",
     "onset_detector": "string",
+    # The sharp onset at the store's lower bar (store_onset_evidence), which reports of the
+    # same store can corroborate (anomaly_classifier_decisions): its confirmation, span and
+    # evidence; missing where the window never reached that bar, and in the mock.
+    "weak_onset_confirmed_ts": "datetime64[us]",
+    "weak_window_start": "datetime64[us]",
+    "weak_window_end": "datetime64[us]",
+    "weak_onset_evidence": "float64",
     # The digest of the hours a decision was made from (mrs.models.kept_decisions); missing
     # in the mock, which keeps nothing.
     "window_digest": "UInt64",
@@ -43,6 +50,9 @@ class ClassifierParams:
     """Thresholds of the classifier (project vars anomaly_*), in z units of the baseline."""
 
     onset_evidence: float = 5.0
+    # The sharp evidence that is a report where other products of the store report at the
+    # same hours (a store-wide cause: a power cut, a closure, a local event).
+    store_onset_evidence: float = 4.0
     onset_reference_z: float = 1.0
     onset_hours: int = 2
     closure_hours: int = 4
@@ -214,44 +224,87 @@ def _decide_window(window: _Window, params: ClassifierParams) -> dict[str, objec
         "closure_ts": pd.NaT,
         "onset_evidence": math.nan,
         "onset_detector": None,
+        "weak_onset_confirmed_ts": pd.NaT,
+        "weak_window_start": pd.NaT,
+        "weak_window_end": pd.NaT,
+        "weak_onset_evidence": math.nan,
     }
-    ts, z = window.ts, window.z
+    ts = window.ts
     closure = np.flatnonzero(window.closure)
-    if closure.size:
-        decision["closure_ts"] = ts[int(closure[0])]
+    closure_at = int(closure[0]) if closure.size else None
+    if closure_at is not None:
+        decision["closure_ts"] = ts[closure_at]
     # A carried window was dismissed: confirmation comes no earlier than this window's own
     # first elevated hour, so it is the same whichever tick decides.
     own_from = int(np.searchsorted(ts, window.first_elevated_ts))
+    weak = _find_onset(
+        window.index,
+        window.in_window,
+        window.elevated,
+        window.onset_z,
+        sign,
+        replace(params, onset_evidence=params.store_onset_evidence),
+        own_from,
+    )
+    if weak is not None:
+        segment_start, confirm, evidence = weak
+        start, end = _sharp_span(window, sign, params, segment_start, confirm, closure_at)
+        decision.update(
+            weak_onset_confirmed_ts=ts[confirm],
+            weak_window_start=ts[start],
+            weak_window_end=pd.NaT if end is None else ts[end] + HOUR,
+            weak_onset_evidence=evidence,
+        )
     onset = _first_onset(window, sign, params, own_from)
     if onset is None:
         return decision
     detector, segment_start, confirm, onset_evidence = onset
     if detector == "sharp":
-        # The report spans the stretch of hours with the largest total evidence above the
-        # reference around the onset (a CUSUM change-point estimate). An hour counts towards
-        # the start when it deviates by more than the reference and by more than a fraction
-        # of the onset's typical deviation: a strong shift is not back-dated over chance
-        # dips, a weak or slowly growing one still reaches its beginning.
-        onset_shift = float(np.median(sign * z[segment_start : confirm + 1]))
-        reference = max(params.backdate_reference_z, params.backdate_shift_fraction * onset_shift)
-        start = _best_start(sign * z - reference, segment_start, confirm)
-        # The end keeps the fixed reference: a fading tail is still part of the report.
-        end_evidence = sign * z - params.backdate_reference_z
+        start, end = _sharp_span(window, sign, params, segment_start, confirm, closure_at)
     else:
         # A slow CUSUM's own change-point estimate: the start of its run, and the end that
         # keeps the most evidence above its reference.
         end_evidence = window.drift_step - params.slow_reference(detector)
         start = _best_start(end_evidence, segment_start, confirm)
+        end = None
+        if closure_at is not None:
+            end = _best_end(end_evidence, start, confirm, closure_at)
     decision.update(
         decision="reported",
         onset_confirmed_ts=ts[confirm],
         window_start=ts[start],
+        window_end=pd.NaT if end is None else ts[end] + HOUR,
         onset_evidence=onset_evidence,
         onset_detector=detector,
     )
-    if closure.size:
-        decision["window_end"] = ts[_best_end(end_evidence, start, confirm, int(closure[0]))] + HOUR
     return decision
+
+
+def _sharp_span(
+    window: _Window,
+    sign: float,
+    params: ClassifierParams,
+    segment_start: int,
+    confirm: int,
+    closure_at: int | None,
+) -> tuple[int, int | None]:
+    """Start and last hour (None while open) of a sharp onset's report.
+
+    The report spans the stretch of hours with the largest total evidence above the
+    reference around the onset (a CUSUM change-point estimate). An hour counts towards the
+    start when it deviates by more than the reference and by more than a fraction of the
+    onset's typical deviation: a strong shift is not back-dated over chance dips, a weak or
+    slowly growing one still reaches its beginning. The end keeps the fixed reference: a
+    fading tail is still part of the report.
+    """
+    z = window.z
+    onset_shift = float(np.median(sign * z[segment_start : confirm + 1]))
+    reference = max(params.backdate_reference_z, params.backdate_shift_fraction * onset_shift)
+    start = _best_start(sign * z - reference, segment_start, confirm)
+    if closure_at is None:
+        return start, None
+    end_evidence = sign * z - params.backdate_reference_z
+    return start, _best_end(end_evidence, start, confirm, closure_at)
 
 
 def _first_onset(
@@ -403,6 +456,10 @@ def narrative_windows(
                 "closure_ts": closure if closed else pd.NaT,
                 "onset_evidence": math.nan,
                 "onset_detector": "narrative" if reported else None,
+                "weak_onset_confirmed_ts": pd.NaT,
+                "weak_window_start": pd.NaT,
+                "weak_window_end": pd.NaT,
+                "weak_onset_evidence": math.nan,
             }
         )
     return _typed(decisions)

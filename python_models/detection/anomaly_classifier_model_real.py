@@ -23,6 +23,7 @@ def model(dbt, session):
     )
     params = ClassifierParams(
         onset_evidence=float(dbt.config.get("onset_evidence")),
+        store_onset_evidence=float(dbt.config.get("store_onset_evidence")),
         onset_reference_z=float(dbt.config.get("onset_reference_z")),
         onset_hours=int(dbt.config.get("onset_hours")),
         onset_max_hours=int(dbt.config.get("onset_max_hours")),

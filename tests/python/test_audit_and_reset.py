@@ -111,7 +111,7 @@ def test_a_reset_starts_a_new_run_and_keeps_the_old_one_queryable(
         "select count(distinct report_id) from minority_reports_detected_log "
         "where run_id = 'demo-run-001'",
     )[0][0]
-    assert old_reports == 26  # the demo's reports (test_detection_demo.py)
+    assert old_reports == 27  # the demo's reports (test_detection_demo.py)
     assert query(database, "select count(*) from minority_reports")[0][0] == old_reports
     assert query(database, "select distinct final_decision from minority_reports") == [("pending",)]
     by_run = dict(
@@ -144,7 +144,7 @@ def test_hydration_survives_a_missing_upstream_log_and_says_why(
     assert result.returncode == 0, result.stdout
     assert f"mrs: {log} is missing" in result.stdout
     rows = query(database, "select is_degraded, degraded_reasons, window_end from minority_reports")
-    assert len(rows) == 26  # the demo's reports (test_detection_demo.py)
+    assert len(rows) == 27  # the demo's reports (test_detection_demo.py)
     # Only a closed report needs MEEL; every report needs the other logs.
     affected = [row for row in rows if reason != "MEEL_down" or row[2] is not None]
     assert len(affected) >= 20

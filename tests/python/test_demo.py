@@ -28,7 +28,7 @@ def test_demo_prints_a_summary_with_elapsed_time(demo) -> None:
     assert re.search(
         r"events: \d+ \(\d+ active, \d+ ended\); minority_events also keeps \d+ merged", output
     ), output
-    assert "review: approved 10, pending 16" in output
+    assert "review: approved 10, pending 17" in output
     # MRS-001: one approve per report (3), MRS-002: evidence + approve, MRS-003: three steps.
     assert "mrs demo: 8 review edit(s) recorded" in output
 

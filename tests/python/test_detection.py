@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -105,6 +107,28 @@ def test_a_short_burst_confirms_where_the_cusum_would_not_yet() -> None:
     # the CUSUM has 5.9).
     gapped = decide_candidate_windows(_window([4.2, 0.5, 4.2, 0.0, 0.0, 0.0, 0.0]), params)
     assert gapped.iloc[0]["decision"] == "dismissed"
+
+
+def test_a_weak_onset_is_recorded_for_the_store_to_corroborate() -> None:
+    # Evidence (2.0 - 1) + (2.5 - 1) + (2.0 - 1) + (1.8 - 1) = 4.3 at hour 4: short of the
+    # own bar 6.5, past the store's 4.0. The window is dismissed on its own, and carries the
+    # report that weak onset would give (anomaly_classifier_decisions reports it where the
+    # store's other products report at those hours).
+    params = ClassifierParams(onset_evidence=6.5, store_onset_evidence=4.0, onset_hours=2)
+    z = [0.2, 2.0, 2.5, 2.0, 1.8, 0.3, 0.2, 0.1, 0.0]
+    weak = decide_candidate_windows(_window(z, context=1), params).iloc[0]
+    assert weak["decision"] == "dismissed"
+    assert weak["weak_onset_confirmed_ts"] == START + pd.Timedelta(hours=4)
+    assert weak["weak_onset_evidence"] == pytest.approx(4.3)
+    assert weak["weak_window_start"] == START + pd.Timedelta(hours=1)
+    assert weak["weak_window_end"] == START + pd.Timedelta(hours=5)
+    # Below the store's bar there is none; an own onset has its weak onset no later.
+    higher = replace(params, store_onset_evidence=4.5)
+    none = decide_candidate_windows(_window(z, context=1), higher)
+    assert pd.isna(none.iloc[0]["weak_onset_confirmed_ts"])
+    strong = decide_candidate_windows(_window([3.0, 3.0, 3.0, 3.0, 0.0, 0.0, 0.0, 0.0]), params)
+    assert strong.iloc[0]["decision"] == "reported"
+    assert strong.iloc[0]["weak_onset_confirmed_ts"] <= strong.iloc[0]["onset_confirmed_ts"]
 
 
 def test_weak_hours_accumulate_but_noise_does_not() -> None:

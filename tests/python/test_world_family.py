@@ -29,6 +29,7 @@ from mrs.dev.world_family import (
     STRENGTH_BANDS,
     VOLUME_CLASSES,
     FamilyOptions,
+    draw_units,
     draw_world,
     family_build_vars,
     persistent_hour_noise,
@@ -432,3 +433,58 @@ def test_hour_noise_is_an_ar1_of_the_stated_sd_and_correlation() -> None:
     assert abs(lag_correlation(6) - 0.9**6) < 0.06
     with pytest.raises(ValueError, match="hour_noise_rho"):
         FamilyOptions(seed=3, hour_noise_sd=0.2, hour_noise_rho=1.0)
+
+
+def test_a_store_event_moves_every_product_of_its_store_at_once() -> None:
+    # A store-wide cause: every product of each chosen store gets one anomaly with the same
+    # window, shape and relative change, and no anomaly of its own; the other stores keep
+    # theirs. Each product's strength is its own (quiet products get less of it).
+    plain = draw_world(FamilyOptions(seed=5))
+    world = draw_world(FamilyOptions(seed=5, store_events=2))
+    events = [a for a in world.anomalies if "-S" in a.anomaly_id]
+    event_stores = {a.store for a in events}
+    assert len(event_stores) == 2
+    assert len(events) == 2 * world.options.products
+    for store in event_stores:
+        in_store = [a for a in world.anomalies if a.store == store]
+        assert sorted(a.product for a in in_store) == list(range(world.options.products))
+        assert len({(a.start_hour, a.duration_hours, a.shape, a.multiplier) for a in in_store}) == 1
+        assert len({round(a.strength, 6) for a in in_store}) > 1
+    kept = [a for a in plain.anomalies if a.store not in event_stores]
+    assert [a for a in world.anomalies if "-S" not in a.anomaly_id] == kept
+    with pytest.raises(ValueError, match="store_events"):
+        FamilyOptions(seed=5, stores=3, store_events=4)
+
+
+def test_store_noise_moves_every_product_of_a_store_together() -> None:
+    # A store's traffic: the hourly ratios of actual to mean of two busy products of one
+    # store move together, those of two stores do not; without it they are independent.
+    def ratios(options: FamilyOptions) -> np.ndarray:
+        world = draw_world(options)
+        units = draw_units(world)
+        busy = [p for p, c in enumerate(world.volume_class) if c == "10k+"][:1]
+        open_hours = world.mean[:, busy[0], :].min(axis=0) > 0
+        return np.log(units[:, busy[0], open_hours] / world.mean[:, busy[0], open_hours])
+
+    def correlation(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.corrcoef(a, b)[0, 1])
+
+    shared = FamilyOptions(seed=4, null=True, store_noise_sd=0.2, hour_noise_rho=0.8)
+    world = draw_world(shared)
+    units = draw_units(world)
+    busy = [p for p, c in enumerate(world.volume_class) if c == "10k+"]
+    open_hours = world.mean[0, busy[0], :] > 0
+    first, second = (
+        np.log(units[0, p, open_hours] / world.mean[0, p, open_hours]) for p in busy[:2]
+    )
+    assert correlation(first, second) > 0.8
+    across = ratios(shared)
+    assert abs(correlation(across[0], across[1])) < 0.3
+    alone = FamilyOptions(seed=4, null=True)
+    units = draw_units(draw_world(alone))
+    first, second = (
+        np.log(units[0, p, open_hours] / world.mean[0, p, open_hours]) for p in busy[:2]
+    )
+    assert abs(correlation(first, second)) < 0.3
+    with pytest.raises(ValueError, match="store_noise_sd"):
+        FamilyOptions(seed=4, store_noise_sd=0.6)
