@@ -82,7 +82,7 @@ corroborated as (
             and classified.first_elevated_ts = corroborations.first_elevated_ts
 ),
 
-chosen as (
+preferred as (
     -- The earlier of the window's own onset and its corroborated one.
     select
         * exclude (
@@ -111,6 +111,67 @@ chosen as (
     ) as compared
 ),
 
+overtaken as (
+    -- A corroborated window whose hours a later report of the series had already taken in
+    -- (the classifier carried the window into it as dismissed, and that report was confirmed
+    -- no later than the corroboration): those hours are that report's, the window stays
+    -- dismissed. Whichever was known first stands, so every tick decides the same.
+    select distinct
+        earlier.store_id,
+        earlier.sku,
+        earlier.direction,
+        earlier.first_elevated_ts
+    from preferred as earlier
+    inner join preferred as later
+        on
+            earlier.store_id = later.store_id
+            and earlier.sku = later.sku
+            and earlier.direction = later.direction
+            and earlier.first_elevated_ts < later.first_elevated_ts
+            and earlier.window_end > later.window_start
+            and earlier.onset_confirmed_ts >= later.onset_confirmed_ts
+    where earlier.is_store_corroborated and later.decision = 'reported'
+),
+
+chosen as (
+    select
+        preferred.* exclude (
+            is_store_corroborated, decision, onset_confirmed_ts, window_start, window_end,
+            onset_evidence
+        ),
+        overtaken.sku is null and preferred.is_store_corroborated as is_store_corroborated,
+        case
+            when overtaken.sku is null then preferred.decision else classified.decision
+        end as decision,
+        case
+            when overtaken.sku is null then preferred.onset_confirmed_ts
+            else classified.onset_confirmed_ts
+        end as onset_confirmed_ts,
+        case
+            when overtaken.sku is null then preferred.window_start else classified.window_start
+        end as window_start,
+        case
+            when overtaken.sku is null then preferred.window_end else classified.window_end
+        end as window_end,
+        case
+            when overtaken.sku is null then preferred.onset_evidence
+            else classified.onset_evidence
+        end as onset_evidence
+    from preferred
+    left join overtaken
+        on
+            preferred.store_id = overtaken.store_id
+            and preferred.sku = overtaken.sku
+            and preferred.direction = overtaken.direction
+            and preferred.first_elevated_ts = overtaken.first_elevated_ts
+    left join classified
+        on
+            preferred.store_id = classified.store_id
+            and preferred.sku = classified.sku
+            and preferred.direction = classified.direction
+            and preferred.first_elevated_ts = classified.first_elevated_ts
+),
+
 corroborated_reports as (
     select
         store_id,
@@ -124,8 +185,8 @@ corroborated_reports as (
 
 decisions as (
     -- A later report of the series that the classifier back-dated into a corroborated one
-    -- (the windows it carried were dismissed, to the classifier) starts where that one
-    -- ended: its hours are reported once, and the two ids differ.
+    -- (the windows it carried were dismissed, to the classifier) and that came after it
+    -- starts where that one ended: its hours are reported once, and the two ids differ.
     select
         chosen.* exclude (window_start),
         case
