@@ -134,29 +134,8 @@ overtaken as (
 ),
 
 chosen as (
-    select
-        preferred.* exclude (
-            is_store_corroborated, decision, onset_confirmed_ts, window_start, window_end,
-            onset_evidence
-        ),
-        overtaken.sku is null and preferred.is_store_corroborated as is_store_corroborated,
-        case
-            when overtaken.sku is null then preferred.decision else classified.decision
-        end as decision,
-        case
-            when overtaken.sku is null then preferred.onset_confirmed_ts
-            else classified.onset_confirmed_ts
-        end as onset_confirmed_ts,
-        case
-            when overtaken.sku is null then preferred.window_start else classified.window_start
-        end as window_start,
-        case
-            when overtaken.sku is null then preferred.window_end else classified.window_end
-        end as window_end,
-        case
-            when overtaken.sku is null then preferred.onset_evidence
-            else classified.onset_evidence
-        end as onset_evidence
+    -- Each window as preferred, an overtaken one as the classifier decided it.
+    select preferred.*
     from preferred
     left join overtaken
         on
@@ -164,12 +143,18 @@ chosen as (
             and preferred.sku = overtaken.sku
             and preferred.direction = overtaken.direction
             and preferred.first_elevated_ts = overtaken.first_elevated_ts
-    left join classified
+    where overtaken.sku is null
+    union all by name
+    select
+        classified.*,
+        false as is_store_corroborated
+    from classified
+    inner join overtaken
         on
-            preferred.store_id = classified.store_id
-            and preferred.sku = classified.sku
-            and preferred.direction = classified.direction
-            and preferred.first_elevated_ts = classified.first_elevated_ts
+            classified.store_id = overtaken.store_id
+            and classified.sku = overtaken.sku
+            and classified.direction = overtaken.direction
+            and classified.first_elevated_ts = overtaken.first_elevated_ts
 ),
 
 corroborated_reports as (
