@@ -38,6 +38,22 @@
 {%- endmacro %}
 
 
+{#- No kept predictions (a first build): the columns the predictions read of their kept rows. -#}
+{% macro mrs_no_kept_predictions() -%}
+    (
+        select
+            cast(null as varchar) as store_id,
+            cast(null as varchar) as sku,
+            cast(null as timestamp) as sales_ts,
+            cast(null as double) as profile_units,
+            cast(null as double) as shape_factor,
+            cast(null as double) as shape_variance,
+            cast(null as decimal(24, 9)) as scale_squared_score
+        where false
+    )
+{%- endmacro %}
+
+
 {#- The digest of one sales day's hours of sales_timeseries_data (`relation`). -#}
 {% macro mrs_series_day_digest(relation) -%}
     {{ mrs_rows_digest(relation, [
