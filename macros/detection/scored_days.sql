@@ -38,6 +38,24 @@
 {%- endmacro %}
 
 
+{#-
+  The rows of `earlier_relation` (as `earlier`) a window over it would frame for each row of
+  `targets`: the same series and `hour_column`, from `days` days before the target's sales
+  day to the day before it (`range between interval <days> days preceding and interval 1 day
+  preceding`), so that aggregates grouped by the target equal that window's values. No row
+  is lost: a target with no earlier rows has nulls (a left join).
+-#}
+{% macro mrs_join_earlier_days(targets, earlier_relation, hour_column, days) -%}
+    left join {{ earlier_relation }} as earlier
+        on
+            {{ targets }}.store_id = earlier.store_id
+            and {{ targets }}.sku = earlier.sku
+            and {{ targets }}.{{ hour_column }} = earlier.{{ hour_column }}
+            and earlier.sales_day < {{ targets }}.sales_day
+            and earlier.sales_day >= {{ dbt.dateadd('day', -days, targets ~ '.sales_day') }}
+{%- endmacro %}
+
+
 {#- No kept predictions (a first build): the columns the predictions read of their kept rows. -#}
 {% macro mrs_no_kept_predictions() -%}
     (
