@@ -518,41 +518,62 @@ def _detection_anomalies(
         duration, band, direction, shape = _grid_cell(options.seed * count + i)
         low, high = STRENGTH_BANDS[band]
         target = float(_log_uniform(rng, low, high))
-        first = detection_hour + ANOMALY_MARGIN_HOURS
-        last = n_h - duration - ANOMALY_MARGIN_HOURS
-        open_starts = [h for h in range(first, last + 1) if null_mean[s, p, h] > 0]
-        start = int(rng.choice(open_starts))
+        start = _start_hour(rng, null_mean[s, p] > 0, detection_hour, duration)
         window = slice(start, start + duration)
         mu = null_mean[s, p, window]
         sd = window_sd(mu, float(nb_shape[s, p]), float(day_noise_sd[s, p]), day[window])
         unit_excess = float(np.sum(mu * shape_profile(shape, duration)))
-        multiplier = target * sd / unit_excess * (1.0 if direction == "up" else -1.0)
-        multiplier = max(multiplier, DROP_CAP)
+        placed = _Placed(s, start, duration, direction, shape, target)
         anomalies.append(
-            Anomaly(
-                anomaly_id=f"FAM-{options.seed}-{i + 1:03d}",
-                store=s,
-                product=p,
-                start_hour=start,
-                duration_hours=duration,
-                direction=direction,
-                shape=shape,
-                target_strength=target,
-                **_graded(multiplier, unit_excess, sd),
+            placed.anomaly(
+                f"FAM-{options.seed}-{i + 1:03d}", p, target * sd / unit_excess, unit_excess, sd
             )
         )
     return tuple(sorted(anomalies, key=lambda a: a.anomaly_id))
 
 
-def _graded(multiplier: float, unit_excess: float, sd: float) -> dict[str, float]:
-    """An anomaly's achieved strength, multiplier, excess units and window sd."""
-    excess = multiplier * unit_excess
-    return {
-        "strength": abs(excess) / sd,
-        "multiplier": multiplier,
-        "excess_units": excess,
-        "window_sd": sd,
-    }
+def _start_hour(
+    rng: np.random.Generator, is_open: np.ndarray, detection_hour: int, duration: int
+) -> int:
+    """An open hour to start an anomaly of `duration` at, drawn among those at least
+    ANOMALY_MARGIN_HOURS into the detection window whose window ends as long before the data."""
+    first = detection_hour + ANOMALY_MARGIN_HOURS
+    last = len(is_open) - duration - ANOMALY_MARGIN_HOURS
+    return int(rng.choice([h for h in range(first, last + 1) if is_open[h]]))
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """Where, when and how an anomaly is drawn; `anomaly` grades it on one product."""
+
+    store: int
+    start_hour: int
+    duration_hours: int
+    direction: str
+    shape: str
+    target_strength: float
+
+    def anomaly(
+        self, anomaly_id: str, product: int, change: float, unit_excess: float, sd: float
+    ) -> Anomaly:
+        """The anomaly with relative change `change` (signed by the direction, a drop capped
+        at DROP_CAP) on `product`: its achieved strength, excess units and window sd."""
+        multiplier = max(change * (1.0 if self.direction == "up" else -1.0), DROP_CAP)
+        excess = multiplier * unit_excess
+        return Anomaly(
+            anomaly_id=anomaly_id,
+            store=self.store,
+            product=product,
+            start_hour=self.start_hour,
+            duration_hours=self.duration_hours,
+            direction=self.direction,
+            shape=self.shape,
+            target_strength=self.target_strength,
+            strength=abs(excess) / sd,
+            multiplier=multiplier,
+            excess_units=excess,
+            window_sd=sd,
+        )
 
 
 def _store_events(
@@ -574,10 +595,7 @@ def _store_events(
         shape = str(rng.choice(SHAPES))
         direction = "down" if rng.uniform() < 0.5 else "up"
         target = float(_log_uniform(rng, STRENGTH_BANDS[0][0], STRENGTH_BANDS[-1][1]))
-        first = detection_hour + ANOMALY_MARGIN_HOURS
-        last = n_h - duration - ANOMALY_MARGIN_HOURS
-        open_starts = [h for h in range(first, last + 1) if null_mean[s, :, h].sum() > 0]
-        start = int(rng.choice(open_starts))
+        start = _start_hour(rng, (null_mean[s] > 0).any(axis=0), detection_hour, duration)
         window = slice(start, start + duration)
         profile = shape_profile(shape, duration)
         sds = [
@@ -587,22 +605,14 @@ def _store_events(
         ]  # fmt: skip
         unit_excess = [float(np.sum(null_mean[s, p, window] * profile)) for p in range(n_p)]
         needed = [target * sd / excess for sd, excess in zip(sds, unit_excess, strict=True)]
-        multiplier = float(np.median(needed)) * (1.0 if direction == "up" else -1.0)
-        multiplier = max(multiplier, DROP_CAP)
-        for p in range(n_p):
-            anomalies.append(
-                Anomaly(
-                    anomaly_id=f"FAM-{options.seed}-S{k + 1:02d}-{p + 1:03d}",
-                    store=s,
-                    product=p,
-                    start_hour=start,
-                    duration_hours=duration,
-                    direction=direction,
-                    shape=shape,
-                    target_strength=target,
-                    **_graded(multiplier, unit_excess[p], sds[p]),
-                )
+        placed = _Placed(s, start, duration, direction, shape, target)
+        change = float(np.median(needed))
+        anomalies.extend(
+            placed.anomaly(
+                f"FAM-{options.seed}-S{k + 1:02d}-{p + 1:03d}", p, change, unit_excess[p], sds[p]
             )
+            for p in range(n_p)
+        )
     return tuple(anomalies)
 
 
