@@ -6,14 +6,15 @@ wait. After each build the public models are therefore also copied to
 
 - `<stem>_published.duckdb`: one DuckDB file with every public table and `publication`
   (which run and tick it holds, and the rows of each table), and
-- `<stem>_published/<table>.parquet`: the same tables as Parquet files,
+- `<stem>_published/<table>.parquet`: the same tables as Parquet files (a table kept by
+  day: `<stem>_published/<table>/<YYYY-MM>.parquet`, one file per UTC month),
 
 each written under a `.next` name first and then moved over the previous one with an
 atomic rename. The `.next` DuckDB file starts as a copy of the previous one: every table is
 written again whole, except the tables kept by day (`protection_adjusted_sales`, the
 largest, which grows with the history), whose rows are written again only from the first
-day that differs from the previous copy, so an hourly build does not copy the whole history
-(the Parquet files are always written whole). A reader that opens them during a build
+day that differs from the previous copy, and whose Parquet files only from that day's
+month, so an hourly build does not copy the whole history. A reader that opens them during a build
 gets the previous build's state, one that holds them open keeps what it opened, and no
 reader can make a build fail: the build reads the published DuckDB file only as bytes to
 copy, and never opens the published files as databases.
@@ -26,9 +27,11 @@ build rejected): they read this file, never the database a build writes.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -75,6 +78,20 @@ def connect_published(database: Path) -> duckdb.DuckDBPyConnection | None:
     return connection
 
 
+def parquet_glob(name: str, kept_by_day: bool) -> str:
+    """Where a public table's Parquet rows are, relative to the published folder."""
+    return f"{name}/*.parquet" if kept_by_day else f"{name}.parquet"
+
+
+@dataclass(frozen=True)
+class _ChangedDays:
+    """What a table kept by day wrote into the copy: `whole` when it was written whole,
+    else the first day written again (None: unchanged)."""
+
+    whole: bool
+    first_day: dt.date | None = None
+
+
 def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -107,28 +124,47 @@ def publish(
     staged = target.with_name(target.name + _NEXT)
     staged_files = {name: folder / f"{name}.parquet{_NEXT}" for name in tables}
     # A build killed while publishing leaves its `.next` files: never append to them.
-    for leftover in (staged, staged.with_name(staged.name + ".wal"), *staged_files.values()):
+    for leftover in (
+        staged,
+        staged.with_name(staged.name + ".wal"),
+        *staged_files.values(),
+        *folder.glob(f"*/*.parquet{_NEXT}"),
+    ):
         leftover.unlink(missing_ok=True)
     _attach_previous_copy(connection, target, staged)
+    staged_months: dict[Path, Path] = {}
+    gone_months: list[Path] = []
     try:
         _drop_all_but(connection, set(tables))
         for name, relation in tables.items():
             day_column = (kept_by_day or {}).get(name)
-            if day_column is None or not _write_changed_days(
-                connection, name, relation, day_column
-            ):
+            changed = (
+                _ChangedDays(whole=True)
+                if day_column is None
+                else _write_changed_days(connection, name, relation, day_column)
+            )
+            if changed.whole:
                 connection.execute(f"drop table if exists {_STAGING_ALIAS}.{name}")
                 relation.create(f"{_STAGING_ALIAS}.{name}")
-            connection.execute(
-                f"copy {_STAGING_ALIAS}.{name} to {_sql_string(str(staged_files[name]))}"
-                " (format parquet)"
-            )
+            if day_column is None:
+                connection.execute(
+                    f"copy {_STAGING_ALIAS}.{name} to {_sql_string(str(staged_files[name]))}"
+                    " (format parquet)"
+                )
+            else:
+                written, gone = _write_month_files(
+                    connection, name, day_column, folder / name, changed
+                )
+                staged_months.update(written)
+                gone_months.extend(gone)
         # Counted on the copies: what readers get, without reading the models again.
         manifest = pd.DataFrame(
             {
                 "table_name": list(tables),
                 "row_count": [_row_count(connection, name) for name in tables],
-                "parquet_file": [f"{name}.parquet" for name in tables],
+                "parquet_file": [
+                    parquet_glob(name, name in (kept_by_day or {})) for name in tables
+                ],
                 "run_id": run_id,
                 "as_of": pd.to_datetime(as_of),
             }
@@ -151,7 +187,15 @@ def publish(
         connection.execute(f"detach {_STAGING_ALIAS}")
     # Every file is complete before the first one replaces its predecessor.
     for name, staged_file in staged_files.items():
-        os.replace(staged_file, folder / f"{name}.parquet")
+        if name in (kept_by_day or {}):
+            # A table kept by day is a folder of monthly files (a version before wrote one).
+            (folder / f"{name}.parquet").unlink(missing_ok=True)
+        else:
+            os.replace(staged_file, folder / f"{name}.parquet")
+    for staged_month, month_file in sorted(staged_months.items(), key=lambda item: item[1]):
+        os.replace(staged_month, month_file)
+    for month_file in gone_months:
+        month_file.unlink(missing_ok=True)
     os.replace(staged, target)
     return manifest
 
@@ -192,12 +236,12 @@ def _write_changed_days(
     name: str,
     relation: duckdb.DuckDBPyRelation,
     day_column: str,
-) -> bool:
+) -> _ChangedDays:
     """Write the rows of `relation` into the copy's table `name` from the first UTC day of
     `day_column` whose rows (an order-free digest of every column) differ from the copy's,
     keeping the days before (a sum of the rows' hashes, where a xor would let two equal rows
-    cancel). False, and nothing written, when the copy has no such table or
-    one of other columns, or rows without a day differ: the caller writes it whole."""
+    cancel). Whole, and nothing written, when the copy has no such table or one of other
+    columns, or rows without a day differ: the caller writes it whole."""
     columns = [
         (column, str(kind)) for column, kind in zip(relation.columns, relation.types, strict=True)
     ]
@@ -210,7 +254,7 @@ def _write_changed_days(
     if [(column, kind.upper()) for column, kind in columns] != [
         (column, kind.upper()) for column, kind in kept_columns
     ]:
-        return False
+        return _ChangedDays(whole=True)
     quoted = ", ".join(f'"{column}"' for column, _ in columns)
     day = f'cast("{day_column}" as date)'
 
@@ -240,7 +284,7 @@ def _write_changed_days(
             """
         ).fetchone()
         if undated_differ:
-            return False
+            return _ChangedDays(whole=True)
         if first_day is not None:
             connection.execute(
                 f'delete from {_STAGING_ALIAS}."{name}" where {day} >= ?', [first_day]
@@ -258,6 +302,62 @@ def _write_changed_days(
                 else "unchanged, kept"
             )
         )
-        return True
+        return _ChangedDays(whole=False, first_day=first_day)
     finally:
         connection.unregister("mrs_publication_current")
+
+
+def _write_month_files(
+    connection: duckdb.DuckDBPyConnection,
+    name: str,
+    day_column: str,
+    month_folder: Path,
+    changed: _ChangedDays,
+) -> tuple[dict[Path, Path], list[Path]]:
+    """Stage the monthly Parquet files of the copy's table `name` (UTC months of
+    `day_column`; rows without one in `undated.parquet`) that must be written again: every
+    month when the table was written whole, else the months from the first changed day's on
+    and any month whose file is missing. Returns the staged files (staged -> final name) and
+    the files of months that no longer have rows."""
+    month_folder.mkdir(parents=True, exist_ok=True)
+    month = f"coalesce(strftime(\"{day_column}\", '%Y-%m'), 'undated')"
+    months = [
+        row[0]
+        for row in connection.execute(
+            f'select distinct {month} from {_STAGING_ALIAS}."{name}" order by 1'
+        ).fetchall()
+    ]
+    existing = {path.stem for path in month_folder.glob("*.parquet")}
+    if changed.whole:
+        first_month = ""  # every month sorts after it
+    elif changed.first_day is not None:
+        first_month = f"{changed.first_day:%Y-%m}"
+    else:
+        first_month = None
+    rewritten = [
+        label
+        for label in months
+        if label not in existing or (first_month is not None and label >= first_month)
+    ]
+    staged: dict[Path, Path] = {}
+    for label in rewritten:
+        final = month_folder / f"{label}.parquet"
+        staged[final.with_name(final.name + _NEXT)] = final
+        if label == "undated":
+            rows, bounds = f'"{day_column}" is null', []
+        else:
+            # A range on the column itself, so the scan skips the other months' row groups.
+            start = dt.date.fromisoformat(f"{label}-01")
+            rows = f'"{day_column}" >= ? and "{day_column}" < ?'
+            bounds = [start, (start + dt.timedelta(days=31)).replace(day=1)]
+        connection.execute(
+            f'copy (select * from {_STAGING_ALIAS}."{name}" where {rows}) '
+            f"to {_sql_string(str(final) + _NEXT)} (format parquet)",
+            bounds,
+        )
+    gone = [
+        month_folder / f"{label}.parquet"
+        for label in sorted(existing - set(months))
+        if first_month is not None and label >= first_month
+    ]
+    return staged, gone

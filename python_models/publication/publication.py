@@ -2,7 +2,9 @@
 
 Thin wrapper over mrs.pipeline.publication.publish: after every build, each public model goes
 to `<database>_published.duckdb` (protection_adjusted_sales from the first day that changed,
-the others whole) and `<database>_published/<model>.parquet` (whole), written under
+the others whole) and `<database>_published/<model>.parquet` (protection_adjusted_sales as
+one file per UTC month in `<database>_published/protection_adjusted_sales/`, written again
+from the first changed day's month; the others whole), written under
 a `.next` name and renamed over the previous copy, so a reader during a build gets the
 previous build's state. It runs after the public models and their tests: a model that
 fails a test is not published, and readers keep the last state that passed.

@@ -45,8 +45,14 @@ def _read_tables(con: duckdb.DuckDBPyConnection, names: tuple[str, ...] | None =
     return {name: _sorted(con.execute(f"select * from {name}").fetchall()) for name in names}
 
 
+def _parquet_path(database: Path, name: str) -> Path:
+    """A public table's Parquet file, or the glob of its monthly files (a table kept by day)."""
+    folder = published_folder(database) / name
+    return folder / "*.parquet" if folder.is_dir() else folder.with_suffix(".parquet")
+
+
 def _parquet(database: Path, name: str) -> list[tuple]:
-    path = published_folder(database) / f"{name}.parquet"
+    path = _parquet_path(database, name)
     with duckdb.connect() as con:
         return _sorted(con.execute(f"select * from read_parquet('{path}')").fetchall())
 
@@ -58,6 +64,12 @@ def test_the_published_copy_holds_every_public_model_whole(demo_database):
     manifest = query(
         published_database(database), "select table_name, row_count, run_id, as_of from publication"
     )
+    # The largest table, kept by day, is a folder of monthly files; the manifest says where.
+    files = dict(
+        query(published_database(database), "select table_name, parquet_file from publication")
+    )
+    assert files["protection_adjusted_sales"] == "protection_adjusted_sales/*.parquet"
+    assert files["minority_reports"] == "minority_reports.parquet"
     settings = query(database, "select run_id, as_of from run_settings")
     assert len(manifest) == len(published) - 1
     for name, row_count, run_id, as_of in manifest:
@@ -70,7 +82,7 @@ def test_the_published_copy_holds_every_public_model_whole(demo_database):
         for copy in (
             f"select column_name, column_type from (describe {name})",
             f"select column_name, column_type from (describe select * from read_parquet("
-            f"'{published_folder(database) / name}.parquet'))",
+            f"'{_parquet_path(database, name)}'))",
         ):
             with duckdb.connect(str(published_database(database)), read_only=True) as con:
                 assert con.execute(copy).fetchall() == types, name
@@ -216,4 +228,39 @@ def test_a_table_kept_by_day_is_written_again_from_its_first_changed_day(tmp_pat
         database, capsys, adjusted=restated + " union all select null, 2.0 from range(2)"
     )
     assert "adjusted" not in said
+    assert not list(tmp_path.rglob("*.next"))
+
+
+def test_a_table_kept_by_day_writes_again_only_the_parquet_files_of_its_changed_months(
+    tmp_path, capsys
+):
+    database = tmp_path / "world.duckdb"
+    months = published_folder(database) / "adjusted"
+    # A version before wrote the table as one file: the folder of months replaces it.
+    months.parent.mkdir(parents=True)
+    (months.parent / "adjusted.parquet").write_bytes(b"left by a version before")
+    hours = "select timestamp '2026-01-30' + to_hours(h) as sales_ts, {units} as units "
+    # Jan 30 to Mar 1 (31 days): three months.
+    _publish_source(database, capsys, adjusted=hours.format(units="h") + "from range(744) t(h)")
+    assert sorted(path.name for path in months.iterdir()) == [
+        "2026-01.parquet",
+        "2026-02.parquet",
+        "2026-03.parquet",
+    ]
+    assert not (months.parent / "adjusted.parquet").exists()
+    written = {path.name: path.stat().st_ino for path in months.iterdir()}
+    # An hour of Feb 9 restated and March gone: January's file is kept as it was, February's
+    # written again, March's removed.
+    restated = hours.format(units="case when h = 260 then -1 else h end")
+    _, said = _publish_source(database, capsys, adjusted=restated + "from range(720) t(h)")
+    assert "published adjusted: days before 2026-02-09 kept, written from it" in said
+    assert sorted(path.name for path in months.iterdir()) == ["2026-01.parquet", "2026-02.parquet"]
+    now = {path.name: path.stat().st_ino for path in months.iterdir()}
+    assert now["2026-01.parquet"] == written["2026-01.parquet"]
+    assert now["2026-02.parquet"] != written["2026-02.parquet"]
+    # A month file a user deleted is written again though nothing changed.
+    (months / "2026-01.parquet").unlink()
+    _, said = _publish_source(database, capsys, adjusted=restated + "from range(720) t(h)")
+    assert "published adjusted: unchanged, kept" in said
+    assert (months / "2026-01.parquet").exists()
     assert not list(tmp_path.rglob("*.next"))
