@@ -1,40 +1,84 @@
 {#-
-  The first UTC day whose rows of `current_sql` (what the model computes now, every day, with
-  a sales_day column) differ from the rows kept in the model's table, comparing `columns` by
-  an order-free digest of each day's rows: as SQL, a date literal; `cast(null as date)` on a
-  first or full-refresh build (every day is written); `cast('infinity' as date)` when no day
-  differs. Comparing what is computed, not what it is computed from, catches every cause
-  alike: new hours, restated predictions, a protected report's new window or decision, a var
-  or the code. Says which day (`table` names the model).
+  The first UTC day whose adjusted hours would differ from the rows kept in
+  protection_adjusted_hours: as SQL, a date literal; `cast(null as date)` on a first or
+  full-refresh build (every day is written); `cast('infinity' as date)` when no day differs.
+  A day's rows follow from its hours' actual and expected units, the removals that fall on
+  it (which report, which cause) and the model's code, and the kept rows hold all three, so
+  each is compared per day by an order-free digest: the predictions' hours against the kept
+  rows' units, the removals computed now (`adjusted_ctes`, the model's CTEs over every hour)
+  against the kept rows' `removed_by_report_id`, and `code_digest` against theirs. Narrow
+  digests of what the rows come from, not the rows computed for every hour: new hours,
+  restated predictions, a protected report's new window or decision, a var or the code are
+  each caught. Says which day.
 -#}
-{% macro mrs_first_changed_output_day(current_sql, columns, table) -%}
+{% macro mrs_first_changed_adjusted_day(adjusted_ctes, code_digest) -%}
     {%- if not execute or not is_incremental() -%}{{ return('cast(null as date)') }}{%- endif -%}
+    {%- set units = ['store_id', 'sku', 'sales_ts', 'actual_units', 'expected_units'] -%}
     {%- set compared_sql -%}
-        with
+        {{ adjusted_ctes }},
         current_days as (
             select
-                current_rows.sales_day,
-                {{ mrs_rows_digest('current_rows', columns) }} as digest
-            from ({{ current_sql }}) as current_rows
-            group by current_rows.sales_day
+                cast(hours.sales_ts as date) as sales_day,
+                count(*) as day_rows,
+                {{ mrs_rows_digest('hours', units) }} as digest
+            from hours
+            group by cast(hours.sales_ts as date)
+        ),
+        current_removal_days as (
+            select
+                cast(removals.sales_ts as date) as sales_day,
+                count(*) as day_rows,
+                {{ mrs_rows_digest('removals', [
+                    'store_id', 'sku', 'sales_ts', 'report_id', 'final_cause_category']) }}
+                    as digest
+            from removals
+            group by cast(removals.sales_ts as date)
         ),
         kept_days as (
             select
-                kept_rows.sales_day,
-                {{ mrs_rows_digest('kept_rows', columns) }} as digest
-            from {{ this }} as kept_rows
-            group by kept_rows.sales_day
+                kept.sales_day,
+                count(*) as day_rows,
+                {{ mrs_rows_digest('kept', units) }} as digest,
+                bool_or(kept.adjusted_digest is distinct from '{{ code_digest }}') as other_code
+            from {{ this }} as kept
+            group by kept.sales_day
+        ),
+        kept_removal_days as (
+            select
+                kept.sales_day,
+                count(*) as day_rows,
+                {{ mrs_rows_digest('kept', [
+                    'store_id', 'sku', 'sales_ts', 'removed_by_report_id',
+                    'removed_cause_category']) }} as digest
+            from {{ this }} as kept
+            where kept.removed_by_report_id is not null
+            group by kept.sales_day
+        ),
+        differing_days as (
+            select coalesce(current_days.sales_day, kept_days.sales_day) as sales_day
+            from current_days
+            full join kept_days on current_days.sales_day = kept_days.sales_day
+            where
+                current_days.day_rows is distinct from kept_days.day_rows
+                or current_days.digest is distinct from kept_days.digest
+                or coalesce(kept_days.other_code, false)
+            union all
+            select coalesce(current_removal_days.sales_day, kept_removal_days.sales_day)
+            from current_removal_days
+            full join kept_removal_days
+                on current_removal_days.sales_day = kept_removal_days.sales_day
+            where
+                current_removal_days.day_rows is distinct from kept_removal_days.day_rows
+                or current_removal_days.digest is distinct from kept_removal_days.digest
         )
-        select min(coalesce(current_days.sales_day, kept_days.sales_day)) as first_changed_day
-        from current_days
-        full join kept_days on current_days.sales_day = kept_days.sales_day
-        where current_days.digest is distinct from kept_days.digest
+        select min(sales_day) as first_changed_day from differing_days
     {%- endset -%}
     {%- set day = run_query(compared_sql).columns[0].values()[0] -%}
     {%- if day is none -%}
-        {{ log("mrs: " ~ table ~ " kept, no day changed", info=true) }}
+        {{ log("mrs: protection adjusted sales kept, no day changed", info=true) }}
         {{ return("cast('infinity' as date)") }}
     {%- endif -%}
-    {{ log("mrs: " ~ table ~ " kept before " ~ day ~ ", written from it", info=true) }}
+    {{ log("mrs: protection adjusted sales kept before " ~ day ~ ", written from it",
+        info=true) }}
     {{ return("date '" ~ day ~ "'") }}
 {%- endmacro %}

@@ -4,10 +4,11 @@
   protected report's window whose cause is not paid media loses its units above the
   baseline. Drops are left as they are (no sales are invented). protection_adjusted_sales,
   the public model, is these rows without their day.
-  Kept from build to build (issue 18): every hour is computed (a projection of the
-  predictions), but only the UTC days whose rows differ from the kept ones are written
-  (mrs_first_changed_output_day compares a digest of each day's rows), from the first such
-  day on; writing every hour had cost most of this model's time.
+  Kept from build to build (issue 18): only the UTC days from the first one whose rows would
+  differ from the kept ones are computed and written. A day's rows follow from its hours'
+  actual and expected units, the removals that fall on it and this model's code, so
+  mrs_first_changed_adjusted_day compares those (narrow digests per day) with what the kept
+  rows hold, instead of computing every hour to compare it.
 -#}
 {{ config(
     materialized='incremental',
@@ -18,9 +19,11 @@
     'store_id', 'sku', 'sales_ts', 'actual_units', 'expected_units', 'removed_uplift_units',
     'adjusted_units', 'removed_by_report_id', 'removed_cause_category'] %}
 
-{#- Stand for the first day written and whether a boundary row is added, in the SQL below. -#}
+{#- Stand for the first day written, whether a boundary row is added and the code's digest,
+    in the SQL below (the digested text is the same in every build). -#}
 {%- set first_day = '__mrs_first_written_day__' %}
 {%- set boundary_token = '__mrs_boundary_row__' %}
+{%- set code_digest_token = '__mrs_adjusted_digest__' %}
 
 {%- set adjusted_sql -%}
 with
@@ -38,10 +41,14 @@ protected as (
 ),
 
 hours as (
+    -- (the predictions are stored in time order: the days before the first written are
+    -- skipped, not read)
     select predictions.*
     from predictions
     cross join settings
-    where predictions.sales_ts >= settings.detection_start
+    where
+        predictions.sales_ts >= settings.detection_start
+        and ({{ first_day }} is null or predictions.sales_ts >= {{ first_day }})
 ),
 
 removals as (
@@ -88,14 +95,15 @@ adjusted as (
 adjusted_days as (
     select
         *,
-        cast(sales_ts as date) as sales_day
+        cast(sales_ts as date) as sales_day,
+        '{{ code_digest_token }}' as adjusted_digest
     from adjusted
 ),
 
 boundary_rows as (
     -- The first day written, for the incremental strategy: one row it never inserts (none on
     -- a first or full-refresh build, which inserts every row).
-    {{ mrs_boundary_row(adjusted_columns + ['sales_day'], first_day) }}
+    {{ mrs_boundary_row(adjusted_columns + ['sales_day', 'adjusted_digest'], first_day) }}
     where {{ boundary_token }}
 )
 
@@ -105,10 +113,15 @@ union all
 select * from boundary_rows
 {%- endset %}
 
-{#- What is computed now, every day, against the kept rows: the first day that differs. #}
-{%- set written_from = mrs_first_changed_output_day(
-    adjusted_sql | replace(first_day, 'cast(null as date)') | replace(boundary_token, 'false'),
-    adjusted_columns, 'protection adjusted sales') %}
+{%- set code_digest = mrs_code_digest(adjusted_sql) %}
+
+{#- The first day whose inputs differ from what the kept rows were computed from (read by the
+    model's CTEs, every hour). #}
+{%- set adjusted_ctes = adjusted_sql.split('\n\nselect * from adjusted_days')[0] %}
+{%- set written_from = mrs_first_changed_adjusted_day(
+    adjusted_ctes | replace(first_day, 'cast(null as date)') | replace(boundary_token, 'false'),
+    code_digest) %}
 
 {{ adjusted_sql | replace(first_day, written_from)
-    | replace(boundary_token, 'true' if is_incremental() else 'false') }}
+    | replace(boundary_token, 'true' if is_incremental() else 'false')
+    | replace(code_digest_token, code_digest) }}

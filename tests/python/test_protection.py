@@ -132,6 +132,57 @@ def test_paid_media_uplift_is_never_removed(
     assert category == [("paid_media", "approved")]
 
 
+def _written_from(output: str) -> str | None:
+    found = re.search(r"protection adjusted sales kept before (\S+), written from", output)
+    return found.group(1) if found else None
+
+
+def test_adjusted_hours_are_written_again_from_the_first_day_whose_inputs_changed(
+    demo_database: tuple[Path, str], tmp_path: Path
+) -> None:
+    source, _ = demo_database
+    database = copy_database(source, tmp_path / "kept")
+    days = [
+        row[0]
+        for row in query(database, f"select distinct sales_day from {ADJUSTED_HOURS} order by 1")
+    ]
+    assert len(days) == 6
+
+    def build(path: Path) -> str:
+        return run_mrs(
+            "build", "--database", str(path), "--no-tests", "--select", ADJUSTED_HOURS
+        ).stdout  # fmt: skip
+
+    def equals_computing_every_day() -> None:
+        fresh = copy_database(database, tmp_path / "fresh")
+        with duckdb.connect(str(fresh)) as con:
+            con.execute(f"drop table main.{ADJUSTED_HOURS}")
+        build(fresh)
+        kept, written = (
+            query(path, f"select * from {ADJUSTED_HOURS} order by all")
+            for path in (database, fresh)
+        )
+        assert kept == written
+
+    # A restated hour of the third day (as restated sales rescore it): written from that day.
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            "update baseline_sales_predictions set actual_units = actual_units + 3 "
+            f"where sales_ts = timestamp '{days[2]:%Y-%m-%d} 14:00'"
+        )
+    assert _written_from(build(database)) == f"{days[2]:%Y-%m-%d}"
+    equals_computing_every_day()
+    # Rows of the fifth day computed by other code: written again from it.
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            f"update {ADJUSTED_HOURS} set adjusted_digest = 'other code' "
+            f"where sales_day = date '{days[4]:%Y-%m-%d}'"
+        )
+    assert _written_from(build(database)) == f"{days[4]:%Y-%m-%d}"
+    equals_computing_every_day()
+    assert "protection adjusted sales kept, no day changed" in build(database)
+
+
 @pytest.mark.parametrize("column", ["is_temporary", "expected_duration_hours", "recommendation"])
 def test_every_protected_event_is_in_the_feed(demo_database: tuple[Path, str], column: str) -> None:
     database, _ = demo_database
