@@ -117,7 +117,13 @@ select * from boundary_rows
 
 {#- The first day whose inputs differ from what the kept rows were computed from (read by the
     model's CTEs, every hour). #}
-{%- set adjusted_ctes = adjusted_sql.split('\n\nselect * from adjusted_days')[0] %}
+{%- set final_select = '\n\nselect * from adjusted_days' %}
+{%- if final_select not in adjusted_sql %}
+    {{ exceptions.raise_compiler_error(
+        "protection_adjusted_hours: its final select must start with `select * from "
+        ~ "adjusted_days` after a blank line (the comparison reads the CTEs before it)") }}
+{%- endif %}
+{%- set adjusted_ctes = adjusted_sql.split(final_select)[0] %}
 {%- set written_from = mrs_first_changed_adjusted_day(
     adjusted_ctes | replace(first_day, 'cast(null as date)') | replace(boundary_token, 'false'),
     code_digest) %}

@@ -14,8 +14,8 @@ atomic rename. The `.next` DuckDB file starts as a copy of the previous one: eve
 written again whole, except the tables kept by day (`protection_adjusted_sales`, the
 largest, which grows with the history), whose rows are written again only from the first
 day that differs from the previous copy, and whose Parquet files only from that day's
-month, so an hourly build does not copy the whole history. A reader that opens them during a build
-gets the previous build's state, one that holds them open keeps what it opened, and no
+month, so an hourly build does not copy the whole history. A reader that opens them during a
+build gets the previous build's state, one that holds them open keeps what it opened, and no
 reader can make a build fail: the build reads the published DuckDB file only as bytes to
 copy, and never opens the published files as databases.
 
@@ -187,15 +187,16 @@ def publish(
         connection.execute(f"detach {_STAGING_ALIAS}")
     # Every file is complete before the first one replaces its predecessor.
     for name, staged_file in staged_files.items():
-        if name in (kept_by_day or {}):
-            # A table kept by day is a folder of monthly files (a version before wrote one).
-            (folder / f"{name}.parquet").unlink(missing_ok=True)
-        else:
+        if name not in (kept_by_day or {}):
             os.replace(staged_file, folder / f"{name}.parquet")
     for staged_month, month_file in sorted(staged_months.items(), key=lambda item: item[1]):
         os.replace(staged_month, month_file)
     for month_file in gone_months:
         month_file.unlink(missing_ok=True)
+    for name in kept_by_day or {}:
+        # A table kept by day is a folder of monthly files; a version before wrote one file,
+        # removed once the months are in place.
+        (folder / f"{name}.parquet").unlink(missing_ok=True)
     os.replace(staged, target)
     return manifest
 
