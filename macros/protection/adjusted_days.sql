@@ -35,24 +35,27 @@
             group by cast(removals.sales_ts as date)
         ),
         kept_days as (
+            -- One read of the kept rows for both: their units and their removals.
             select
                 kept.sales_day,
                 count(*) as day_rows,
                 {{ mrs_rows_digest('kept', units) }} as digest,
-                bool_or(kept.adjusted_digest is distinct from '{{ code_digest }}') as other_code
+                bool_or(kept.adjusted_digest is distinct from '{{ code_digest }}') as other_code,
+                count(*) filter (where kept.removed_by_report_id is not null) as removal_rows,
+                {{ mrs_rows_digest('kept', [
+                    'store_id', 'sku', 'sales_ts', 'removed_by_report_id',
+                    'removed_cause_category']) }}
+                    filter (where kept.removed_by_report_id is not null) as removal_digest
             from {{ this }} as kept
             group by kept.sales_day
         ),
         kept_removal_days as (
             select
-                kept.sales_day,
-                count(*) as day_rows,
-                {{ mrs_rows_digest('kept', [
-                    'store_id', 'sku', 'sales_ts', 'removed_by_report_id',
-                    'removed_cause_category']) }} as digest
-            from {{ this }} as kept
-            where kept.removed_by_report_id is not null
-            group by kept.sales_day
+                kept_days.sales_day,
+                kept_days.removal_rows as day_rows,
+                kept_days.removal_digest as digest
+            from kept_days
+            where kept_days.removal_rows > 0
         ),
         differing_days as (
             select coalesce(current_days.sales_day, kept_days.sales_day) as sales_day
