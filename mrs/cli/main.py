@@ -86,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
         type=_seconds,
         metavar="SECONDS",
         help="build again every SECONDS in this one process, for a scheduler (dbt is started "
-        "once: about 3 s less per build, mrs bench-startup); stops after --builds or on Ctrl-C",
+        "once: about 3 s less per build, mrs bench-startup); stops after --builds, on Ctrl-C "
+        "or on SIGTERM",
     )
     build.add_argument(
         "--builds", type=positive_count, metavar="N", help="with --every: stop after N builds"

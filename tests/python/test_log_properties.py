@@ -73,7 +73,7 @@ def test_a_build_loop_writes_what_one_build_writes_and_frees_the_file_between_bu
     # rows (`fresh` was built in the suite's, the loop in its own).
     database = workbench / "mrs.duckdb"
     arguments = world_build_arguments(world, database, SMALL_WORLD, "--as-of", LATE_TICK)
-    loop = start_mrs(*arguments, "--every", "600", "--builds", "2")
+    loop = start_mrs(*arguments, "--every", "120", "--builds", "2")
     output, between = [], None
     assert loop.stdout is not None
     for line in loop.stdout:
