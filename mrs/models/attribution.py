@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -117,6 +118,15 @@ def score_candidates(candidates: pd.DataFrame, params: AttributionParams) -> pd.
     return score.where(is_direction_compatible(candidates), 0.0).clip(0.0, 1.0)
 
 
+class _Evidence(NamedTuple):
+    """One scored evidence row of a snapshot."""
+
+    category: str
+    name: str
+    evidence_id: str
+    score: float
+
+
 def is_direction_compatible(candidates: pd.DataFrame) -> pd.Series:
     """Whether each evidence row's cause can move sales the way its report goes."""
     up = candidates["direction"] == "up"
@@ -138,8 +148,7 @@ def rank_causes(
     of evidence cannot be claimed then).
     """
     scored = candidates.assign(score=score_candidates(candidates, params))
-    scored = scored[scored["score"] > 0]
-    grouped = {key: group for key, group in scored.groupby(["report_id", "written_at"])}
+    grouped = _evidence_by_snapshot(scored[scored["score"] > 0])
     rows = []
     for snapshot in snapshots.sort_values(["report_id", "written_at"]).itertuples(index=False):
         reasons = [f"{name}_missing" for name in missing_inputs]
@@ -177,16 +186,40 @@ def rank_causes(
     return _typed(rows)
 
 
-def _rank(group: pd.DataFrame | None) -> list[tuple[str, str, float, list[str]]]:
-    if group is None or group.empty:
-        return []
-    causes = []
-    for category, rows in group.groupby("cause_category", sort=True):
-        best = rows.sort_values(["score", "evidence_id"], ascending=[False, True]).iloc[0]
-        confidence = min(0.99, 1.0 - float(np.prod(1.0 - rows["score"].to_numpy())))
-        causes.append(
-            (category, best["evidence_name"], confidence, sorted(rows["evidence_id"].tolist()))
+def _evidence_by_snapshot(scored: pd.DataFrame) -> dict[tuple[object, object], list[_Evidence]]:
+    """Each snapshot's scored evidence rows with a cause category, in their order, as plain
+    records: a few rows per snapshot, for which pandas' per-call overhead cost about 5 ms a
+    snapshot (half the attribution's time on the demo)."""
+    columns = ("report_id", "written_at", "cause_category", "evidence_name", "evidence_id")
+    grouped: dict[tuple[object, object], list[_Evidence]] = {}
+    for report_id, written_at, category, name, evidence_id, score in zip(
+        *(scored[column].tolist() for column in columns),
+        scored["score"].to_numpy(dtype=np.float64).tolist(),
+        strict=True,
+    ):
+        # Rows without a key or a category are left out, as pandas' groupby leaves them.
+        if pd.isna(report_id) or pd.isna(written_at) or pd.isna(category):
+            continue
+        grouped.setdefault((report_id, written_at), []).append(
+            _Evidence(category, name, evidence_id, score)
         )
+    return grouped
+
+
+def _rank(evidence: list[_Evidence] | None) -> list[tuple[str, str, float, list[str]]]:
+    if not evidence:
+        return []
+    by_category: dict[str, list[_Evidence]] = {}
+    for row in evidence:
+        by_category.setdefault(row.category, []).append(row)
+    causes = []
+    for category in sorted(by_category):
+        rows = by_category[category]
+        # The best row: highest score, ties by evidence id (the first of equals).
+        best = min(rows, key=lambda row: (-row.score, row.evidence_id))
+        scores = np.array([row.score for row in rows], dtype=np.float64)
+        confidence = min(0.99, 1.0 - float(np.prod(1.0 - scores)))
+        causes.append((category, best.name, confidence, sorted(row.evidence_id for row in rows)))
     # Highest confidence first; ties broken by category name.
     return sorted(causes, key=lambda cause: (-round(cause[2], 9), cause[0]))
 
