@@ -79,8 +79,13 @@ def assign_cohorts(states: pd.DataFrame) -> pd.DataFrame:
 
 
 def _missing(value: object) -> bool:
-    """A null of any of pandas' kinds (None, NaN, NaT, NA), as pandas.isna says of a scalar."""
-    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+    """A null of any of pandas' kinds (None, NaN, NaT, NA), as pandas.isna says of a scalar;
+    a list or array value (a column of lists) is a value, never missing."""
+    if value is None:
+        return True
+    if isinstance(value, str | list | tuple | dict | np.ndarray):
+        return False
+    return bool(pd.isna(value))
 
 
 def _events_at(at_tick: list[dict[str, object]], tick: pd.Timestamp) -> list[tuple[object, ...]]:

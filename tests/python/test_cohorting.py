@@ -116,3 +116,15 @@ def test_ticks_with_unchanged_states_get_the_events_each_tick_alone_would() -> N
     # The new member C joins B's event at its tick, and B leaves A's when its cause changes.
     at = together.set_index(["tick_ts", "report_id"])["anchor_report_id"]
     assert at[(ticks[5], "C")] == "A" and at[(ticks[6], "B")] == "B"
+
+
+def test_a_list_column_and_missing_values_in_the_states_are_values_like_any_other() -> None:
+    # The states are walked as plain records: a column of lists (evidence ids) is neither
+    # missing nor a reason to fail, and missing scores count as 0 in the event's confidence.
+    rows = [
+        _state("A", "2025-08-09 08:00", None, evidence=["EV-1", "EV-2"], confidence_score=None),
+        _state("B", "2025-08-09 09:00", None, evidence=[], confidence_score=0.9),
+    ]
+    cohorts = assign_cohorts(pd.DataFrame(rows))
+    assert list(cohorts["anchor_report_id"]) == ["A", "A"]
+    assert list(cohorts["cohort_confidence"]) == [0.45, 0.45]
