@@ -74,7 +74,7 @@ class Project:
             try:
                 result = dbtRunner().invoke(dbt_arguments)
             finally:
-                _release_database()
+                release_database()
         if result.exception is not None:
             print(f"mrs: dbt stopped: {result.exception}", file=sys.stderr)
             return 2
@@ -104,7 +104,7 @@ class Project:
         return dbt_arguments, environment
 
 
-def _release_database() -> None:
+def release_database() -> None:
     """Close the database dbt-duckdb opened in this process. dbt-duckdb keeps its connection
     after a programmatic invocation (dbt-duckdb issue 616): the file stayed locked between two
     builds of `mrs build --every`, for BI tools and the review app, and the next build of

@@ -20,6 +20,7 @@ from mrs.dev.demo_scenarios import DEMO_REVIEWERS
 from mrs.dev.world import WorldOptions
 from mrs.pipeline.database_copy import copy_database
 from mrs.pipeline.database_lock import open_database
+from mrs.pipeline.project import release_database
 from mrs.review.reviewers import os_login, write_registry
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -167,6 +168,29 @@ def _run_in_this_process(
         os.environ.clear()
         os.environ.update(saved)
     return subprocess.CompletedProcess(["mrs", *args], code, stdout.getvalue(), stderr.getvalue())
+
+
+def run_dbt(database: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """`dbt ...` as a user runs it in the project folder, the profile pointed at `database`
+    by MRS_DUCKDB_PATH; return its exit code (dbt's: 0, 1 failed, 2 stopped) and output.
+    Through dbt's programmatic runner in this process, as run_mrs runs `mrs`: a dbt process
+    of its own costs a Python start and a dbt import, about 4 s a command."""
+    from dbt.cli.main import dbtRunner
+
+    stdout = io.StringIO()
+    saved = dict(os.environ)
+    os.environ.update(MRS_DUCKDB_PATH=str(database), DBT_PROFILES_DIR=str(PROJECT_ROOT))
+    try:
+        with contextlib.chdir(PROJECT_ROOT), contextlib.redirect_stdout(stdout):
+            try:
+                result = dbtRunner().invoke(list(arguments))
+            finally:
+                release_database()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    code = 0 if result.success else 2 if result.exception is not None else 1
+    return subprocess.CompletedProcess(["dbt", *arguments], code, stdout.getvalue(), "")
 
 
 def world_build_arguments(

@@ -3,19 +3,16 @@ a new run, and hydration with each preferred upstream log removed in turn."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import (
-    BIN,
-    PROJECT_ROOT,
     as_reviewer,
     copy_database,
     log_rows,
     query,
+    run_dbt,
     run_mrs,
 )
 
@@ -24,20 +21,8 @@ from mrs.pipeline.project import WITHOUT_TESTS
 from mrs.review.journal import JOURNAL_MARKER, journal_dir
 
 
-def _dbt(database: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, MRS_DUCKDB_PATH=str(database), DBT_PROFILES_DIR=str(PROJECT_ROOT))
-    return subprocess.run(
-        [str(BIN / "dbt"), *arguments],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 def _analysis(database: Path, name: str, variable: str, value: str, target: Path) -> list[tuple]:
-    compiled = _dbt(
+    compiled = run_dbt(
         database,
         "compile",
         "--select",
@@ -95,7 +80,7 @@ def test_a_reset_starts_a_new_run_and_keeps_the_old_one_queryable(
     run_mrs("reset", "--run-id", "audit-rerun", "--database", str(database))
     # Issue 16: a plain `dbt build` (no --vars) after the reset builds what mrs build does.
     plain = copy_database(database, tmp_path / "plain")
-    built = _dbt(plain, "build", *WITHOUT_TESTS, "--target-path", str(tmp_path / "target"))
+    built = run_dbt(plain, "build", *WITHOUT_TESTS, "--target-path", str(tmp_path / "target"))
     assert built.returncode == 0, built.stdout
     run_mrs("build", "--database", str(database), "--no-tests")
     assert log_rows(plain) == log_rows(database)
@@ -138,7 +123,7 @@ def test_hydration_survives_a_missing_upstream_log_and_says_why(
     with open_database(database, read_only=False) as con:
         con.execute(f"drop table {log}")
     # Hydration reads each log's current state (models/current), which says the log is missing.
-    result = _dbt(
+    result = run_dbt(
         database, "run", "--select", "path:models/current", "minority_reports", "minority_events"
     )
     assert result.returncode == 0, result.stdout
@@ -154,7 +139,7 @@ def test_hydration_survives_a_missing_upstream_log_and_says_why(
 def test_an_unreachable_edit_journal_degrades_finalisation(audited: Path, workbench: Path) -> None:
     database = copy_database(audited, workbench)
     (journal_dir(database) / JOURNAL_MARKER).unlink()
-    result = _dbt(database, "run", "--select", "report_final_states+")
+    result = run_dbt(database, "run", "--select", "report_final_states+")
     assert result.returncode == 0, result.stdout
     rows = query(database, "select degraded_reasons from minority_reports")
     assert all("edits_down" in reasons for (reasons,) in rows)
@@ -182,7 +167,7 @@ def test_auto_approval_is_off_by_default_and_never_overrides_an_analyst(
         query(database, "select report_id, final_decision from minority_reports "
               "where final_decision != 'pending'")
     )  # fmt: skip
-    result = _dbt(
+    result = run_dbt(
         database,
         "build",
         "--select",
@@ -245,7 +230,7 @@ def test_a_file_built_before_the_layer_schemas_keeps_its_logs_and_no_stale_copy(
         for log in logs:
             con.execute(f"create table main.{log} as from logs.{log}")
         con.execute("drop schema logs cascade")
-    result = _dbt(database, "run", "--select", "stg_stores")
+    result = run_dbt(database, "run", "--select", "stg_stores")
     assert result.returncode == 0, result.stdout
     assert "mrs: dropped" in result.stdout and "moved to schema staging" in result.stdout
     assert result.stdout.count("mrs: moved") == len(logs)
@@ -258,6 +243,8 @@ def test_a_file_built_before_the_layer_schemas_keeps_its_logs_and_no_stale_copy(
     assert query(database, "select count(*) from stg_stores")[0][0] > 1
     assert logged() == before
     # dbt knows where they went: the next run appends to them (nothing new here).
-    result = _dbt(database, "run", "--select", "minority_event_ended_log", "ui_notifications_log")
+    result = run_dbt(
+        database, "run", "--select", "minority_event_ended_log", "ui_notifications_log"
+    )
     assert result.returncode == 0, result.stdout
     assert logged() == before

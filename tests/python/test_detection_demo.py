@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BIN, LOGS, PROJECT_ROOT, query, run_mrs
+from conftest import LOGS, query, run_dbt, run_mrs
 
 from mrs.dev.evaluation import WorldScores, score_database
 from mrs.dev.world import OVERDISPERSION
@@ -155,28 +153,12 @@ def test_only_the_mocks_descend_from_their_answer_key(tmp_path: Path) -> None:
     # Issue 16: real and mock are separate models behind a routing model, so with the
     # default (real) routing nothing the pipeline publishes has the narratives as an
     # ancestor; pipeline_health counts every input's rows, the narratives' included.
-    listed = subprocess.run(
-        [
-            str(BIN / "dbt"),
-            "-q",
-            "ls",
-            "--select",
-            "stg_master_narratives+",
-            "--resource-type",
-            "model",
-            "--output",
-            "name",
-        ],
-        cwd=PROJECT_ROOT,
-        env=dict(
-            os.environ,
-            DBT_PROFILES_DIR=str(PROJECT_ROOT),
-            MRS_DUCKDB_PATH=str(tmp_path / "lineage.duckdb"),
-        ),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    listed = run_dbt(
+        tmp_path / "lineage.duckdb",
+        "-q", "ls", "--select", "stg_master_narratives+", "--resource-type", "model",
+        "--output", "name",
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stdout
     assert sorted(listed.stdout.split()) == ["pipeline_health", "stg_master_narratives"]
 
 

@@ -6,13 +6,9 @@ installed here, so they are written out). Each remaining exception is named in t
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT
+from conftest import run_dbt
 
 from mrs.pipeline.database_lock import LOGS_SCHEMA, STAGING_SCHEMA
 
@@ -23,16 +19,11 @@ REFERENCE_INPUTS = {"stg_stores", "stg_products", "stg_cause_taxonomy"}
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
     target = tmp_path_factory.mktemp("parse")
-    env = dict(os.environ, MRS_DUCKDB_PATH=str(target / "parse.duckdb"))
-    subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")), "parse", "--quiet", "--write-json",
-            "--target-path", str(target), "--log-path", str(target),
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        check=True,
+    parsed = run_dbt(
+        target / "parse.duckdb",
+        "parse", "--quiet", "--write-json", "--target-path", str(target), "--log-path", str(target),
     )  # fmt: skip
+    assert parsed.returncode == 0, parsed.stdout
     return json.loads((target / "manifest.json").read_text())
 
 

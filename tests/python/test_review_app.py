@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import stat
 import subprocess
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, PROJECT_ROOT, copy_database, query, run_mrs
+from conftest import PROJECT_ROOT, copy_database, query, run_dbt, run_mrs
 from streamlit.testing.v1 import AppTest
 
 from mrs.cli.app import add_app_parser, app_command
@@ -564,20 +563,11 @@ def test_dbt_docs_generate_leaves_the_published_copy_alone(database: Path, tmp_p
     # read. It is now written by model `publication`, which documenting does not run.
     published = published_database(database)
     before = published.stat().st_mtime_ns
-    result = subprocess.run(
-        [str(BIN / "dbt"), "docs", "generate"],
-        cwd=PROJECT_ROOT,
-        env=dict(
-            os.environ,
-            MRS_DUCKDB_PATH=str(database),
-            DBT_PROFILES_DIR=str(PROJECT_ROOT),
-            DBT_TARGET_PATH=str(tmp_path / "target"),
-            DBT_LOG_PATH=str(tmp_path / "logs"),
-        ),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_dbt(
+        database,
+        "docs", "generate", "--target-path", str(tmp_path / "target"),
+        "--log-path", str(tmp_path / "logs"),
+    )  # fmt: skip
     assert result.returncode == 0, result.stdout
     assert published.stat().st_mtime_ns == before
     assert not published.with_name(published.name + ".next").exists()
