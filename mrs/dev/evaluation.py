@@ -122,7 +122,9 @@ def evaluate_seeds(
             say(f"seed {seed}: building")
             project = Project.locate(database)
             ensure_journal(project.database)
-            code = project.dbt(
+            # In this process, as `mrs build` runs dbt: the worlds are built one after the
+            # other, so no second Python to start and import dbt for each.
+            code = project.dbt_in_process(
                 ["build", "--quiet", *WITHOUT_TESTS], build_vars(options, world / "inputs")
             )
             if code != 0:

@@ -45,9 +45,9 @@ class Project:
 
     def dbt(self, arguments: list[str], dbt_vars: dict[str, object] | None = None) -> int:
         """Run one dbt command in the project against this database, as a dbt process of its
-        own; return its exit code. For builds that run side by side (the evaluation's slots)
-        or whose memory is measured apart (`mrs bench`); `mrs build` and `mrs demo` use
-        dbt_in_process."""
+        own; return its exit code. For builds that run side by side (the family evaluation's
+        slots) or whose memory is measured apart (`mrs bench`); `mrs build`, `mrs demo` and
+        `mrs evaluate` of demo-sized worlds use dbt_in_process."""
         executable = Path(sys.executable).with_name("dbt")
         dbt_arguments, settings = self._invocation(arguments, dbt_vars)
         command = [str(executable) if executable.exists() else _which_dbt(), *dbt_arguments]
