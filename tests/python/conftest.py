@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -141,13 +142,12 @@ def start_mrs(*args: str) -> subprocess.Popen[str]:
     )
 
 
-def _run_in_this_process(
-    args: tuple[str, ...], environment: dict[str, str]
-) -> subprocess.CompletedProcess[str]:
-    """`mrs ...` through its main in this process, with `environment` added to this process's
-    for the command only and its output captured (dbt's too: its console logger writes to
-    sys.stdout as it is at each invocation). What would end a process of its own (an exit,
-    an error nobody caught) becomes its exit code, with the traceback in its stderr."""
+@contextlib.contextmanager
+def _as_a_process(environment: dict[str, str]) -> Iterator[tuple[io.StringIO, io.StringIO]]:
+    """What a command run in this process sees as a process of its own would: `environment`
+    added to this process's for the command only, the project folder as the working folder,
+    and its output and errors captured (dbt's too: its console logger writes to sys.stdout
+    as it is at each invocation)."""
     stdout, stderr = io.StringIO(), io.StringIO()
     saved = dict(os.environ)
     os.environ.update(environment)
@@ -157,40 +157,47 @@ def _run_in_this_process(
             contextlib.redirect_stdout(stdout),
             contextlib.redirect_stderr(stderr),
         ):
-            try:
-                code = main(list(args))
-            except SystemExit as stop:  # argparse's usage errors, --help
-                code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
-            except Exception:  # a process of its own would have died of it
-                traceback.print_exc()
-                code = 1
+            yield stdout, stderr
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+def _run_in_this_process(
+    args: tuple[str, ...], environment: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """`mrs ...` through its main in this process (_as_a_process). What would end a process
+    of its own (an exit, an error nobody caught) becomes its exit code, with the traceback
+    in its stderr."""
+    with _as_a_process(environment) as (stdout, stderr):
+        try:
+            code = main(list(args))
+        except SystemExit as stop:  # argparse's usage errors, --help
+            code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+        except Exception:  # a process of its own would have died of it
+            traceback.print_exc()
+            code = 1
     return subprocess.CompletedProcess(["mrs", *args], code, stdout.getvalue(), stderr.getvalue())
 
 
 def run_dbt(database: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     """`dbt ...` as a user runs it in the project folder, the profile pointed at `database`
     by MRS_DUCKDB_PATH; return its exit code (dbt's: 0, 1 failed, 2 stopped) and output.
-    Through dbt's programmatic runner in this process, as run_mrs runs `mrs`: a dbt process
-    of its own costs a Python start and a dbt import, about 4 s a command."""
+    Through dbt's programmatic runner in this process (_as_a_process), as run_mrs runs
+    `mrs`: a dbt process of its own costs a Python start and a dbt import, about 4 s a
+    command."""
     from dbt.cli.main import dbtRunner
 
-    stdout = io.StringIO()
-    saved = dict(os.environ)
-    os.environ.update(MRS_DUCKDB_PATH=str(database), DBT_PROFILES_DIR=str(PROJECT_ROOT))
-    try:
-        with contextlib.chdir(PROJECT_ROOT), contextlib.redirect_stdout(stdout):
-            try:
-                result = dbtRunner().invoke(list(arguments))
-            finally:
-                release_database()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    environment = {"MRS_DUCKDB_PATH": str(database), "DBT_PROFILES_DIR": str(PROJECT_ROOT)}
+    with _as_a_process(environment) as (stdout, stderr):
+        try:
+            result = dbtRunner().invoke(list(arguments))
+        finally:
+            release_database()
     code = 0 if result.success else 2 if result.exception is not None else 1
-    return subprocess.CompletedProcess(["dbt", *arguments], code, stdout.getvalue(), "")
+    return subprocess.CompletedProcess(
+        ["dbt", *arguments], code, stdout.getvalue(), stderr.getvalue()
+    )
 
 
 def world_build_arguments(
