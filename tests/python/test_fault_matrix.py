@@ -153,8 +153,13 @@ def test_empty_sales_build_an_empty_pipeline(world: Path, tmp_path: Path) -> Non
     assert query(database, "select count(*) from ticks")[0][0] > 0
 
 
-def test_malformed_files_are_read_as_absent_and_reported(world: Path, tmp_path: Path) -> None:
-    broken = _variant(world, tmp_path)
+@pytest.fixture(scope="module")
+def malformed(world: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict]:
+    """One build of the world with malformed files and absurd sales units together (the two
+    tests below; each fault is in inputs the other leaves alone): (database, output, what
+    was broken)."""
+    folder = tmp_path_factory.mktemp("malformed")
+    broken = _variant(world, folder)
     # Not Parquet at all; not UTF-8; a CSV without its required time columns.
     (broken / "contextual_data.csv").unlink()
     (broken / "contextual_data.parquet").write_bytes(b"PAR1 this is not parquet")
@@ -163,8 +168,14 @@ def test_malformed_files_are_read_as_absent_and_reported(world: Path, tmp_path: 
     rows = [line.split(",") for line in campaigns.read_text().splitlines()]
     keep = [i for i, name in enumerate(rows[0]) if name not in ("start_ts", "end_ts")]
     campaigns.write_text("\n".join(",".join(row[i] for i in keep) for row in rows) + "\n")
-    database = tmp_path / "mrs.duckdb"
-    output = _build(broken, database)
+    total, positions = _write_absurd_sales(broken)
+    database = folder / "mrs.duckdb"
+    output = _build(broken, database)  # includes monitoring and protection
+    return database, output, {"campaigns": len(rows) - 1, "sales": total, "positions": positions}
+
+
+def test_malformed_files_are_read_as_absent_and_reported(malformed: tuple[Path, str, dict]) -> None:
+    database, output, broken = malformed
 
     sources = {
         name: (location, error)
@@ -183,7 +194,7 @@ def test_malformed_files_are_read_as_absent_and_reported(world: Path, tmp_path: 
     rejected = query(database, "select count(*), min(error_reason) from all_campaign_data_errors")[
         0
     ]
-    assert rejected[0] == len(rows) - 1 and "start_ts" in rejected[1]
+    assert rejected[0] == broken["campaigns"] and "start_ts" in rejected[1]
     degraded = query(
         database,
         "select distinct degraded_reasons from minority_reports_proposed_attribution_log",
@@ -424,12 +435,10 @@ def _write_absurd_sales(folder: Path) -> tuple[int, list[int]]:
 
 
 def test_non_finite_and_absurd_units_are_rejected_and_monitoring_stays_finite(
-    world: Path, tmp_path: Path
+    malformed: tuple[Path, str, dict],
 ) -> None:
-    broken = _variant(world, tmp_path)
-    total, positions = _write_absurd_sales(broken)
-    database = tmp_path / "mrs.duckdb"
-    output = _build(broken, database)  # includes monitoring and protection
+    database, output, broken = malformed
+    total, positions = broken["sales"], broken["positions"]
 
     # Each absurd row is in the errors table with its raw text and reason...
     rejected = query(
