@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -153,11 +154,22 @@ def test_empty_sales_build_an_empty_pipeline(world: Path, tmp_path: Path) -> Non
     assert query(database, "select count(*) from ticks")[0][0] > 0
 
 
+@dataclass(frozen=True)
+class MalformedBuild:
+    """The build of the world with malformed files and absurd sales units, and what the
+    tests need to know of what was broken."""
+
+    database: Path
+    output: str
+    campaign_rows: int  # rows of the campaigns file, every one without its times
+    sales_rows: int  # rows of the sales file, the absurd ones included
+    absurd_positions: list[int]  # positions in the sales file of ABSURD_SALES
+
+
 @pytest.fixture(scope="module")
-def malformed(world: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict]:
-    """One build of the world with malformed files and absurd sales units together (the two
-    tests below; each fault is in inputs the other leaves alone): (database, output, what
-    was broken)."""
+def malformed(world: Path, tmp_path_factory: pytest.TempPathFactory) -> MalformedBuild:
+    """One build of the world with malformed files and absurd sales units together, for the
+    two tests below: each fault is in inputs the other leaves alone."""
     folder = tmp_path_factory.mktemp("malformed")
     broken = _variant(world, folder)
     # Not Parquet at all; not UTF-8; a CSV without its required time columns.
@@ -171,11 +183,11 @@ def malformed(world: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     total, positions = _write_absurd_sales(broken)
     database = folder / "mrs.duckdb"
     output = _build(broken, database)  # includes monitoring and protection
-    return database, output, {"campaigns": len(rows) - 1, "sales": total, "positions": positions}
+    return MalformedBuild(database, output, len(rows) - 1, total, positions)
 
 
-def test_malformed_files_are_read_as_absent_and_reported(malformed: tuple[Path, str, dict]) -> None:
-    database, output, broken = malformed
+def test_malformed_files_are_read_as_absent_and_reported(malformed: MalformedBuild) -> None:
+    database, output = malformed.database, malformed.output
 
     sources = {
         name: (location, error)
@@ -194,7 +206,7 @@ def test_malformed_files_are_read_as_absent_and_reported(malformed: tuple[Path, 
     rejected = query(database, "select count(*), min(error_reason) from all_campaign_data_errors")[
         0
     ]
-    assert rejected[0] == broken["campaigns"] and "start_ts" in rejected[1]
+    assert rejected[0] == malformed.campaign_rows and "start_ts" in rejected[1]
     degraded = query(
         database,
         "select distinct degraded_reasons from minority_reports_proposed_attribution_log",
@@ -435,10 +447,10 @@ def _write_absurd_sales(folder: Path) -> tuple[int, list[int]]:
 
 
 def test_non_finite_and_absurd_units_are_rejected_and_monitoring_stays_finite(
-    malformed: tuple[Path, str, dict],
+    malformed: MalformedBuild,
 ) -> None:
-    database, output, broken = malformed
-    total, positions = broken["sales"], broken["positions"]
+    database, output = malformed.database, malformed.output
+    total, positions = malformed.sales_rows, malformed.absurd_positions
 
     # Each absurd row is in the errors table with its raw text and reason...
     rejected = query(
