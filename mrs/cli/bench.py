@@ -64,6 +64,13 @@ def add_bench_parser(commands: argparse._SubParsersAction) -> None:
         "stores only, which flatters the models that work per report)",
     )
     bench.add_argument(
+        "--sales-format",
+        choices=("parquet", "csv"),
+        default="parquet",
+        help="how the sales file is delivered (default parquet); csv shows what a build "
+        "reads of a text feed that grows every hour",
+    )
+    bench.add_argument(
         "--tick-repeats",
         type=positive_count,
         default=3,
@@ -84,9 +91,9 @@ def add_bench_parser(commands: argparse._SubParsersAction) -> None:
 def run_bench(args: argparse.Namespace) -> int:
     try:
         sizes = (
-            parse_history(args.history, args.stores, args.products, args.dense)
+            parse_history(args.history, args.stores, args.products, args.dense, args.sales_format)
             if args.history
-            else parse_sizes(args.sizes, args.products, args.days, args.dense)
+            else parse_sizes(args.sizes, args.products, args.days, args.dense, args.sales_format)
         )
     except ValueError as error:
         raise MrsError(str(error)) from error

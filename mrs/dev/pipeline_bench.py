@@ -79,13 +79,18 @@ class WorldSize:
     # Report density: the demo's narratives in every block of 24 stores (WorldOptions
     # .anomaly_tiles), not only in the first.
     dense: bool = False
+    # How the sales file is delivered: Parquet, or CSV (read row by row, so whatever a build
+    # reads of it shows in its time).
+    sales_format: str = "parquet"
 
     @property
     def rows(self) -> int:
         return self.stores * self.products * self.days * 24
 
 
-def parse_history(text: str, stores: int, products: int, dense: bool = False) -> list[WorldSize]:
+def parse_history(
+    text: str, stores: int, products: int, dense: bool = False, sales_format: str = "parquet"
+) -> list[WorldSize]:
     """`1,3,6,12` as worlds of the same series with that many months of hourly detection
     ticks after four training weeks: what a build's cost does as history grows."""
     labels = [part.strip() for part in text.split(",") if part.strip()]
@@ -104,12 +109,15 @@ def parse_history(text: str, stores: int, products: int, dense: bool = False) ->
             days=HISTORY_TRAINING_DAYS + max(1, round(month * DAYS_PER_MONTH)),
             training_days=HISTORY_TRAINING_DAYS,
             dense=dense,
+            sales_format=sales_format,
         )
         for label, month in zip(labels, months, strict=True)
     ]
 
 
-def parse_sizes(text: str, products: int, days: int, dense: bool = False) -> list[WorldSize]:
+def parse_sizes(
+    text: str, products: int, days: int, dense: bool = False, sales_format: str = "parquet"
+) -> list[WorldSize]:
     """`1M,10M,20M` (or `0.2M`, `500K`, `200000`) as worlds of at least that many sales rows:
     the products and days are fixed and the stores are rounded up."""
     WorldOptions(stores=1, products=products, days=days)  # raises on bad products or days
@@ -121,7 +129,14 @@ def parse_sizes(text: str, products: int, days: int, dense: bool = False) -> lis
     for label in labels:
         stores = max(1, math.ceil(_rows_of(label) / per_store))
         sizes.append(
-            WorldSize(label=label, stores=stores, products=products, days=days, dense=dense)
+            WorldSize(
+                label=label,
+                stores=stores,
+                products=products,
+                days=days,
+                dense=dense,
+                sales_format=sales_format,
+            )
         )
     return sizes
 
@@ -217,6 +232,7 @@ class WorldFigures:
             "days": self.size.days,
             "training_days": self.size.training_days,
             "dense": self.size.dense,
+            "sales_format": self.size.sales_format,
             "sales_rows": self.sales_rows,
             "reports": self.reports,
             "reports_per_million_rows": self.reports_per_million_rows,
@@ -323,7 +339,10 @@ def _generate(size: WorldSize, inputs: Path, say: Say) -> GeneratedWorld:
     options = WorldOptions(
         stores=size.stores, products=size.products, days=size.days, anomaly_tiles=size.dense
     )
-    say(f"generating {size.rows:,} sales rows ({size.stores} stores, Parquet) in {inputs}")
+    say(
+        f"generating {size.rows:,} sales rows ({size.stores} stores, delivered as "
+        f"{size.sales_format}) in {inputs}"
+    )
     started = time.perf_counter()
     counts = write_world(options, inputs, "parquet")
     seconds = time.perf_counter() - started
@@ -360,10 +379,11 @@ def _measure_builds(
     # As an hourly feed delivers: the full build reads the sales without their last hour,
     # the one-tick build the same file with that hour's rows appended, so staging checks
     # the one sales day that changed (the rows before it keep their positions).
-    sales_file = world.inputs / "unified_sales_data.parquet"
+    # The world is generated as Parquet; the sales are delivered in the size's format.
+    sales_file = world.inputs / f"unified_sales_data.{world.size.sales_format}"
     whole_sales = scratch / "unified_sales_data.whole.parquet"
-    delivered_sales = scratch / "unified_sales_data.delivered.parquet"
-    sales_file.replace(whole_sales)
+    delivered_sales = scratch / f"unified_sales_data.delivered.{world.size.sales_format}"
+    (world.inputs / "unified_sales_data.parquet").replace(whole_sales)
     _write_sales_before(whole_sales, delivered_sales, last_hour + dt.timedelta(hours=1))
     _write_sales_before(whole_sales, sales_file, last_hour)
     say(f"full build up to as_of {full_as_of} (every model, tests excluded)")
@@ -428,13 +448,15 @@ def _seconds_list(walls: list[float]) -> str:
 
 
 def _write_sales_before(whole: Path, path: Path, hour: dt.datetime) -> None:
-    """The sales rows of `whole` before `hour`, in their order, as Parquet at `path`."""
+    """The sales rows of `whole` before `hour`, in their order, at `path` (Parquet, or CSV
+    with a header when the path ends in .csv)."""
+    options = "(format csv, header)" if path.suffix == ".csv" else "(format parquet)"
     with duckdb.connect() as con:
         con.execute(
             "copy (select * exclude (file_row_number)"
             " from read_parquet(?, file_row_number = true)"
             " where sales_ts < ? order by file_row_number)"
-            " to '" + str(path).replace("'", "''") + "' (format parquet)",
+            " to '" + str(path).replace("'", "''") + "' " + options,
             [str(whole), hour],
         )
 

@@ -20,6 +20,7 @@ WORLD_FIELDS = {
     "days",
     "training_days",
     "dense",
+    "sales_format",
     "sales_rows",
     "reports",
     "reports_per_million_rows",
@@ -62,12 +63,13 @@ DETECTED_LOG = "minority_reports_detected_log"
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
-    """One run of `mrs bench --sizes 0.2M --dense --tick-repeats 2` (21 stores x 10 products
-    x 41 days: one block of stores, so the demo's narratives once)."""
+    """One run of `mrs bench --sizes 0.2M --dense --sales-format csv --tick-repeats 2` (21
+    stores x 10 products x 41 days: one block of stores, so the demo's narratives once; the
+    sales delivered as a CSV file that gains the tick's rows)."""
     folder = tmp_path_factory.mktemp("bench")
     output = folder / "bench.json"
     result = run_mrs(
-        "bench", "--sizes", "0.2M", "--dense", "--tick-repeats", "2",
+        "bench", "--sizes", "0.2M", "--dense", "--sales-format", "csv", "--tick-repeats", "2",
         "--work-dir", str(folder), "--json", str(output),
     )  # fmt: skip
     return json.loads(output.read_text()), result.stdout
@@ -100,6 +102,7 @@ def test_both_builds_succeeded_on_the_world_asked_for(bench: tuple[dict, str]) -
     assert world["stores"] == 21
     assert world["sales_rows"] == 21 * 10 * 41 * 24
     assert world["dense"] is True
+    assert world["sales_format"] == "csv"
     # The reports the full build logged, as the detection log holds them.
     assert world["reports"] > 0
     assert world["reports_per_million_rows"] == world["reports"] / (world["sales_rows"] / 1e6)
