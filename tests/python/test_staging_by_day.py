@@ -147,3 +147,52 @@ def test_a_build_checks_only_the_changed_days_and_equals_checking_every_row(
     assert "built before it had sales_day_key, day_digest; it is built again in full" in output
     assert "every sales day checked" in output
     assert query(fresh, "select * from stg_unified_sales_data_checked order by all") == staged
+
+
+def _not_read_again(output: str) -> set[str]:
+    """The inputs whose file input_files kept from the last build's probe."""
+    found = re.search(
+        r"input files unchanged since the last probe, not read again: \[(.*)\]", output
+    )
+    return set(re.findall(r"'(\w+)'", found.group(1))) if found else set()
+
+
+def test_an_input_file_is_tried_again_only_when_it_changed(world: Path, tmp_path: Path) -> None:
+    """input_files reads every file to try it (all of a CSV file); a file with the path,
+    size and modification time of the last build's probe keeps its answers instead (issue
+    18: the sales file grows every hour), and a file rewritten to the same size is tried
+    again."""
+    folder = tmp_path / "inputs"
+    shutil.copytree(world, folder)
+    database = tmp_path / "mrs.duckdb"
+    assert _not_read_again(_stage(folder, database)) == set()
+    inputs = {path.stem for path in folder.glob("*.csv")} & set(
+        row[0] for row in query(database, "select input_name from input_files")
+    )
+    assert {"unified_sales_data", "stores", "contextual_data"} <= inputs
+
+    # The feed's next hour: only the sales file is read again.
+    sales = folder / "unified_sales_data.csv"
+    after_the_world = WORLD.start + dt.timedelta(days=WORLD.days)
+    _write(
+        sales,
+        [*_read(sales), [f"{after_the_world:%Y-%m-%d %H:%M:%S}", "ST-001", "SKU-001", "2", "2.50"]],
+    )
+    assert _not_read_again(_stage(folder, database)) == inputs - {"unified_sales_data"}
+
+    # The context file rewritten to the same size, now bytes that are no UTF-8: tried again.
+    context = folder / "contextual_data.csv"
+    context.write_bytes(b"\xff" * context.stat().st_size)
+    output = _stage(folder, database)
+    assert _not_read_again(output) == inputs - {"contextual_data"}
+    assert query(
+        database,
+        "select read_error is not null from input_files where input_name = 'contextual_data'",
+    ) == [(True,)]
+
+    # What a build kept is what trying every file again gives.
+    fresh = tmp_path / "fresh" / "mrs.duckdb"
+    fresh.parent.mkdir()
+    _stage(folder, fresh)
+    answers = "select * from input_files order by input_name"
+    assert query(database, answers) == query(fresh, answers)
