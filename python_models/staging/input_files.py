@@ -13,12 +13,18 @@ Kept from build to build (issue 18): trying a CSV file reads all of it, and the 
 grows every hour. A file whose path, reader, size and modification time (nanoseconds) are
 those of the last build's probe keeps that probe's answers instead of being read again, as
 `make` and `rsync` take a file with the same size and time as unchanged (a file rewritten to
-the same size with its time set back by hand is not seen).
+the same size with its time set back by hand is not seen). A CSV file that still starts with
+the bytes the last probe read (their length and SHA-1), with lines appended, has only those
+lines tried, under its header (mrs.pipeline.appended_file).
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 import pandas as pd
+
+from mrs.pipeline.appended_file import appended_lines, file_sha1
 
 COLUMNS = {
     "input_name": "string",
@@ -29,6 +35,7 @@ COLUMNS = {
     "has_unclosed_quote": "boolean",
     "file_bytes": "Int64",
     "file_modified_ns": "Int64",
+    "file_sha1": "string",
 }
 # The probe's answers, and what must match the last probe for them to stand.
 ANSWERS = ("read_error", "is_blank", "has_unclosed_quote")
@@ -43,6 +50,7 @@ def model(dbt, session):
     kept = _kept_probes(session, dbt.this)
     rows = []
     unchanged = []
+    appended = []
     for candidate in candidates.itertuples(index=False):
         row = {
             "input_name": candidate.input_name,
@@ -52,13 +60,18 @@ def model(dbt, session):
         }
         last = kept.get(candidate.input_name)
         if row["file_bytes"] is not None and last and _identity(last) == _identity(row):
-            row.update({answer: last[answer] for answer in ANSWERS})
+            row.update({answer: last[answer] for answer in (*ANSWERS, "file_sha1")})
             unchanged.append(candidate.input_name)
+        elif (probe := _probe_appended_lines(session, row, last)) is not None:
+            row.update(probe)
+            appended.append(candidate.input_name)
         else:
             row.update(_probe_file(session, row["file_path"], row["reader_sql"]))
         rows.append(row)
     if unchanged:
         print(f"mrs: input files unchanged since the last probe, not read again: {unchanged}")
+    if appended:
+        print(f"mrs: input files with lines appended since the last probe, those tried: {appended}")
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     return frame.astype(COLUMNS)
 
@@ -101,21 +114,73 @@ def _file_stamp(path):
 
 def _probe_file(session, path, reader_sql):
     """Try the reader: DuckDB's error, whether the file is blank and whether a CSV field
-    opens a quote it never closes."""
-    error = None
-    unclosed_quote = None
-    if reader_sql is not None:
-        is_csv = path is not None and not path.endswith(".parquet")
-        try:
-            unclosed_quote = _probe(session, reader_sql, is_csv)
-        # Any read failure is reported as data, whatever DuckDB raises.
-        except Exception as failure:
-            error = " ".join(str(failure).split())[:500]
+    opens a quote it never closes; and a CSV file's SHA-1, for the next build."""
+    is_csv = path is not None and not path.endswith(".parquet")
+    error, unclosed_quote = _try_reader(session, reader_sql, is_csv)
     return {
         "read_error": error,
         "is_blank": _is_blank(path) if path else None,
         "has_unclosed_quote": unclosed_quote,
+        "file_sha1": file_sha1(Path(path)) if is_csv and reader_sql is not None else None,
     }
+
+
+def _probe_appended_lines(session, row, last):
+    """The answers for a CSV file that is the last probe's, read without error and without
+    an unclosed quote, with lines appended: those lines tried under the file's header with the
+    same reader (a file of their own), or None when the file is not such a file."""
+    path = row["file_path"]
+    if (
+        path is None
+        or path.endswith(".parquet")
+        or row["reader_sql"] is None
+        or not last
+        or (last["file_path"], last["reader_sql"]) != (path, row["reader_sql"])
+        or last["read_error"] is not None
+        or last["has_unclosed_quote"] is None
+        or bool(last["has_unclosed_quote"])
+        or last["file_sha1"] is None
+        or last["file_bytes"] is None
+        or _quoted(path) not in row["reader_sql"]
+    ):
+        return None
+    lines = appended_lines(Path(path), int(last["file_bytes"]), last["file_sha1"])
+    if lines is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="mrs-appended-") as folder:
+        appended_file = Path(folder) / Path(path).name
+        appended_file.write_bytes(lines.header + lines.lines)
+        reader_sql = row["reader_sql"].replace(_quoted(path), _quoted(str(appended_file)))
+        error, unclosed_quote = _try_reader(session, reader_sql, True)
+    if error is not None:
+        # DuckDB names the file it read and counts lines in it: say which file that was.
+        error = (
+            f"in the lines appended after byte {int(last['file_bytes'])} (lines counted from "
+            f"the header): {error.replace(str(appended_file), path)}"
+        )[:500]
+    return {
+        "read_error": error,
+        "is_blank": False,
+        "has_unclosed_quote": unclosed_quote,
+        "file_sha1": lines.file_sha1,
+    }
+
+
+def _quoted(path):
+    """A path as mrs_quote_path writes it in a reader's SQL."""
+    return "'" + path.replace("'", "''") + "'"
+
+
+def _try_reader(session, reader_sql, is_csv):
+    """DuckDB's error reading with `reader_sql` (None when it reads) and whether a CSV field
+    came back with a line break in it."""
+    if reader_sql is None:
+        return None, None
+    try:
+        return None, _probe(session, reader_sql, is_csv)
+    # Any read failure is reported as data, whatever DuckDB raises.
+    except Exception as failure:
+        return " ".join(str(failure).split())[:500], None
 
 
 def _probe(session, reader_sql, is_csv):

@@ -157,11 +157,20 @@ def _not_read_again(output: str) -> set[str]:
     return set(re.findall(r"'(\w+)'", found.group(1))) if found else set()
 
 
+def _appended(output: str) -> set[str]:
+    """The inputs whose file input_files tried the appended lines of only."""
+    found = re.search(
+        r"input files with lines appended since the last probe, those tried: \[(.*)\]", output
+    )
+    return set(re.findall(r"'(\w+)'", found.group(1))) if found else set()
+
+
 def test_an_input_file_is_tried_again_only_when_it_changed(world: Path, tmp_path: Path) -> None:
     """input_files reads every file to try it (all of a CSV file); a file with the path,
-    size and modification time of the last build's probe keeps its answers instead (issue
-    18: the sales file grows every hour), and a file rewritten to the same size is tried
-    again."""
+    size and modification time of the last build's probe keeps its answers instead, a CSV
+    file that grew by appended lines has those lines tried only (issue 18: the sales file
+    grows every hour), and a file rewritten, to the same size or in its middle, is tried
+    again whole."""
     folder = tmp_path / "inputs"
     shutil.copytree(world, folder)
     database = tmp_path / "mrs.duckdb"
@@ -178,7 +187,9 @@ def test_an_input_file_is_tried_again_only_when_it_changed(world: Path, tmp_path
         sales,
         [*_read(sales), [f"{after_the_world:%Y-%m-%d %H:%M:%S}", "ST-001", "SKU-001", "2", "2.50"]],
     )
-    assert _not_read_again(_stage(folder, database)) == inputs - {"unified_sales_data"}
+    output = _stage(folder, database)
+    assert _not_read_again(output) == inputs - {"unified_sales_data"}
+    assert _appended(output) == {"unified_sales_data"}
 
     # The context file rewritten to the same size, now bytes that are no UTF-8: tried again.
     context = folder / "contextual_data.csv"
@@ -190,9 +201,33 @@ def test_an_input_file_is_tried_again_only_when_it_changed(world: Path, tmp_path
         "select read_error is not null from input_files where input_name = 'contextual_data'",
     ) == [(True,)]
 
-    # What a build kept is what trying every file again gives.
+    # A value restated in the middle of the sales file, its length kept: tried whole.
+    header, *rows = _read(sales)
+    units = rows[len(rows) // 2][3]
+    rows[len(rows) // 2][3] = units[:-1] + ("1" if units[-1] != "1" else "2")
+    _write(sales, [header, *rows])
+    output = _stage(folder, database)
+    assert "unified_sales_data" not in _not_read_again(output) | _appended(output)
+
+    # Appended lines that are no UTF-8: found in those lines (DuckDB's message names the
+    # sales file, not the file of those lines).
+    with sales.open("ab") as handle:
+        handle.write(b"2025-07-20 10:00:00,ST-001,SKU-001,\xff\xfe,1.00\n")
+    output = _stage(folder, database)
+    assert _appended(output) == {"unified_sales_data"}
+    ((error,),) = query(
+        database, "select read_error from input_files where input_name = 'unified_sales_data'"
+    )
+    assert error.startswith("in the lines appended after byte")
+    assert "utf-8" in error.lower() and "mrs-appended-" not in error
+
+    # What a build kept is what trying every file again gives (DuckDB's error counts the
+    # lines of what it read, so errors compare by their presence).
     fresh = tmp_path / "fresh" / "mrs.duckdb"
     fresh.parent.mkdir()
     _stage(folder, fresh)
-    answers = "select * from input_files order by input_name"
+    answers = (
+        "select * exclude (read_error), read_error is null as reads from input_files "
+        "order by input_name"
+    )
     assert query(database, answers) == query(fresh, answers)
