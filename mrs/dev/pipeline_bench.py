@@ -384,8 +384,8 @@ def _measure_builds(
     whole_sales = scratch / "unified_sales_data.whole.parquet"
     delivered_sales = scratch / f"unified_sales_data.delivered.{world.size.sales_format}"
     (world.inputs / "unified_sales_data.parquet").replace(whole_sales)
-    _write_sales_before(whole_sales, delivered_sales, last_hour + dt.timedelta(hours=1))
-    _write_sales_before(whole_sales, sales_file, last_hour)
+    write_sales_before(whole_sales, delivered_sales, last_hour + dt.timedelta(hours=1))
+    write_sales_before(whole_sales, sales_file, last_hour)
     say(f"full build up to as_of {full_as_of} (every model, tests excluded)")
     # Both builds share one dbt target folder, as hourly builds in production do: the
     # one-tick build then re-uses the full build's parse (partial parsing), which a fresh
@@ -447,7 +447,7 @@ def _seconds_list(walls: list[float]) -> str:
     return ", ".join(f"{wall:.1f}" for wall in walls) + " s"
 
 
-def _write_sales_before(whole: Path, path: Path, hour: dt.datetime) -> None:
+def write_sales_before(whole: Path, path: Path, hour: dt.datetime) -> None:
     """The sales rows of `whole` before `hour`, in their order, at `path` (Parquet, or CSV
     with a header when the path ends in .csv)."""
     options = "(format csv, header)" if path.suffix == ".csv" else "(format parquet)"

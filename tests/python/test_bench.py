@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import math
+from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import run_mrs
 
 from mrs.cli.bench import work_folder
 from mrs.dev.build_timings import STAGES
-from mrs.dev.pipeline_bench import parse_history, parse_sizes
+from mrs.dev.pipeline_bench import parse_history, parse_sizes, write_sales_before
 
 WORLD_FIELDS = {
     "label",
@@ -63,13 +66,12 @@ DETECTED_LOG = "minority_reports_detected_log"
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
-    """One run of `mrs bench --sizes 0.2M --dense --sales-format csv --tick-repeats 2` (21
-    stores x 10 products x 41 days: one block of stores, so the demo's narratives once; the
-    sales delivered as a CSV file that gains the tick's rows)."""
+    """One run of `mrs bench --sizes 0.2M --dense --tick-repeats 2` (21 stores x 10 products
+    x 41 days: one block of stores, so the demo's narratives once)."""
     folder = tmp_path_factory.mktemp("bench")
     output = folder / "bench.json"
     result = run_mrs(
-        "bench", "--sizes", "0.2M", "--dense", "--sales-format", "csv", "--tick-repeats", "2",
+        "bench", "--sizes", "0.2M", "--dense", "--tick-repeats", "2",
         "--work-dir", str(folder), "--json", str(output),
     )  # fmt: skip
     return json.loads(output.read_text()), result.stdout
@@ -102,7 +104,7 @@ def test_both_builds_succeeded_on_the_world_asked_for(bench: tuple[dict, str]) -
     assert world["stores"] == 21
     assert world["sales_rows"] == 21 * 10 * 41 * 24
     assert world["dense"] is True
-    assert world["sales_format"] == "csv"
+    assert world["sales_format"] == "parquet"
     # The reports the full build logged, as the detection log holds them.
     assert world["reports"] > 0
     assert world["reports_per_million_rows"] == world["reports"] / (world["sales_rows"] / 1e6)
@@ -186,6 +188,27 @@ def test_the_history_axis_keeps_the_series_and_grows_the_ticks() -> None:
     for bad in ("a year", "0", "-1", ""):
         with pytest.raises(ValueError, match="expected months like"):
             parse_history(bad, stores=20, products=10)
+
+
+def test_a_csv_feed_is_delivered_in_its_rows_order_up_to_the_tick(tmp_path: Path) -> None:
+    # `--sales-format csv` (a text feed, read row by row): the rows before the hour, in the
+    # order of the whole file, with a header, as the one-tick build's file gains its hour.
+    whole = tmp_path / "whole.parquet"
+    with duckdb.connect() as con:
+        con.execute(
+            "copy (select * from (values (timestamp '2025-07-01 02:00:00', 'ST-002'), "
+            "(timestamp '2025-07-01 00:00:00', 'ST-001'), "
+            "(timestamp '2025-07-01 01:00:00', 'ST-003')) as t(sales_ts, store_id)) "
+            f"to '{whole}' (format parquet)"
+        )
+    delivered = tmp_path / "unified_sales_data.csv"
+    write_sales_before(whole, delivered, dt.datetime(2025, 7, 1, 2))
+    assert delivered.read_text().splitlines() == [
+        "sales_ts,store_id",
+        "2025-07-01 00:00:00,ST-001",
+        "2025-07-01 01:00:00,ST-003",
+    ]
+    assert parse_history("1", stores=2, products=1, sales_format="csv")[0].sales_format == "csv"
 
 
 def test_work_folder_is_created_or_refused_in_one_line(tmp_path):
