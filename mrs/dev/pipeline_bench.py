@@ -39,6 +39,7 @@ from mrs.dev.world import WorldOptions, build_vars, write_world
 from mrs.pipeline.database_copy import copy_database
 from mrs.pipeline.database_lock import open_database
 from mrs.pipeline.project import WITHOUT_TESTS, Project
+from mrs.pipeline.sql_text import sql_string
 from mrs.review.journal import ensure_journal
 
 DEFAULT_SIZES = "1M,10M,20M"
@@ -456,7 +457,7 @@ def write_sales_before(whole: Path, path: Path, hour: dt.datetime) -> None:
             "copy (select * exclude (file_row_number)"
             " from read_parquet(?, file_row_number = true)"
             " where sales_ts < ? order by file_row_number)"
-            " to '" + str(path).replace("'", "''") + "' " + options,
+            " to " + sql_string(str(path)) + " " + options,
             [str(whole), hour],
         )
 

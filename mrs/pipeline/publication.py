@@ -37,6 +37,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from mrs.pipeline.sql_text import sql_string
+
 # The schema the staged copy is attached as while the build writes it.
 _STAGING_ALIAS = "mrs_publication_next"
 _NEXT = ".next"
@@ -92,10 +94,6 @@ class _ChangedDays:
     first_day: dt.date | None = None
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _row_count(connection: duckdb.DuckDBPyConnection, name: str) -> int:
     return int(connection.execute(f"select count(*) from {_STAGING_ALIAS}.{name}").fetchone()[0])
 
@@ -148,7 +146,7 @@ def publish(
                 relation.create(f"{_STAGING_ALIAS}.{name}")
             if day_column is None:
                 connection.execute(
-                    f"copy {_STAGING_ALIAS}.{name} to {_sql_string(str(staged_files[name]))}"
+                    f"copy {_STAGING_ALIAS}.{name} to {sql_string(str(staged_files[name]))}"
                     " (format parquet)"
                 )
             else:
@@ -210,12 +208,12 @@ def _attach_previous_copy(
     if previous.exists():
         shutil.copyfile(previous, staged)
         try:
-            connection.execute(f"attach {_sql_string(str(staged))} as {_STAGING_ALIAS}")
+            connection.execute(f"attach {sql_string(str(staged))} as {_STAGING_ALIAS}")
             return
         except duckdb.Error as error:
             print(f"mrs: the previous published copy cannot be opened ({error}); written whole")
             staged.unlink(missing_ok=True)
-    connection.execute(f"attach {_sql_string(str(staged))} as {_STAGING_ALIAS}")
+    connection.execute(f"attach {sql_string(str(staged))} as {_STAGING_ALIAS}")
 
 
 def _drop_all_but(connection: duckdb.DuckDBPyConnection, names: set[str]) -> None:
@@ -353,7 +351,7 @@ def _write_month_files(
             bounds = [start, (start + dt.timedelta(days=31)).replace(day=1)]
         connection.execute(
             f'copy (select * from {_STAGING_ALIAS}."{name}" where {rows}) '
-            f"to {_sql_string(str(final) + _NEXT)} (format parquet)",
+            f"to {sql_string(str(final) + _NEXT)} (format parquet)",
             bounds,
         )
     gone = [

@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from mrs.pipeline.appended_file import appended_lines, file_sha1
+from mrs.pipeline.sql_text import sql_string
 
 COLUMNS = {
     "input_name": "string",
@@ -141,7 +142,7 @@ def _probe_appended_lines(session, row, last):
         or bool(last["has_unclosed_quote"])
         or last["file_sha1"] is None
         or last["file_bytes"] is None
-        or _quoted(path) not in row["reader_sql"]
+        or sql_string(path) not in row["reader_sql"]
     ):
         return None
     lines = appended_lines(Path(path), int(last["file_bytes"]), last["file_sha1"])
@@ -150,7 +151,7 @@ def _probe_appended_lines(session, row, last):
     with tempfile.TemporaryDirectory(prefix="mrs-appended-") as folder:
         appended_file = Path(folder) / Path(path).name
         appended_file.write_bytes(lines.header + lines.lines)
-        reader_sql = row["reader_sql"].replace(_quoted(path), _quoted(str(appended_file)))
+        reader_sql = row["reader_sql"].replace(sql_string(path), sql_string(str(appended_file)))
         error, unclosed_quote = _try_reader(session, reader_sql, True)
     if error is not None:
         # DuckDB names the file it read and counts lines in it: say which file that was.
@@ -164,11 +165,6 @@ def _probe_appended_lines(session, row, last):
         "has_unclosed_quote": unclosed_quote,
         "file_sha1": lines.file_sha1,
     }
-
-
-def _quoted(path):
-    """A path as mrs_quote_path writes it in a reader's SQL."""
-    return "'" + path.replace("'", "''") + "'"
 
 
 def _try_reader(session, reader_sql, is_csv):

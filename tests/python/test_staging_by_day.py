@@ -149,20 +149,22 @@ def test_a_build_checks_only_the_changed_days_and_equals_checking_every_row(
     assert query(fresh, "select * from stg_unified_sales_data_checked order by all") == staged
 
 
+def _inputs_listed(output: str, message: str) -> set[str]:
+    """The inputs input_files lists after `message` (a line of its output), or none."""
+    found = re.search(re.escape(message) + r": \[(.*)\]", output)
+    return set(re.findall(r"'(\w+)'", found.group(1))) if found else set()
+
+
 def _not_read_again(output: str) -> set[str]:
     """The inputs whose file input_files kept from the last build's probe."""
-    found = re.search(
-        r"input files unchanged since the last probe, not read again: \[(.*)\]", output
-    )
-    return set(re.findall(r"'(\w+)'", found.group(1))) if found else set()
+    return _inputs_listed(output, "input files unchanged since the last probe, not read again")
 
 
 def _appended(output: str) -> set[str]:
     """The inputs whose file input_files tried the appended lines of only."""
-    found = re.search(
-        r"input files with lines appended since the last probe, those tried: \[(.*)\]", output
+    return _inputs_listed(
+        output, "input files with lines appended since the last probe, those tried"
     )
-    return set(re.findall(r"'(\w+)'", found.group(1))) if found else set()
 
 
 def test_an_input_file_is_tried_again_only_when_it_changed(world: Path, tmp_path: Path) -> None:
@@ -175,9 +177,9 @@ def test_an_input_file_is_tried_again_only_when_it_changed(world: Path, tmp_path
     shutil.copytree(world, folder)
     database = tmp_path / "mrs.duckdb"
     assert _not_read_again(_stage(folder, database)) == set()
-    inputs = {path.stem for path in folder.glob("*.csv")} & set(
-        row[0] for row in query(database, "select input_name from input_files")
-    )
+    inputs = {path.stem for path in folder.glob("*.csv")} & {
+        name for (name,) in query(database, "select input_name from input_files")
+    }
     assert {"unified_sales_data", "stores", "contextual_data"} <= inputs
 
     # The feed's next hour: only the sales file is read again.
