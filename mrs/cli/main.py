@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mrs.cli.app import add_app_parser
 from mrs.cli.bench import add_bench_parser, positive_count, work_folder
@@ -31,6 +32,9 @@ from mrs.pipeline.summary import summarise
 from mrs.pipeline.times import checked_timezone, utc_timestamp
 from mrs.review.journal import ensure_journal, journal_dir
 from mrs.review.reviewers import access_dir, os_login, write_registry
+
+if TYPE_CHECKING:
+    from mrs.dev.oracle_scan import OracleScores
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -177,6 +181,12 @@ def _parser() -> argparse.ArgumentParser:
         help="score generated family worlds instead (mrs.dev.world_family: volume classes, "
         "retail/late/24h stores, graded anomalies): a power curve by cumulative strength x "
         "duration and false alarms per 1,000 quiet series-days",
+    )
+    evaluate.add_argument(
+        "--oracle",
+        action="store_true",
+        help="with --family: also print what an oracle that knows every series' null mean "
+        "and noise finds by scanning windows, at each threshold (what the data allows)",
     )
     evaluate.add_argument(
         "--null-seeds",
@@ -511,9 +521,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.family:
         return _evaluate_family(args)
     family_only = ("null_seeds", "json", "jobs", *FAMILY_WORLD_FIELDS)
-    if any(getattr(args, field) is not None for field in family_only):
+    if args.oracle or any(getattr(args, field) is not None for field in family_only):
         raise MrsError(
-            "--null-seeds, --json, --jobs, --stores, --products, --training-days, "
+            "--oracle, --null-seeds, --json, --jobs, --stores, --products, --training-days, "
             "--detection-days, --shape-drift, --hour-noise-sd, --hour-noise-rho, "
             "--store-noise-sd and --store-events go with "
             "--family"
@@ -559,6 +569,7 @@ def _seed_list(option: str, text: str, example: str) -> list[int]:
 
 def _evaluate_family(args: argparse.Namespace) -> int:
     from mrs.dev.family_evaluation import DEFAULT_JOBS, FamilyBuildError, evaluate_family
+    from mrs.dev.oracle_scan import format_oracle, oracle_json
     from mrs.dev.power_curve import format_family, to_json
     from mrs.dev.world_family import FamilyOptions
 
@@ -596,10 +607,27 @@ def _evaluate_family(args: argparse.Namespace) -> int:
         return 1
     for line in format_family(scores):
         print(line)
+    report = to_json(scores)
+    if args.oracle:
+        oracle = _oracle_counts(seeds, null_seeds, world)
+        for line in format_oracle(oracle, scores.quiet_total.per_thousand_days):
+            print(line)
+        report["oracle"] = oracle_json(oracle)
     print(f"elapsed: {time.perf_counter() - started:.1f} s")
     if args.json:
-        args.json.write_text(json.dumps(to_json(scores), indent=2))
+        args.json.write_text(json.dumps(report, indent=2))
     return 0
+
+
+def _oracle_counts(
+    seeds: list[int], null_seeds: list[int], world: dict[str, int | float]
+) -> OracleScores:
+    from mrs.dev.oracle_scan import OracleScores, score_oracle
+    from mrs.dev.world_family import FamilyOptions, draw_world
+
+    worlds = [FamilyOptions(seed=s, **world) for s in seeds]
+    worlds += [FamilyOptions(seed=s, null=True, **world) for s in null_seeds]
+    return sum((score_oracle(draw_world(options)) for options in worlds), OracleScores())
 
 
 def _summary(args: argparse.Namespace) -> int:
