@@ -9,8 +9,11 @@ alarm is a window at or beyond a threshold in one direction; alarms of one serie
 direction whose ends are at most a day apart are one report. At each threshold of a grid it
 counts the reports on quiet series per 1,000 series-days and the anomalies whose window any
 alarm overlaps, by strength. Read against the detector's own figures at the same false-alarm
-rate, it says how much of a miss is the baseline's and the detectors' and how much the
-noise's draw: no detector that learns the null mean from the training weeks can beat it.
+rate, it says how much of a miss is the learnt baseline's and how much the noise's draw. It
+is a reference, not a strict bound: its score is Gaussian in form, so with one threshold the
+skewed counts of a product selling a unit an hour set that threshold for every series, and a
+detector that models their skew can do better at a low false-alarm rate; a threshold per
+volume class takes that away (`OracleScores.per_class_within`).
 """
 
 from __future__ import annotations
