@@ -51,13 +51,14 @@ evaluations as (
         decided_at.report_id,
         settings.run_id
     from decided_at
+    -- Two plain inequalities (a window not decided yet is open to the last tick): DuckDB
+    -- joins them as a range; with an `is null or` it paired every window with every tick
+    -- after it first showed and filtered afterwards (6 s of a year's full build, now 0.3 s).
     inner join pending_ticks
         on
             decided_at.first_seen_tick <= pending_ticks.tick_ts
-            and (
-                decided_at.decision_tick is null
-                or decided_at.decision_tick >= pending_ticks.tick_ts
-            )
+            and coalesce(decided_at.decision_tick, 'infinity'::timestamp)
+            >= pending_ticks.tick_ts
     cross join settings
 ),
 

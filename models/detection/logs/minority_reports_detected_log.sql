@@ -56,7 +56,8 @@ live as (
     inner join pending_ticks
         on
             reports.confirmed_tick <= pending_ticks.tick_ts
-            and (reports.closed_tick is null or reports.closed_tick >= pending_ticks.tick_ts)
+            -- an open report lasts to the last tick (a range join, as in the classifier's log)
+            and coalesce(reports.closed_tick, 'infinity'::timestamp) >= pending_ticks.tick_ts
     union all
     -- Reports that ended before this build's ticks without ever being logged (the restated
     -- sales give them now): their closing row, at the first new tick.
