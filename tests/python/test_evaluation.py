@@ -60,8 +60,8 @@ def test_a_fresh_family_world_keeps_its_power_and_false_alarm_floors(tmp_path: P
     assert "power curve" in result.stdout
     assert "false reports per 1,000 quiet series-days" in result.stdout
     family = json.loads(scores.read_text())
-    # What the data allows, beside it: the oracle (knows the null means) finds every
-    # anomaly of S >= 8 that the detectors may miss, on the same worlds.
+    # What the data allows, beside it: the oracle (it knows the null means) finds all 18
+    # anomalies of S >= 8 at its lowest threshold, on the same worlds.
     assert "oracle at 1 per 1,000, a threshold per volume class" in result.stdout
     oracle = family["oracle"]["all"]
     assert oracle["strong"] == 18 and oracle["by_threshold"][0]["strong_found"] == 18

@@ -53,7 +53,7 @@ evaluations as (
     from decided_at
     -- Two plain inequalities (a window not decided yet is open to the last tick): DuckDB
     -- joins them as a range; with an `is null or` it paired every window with every tick
-    -- after it first showed and filtered afterwards (6 s of a year's full build, now 0.3 s).
+    -- after it first showed and filtered afterwards (6.6 s on a year of ticks, now 0.5 s).
     inner join pending_ticks
         on
             decided_at.first_seen_tick <= pending_ticks.tick_ts
