@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mrs.dev.world_family import Anomaly, FamilyWorld, draw_units
+from mrs.dev.power_curve import recall_share
+from mrs.dev.world_family import Anomaly, FamilyWorld, draw_units, hour_variance
 
 WINDOW_HOURS = (2, 3, 4, 6, 8, 12, 16, 24, 36, 48, 72)
 THRESHOLDS = tuple(4.0 + 0.25 * k for k in range(25))  # 4.0 to 10.0
@@ -121,8 +122,8 @@ def window_statistics(world: FamilyWorld, units: np.ndarray) -> dict[int, np.nda
     zero = np.zeros((*mean.shape[:2], 1))
     mean_sum = np.concatenate([zero, np.cumsum(mean, axis=2)], axis=2)
     unit_sum = np.concatenate([zero, np.cumsum(units, axis=2)], axis=2)
-    hour_variance = mean + mean**2 / world.nb_shape[:, :, None]
-    variance_sum = np.concatenate([zero, np.cumsum(hour_variance, axis=2)], axis=2)
+    variance = hour_variance(mean, world.nb_shape[:, :, None])
+    variance_sum = np.concatenate([zero, np.cumsum(variance, axis=2)], axis=2)
     day_noise = world.day_noise_sd[:, :, None] ** 2
     statistics = {}
     for length in WINDOW_HOURS:
@@ -218,10 +219,6 @@ def _best_alarm(statistics: dict[int, np.ndarray], first: int, anomaly: Anomaly)
     return best
 
 
-def _share(found: int, total: int) -> str:
-    return f"{found}/{total} ({found / total:.0%})" if total else "-"
-
-
 def format_oracle(scores: OracleScores, detector_rate: float | None) -> list[str]:
     """The oracle's table (one threshold for every series), and its recall at the detector's
     false-alarm rate and at 1 per 1,000 quiet series-days, with one threshold and with a
@@ -240,8 +237,8 @@ def format_oracle(scores: OracleScores, detector_rate: float | None) -> list[str
         rate = counts.per_thousand_days(k)
         lines.append(
             f"{threshold:<11.2f}{(f'{rate:.2f}' if rate is not None else '-'):>16}"
-            f"{_share(counts.strong_found[k], counts.strong):>18}"
-            f"{_share(counts.mild_found[k], counts.mild):>18}"
+            f"{recall_share(counts.strong_found[k], counts.strong):>18}"
+            f"{recall_share(counts.mild_found[k], counts.mild):>18}"
         )
     targets = [("1 per 1,000", 1.0)]
     if detector_rate is not None:
@@ -252,8 +249,8 @@ def format_oracle(scores: OracleScores, detector_rate: float | None) -> list[str
             "no threshold of the grid is within it"
             if k is None
             else f"threshold {THRESHOLDS[k]:.2f}: recall S>=8 "
-            f"{_share(counts.strong_found[k], counts.strong)}, 5-8 "
-            f"{_share(counts.mild_found[k], counts.mild)}"
+            f"{recall_share(counts.strong_found[k], counts.strong)}, 5-8 "
+            f"{recall_share(counts.mild_found[k], counts.mild)}"
         )
         lines.append(f"oracle at {label}, one threshold, {one}")
         per_class = scores.per_class_within(rate)
@@ -263,7 +260,8 @@ def format_oracle(scores: OracleScores, detector_rate: float | None) -> list[str
             strong_found, strong, mild_found, mild, false = per_class
             lines.append(
                 f"oracle at {label}, a threshold per volume class ({false:.2f} per 1,000): "
-                f"recall S>=8 {_share(strong_found, strong)}, 5-8 {_share(mild_found, mild)}"
+                f"recall S>=8 {recall_share(strong_found, strong)}, "
+                f"5-8 {recall_share(mild_found, mild)}"
             )
     return lines
 

@@ -337,7 +337,8 @@ def _cell(outcomes: Sequence[AnomalyOutcome]) -> str:
     return f"{found}/{total}" if total else "-"
 
 
-def _share(found: int, total: int) -> str:
+def recall_share(found: int, total: int) -> str:
+    """`found/total (share)`, or `-` when there is nothing to find."""
     return f"{found}/{total} ({found / total:.0%})" if total else "-"
 
 
@@ -384,12 +385,12 @@ def _power_curve_lines(scores: FamilyScores) -> list[str]:
             f"{_cell([o for o in row if _duration_band(o.duration_hours) == d]):>10}"
             for d, _, _ in DURATION_BANDS
         )
-        lines.append(f"{band:<18}{cells}{_share(*_recall(row)):>14}")
+        lines.append(f"{band:<18}{cells}{recall_share(*_recall(row)):>14}")
     cells = "".join(
         f"{_cell([o for o in scores.anomalies if _duration_band(o.duration_hours) == d]):>10}"
         for d, _, _ in DURATION_BANDS
     )
-    lines.append(f"{'all':<18}{cells}{_share(*_recall(scores.anomalies)):>14}")
+    lines.append(f"{'all':<18}{cells}{recall_share(*_recall(scores.anomalies)):>14}")
     for title, key, values in (
         ("direction", "direction", ("up", "down")),
         ("shape", "shape", ("step", "spike", "ramp", "pulse")),
@@ -409,9 +410,9 @@ def _headline_lines(scores: FamilyScores) -> list[str]:
     h = headline(scores)
     rate = h["false_reports_per_1000_quiet_series_days"]
     return [
-        f"recall S >= 8:      {_share(*h['recall_s_ge_8'])}",
-        f"recall 5 <= S < 8:  {_share(*h['recall_s_5_8'])}",
-        f"precision:          {_share(*h['precision'])} reports match an anomaly",
+        f"recall S >= 8:      {recall_share(*h['recall_s_ge_8'])}",
+        f"recall 5 <= S < 8:  {recall_share(*h['recall_s_5_8'])}",
+        f"precision:          {recall_share(*h['precision'])} reports match an anomaly",
         "false reports per 1,000 quiet series-days: "
         + (f"{rate:.2f}" if rate is not None else "-")
         + f" ({h['false_on_quiet']} over {h['quiet_series_days']:,.0f} series-days); "

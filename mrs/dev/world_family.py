@@ -481,10 +481,15 @@ def shape_profile(shape: str, hours: int) -> np.ndarray:
     raise ValueError(f"unknown anomaly shape {shape!r}; known: {', '.join(SHAPES)}")
 
 
+def hour_variance(mean: np.ndarray, nb_shape: np.ndarray | float) -> np.ndarray:
+    """Variance of an hour's count given its day: negative binomial, mean + mean^2 / shape."""
+    return mean + mean**2 / nb_shape
+
+
 def window_sd(null_mean: np.ndarray, nb_shape: float, day_noise_sd: float, day: np.ndarray):
     """Sd of a window's total under the null noise model (see the module docstring); `day` is
     the calendar day of each hour."""
-    hourly = float(np.sum(null_mean + null_mean**2 / nb_shape))
+    hourly = float(np.sum(hour_variance(null_mean, nb_shape)))
     daily = sum(float(null_mean[day == d].sum()) ** 2 for d in np.unique(day))
     return float(np.sqrt(hourly + day_noise_sd**2 * daily))
 

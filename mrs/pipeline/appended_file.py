@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 CHUNK_BYTES = 1 << 22
 
@@ -29,8 +30,7 @@ def file_sha1(path: Path) -> str:
     """SHA-1 of the file's bytes."""
     digest = hashlib.sha1()
     with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            digest.update(chunk)
+        _hash_into(digest, handle, None)
     return digest.hexdigest()
 
 
@@ -44,18 +44,25 @@ def appended_lines(path: Path, read_bytes: int, read_sha1: str) -> AppendedLines
     with path.open("rb") as handle:
         header = handle.readline()
         handle.seek(0)
-        left = read_bytes
-        last = b""
-        while left:
-            chunk = handle.read(min(CHUNK_BYTES, left))
-            if not chunk:
-                return None
-            digest.update(chunk)
-            last = chunk[-1:]
-            left -= len(chunk)
+        hashed, last = _hash_into(digest, handle, read_bytes)
         # Bytes that end a line hold the whole header (its first line) too.
-        if digest.hexdigest() != read_sha1 or last != b"\n":
+        if hashed < read_bytes or digest.hexdigest() != read_sha1 or last != b"\n":
             return None
         lines = handle.read()
     digest.update(lines)
     return AppendedLines(header=header, lines=lines, file_sha1=digest.hexdigest())
+
+
+def _hash_into(digest: hashlib._Hash, handle: BinaryIO, limit: int | None) -> tuple[int, bytes]:
+    """Add the handle's next `limit` bytes (all of them when None) to `digest`, a chunk at a
+    time: how many were read, and the last of them."""
+    hashed, last = 0, b""
+    while limit is None or hashed < limit:
+        size = CHUNK_BYTES if limit is None else min(CHUNK_BYTES, limit - hashed)
+        chunk = handle.read(size)
+        if not chunk:
+            break
+        digest.update(chunk)
+        hashed += len(chunk)
+        last = chunk[-1:]
+    return hashed, last
