@@ -12,6 +12,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -73,7 +74,9 @@ def _report(name: str, code: int, started: float) -> None:
 def test() -> int:
     target = ROOT / "target"
     target.mkdir(exist_ok=True)
-    env = dict(os.environ, DBT_PROFILES_DIR=str(ROOT))
+    # No usage events to dbt Labs from CI: each batch of them is an HTTP request made inside
+    # the build that fills it, and CI runs some 300 builds.
+    env = dict(os.environ, DBT_PROFILES_DIR=str(ROOT), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
     ci_database = target / "ci.duckdb"
     demo_output = target / "ci_demo.txt"
     lint_output = target / "ci_sqlfluff.txt"
@@ -86,16 +89,16 @@ def test() -> int:
     _report("ruff", code, started)
     failed += ["ruff"] if code else []
 
-    # sqlfluff and the demo build run side by side (83 s instead of 107 s on the 2-core
-    # machine): each leaves the other's core idle for long stretches (the templater's compile,
-    # dbt's parse and the narrow parts of the DAG). The demo's dbt writes its own target folder,
-    # so the two never share dbt's artifacts.
+    # sqlfluff runs beside the demo build and then beside pytest: it is the longest of the
+    # three single steps and leaves cores idle (the templater's compile, dbt's parse, the
+    # narrow parts of the DAG), while pytest needs only the demo's database to start. The demo's
+    # dbt and pytest's workers write their own target folders, so none shares dbt's artifacts.
     started = time.perf_counter()
     # Two processes: 56 s instead of 70 s on the 2-core machine, same findings.
     lint_command = [
         str(BIN / "sqlfluff"), "lint", "models", "tests/dbt", "analyses", "--processes", "2"
     ]  # fmt: skip
-    print(f"\n$ {' '.join(lint_command)}  (output below, when the demo build is done)", flush=True)
+    print(f"\n$ {' '.join(lint_command)}  (output at the end, with its time)", flush=True)
     with lint_output.open("w", encoding="utf-8") as handle:
         lint = subprocess.Popen(
             lint_command,
@@ -104,6 +107,11 @@ def test() -> int:
             stdout=handle,
             stderr=subprocess.STDOUT,
         )
+        lint_finished: list[float] = []
+        lint_waiter = threading.Thread(
+            target=lambda: (lint.wait(), lint_finished.append(time.perf_counter()))
+        )
+        lint_waiter.start()
         # `mrs demo` on a fresh target/ci.duckdb: `dbt build` (models, data tests and unit
         # tests), the review scenarios, and the build of what reads them.
         demo_env = dict(
@@ -115,26 +123,32 @@ def test() -> int:
             [str(BIN / "mrs"), "demo", "--database", str(ci_database)], demo_env, demo_output
         )
         _report("dbt build", demo_code, started)
-        lint_code = lint.wait()
-    print(lint_output.read_text(encoding="utf-8"), end="")
-    _report("sqlfluff", lint_code, started)
-    failed += ["sqlfluff"] if lint_code else []
-    failed += ["dbt build"] if demo_code else []
+        failed += ["dbt build"] if demo_code else []
 
-    # Two workers, one test module each at a time: the suite is mostly dbt subprocesses.
-    # Each worker copies the demo built above instead of building its own (about 40 s).
-    pytest_env = dict(env)
-    if demo_code == 0:
-        pytest_env.update(
-            MRS_TEST_DEMO_DATABASE=str(ci_database), MRS_TEST_DEMO_OUTPUT=str(demo_output)
+        # Two workers, one test module each at a time: the suite is mostly dbt subprocesses.
+        # Each worker copies the demo built above instead of building its own (about 40 s).
+        pytest_env = dict(env)
+        if demo_code == 0:
+            pytest_env.update(
+                MRS_TEST_DEMO_DATABASE=str(ci_database), MRS_TEST_DEMO_OUTPUT=str(demo_output)
+            )
+        pytest_started = time.perf_counter()
+        # --durations: the slowest tests in every CI log, where the suite's time goes.
+        code = _run(
+            [str(BIN / "pytest"), "-n", "2", "--dist", "loadfile", "--durations=15"], pytest_env
         )
-    started = time.perf_counter()
-    # --durations: the slowest tests in every CI log, where the suite's time goes.
-    code = _run(
-        [str(BIN / "pytest"), "-n", "2", "--dist", "loadfile", "--durations=15"], pytest_env
+        _report("pytest", code, pytest_started)
+        failed += ["pytest"] if code else []
+        lint_waiter.join()
+    print(f"\n$ {' '.join(lint_command)}", flush=True)
+    print(lint_output.read_text(encoding="utf-8"), end="")
+    lint_code = lint.returncode
+    print(
+        f"[sqlfluff] {'ok' if lint_code == 0 else f'FAILED (exit {lint_code})'} "
+        f"in {lint_finished[0] - started:.0f} s",
+        flush=True,
     )
-    _report("pytest", code, started)
-    failed += ["pytest"] if code else []
+    failed += ["sqlfluff"] if lint_code else []
 
     if failed:
         print(f"\nfailed: {', '.join(failed)}")
