@@ -401,7 +401,8 @@ def _power_curve_lines(scores: FamilyScores) -> list[str]:
         for value in values:
             chosen = [o for o in scores.anomalies if getattr(o, key) == value]
             strong = [o for o in chosen if o.strength >= 8]
-            parts.append(f"{value} {_cell(chosen)} (S>=8: {_cell(strong)})")
+            mild = [o for o in chosen if 5 <= o.strength < 8]
+            parts.append(f"{value} {_cell(chosen)} (S>=8: {_cell(strong)}, 5-8: {_cell(mild)})")
         lines.append(f"{title}: " + ", ".join(parts))
     return lines
 
