@@ -109,7 +109,7 @@ def test() -> int:
         )
         lint_finished: list[float] = []
         lint_waiter = threading.Thread(
-            target=lambda: (lint.wait(), lint_finished.append(time.perf_counter()))
+            target=lambda: (lint.wait(), lint_finished.append(time.perf_counter())), daemon=True
         )
         lint_waiter.start()
         # `mrs demo` on a fresh target/ci.duckdb: `dbt build` (models, data tests and unit
