@@ -63,10 +63,11 @@ def _run_logged(command: list[str], env: dict[str, str], log: Path) -> int:
         return process.wait()
 
 
-def _report(name: str, code: int, started: float) -> None:
+def _report(name: str, code: int, started: float, finished: float | None = None) -> None:
+    """A step's outcome and time (from `started` to `finished`, or to now)."""
+    ended = time.perf_counter() if finished is None else finished
     print(
-        f"[{name}] {'ok' if code == 0 else f'FAILED (exit {code})'} "
-        f"in {time.perf_counter() - started:.0f} s",
+        f"[{name}] {'ok' if code == 0 else f'FAILED (exit {code})'} in {ended - started:.0f} s",
         flush=True,
     )
 
@@ -143,11 +144,7 @@ def test() -> int:
     print(f"\n$ {' '.join(lint_command)}", flush=True)
     print(lint_output.read_text(encoding="utf-8"), end="")
     lint_code = lint.returncode
-    print(
-        f"[sqlfluff] {'ok' if lint_code == 0 else f'FAILED (exit {lint_code})'} "
-        f"in {lint_finished[0] - started:.0f} s",
-        flush=True,
-    )
+    _report("sqlfluff", lint_code, started, lint_finished[0])
     failed += ["sqlfluff"] if lint_code else []
 
     if failed:

@@ -622,11 +622,11 @@ def _evaluate_family(args: argparse.Namespace) -> int:
 def _oracle_counts(
     seeds: list[int], null_seeds: list[int], world: dict[str, int | float]
 ) -> OracleScores:
+    from mrs.dev.family_evaluation import family_worlds
     from mrs.dev.oracle_scan import OracleScores, score_oracle
-    from mrs.dev.world_family import FamilyOptions, draw_world
+    from mrs.dev.world_family import draw_world
 
-    worlds = [FamilyOptions(seed=s, **world) for s in seeds]
-    worlds += [FamilyOptions(seed=s, null=True, **world) for s in null_seeds]
+    worlds = family_worlds(seeds, null_seeds, world)
     return sum((score_oracle(draw_world(options)) for options in worlds), OracleScores())
 
 

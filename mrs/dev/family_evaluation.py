@@ -54,9 +54,7 @@ def evaluate_family(
     `jobs` worlds at a time; `world` sets other FamilyOptions fields (stores, products,
     training_days, detection_days, shape_drift, hour_noise_sd, hour_noise_rho, store_noise_sd,
     store_events) for every world."""
-    shared = dict(world or {})
-    worlds = [FamilyOptions(seed=s, **shared) for s in seeds]
-    worlds += [FamilyOptions(seed=s, null=True, **shared) for s in null_seeds]
+    worlds = family_worlds(seeds, null_seeds, world)
     with tempfile.TemporaryDirectory(prefix="mrs-family-", dir=work_dir) as folder:
         scores = run_in_slots(
             worlds,
@@ -64,6 +62,17 @@ def evaluate_family(
             lambda options, slot: _evaluate_world(options, Path(folder), slot, say),
         )
     return combine(scores)
+
+
+def family_worlds(
+    seeds: Sequence[int],
+    null_seeds: Sequence[int],
+    world: Mapping[str, int | float] | None = None,
+) -> list[FamilyOptions]:
+    """The options of each seed's world, then of each null seed's, `world` set on all."""
+    shared = dict(world or {})
+    worlds = [FamilyOptions(seed=s, **shared) for s in seeds]
+    return worlds + [FamilyOptions(seed=s, null=True, **shared) for s in null_seeds]
 
 
 def run_in_slots(

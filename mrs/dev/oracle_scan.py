@@ -23,14 +23,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mrs.dev.power_curve import recall_share
+from mrs.dev.power_curve import MILD_STRENGTH, recall_share
 from mrs.dev.world_family import Anomaly, FamilyWorld, draw_units, hour_variance
 
 WINDOW_HOURS = (2, 3, 4, 6, 8, 12, 16, 24, 36, 48, 72)
 THRESHOLDS = tuple(4.0 + 0.25 * k for k in range(25))  # 4.0 to 10.0
 # Alarms of one series and direction whose ends are at most this far apart are one report.
 REPORT_GAP_HOURS = 24
-MILD = (5.0, 8.0)
 
 
 def _add(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
@@ -188,11 +187,11 @@ def score_oracle(world: FamilyWorld, units: np.ndarray | None = None) -> OracleS
             volume = world.volume_class[p]
             by_class[volume] = by_class.get(volume, OracleCounts()) + quiet
     for a in world.anomalies:
-        if a.strength < MILD[0]:
+        if a.strength < MILD_STRENGTH[0]:
             continue
         found = tuple(int(_best_alarm(statistics, first, a) >= t) for t in THRESHOLDS)
         none = (0,) * len(THRESHOLDS)
-        mild = a.strength < MILD[1]
+        mild = a.strength < MILD_STRENGTH[1]
         outcome = OracleCounts(
             mild_found=found if mild else none,
             strong_found=none if mild else found,

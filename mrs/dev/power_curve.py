@@ -35,6 +35,8 @@ STRENGTH_BANDS: tuple[tuple[str, float, float], ...] = (
     ("12-20", 12.0, 20.0),
     ("20-30", 20.0, float("inf")),
 )
+# The issue's two headline strengths: mild anomalies (5 <= S < 8) and strong ones (S >= 8).
+MILD_STRENGTH = (5.0, 8.0)
 DURATION_BANDS: tuple[tuple[str, int, int], ...] = (
     ("2-4 h", 2, 4),
     ("8-16 h", 8, 16),
@@ -337,6 +339,14 @@ def _cell(outcomes: Sequence[AnomalyOutcome]) -> str:
     return f"{found}/{total}" if total else "-"
 
 
+def _strong(outcomes: Sequence[AnomalyOutcome]) -> list[AnomalyOutcome]:
+    return [o for o in outcomes if o.strength >= MILD_STRENGTH[1]]
+
+
+def _mild(outcomes: Sequence[AnomalyOutcome]) -> list[AnomalyOutcome]:
+    return [o for o in outcomes if MILD_STRENGTH[0] <= o.strength < MILD_STRENGTH[1]]
+
+
 def recall_share(found: int, total: int) -> str:
     """`found/total (share)`, or `-` when there is nothing to find."""
     return f"{found}/{total} ({found / total:.0%})" if total else "-"
@@ -345,12 +355,10 @@ def recall_share(found: int, total: int) -> str:
 def headline(scores: FamilyScores) -> dict[str, object]:
     """Recall for S >= 8 and for 5 <= S < 8, precision and false reports per 1,000 quiet
     series-days."""
-    strong = [o for o in scores.anomalies if o.strength >= 8]
-    medium = [o for o in scores.anomalies if 5 <= o.strength < 8]
     quiet = scores.quiet_total
     return {
-        "recall_s_ge_8": _recall(strong),
-        "recall_s_5_8": _recall(medium),
+        "recall_s_ge_8": _recall(_strong(scores.anomalies)),
+        "recall_s_5_8": _recall(_mild(scores.anomalies)),
         "precision": (scores.matched_reports, scores.reports),
         "false_reports_per_1000_quiet_series_days": quiet.per_thousand_days,
         "quiet_series_days": quiet.series_days,
@@ -400,9 +408,10 @@ def _power_curve_lines(scores: FamilyScores) -> list[str]:
         parts = []
         for value in values:
             chosen = [o for o in scores.anomalies if getattr(o, key) == value]
-            strong = [o for o in chosen if o.strength >= 8]
-            mild = [o for o in chosen if 5 <= o.strength < 8]
-            parts.append(f"{value} {_cell(chosen)} (S>=8: {_cell(strong)}, 5-8: {_cell(mild)})")
+            parts.append(
+                f"{value} {_cell(chosen)} "
+                f"(S>=8: {_cell(_strong(chosen))}, 5-8: {_cell(_mild(chosen))})"
+            )
         lines.append(f"{title}: " + ", ".join(parts))
     return lines
 
