@@ -1,0 +1,78 @@
+"""A view is built again only when what it is changes (macros/materializations/kept_view.sql):
+its compiled SQL, its contract or the columns its query gives; a build that changes none of
+them keeps it, which saves dbt's four statements per view on every build."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import copy_database, query, run_dbt
+
+from mrs.pipeline.database_lock import open_database
+
+VIEWS = "config.materialized:view"
+
+
+def _view_comments(database: Path) -> dict[str, str | None]:
+    """Every project view's comment (where a view keeps the digest of its definition)."""
+    rows = query(
+        database,
+        "select schema_name || '.' || view_name, comment from duckdb_views() "
+        "where not internal and schema_name in ('main', 'staging', 'logs')",
+    )
+    return dict(rows)
+
+
+def _views_run(database: Path, *options: str) -> tuple[set[str], set[str]]:
+    """Build the project's views; return those it built and those it kept (from dbt's debug
+    log, which names both)."""
+    result = run_dbt(database, "--debug", "run", "--select", VIEWS, *options)
+    assert result.returncode == 0, result.stdout
+    kept = set(re.findall(r'mrs: view "[^"]+"\."([^"]+)"\."([^"]+)" kept', result.stdout))
+    built = set(re.findall(r'create view "[^"]+"\."([^"]+)"\."([^"]+)__dbt_tmp"', result.stdout))
+    return {".".join(name) for name in built}, {".".join(name) for name in kept}
+
+
+@pytest.fixture
+def demo_copy(demo_database: tuple[Path, str], tmp_path: Path) -> Path:
+    return copy_database(demo_database[0], tmp_path)
+
+
+def test_an_unchanged_view_is_kept_and_a_dropped_one_built_again(demo_copy: Path) -> None:
+    comments = _view_comments(demo_copy)
+    assert len(comments) >= 30
+    assert all(comment.startswith("mrs-view-definition ") for comment in comments.values())
+    with open_database(demo_copy, read_only=False) as connection:
+        connection.execute("drop view main.anomaly_candidate_hours")
+
+    built, kept = _views_run(demo_copy)
+
+    assert built == {"main.anomaly_candidate_hours"}
+    assert kept == comments.keys() - built
+    assert _view_comments(demo_copy) == comments
+
+
+def test_a_full_refresh_builds_every_view_again(demo_copy: Path) -> None:
+    comments = _view_comments(demo_copy)
+
+    built, kept = _views_run(demo_copy, "--full-refresh")
+
+    assert (built, kept) == (comments.keys(), set())
+
+
+def test_a_kept_view_meets_its_contract_again_when_an_upstream_type_changes(
+    demo_copy: Path,
+) -> None:
+    # The view's SQL is the same, but the log under it now gives another type: a view kept
+    # on its SQL alone would pass the contract it no longer meets.
+    with open_database(demo_copy, read_only=False) as connection:
+        connection.execute(
+            "alter table logs.minority_event_log alter column report_count type varchar"
+        )
+
+    rebuilt = run_dbt(demo_copy, "run", "--select", "minority_event_log_current")
+
+    assert rebuilt.returncode != 0
+    assert "contract" in rebuilt.stdout.lower()
