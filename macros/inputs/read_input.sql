@@ -9,9 +9,25 @@
     back to the project's own seed (DESIGN.md section 4). A file DuckDB cannot read (the
     input_files model tries) is treated as missing, and the build says so. Which file was
     found is input_files' answer too, so the folder is searched once per build.
-  Staging then types and validates the text; nothing here rejects a row.
+  Staging then types and validates the text; nothing here rejects a row. An input the
+  contract shards by store (`shard_by`) gives a shard of a sharded build its stores' rows
+  only (macros/sharding/shards.sql), each with its position in the whole file.
 -#}
 {% macro mrs_read_input(input_name) -%}
+    {%- set shard_by = mrs_input_contract()[input_name].get('shard_by') -%}
+    {%- if shard_by and mrs_shard_count() > 1 -%}
+    select whole_input.*
+    from (
+        {{ mrs_read_whole_input(input_name) }}
+    ) as whole_input
+    where {{ mrs_in_this_shard('whole_input.raw_' ~ shard_by) }}
+    {%- else -%}
+    {{ mrs_read_whole_input(input_name) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro mrs_read_whole_input(input_name) -%}
     {%- set contract = mrs_input_contract()[input_name] -%}
     {%- set input_dir = mrs_build_setting('mrs_input_dir') -%}
     -- depends_on: {{ source('mrs_input', input_name) }}

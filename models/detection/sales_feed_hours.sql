@@ -7,8 +7,21 @@ settings as (
     select * from {{ ref('run_settings') }}
 ),
 
+hour_totals as (
+    -- Every store's rows of the hour (every shard's in a sharded build).
+    select * from {{ ref('stg_unified_sales_data_hour_totals') }}
+),
+
+frontier as (
+    select frontier_ts from {{ ref('stg_unified_sales_data_frontier') }}
+),
+
 sales as (
-    select * from {{ ref('stg_unified_sales_data') }}
+    -- The hours of `stg_unified_sales_data`: rows ahead of the feed are not delivered yet.
+    select hour_totals.*
+    from hour_totals
+    cross join frontier
+    where frontier.frontier_ts is null or hour_totals.sales_ts <= frontier.frontier_ts
 ),
 
 hours as (
@@ -25,11 +38,10 @@ delivered as (
     -- The hours bound the window: a row outside it joins no hour.
     select
         hours.sales_ts,
-        count(sales.sales_ts) as hour_rows,
-        coalesce(sum(sales.units), 0) as hour_units
+        coalesce(sales.hour_rows, 0) as hour_rows,
+        coalesce(sales.hour_units, 0) as hour_units
     from hours
     left join sales on hours.sales_ts = sales.sales_ts
-    group by hours.sales_ts
 ),
 
 usual as (

@@ -1,24 +1,19 @@
 -- The feed's frontier, one row: rows more than `sales_max_lead_hours` after the last hour of
 -- the feed's body are ahead of it (a mistyped year must not move as_of and zero-fill months
--- of ticks). Judged again at every build over every checked row, so the day-by-day staging
--- keeps no verdict that depends on other days; `stg_unified_sales_data` and
--- `unified_sales_data_errors` hold those rows back until the feed has caught up with them.
+-- of ticks). Judged again at every build over every checked row (their hour totals), so the
+-- day-by-day staging keeps no verdict that depends on other days; `stg_unified_sales_data`
+-- and `unified_sales_data_errors` hold those rows back until the feed has caught up with them.
 {{ config(materialized='table') }}
 
 with
 
-checked as (
-    select * from {{ ref('stg_unified_sales_data_checked') }}
-),
-
 feed_hours as (
-    -- How many rows the feed delivered for each hour (rows that passed every rule).
+    -- How many rows the feed delivered for each hour (rows that passed every rule), over
+    -- every store (every shard's, in a sharded build).
     select
         sales_ts,
-        count(*) as hour_rows
-    from checked
-    where error_reason is null
-    group by sales_ts
+        hour_rows
+    from {{ ref('stg_unified_sales_data_hour_totals') }}
 ),
 
 typical_hour as (

@@ -12,12 +12,21 @@ demo_run as (
     select run_id from {{ ref('demo_run_config') }}
 ),
 
-sales as (
-    select sales_ts from {{ ref('stg_unified_sales_data') }}
+hour_totals as (
+    select sales_ts from {{ ref('stg_unified_sales_data_hour_totals') }}
+),
+
+frontier as (
+    select frontier_ts from {{ ref('stg_unified_sales_data_frontier') }}
 ),
 
 latest_sales as (
-    select max(sales_ts) as last_sales_ts from sales
+    -- The last hour of accepted sales that is not ahead of the feed, over every store
+    -- (every shard's in a sharded build): `stg_unified_sales_data`'s last hour.
+    select max(hour_totals.sales_ts) as last_sales_ts
+    from hour_totals
+    cross join frontier
+    where frontier.frontier_ts is null or hour_totals.sales_ts <= frontier.frontier_ts
 ),
 
 settings as (

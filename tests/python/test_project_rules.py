@@ -85,12 +85,15 @@ def _allowed_staging_edge(child: str, parent: str) -> bool:
     references = checks and parent in REFERENCE_INPUTS
     candidates = child in {"input_files", "input_sources"} and parent == "input_file_candidates"
     day_digests = parent == f"{child.removesuffix('_checked')}_day_digests"
-    # The feed's frontier is computed once from the checked rows, and the split reads it.
-    frontier = parent == f"{child.removesuffix('_frontier')}_checked" or parent in {
-        f"{child}_frontier",
-        f"stg_{child.removesuffix('_errors')}_frontier",
+    # The feed's frontier is computed once from the checked rows' hour totals (every shard's
+    # hour partials added up), and the split reads it.
+    input_name = child.removesuffix("_frontier").removesuffix("_hour_totals")
+    hours = parent == f"{child.removesuffix('_hour_partials')}_checked" or parent in {
+        f"{input_name}_hour_totals",
+        f"{input_name}_hour_partials",
     }
-    return split or which_file or references or candidates or day_digests or frontier
+    frontier = parent in {f"{child}_frontier", f"stg_{child.removesuffix('_errors')}_frontier"}
+    return split or which_file or references or candidates or day_digests or hours or frontier
 
 
 def test_staging_reads_staging_only_where_the_readme_says_why(manifest: dict) -> None:
@@ -130,3 +133,48 @@ def test_the_staged_inputs_and_the_logs_have_schemas_of_their_own(manifest: dict
     assert staged and {schemas[name] for name in staged} == {STAGING_SCHEMA}
     assert len(logs) == 20 and {schemas[name] for name in logs} == {LOGS_SCHEMA}
     assert {schema for name, schema in schemas.items() if name not in staged | logs} == {"main"}
+
+
+SHARD_SCOPES = {"per_shard", "every_shard", "global"}
+
+
+def _shard_scopes(manifest: dict) -> dict[str, str]:
+    """Each model's scale-out scope tag (docs/scale_out.md), disabled versions included."""
+    disabled = [node for nodes in manifest.get("disabled", {}).values() for node in nodes]
+    scopes = {}
+    for node in [*manifest["nodes"].values(), *disabled]:
+        if node["resource_type"] == "model":
+            tags = SHARD_SCOPES.intersection(node["tags"])
+            assert len(tags) == 1, f"{node['name']} has scope tags {sorted(tags)}: tag it once"
+            scopes[node["unique_id"]] = tags.pop()
+    return scopes
+
+
+def test_every_model_says_where_it_runs_when_the_build_is_sharded(manifest: dict) -> None:
+    scopes = _shard_scopes(manifest)
+    assert len(scopes) > 100
+    assert set(scopes.values()) == SHARD_SCOPES
+
+
+def test_a_shard_reads_no_global_model_and_other_shards_only_through_partials(
+    manifest: dict,
+) -> None:
+    # A shard runs before the global stage, and a model the same in every shard can only
+    # read what every shard has: other shards' rows reach it as their partial statistics.
+    scopes = _shard_scopes(manifest)
+    models = _models(manifest)
+    crossings = [
+        (node["name"], scopes[unique_id], models[parent]["name"], scopes[parent])
+        for unique_id, node in models.items()
+        for parent in node["depends_on"]["nodes"]
+        if parent in models
+        and (
+            (scopes[unique_id] != "global" and scopes[parent] == "global")
+            or (
+                scopes[unique_id] == "every_shard"
+                and scopes[parent] == "per_shard"
+                and "shard_partials" not in models[parent]["tags"]
+            )
+        )
+    ]
+    assert crossings == []

@@ -1,0 +1,85 @@
+{#-
+  Scale-out by store (issue 17, docs/scale_out.md). A shard is one dbt build of this project
+  on a DuckDB file of its own that sees only its stores' sales: vars `mrs_shard` (0, 1, ...)
+  and `mrs_shard_count` (1, the default, is one process seeing every store, as MRS has always
+  run). A statistic over every store is computed in two phases: each shard writes its partial
+  sums to the exchange folder (var `mrs_shard_exchange_dir`) as Parquet, and every shard reads
+  all shards' files and combines them the same way, so every shard holds the same global
+  value, and one process (which reads its own partials) the value it always had.
+-#}
+
+
+{%- macro mrs_shard_count() -%}
+    {%- set count = var('mrs_shard_count', 1) | int -%}
+    {%- set shard = var('mrs_shard', 0) | int -%}
+    {%- if count < 1 or shard < 0 or shard >= count -%}
+        {{ exceptions.raise_compiler_error(
+            "vars mrs_shard " ~ shard ~ " and mrs_shard_count " ~ count ~ " name no shard: "
+            ~ "mrs_shard_count is 1 or more and mrs_shard runs from 0 to mrs_shard_count - 1") }}
+    {%- endif -%}
+    {{- return(count) -}}
+{%- endmacro -%}
+
+
+{#-
+  Whether a row of the store `store_text` (its raw text) belongs to this shard: the md5 of the
+  store's id as staging types it (trimmed, blank is none), so " S1" and "S1" (one store, and
+  one duplicate-key check) share a shard, and a row without a store lands in exactly one.
+  md5, not DuckDB's hash(): the assignment must not move with a DuckDB release.
+-#}
+{%- macro mrs_in_this_shard(store_text) -%}
+    md5_number(coalesce({{ mrs_text(store_text) }}, ''))
+    % {{ mrs_shard_count() }} = {{ var('mrs_shard', 0) | int }}
+{%- endmacro -%}
+
+
+{#- The exchange folder: where shards leave their partial statistics for each other. -#}
+{%- macro mrs_shard_exchange_dir() -%}
+    {%- set folder = var('mrs_shard_exchange_dir', none) -%}
+    {%- if mrs_shard_count() > 1 and not folder -%}
+        {{ exceptions.raise_compiler_error(
+            "a sharded build (mrs_shard_count " ~ mrs_shard_count() ~ ") needs var "
+            ~ "mrs_shard_exchange_dir, the folder every shard writes its partial statistics "
+            ~ "to and reads the others' from; `mrs build --shards N` sets it") }}
+    {%- endif -%}
+    {{- return(folder.rstrip('/') if folder else none) -}}
+{%- endmacro -%}
+
+
+{#-
+  Config of a model whose rows are this shard's partial statistics: in one process a table as
+  any other; in a shard, dbt-duckdb's `external` materialization, which writes them to
+  `<exchange>/shard-<k>-of-<n>/<model>.parquet` (a view over the file stays in the database).
+-#}
+{%- macro mrs_shard_partials_config(model_name) -%}
+    {%- if mrs_shard_count() == 1 -%}
+        {{- return({'materialized': 'table'}) -}}
+    {%- endif -%}
+    {{- return({
+        'materialized': 'external',
+        'format': 'parquet',
+        'location': mrs_shard_partials_file(model_name, var('mrs_shard', 0) | int),
+    }) -}}
+{%- endmacro -%}
+
+
+{%- macro mrs_shard_partials_file(model_name, shard) -%}
+    {{- return(mrs_shard_exchange_dir() ~ '/shard-' ~ shard ~ '-of-' ~ mrs_shard_count()
+        ~ '/' ~ model_name ~ '.parquet') -}}
+{%- endmacro -%}
+
+
+{#-
+  Every shard's rows of a partials model: its own table in one process, else every shard's
+  Parquet file (a shard whose file is missing stops the build: its first phase has not run).
+-#}
+{%- macro mrs_every_shard(model_name) -%}
+    {%- if mrs_shard_count() == 1 -%}
+        {{- return(ref(model_name)) -}}
+    {%- endif -%}
+    {%- set files = [] -%}
+    {%- for shard in range(mrs_shard_count()) -%}
+        {%- do files.append(mrs_quote_path(mrs_shard_partials_file(model_name, shard))) -%}
+    {%- endfor -%}
+    {{- return('read_parquet([' ~ files | join(', ') ~ '])') -}}
+{%- endmacro -%}
