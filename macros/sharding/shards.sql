@@ -77,9 +77,15 @@
     {%- if mrs_shard_count() == 1 -%}
         {{- return(ref(model_name)) -}}
     {%- endif -%}
+    {{- return(mrs_every_shard_file(model_name)) -}}
+{%- endmacro -%}
+
+
+{#- Every shard's Parquet file of the partials `name`, as one relation. -#}
+{%- macro mrs_every_shard_file(name) -%}
     {%- set files = [] -%}
     {%- for shard in range(mrs_shard_count()) -%}
-        {%- do files.append(mrs_quote_path(mrs_shard_partials_file(model_name, shard))) -%}
+        {%- do files.append(mrs_quote_path(mrs_shard_partials_file(name, shard))) -%}
     {%- endfor -%}
     {{- return('read_parquet([' ~ files | join(', ') ~ '])') -}}
 {%- endmacro -%}

@@ -45,7 +45,16 @@
   Fitted again only when what it is fitted on changes (macro mrs_fit_fingerprint: the training
   rows, the plan, the exclusions and this SQL as rendered, vars and route included);
   otherwise the fit already built is kept, so an hourly build does not pay for it (issue 18).
+  Sharded (issue 17, macros/sharding/shards.sql): the three pooled medians are over every
+  shard's series. Each shard runs this model three times (var `mrs_fit_pass`): `dispersion`
+  writes its series' moments to the exchange folder, `day_noise` (the pooled dispersion now
+  read from every shard's moments) its series' day variances and hour-pair correlations,
+  and `fit` fits with all three medians over every shard's series.
 -#}
+{%- set fit_pass = mrs_fit_pass() %}
+{%- if fit_pass != 'fit' %}
+{{ config(**mrs_fit_pass_config(fit_pass)) }}
+{%- endif %}
 {%- set route = mrs_model_route('baseline_sales_model') %}
 {%- set trim_z = var('baseline_trim_z') %}
 {%- set prior_hours = var('baseline_dispersion_prior_hours') %}
@@ -874,7 +883,7 @@ pooled_quadratic as (
     -- The median series' excess over Poisson: where a series has little data it borrows
     -- this.
     select coalesce(median(greatest(sum_xy / nullif(sum_xx, 0), 0.0)), 0.0) as quadratic
-    from series_moments
+    from {{ mrs_fit_pool('series_moments', 'dispersion') }}
 ),
 
 prior_weights as (
@@ -1223,7 +1232,7 @@ day_moments as (
 
 pooled_day_variance as (
     select coalesce(median(day_variance), 0.0) as day_variance
-    from day_moments
+    from {{ mrs_fit_pool('day_moments', 'day_noise') }}
 ),
 
 day_variance_priors as (
@@ -1472,7 +1481,7 @@ within_day_moments as (
 
 pooled_within_day as (
     select coalesce(median(pair_correlation), 0.0) as pair_correlation
-    from within_day_moments
+    from {{ mrs_fit_pool('within_day_moments', 'day_noise') }}
 ),
 
 within_day_correlations as (
@@ -1709,9 +1718,38 @@ fit as (
 )
 {%- endset %}
 
-{%- set fingerprint = mrs_fit_fingerprint(fit_ctes) %}
+{#- A partial pass writes its rows whatever the fit's fingerprint: no digest needed. -#}
+{%- set fingerprint = (
+    mrs_fit_fingerprint(fit_ctes ~ mrs_fit_exchanged_pools()) if fit_pass == 'fit' else ''
+) %}
 
-{%- if mrs_fit_is_current(fingerprint) %}
+{%- if fit_pass == 'dispersion' %}
+
+    {{ fit_ctes }}
+
+    select
+        store_id,
+        sku,
+        sum_xy,
+        sum_xx
+    from series_moments
+
+{%- elif fit_pass == 'day_noise' %}
+
+    {{ fit_ctes }}
+
+    select
+        coalesce(day_moments.store_id, within_day_moments.store_id) as store_id,
+        coalesce(day_moments.sku, within_day_moments.sku) as sku,
+        day_moments.day_variance,
+        within_day_moments.pair_correlation
+    from day_moments
+    full outer join within_day_moments
+        on
+            day_moments.store_id = within_day_moments.store_id
+            and day_moments.sku = within_day_moments.sku
+
+{%- elif mrs_fit_is_current(fingerprint) %}
 
     select * from {{ this }}
 

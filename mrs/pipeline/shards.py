@@ -13,12 +13,33 @@ from pathlib import Path
 
 from mrs.pipeline.project import WITHOUT_TESTS, MrsError, Project
 
-# What a shard builds, phase by phase: first every shard's partial statistics and what they
-# are computed from, then the rest of what runs per shard (the per_shard and every_shard
-# tags, docs/scale_out.md), reading every shard's partials.
-SHARD_PHASES: tuple[tuple[str, str], ...] = (
-    ("partials", "+tag:shard_partials"),
-    ("shard", "tag:per_shard tag:every_shard"),
+
+@dataclass(frozen=True)
+class Phase:
+    """What every shard builds in one phase: dbt's selection, what it leaves out (built by an
+    earlier phase) and the vars that make it this phase."""
+
+    name: str
+    select: str
+    exclude: str = ""
+    dbt_vars: tuple[tuple[str, object], ...] = ()
+
+
+FEED_PARTIALS = "+stg_unified_sales_data_hour_partials"
+# What a shard builds, phase by phase: the feed's hour partials and what they are computed
+# from; the baseline fit's two partial passes (its pooled medians are over every shard's
+# series); then everything that runs per shard (the per_shard and every_shard tags,
+# docs/scale_out.md), reading every shard's partials.
+SHARD_PHASES: tuple[Phase, ...] = (
+    Phase("feed", FEED_PARTIALS),
+    Phase(
+        "fit dispersion",
+        "+baseline_sales_model_fit",
+        FEED_PARTIALS,
+        (("mrs_fit_pass", "dispersion"),),
+    ),
+    Phase("fit day noise", "baseline_sales_model_fit", "", (("mrs_fit_pass", "day_noise"),)),
+    Phase("shard", "tag:per_shard tag:every_shard", FEED_PARTIALS),
 )
 
 
@@ -67,13 +88,12 @@ class ShardLayout:
 
 
 @dataclass(frozen=True)
-class ShardPhase:
-    """One phase of one shard: what it selects and what the phases before it built."""
+class ShardWork:
+    """One phase of one shard, with the build's settings."""
 
     layout: ShardLayout
     shard: int
-    select: str
-    exclude: tuple[str, ...]
+    phase: Phase
     settings: tuple[tuple[str, object], ...]
     with_tests: bool
 
@@ -82,40 +102,40 @@ def shard_phases(
     layout: ShardLayout,
     settings: dict[str, object],
     with_tests: bool = False,
-    phases: Sequence[tuple[str, str]] = SHARD_PHASES,
-) -> list[tuple[str, list[ShardPhase]]]:
+    phases: Sequence[Phase] = SHARD_PHASES,
+) -> list[tuple[str, list[ShardWork]]]:
     """Each phase's name and the work of every shard in it, in the order they run."""
-    planned = []
-    for index, (name, select) in enumerate(phases):
-        exclude = tuple(earlier for _, earlier in phases[:index])
-        work = [
-            ShardPhase(layout, shard, select, exclude, tuple(sorted(settings.items())), with_tests)
-            for shard in range(layout.count)
-        ]
-        planned.append((name, work))
-    return planned
+    frozen = tuple(sorted(settings.items()))
+    return [
+        (phase.name, [ShardWork(layout, k, phase, frozen, with_tests) for k in range(layout.count)])
+        for phase in phases
+    ]
 
 
-def build_shard_phase(phase: ShardPhase) -> int:
+def build_shard_phase(work: ShardWork) -> int:
     """Run one shard's phase as a dbt process of its own; return dbt's exit code."""
-    project = Project.locate(phase.layout.shard_database(phase.shard))
-    arguments = ["build", "--select", *phase.select.split()]
-    exclude = [*" ".join(phase.exclude).split()]
-    if not phase.with_tests:
+    project = Project.locate(work.layout.shard_database(work.shard))
+    arguments = ["build", "--select", *work.phase.select.split()]
+    exclude = work.phase.exclude.split()
+    if not work.with_tests:
         exclude += list(WITHOUT_TESTS[1:])
     if exclude:
         arguments += ["--exclude", *exclude]
-    arguments += ["--target-path", str(phase.layout.shard_folder(phase.shard) / "target")]
-    dbt_vars = {**dict(phase.settings), **phase.layout.dbt_vars(phase.shard)}
+    arguments += ["--target-path", str(work.layout.shard_folder(work.shard) / "target")]
+    dbt_vars = {
+        **dict(work.settings),
+        **work.layout.dbt_vars(work.shard),
+        **dict(work.phase.dbt_vars),
+    }
     return project.dbt(arguments, dbt_vars)
 
 
-Runner = Callable[[list[ShardPhase]], list[int]]
+Runner = Callable[[list[ShardWork]], list[int]]
 
 
-def run_one_after_another(work: list[ShardPhase]) -> list[int]:
+def run_one_after_another(work: list[ShardWork]) -> list[int]:
     """Every shard's phase in this process, one after the other (no cluster)."""
-    return [build_shard_phase(phase) for phase in work]
+    return [build_shard_phase(one) for one in work]
 
 
 def build_shards(
@@ -123,7 +143,7 @@ def build_shards(
     settings: dict[str, object],
     runner: Runner = run_one_after_another,
     with_tests: bool = False,
-    phases: Sequence[tuple[str, str]] = SHARD_PHASES,
+    phases: Sequence[Phase] = SHARD_PHASES,
     progress: Callable[[str], None] = print,
 ) -> None:
     """Build every shard, phase by phase: a phase starts when every shard finished the one
@@ -134,7 +154,7 @@ def build_shards(
     for name, work in shard_phases(layout, settings, with_tests, phases):
         progress(f"mrs: shards, phase '{name}': {layout.count} shard(s)")
         codes = runner(work)
-        failed = [phase.shard for phase, code in zip(work, codes, strict=True) if code != 0]
+        failed = [one.shard for one, code in zip(work, codes, strict=True) if code != 0]
         if failed:
             raise MrsError(
                 f"shard(s) {failed} failed in phase '{name}' (dbt's output above names the "
@@ -154,7 +174,7 @@ def run_on_ray(address: str | None = None) -> Runner:
         ray.init(address=address, include_dashboard=False, log_to_driver=True)
     remote_phase = ray.remote(num_cpus=1, max_retries=0)(build_shard_phase)
 
-    def run(work: list[ShardPhase]) -> list[int]:
-        return ray.get([remote_phase.remote(phase) for phase in work])
+    def run(work: list[ShardWork]) -> list[int]:
+        return ray.get([remote_phase.remote(one) for one in work])
 
     return run

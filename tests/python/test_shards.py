@@ -1,7 +1,8 @@
 """Scale-out by store (issue 17; docs/scale_out.md): a shard stages only its stores' sales,
-and the statistics of the whole feed (its frontier, the build's as_of, its gaps) come out of
-every shard exactly as one process computes them, from every shard's partial sums. Built so
-far: staging and the feed's statistics; the baseline's pooled statistics are next."""
+and the statistics of the whole feed (its frontier, the build's as_of, its gaps) and the
+baseline fit's pooled medians come out of every shard exactly as one process computes them,
+from every shard's partials. Built so far: staging, the feed's statistics and the fit; the
+predictions' score scale is next."""
 
 from __future__ import annotations
 
@@ -13,16 +14,22 @@ from conftest import query, run_dbt
 
 from mrs.dev.world import WorldOptions, build_vars, write_world
 from mrs.pipeline.project import WITHOUT_TESTS, Project
-from mrs.pipeline.shards import ShardLayout, build_shards, run_on_ray
+from mrs.pipeline.shards import (
+    FEED_PARTIALS,
+    SHARD_PHASES,
+    Phase,
+    ShardLayout,
+    build_shards,
+    run_on_ray,
+)
 
 WORLD = WorldOptions(stores=6, products=3, days=26)
-SHARDS = 3
-# What a shard can build today exactly as one process does: its staged sales and the feed's
-# statistics (the baseline's pooled statistics are not two-phase yet).
-STAGING_PHASES = (
-    ("partials", "+tag:shard_partials"),
-    ("staging", "+sales_feed_hours +stg_unified_sales_data +unified_sales_data_errors"),
-)
+# Two shards, one per node of the test's cluster: each phase runs both at once.
+SHARDS = 2
+# What a shard builds today exactly as one process does: its staged sales, the feed's
+# statistics and the baseline fit (the predictions' score scale is not two-phase yet).
+BUILT = "+baseline_sales_model_fit +stg_unified_sales_data +unified_sales_data_errors"
+PHASES = (*SHARD_PHASES[:-1], Phase("fit", BUILT, FEED_PARTIALS))
 FEED_STATISTICS = (
     "stg_unified_sales_data_hour_totals",
     "stg_unified_sales_data_frontier",
@@ -44,13 +51,13 @@ def sharded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ShardLayout
     write_world(WORLD, root / "world", file_format="parquet")
     settings = build_vars(WORLD, root / "world")
     one = root / "one" / "mrs.duckdb"
-    selection = ["--select", *STAGING_PHASES[1][1].split()]
+    selection = ["--select", *BUILT.split()]
     assert Project.locate(one).dbt(["build", *selection, *WITHOUT_TESTS], settings) == 0
     layout = ShardLayout(root / "sharded" / "mrs.duckdb", SHARDS)
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
     cluster.add_node(num_cpus=1)
     try:
-        build_shards(layout, settings, runner=run_on_ray(cluster.address), phases=STAGING_PHASES)
+        build_shards(layout, settings, runner=run_on_ray(cluster.address), phases=PHASES)
     finally:
         import ray
 
@@ -85,6 +92,16 @@ def test_every_shard_judges_the_feed_as_one_process_does(
         assert _rows(layout.shard_database(shard), relation) == expected
 
 
+def test_the_baseline_fit_pools_every_shards_series(sharded: tuple[Path, ShardLayout]) -> None:
+    # Its three pooled medians are over every store's series: each shard's own would give
+    # other profiles' spreads. The fingerprint digests each build's own SQL and inputs.
+    one, layout = sharded
+    fit = "(select * exclude (fit_fingerprint) from baseline_sales_model_fit)"
+    shard_fits = [_rows(layout.shard_database(shard), fit) for shard in range(SHARDS)]
+    assert all(shard_fits)
+    assert sorted(row for rows in shard_fits for row in rows) == sorted(_rows(one, fit))
+
+
 def test_a_shard_outside_its_count_is_refused(tmp_path: Path) -> None:
     result = run_dbt(
         tmp_path / "mrs.duckdb",
@@ -105,3 +122,14 @@ def test_a_sharded_build_needs_an_exchange_folder(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode != 0
     assert "mrs_shard_exchange_dir" in result.stdout
+
+
+def test_a_partial_fit_pass_belongs_to_a_sharded_build(tmp_path: Path) -> None:
+    result = run_dbt(
+        tmp_path / "mrs.duckdb",
+        "compile", "--select", "baseline_sales_model_fit",
+        "--vars", "{mrs_fit_pass: day_noise}",
+        "--target-path", str(tmp_path / "target"),
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "is a pass of a sharded build" in result.stdout
