@@ -3,10 +3,11 @@
   whole CSV into an agate table (its type inference) before dbt-duckdb copies the file in:
   the demo's 7 MB sales seed took about 2.3 s of every build of the demo world, and every
   seed of every build about 3 s in all, for tables that had not changed. The table's comment
-  keeps a digest of the file's bytes (DuckDB's md5 of them: 0.2 s for the 7 MB), the seed's
-  config (column types, delimiter, quoting) and dbt's version (its type inference), and a
-  build whose digest matches keeps the table with that one query; any change, a dropped
-  table or `--full-refresh` loads it with dbt's own materialization, as before.
+  keeps a digest of the file's bytes (DuckDB's hash of them, as the project digests content
+  elsewhere; md5 is for ids only: 0.2 s for the 7 MB), the seed's config (column types,
+  delimiter, quoting) and dbt's version (its type inference), and a build whose digest
+  matches keeps the table with that one query; any change, a dropped table or
+  `--full-refresh` loads it with dbt's own materialization, as before.
 -#}
 {%- materialization seed, adapter='duckdb' -%}
     {%- set target_relation = this.incorporate(type='table') -%}
@@ -34,7 +35,7 @@
 
 
 {#-
-  The digest kept in the seed table's comment (null if none) beside the md5 of the seed
+  The digest kept in the seed table's comment (null if none) beside the hash of the seed
   file's bytes: one statement, named 'main' (dbt reports a node's status from it); a seed
   loaded again replaces it with dbt's own 'main'.
 -#}
@@ -49,7 +50,7 @@
                     and schema_name = '{{ relation.schema }}'
                     and table_name = '{{ relation.identifier }}'
             ) as kept_digest,
-            md5(content) as file_digest
+            hash(content) as file_digest
         from read_blob({{ mrs_quote_path(adapter.get_seed_file_path(model)) }})
     {%- endcall -%}
     {{- return(load_result('main').table) -}}
