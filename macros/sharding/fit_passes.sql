@@ -1,6 +1,7 @@
 {#-
   The baseline fit's passes in a sharded build (issue 17): its three pooled medians are over
-  every store's series, so each shard runs the fit three times, var `mrs_fit_pass`:
+  every store's series, so each shard runs the fit three times, environment variable
+  MRS_FIT_PASS (else var `mrs_fit_pass`; an environment variable keeps dbt's partial parse):
   `dispersion` (its series' moments, for the pooled dispersion), `day_noise` (its series' day
   variances and hour-pair correlations, for the other two medians) and `fit` (the default,
   the only pass of one process). A partial pass writes its rows to the exchange folder under
@@ -8,7 +9,7 @@
 -#}
 
 {% macro mrs_fit_pass() -%}
-    {%- set fit_pass = var('mrs_fit_pass', 'fit') -%}
+    {%- set fit_pass = env_var('MRS_FIT_PASS', '') or var('mrs_fit_pass', 'fit') -%}
     {%- if fit_pass not in ['dispersion', 'day_noise', 'fit'] -%}
         {{ exceptions.raise_compiler_error(
             "var mrs_fit_pass '" ~ fit_pass ~ "': one of dispersion, day_noise, fit") }}

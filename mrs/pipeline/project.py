@@ -43,17 +43,24 @@ class Project:
             path = (Path.cwd() if database else root) / path
         return cls(root=root, database=path.resolve())
 
-    def dbt(self, arguments: list[str], dbt_vars: dict[str, object] | None = None) -> int:
+    def dbt(
+        self,
+        arguments: list[str],
+        dbt_vars: dict[str, object] | None = None,
+        environment: dict[str, str] | None = None,
+    ) -> int:
         """Run one dbt command in the project against this database, as a dbt process of its
         own; return its exit code. For builds that run side by side (the family evaluation's
-        slots) or whose memory is measured apart (`mrs bench`); `mrs build`, `mrs demo` and
-        `mrs evaluate` of demo-sized worlds use dbt_in_process."""
+        slots, the shards of a sharded build) or whose memory is measured apart (`mrs
+        bench`); `mrs build`, `mrs demo` and `mrs evaluate` of demo-sized worlds use
+        dbt_in_process. `environment`: more environment variables for this command."""
         executable = Path(sys.executable).with_name("dbt")
         dbt_arguments, settings = self._invocation(arguments, dbt_vars)
         command = [str(executable) if executable.exists() else _which_dbt(), *dbt_arguments]
         # Only this command's settings: none inherited from the caller's environment.
         env = {k: v for k, v in os.environ.items() if not k.startswith(BUILD_SETTING_PREFIX)}
         env.update(settings)
+        env.update(environment or {})
         # dbt runs in the database's folder (_invocation), which a first build creates.
         self.database.parent.mkdir(parents=True, exist_ok=True)
         return subprocess.run(command, cwd=self.database.parent, env=env, check=False).returncode
