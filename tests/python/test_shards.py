@@ -102,34 +102,30 @@ def test_the_baseline_fit_pools_every_shards_series(sharded: tuple[Path, ShardLa
     assert sorted(row for rows in shard_fits for row in rows) == sorted(_rows(one, fit))
 
 
-def test_a_shard_outside_its_count_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("model", "dbt_vars", "message"),
+    [
+        (
+            "stg_unified_sales_data_hour_partials",
+            "{mrs_shard: 3, mrs_shard_count: 3, mrs_shard_exchange_dir: /tmp}",
+            "name no shard",
+        ),
+        (
+            "stg_unified_sales_data_hour_totals",
+            "{mrs_shard: 1, mrs_shard_count: 2}",
+            "mrs_shard_exchange_dir",
+        ),
+        ("baseline_sales_model_fit", "{mrs_fit_pass: day_noise}", "is a pass of a sharded build"),
+    ],
+    ids=["a shard outside its count", "no exchange folder", "a fit pass in one process"],
+)
+def test_shard_settings_that_name_no_shard_are_refused_with_what_to_set(
+    tmp_path: Path, model: str, dbt_vars: str, message: str
+) -> None:
     result = run_dbt(
         tmp_path / "mrs.duckdb",
-        "compile", "--select", "stg_unified_sales_data_hour_partials",
-        "--vars", "{mrs_shard: 3, mrs_shard_count: 3, mrs_shard_exchange_dir: /tmp}",
+        "compile", "--select", model, "--vars", dbt_vars,
         "--target-path", str(tmp_path / "target"),
     )  # fmt: skip
     assert result.returncode != 0
-    assert "name no shard" in result.stdout
-
-
-def test_a_sharded_build_needs_an_exchange_folder(tmp_path: Path) -> None:
-    result = run_dbt(
-        tmp_path / "mrs.duckdb",
-        "compile", "--select", "stg_unified_sales_data_hour_totals",
-        "--vars", "{mrs_shard: 1, mrs_shard_count: 2}",
-        "--target-path", str(tmp_path / "target"),
-    )  # fmt: skip
-    assert result.returncode != 0
-    assert "mrs_shard_exchange_dir" in result.stdout
-
-
-def test_a_partial_fit_pass_belongs_to_a_sharded_build(tmp_path: Path) -> None:
-    result = run_dbt(
-        tmp_path / "mrs.duckdb",
-        "compile", "--select", "baseline_sales_model_fit",
-        "--vars", "{mrs_fit_pass: day_noise}",
-        "--target-path", str(tmp_path / "target"),
-    )  # fmt: skip
-    assert result.returncode != 0
-    assert "is a pass of a sharded build" in result.stdout
+    assert message in result.stdout
