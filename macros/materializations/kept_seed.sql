@@ -26,10 +26,7 @@
         {{ return({'relations': [target_relation]}) }}
     {%- endif -%}
     {%- set built = dbt.materialization_seed_default() -%}
-    {%- call statement('mrs_seed_digest') -%}
-        comment on table {{ target_relation }} is '{{ digest }}'
-    {%- endcall -%}
-    {{ adapter.commit() }}
+    {{ mrs_keep_digest('table', target_relation, digest) }}
     {{ return(built) }}
 {%- endmaterialization -%}
 
@@ -42,14 +39,7 @@
 {%- macro mrs_seed_described(relation) -%}
     {%- call statement('main', fetch_result=True) -%}
         select
-            (
-                select comment
-                from duckdb_tables()
-                where
-                    database_name = '{{ relation.database }}'
-                    and schema_name = '{{ relation.schema }}'
-                    and table_name = '{{ relation.identifier }}'
-            ) as kept_digest,
+            {{ mrs_kept_digest('table', relation) }} as kept_digest,
             hash(content) as file_digest
         from read_blob({{ mrs_quote_path(adapter.get_seed_file_path(model)) }})
     {%- endcall -%}

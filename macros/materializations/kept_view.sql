@@ -26,12 +26,31 @@
         {{ return({'relations': [target_relation]}) }}
     {%- endif -%}
     {%- set built = dbt.materialization_view_default() -%}
-    {%- call statement('mrs_view_digest') -%}
-        comment on view {{ target_relation }} is '{{ digest }}'
-    {%- endcall -%}
-    {{ adapter.commit() }}
+    {{ mrs_keep_digest('view', target_relation, digest) }}
     {{ return(built) }}
 {%- endmaterialization -%}
+
+
+{#- The digest in the comment of a view or table (`kind`), as a scalar subquery. -#}
+{%- macro mrs_kept_digest(kind, relation) -%}
+    (
+        select comment
+        from duckdb_{{ kind }}s()
+        where
+            database_name = '{{ relation.database }}'
+            and schema_name = '{{ relation.schema }}'
+            and {{ kind }}_name = '{{ relation.identifier }}'
+    )
+{%- endmacro -%}
+
+
+{#- Keep `digest` in the comment of the relation just built (a view or a table), committed. -#}
+{%- macro mrs_keep_digest(kind, relation, digest) -%}
+    {%- call statement('mrs_keep_digest') -%}
+        comment on {{ kind }} {{ relation }} is '{{ digest }}'
+    {%- endcall -%}
+    {{ adapter.commit() }}
+{%- endmacro -%}
 
 
 {#- The digest kept in the view's comment (null if none) beside each column its query gives
@@ -39,14 +58,7 @@
 {%- macro mrs_view_described(relation, compiled_sql) -%}
     {%- call statement('main', fetch_result=True) -%}
         select
-            (
-                select comment
-                from duckdb_views()
-                where
-                    database_name = '{{ relation.database }}'
-                    and schema_name = '{{ relation.schema }}'
-                    and view_name = '{{ relation.identifier }}'
-            ) as kept_digest,
+            {{ mrs_kept_digest('view', relation) }} as kept_digest,
             column_name,
             column_type
         from (describe {{ compiled_sql }})
