@@ -12,11 +12,12 @@
     {%- set fit_pass = env_var('MRS_FIT_PASS', '') or var('mrs_fit_pass', 'fit') -%}
     {%- if fit_pass not in ['dispersion', 'day_noise', 'fit'] -%}
         {{ exceptions.raise_compiler_error(
-            "var mrs_fit_pass '" ~ fit_pass ~ "': one of dispersion, day_noise, fit") }}
+            "fit pass '" ~ fit_pass ~ "' (environment variable MRS_FIT_PASS or var "
+            ~ "mrs_fit_pass): one of dispersion, day_noise, fit") }}
     {%- endif -%}
     {%- if fit_pass != 'fit' and mrs_shard_count() == 1 -%}
         {{ exceptions.raise_compiler_error(
-            "var mrs_fit_pass '" ~ fit_pass ~ "' is a pass of a sharded build "
+            "fit pass '" ~ fit_pass ~ "' is a pass of a sharded build "
             ~ "(mrs_shard_count > 1); one process fits in one pass") }}
     {%- endif -%}
     {{ return(fit_pass) }}

@@ -40,7 +40,7 @@
         {{ exceptions.raise_compiler_error(
             "a sharded build (mrs_shard_count " ~ mrs_shard_count() ~ ") needs var "
             ~ "mrs_shard_exchange_dir, the folder every shard writes its partial statistics "
-            ~ "to and reads the others' from; `mrs build --shards N` sets it") }}
+            ~ "to and reads the others' from; the shard driver (mrs.pipeline.shards) sets it") }}
     {%- endif -%}
     {{- return(folder.rstrip('/') if folder else none) -}}
 {%- endmacro -%}

@@ -46,7 +46,7 @@
   rows, the plan, the exclusions and this SQL as rendered, vars and route included);
   otherwise the fit already built is kept, so an hourly build does not pay for it (issue 18).
   Sharded (issue 17, macros/sharding/shards.sql): the three pooled medians are over every
-  shard's series. Each shard runs this model three times (var `mrs_fit_pass`): `dispersion`
+  shard's series. Each shard runs this model three times (MRS_FIT_PASS): `dispersion`
   writes its series' moments to the exchange folder, `day_noise` (the pooled dispersion now
   read from every shard's moments) its series' day variances and hour-pair correlations,
   and `fit` fits with all three medians over every shard's series.
