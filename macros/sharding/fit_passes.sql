@@ -8,9 +8,15 @@
   a name of its own, so the fit already built stays as it is.
 -#}
 
+{#- The passes in the order a shard runs them. -#}
+{% macro mrs_fit_passes() -%}
+    {{ return(['dispersion', 'day_noise', 'fit']) }}
+{%- endmacro %}
+
+
 {% macro mrs_fit_pass() -%}
     {%- set fit_pass = env_var('MRS_FIT_PASS', '') or var('mrs_fit_pass', 'fit') -%}
-    {%- if fit_pass not in ['dispersion', 'day_noise', 'fit'] -%}
+    {%- if fit_pass not in mrs_fit_passes() -%}
         {{ exceptions.raise_compiler_error(
             "fit pass '" ~ fit_pass ~ "' (environment variable MRS_FIT_PASS or var "
             ~ "mrs_fit_pass): one of dispersion, day_noise, fit") }}
@@ -37,7 +43,7 @@
   sharded build after `pooled_pass`, every shard's rows of that pass.
 -#}
 {% macro mrs_fit_pool(cte, pooled_pass) -%}
-    {%- set order = ['dispersion', 'day_noise', 'fit'] -%}
+    {%- set order = mrs_fit_passes() -%}
     {%- if mrs_shard_count() > 1
         and order.index(mrs_fit_pass()) > order.index(pooled_pass) -%}
         {{ return(mrs_every_shard_file('baseline_sales_model_fit_' ~ pooled_pass)) }}

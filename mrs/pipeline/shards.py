@@ -100,20 +100,6 @@ class ShardWork:
     with_tests: bool
 
 
-def shard_phases(
-    layout: ShardLayout,
-    settings: dict[str, object],
-    with_tests: bool = False,
-    phases: Sequence[Phase] = SHARD_PHASES,
-) -> list[tuple[str, list[ShardWork]]]:
-    """Each phase's name and the work of every shard in it, in the order they run."""
-    frozen = tuple(sorted(settings.items()))
-    return [
-        (phase.name, [ShardWork(layout, k, phase, frozen, with_tests) for k in range(layout.count)])
-        for phase in phases
-    ]
-
-
 def build_shard_phase(work: ShardWork) -> int:
     """Run one shard's phase as a dbt process of its own; return dbt's exit code."""
     project = Project.locate(work.layout.shard_database(work.shard))
@@ -151,13 +137,15 @@ def build_shards(
     for shard in range(layout.count):
         # dbt-duckdb's external materialization writes into a folder that must exist.
         layout.shard_exchange(shard).mkdir(parents=True, exist_ok=True)
-    for name, work in shard_phases(layout, settings, with_tests, phases):
-        progress(f"mrs: shards, phase '{name}': {layout.count} shard(s)")
+    frozen = tuple(sorted(settings.items()))
+    for phase in phases:
+        progress(f"mrs: shards, phase '{phase.name}': {layout.count} shard(s)")
+        work = [ShardWork(layout, k, phase, frozen, with_tests) for k in range(layout.count)]
         codes = runner(work)
         failed = [one.shard for one, code in zip(work, codes, strict=True) if code != 0]
         if failed:
             raise MrsError(
-                f"shard(s) {failed} failed in phase '{name}' (dbt's output above names the "
+                f"shard(s) {failed} failed in phase '{phase.name}' (dbt's output above names the "
                 f"model); their files are in {layout.folder}: fix the cause and build again"
             )
 
