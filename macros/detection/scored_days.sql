@@ -81,17 +81,17 @@
 
 {#-
   The first sales day this build scores, as SQL (a date literal), or `cast(null as date)` for
-  every day: on a first or full-refresh build, or when `prediction_digest` (`code_digest`,
-  the CTEs as rendered, and the fit's fingerprint) differs from the one the kept rows were
-  scored with.
+  every day: on a first or full-refresh build (no `kept` predictions), or when
+  `prediction_digest` (`code_digest`, the CTEs as rendered, and the fit's fingerprint)
+  differs from the one the kept rows were scored with.
   Otherwise the first day from two days before detection_start whose hours of
   sales_timeseries_data differ from those the kept rows were scored from (a restated day, a
   gap judged again, the new hours of the last day, a day beyond the new as_of), and at the
   latest the last day kept, so a build always scores at least one day.
 -#}
-{% macro mrs_first_scored_day(code_digest) -%}
+{% macro mrs_first_scored_day(code_digest, kept) -%}
     {%- set every_day = 'cast(null as date)' -%}
-    {%- if not execute or not is_incremental() -%}{{ return(every_day) }}{%- endif -%}
+    {%- if not execute or kept is none -%}{{ return(every_day) }}{%- endif -%}
     {%- set compared_sql -%}
         with
         settings as (select * from {{ ref('run_settings') }}),
@@ -100,7 +100,7 @@
                 {{ mrs_sales_day('kept_hours.sales_ts') }} as sales_day,
                 kept_hours.input_day_digest,
                 kept_hours.prediction_digest
-            from {{ this }} as kept_hours
+            from {{ kept }} as kept_hours
             group by all
         ),
         current_days as (

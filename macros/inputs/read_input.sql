@@ -16,11 +16,7 @@
 {% macro mrs_read_input(input_name) -%}
     {%- set shard_by = mrs_input_contract()[input_name].get('shard_by') -%}
     {%- if shard_by and mrs_shard_count() > 1 -%}
-    select whole_input.*
-    from (
-        {{ mrs_read_whole_input(input_name) }}
-    ) as whole_input
-    where {{ mrs_in_this_shard('whole_input.raw_' ~ shard_by) }}
+    {{ mrs_this_shards_rows(mrs_read_whole_input(input_name), 'raw_' ~ shard_by) }}
     {%- else -%}
     {{ mrs_read_whole_input(input_name) }}
     {%- endif -%}

@@ -6,7 +6,10 @@
 
 {#- The newest value of `column` this log holds for the active run (null when none). -#}
 {% macro mrs_newest_logged(column='written_at') -%}
-    {%- if is_incremental() -%}
+    {%- if is_incremental() and mrs_is_shard() and column == 'written_at' -%}
+        {#- a shard's log resumes where the newest of every shard's does (one process's) -#}
+        {{ mrs_every_shard_logged_through([this.identifier]) }}
+    {%- elif is_incremental() -%}
         (
             select max(logged.{{ column }})
             from {{ this }} as logged
@@ -106,6 +109,9 @@
   needs the ticks after it. The logs are looked up, not ref'd: they are the model's children.
 -#}
 {% macro mrs_logged_through(log_names) -%}
+    {%- if mrs_is_shard() -%}
+        {{ return(mrs_every_shard_logged_through(log_names)) }}
+    {%- endif -%}
     {%- set logs = [] -%}
     {%- if execute and not flags.FULL_REFRESH -%}
         {%- for name in log_names -%}
@@ -117,24 +123,17 @@
         {%- endfor -%}
     {%- endif -%}
     {%- if logs and logs | length == log_names | length -%}
-        (
-            select
-                case
-                    when count(newest_logged.written_at) = {{ logs | length }}
-                        then min(newest_logged.written_at)
-                    else '-infinity'::timestamp
-                end
-            from (
-                {%- for relation in logs %}
-                    select max(logged.written_at) as written_at
-                    from {{ relation }} as logged
-                    where
-                        logged.run_id
-                        = (select settings.run_id from {{ ref('run_settings') }} as settings)
-                    {{- " union all" if not loop.last }}
-                {%- endfor %}
-            ) as newest_logged
-        )
+        {%- set newest_per_log -%}
+            {%- for relation in logs %}
+                select max(logged.written_at) as written_at
+                from {{ relation }} as logged
+                where
+                    logged.run_id
+                    = (select settings.run_id from {{ ref('run_settings') }} as settings)
+                {{- " union all" if not loop.last }}
+            {%- endfor %}
+        {%- endset -%}
+        {{ mrs_logged_through_all(newest_per_log, logs | length) }}
     {%- else -%}
         '-infinity'::timestamp
     {%- endif -%}
@@ -159,4 +158,54 @@
             {{ column }}{{ "," if not loop.last }}
         {%- endfor %}
     where false
+{%- endmacro %}
+
+
+{#-
+  mrs_logged_through in a shard of a sharded build: the newest tick every log of `log_names`
+  holds for the active run in any shard, as the build started (shard_log_watermarks, which
+  every shard writes in its first phase), or -infinity when one of them holds nothing yet or
+  the build is a full refresh.
+-#}
+{% macro mrs_every_shard_logged_through(log_names) -%}
+    {%- if flags.FULL_REFRESH -%}{{ return("'-infinity'::timestamp") }}{%- endif -%}
+    {%- set newest_per_log -%}
+        select max(watermarks.newest_written_at) as written_at
+        from {{ mrs_every_shard_file('shard_log_watermarks') }} as watermarks
+        where
+            watermarks.log_name in ('{{ log_names | join("', '") }}')
+            and watermarks.run_id
+            = (select settings.run_id from {{ ref('run_settings') }} as settings)
+        group by watermarks.log_name
+    {%- endset -%}
+    {{ mrs_logged_through_all(newest_per_log, log_names | length) }}
+{%- endmacro %}
+
+
+{#- The oldest of the newest ticks of `log_count` logs (`newest_per_log`: a select of one
+    written_at per log holding rows for the run), or -infinity when one of them has none. -#}
+{% macro mrs_logged_through_all(newest_per_log, log_count) -%}
+    (
+        select
+            case
+                when count(newest_logged.written_at) = {{ log_count }}
+                    then min(newest_logged.written_at)
+                else '-infinity'::timestamp
+            end
+        from (
+            {{ newest_per_log }}
+        ) as newest_logged
+    )
+{%- endmacro %}
+
+
+{#- The append-only logs of a shard's stores: the per_shard models of the `logs` folders. -#}
+{% macro mrs_shard_logs() -%}
+    {%- set logs = [] -%}
+    {%- for node in graph.nodes.values()
+        if node.resource_type == 'model' and 'per_shard' in node.tags
+        and 'logs' in node.fqn and node.config.materialized == 'incremental' -%}
+        {%- do logs.append(node) -%}
+    {%- endfor -%}
+    {{ return(logs | sort(attribute='name')) }}
 {%- endmacro %}

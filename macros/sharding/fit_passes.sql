@@ -15,26 +15,8 @@
 
 
 {% macro mrs_fit_pass() -%}
-    {%- set fit_pass = env_var('MRS_FIT_PASS', '') or var('mrs_fit_pass', 'fit') -%}
-    {%- if fit_pass not in mrs_fit_passes() -%}
-        {{ exceptions.raise_compiler_error(
-            "fit pass '" ~ fit_pass ~ "' (environment variable MRS_FIT_PASS or var "
-            ~ "mrs_fit_pass): one of dispersion, day_noise, fit") }}
-    {%- endif -%}
-    {%- if fit_pass != 'fit' and mrs_shard_count() == 1 -%}
-        {{ exceptions.raise_compiler_error(
-            "fit pass '" ~ fit_pass ~ "' is a pass of a sharded build "
-            ~ "(mrs_shard_count > 1); one process fits in one pass") }}
-    {%- endif -%}
-    {{ return(fit_pass) }}
-{%- endmacro %}
-
-
-{% macro mrs_fit_pass_config(fit_pass) -%}
-    {%- set name = 'baseline_sales_model_fit_' ~ fit_pass -%}
-    {%- set fit_pass_config = mrs_shard_partials_config(name) -%}
-    {%- do fit_pass_config.update({'alias': name}) -%}
-    {{ return(fit_pass_config) }}
+    {{ return(mrs_shard_pass(
+        'baseline_sales_model_fit', 'MRS_FIT_PASS', 'mrs_fit_pass', mrs_fit_passes())) }}
 {%- endmacro %}
 
 

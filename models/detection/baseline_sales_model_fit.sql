@@ -53,7 +53,7 @@
 -#}
 {%- set fit_pass = mrs_fit_pass() %}
 {%- if fit_pass != 'fit' %}
-{{ config(**mrs_fit_pass_config(fit_pass)) }}
+{{ config(**mrs_shard_pass_config('baseline_sales_model_fit', fit_pass)) }}
 {%- endif %}
 {%- set route = mrs_model_route('baseline_sales_model') %}
 {%- set trim_z = var('baseline_trim_z') %}

@@ -30,12 +30,21 @@
   ones: windows compute every hour they read, and over the whole context they were most of
   a one-tick build's predictions (the shape factor's alone 8 of 11 s at 5 M rows). A build
   of every day computes the same medians as windows.
+  Sharded (issue 17, macros/sharding/score_passes.sql): a day's score scale pools every
+  store's series (tau^2, score_variance_spreads), so each shard runs this model three times
+  (MRS_SCORE_PASS): `plan` writes the first day it would score again, `scale` (from the
+  first day any shard scores again) its series' sums of each day, and `score` scores with
+  every shard's sums.
 -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_from_first_hour',
     on_schema_change='fail',
 ) }}
+{%- set score_pass = mrs_score_pass() %}
+{%- if score_pass != 'score' %}
+{{ config(**mrs_shard_pass_config('baseline_sales_predictions', score_pass)) }}
+{%- endif %}
 {%- set route = mrs_model_route('baseline_sales_model') %}
 {%- set drift_variance = var('baseline_level_drift_sd') ~ ' * ' ~ var('baseline_level_drift_sd') %}
 {%- set shape_drift_sd = var('baseline_shape_drift_sd') %}
@@ -54,7 +63,7 @@
 {%- set weekday_days = 7 * (var('baseline_weekday_weeks') | int) %}
 {%- set shape_days = var('baseline_shape_days') | int %}
 
-{%- set prediction_sql -%}
+{%- set prediction_ctes -%}
 with
 
 settings as (
@@ -873,25 +882,37 @@ score_variances as (
     )
 ),
 
+score_variance_partials as (
+    -- Each day's sums that tau^2 is computed from, over the series with scored hours so far:
+    -- additive (exact decimals), so a sharded build adds up every shard's (its scale pass).
+    select
+        sales_day,
+        sum((score_variance - 1) * (score_variance - 1)) as squared_deviations,
+        sum(cast(2.0 / recent_hours as decimal(18, 9))) as noise_variances,
+        count(*) as scored_series
+    from score_variances
+    where recent_hours > 0
+    group by sales_day
+),
+
 score_variance_spreads as (
     -- tau^2: how far the series' score variances sit from 1 beyond their noise (about
     -- 2 / hours for a variance from that many normal hours), measured across the series each day
     -- (method of moments, exact decimals): where the fit knows its spread (four training
     -- weeks, say) the scores' own variances are mostly noise and the model's spread
     -- stands; where it does not (two training weeks: the variance of a busy series' quiet
-    -- scores 0.5 to 1.6) they are taken.
+    -- scores 0.5 to 1.6) they are taken. Over every store's series, in a sharded build too.
     select
         sales_day,
         greatest(
             cast(
-                sum((score_variance - 1) * (score_variance - 1)) / count(*)
-                - sum(cast(2.0 / recent_hours as decimal(18, 9))) / count(*)
+                sum(squared_deviations) / cast(sum(scored_series) as bigint)
+                - sum(noise_variances) / cast(sum(scored_series) as bigint)
                 as double
             ),
             0.0
         ) as scale_spread
-    from score_variances
-    where recent_hours > 0
+    from {{ mrs_score_partials('score_variance_partials') }}
     group by sales_day
 ),
 
@@ -983,19 +1004,37 @@ kept_from as (
         or {{ mrs_sales_day('calibrated.sales_ts') }} >= {{ first_day }}
 )
 
--- Stored in time order (later builds append theirs), so the reads of a range of days (the
--- predictions' context, the fit's training rows, the scan's days) skip the other row groups.
-select * from kept_from
-order by sales_ts
 {%- endset %}
-{%- set code_digest = mrs_code_digest(prediction_sql) %}
-{%- set scored_from = mrs_first_scored_day(code_digest) %}
-
-{%- if is_incremental() %}
-    {%- set kept_rows = this %}
+{%- set code_digest = mrs_code_digest(prediction_ctes) %}
+{%- set kept = mrs_kept_predictions(score_pass) %}
+{%- if mrs_shard_count() > 1 and score_pass != 'plan' %}
+    {%- set scored_from = mrs_every_shard_first_scored_day() %}
 {%- else %}
-    {%- set kept_rows = mrs_no_kept_predictions() %}
+    {%- set scored_from = mrs_first_scored_day(code_digest, kept) %}
 {%- endif %}
+{%- set kept_rows = kept if kept is not none else mrs_no_kept_predictions() %}
+{%- set prediction_ctes = prediction_ctes | replace(first_day, scored_from)
+    | replace(kept_token, kept_rows) | replace(code_digest_token, code_digest) %}
 
-{{ prediction_sql | replace(first_day, scored_from) | replace(kept_token, kept_rows)
-    | replace(code_digest_token, code_digest) }}
+{%- if score_pass == 'plan' %}
+
+    select {{ scored_from }} as first_scored_day
+
+{%- elif score_pass == 'scale' %}
+
+    {{ prediction_ctes }}
+
+    select * from score_variance_partials
+    where {{ scored_from }} is null or sales_day >= {{ scored_from }}
+
+{%- else %}
+
+    {{ prediction_ctes }}
+
+    -- Stored in time order (later builds append theirs), so the reads of a range of days (the
+    -- predictions' context, the fit's training rows, the scan's days) skip the other row
+    -- groups.
+    select * from kept_from
+    order by sales_ts
+
+{%- endif %}

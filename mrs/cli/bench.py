@@ -16,6 +16,7 @@ from mrs.dev.pipeline_bench import (
     BenchReport,
     Say,
     WorldFigures,
+    WorldSize,
     bench_world,
     parse_history,
     parse_sizes,
@@ -25,6 +26,7 @@ from mrs.dev.pipeline_bench import (
 from mrs.pipeline.project import MrsError, Project
 
 DEFAULT_JSON = Path("target") / "bench.json"
+DEFAULT_SHARDS_JSON = Path("target") / "bench_shards.json"
 
 
 def add_bench_parser(commands: argparse._SubParsersAction) -> None:
@@ -78,6 +80,12 @@ def add_bench_parser(commands: argparse._SubParsersAction) -> None:
         "reported (default 3: a shared machine moves one build by a third)",
     )
     bench.add_argument(
+        "--shards",
+        help="the scale-out axis instead of the one-tick builds: comma-separated shard counts "
+        "(e.g. 1,2), each a full build of every --sizes world as that many shards, each "
+        "shard's phases and the global stage timed and measured apart (docs/scale_out.md)",
+    )
+    bench.add_argument(
         "--work-dir", type=work_folder, help="where the temporary worlds go (created if missing)"
     )
     bench.add_argument(
@@ -98,6 +106,8 @@ def run_bench(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise MrsError(str(error)) from error
     project = Project.locate()
+    if args.shards:
+        return _run_shard_bench(args, sizes, project)
     output = args.json or project.root / DEFAULT_JSON
     worlds: list[WorldFigures] = []
     for size in sizes:
@@ -120,6 +130,35 @@ def run_bench(args: argparse.Namespace) -> int:
         print(line)
     print(f"figures written to {output}")
     return 0
+
+
+def _run_shard_bench(args: argparse.Namespace, sizes: list[WorldSize], project: Project) -> int:
+    from mrs.dev.shard_bench import bench_shards, shard_report_lines, write_shard_report
+
+    counts = _shard_counts(args.shards)
+    output = args.json or project.root / DEFAULT_SHARDS_JSON
+    for size in sizes:
+        print(f"mrs bench: world {size.label} ({size.rows:,} sales rows), shards {counts}")
+        try:
+            report = bench_shards(size, counts, project.root, _progress(size.label), args.work_dir)
+        except (BenchFailed, MeasureError) as error:
+            print(f"mrs bench: {error}", file=sys.stderr)
+            return 1
+        for line in shard_report_lines(report):
+            print(line)
+        write_shard_report(report, output.with_name(f"{output.stem}-{size.label}{output.suffix}"))
+    print(f"figures written beside {output}")
+    return 0
+
+
+def _shard_counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        raise MrsError(f"--shards {text!r}: expected shard counts like 1,2 (each 1 or more)")
+    return counts
 
 
 def _progress(label: str) -> Say:

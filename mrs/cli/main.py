@@ -96,6 +96,20 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--builds", type=positive_count, metavar="N", help="with --every: stop after N builds"
     )
+    build.add_argument(
+        "--shards",
+        type=positive_count,
+        metavar="N",
+        help="build the stores as N shards, one dbt build each on a DuckDB file of its own "
+        "(beside the database, in <name>.shards/), then the global stage on the database "
+        "(docs/scale_out.md); 1, the default, is one process",
+    )
+    build.add_argument(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="with --shards: the Ray cluster that runs the shards (`ray start --head` prints "
+        "it; `auto` finds this node's); without it a local Ray is started",
+    )
     build.set_defaults(handler=_build)
 
     reset = commands.add_parser(
@@ -371,6 +385,13 @@ def _build(args: argparse.Namespace) -> int:
     project = Project.locate(args.database)
     if args.builds is not None and args.every is None:
         raise MrsError("--builds counts the builds of --every; give --every SECONDS too")
+    if args.ray_address and not args.shards:
+        raise MrsError("--ray-address runs the shards of --shards N on a Ray cluster: give both")
+    if args.shards and args.shards > 1 and args.select:
+        raise MrsError(
+            "--select picks nodes of one dbt build; a sharded build (--shards) builds every "
+            "model in its phases: leave --select out, or build with one process"
+        )
     if args.every is None:
         return _build_once(args, project)
     return build_every(
@@ -393,10 +414,29 @@ def _build_once(args: argparse.Namespace, project: Project) -> int:
         arguments += WITHOUT_TESTS
     wait_for_write_access(project.database, args.wait)
     published_before = _published_stamp(project.database)
-    code = project.dbt_in_process(arguments, dbt_vars)
+    if args.shards and args.shards > 1:
+        code = _build_sharded(args, project, dbt_vars)
+    else:
+        code = project.dbt_in_process(arguments, dbt_vars)
     if code == 0 and _published_stamp(project.database) != published_before:
         print(_published_line(project.database))
     return 0 if code == 0 else 1
+
+
+def _build_sharded(args: argparse.Namespace, project: Project, dbt_vars: dict[str, object]) -> int:
+    """`mrs build --shards N`: every shard on Ray (a local one without --ray-address), then
+    the global stage in this process."""
+    from mrs.pipeline.shards import ShardLayout, build_sharded, run_on_ray
+
+    layout = ShardLayout(project.database, args.shards)
+    build_sharded(
+        layout,
+        dbt_vars,
+        runner=run_on_ray(args.ray_address),
+        with_tests=not args.no_tests,
+        progress=lambda line: print(line, flush=True),
+    )
+    return 0
 
 
 def _seconds(text: str) -> float:

@@ -36,10 +36,15 @@ class MeasuredRun:
 
 
 def run_measured(
-    project: Project, arguments: list[str], dbt_vars: dict[str, object], scratch: Path
+    project: Project,
+    arguments: list[str],
+    dbt_vars: dict[str, object],
+    scratch: Path,
+    environment: dict[str, str] | None = None,
 ) -> MeasuredRun:
     """Run `dbt <arguments>` through `Project.dbt` in a child interpreter; dbt's output is
-    shown as usual. `scratch` is a folder for the request and result files."""
+    shown as usual. `scratch` is a folder for the request and result files; `environment`:
+    more environment variables for the command."""
     scratch.mkdir(parents=True, exist_ok=True)
     request = scratch / "dbt_request.json"
     result = scratch / "dbt_result.json"
@@ -51,6 +56,7 @@ def run_measured(
                 "database": str(project.database),
                 "arguments": arguments,
                 "vars": dbt_vars,
+                "environment": environment or {},
             }
         )
     )
@@ -80,7 +86,9 @@ def main(argv: Sequence[str]) -> int:
     request = json.loads(Path(argv[0]).read_text())
     project = Project(root=Path(request["root"]), database=Path(request["database"]))
     started = time.perf_counter()
-    code = project.dbt(list(request["arguments"]), dict(request["vars"]))
+    code = project.dbt(
+        list(request["arguments"]), dict(request["vars"]), dict(request.get("environment", {}))
+    )
     run = MeasuredRun(
         exit_code=code,
         wall_seconds=time.perf_counter() - started,

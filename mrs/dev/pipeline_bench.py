@@ -331,12 +331,12 @@ def bench_world(
     temporary folder (world, database, dbt target folders) removed afterwards."""
     with tempfile.TemporaryDirectory(prefix=f"mrs-bench-{size.label}-", dir=work_dir) as folder:
         root = Path(folder)
-        world = _generate(size, root / "world", say)
+        world = generate_bench_world(size, root / "world", say)
         project = Project(project_root, root / "bench.duckdb")
         return _measure_builds(world, project, say, tick_repeats)
 
 
-def _generate(size: WorldSize, inputs: Path, say: Say) -> GeneratedWorld:
+def generate_bench_world(size: WorldSize, inputs: Path, say: Say) -> GeneratedWorld:
     options = WorldOptions(
         stores=size.stores, products=size.products, days=size.days, anomaly_tiles=size.dense
     )

@@ -66,18 +66,25 @@ class Project:
         return subprocess.run(command, cwd=self.database.parent, env=env, check=False).returncode
 
     def dbt_in_process(
-        self, arguments: list[str], dbt_vars: dict[str, object] | None = None
+        self,
+        arguments: list[str],
+        dbt_vars: dict[str, object] | None = None,
+        environment: dict[str, str] | None = None,
     ) -> int:
         """The same command through dbt's programmatic runner, in this process (`mrs build`,
         `mrs demo`): no second Python to start, and a process that builds again and again
         (`mrs build --every`, the test suite) imports dbt once (about 3 s of each build on the
         2-core machine: `mrs bench-startup`, docs/benchmark.md). One at a time per process:
-        dbt's flags and adapters are the process's."""
+        dbt's flags and adapters are the process's. `environment`: more environment
+        variables for this command."""
         from dbt.cli.main import dbtRunner  # about 1.4 s: only the commands that build
 
         dbt_arguments, settings = self._invocation(arguments, dbt_vars)
         self.database.parent.mkdir(parents=True, exist_ok=True)
-        with _environment(settings), contextlib.chdir(self.database.parent):
+        with (
+            _environment({**settings, **(environment or {})}),
+            contextlib.chdir(self.database.parent),
+        ):
             try:
                 result = dbtRunner().invoke(dbt_arguments)
             finally:

@@ -26,22 +26,42 @@ class Phase:
     exclude: str = ""
     environment: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def is_partial_pass(self) -> bool:
+        """A partial pass writes a model's rows under another name: its tests, which read the
+        model, wait for the phase that builds it."""
+        return any(value for _, value in self.environment)
 
-FEED_PARTIALS = "+stg_unified_sales_data_hour_partials"
+
+# The first phase: the feed's hour partials, with what they are computed from, and the
+# newest tick each log of the shard holds (before any log is written).
+FIRST_PHASE_MODELS = "+stg_unified_sales_data_hour_partials shard_log_watermarks"
+PREDICTIONS = "baseline_sales_predictions"
+# The environment variables that choose a model's pass (macro mrs_shard_pass).
+PASS_VARIABLES = ("MRS_FIT_PASS", "MRS_SCORE_PASS")
 # What a shard builds, phase by phase: the feed's hour partials and what they are computed
-# from; the baseline fit's two partial passes (its pooled medians are over every shard's
-# series); then everything that runs per shard (the per_shard and every_shard tags,
-# docs/scale_out.md), reading every shard's partials.
+# from, and its logs' newest ticks; the baseline fit's two partial passes (its pooled
+# medians are over every shard's series); the predictions' two partial passes (the first day
+# any shard scores again, then each day's sums of the score scale from it); then everything
+# that runs per shard (the per_shard and every_shard tags, docs/scale_out.md), reading every
+# shard's partials, and writes its interfaces for the global stage.
 SHARD_PHASES: tuple[Phase, ...] = (
-    Phase("feed", FEED_PARTIALS),
+    Phase("feed", FIRST_PHASE_MODELS),
     Phase(
         "fit dispersion",
         "+baseline_sales_model_fit",
-        FEED_PARTIALS,
+        FIRST_PHASE_MODELS,
         (("MRS_FIT_PASS", "dispersion"),),
     ),
     Phase("fit day noise", "baseline_sales_model_fit", "", (("MRS_FIT_PASS", "day_noise"),)),
-    Phase("shard", "tag:per_shard tag:every_shard", FEED_PARTIALS),
+    Phase(
+        "score plan",
+        f"baseline_sales_model_fit {PREDICTIONS}",
+        "",
+        (("MRS_SCORE_PASS", "plan"),),
+    ),
+    Phase("score scale", PREDICTIONS, "", (("MRS_SCORE_PASS", "scale"),)),
+    Phase("shard", "tag:per_shard tag:every_shard", FIRST_PHASE_MODELS),
 )
 
 
@@ -69,15 +89,20 @@ class ShardLayout:
         """Where shard `shard` writes its partial statistics (macro mrs_shard_partials_file)."""
         return self.exchange / f"shard-{shard}-of-{self.count}"
 
+    def shard_interfaces(self, shard: int) -> Path:
+        """Where shard `shard` writes its interfaces (macro mrs_shard_interface_file)."""
+        return self.shard_exchange(shard) / "interfaces"
+
     def shard_folder(self, shard: int) -> Path:
         return self.folder / f"shard-{shard}-of-{self.count}"
 
     def shard_database(self, shard: int) -> Path:
         return self.shard_folder(shard) / self.database.name
 
-    def dbt_vars(self, shard: int) -> dict[str, object]:
-        """The vars that make a build shard `shard`, with the deployment's one journal,
-        registry and reviewers file (by default each database's own, beside it)."""
+    def dbt_vars(self, shard: int | str) -> dict[str, object]:
+        """The vars that make a build shard `shard` (or, with GLOBAL_STAGE, the global stage
+        on the deployment's own database), with the deployment's one journal, registry and
+        reviewers file (by default each database's own, beside it)."""
         beside = self.database.with_suffix("")
         return {
             "mrs_shard": shard,
@@ -87,6 +112,13 @@ class ShardLayout:
             "mrs_registry_dir": f"{beside}_models",
             "mrs_reviewers_file": f"{beside}_access/reviewers.csv",
         }
+
+
+# The value of var mrs_shard that makes a build the global stage (macro mrs_is_global_stage).
+GLOBAL_STAGE = "global"
+# What the global stage builds: the models over every store, and the ones the same in every
+# shard (seeds, reference data, the feed's statistics), which it reads too.
+GLOBAL_SELECTION = ("tag:global", "tag:every_shard")
 
 
 @dataclass(frozen=True)
@@ -100,20 +132,49 @@ class ShardWork:
     with_tests: bool
 
 
-def build_shard_phase(work: ShardWork) -> int:
-    """Run one shard's phase as a dbt process of its own; return dbt's exit code."""
+@dataclass(frozen=True)
+class DbtCommand:
+    """One dbt command of a sharded build: on which database, with what."""
+
+    project: Project
+    arguments: list[str]
+    dbt_vars: dict[str, object]
+    environment: dict[str, str]
+
+
+def shard_phase_command(work: ShardWork) -> DbtCommand:
+    """The dbt command of one shard's phase: its selection, its own database and target
+    folder, its vars and its passes."""
     project = Project.locate(work.layout.shard_database(work.shard))
     arguments = ["build", "--select", *work.phase.select.split()]
     exclude = work.phase.exclude.split()
-    if not work.with_tests:
+    if not work.with_tests or work.phase.is_partial_pass:
         exclude += list(WITHOUT_TESTS[1:])
     if exclude:
         arguments += ["--exclude", *exclude]
     arguments += ["--target-path", str(work.layout.shard_folder(work.shard) / "target")]
     dbt_vars = {**dict(work.settings), **work.layout.dbt_vars(work.shard)}
-    # Every phase says its fit pass: none inherited from the caller's environment.
-    environment = {"MRS_FIT_PASS": "", **dict(work.phase.environment)}
-    return project.dbt(arguments, dbt_vars, environment)
+    # Every phase says its passes: none inherited from the caller's environment.
+    environment = {**dict.fromkeys(PASS_VARIABLES, ""), **dict(work.phase.environment)}
+    return DbtCommand(project, arguments, dbt_vars, environment)
+
+
+def build_shard_phase(work: ShardWork, in_process: bool = False) -> int:
+    """Run one shard's phase as a dbt process of its own, or `in_process` (a Ray worker,
+    which runs one task at a time and keeps dbt imported from task to task); return dbt's
+    exit code."""
+    command = shard_phase_command(work)
+    if in_process:
+        return command.project.dbt_in_process(
+            command.arguments, command.dbt_vars, command.environment
+        )
+    return command.project.dbt(command.arguments, command.dbt_vars, command.environment)
+
+
+def build_shard_phase_in_worker(work: ShardWork) -> int:
+    """build_shard_phase in the Ray worker that runs it: the worker is reused for the next
+    task, so dbt's import (about 3 s) is paid once per worker, not once per phase."""
+    return build_shard_phase(work, in_process=True)
 
 
 Runner = Callable[[list[ShardWork]], list[int]]
@@ -135,8 +196,9 @@ def build_shards(
     """Build every shard, phase by phase: a phase starts when every shard finished the one
     before (its partial statistics are in the exchange folder)."""
     for shard in range(layout.count):
-        # dbt-duckdb's external materialization writes into a folder that must exist.
-        layout.shard_exchange(shard).mkdir(parents=True, exist_ok=True)
+        # dbt-duckdb's external materialization and DuckDB's COPY write into folders that
+        # must exist.
+        layout.shard_interfaces(shard).mkdir(parents=True, exist_ok=True)
     frozen = tuple(sorted(settings.items()))
     for phase in phases:
         progress(f"mrs: shards, phase '{phase.name}': {layout.count} shard(s)")
@@ -153,16 +215,68 @@ def build_shards(
 def run_on_ray(address: str | None = None) -> Runner:
     """Every shard's phase as a Ray task of one CPU, on the cluster at `address` (`ray start
     --head` prints it; `auto` finds the one this machine belongs to), or on a Ray started in
-    this process when none is given. Each task runs dbt as a process of its own, as
-    run_one_after_another does, on whichever node Ray places it: the shards' folders and the
-    exchange folder must be reachable from every node under the same path."""
+    this process when none is given. Each task runs dbt in its worker, on whichever node Ray
+    places it: the shards' folders and the exchange folder must be reachable from every node
+    under the same path."""
     import ray  # only a sharded build on Ray needs it, and it takes seconds to import
 
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=True)
-    remote_phase = ray.remote(num_cpus=1, max_retries=0)(build_shard_phase)
+    remote_phase = ray.remote(num_cpus=1, max_retries=0)(build_shard_phase_in_worker)
 
     def run(work: list[ShardWork]) -> list[int]:
         return ray.get([remote_phase.remote(one) for one in work])
 
     return run
+
+
+def global_stage_command(
+    layout: ShardLayout, settings: dict[str, object], with_tests: bool = False
+) -> DbtCommand:
+    """The global stage, once every shard is built: the `global` models on the deployment's
+    own database, reading each shard interface (a per_shard model a global one reads, and
+    the shards' logs) as a view over every shard's Parquet file
+    (macros/sharding/interfaces.sql)."""
+    arguments = ["build", "--select", *GLOBAL_SELECTION]
+    if not with_tests:
+        arguments += list(WITHOUT_TESTS)
+    return DbtCommand(
+        Project.locate(layout.database),
+        arguments,
+        {**settings, **layout.dbt_vars(GLOBAL_STAGE)},
+        dict.fromkeys(PASS_VARIABLES, ""),
+    )
+
+
+def build_global_stage(
+    layout: ShardLayout,
+    settings: dict[str, object],
+    with_tests: bool = False,
+    in_process: bool = True,
+) -> int:
+    """Run the global stage (global_stage_command) in this process or as a dbt process of
+    its own; return dbt's exit code."""
+    command = global_stage_command(layout, settings, with_tests)
+    if in_process:
+        return command.project.dbt_in_process(
+            command.arguments, command.dbt_vars, command.environment
+        )
+    return command.project.dbt(command.arguments, command.dbt_vars, command.environment)
+
+
+def build_sharded(
+    layout: ShardLayout,
+    settings: dict[str, object],
+    runner: Runner = run_one_after_another,
+    with_tests: bool = False,
+    progress: Callable[[str], None] = print,
+    in_process: bool = True,
+) -> None:
+    """A whole sharded build: every shard phase by phase, then the global stage."""
+    build_shards(layout, settings, runner, with_tests, progress=progress)
+    progress(f"mrs: shards, global stage on {layout.database}")
+    if build_global_stage(layout, settings, with_tests, in_process) != 0:
+        raise MrsError(
+            "the global stage of the sharded build failed (dbt's output above names the "
+            "model); the shards are built: fix the cause and build again"
+        )

@@ -63,7 +63,7 @@ os.environ.setdefault("DBT_LOG_LEVEL_FILE", "none")
 # last keeps one worker busy alone at the end (about 30 s of the suite). Seconds of each in
 # the suite's durations, 2026-12-03 (the build loop's 600 s wait, since mended, left out).
 SLOWEST_MODULES = (
-    "test_shards.py",  # 140 s, most of it one test's Ray cluster building shards
+    "test_shards.py",  # 220 s: a world and the demo built by one process and as shards
     "test_fault_matrix.py",  # 430 s
     "test_evaluation.py",  # 430 s
     "test_audit_and_reset.py",  # 300 s

@@ -1,73 +1,180 @@
-"""Scale-out by store (issue 17; docs/scale_out.md): a shard stages only its stores' sales,
-and the statistics of the whole feed (its frontier, the build's as_of, its gaps) and the
-baseline fit's pooled medians come out of every shard exactly as one process computes them,
-from every shard's partials. Built so far: staging, the feed's statistics and the fit; the
-predictions' score scale is next."""
+"""Scale-out by store (issue 17; docs/scale_out.md): a world built as three shards on a
+two-node local Ray cluster (`mrs build --shards 3 --ray-address ...`), then reviewed and
+built again 15 ticks later, records exactly what one process records: every log, every
+table of the published record (EXCEPT ALL empty both ways); so does the demo, reviewed by
+its scenarios. A shard stages only its stores' sales; the feed's statistics, the baseline
+fit's pooled medians and the predictions' score scale come out of every shard as one process
+computes them, from every shard's partials."""
 
 from __future__ import annotations
 
 import collections
+import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
-from conftest import query, run_dbt
+from conftest import LOGS, as_reviewer, query, run_dbt, run_mrs
 
-from mrs.dev.world import WorldOptions, build_vars, write_world
-from mrs.pipeline.project import WITHOUT_TESTS, Project
-from mrs.pipeline.shards import (
-    FEED_PARTIALS,
-    SHARD_PHASES,
-    Phase,
-    ShardLayout,
-    build_shards,
-    run_on_ray,
-)
+from mrs.dev.demo_scenarios import run_review_scenarios
+from mrs.dev.world import WorldOptions, write_world
+from mrs.pipeline.project import MrsError
+from mrs.pipeline.publication import published_database
+from mrs.pipeline.shards import ShardLayout
 
 WORLD = WorldOptions(stores=6, products=3, days=26)
-# Two shards, one per node of the test's cluster: each phase runs both at once.
-SHARDS = 2
-# What a shard builds today exactly as one process does: its staged sales, the feed's
-# statistics and the baseline fit (the predictions' score scale is not two-phase yet).
-BUILT = "+baseline_sales_model_fit +stg_unified_sales_data +unified_sales_data_errors"
-PHASES = (*SHARD_PHASES[:-1], Phase("fit", BUILT, FEED_PARTIALS))
+SHARDS = 3
+BUILDS = (
+    WORLD.detection_start + dt.timedelta(hours=60),
+    WORLD.detection_start + dt.timedelta(hours=75),
+)
 FEED_STATISTICS = (
     "stg_unified_sales_data_hour_totals",
     "stg_unified_sales_data_frontier",
     "run_settings",
     "sales_feed_hours",
 )
+# Digests of what a build computed from: a shard's digest its own rows, by design.
+OWN_DIGESTS = ("input_day_digest", "prediction_digest", "fit_fingerprint")
 
 
 def _rows(database: Path, relation: str) -> list[tuple]:
     return sorted(query(database, f"select * from {relation}"), key=repr)
 
 
+def _build(database: Path, inputs: Path, as_of: dt.datetime, *shards: str) -> None:
+    run_mrs(
+        "build", "--database", str(database), "--input-dir", str(inputs),
+        "--training-start", f"{WORLD.training_start:%Y-%m-%d}",
+        "--detection-start", f"{WORLD.detection_start:%Y-%m-%d}",
+        "--as-of", f"{as_of:%Y-%m-%d %H:%M}", "--no-tests", *shards,
+    )  # fmt: skip
+
+
 @pytest.fixture(scope="module")
-def sharded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ShardLayout]:
-    """The world built by one process and, on a two-node local Ray cluster, as three shards."""
+def ray_cluster() -> Iterator[str]:
+    """A two-node local Ray cluster, one CPU each: its address."""
+    import ray
     from ray.cluster_utils import Cluster
 
-    root = tmp_path_factory.mktemp("shards")
-    write_world(WORLD, root / "world", file_format="parquet")
-    settings = build_vars(WORLD, root / "world")
-    one = root / "one" / "mrs.duckdb"
-    selection = ["--select", *BUILT.split()]
-    assert Project.locate(one).dbt(["build", *selection, *WITHOUT_TESTS], settings) == 0
-    layout = ShardLayout(root / "sharded" / "mrs.duckdb", SHARDS)
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
     cluster.add_node(num_cpus=1)
     try:
-        build_shards(layout, settings, runner=run_on_ray(cluster.address), phases=PHASES)
+        yield cluster.address
     finally:
-        import ray
-
         ray.shutdown()
         cluster.shutdown()
-    return one, layout
 
 
-def test_each_store_is_staged_by_exactly_one_shard(sharded: tuple[Path, ShardLayout]) -> None:
-    one, layout = sharded
+@pytest.fixture(scope="module")
+def deployments(tmp_path_factory: pytest.TempPathFactory, ray_cluster: str) -> tuple[Path, Path]:
+    """The world built by one process and as three shards on the Ray cluster, both reviewed
+    the same way after a first build and built again 15 ticks later."""
+    root = tmp_path_factory.mktemp("shards")
+    inputs = root / "world"
+    write_world(WORLD, inputs, file_format="parquet")
+    one = root / "one" / "mrs.duckdb"
+    sharded = root / "sharded" / "mrs.duckdb"
+    ray_shards = ("--shards", str(SHARDS), "--ray-address", ray_cluster)
+    for database, shards in ((one, ()), (sharded, ray_shards)):
+        _build(database, inputs, BUILDS[0], *shards)
+    [(report_id,)] = query(one, "select min(report_id) from minority_reports")
+    for database, shards in ((one, ()), (sharded, ray_shards)):
+        as_reviewer(database, "data_scientist")
+        run_mrs("review", "approve", report_id, "--database", str(database))
+        _build(database, inputs, BUILDS[1], *shards)
+    return one, sharded
+
+
+@pytest.fixture(scope="module")
+def sharded_demo(tmp_path_factory: pytest.TempPathFactory, ray_cluster: str) -> Path:
+    """The demo as `mrs demo` builds it, as three shards on the Ray cluster: a first build,
+    the demo's review scenarios, and a build of what they changed."""
+    database = tmp_path_factory.mktemp("sharded_demo") / "mrs.duckdb"
+    as_reviewer(database, "admin")  # the demo's reviewers, as `mrs demo` writes them
+    ray_shards = ("--shards", str(SHARDS), "--ray-address", ray_cluster)
+    run_mrs("build", "--database", str(database), "--no-tests", *ray_shards)
+    assert [error for _, error in run_review_scenarios(database) if error] == []
+    run_mrs("build", "--database", str(database), "--no-tests", *ray_shards)
+    return database
+
+
+def _difference(
+    one: duckdb.DuckDBPyConnection, sharded: duckdb.DuckDBPyConnection, relation: str
+) -> tuple[int, int, int]:
+    """Rows of `relation` only one process has, only the sharded build has, and in all."""
+    columns = [
+        column
+        for (column,) in one.execute(
+            "select column_name from (describe select * from " + relation + ")"
+        ).fetchall()
+        if column not in OWN_DIGESTS
+    ]
+    select = f"select {', '.join(columns)} from {relation}"
+    left = one.execute(select).to_arrow_table()
+    right = sharded.execute(select).to_arrow_table()
+    with duckdb.connect() as both:
+        both.register("one_rows", left)
+        both.register("sharded_rows", right)
+        return both.execute(
+            "select (select count(*) from (from one_rows except all from sharded_rows)), "
+            "(select count(*) from (from sharded_rows except all from one_rows)), "
+            "(select count(*) from one_rows)"
+        ).fetchone()
+
+
+def _differing(one: Path, sharded: Path) -> tuple[dict[str, tuple[int, int, int]], ...]:
+    """Every log of the two databases (each table of schema `logs`, the review's included)
+    and every table of their published copies that differ (EXCEPT ALL both ways), and what
+    was found of each."""
+    with (
+        duckdb.connect(str(one), read_only=True) as one_db,
+        duckdb.connect(str(sharded), read_only=True) as sharded_db,
+    ):
+        logs = one_db.execute(
+            "select 'logs.' || table_name from information_schema.tables "
+            "where table_catalog = current_database() and table_schema = 'logs' "
+            "and table_type = 'BASE TABLE' order by all"
+        ).fetchall()
+        assert {f"logs.{log}" for log in LOGS} <= {log for (log,) in logs}
+        found = {log: _difference(one_db, sharded_db, log) for (log,) in logs}
+    with (
+        duckdb.connect(str(published_database(one)), read_only=True) as one_db,
+        duckdb.connect(str(published_database(sharded)), read_only=True) as sharded_db,
+    ):
+        tables = one_db.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_catalog = current_database() order by all"
+        ).fetchall()
+        assert len(tables) > 5
+        for (table,) in tables:
+            found["published " + table] = _difference(one_db, sharded_db, table)
+    return {name: rows for name, rows in found.items() if rows[:2] != (0, 0)}, found
+
+
+def test_a_sharded_build_records_what_one_process_records(
+    deployments: tuple[Path, Path],
+) -> None:
+    differing, found = _differing(*deployments)
+    assert differing == {}
+    assert found["logs.minority_reports_detected_log"][2] > 0, "the world has reports"
+    assert found["logs.user_edits_log"][2] > 0, "the review edit is compared"
+    assert found["published main.minority_reports"][2] > 0
+
+
+def test_the_sharded_demo_records_what_the_demo_records(
+    demo_database: tuple[Path, str], sharded_demo: Path
+) -> None:
+    differing, found = _differing(demo_database[0], sharded_demo)
+    assert differing == {}
+    assert found["logs.user_minority_events_edits_log"][2] > 0, "the scenarios' edits"
+    assert found["published main.minority_events"][2] > 0
+
+
+def test_each_store_is_staged_by_exactly_one_shard(deployments: tuple[Path, Path]) -> None:
+    one, sharded = deployments
+    layout = ShardLayout(sharded, SHARDS)
     shard_rows = [
         _rows(layout.shard_database(shard), "stg_unified_sales_data") for shard in range(SHARDS)
     ]
@@ -83,23 +190,34 @@ def test_each_store_is_staged_by_exactly_one_shard(sharded: tuple[Path, ShardLay
 
 @pytest.mark.parametrize("relation", FEED_STATISTICS)
 def test_every_shard_judges_the_feed_as_one_process_does(
-    sharded: tuple[Path, ShardLayout], relation: str
+    deployments: tuple[Path, Path], relation: str
 ) -> None:
-    one, layout = sharded
+    one, sharded = deployments
+    layout = ShardLayout(sharded, SHARDS)
     expected = _rows(one, relation)
     assert expected
     for shard in range(SHARDS):
         assert _rows(layout.shard_database(shard), relation) == expected
 
 
-def test_the_baseline_fit_pools_every_shards_series(sharded: tuple[Path, ShardLayout]) -> None:
-    # Its three pooled medians are over every store's series: each shard's own would give
-    # other profiles' spreads. The fingerprint digests each build's own SQL and inputs.
-    one, layout = sharded
-    fit = "(select * exclude (fit_fingerprint) from baseline_sales_model_fit)"
-    shard_fits = [_rows(layout.shard_database(shard), fit) for shard in range(SHARDS)]
-    assert all(shard_fits)
-    assert sorted(row for rows in shard_fits for row in rows) == sorted(_rows(one, fit))
+@pytest.mark.parametrize(
+    "relation",
+    [
+        "(select * exclude (fit_fingerprint) from baseline_sales_model_fit)",
+        "(select * exclude (input_day_digest, prediction_digest) from baseline_sales_predictions)",
+    ],
+    ids=["fit", "predictions"],
+)
+def test_the_baseline_pools_every_shards_series(
+    deployments: tuple[Path, Path], relation: str
+) -> None:
+    # The fit's three pooled medians and each day's score scale are over every store's
+    # series: each shard's own would give other spreads and scores.
+    one, sharded = deployments
+    layout = ShardLayout(sharded, SHARDS)
+    shard_rows = [_rows(layout.shard_database(shard), relation) for shard in range(SHARDS)]
+    assert all(shard_rows)
+    assert sorted(row for rows in shard_rows for row in rows) == sorted(_rows(one, relation))
 
 
 @pytest.mark.parametrize(
@@ -116,8 +234,13 @@ def test_the_baseline_fit_pools_every_shards_series(sharded: tuple[Path, ShardLa
             "mrs_shard_exchange_dir",
         ),
         ("baseline_sales_model_fit", "{mrs_fit_pass: day_noise}", "is a pass of a sharded build"),
+        (
+            "baseline_sales_predictions",
+            "{mrs_score_pass: scale}",
+            "is a pass of a sharded build",
+        ),
     ],
-    ids=["a shard outside its count", "no exchange folder", "a fit pass in one process"],
+    ids=["a shard outside its count", "no exchange folder", "a fit pass", "a score pass"],
 )
 def test_shard_settings_that_name_no_shard_are_refused_with_what_to_set(
     tmp_path: Path, model: str, dbt_vars: str, message: str
@@ -129,3 +252,24 @@ def test_shard_settings_that_name_no_shard_are_refused_with_what_to_set(
     )  # fmt: skip
     assert result.returncode != 0
     assert message in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (("--ray-address", "auto"), "give both"),
+        (("--shards", "2", "--select", "run_settings"), "leave --select out"),
+    ],
+    ids=["a cluster without shards", "a selection of a sharded build"],
+)
+def test_a_sharded_build_refuses_options_it_cannot_honour(
+    tmp_path: Path, options: tuple[str, ...], message: str
+) -> None:
+    result = run_mrs("build", "--database", str(tmp_path / "mrs.duckdb"), *options, check=False)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_a_shard_count_below_one_is_refused() -> None:
+    with pytest.raises(MrsError, match="1 or more"):
+        ShardLayout(Path("mrs.duckdb"), 0)
