@@ -121,6 +121,44 @@ GLOBAL_STAGE = "global"
 GLOBAL_SELECTION = ("tag:global", "tag:every_shard")
 
 
+def built_shard_counts(database: Path) -> list[int]:
+    """The shard counts `database` has been built with (none: one process, or never built),
+    from the exchange folders its sharded builds left beside it."""
+    folder = ShardLayout(database, 1).folder
+    counts = []
+    for exchange in folder.glob("exchange-of-*"):
+        count = exchange.name.removeprefix("exchange-of-")
+        if exchange.is_dir() and count.isdigit():
+            counts.append(int(count))
+    return sorted(counts)
+
+
+def check_deployment(database: Path, shards: int, has_own_logs: Callable[[], bool]) -> None:
+    """Refuse a build that would mix one process's and a sharded build's record: the logs
+    are append-only, and a deployment keeps them where its first build put them (the
+    global stage's database holds views over the shards' logs; one process's, the logs
+    themselves). `has_own_logs` says whether the database holds logs of one process."""
+    built = built_shard_counts(database)
+    if shards == 1 and built:
+        raise MrsError(
+            f"{database} is the database of a sharded deployment (built with --shards "
+            f"{built[-1]}, its shards in {ShardLayout(database, 1).folder}): build it with "
+            f"--shards {built[-1]} again, or build one process into a new --database"
+        )
+    if shards > 1 and built and built != [shards]:
+        raise MrsError(
+            f"{database} was built with --shards {built[-1]}: a shard's stores and logs stay "
+            f"in its own file, so another count would lose them; build with --shards "
+            f"{built[-1]}, or build {shards} shards into a new --database"
+        )
+    if shards > 1 and not built and has_own_logs():
+        raise MrsError(
+            f"{database} holds the logs of builds by one process; a sharded build writes "
+            "its logs in the shards' files: build it without --shards, or build the "
+            "shards into a new --database"
+        )
+
+
 @dataclass(frozen=True)
 class ShardWork:
     """One phase of one shard, with the build's settings."""

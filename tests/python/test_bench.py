@@ -220,3 +220,15 @@ def test_work_folder_is_created_or_refused_in_one_line(tmp_path):
     blocker.write_text("")
     with pytest.raises(argparse.ArgumentTypeError, match="cannot create work folder"):
         work_folder(str(blocker / "below"))
+
+
+@pytest.mark.parametrize("counts", ["0,2", "two", ","])
+def test_shard_counts_that_name_no_build_are_refused_before_any_world(
+    tmp_path: Path, counts: str
+) -> None:
+    result = run_mrs(
+        "bench", "--sizes", "0.2M", "--shards", counts, "--work-dir", str(tmp_path), check=False
+    )
+    assert result.returncode != 0
+    assert "expected shard counts like 1,2" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # no world generated

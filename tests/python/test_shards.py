@@ -273,3 +273,27 @@ def test_a_sharded_build_refuses_options_it_cannot_honour(
 def test_a_shard_count_below_one_is_refused() -> None:
     with pytest.raises(MrsError, match="1 or more"):
         ShardLayout(Path("mrs.duckdb"), 0)
+
+
+def test_a_deployment_keeps_the_shard_count_it_was_first_built_with(tmp_path: Path) -> None:
+    # A shard's logs stay in its own file: one process, or another count, would start the
+    # record again without them.
+    database = tmp_path / "mrs.duckdb"
+    ShardLayout(database, 3).exchange.mkdir(parents=True)
+    one_process = run_mrs("build", "--database", str(database), check=False)
+    assert one_process.returncode != 0
+    assert "build it with --shards 3 again" in one_process.stderr
+    other_count = run_mrs("build", "--database", str(database), "--shards", "2", check=False)
+    assert other_count.returncode != 0
+    assert "another count would lose them" in other_count.stderr
+
+
+def test_a_database_built_by_one_process_is_not_sharded(tmp_path: Path) -> None:
+    database = tmp_path / "mrs.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("create schema logs")
+        con.execute("create table logs.minority_reports_detected_log (report_id varchar)")
+    result = run_mrs("build", "--database", str(database), "--shards", "2", check=False)
+    assert result.returncode != 0
+    assert "holds the logs of builds by one process" in result.stderr
+    assert not ShardLayout(database, 2).folder.exists(), "refused before any shard was built"
