@@ -2,14 +2,16 @@
   The global stage of a sharded build (issue 17, docs/scale_out.md): the models tagged
   `global` (cohorting, events, review, hydration, monitoring, protection, alerts,
   publication) run once, on the deployment's own database, over every store. What they read
-  of the shards' stores, every `per_shard` model a global one refs and every log of the
-  shard's stores (the shard's interfaces), each shard writes at the end of its build to the exchange folder as Parquet, and the global
-  stage reads them as views of the same names over every shard's files: the global models'
-  SQL is the one process's, and a BI tool sees every store's reports in the one database.
+  of the shards' stores (every `per_shard` model a global one refs) and every log of the
+  shard's stores are the shard's interfaces: each shard writes them at the end of its build
+  to the exchange folder as Parquet, and the global stage reads them as views of the same
+  names over every shard's files, so the global models' SQL is the one process's and a BI
+  tool finds every store's logs and reports in the one database.
 -#}
 
 
-{#- Whether this build is one shard of a sharded build (not one process, not its global stage). -#}
+{#- Whether this build is one shard of a sharded build (not one process, nor the global
+    stage). -#}
 {%- macro mrs_is_shard() -%}
     {{- return(mrs_shard_count() > 1 and not mrs_is_global_stage()) -}}
 {%- endmacro -%}
@@ -24,18 +26,18 @@
 {#- The per_shard models a global model refs, and the shards' logs (the audited record
     is every store's, in the deployment's database), from the project's graph. -#}
 {%- macro mrs_shard_interfaces() -%}
-    {%- set read_by_global = [] -%}
+    {%- set interface_ids = [] -%}
     {%- for node in mrs_shard_logs() -%}
-        {%- do read_by_global.append(node.unique_id) -%}
+        {%- do interface_ids.append(node.unique_id) -%}
     {%- endfor -%}
     {%- for node in graph.nodes.values() if 'global' in node.tags -%}
         {%- for parent in node.depends_on.nodes -%}
-            {%- do read_by_global.append(parent) -%}
+            {%- do interface_ids.append(parent) -%}
         {%- endfor -%}
     {%- endfor -%}
     {%- set interfaces = [] -%}
     {%- for node in graph.nodes.values()
-        if node.unique_id in read_by_global and 'per_shard' in node.tags -%}
+        if node.unique_id in interface_ids and 'per_shard' in node.tags -%}
         {%- do interfaces.append(node) -%}
     {%- endfor -%}
     {{- return(interfaces | sort(attribute='name')) -}}
@@ -56,6 +58,7 @@
 {%- macro mrs_export_shard_interfaces() -%}
     {%- if execute and mrs_is_shard()
         and mrs_fit_pass() == 'fit' and mrs_score_pass() == 'score' -%}
+        {%- set written = [] -%}
         {%- for node in mrs_shard_interfaces() if node.unique_id in selected_resources -%}
             {%- set relation = adapter.get_relation(
                 database=node.database, schema=node.schema, identifier=node.alias) -%}
@@ -68,9 +71,12 @@
                 "copy (select * from " ~ relation ~ ") to "
                 ~ mrs_quote_path(mrs_shard_interface_file(node.name, var('mrs_shard') | int))
                 ~ " (format parquet)") -%}
+            {%- do written.append(node.name) -%}
         {%- endfor -%}
-        {{ log("mrs: shard " ~ var('mrs_shard') ~ " of " ~ mrs_shard_count()
-            ~ ": interfaces written to the exchange folder", info=true) }}
+        {%- if written -%}
+            {{ log("mrs: shard " ~ var('mrs_shard') ~ " of " ~ mrs_shard_count() ~ ": "
+                ~ written | length ~ " interface(s) written to the exchange folder", info=true) }}
+        {%- endif -%}
     {%- endif -%}
 {%- endmacro -%}
 
