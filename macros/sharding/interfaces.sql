@@ -44,9 +44,9 @@
 {%- endmacro -%}
 
 
+{#- A shard's file of the interface `name`, in its exchange folder's `interfaces/`. -#}
 {%- macro mrs_shard_interface_file(name, shard) -%}
-    {{- return(mrs_shard_exchange_dir() ~ '/shard-' ~ shard ~ '-of-' ~ mrs_shard_count()
-        ~ '/interfaces/' ~ name ~ '.parquet') -}}
+    {{- return(mrs_shard_partials_file('interfaces/' ~ name, shard)) -}}
 {%- endmacro -%}
 
 
