@@ -24,7 +24,7 @@ from mrs.cli.reviewers import add_reviewers_parser
 from mrs.dev.demo_scenarios import DEMO_REVIEWERS, run_review_scenarios
 from mrs.dev.world import DEMO_DAYS, DEMO_START, WorldOptions, write_world
 from mrs.pipeline.build_loop import build_every
-from mrs.pipeline.database_lock import open_database, wait_for_write_access
+from mrs.pipeline.database_lock import wait_for_write_access
 from mrs.pipeline.project import WITHOUT_TESTS, MrsError, Project
 from mrs.pipeline.publication import published_database, published_folder
 from mrs.pipeline.runs import active_run, start_run
@@ -414,7 +414,7 @@ def _build_once(args: argparse.Namespace, project: Project) -> int:
     if args.no_tests:
         arguments += WITHOUT_TESTS
     wait_for_write_access(project.database, args.wait)
-    check_deployment(project.database, args.shards or 1, lambda: _has_own_logs(project.database))
+    check_deployment(project.database, args.shards or 1)
     published_before = _published_stamp(project.database)
     if args.shards and args.shards > 1:
         code = _build_sharded(args, project, dbt_vars)
@@ -423,20 +423,6 @@ def _build_once(args: argparse.Namespace, project: Project) -> int:
     if code == 0 and _published_stamp(project.database) != published_before:
         print(_published_line(project.database))
     return 0 if code == 0 else 1
-
-
-def _has_own_logs(database: Path) -> bool:
-    """Whether `database` holds the detected log as a table (one process built it)."""
-    if not database.exists():
-        return False
-    with open_database(database) as con:
-        return bool(
-            con.execute(
-                "select count(*) from information_schema.tables where table_catalog = "
-                "current_database() and table_schema = 'logs' and table_type = 'BASE TABLE' "
-                "and table_name = 'minority_reports_detected_log'"
-            ).fetchone()[0]
-        )
 
 
 def _build_sharded(args: argparse.Namespace, project: Project, dbt_vars: dict[str, object]) -> int:

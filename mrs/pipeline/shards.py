@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from mrs.pipeline.database_lock import open_database
 from mrs.pipeline.project import WITHOUT_TESTS, MrsError, Project
 
 
@@ -133,11 +134,11 @@ def built_shard_counts(database: Path) -> list[int]:
     return sorted(counts)
 
 
-def check_deployment(database: Path, shards: int, has_own_logs: Callable[[], bool]) -> None:
+def check_deployment(database: Path, shards: int) -> None:
     """Refuse a build that would mix one process's and a sharded build's record: the logs
     are append-only, and a deployment keeps them where its first build put them (the
     global stage's database holds views over the shards' logs; one process's, the logs
-    themselves). `has_own_logs` says whether the database holds logs of one process."""
+    themselves)."""
     built = built_shard_counts(database)
     if shards == 1 and built:
         raise MrsError(
@@ -151,12 +152,26 @@ def check_deployment(database: Path, shards: int, has_own_logs: Callable[[], boo
             f"in its own file, so another count would lose them; build with --shards "
             f"{built[-1]}, or build {shards} shards into a new --database"
         )
-    if shards > 1 and not built and has_own_logs():
+    if shards > 1 and not built and _holds_logs_of_one_process(database):
         raise MrsError(
             f"{database} holds the logs of builds by one process; a sharded build writes "
             "its logs in the shards' files: build it without --shards, or build the "
             "shards into a new --database"
         )
+
+
+def _holds_logs_of_one_process(database: Path) -> bool:
+    """Whether `database` holds the detected log as a table (a sharded deployment's holds a
+    view over its shards')."""
+    if not database.exists():
+        return False
+    with open_database(database) as con:
+        found = con.execute(
+            "select count(*) from information_schema.tables where table_catalog = "
+            "current_database() and table_schema = 'logs' and table_type = 'BASE TABLE' "
+            "and table_name = 'minority_reports_detected_log'"
+        ).fetchone()
+    return bool(found and found[0])
 
 
 @dataclass(frozen=True)
@@ -178,6 +193,13 @@ class DbtCommand:
     arguments: list[str]
     dbt_vars: dict[str, object]
     environment: dict[str, str]
+
+    def run(self, in_process: bool) -> int:
+        """Run it in this process (dbt's programmatic runner) or as a dbt process of its own;
+        return dbt's exit code."""
+        if in_process:
+            return self.project.dbt_in_process(self.arguments, self.dbt_vars, self.environment)
+        return self.project.dbt(self.arguments, self.dbt_vars, self.environment)
 
 
 def shard_phase_command(work: ShardWork) -> DbtCommand:
@@ -201,12 +223,7 @@ def build_shard_phase(work: ShardWork, in_process: bool = False) -> int:
     """Run one shard's phase as a dbt process of its own, or `in_process` (a Ray worker,
     which runs one task at a time and keeps dbt imported from task to task); return dbt's
     exit code."""
-    command = shard_phase_command(work)
-    if in_process:
-        return command.project.dbt_in_process(
-            command.arguments, command.dbt_vars, command.environment
-        )
-    return command.project.dbt(command.arguments, command.dbt_vars, command.environment)
+    return shard_phase_command(work).run(in_process)
 
 
 def build_shard_phase_in_worker(work: ShardWork) -> int:
@@ -294,12 +311,7 @@ def build_global_stage(
 ) -> int:
     """Run the global stage (global_stage_command) in this process or as a dbt process of
     its own; return dbt's exit code."""
-    command = global_stage_command(layout, settings, with_tests)
-    if in_process:
-        return command.project.dbt_in_process(
-            command.arguments, command.dbt_vars, command.environment
-        )
-    return command.project.dbt(command.arguments, command.dbt_vars, command.environment)
+    return global_stage_command(layout, settings, with_tests).run(in_process)
 
 
 def build_sharded(
