@@ -507,8 +507,9 @@ def copy_sales(
         copy (
             select
                 timestamp '{first_hour}' + to_hours(hour_index) as sales_ts,
-                'ST-' || lpad(cast(store_index + 1 as varchar), 3, '0') as store_id,
-                'SKU-' || lpad(cast(product_index + 1 as varchar), 3, '0') as sku,
+                -- As store_id() and sku_id() write them: lpad would cut 'ST-1000' to 'ST-100'.
+                printf('ST-%03d', store_index + 1) as store_id,
+                printf('SKU-%03d', product_index + 1) as sku,
                 units,
                 cast(revenue as decimal(14, 2)) as revenue
             from sales_draw

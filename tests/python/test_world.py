@@ -125,6 +125,27 @@ def test_large_worlds_are_written_as_parquet(tmp_path: Path) -> None:
     assert rows[0] == counts["unified_sales_data"]
 
 
+def test_a_world_of_over_999_stores_keeps_every_store_its_own_sales(tmp_path: Path) -> None:
+    # The sales were written with SQL's lpad, which cut 'ST-1000' to 'ST-100': `mrs bench`'s
+    # 20 M world (2,033 stores) had 999 distinct stores in its sales and half its rows were
+    # staged as duplicate keys.
+    options = WorldOptions(stores=1001, products=1, days=14)
+    write_world(options, tmp_path, "parquet")
+    checked = duckdb.sql(
+        f"""
+        select
+            count(*) as sales_rows,
+            count(distinct (sales_ts, store_id, sku)) as keys,
+            count(distinct store_id) as sales_stores,
+            count(*) filter (where store_id not in (
+                select store_id from read_parquet('{tmp_path / "stores.parquet"}')
+            )) as unknown_store_rows
+        from read_parquet('{tmp_path / "unified_sales_data.parquet"}')
+        """
+    ).fetchone()
+    assert checked == (1001 * 14 * 24, 1001 * 14 * 24, 1001, 0)
+
+
 def test_a_world_of_one_series_writes_every_input_with_its_header(tmp_path: Path) -> None:
     # One store has no narrative, campaign or context row (`mrs bench --history 4 --stores 1
     # --products 1`, issue 18's one-series world, crashed on the empty frames): each such
