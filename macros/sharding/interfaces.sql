@@ -102,8 +102,9 @@
                     existing ~ " is a table: this database was built by one process; a "
                     ~ "sharded build's global stage needs a database of its own (or drop it)") }}
             {%- endif -%}
-            {#- The shards with rows: a Python model with no rows has no list types (pandas
-                gives its empty columns none), which no other shard's file casts to. -#}
+            {#- The shards with rows: a file of none adds nothing to the view (and one
+                written before the Python models typed their empty list columns has them
+                as INTEGER, which no other shard's file casts to). -#}
             {%- set with_rows = run_query(
                 "select file_name from parquet_file_metadata([" ~ files | join(', ')
                 ~ "]) where num_rows > 0 order by file_name").columns[0].values() -%}

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 UNKNOWN = "unknown"
 NO_EVIDENCE_CONFIDENCE = 0.05
@@ -23,7 +24,9 @@ UPLIFT_ONLY = frozenset(
     {"tpo_promotion", "paid_media", "social_viral", "traditional_media", "competitor_stockout"}
 )
 DROP_ONLY = frozenset({"operational"})
-PROPOSAL_COLUMNS: dict[str, str] = {
+# Typed even with no row: an object column of no rows reached DuckDB as INTEGER.
+TEXT_LIST = pd.ArrowDtype(pa.list_(pa.string()))
+PROPOSAL_COLUMNS: dict[str, str | pd.ArrowDtype] = {
     "report_id": "string",
     "written_at": "datetime64[us]",
     "proposed_cause": "string",
@@ -35,10 +38,10 @@ PROPOSAL_COLUMNS: dict[str, str] = {
     "proposed_cause_3": "string",
     "proposed_cause_category_3": "string",
     "confidence_score_3": "float64",
-    "supporting_evidence": "object",
+    "supporting_evidence": TEXT_LIST,
     "candidate_count": "int64",
     "is_degraded": "bool",
-    "degraded_reasons": "object",
+    "degraded_reasons": TEXT_LIST,
 }
 
 

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from mrs.models.features import FEATURE_NAMES, shape_vector
 
 UNCLASSIFIED = "unclassified"
-MATCH_COLUMNS: dict[str, str] = {
+# Typed even with no row: an object column of no rows reached DuckDB as INTEGER.
+FEATURE_VECTOR = pd.ArrowDtype(pa.list_(pa.float64()))
+MATCH_COLUMNS: dict[str, str | pd.ArrowDtype] = {
     "report_id": "string",
     "written_at": "datetime64[us]",
-    "feature_vector": "object",
+    "feature_vector": FEATURE_VECTOR,
     "cluster_id": "string",
     "cluster_name": "string",
     "similarity_score": "float64",
@@ -23,11 +26,11 @@ MATCH_COLUMNS: dict[str, str] = {
     "tsne_x": "float64",
     "tsne_y": "float64",
 }
-EVENT_MATCH_COLUMNS: dict[str, str] = {
+EVENT_MATCH_COLUMNS: dict[str, str | pd.ArrowDtype] = {
     "report_group_id": "string",
     "report_count": "int32",
     "pooled_hours": "int32",
-    "feature_vector": "object",
+    "feature_vector": FEATURE_VECTOR,
     "cluster_id": "string",
     "cluster_name": "string",
     "similarity_score": "float64",

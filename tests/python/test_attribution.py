@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -147,3 +148,16 @@ def test_mock_version_reads_the_narrative() -> None:
     proposal = narrative_causes(_snapshots(), narratives).iloc[0]
     assert proposal["proposed_cause_category"] == "weather"
     assert proposal["supporting_evidence"] == ["MRS-9"]
+
+
+def test_no_report_still_gives_the_evidence_as_lists_of_text() -> None:
+    # An object column of no rows reached DuckDB as INTEGER (see test_clustering).
+    no_candidates = pd.DataFrame(columns=list(_candidate("x", "weather")))
+    for snapshots in (_snapshots().iloc[0:0], _snapshots()):
+        proposals = rank_causes(snapshots, no_candidates, PARAMS, missing_inputs=[])
+        assert len(proposals) == len(snapshots)
+        types = {
+            row[0]: row[1] for row in duckdb.sql("describe select * from proposals").fetchall()
+        }
+        assert types["supporting_evidence"] == "VARCHAR[]"
+        assert types["degraded_reasons"] == "VARCHAR[]"

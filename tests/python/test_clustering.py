@@ -3,6 +3,7 @@ the event-level match on the pooled curves of an event's reports."""
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -225,3 +226,21 @@ def test_mock_event_version_takes_the_most_common_narrative_cluster() -> None:
     assert mock.iloc[0]["cluster_name"] == "promo_step"
     assert mock.iloc[0]["cluster_match_confidence"] == pytest.approx(0.9)
     assert mock.iloc[0]["report_count"] == 3
+
+
+def _column_types(frame: pd.DataFrame) -> dict[str, str]:
+    return {row[0]: row[1] for row in duckdb.sql("describe select * from frame").fetchall()}
+
+
+def test_no_report_still_gives_the_feature_vector_as_a_list_of_doubles() -> None:
+    # An object column of no rows reached DuckDB as INTEGER, so an empty model table had
+    # another type than a full one (a sharded build's interface views had to skip it).
+    empty = match_clusters(_hours("none", np.ones(4), np.ones(4)).iloc[0:0], LIBRARY, 0.75)
+    full = match_clusters(_template("sharp_spike", 1.0, 12), LIBRARY, 0.75)
+    assert (len(empty), len(full)) == (0, 1)
+    assert _column_types(empty)["feature_vector"] == "DOUBLE[]"
+    assert _column_types(full)["feature_vector"] == "DOUBLE[]"
+    no_event = _noisy_event("ME-none", "promo_step", 1.3, [21], seed=22).iloc[0:0]
+    assert _column_types(match_event_clusters(no_event, LIBRARY, 0.75))["feature_vector"] == (
+        "DOUBLE[]"
+    )
