@@ -158,10 +158,11 @@ daily_ratio as (
         any_value(dispersion_quadratic) as dispersion_quadratic,
         any_value(day_effective_hours) as day_effective_hours,
         any_value(weekday_level_variance) as weekday_level_variance,
-        -- Exact decimal sums: independent of the order parallel threads add rows up.
-        cast(sum(cast(profile_units as decimal(24, 9))) as double) as profile_day_units,
+        -- Exact decimal sums: independent of the order parallel threads add rows up (64-bit
+        -- decimals: an hour's profile is far below 1e9 units, the contract's units at most 1e6).
+        cast(sum(cast(profile_units as decimal(18, 9))) as double) as profile_day_units,
         sum(units)
-        / nullif(cast(sum(cast(profile_units as decimal(24, 9))) filter (
+        / nullif(cast(sum(cast(profile_units as decimal(18, 9))) filter (
             where units is not null
         ) as double), 0) as actual_to_profile
     from profiled
@@ -334,7 +335,7 @@ recent_shares_windowed as (
         pi() / (2 * greatest(count(share_ratio) over recent_days, 1))
         * (
             -- exact decimals: the same whatever order threads add the rows in
-            1 / greatest(avg(cast(profile_units as decimal(24, 9))) over recent_days, 1e-9)
+            1 / greatest(avg(cast(profile_units as decimal(18, 9))) over recent_days, 1e-9)
             + coalesce(dispersion_quadratic, 0.0)
         ) as share_noise_variance
     from hour_shares
@@ -371,7 +372,7 @@ recent_shares_joined as (
         median(earlier.share_ratio) as median_share_ratio,
         pi() / (2 * greatest(count(earlier.share_ratio), 1))
         * (
-            1 / greatest(avg(cast(earlier.profile_units as decimal(24, 9))), 1e-9)
+            1 / greatest(avg(cast(earlier.profile_units as decimal(18, 9))), 1e-9)
             + coalesce(shape_targets.dispersion_quadratic, 0.0)
         ) as share_noise_variance
     from shape_targets
