@@ -12,7 +12,8 @@
     **mrs_shard_partials_config('shard_log_watermarks')
 ) }}
 {%- set logged = [] %}
-{%- if execute and not flags.FULL_REFRESH %}
+{#- One process reads its own logs (mrs_logged_through): nothing to read here. #}
+{%- if execute and not flags.FULL_REFRESH and mrs_is_shard() %}
     {%- for node in mrs_shard_logs() %}
         {%- set relation = adapter.get_relation(
             database=node.database, schema=node.schema, identifier=node.alias

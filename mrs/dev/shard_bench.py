@@ -16,10 +16,12 @@ import duckdb
 
 from mrs.dev.measured_dbt import MeasuredRun, run_measured
 from mrs.dev.pipeline_bench import GIB, BenchFailed, Say, WorldSize, generate_bench_world
+from mrs.dev.row_differences import row_differences
 from mrs.dev.world import build_vars
 from mrs.pipeline.project import WITHOUT_TESTS, Project
 from mrs.pipeline.shards import (
     SHARD_PHASES,
+    DbtCommand,
     ShardLayout,
     ShardWork,
     build_shards,
@@ -116,14 +118,8 @@ def _sharded(
     def measured(work: list[ShardWork]) -> list[int]:
         codes = []
         for one in work:
-            command = shard_phase_command(one)
-            project = Project(project_root, command.project.database)
-            run = run_measured(
-                project,
-                command.arguments,
-                command.dbt_vars,
-                layout.shard_folder(one.shard) / "scratch",
-                command.environment,
+            run = _measured_command(
+                shard_phase_command(one), project_root, layout.shard_folder(one.shard)
             )
             figures.phase_seconds.setdefault(one.phase.name, []).append(run.wall_seconds)
             figures.shard_seconds[one.shard] += run.wall_seconds
@@ -134,15 +130,8 @@ def _sharded(
         return codes
 
     build_shards(layout, settings, runner=measured, progress=say)
-    command = global_stage_command(layout, settings)
     run = _checked(
-        run_measured(
-            Project(project_root, database),
-            command.arguments,
-            command.dbt_vars,
-            database.parent / "scratch",
-            command.environment,
-        ),
+        _measured_command(global_stage_command(layout, settings), project_root, database.parent),
         "the global stage",
         database,
     )
@@ -153,6 +142,18 @@ def _sharded(
         sum(max(seconds) for seconds in figures.phase_seconds.values()) + run.wall_seconds
     )
     return figures
+
+
+def _measured_command(command: DbtCommand, project_root: Path, folder: Path) -> MeasuredRun:
+    """`command` in a child interpreter, measured (its scratch files in `folder`), with the
+    project at `project_root`."""
+    return run_measured(
+        Project(project_root, command.project.database),
+        command.arguments,
+        command.dbt_vars,
+        folder / "scratch",
+        command.environment,
+    )
 
 
 def _detected_rows(database: Path) -> int:
@@ -168,13 +169,7 @@ def _same_detected_log(first: Path, other: Path) -> bool:
             tables.append(
                 con.execute("select * from logs.minority_reports_detected_log").to_arrow_table()
             )
-    with duckdb.connect() as both:
-        both.register("first_rows", tables[0])
-        both.register("other_rows", tables[1])
-        return both.execute(
-            "select (select count(*) from (from first_rows except all from other_rows)) "
-            "+ (select count(*) from (from other_rows except all from first_rows)) = 0"
-        ).fetchone()[0]
+    return row_differences(tables[0], tables[1]) == (0, 0)
 
 
 def shard_report_lines(report: ShardBenchReport) -> list[str]:

@@ -18,6 +18,7 @@ import pytest
 from conftest import LOGS, as_reviewer, query, run_dbt, run_mrs
 
 from mrs.dev.demo_scenarios import run_review_scenarios
+from mrs.dev.row_differences import row_differences
 from mrs.dev.world import WorldOptions, write_world
 from mrs.pipeline.project import MrsError
 from mrs.pipeline.publication import published_database
@@ -113,15 +114,8 @@ def _difference(
     ]
     select = f"select {', '.join(columns)} from {relation}"
     left = one.execute(select).to_arrow_table()
-    right = sharded.execute(select).to_arrow_table()
-    with duckdb.connect() as both:
-        both.register("one_rows", left)
-        both.register("sharded_rows", right)
-        return both.execute(
-            "select (select count(*) from (from one_rows except all from sharded_rows)), "
-            "(select count(*) from (from sharded_rows except all from one_rows)), "
-            "(select count(*) from one_rows)"
-        ).fetchone()
+    only_one, only_sharded = row_differences(left, sharded.execute(select).to_arrow_table())
+    return only_one, only_sharded, left.num_rows
 
 
 def _differing(one: Path, sharded: Path) -> tuple[dict[str, tuple[int, int, int]], ...]:
