@@ -8,7 +8,8 @@
 
 
 {#-
-  Days of hours a scored day needs before it, from the longest chain of windows: the score
+  Days of day totals (baseline_day_totals) a scored day needs before it, from the longest
+  chain of windows: the score
   scale (`baseline_score_scale_days`) over days whose weekday and hour-of-week factors look
   back `baseline_weekday_weeks` weeks at days whose level looked back twice
   `baseline_level_days` (its disturbed days are judged against the median before them) and
@@ -82,27 +83,78 @@
 {#-
   The first sales day this build scores, as SQL (a date literal), or `cast(null as date)` for
   every day: on a first or full-refresh build (no `kept` predictions), or when
-  `prediction_digest` (`code_digest`, the CTEs as rendered, and the fit's fingerprint)
-  differs from the one the kept rows were scored with.
+  `prediction_digest` (`code_digest`, the CTEs as rendered, the fit's fingerprint and the
+  day totals' digest) differs from the one the kept rows were scored with.
   Otherwise the first day from two days before detection_start whose hours of
   sales_timeseries_data differ from those the kept rows were scored from (a restated day, a
   gap judged again, the new hours of the last day, a day beyond the new as_of), and at the
   latest the last day kept, so a build always scores at least one day.
 -#}
 {% macro mrs_first_scored_day(code_digest, kept) -%}
-    {%- set every_day = 'cast(null as date)' -%}
-    {%- if not execute or kept is none -%}{{ return(every_day) }}{%- endif -%}
+    {%- if not execute or kept is none -%}{{ return('cast(null as date)') }}{%- endif -%}
+    {%- set kept_days -%}
+        select
+            {{ mrs_sales_day('kept_hours.sales_ts') }} as sales_day,
+            kept_hours.input_day_digest,
+            kept_hours.prediction_digest
+        from {{ kept }} as kept_hours
+        group by all
+    {%- endset -%}
+    {{ return(mrs_first_changed_detection_day(
+        kept_days, 'prediction_digest', mrs_prediction_digest(code_digest),
+        'baseline predictions', 'scored')) }}
+{%- endmacro %}
+
+
+{#- The digest the predictions are scored with, as SQL: their code as rendered, the fit's
+    fingerprint and the day totals' digest (a change of how the days are added up scores
+    every day again). -#}
+{% macro mrs_prediction_digest(code_digest) -%}
+    select
+        hash(
+            '{{ code_digest }}',
+            coalesce(any_value(fit.fit_fingerprint), ''),
+            (select any_value(day_totals.totals_digest)
+                from {{ ref('baseline_day_totals') }} as day_totals)
+        )
+    from {{ ref('baseline_sales_model_fit') }} as fit
+{%- endmacro %}
+
+
+{#-
+  The first sales day baseline_day_totals adds up, as SQL (a date literal), or every day
+  (`cast(null as date)`) on a first or full-refresh build or when `totals_digest` (the code
+  as rendered, `code_digest`, and the fit's fingerprint) differs from the kept rows'.
+  Otherwise, as for the predictions, the first day from two days before detection_start
+  whose hours changed, at the latest the last day kept. The days before are training days:
+  a change of theirs is a new fit.
+-#}
+{% macro mrs_first_totals_day(code_digest) -%}
+    {%- if not execute or not is_incremental() -%}{{ return('cast(null as date)') }}{%- endif -%}
+    {%- set kept_days -%}
+        select sales_day, input_day_digest, totals_digest from {{ this }} group by all
+    {%- endset -%}
+    {%- set current_digest -%}
+        select hash('{{ code_digest }}', coalesce(any_value(fit.fit_fingerprint), ''))
+        from {{ ref('baseline_sales_model_fit') }} as fit
+    {%- endset -%}
+    {{ return(mrs_first_changed_detection_day(
+        kept_days, 'totals_digest', current_digest, 'baseline day totals', 'added up')) }}
+{%- endmacro %}
+
+
+{#-
+  What a model kept by sales day since two days before detection_start computes from: every
+  day when its digest is not `current_digest` (SQL), else the earliest of the last day kept
+  and the first day (from two days before detection_start) whose hours of
+  sales_timeseries_data differ from those `kept_days` (SQL: sales_day, input_day_digest and
+  `digest_column`) were computed from. Logs what it decided for `table`.
+-#}
+{% macro mrs_first_changed_detection_day(kept_days, digest_column, current_digest, table, verb) -%}
     {%- set compared_sql -%}
         with
         settings as (select * from {{ ref('run_settings') }}),
-        kept as (
-            select
-                {{ mrs_sales_day('kept_hours.sales_ts') }} as sales_day,
-                kept_hours.input_day_digest,
-                kept_hours.prediction_digest
-            from {{ kept }} as kept_hours
-            group by all
-        ),
+        kept as ({{ kept_days }}),
         current_days as (
             select
                 {{ mrs_sales_day('series_hours.sales_ts') }} as sales_day,
@@ -120,14 +172,11 @@
                     as sales_day
             from settings
         )
-        {{ mrs_compared_days('prediction_digest',
-            "select hash('" ~ code_digest ~ "', coalesce(any_value(fit.fit_fingerprint), '')) "
-            ~ "from " ~ ref('baseline_sales_model_fit') ~ " as fit",
+        {{ mrs_compared_days(digest_column, current_digest,
             first_compared_day='select first_output_day.sales_day from first_output_day') }}
     {%- endset -%}
     {{ return(mrs_first_kept_day(
-        run_query(compared_sql).rows[0], ['last_kept_day', 'first_changed_day'],
-        'baseline predictions', 'scored')) }}
+        run_query(compared_sql).rows[0], ['last_kept_day', 'first_changed_day'], table, verb)) }}
 {%- endmacro %}
 
 

@@ -22,9 +22,10 @@
   mock: the profile alone, with a Poisson spread.
   Everything here depends only on sales before each hour's own day, so a later build
   computes the same values for past hours (tick equivalence), and a build keeps the days
-  before the first one whose inputs changed and scores from it on, reading
-  `mrs_prediction_context_days()` days before it (macros/detection/scored_days.sql). Such a
-  build takes what the kept days' hours say from their rows (the shape factors the
+  before the first one whose inputs changed and scores from it on, reading the days' totals
+  of `mrs_prediction_context_days()` days before it (baseline_day_totals, kept too) and the
+  hours of the `baseline_weekday_weeks` weeks before it (macros/detection/scored_days.sql).
+  Such a build takes what the kept days' hours say from their rows (the shape factors the
   hour-of-week ratios are measured against, the squared scores of the score scale) and
   computes the hourly medians of the days it scores by joining each hour with its earlier
   ones: windows compute every hour they read, and over the whole context they were most of
@@ -70,12 +71,30 @@ settings as (
     select * from {{ ref('run_settings') }}
 ),
 
+scored_weekdays as (
+    -- The weekdays of the days scored (from the first to the last, in the stores' time).
+    select distinct isodow(scored_days.scored_day) as weekday
+    from settings
+    cross join generate_series(
+        cast({{ first_day }} as timestamp),
+        cast({{ mrs_sales_day('settings.as_of') }} as timestamp),
+        interval 1 day
+    ) as scored_days (scored_day)
+),
+
 series_hours as (
-    -- The hours the scored days depend on: from the context days before the first one.
+    -- The hours the scored days depend on hour by hour: the days their shape factors look
+    -- back at, and those of their own weekdays their hour-of-week factors look back at (a
+    -- UTC day more: whole days in the stores' time).
     select * from {{ ref('sales_timeseries_data') }}
     where
         {{ first_day }} is null
-        or sales_ts >= {{ dbt.dateadd('day', -mrs_prediction_context_days(), first_day) }}
+        or sales_ts >= {{ dbt.dateadd('day', -(shape_days + 1), first_day) }}
+        or (
+            sales_ts >= {{ dbt.dateadd('day', -(weekday_days + 1), first_day) }}
+            and isodow({{ mrs_local_time('sales_ts') }})
+            in (select scored_weekdays.weekday from scored_weekdays)
+        )
 ),
 
 input_days as (
@@ -89,10 +108,6 @@ input_days as (
         {{ first_day }} is null
         or series_hours.sales_ts >= {{ dbt.dateadd('day', -1, first_day) }}
     group by {{ mrs_sales_day('series_hours.sales_ts') }}
-),
-
-fit as (
-    select * from {{ ref('baseline_sales_model_fit') }}
 ),
 
 profiled as (
@@ -109,14 +124,12 @@ profiled as (
         fit.profile_units,
         fit.dispersion_quadratic,
         fit.profile_variance_ratio,
-        fit.day_variance,
-        fit.weekday_level_variance,
-        fit.day_effective_hours,
         fit.hour_of_week,
         fit.hour_of_week % 24 as hour_of_day,
         {{ mrs_sales_day('series_hours.sales_ts') }} as sales_day
     from series_hours
-    inner join fit
+    -- The fit read where it is joined, not as a CTE: each read takes only its columns.
+    inner join {{ ref('baseline_sales_model_fit') }} as fit
         on
             series_hours.store_id = fit.store_id
             and series_hours.sku = fit.sku
@@ -128,6 +141,9 @@ predicted_hours as (
     -- the rest of their fit.
     select
         profiled.*,
+        fit.day_variance,
+        fit.weekday_level_variance,
+        fit.day_effective_hours,
         fit.training_days,
         fit.training_coverage,
         fit.dispersion_linear,
@@ -138,7 +154,7 @@ predicted_hours as (
         fit.hour_persistence,
         fit.model_version
     from profiled
-    inner join fit
+    inner join {{ ref('baseline_sales_model_fit') }} as fit
         on
             profiled.store_id = fit.store_id
             and profiled.sku = fit.sku
@@ -150,23 +166,22 @@ predicted_hours as (
 ),
 
 daily_ratio as (
+    -- Each day's units over its profile's, kept from build to build (baseline_day_totals):
+    -- the context days the level and weekday factors look back at, not added up again.
     select
         store_id,
         sku,
         sales_day,
-        any_value(day_variance) as day_variance,
-        any_value(dispersion_quadratic) as dispersion_quadratic,
-        any_value(day_effective_hours) as day_effective_hours,
-        any_value(weekday_level_variance) as weekday_level_variance,
-        -- Exact decimal sums: independent of the order parallel threads add rows up (64-bit
-        -- decimals: an hour's profile is far below 1e9 units, the contract's units at most 1e6).
-        cast(sum(cast(profile_units as decimal(18, 9))) as double) as profile_day_units,
-        sum(units)
-        / nullif(cast(sum(cast(profile_units as decimal(18, 9))) filter (
-            where units is not null
-        ) as double), 0) as actual_to_profile
-    from profiled
-    group by store_id, sku, sales_day
+        day_variance,
+        dispersion_quadratic,
+        day_effective_hours,
+        weekday_level_variance,
+        profile_day_units,
+        actual_to_profile
+    from {{ ref('baseline_day_totals') }}
+    where
+        {{ first_day }} is null
+        or sales_day >= {{ dbt.dateadd('day', -mrs_prediction_context_days(), first_day) }}
 ),
 
 recent_ratios as (
@@ -983,12 +998,9 @@ calibrated as (
 ),
 
 fit_digest as (
-    -- The code as rendered and the fit's fingerprint: rows scored with another are scored
-    -- again.
-    select
-        hash('{{ code_digest_token }}', coalesce(any_value(fit.fit_fingerprint), ''))
-            as digest
-    from fit
+    -- The code as rendered, the fit's fingerprint and the day totals' digest: rows scored
+    -- with another are scored again.
+    select ({{ mrs_prediction_digest(code_digest_token) }}) as digest
 ),
 
 kept_from as (

@@ -38,12 +38,15 @@ class Phase:
 # newest tick each log of the shard holds (before any log is written).
 FIRST_PHASE_MODELS = "+stg_unified_sales_data_hour_partials shard_log_watermarks"
 PREDICTIONS = "baseline_sales_predictions"
+# What the predictions read of each day (built before their first pass, kept as they are).
+DAY_TOTALS = "baseline_day_totals"
 # The environment variables that choose a model's pass (macro mrs_shard_pass).
 PASS_VARIABLES = ("MRS_FIT_PASS", "MRS_SCORE_PASS")
 # What a shard builds, phase by phase: the feed's hour partials and what they are computed
 # from, and its logs' newest ticks; the baseline fit's two partial passes (its pooled
-# medians are over every shard's series); the predictions' two partial passes (the first day
-# any shard scores again, then each day's sums of the score scale from it); then everything
+# medians are over every shard's series); the fit and the day totals the predictions read,
+# with the predictions' two partial passes (the first day any shard scores again, then each
+# day's sums of the score scale from it); then everything
 # that runs per shard (the per_shard and every_shard tags, docs/scale_out.md), reading every
 # shard's partials, and writes its interfaces for the global stage.
 SHARD_PHASES: tuple[Phase, ...] = (
@@ -57,7 +60,7 @@ SHARD_PHASES: tuple[Phase, ...] = (
     Phase("fit day noise", "baseline_sales_model_fit", "", (("MRS_FIT_PASS", "day_noise"),)),
     Phase(
         "score plan",
-        f"baseline_sales_model_fit {PREDICTIONS}",
+        f"baseline_sales_model_fit {DAY_TOTALS} {PREDICTIONS}",
         "",
         (("MRS_SCORE_PASS", "plan"),),
     ),

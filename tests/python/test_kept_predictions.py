@@ -24,6 +24,7 @@ WORLD = FamilyOptions(
     seed=7, stores=2, products=2, detection_days=75, store_timezone="America/New_York"
 )
 PREDICTIONS = "baseline_sales_predictions"
+DAY_TOTALS = "baseline_day_totals"
 SCAN = "anomaly_scan_hours"
 CANDIDATES = "anomaly_candidate_hours"
 DECISIONS = "anomaly_classifier_model_real"
@@ -81,6 +82,20 @@ def test_kept_and_computed_days_equal_computing_every_day(inputs: Path, tmp_path
     scored_first = _predictions(kept)
     assert len(scored_first) > 4 * 24 * 70
 
+    # One tick later: the day totals and the hours of the last kept day's and the new day's
+    # weekdays read, every other day kept; the same as a build of every day.
+    tick_as_of = first_as_of + dt.timedelta(hours=1)
+    one_tick = tmp_path / "one-tick" / "mrs.duckdb"
+    one_tick.parent.mkdir()
+    shutil.copy(kept, one_tick)
+    shutil.copytree(journal_dir(kept), journal_dir(one_tick))
+    assert _scored_from(_build(inputs, one_tick, tick_as_of)) is not None
+    every_day = tmp_path / "every-day" / "mrs.duckdb"
+    every_day.parent.mkdir()
+    _build(inputs, every_day, tick_as_of)
+    assert _predictions(one_tick) == _predictions(every_day)
+    assert _predictions(one_tick, DAY_TOTALS) == _predictions(every_day, DAY_TOTALS)
+
     # 30 hours later, with an hour 29 days back restated: scored again from its day on (15:00
     # UTC is the morning of the same day in New York), the days before it kept.
     restated_hour = start + dt.timedelta(days=41, hours=15)
@@ -97,6 +112,9 @@ def test_kept_and_computed_days_equal_computing_every_day(inputs: Path, tmp_path
     assert _predictions(kept) == scored
     series = "sales_timeseries_data"
     assert _predictions(kept, series) == _predictions(fresh, series)
+    # The day totals the predictions look back at were added up again from the same day.
+    assert f"day totals kept before {restated_hour:%Y-%m-%d}, added up from it" in output
+    assert _predictions(kept, DAY_TOTALS) == _predictions(fresh, DAY_TOTALS)
     assert f"candidate scan kept before {restated_hour:%Y-%m-%d}, scanned from it" in output
     assert _predictions(kept, SCAN) == _predictions(fresh, SCAN)
     # Windows open and close after the restated day: the carried state is put to work.
