@@ -429,9 +429,9 @@ shape_levels as (
 ),
 
 kept_shape_levels as (
-    -- The shape factors of the kept days (as they were computed: every value of a day
-    -- depends only on the days before it), for the hour-of-week ratios that look back at
-    -- them.
+    -- The shape factors of the kept days of the scored days' weekdays (as they were
+    -- computed: every value of a day depends only on the days before it), for the
+    -- hour-of-week ratios that look back at them.
     select distinct
         kept_hours.store_id,
         kept_hours.sku,
@@ -449,6 +449,8 @@ kept_shape_levels as (
         and {{ mrs_sales_day('kept_hours.sales_ts') }} >= {{ dbt.dateadd(
             'day', -weekday_days, first_day
         ) }}
+        and isodow({{ mrs_local_time('kept_hours.sales_ts') }})
+        in (select scored_weekdays.weekday from scored_weekdays)
 ),
 
 all_shape_levels as (
