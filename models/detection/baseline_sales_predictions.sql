@@ -24,7 +24,8 @@
   computes the same values for past hours (tick equivalence), and a build keeps the days
   before the first one whose inputs changed and scores from it on, reading the days' totals
   of `mrs_prediction_context_days()` days before it (baseline_day_totals, kept too) and the
-  hours of the `baseline_weekday_weeks` weeks before it (macros/detection/scored_days.sql).
+  hours of the `baseline_shape_days` days before it and, of the scored days' own weekdays,
+  of the `baseline_weekday_weeks` weeks before it (macros/detection/scored_days.sql).
   Such a build takes what the kept days' hours say from their rows (the shape factors the
   hour-of-week ratios are measured against, the squared scores of the score scale) and
   computes the hourly medians of the days it scores by joining each hour with its earlier
