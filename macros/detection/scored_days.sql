@@ -134,12 +134,17 @@
     {%- set kept_days -%}
         select sales_day, input_day_digest, totals_digest from {{ this }} group by all
     {%- endset -%}
-    {%- set current_digest -%}
-        select hash('{{ code_digest }}', coalesce(any_value(fit.fit_fingerprint), ''))
-        from {{ ref('baseline_sales_model_fit') }} as fit
-    {%- endset -%}
     {{ return(mrs_first_changed_detection_day(
-        kept_days, 'totals_digest', current_digest, 'baseline day totals', 'added up')) }}
+        kept_days, 'totals_digest', mrs_totals_digest(code_digest), 'baseline day totals',
+        'added up')) }}
+{%- endmacro %}
+
+
+{#- The digest the day totals are added up with, as SQL: their code as rendered and the
+    fit's fingerprint. -#}
+{% macro mrs_totals_digest(code_digest) -%}
+    select hash('{{ code_digest }}', coalesce(any_value(fit.fit_fingerprint), ''))
+    from {{ ref('baseline_sales_model_fit') }} as fit
 {%- endmacro %}
 
 

@@ -32,10 +32,6 @@ series_hours as (
         or sales_ts >= {{ dbt.dateadd('day', -1, first_day) }}
 ),
 
-fit as (
-    select * from {{ ref('baseline_sales_model_fit') }}
-),
-
 input_days as (
     -- What each sales day was added up from (mrs_first_totals_day compares it).
     select
@@ -59,7 +55,8 @@ profiled_hours as (
         fit.day_effective_hours,
         fit.weekday_level_variance
     from series_hours
-    inner join fit
+    -- The fit read where it is joined, not as a CTE: each read takes only its columns.
+    inner join {{ ref('baseline_sales_model_fit') }} as fit
         on
             series_hours.store_id = fit.store_id
             and series_hours.sku = fit.sku
@@ -90,10 +87,7 @@ day_totals as (
 totals_digest as (
     -- The code as rendered and the fit's fingerprint: days added up with another are added
     -- up again.
-    select
-        hash('{{ code_digest_token }}', coalesce(any_value(fit.fit_fingerprint), ''))
-            as digest
-    from fit
+    select ({{ mrs_totals_digest(code_digest_token) }}) as digest
 ),
 
 added_up as (
