@@ -26,6 +26,20 @@
 
 
 {#-
+  The fit's row of each hour of `hours` (a relation or alias with store_id, sku and
+  sales_ts), as `fit`: its series' profile hour of the week in the stores' time. The fit is
+  read where it is joined, not through a CTE, so each read takes only its own columns.
+-#}
+{% macro mrs_join_profile_hour(hours) -%}
+    inner join {{ ref('baseline_sales_model_fit') }} as fit
+        on
+            {{ hours }}.store_id = fit.store_id
+            and {{ hours }}.sku = fit.sku
+            and {{ mrs_hour_of_week(hours ~ '.sales_ts') }} = fit.hour_of_week
+{%- endmacro %}
+
+
+{#-
   An order-free digest of a group of rows of `relation` (a sales day's, in the kept models):
   the xor of each row's hash of `columns`, so the rows' order and the threads adding them up
   change nothing.

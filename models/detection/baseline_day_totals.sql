@@ -55,12 +55,7 @@ profiled_hours as (
         fit.day_effective_hours,
         fit.weekday_level_variance
     from series_hours
-    -- The fit read where it is joined, not as a CTE: each read takes only its columns.
-    inner join {{ ref('baseline_sales_model_fit') }} as fit
-        on
-            series_hours.store_id = fit.store_id
-            and series_hours.sku = fit.sku
-            and {{ mrs_hour_of_week('series_hours.sales_ts') }} = fit.hour_of_week
+    {{ mrs_join_profile_hour('series_hours') }}
 ),
 
 day_totals as (

@@ -129,12 +129,7 @@ profiled as (
         fit.hour_of_week % 24 as hour_of_day,
         {{ mrs_sales_day('series_hours.sales_ts') }} as sales_day
     from series_hours
-    -- The fit read where it is joined, not as a CTE: each read takes only its columns.
-    inner join {{ ref('baseline_sales_model_fit') }} as fit
-        on
-            series_hours.store_id = fit.store_id
-            and series_hours.sku = fit.sku
-            and {{ mrs_hour_of_week('series_hours.sales_ts') }} = fit.hour_of_week
+    {{ mrs_join_profile_hour('series_hours') }}
 ),
 
 predicted_hours as (
