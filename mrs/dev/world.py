@@ -154,12 +154,17 @@ def _tiled_by_store(options: WorldOptions, items: tuple, id_field: str) -> list:
     ]  # fmt: skip
 
 
+# One spelling of the ids for Python and for DuckDB's printf (the sales are written in SQL).
+STORE_ID_FORMAT = "ST-%03d"
+SKU_ID_FORMAT = "SKU-%03d"
+
+
 def store_id(index: int) -> str:
-    return f"ST-{index + 1:03d}"
+    return STORE_ID_FORMAT % (index + 1)
 
 
 def sku_id(index: int) -> str:
-    return f"SKU-{index + 1:03d}"
+    return SKU_ID_FORMAT % (index + 1)
 
 
 def _product(index: int) -> tuple[str, str, str, float, float]:
@@ -508,8 +513,8 @@ def copy_sales(
             select
                 timestamp '{first_hour}' + to_hours(hour_index) as sales_ts,
                 -- As store_id() and sku_id() write them: lpad would cut 'ST-1000' to 'ST-100'.
-                printf('ST-%03d', store_index + 1) as store_id,
-                printf('SKU-%03d', product_index + 1) as sku,
+                printf('{STORE_ID_FORMAT}', store_index + 1) as store_id,
+                printf('{SKU_ID_FORMAT}', product_index + 1) as sku,
                 units,
                 cast(revenue as decimal(14, 2)) as revenue
             from sales_draw

@@ -49,6 +49,15 @@ def _scored_from(output: str) -> str | None:
     return found.group(1) if found else None
 
 
+def _copy(database: Path, to: Path) -> Path:
+    """`database` and its edit journal copied to `to` (a new folder): the same deployment
+    under another path."""
+    to.parent.mkdir()
+    shutil.copy(database, to)
+    shutil.copytree(journal_dir(database), journal_dir(to))
+    return to
+
+
 def _predictions(database: Path, table: str = PREDICTIONS) -> list[tuple]:
     return query(database, f"select * from {table} order by all")
 
@@ -85,10 +94,7 @@ def test_kept_and_computed_days_equal_computing_every_day(inputs: Path, tmp_path
     # One tick later: the day totals and the hours of the last kept day's and the new day's
     # weekdays read, every other day kept; the same as a build of every day.
     tick_as_of = first_as_of + dt.timedelta(hours=1)
-    one_tick = tmp_path / "one-tick" / "mrs.duckdb"
-    one_tick.parent.mkdir()
-    shutil.copy(kept, one_tick)
-    shutil.copytree(journal_dir(kept), journal_dir(one_tick))
+    one_tick = _copy(kept, tmp_path / "one-tick" / "mrs.duckdb")
     assert _scored_from(_build(inputs, one_tick, tick_as_of)) is not None
     every_day = tmp_path / "every-day" / "mrs.duckdb"
     every_day.parent.mkdir()
@@ -145,10 +151,7 @@ def test_kept_and_computed_days_equal_computing_every_day(inputs: Path, tmp_path
 
     # The same database under another file name (the name qualifies every relation in the
     # SQL the kept models digest) keeps its rows: nothing is computed again from the start.
-    moved = tmp_path / "moved" / "renamed.duckdb"
-    moved.parent.mkdir()
-    shutil.copy(kept, moved)
-    shutil.copytree(journal_dir(kept), journal_dir(moved))
+    moved = _copy(kept, tmp_path / "moved" / "renamed.duckdb")
     output = _build(inputs, moved, second_as_of)
     assert "again from the first day" not in output, output
     assert "baseline fit kept" in output
