@@ -72,3 +72,20 @@
     {%- endif -%}
     {{ return(current) }}
 {%- endmacro %}
+
+
+{#-
+  Incremental strategy of baseline_sales_model_fit: a build that fitted again (its rows carry
+  a boundary row, no store, never inserted) replaces every kept row; a build whose fit is
+  current writes none and keeps them.
+-#}
+{% macro get_incremental_replace_when_fitted_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
+    delete from {{ target }}
+    where exists (select 1 from {{ source }});
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ source }}
+    where store_id is not null
+{%- endmacro %}

@@ -54,6 +54,14 @@
 {%- set fit_pass = mrs_fit_pass() %}
 {%- if fit_pass != 'fit' %}
 {{ config(**mrs_shard_pass_config('baseline_sales_model_fit', fit_pass)) }}
+{%- else %}
+{#- Kept, not copied: a build whose fit is current writes no row (a table materialization
+    copied the whole fit, 3.4 M rows at 20 M sales rows, at every build: 2.4 s of a tick). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_when_fitted',
+    on_schema_change='fail',
+) }}
 {%- endif %}
 {%- set route = mrs_model_route('baseline_sales_model') %}
 {%- set trim_z = var('baseline_trim_z') %}
@@ -1758,7 +1766,9 @@ fit as (
 
 {%- elif mrs_fit_is_current(fingerprint) %}
 
+    -- the fit built is current: nothing to write (macro get_incremental_replace_when_fitted_sql)
     select * from {{ this }}
+    where false
 
 {%- else %}
 
@@ -1768,5 +1778,11 @@ fit as (
         *,
         '{{ fingerprint }}' as fit_fingerprint
     from fit
+    {%- if is_incremental() %}
+    -- A boundary row (no store, never inserted): fitted again, so every kept row goes, even
+    -- when the new fit has no row.
+    union all by name -- noqa: AM07
+    select cast(null as varchar) as store_id
+    {%- endif %}
 
 {%- endif %}
