@@ -55,17 +55,19 @@
 
 {#-
   The rows of `earlier_relation` (as `earlier`) a window over it would frame for each row of
-  `targets`: the same series and `hour_column`, from `days` days before the target's sales
-  day to the day before it (`range between interval <days> days preceding and interval 1 day
-  preceding`), so that aggregates grouped by the target equal that window's values. No row
-  is lost: a target with no earlier rows has nulls (a left join).
+  `targets`: the same series and `hour_column` (none: every hour), from `days` days before
+  the target's sales day to the day before it (`range between interval <days> days preceding
+  and interval 1 day preceding`), so that aggregates grouped by the target equal that
+  window's values. No row is lost: a target with no earlier rows has nulls (a left join).
 -#}
 {% macro mrs_join_earlier_days(targets, earlier_relation, hour_column, days) -%}
     left join {{ earlier_relation }} as earlier
         on
             {{ targets }}.store_id = earlier.store_id
             and {{ targets }}.sku = earlier.sku
+            {%- if hour_column %}
             and {{ targets }}.{{ hour_column }} = earlier.{{ hour_column }}
+            {%- endif %}
             and earlier.sales_day < {{ targets }}.sales_day
             and earlier.sales_day >= {{ dbt.dateadd('day', -days, targets ~ '.sales_day') }}
 {%- endmacro %}
@@ -81,6 +83,7 @@
             cast(null as double) as profile_units,
             cast(null as double) as shape_factor,
             cast(null as double) as shape_variance,
+            cast(null as double) as level_factor,
             cast(null as decimal(24, 9)) as scale_squared_score
         where false
     )

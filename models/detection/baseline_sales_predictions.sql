@@ -64,6 +64,7 @@
 {%- set scale_days = [var('baseline_score_scale_days') | int, 1] | max %}
 {%- set weekday_days = 7 * (var('baseline_weekday_weeks') | int) %}
 {%- set shape_days = var('baseline_shape_days') | int %}
+{%- set level_days = var('baseline_level_days') | int %}
 
 {%- set prediction_ctes -%}
 with
@@ -180,7 +181,9 @@ daily_ratio as (
         or sales_day >= {{ dbt.dateadd('day', -mrs_prediction_context_days(), first_day) }}
 ),
 
-recent_ratios as (
+recent_ratios_windowed as (
+    -- Each day's ratio against the median of the `baseline_level_days` days before it. A
+    -- window over every day when every day is scored.
     select
         store_id,
         sku,
@@ -190,19 +193,62 @@ recent_ratios as (
         day_variance,
         dispersion_quadratic,
         day_effective_hours,
-        {{ mrs_day_noise_variance(
-            'profile_day_units', 'dispersion_quadratic', 'day_effective_hours', 'day_variance'
-        ) }} + coalesce(weekday_level_variance, 0) as day_ratio_variance,
+        weekday_level_variance,
         median(actual_to_profile) over recent_days as median_ratio,
         count(actual_to_profile) over recent_days as recent_days,
-        avg(profile_day_units) over recent_days as recent_day_units
+        -- exact decimals: the same whatever order threads add the rows in, and the same as
+        -- recent_ratios_joined's
+        avg(cast(profile_day_units as decimal(18, 9))) over recent_days as recent_day_units
     from daily_ratio
+    where {{ first_day }} is null
     window recent_days as (
         partition by store_id, sku
         order by sales_day
-        range between interval {{ var('baseline_level_days') | int }} days preceding
+        range between interval {{ level_days }} days preceding
         and interval 1 day preceding
     )
+),
+
+level_targets as (
+    -- The days scored again, when the days before them are kept, and the days their level
+    -- looks back at (whether each of those was disturbed is judged against its own median).
+    select * from daily_ratio
+    where
+        {{ first_day }} is not null
+        and sales_day >= {{ dbt.dateadd('day', '-' ~ level_days, first_day) }}
+),
+
+recent_ratios_joined as (
+    -- The same medians as recent_ratios_windowed, of the same rows, for those days only.
+    select
+        level_targets.store_id,
+        level_targets.sku,
+        level_targets.sales_day,
+        level_targets.actual_to_profile,
+        level_targets.profile_day_units,
+        level_targets.day_variance,
+        level_targets.dispersion_quadratic,
+        level_targets.day_effective_hours,
+        level_targets.weekday_level_variance,
+        median(earlier.actual_to_profile) as median_ratio,
+        count(earlier.actual_to_profile) as recent_days,
+        avg(cast(earlier.profile_day_units as decimal(18, 9))) as recent_day_units
+    from level_targets
+    {{ mrs_join_earlier_days('level_targets', 'daily_ratio', none, level_days) }}
+    group by all
+),
+
+recent_ratios as (
+    select
+        *,
+        {{ mrs_day_noise_variance(
+            'profile_day_units', 'dispersion_quadratic', 'day_effective_hours', 'day_variance'
+        ) }} + coalesce(weekday_level_variance, 0) as day_ratio_variance
+    from (
+        select * from recent_ratios_windowed
+        union all
+        select * from recent_ratios_joined
+    ) as ratios
 ),
 
 level_days as (
@@ -227,7 +273,7 @@ level_days as (
     from recent_ratios
 ),
 
-clean_recent_ratios as (
+clean_recent_ratios_windowed as (
     -- The level's median without the disturbed days while they are a minority of the
     -- window (so the days after a three-day anomaly are not measured against it, and a
     -- lasting change of level is followed once it fills half the window).
@@ -247,12 +293,46 @@ clean_recent_ratios as (
         count(actual_to_profile) filter (where not is_disturbed_day) over recent_days
             as clean_days
     from level_days
+    where {{ first_day }} is null
     window recent_days as (
         partition by store_id, sku
         order by sales_day
-        range between interval {{ var('baseline_level_days') | int }} days preceding
+        range between interval {{ level_days }} days preceding
         and interval 1 day preceding
     )
+),
+
+clean_targets as (
+    -- The days scored again, when the days before them are kept.
+    select * from level_days
+    where {{ first_day }} is not null and sales_day >= {{ first_day }}
+),
+
+clean_recent_ratios_joined as (
+    -- The same medians as clean_recent_ratios_windowed, of the same rows, for those days.
+    select
+        clean_targets.store_id,
+        clean_targets.sku,
+        clean_targets.sales_day,
+        clean_targets.day_variance,
+        clean_targets.dispersion_quadratic,
+        clean_targets.day_effective_hours,
+        clean_targets.recent_day_units,
+        clean_targets.median_ratio as all_median_ratio,
+        clean_targets.recent_days as all_days,
+        median(earlier.actual_to_profile) filter (where not earlier.is_disturbed_day)
+            as clean_median_ratio,
+        count(earlier.actual_to_profile) filter (where not earlier.is_disturbed_day)
+            as clean_days
+    from clean_targets
+    {{ mrs_join_earlier_days('clean_targets', 'level_days', none, level_days) }}
+    group by all
+),
+
+clean_recent_ratios as (
+    select * from clean_recent_ratios_windowed
+    union all
+    select * from clean_recent_ratios_joined
 ),
 
 level_medians as (
@@ -424,21 +504,22 @@ shape_levels as (
     from recent_shares
 ),
 
-kept_shape_levels as (
-    -- The shape factors of the kept days of the scored days' weekdays (as they were
-    -- computed: every value of a day depends only on the days before it), for the
-    -- hour-of-week ratios that look back at them.
-    select distinct
+kept_weekday_hours as (
+    -- The kept days of the scored days' weekdays (as they were computed: every value of a
+    -- day depends only on the days before it), for the hour-of-week ratios that look back
+    -- at their shape factors and the weekday ratios that look back at their levels.
+    select
         kept_hours.store_id,
         kept_hours.sku,
         {{ mrs_sales_day('kept_hours.sales_ts') }} as sales_day,
         {{ mrs_hour_of_week('kept_hours.sales_ts') }} % 24 as hour_of_day,
+        kept_hours.profile_units,
         kept_hours.shape_factor,
-        kept_hours.shape_variance
+        kept_hours.shape_variance,
+        kept_hours.level_factor
     from {{ kept_token }} as kept_hours
     where
-        kept_hours.profile_units > 0
-        and {{ first_day }} is not null
+        {{ first_day }} is not null
         -- (the rows are in time order: this skips the other row groups)
         and kept_hours.sales_ts >= {{ dbt.dateadd('day', -(weekday_days + 1), first_day) }}
         and {{ mrs_sales_day('kept_hours.sales_ts') }} < {{ first_day }}
@@ -447,6 +528,27 @@ kept_shape_levels as (
         ) }}
         and isodow({{ mrs_local_time('kept_hours.sales_ts') }})
         in (select scored_weekdays.weekday from scored_weekdays)
+),
+
+kept_shape_levels as (
+    select distinct
+        store_id,
+        sku,
+        sales_day,
+        hour_of_day,
+        shape_factor,
+        shape_variance
+    from kept_weekday_hours
+    where profile_units > 0
+),
+
+kept_day_levels as (
+    select distinct
+        store_id,
+        sku,
+        sales_day,
+        level_factor
+    from kept_weekday_hours
 ),
 
 all_shape_levels as (
@@ -628,6 +730,19 @@ daily_level as (
     from level_weights
 ),
 
+all_day_levels as (
+    -- The levels computed here and, when the days before the first scored are kept, those
+    -- kept of the scored days' weekdays: the days the weekday ratios below look back at.
+    select
+        store_id,
+        sku,
+        sales_day,
+        level_factor
+    from daily_level
+    union all
+    select * from kept_day_levels
+),
+
 weekday_ratios as (
     -- Each detection day's ratio to its profile over its own level: how far the profile's
     -- total of its weekday is off. Training days are left out: the profile was fitted on
@@ -648,7 +763,7 @@ weekday_ratios as (
                 then daily_ratio.actual_to_profile / nullif(daily_level.level_factor, 0)
         end as weekday_ratio
     from daily_ratio
-    inner join daily_level
+    inner join all_day_levels as daily_level
         on
             daily_ratio.store_id = daily_level.store_id
             and daily_ratio.sku = daily_level.sku
