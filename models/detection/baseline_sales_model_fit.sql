@@ -61,6 +61,8 @@
     materialized='incremental',
     incremental_strategy='replace_when_fitted',
     on_schema_change='fail',
+    pre_hook="{{ mrs_set_memory_limit(2 / 3) }}",
+    post_hook="{{ mrs_set_memory_limit(1) }}",
 ) }}
 {%- endif %}
 {%- set route = mrs_model_route('baseline_sales_model') %}

@@ -27,9 +27,10 @@
   hours of the `baseline_shape_days` days before it and, of the scored days' own weekdays,
   of the `baseline_weekday_weeks` weeks before it (macros/detection/scored_days.sql).
   Such a build takes what the kept days' hours say from their rows (the shape factors the
-  hour-of-week ratios are measured against, the squared scores of the score scale) and
-  computes the hourly medians of the days it scores by joining each hour with its earlier
-  ones: windows compute every hour they read, and over the whole context they were most of
+  hour-of-week ratios are measured against, the levels the weekday ratios are measured
+  against, the squared scores of the score scale) and computes the medians of the days it
+  scores (and the level's of the days their level judges) by joining each with its earlier
+  ones: windows compute every row they read, and over the whole context they were most of
   a one-tick build's predictions (the shape factor's alone 8 of 11 s at 5 M rows). A build
   of every day computes the same medians as windows.
   Sharded (issue 17, macros/sharding/score_passes.sql): a day's score scale pools every
