@@ -45,12 +45,8 @@
             group by all
         ),
         current_days as (
-            select
-                {{ mrs_sales_day('prediction_hours.sales_ts') }} as sales_day,
-                {{ mrs_prediction_day_digest('prediction_hours') }} as input_day_digest
-            from {{ ref('baseline_sales_predictions') }} as prediction_hours
-            where prediction_hours.is_trading_hour
-            group by all
+            {{ mrs_day_digests(ref('baseline_sales_predictions'), mrs_prediction_day_digest,
+                'digested.is_trading_hour') }}
         )
         {{ mrs_compared_days('scan_digest',
             "select hash('" ~ code_digest ~ "', settings.detection_start) from "

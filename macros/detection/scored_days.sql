@@ -90,6 +90,22 @@
 {%- endmacro %}
 
 
+{#-
+  Each sales day's digest of the rows of `relation` (a CTE or relation, aliased `digested`)
+  where `condition` holds, as a query of (sales_day, input_day_digest): `row_digest` (the
+  macro of what a kept model reads of those rows) over each day's rows. One query for the
+  digests a kept model stores and for those its next build compares them with.
+-#}
+{% macro mrs_day_digests(relation, row_digest, condition='true') -%}
+    select
+        {{ mrs_sales_day('digested.sales_ts') }} as sales_day,
+        {{ row_digest('digested') }} as input_day_digest
+    from {{ relation }} as digested
+    where {{ condition }}
+    group by {{ mrs_sales_day('digested.sales_ts') }}
+{%- endmacro %}
+
+
 {#- The digest of one sales day's hours of sales_timeseries_data (`relation`). -#}
 {% macro mrs_series_day_digest(relation) -%}
     {{ mrs_rows_digest(relation, [
@@ -100,8 +116,8 @@
 {#-
   The first sales day this build scores, as SQL (a date literal), or `cast(null as date)` for
   every day: on a first or full-refresh build (no `kept` predictions), or when
-  `prediction_digest` (`code_digest`, the CTEs as rendered, the fit's fingerprint and the
-  day totals' digest) differs from the one the kept rows were scored with.
+  `prediction_digest` (`code_digest`, the CTEs as rendered, and the day totals' digest,
+  which holds the fit's fingerprint) differs from the one the kept rows were scored with.
   Otherwise the first day from two days before detection_start whose hours of
   sales_timeseries_data differ from those the kept rows were scored from (a restated day, a
   gap judged again, the new hours of the last day, a day beyond the new as_of), and at the
@@ -123,18 +139,12 @@
 {%- endmacro %}
 
 
-{#- The digest the predictions are scored with, as SQL: their code as rendered, the fit's
-    fingerprint and the day totals' digest (a change of how the days are added up scores
-    every day again). -#}
+{#- The digest the predictions are scored with, as SQL: their code as rendered and the day
+    totals' digest, which holds the fit's fingerprint (a new fit, or a change of how the
+    days are added up, scores every day again). -#}
 {% macro mrs_prediction_digest(code_digest) -%}
-    select
-        hash(
-            '{{ code_digest }}',
-            coalesce(any_value(fit.fit_fingerprint), ''),
-            (select any_value(day_totals.totals_digest)
-                from {{ ref('baseline_day_totals') }} as day_totals)
-        )
-    from {{ ref('baseline_sales_model_fit') }} as fit
+    select hash('{{ code_digest }}', any_value(day_totals.totals_digest))
+    from {{ ref('baseline_day_totals') }} as day_totals
 {%- endmacro %}
 
 
@@ -178,15 +188,9 @@
         settings as (select * from {{ ref('run_settings') }}),
         kept as ({{ kept_days }}),
         current_days as (
-            select
-                {{ mrs_sales_day('series_hours.sales_ts') }} as sales_day,
-                {{ mrs_series_day_digest('series_hours') }} as input_day_digest
-            from {{ ref('sales_timeseries_data') }} as series_hours
-            cross join settings
-            where
-                series_hours.sales_ts
-                >= {{ dbt.dateadd('day', -3, 'settings.detection_start') }}
-            group by all
+            {{ mrs_day_digests(ref('sales_timeseries_data'), mrs_series_day_digest,
+                'digested.sales_ts >= (select '
+                ~ dbt.dateadd('day', -3, 'settings.detection_start') ~ ' from settings)') }}
         ),
         first_output_day as (
             select

@@ -55,11 +55,7 @@ predictions as (
 
 input_days as (
     -- What each scanned day was scanned from (mrs_first_scanned_day compares it).
-    select
-        {{ mrs_sales_day('predictions.sales_ts') }} as sales_day,
-        {{ mrs_prediction_day_digest('predictions') }} as input_day_digest
-    from predictions
-    group by {{ mrs_sales_day('predictions.sales_ts') }}
+    {{ mrs_day_digests('predictions', mrs_prediction_day_digest) }}
 ),
 
 carried_hours as (

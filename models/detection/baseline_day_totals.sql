@@ -34,11 +34,7 @@ series_hours as (
 
 input_days as (
     -- What each sales day was added up from (mrs_first_totals_day compares it).
-    select
-        {{ mrs_sales_day('series_hours.sales_ts') }} as sales_day,
-        {{ mrs_series_day_digest('series_hours') }} as input_day_digest
-    from series_hours
-    group by {{ mrs_sales_day('series_hours.sales_ts') }}
+    {{ mrs_day_digests('series_hours', mrs_series_day_digest) }}
 ),
 
 profiled_hours as (

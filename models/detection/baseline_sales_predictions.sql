@@ -101,16 +101,10 @@ series_hours as (
 ),
 
 input_days as (
-    -- What each sales day's scores were computed from (mrs_first_scored_day compares it).
-    select
-        {{ mrs_sales_day('series_hours.sales_ts') }} as sales_day,
-        {{ mrs_series_day_digest('series_hours') }} as input_day_digest
-    from series_hours
-    -- the days scored (the kept ones carry theirs); from the UTC day before, whole local days
-    where
-        {{ first_day }} is null
-        or series_hours.sales_ts >= {{ dbt.dateadd('day', -1, first_day) }}
-    group by {{ mrs_sales_day('series_hours.sales_ts') }}
+    -- What each sales day's scores were computed from (mrs_first_scored_day compares it):
+    -- the days scored (the kept ones carry theirs), from the UTC day before, whole local days.
+    {{ mrs_day_digests('series_hours', mrs_series_day_digest,
+        first_day ~ ' is null or digested.sales_ts >= ' ~ dbt.dateadd('day', -1, first_day)) }}
 ),
 
 profiled as (
@@ -1112,8 +1106,8 @@ calibrated as (
 ),
 
 fit_digest as (
-    -- The code as rendered, the fit's fingerprint and the day totals' digest: rows scored
-    -- with another are scored again.
+    -- The code as rendered and the day totals' digest (which holds the fit's fingerprint):
+    -- rows scored with another are scored again.
     select ({{ mrs_prediction_digest(code_digest_token) }}) as digest
 ),
 
