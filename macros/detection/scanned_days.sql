@@ -59,32 +59,40 @@
 
 
 {#-
-  The first sales day the scan needs of the kept rows, as SQL (a date literal), or
-  `cast(null as date)` when it reads none (every day scanned): the earliest day on which any
-  series' last `anomaly_closure_hours - 1` (at least one) kept hours before the first scanned
-  day fall, so the build reads each series' carried state and closure block from a few days
-  of kept rows instead of every kept hour (one aggregate of five columns here).
+  The condition on the kept rows that selects those the scan needs, as SQL: the hours from
+  the earliest of any series' last `anomaly_closure_hours - 1` (at least one) kept hours
+  before the first scanned day, so the build reads each series' carried state and closure
+  block from a few hours of kept rows instead of every kept hour (one aggregate of five
+  columns here); none when every day is scanned. Its day too, for the day's statistics (the
+  rows are stored in day and hour order).
 -#}
-{% macro mrs_carried_tail_day(first_scanned_day) -%}
+{% macro mrs_carried_tail_condition(first_scanned_day) -%}
+    {%- set no_row = 'sales_day >= cast(null as date)' -%}
     {%- if not execute or not is_incremental() or first_scanned_day == 'cast(null as date)' -%}
-        {{ return('cast(null as date)') }}
+        {{ return(no_row) }}
     {%- endif -%}
     {%- set tail_sql -%}
-        select min(series_tails.tail_day) as tail_day
+        select
+            min(series_tails.tail[1]) as tail_day,
+            min(series_tails.tail[2]) as tail_ts
         from (
             select
                 list_min(arg_max(
-                    kept_hours.sales_day,
+                    [kept_hours.sales_day, kept_hours.sales_ts],
                     kept_hours.trading_hour_index,
                     {{ [var('anomaly_closure_hours') | int - 1, 1] | max }}
-                )) as tail_day
+                )) as tail
             from {{ this }} as kept_hours
             where kept_hours.sales_day < {{ first_scanned_day }}
             group by kept_hours.store_id, kept_hours.sku, kept_hours.direction_sign
         ) as series_tails
     {%- endset -%}
-    {%- set tail_day = run_query(tail_sql).columns[0].values()[0] -%}
-    {{ return("date '" ~ tail_day ~ "'" if tail_day is not none else 'cast(null as date)') }}
+    {%- set tail = run_query(tail_sql).rows[0] -%}
+    {%- if tail['tail_ts'] is none -%}{{ return(no_row) }}{%- endif -%}
+    {#- The store's day of a series' hour (its sales_day) is not always the UTC date of its
+        sales_ts: the earliest of each bounds the rows needed. -#}
+    {{ return("sales_day >= date '" ~ tail['tail_day'].strftime('%Y-%m-%d')
+        ~ "' and sales_ts >= timestamp '" ~ tail['tail_ts'].strftime('%Y-%m-%d %H:%M:%S') ~ "'") }}
 {%- endmacro %}
 
 

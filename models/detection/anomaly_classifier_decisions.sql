@@ -168,6 +168,26 @@ corroborated_reports as (
     where is_store_corroborated and window_end is not null
 ),
 
+latest_corroborated as (
+    -- Each report's latest corroborated report of its series before it (a join of the few
+    -- corroborated reports, not an as-of join over every window).
+    select
+        chosen.store_id,
+        chosen.sku,
+        chosen.direction,
+        chosen.first_elevated_ts,
+        max_by(earlier.window_end, earlier.first_elevated_ts) as window_end
+    from chosen
+    inner join corroborated_reports as earlier
+        on
+            chosen.store_id = earlier.store_id
+            and chosen.sku = earlier.sku
+            and chosen.direction = earlier.direction
+            and chosen.first_elevated_ts > earlier.first_elevated_ts
+    where chosen.decision = 'reported'
+    group by chosen.store_id, chosen.sku, chosen.direction, chosen.first_elevated_ts
+),
+
 decisions as (
     -- A later report of the series that the classifier back-dated into a corroborated one
     -- (the windows it carried were dismissed, to the classifier) and that came after it
@@ -175,17 +195,16 @@ decisions as (
     select
         chosen.* exclude (window_start),
         case
-            when chosen.decision = 'reported' and earlier.window_end > chosen.window_start
-                then earlier.window_end
+            when earlier.window_end > chosen.window_start then earlier.window_end
             else chosen.window_start
         end as window_start
     from chosen
-    asof left join corroborated_reports as earlier
+    left join latest_corroborated as earlier
         on
             chosen.store_id = earlier.store_id
             and chosen.sku = earlier.sku
             and chosen.direction = earlier.direction
-            and chosen.first_elevated_ts > earlier.first_elevated_ts
+            and chosen.first_elevated_ts = earlier.first_elevated_ts
 ),
 
 candidate_hours as (

@@ -11,8 +11,12 @@
     incremental_strategy='replace_from_first_hour',
     on_schema_change='fail',
 ) }}
-{#- Stands for the first filled day in the SQL below, whose text is digested without it. -#}
+{#- Stand for the first filled day and the kept rows in the SQL below, whose text is
+    digested without them. -#}
 {%- set first_day = '__mrs_first_series_day__' %}
+{%- set kept_token = '__mrs_kept_series_hours__' %}
+{%- set late_hours = var('sales_store_late_hours') | int %}
+{%- set reference_weeks = var('sales_gap_reference_weeks') | int %}
 {%- set series_sql -%}
 with
 
@@ -31,15 +35,56 @@ sales as (
     where
         sales.sales_ts >= settings.training_start
         and sales.sales_ts < settings.as_of
+        -- A build that keeps days reads the sales from the reference weeks before its first
+        -- filled day on: what its late stores' hours are judged against (the first filled
+        -- day is at most the day `sales_store_late_hours` before as_of). A constant bound,
+        -- so the scan skips the earlier row groups: the cost stays that of the days filled.
+        and (
+            {{ first_day }} is null
+            or sales.sales_ts >= {{ first_day }} - to_days({{ 7 * reference_weeks + 1 }})
+        )
 ),
 
-series as (
+kept_series as (
+    -- The series the kept hours hold on the day before the first filled day: every series
+    -- whose first sale came before it (a series has a row every hour from its first sale).
     select
         store_id,
         sku,
-        min(sales_ts) as first_sales_ts,
-        max(sales_ts) as last_sales_ts
-    from sales
+        min(sales_ts) as first_sales_ts
+    from {{ kept_token }}
+    where
+        {{ first_day }} is not null
+        and sales_ts >= {{ first_day }} - to_days(1)
+        and sales_ts < {{ first_day }}
+    group by store_id, sku
+),
+
+series as (
+    -- Each series' first sale (or, for a kept series, one before the first filled day:
+    -- only compared with the hours filled) and its last (compared with as_of only, for
+    -- which the sales read above reach back far enough).
+    select
+        store_id,
+        sku,
+        min(first_sales_ts) as first_sales_ts,
+        max(last_sales_ts) as last_sales_ts
+    from (
+        select
+            store_id,
+            sku,
+            min(sales_ts) as first_sales_ts,
+            max(sales_ts) as last_sales_ts
+        from sales
+        group by store_id, sku
+        union all
+        select
+            store_id,
+            sku,
+            first_sales_ts,
+            cast(null as timestamp) as last_sales_ts
+        from kept_series
+    ) as first_and_last_sales
     group by store_id, sku
 ),
 
@@ -61,7 +106,7 @@ late_stores as (
     group by series.store_id, settings.as_of
     having
         max(series.last_sales_ts)
-        >= settings.as_of - to_hours({{ var('sales_store_late_hours') | int }} + 1)
+        >= settings.as_of - to_hours({{ late_hours + 1 }})
 ),
 
 reference_hours as (
@@ -167,4 +212,12 @@ order by sales_ts
 {%- set code_digest = mrs_code_digest(series_sql) %}
 {%- set filled_from = mrs_first_series_day(code_digest) %}
 
-{{ series_sql | replace(first_day, filled_from) | replace('__mrs_code_digest__', code_digest) }}
+{%- if is_incremental() %}
+    {%- set kept_rows = this %}
+{%- else %}
+    {%- set kept_rows = '(select cast(null as varchar) as store_id, cast(null as varchar) as sku, '
+        ~ 'cast(null as timestamp) as sales_ts where false)' %}
+{%- endif %}
+
+{{ series_sql | replace(first_day, filled_from) | replace(kept_token, kept_rows)
+    | replace('__mrs_code_digest__', code_digest) }}

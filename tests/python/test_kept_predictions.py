@@ -28,18 +28,25 @@ DAY_TOTALS = "baseline_day_totals"
 SCAN = "anomaly_scan_hours"
 CANDIDATES = "anomaly_candidate_hours"
 DECISIONS = "anomaly_classifier_model_real"
+PREDICTED = "+baseline_sales_predictions"
 
 
-def _build(inputs: Path, database: Path, as_of: dt.datetime) -> str:
+def _build(
+    inputs: Path,
+    database: Path,
+    as_of: dt.datetime,
+    world: FamilyOptions = WORLD,
+    select: str = "+anomaly_classifier_model",
+) -> str:
     return run_mrs(
         "build",
         "--input-dir", str(inputs),
         "--database", str(database),
-        "--training-start", f"{WORLD.training_start:%Y-%m-%d}",
-        "--detection-start", f"{WORLD.detection_start:%Y-%m-%d}",
-        "--store-timezone", str(WORLD.store_timezone),
+        "--training-start", f"{world.training_start:%Y-%m-%d}",
+        "--detection-start", f"{world.detection_start:%Y-%m-%d}",
+        "--store-timezone", str(world.store_timezone),
         "--as-of", f"{as_of:%Y-%m-%d %H:%M}",
-        "--select", "+anomaly_classifier_model",
+        "--select", select,
         "--no-tests",
     ).stdout  # fmt: skip
 
@@ -188,3 +195,73 @@ def test_a_window_open_across_the_first_changed_day_is_assembled_again_whole(
     assert _predictions(kept, CANDIDATES) != []
     assert _predictions(kept, CANDIDATES) == _predictions(fresh, CANDIDATES)
     assert _predictions(kept, DECISIONS) == _predictions(fresh, DECISIONS)
+
+
+def _drop_rows(sales: Path, drop) -> int:
+    """Removes the rows for which `drop(sales_ts, store_id, sku)` holds (in place); returns
+    how many went."""
+    with sales.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    kept = [rows[0]] + [row for row in rows[1:] if not drop(row[0], row[1], row[2])]
+    with sales.open("w", newline="") as handle:
+        csv.writer(handle).writerows(kept)
+    return len(rows) - len(kept)
+
+
+def test_a_kept_build_fills_a_new_series_and_a_late_stores_hours_like_a_full_one(
+    tmp_path: Path,
+) -> None:
+    # A one-tick build reads the sales of its filled days and of the reference weeks before
+    # them only, and the other series from the kept hours: a series whose first sale comes
+    # after the first build, one that has sold nothing for longer than those weeks (its
+    # hours zero), and a store whose last rows have not come yet (its busy hours gaps,
+    # judged against the four weeks before) are filled as a build of every day fills them.
+    options = FamilyOptions(
+        seed=7, stores=2, products=2, detection_days=40, store_timezone=WORLD.store_timezone
+    )
+    sales = write_family_world(options, tmp_path / "world").inputs / "unified_sales_data.csv"
+    # ST-002 sells 20 units or more an hour from 16:00 to 21:00 UTC; ST-001 less.
+    tick_as_of = options.detection_start + dt.timedelta(days=36, hours=22)
+    first_as_of = tick_as_of - dt.timedelta(hours=20)
+    new_series_from = first_as_of + dt.timedelta(hours=6)
+    late_from = tick_as_of - dt.timedelta(hours=6)
+
+    def before(stamp: str, hour: dt.datetime) -> bool:
+        return dt.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S") < hour
+
+    new_series = _drop_rows(
+        sales, lambda ts, store, sku: (store, sku) == ("ST-001", "SKU-002")
+        and before(ts, new_series_from)
+    )  # fmt: skip
+    assert new_series > 24 * 60
+    silent_from = options.detection_start + dt.timedelta(days=2)
+    assert _drop_rows(
+        sales, lambda ts, store, sku: (store, sku) == ("ST-001", "SKU-001")
+        and not before(ts, silent_from)
+    )  # fmt: skip
+    kept = tmp_path / "kept" / "mrs.duckdb"
+    kept.parent.mkdir()
+    _build(sales.parent, kept, first_as_of, options, PREDICTED)
+    first_sale = (
+        "select min(sales_ts) from sales_timeseries_data "
+        "where (store_id, sku) = ('ST-001', 'SKU-002')"
+    )
+    assert query(kept, first_sale) == [(None,)]
+
+    assert _drop_rows(sales, lambda ts, store, sku: store == "ST-002" and not before(ts, late_from))
+    output = _build(sales.parent, kept, tick_as_of, options, PREDICTED)
+    assert "sales series kept before" in output
+    fresh = tmp_path / "fresh" / "mrs.duckdb"
+    fresh.parent.mkdir()
+    _build(sales.parent, fresh, tick_as_of, options, PREDICTED)
+    series = "sales_timeseries_data"
+    gaps = "select store_id, count(*) from sales_timeseries_data where is_feed_gap group by all"
+    assert [store for store, _ in query(fresh, gaps)] == ["ST-002"]  # its usual busy hours
+    assert query(fresh, first_sale) == [(new_series_from,)]
+    silent_hours = (
+        "select count(*), sum(units) from sales_timeseries_data "
+        f"where (store_id, sku) = ('ST-001', 'SKU-001') and sales_ts >= '{first_as_of}'"
+    )
+    assert query(fresh, silent_hours) == [(20, 0)]
+    assert _predictions(kept, series) == _predictions(fresh, series)
+    assert _predictions(kept) == _predictions(fresh)
