@@ -24,7 +24,28 @@ settings as (
     select * from {{ ref('run_settings') }}
 ),
 
-sales as (
+context_sales as (
+    -- The sales a build that keeps days reads besides those of the days it fills: the
+    -- reference weeks before its first filled day, what its late stores' hours are judged
+    -- against (the first filled day is at most the day `sales_store_late_hours` before
+    -- as_of). A constant bound, so the scan skips the earlier row groups.
+    select
+        sales.sales_ts,
+        sales.store_id,
+        sales.units
+    from {{ ref('stg_unified_sales_data') }} as sales
+    cross join settings
+    where
+        sales.sales_ts >= settings.training_start
+        and sales.sales_ts < settings.as_of
+        and (
+            {{ first_day }} is null
+            or sales.sales_ts >= {{ first_day }} - to_days({{ 7 * reference_weeks + 1 }})
+        )
+),
+
+filled_sales as (
+    -- The sales of the days filled.
     select
         sales.sales_ts,
         sales.store_id,
@@ -35,14 +56,7 @@ sales as (
     where
         sales.sales_ts >= settings.training_start
         and sales.sales_ts < settings.as_of
-        -- A build that keeps days reads the sales from the reference weeks before its first
-        -- filled day on: what its late stores' hours are judged against (the first filled
-        -- day is at most the day `sales_store_late_hours` before as_of). A constant bound,
-        -- so the scan skips the earlier row groups: the cost stays that of the days filled.
-        and (
-            {{ first_day }} is null
-            or sales.sales_ts >= {{ first_day }} - to_days({{ 7 * reference_weeks + 1 }})
-        )
+        and ({{ first_day }} is null or sales.sales_ts >= {{ first_day }})
 ),
 
 kept_series as (
@@ -61,9 +75,10 @@ kept_series as (
 ),
 
 series as (
-    -- Each series' first sale (or, for a kept series, one before the first filled day:
-    -- only compared with the hours filled) and its last (compared with as_of only, for
-    -- which the sales read above reach back far enough).
+    -- Each series' first sale (for a kept series one before the first filled day: it is only
+    -- compared with the hours filled; a series not kept sold first on a filled day) and its
+    -- last (compared with as_of only, and the first filled day is before the day
+    -- `sales_store_late_hours` before it).
     select
         store_id,
         sku,
@@ -75,7 +90,7 @@ series as (
             sku,
             min(sales_ts) as first_sales_ts,
             max(sales_ts) as last_sales_ts
-        from sales
+        from filled_sales
         group by store_id, sku
         union all
         select
@@ -129,7 +144,7 @@ reference_units as (
         reference_hours.sales_ts,
         coalesce(sum(sales.units), 0) as units
     from reference_hours
-    left join sales
+    left join context_sales as sales
         on
             reference_hours.store_id = sales.store_id
             and reference_hours.reference_ts = sales.sales_ts
@@ -162,12 +177,6 @@ grid as (
             and feed_hours.sales_ts = late_store_hours.sales_ts
 ),
 
-filled_sales as (
-    -- The sales of the hours filled (a range of days the join need not probe outside).
-    select * from sales
-    where {{ first_day }} is null or sales.sales_ts >= {{ first_day }}
-),
-
 filled as (
     select
         grid.store_id,
@@ -189,8 +198,7 @@ input_days as (
     select
         cast(sales.sales_ts as date) as sales_day,
         {{ mrs_sales_day_digest('sales') }} as input_day_digest
-    from sales
-    where {{ first_day }} is null or sales.sales_ts >= {{ first_day }}
+    from filled_sales as sales
     group by cast(sales.sales_ts as date)
 ),
 
