@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import query, run_mrs
+from test_evaluation import build_family_world
 
 from mrs.dev.world_family import FamilyOptions, write_family_world
 from mrs.review.journal import journal_dir
@@ -265,3 +266,25 @@ def test_a_kept_build_fills_a_new_series_and_a_late_stores_hours_like_a_full_one
     assert query(fresh, silent_hours) == [(20, 0)]
     assert _predictions(kept, series) == _predictions(fresh, series)
     assert _predictions(kept) == _predictions(fresh)
+
+
+def test_a_scan_that_finds_no_carried_hours_in_its_last_days_reads_every_kept_day(
+    tmp_path: Path,
+) -> None:
+    # A one-tick scan looks for each series' last kept hours (its CUSUM state and closure
+    # block) in the last `anomaly_scan_tail_days` kept days first, and in every kept day when
+    # a series has none there (a store closed for longer). With none looked in first, every
+    # series is such a series: the scan kept and carried still equals scanning every day.
+    options = FamilyOptions(seed=7, stores=2, products=2, detection_days=10)
+    inputs = write_family_world(options, tmp_path / "world").inputs
+    tick_as_of = options.detection_start + dt.timedelta(days=8, hours=13)
+    settings = {"anomaly_scan_tail_days": 0, "as_of": f"{tick_as_of - dt.timedelta(hours=5)}"}
+    kept = tmp_path / "kept" / "mrs.duckdb"
+    build_family_world(options, inputs, kept, f"+{SCAN}", settings)
+    settings["as_of"] = f"{tick_as_of}"
+    build_family_world(options, inputs, kept, f"+{SCAN}", settings)
+    fresh = tmp_path / "fresh" / "mrs.duckdb"
+    build_family_world(options, inputs, fresh, f"+{SCAN}", settings)
+    assert query(kept, f"select min(trading_hour_index) from {SCAN} where sales_ts >= "
+                 f"'{tick_as_of - dt.timedelta(hours=5)}'")[0][0] > 1  # fmt: skip
+    assert _predictions(kept, SCAN) == _predictions(fresh, SCAN)
