@@ -213,23 +213,29 @@ candidate_hours as (
 
 candidate_since as (
     -- A window is a candidate from its onset_hours-th elevated hour on: only then is it
-    -- known to the classifier, whichever tick computes it.
+    -- known to the classifier, whichever tick computes it. (The elevated hours only, and
+    -- the first few of each window kept, not a sorted list of all its hours.)
     select
         candidate_window_id,
-        list(sales_ts order by sales_ts) filter (where is_elevated and is_in_window)[
+        min_by(sales_ts, sales_ts, {{ var('anomaly_onset_hours') | int }})[
             {{ var('anomaly_onset_hours') | int }}
         ] as candidate_since_ts
     from candidate_hours
+    where is_elevated and is_in_window
     group by candidate_window_id
+),
+
+keyed_decisions as (
+    select
+        *,
+        {{ mrs_id('CW-', ['store_id', 'sku', 'direction', 'first_elevated_ts']) }}
+            as candidate_window_id
+    from decisions
 ),
 
 identified as (
     select
-        {{ mrs_id('CW-', [
-            'decisions.store_id', 'decisions.sku', 'decisions.direction',
-            'decisions.first_elevated_ts'
-        ]) }}
-            as candidate_window_id,
+        decisions.candidate_window_id,
         case
             when decisions.decision = 'reported'
                 then {{ mrs_id('MR-', [
@@ -249,13 +255,9 @@ identified as (
         decisions.is_store_corroborated,
         candidate_since.candidate_since_ts,
         '{{ mrs_model_version("anomaly_classifier_model") }}' as model_version
-    from decisions
+    from keyed_decisions as decisions
     left join candidate_since
-        on
-            {{ mrs_id('CW-', [
-                'decisions.store_id', 'decisions.sku', 'decisions.direction',
-                'decisions.first_elevated_ts'
-            ]) }} = candidate_since.candidate_window_id
+        on decisions.candidate_window_id = candidate_since.candidate_window_id
 ),
 
 timed as (

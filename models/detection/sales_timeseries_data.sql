@@ -24,28 +24,9 @@ settings as (
     select * from {{ ref('run_settings') }}
 ),
 
-context_sales as (
-    -- The sales a build that keeps days reads besides those of the days it fills: the
-    -- reference weeks before its first filled day, what its late stores' hours are judged
-    -- against (the first filled day is at most the day `sales_store_late_hours` before
-    -- as_of). A constant bound, so the scan skips the earlier row groups.
-    select
-        sales.sales_ts,
-        sales.store_id,
-        sales.units
-    from {{ ref('stg_unified_sales_data') }} as sales
-    cross join settings
-    where
-        sales.sales_ts >= settings.training_start
-        and sales.sales_ts < settings.as_of
-        and (
-            {{ first_day }} is null
-            or sales.sales_ts >= {{ first_day }} - to_days({{ 7 * reference_weeks + 1 }})
-        )
-),
-
-filled_sales as (
-    -- The sales of the days filled.
+window_sales as not materialized (
+    -- The accepted sales of the series' window. Not materialized: each read below keeps its
+    -- own bound on the days, which the scan then applies to the row groups.
     select
         sales.sales_ts,
         sales.store_id,
@@ -56,7 +37,23 @@ filled_sales as (
     where
         sales.sales_ts >= settings.training_start
         and sales.sales_ts < settings.as_of
-        and ({{ first_day }} is null or sales.sales_ts >= {{ first_day }})
+),
+
+context_sales as (
+    -- The sales a build that keeps days reads besides those of the days it fills: the
+    -- reference weeks before its first filled day, what its late stores' hours are judged
+    -- against (the first filled day is at most the day `sales_store_late_hours` before
+    -- as_of). A constant bound, so the scan skips the earlier row groups.
+    select * from window_sales
+    where
+        {{ first_day }} is null
+        or sales_ts >= {{ first_day }} - to_days({{ 7 * reference_weeks + 1 }})
+),
+
+filled_sales as (
+    -- The sales of the days filled.
+    select * from window_sales
+    where {{ first_day }} is null or sales_ts >= {{ first_day }}
 ),
 
 kept_series as (
