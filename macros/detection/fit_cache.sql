@@ -92,8 +92,8 @@
 
 
 {#-
-  `set memory_limit` to `fraction` of the build's (env MRS_DUCKDB_MEMORY_LIMIT, as in
-  profiles.yml: a number and a unit such as 3GB; none of this for another form). The fit
+  `set memory_limit` to `fraction` of the build's (the profile's `memory_limit` setting: a
+  number and a unit such as 3GB; none of this for another form or none). The fit
   runs under two thirds of it: its medians over every series' hours of the week hold about
   0.7-0.9 GiB beyond DuckDB's limit (at 20 M sales rows and a 3 GB limit the build's peak, 4.1
   to 4.3 GiB, was the fit's; under 2 GB it took as long, 82 s), and the post-hook gives the
@@ -101,7 +101,7 @@
   beside the fit has the lower limit too.
 -#}
 {% macro mrs_set_memory_limit(fraction) -%}
-    {%- set configured = env_var('MRS_DUCKDB_MEMORY_LIMIT', '3GB') -%}
+    {%- set configured = (target.settings or {}).get('memory_limit') or '' -%}
     {%- set parsed = modules.re.match(
         '^\\s*([0-9]+(?:\\.[0-9]+)?)\\s*([KMGT]i?B)\\s*$', configured, modules.re.IGNORECASE) -%}
     {%- if parsed -%}

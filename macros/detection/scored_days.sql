@@ -91,18 +91,25 @@
 
 
 {#-
-  Each sales day's digest of the rows of `relation` (a CTE or relation, aliased `digested`)
-  where `condition` holds, as a query of (sales_day, input_day_digest): `row_digest` (the
-  macro of what a kept model reads of those rows) over each day's rows. One query for the
+  Each day's digest of the rows of `relation` (a CTE or relation, aliased `digested`) where
+  `condition` holds, as a query of (sales_day, input_day_digest): `row_digest` (the macro of
+  what a kept model reads of those rows) over each day's rows, the day `day_of` its
+  sales_ts (the store's sales day; the UTC date for the sales series). One query for the
   digests a kept model stores and for those its next build compares them with.
 -#}
-{% macro mrs_day_digests(relation, row_digest, condition='true') -%}
+{% macro mrs_day_digests(relation, row_digest, condition='true', day_of=mrs_sales_day) -%}
     select
-        {{ mrs_sales_day('digested.sales_ts') }} as sales_day,
+        {{ day_of('digested.sales_ts') }} as sales_day,
         {{ row_digest('digested') }} as input_day_digest
     from {{ relation }} as digested
     where {{ condition }}
-    group by {{ mrs_sales_day('digested.sales_ts') }}
+    group by {{ day_of('digested.sales_ts') }}
+{%- endmacro %}
+
+
+{#- The UTC date of `ts`: the sales series' days (filled whole UTC days). -#}
+{% macro mrs_utc_day(ts) -%}
+    cast({{ ts }} as date)
 {%- endmacro %}
 
 
@@ -310,13 +317,9 @@
             group by all
         ),
         current_days as (
-            select
-                cast(sales.sales_ts as date) as sales_day,
-                {{ mrs_sales_day_digest('sales') }} as input_day_digest
-            from {{ ref('stg_unified_sales_data') }} as sales
-            cross join settings
-            where sales.sales_ts >= settings.training_start and sales.sales_ts < settings.as_of
-            group by all
+            {{ mrs_day_digests(ref('stg_unified_sales_data'), mrs_sales_day_digest,
+                'digested.sales_ts >= (select training_start from settings)'
+                ~ ' and digested.sales_ts < (select as_of from settings)', mrs_utc_day) }}
         )
         {{ mrs_compared_days('series_digest',
             "select hash('" ~ code_digest ~ "', settings.training_start) from settings",

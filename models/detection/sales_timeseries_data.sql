@@ -192,11 +192,7 @@ filled as (
 
 input_days as (
     -- What each UTC day was filled from (mrs_first_series_day compares it).
-    select
-        cast(sales.sales_ts as date) as sales_day,
-        {{ mrs_sales_day_digest('sales') }} as input_day_digest
-    from filled_sales as sales
-    group by cast(sales.sales_ts as date)
+    {{ mrs_day_digests('filled_sales', mrs_sales_day_digest, day_of=mrs_utc_day) }}
 ),
 
 kept_from as (
