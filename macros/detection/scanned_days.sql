@@ -106,11 +106,13 @@
             {%- endif %}
     ),
     series_tails as (
+        -- A series' hours are in time order by their index, and its days with them: the
+        -- earliest of its last `block_hours` hours is the least of its latest hours and days
+        -- (top-n of two plain columns: arg_max over a list of both took 1 s at 20 M rows).
         select
             count(*) >= {{ block_hours }} or min(trading_hour_index) = 1 as is_whole,
-            list_min(arg_max(
-                [sales_day, sales_ts], trading_hour_index, {{ block_hours }}
-            )) as tail
+            list_min(max(sales_day, {{ block_hours }})) as tail_day,
+            list_min(max(sales_ts, {{ block_hours }})) as tail_ts
         from searched_hours
         group by store_id, sku, direction_sign
     )
@@ -128,8 +130,8 @@
         {%- else %}
             true as is_complete,
         {%- endif %}
-        min(series_tails.tail[1]) as tail_day,
-        min(series_tails.tail[2]) as tail_ts
+        min(series_tails.tail_day) as tail_day,
+        min(series_tails.tail_ts) as tail_ts
     from series_tails
 {%- endmacro %}
 

@@ -146,6 +146,64 @@
 {%- endmacro %}
 
 
+{#-
+  Within the first day scored, the first hour this build computes, as SQL (a timestamp
+  literal), or `cast(null as timestamp)` for every hour of it. An hourly tick scores the day
+  it adds an hour to again (`first_day`, a date literal, from mrs_first_scored_day), but every
+  value of an hour depends only on the days before its own and on its own sales: when that
+  day is the last one kept, its kept hours were scored from the same hours as now (their
+  digest, over the hours of the day up to the last one kept) and the build adds no hour of a
+  later day (whose score scale would add this day's hours up), the kept hours are taken as
+  they are and only the hours after them are computed. Not in a sharded build (its score
+  passes share whole days).
+-#}
+{% macro mrs_first_scored_hour(first_day, kept) -%}
+    {%- set every_hour = 'cast(null as timestamp)' -%}
+    {%- if not execute or kept is none or first_day == 'cast(null as date)'
+        or mrs_shard_count() > 1 -%}
+        {{ return(every_hour) }}
+    {%- endif -%}
+    {%- set compared_sql -%}
+        with
+        settings as (select * from {{ ref('run_settings') }}),
+        kept_day as (
+            -- (the rows are in time order: the range skips the other row groups)
+            select
+                max(kept_hours.sales_ts) as last_kept_ts,
+                count(distinct kept_hours.input_day_digest) as digests,
+                any_value(kept_hours.input_day_digest) as input_day_digest
+            from {{ kept }} as kept_hours
+            where
+                kept_hours.sales_ts >= {{ dbt.dateadd('day', -1, first_day) }}
+                and {{ mrs_sales_day('kept_hours.sales_ts') }} = {{ first_day }}
+        ),
+        current_day as (
+            {{ mrs_day_digests(ref('sales_timeseries_data'), mrs_series_day_digest,
+                'digested.sales_ts >= ' ~ dbt.dateadd('day', -1, first_day)
+                ~ ' and digested.sales_ts <= (select kept_day.last_kept_ts from kept_day)') }}
+        )
+        select
+            kept_day.last_kept_ts,
+            kept_day.digests = 1
+            and kept_day.input_day_digest = current_day.input_day_digest
+            -- no kept hour after the day, and no hour of the next day scored
+            and (select max(kept_hours.sales_ts) from {{ kept }} as kept_hours)
+            = kept_day.last_kept_ts
+            and {{ mrs_sales_day(dbt.dateadd('hour', -1, 'settings.as_of')) }} = {{ first_day }}
+                as is_kept
+        from kept_day
+        cross join settings
+        left join current_day on current_day.sales_day = {{ first_day }}
+    {%- endset -%}
+    {%- set compared = run_query(compared_sql).rows[0] -%}
+    {%- if not compared['is_kept'] -%}{{ return(every_hour) }}{%- endif -%}
+    {%- set first_hour = compared['last_kept_ts'] + modules.datetime.timedelta(hours=1) -%}
+    {{ log("mrs: baseline predictions kept before " ~ first_hour ~ ", scored from it",
+        info=true) }}
+    {{ return("timestamp '" ~ first_hour.strftime('%Y-%m-%d %H:%M:%S') ~ "'") }}
+{%- endmacro %}
+
+
 {#- The digest the predictions are scored with, as SQL: their code as rendered and the day
     totals' digest, which holds the fit's fingerprint (a new fit, or a change of how the
     days are added up, scores every day again). -#}

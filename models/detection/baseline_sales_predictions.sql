@@ -55,11 +55,14 @@
 {#- Stand for the first scored day and the code's digest in the SQL below, whose text is
     digested without them. -#}
 {%- set first_day = '__mrs_first_scored_day__' %}
+{%- set first_hour = '__mrs_first_scored_hour__' %}
 {#- The route as a SQL constant: its branches are CASEs DuckDB folds, not Jinja blocks. -#}
 {%- set is_real = 'true' if route == 'real' else 'false' %}
 {%- set code_digest_token = '__mrs_code_digest__' %}
 {#- The kept rows, or none on a first build (a token: the digested text is the same). -#}
 {%- set kept_token = '__mrs_kept_predictions__' %}
+{#- The kept rows as they are (every column), or none of them on a first build. -#}
+{%- set kept_rows_token = '__mrs_kept_prediction_rows__' %}
 {#- Days before a scored one that its score scale, its weekday and hour-of-week factors
     and its shape factor look back at. -#}
 {%- set scale_days = [var('baseline_score_scale_days') | int, 1] | max %}
@@ -85,26 +88,56 @@ scored_weekdays as (
     ) as scored_days (scored_day)
 ),
 
+scored_clock_hours as (
+    -- The stores' clock hours of the hours scored (from the first scored day's midnight, or
+    -- the first hour scored of it, to the last hour before as_of): an hour's shape and hour-of-week factors look back at
+    -- its own clock hour only, so a build that scores part of a day (an hourly tick) reads
+    -- those clock hours of the context days only, not every hour of them.
+    select distinct hour(scored_hours.scored_ts) as hour_of_day
+    from settings
+    cross join generate_series(
+        coalesce({{ mrs_local_time(first_hour) }}, cast({{ first_day }} as timestamp)),
+        {{ mrs_local_time('settings.as_of') }} - interval 1 hour,
+        interval 1 hour
+    ) as scored_hours (scored_ts)
+),
+
 series_hours as (
     -- The hours the scored days depend on hour by hour: the days their shape factors look
     -- back at, and those of their own weekdays their hour-of-week factors look back at (a
-    -- UTC day more: whole days in the stores' time).
+    -- UTC day more: whole days in the stores' time), at the clock hours scored.
     select * from {{ ref('sales_timeseries_data') }}
     where
         {{ first_day }} is null
-        or sales_ts >= {{ dbt.dateadd('day', -(shape_days + 1), first_day) }}
         or (
-            sales_ts >= {{ dbt.dateadd('day', -(weekday_days + 1), first_day) }}
-            and isodow({{ mrs_local_time('sales_ts') }})
-            in (select scored_weekdays.weekday from scored_weekdays)
+            (
+                sales_ts >= {{ dbt.dateadd('day', -(shape_days + 1), first_day) }}
+                or (
+                    sales_ts >= {{ dbt.dateadd('day', -(weekday_days + 1), first_day) }}
+                    and isodow({{ mrs_local_time('sales_ts') }})
+                    in (select scored_weekdays.weekday from scored_weekdays)
+                )
+            )
+            and hour({{ mrs_local_time('sales_ts') }})
+            in (select scored_clock_hours.hour_of_day from scored_clock_hours)
         )
+),
+
+digested_hours as (
+    -- Every hour of the days scored (from the UTC day before: whole local days).
+    select * from series_hours
+    where {{ first_day }} is null
+    union all
+    select * from {{ ref('sales_timeseries_data') }}
+    where
+        {{ first_day }} is not null
+        and sales_ts >= {{ dbt.dateadd('day', -1, first_day) }}
 ),
 
 input_days as (
     -- What each sales day's scores were computed from (mrs_first_scored_day compares it):
-    -- the days scored (the kept ones carry theirs), from the UTC day before, whole local days.
-    {{ mrs_day_digests('series_hours', mrs_series_day_digest,
-        first_day ~ ' is null or digested.sales_ts >= ' ~ dbt.dateadd('day', -1, first_day)) }}
+    -- the days scored (the kept ones carry theirs).
+    {{ mrs_day_digests('digested_hours', mrs_series_day_digest) }}
 ),
 
 profiled as (
@@ -155,6 +188,7 @@ predicted_hours as (
     where
         profiled.sales_ts >= {{ dbt.dateadd('day', -2, 'settings.detection_start') }}
         and ({{ first_day }} is null or profiled.sales_day >= {{ first_day }})
+        and ({{ first_hour }} is null or profiled.sales_ts >= {{ first_hour }})
 ),
 
 daily_ratio as (
@@ -534,7 +568,9 @@ kept_shape_levels as (
         shape_factor,
         shape_variance
     from kept_weekday_hours
-    where profile_units > 0
+    where
+        profile_units > 0
+        and hour_of_day in (select scored_clock_hours.hour_of_day from scored_clock_hours)
 ),
 
 kept_day_levels as (
@@ -747,12 +783,10 @@ weekday_ratios as (
         daily_ratio.sku,
         daily_ratio.sales_day,
         daily_ratio.weekday_level_variance,
-        {{ mrs_day_noise_variance(
-            'daily_ratio.profile_day_units',
-            'daily_ratio.dispersion_quadratic',
-            'daily_ratio.day_effective_hours',
-            'daily_ratio.day_variance'
-        ) }} as day_noise_variance,
+        daily_ratio.profile_day_units,
+        daily_ratio.dispersion_quadratic,
+        daily_ratio.day_effective_hours,
+        daily_ratio.day_variance,
         case
             when daily_ratio.sales_day >= {{ mrs_sales_day('settings.detection_start') }}
                 then daily_ratio.actual_to_profile / nullif(daily_level.level_factor, 0)
@@ -768,7 +802,9 @@ weekday_ratios as (
 
 recent_weekdays as (
     -- The median of the same weekday's ratios over the previous `baseline_weekday_weeks`
-    -- weeks, and its noise (pi / 2n of one day's).
+    -- weeks, and its noise (pi / 2n of one of those days'). The days' own units, as for the
+    -- level: the day scored may be partial (an hourly build sees part of it), and what is
+    -- known of it must not move the factor its earlier hours were scored with.
     select
         store_id,
         sku,
@@ -777,7 +813,11 @@ recent_weekdays as (
         median(weekday_ratio) over same_weekdays as median_weekday_ratio,
         count(weekday_ratio) over same_weekdays as weekday_days,
         pi() / (2 * greatest(count(weekday_ratio) over same_weekdays, 1))
-        * day_noise_variance as weekday_noise_variance
+        * {{ mrs_day_noise_variance(
+            'coalesce(avg(cast(profile_day_units as decimal(18, 9))) over same_weekdays, '
+            ~ 'profile_day_units)',
+            'dispersion_quadratic', 'day_effective_hours', 'day_variance'
+        ) }} as weekday_noise_variance
     from weekday_ratios
     window same_weekdays as (
         partition by store_id, sku, dayofweek(sales_day)
@@ -1111,7 +1151,7 @@ fit_digest as (
     select ({{ mrs_prediction_digest(code_digest_token) }}) as digest
 ),
 
-kept_from as (
+scored_rows as (
     select
         calibrated.*,
         input_days.input_day_digest,
@@ -1123,6 +1163,23 @@ kept_from as (
     where
         {{ first_day }} is null
         or {{ mrs_sales_day('calibrated.sales_ts') }} >= {{ first_day }}
+),
+
+kept_from as (
+    select * from scored_rows
+    union all
+    -- The hours of the first day scored before the first hour scored, as they were scored
+    -- (nothing they depend on changed: mrs_first_scored_hour), with the day's digest as it
+    -- is now, so that every hour of a day carries one.
+    select kept_hours.* replace (input_days.input_day_digest as input_day_digest)
+    from {{ kept_rows_token }} as kept_hours
+    inner join input_days
+        on {{ mrs_sales_day('kept_hours.sales_ts') }} = input_days.sales_day
+    where
+        {{ first_hour }} is not null
+        and kept_hours.sales_ts >= {{ dbt.dateadd('day', -1, first_day) }}
+        and kept_hours.sales_ts < {{ first_hour }}
+        and {{ mrs_sales_day('kept_hours.sales_ts') }} = {{ first_day }}
 )
 
 {%- endset %}
@@ -1133,9 +1190,13 @@ kept_from as (
 {%- else %}
     {%- set scored_from = mrs_first_scored_day(code_digest, kept) %}
 {%- endif %}
+{%- set scored_from_hour = mrs_first_scored_hour(scored_from, kept) %}
 {%- set kept_rows = kept if kept is not none else mrs_no_kept_predictions() %}
 {%- set prediction_ctes = prediction_ctes | replace(first_day, scored_from)
-    | replace(kept_token, kept_rows) | replace(code_digest_token, code_digest) %}
+    | replace(first_hour, scored_from_hour)
+    | replace(kept_token, kept_rows) | replace(code_digest_token, code_digest)
+    | replace(kept_rows_token, kept if kept is not none else
+        '(select * from scored_rows where false)') %}
 
 {%- if score_pass == 'plan' %}
 
@@ -1154,8 +1215,8 @@ kept_from as (
 
     -- Stored in time order (later builds append theirs), so the reads of a range of days (the
     -- predictions' context, the fit's training rows, the scan's days) skip the other row
-    -- groups.
-    select * from kept_from
+    -- groups. (Its rows kept from the day scored are this table's own: the same columns.)
+    select * from kept_from -- noqa: AM04
     order by sales_ts
 
 {%- endif %}

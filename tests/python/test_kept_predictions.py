@@ -103,7 +103,10 @@ def test_kept_and_computed_days_equal_computing_every_day(inputs: Path, tmp_path
     # weekdays read, every other day kept; the same as a build of every day.
     tick_as_of = first_as_of + dt.timedelta(hours=1)
     one_tick = _copy(kept, tmp_path / "one-tick" / "mrs.duckdb")
-    assert _scored_from(_build(inputs, one_tick, tick_as_of)) is not None
+    output = _build(inputs, one_tick, tick_as_of)
+    assert _scored_from(output) is not None
+    # (the new hour of the same day in New York: the day's earlier hours kept as scored)
+    assert f"baseline predictions kept before {first_as_of}, scored from it" in output
     every_day = tmp_path / "every-day" / "mrs.duckdb"
     every_day.parent.mkdir()
     _build(inputs, every_day, tick_as_of)
@@ -165,6 +168,42 @@ def test_kept_and_computed_days_equal_computing_every_day(inputs: Path, tmp_path
     assert "baseline fit kept" in output
     assert _scored_from(output) is not None
     assert _predictions(moved, SCAN) == _predictions(fresh, SCAN)
+
+
+def test_an_hourly_tick_scores_its_new_hours_and_keeps_the_earlier_hours_of_its_day(
+    tmp_path: Path,
+) -> None:
+    # A tick that adds an hour to the last kept day scores that hour only: every value of an
+    # hour depends on the days before its own and its own sales, so the day's kept hours are
+    # taken as they were scored, and the result equals a build of every day. Once one of
+    # those hours is restated, the whole day is scored again.
+    options = FamilyOptions(
+        seed=7, stores=2, products=2, detection_days=10, store_timezone=WORLD.store_timezone
+    )
+    inputs = write_family_world(options, tmp_path / "world").inputs
+    first_as_of = options.detection_start + dt.timedelta(days=8, hours=17)  # 13:00 in New York
+    tick_as_of = first_as_of + dt.timedelta(hours=1)
+    kept = tmp_path / "kept" / "mrs.duckdb"
+    kept.parent.mkdir()
+    _build(inputs, kept, first_as_of, options, PREDICTED)
+    one_tick = _copy(kept, tmp_path / "one-tick" / "mrs.duckdb")
+    output = _build(inputs, one_tick, tick_as_of, options, PREDICTED)
+    assert f"baseline predictions kept before {first_as_of}, scored from it" in output
+    fresh = tmp_path / "fresh" / "mrs.duckdb"
+    fresh.parent.mkdir()
+    _build(inputs, fresh, tick_as_of, options, PREDICTED)
+    assert _predictions(one_tick) == _predictions(fresh)
+
+    restated_hour = first_as_of - dt.timedelta(hours=3)
+    assert _restate(inputs / "unified_sales_data.csv", restated_hour) > 0
+    output = _build(inputs, kept, tick_as_of, options, PREDICTED)
+    assert _scored_from(output) == f"{restated_hour:%Y-%m-%d}"
+    assert re.search(r"baseline predictions kept before \S+ \S+, scored from it", output) is None
+    restated = tmp_path / "restated" / "mrs.duckdb"
+    restated.parent.mkdir()
+    _build(inputs, restated, tick_as_of, options, PREDICTED)
+    assert _predictions(kept) == _predictions(restated)
+    assert _predictions(kept) != _predictions(fresh)
 
 
 def test_a_window_open_across_the_first_changed_day_is_assembled_again_whole(
