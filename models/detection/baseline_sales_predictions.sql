@@ -33,6 +33,11 @@
   ones: windows compute every row they read, and over the whole context they were most of
   a one-tick build's predictions (the shape factor's alone 8 of 11 s at 5 M rows). A build
   of every day computes the same medians as windows.
+  An hour's values depend on the days before its own and on its own sales only (the
+  weekday factor's noise too: measured on the earlier days, not on the part of the day
+  seen so far), so an hourly build that adds hours to the last kept day takes that day's
+  kept hours as they were scored and computes the new hours only, reading the context
+  days' hours at the new hours' clock hours (mrs_first_scored_hour).
   Sharded (issue 17, macros/sharding/score_passes.sql): a day's score scale pools every
   store's series (tau^2, score_variance_spreads), so each shard runs this model three times
   (MRS_SCORE_PASS): `plan` writes the first day it would score again, `scale` (from the
