@@ -111,11 +111,12 @@
 {%- endmacro %}
 
 
-{#- A sales day's mark: what the scan held for it (its input and code) and the assembly's
-    code (`code_digest`, text), over the scan's hours of that day in `relation`. -#}
+{#- A sales day's mark: what the scan held for it (its input, as of its newest hour: see
+    mrs_scanned_day_digests, and code) and the assembly's code (`code_digest`, text), over
+    the scan's hours of that day in `relation`. -#}
 {% macro mrs_scan_day_digest(relation, code_digest) -%}
     hash(
-        any_value({{ relation }}.input_day_digest),
+        arg_max({{ relation }}.input_day_digest, {{ relation }}.sales_ts),
         any_value({{ relation }}.scan_digest),
         '{{ code_digest }}'
     )

@@ -28,6 +28,22 @@
 
 
 {#-
+  Each kept day's digest of what it was scanned from and the code it was scanned with, as a
+  query of (sales_day, input_day_digest, scan_digest) over the scan's rows in `relation`: a
+  day's newest hour's, since a day scanned on from an hour (mrs_first_scanned_hour) keeps
+  the earlier hours and their digest of the day as it was then.
+-#}
+{% macro mrs_scanned_day_digests(relation) -%}
+    select
+        scanned.sales_day,
+        arg_max(scanned.input_day_digest, scanned.sales_ts) as input_day_digest,
+        scanned.scan_digest
+    from {{ relation }} as scanned
+    group by scanned.sales_day, scanned.scan_digest
+{%- endmacro %}
+
+
+{#-
   The first sales day this build scans, as SQL (a date literal), or `cast(null as date)` for
   every day: on a first or full-refresh build, or when `scan_digest` (`code_digest`, the SQL
   as rendered, and detection_start) differs from the one the kept rows were scanned with.
@@ -40,9 +56,7 @@
     {%- set compared_sql -%}
         with
         kept as (
-            select kept_hours.sales_day, kept_hours.input_day_digest, kept_hours.scan_digest
-            from {{ this }} as kept_hours
-            group by all
+            {{ mrs_scanned_day_digests(this) }}
         ),
         current_days as (
             {{ mrs_day_digests(ref('baseline_sales_predictions'), mrs_prediction_day_digest,
@@ -59,6 +73,63 @@
 
 
 {#-
+  Within the first day scanned, the first hour this build scans, as SQL (a timestamp
+  literal), or `cast(null as timestamp)` for every hour of it. An hourly tick scans the day
+  it adds an hour to again, but the scan is causal (an hour's innovation, CUSUMs and window
+  states follow from the hours before it): when that day is the last one kept and its kept
+  hours were scanned from the predictions it has now up to the last of them (their digest),
+  the kept hours stay as they were and the scan goes on from the hour after the last one,
+  carrying each series' state from its last kept hour like from the day before. The day's
+  hours scanned by then carry the digest of its hours as they were then, the new ones the
+  digest as it is now: what a day was scanned from is its newest hour's digest.
+-#}
+{% macro mrs_first_scanned_hour(first_scanned_day) -%}
+    {%- set every_hour = 'cast(null as timestamp)' -%}
+    {%- if not execute or not is_incremental() or first_scanned_day == 'cast(null as date)' -%}
+        {{ return(every_hour) }}
+    {%- endif -%}
+    {%- set compared_sql -%}
+        with
+        kept_day as (
+            select
+                max(kept_hours.sales_ts) as last_kept_ts,
+                arg_max(kept_hours.input_day_digest, kept_hours.sales_ts) as input_day_digest
+            from {{ this }} as kept_hours
+            where kept_hours.sales_day = {{ first_scanned_day }}
+        ),
+        current_day as (
+            {{ mrs_day_digests(ref('baseline_sales_predictions'), mrs_prediction_day_digest,
+                'digested.is_trading_hour and digested.sales_ts >= '
+                ~ dbt.dateadd('day', -1, first_scanned_day)
+                ~ ' and digested.sales_ts <= (select kept_day.last_kept_ts from kept_day)') }}
+        )
+        select
+            kept_day.last_kept_ts,
+            kept_day.input_day_digest = current_day.input_day_digest
+            -- no kept day after it
+            and (select max(kept_hours.sales_day) from {{ this }} as kept_hours)
+            = {{ first_scanned_day }} as is_kept
+        from kept_day
+        left join current_day on current_day.sales_day = {{ first_scanned_day }}
+    {%- endset -%}
+    {%- set compared = run_query(compared_sql).rows[0] -%}
+    {%- if not compared['is_kept'] -%}{{ return(every_hour) }}{%- endif -%}
+    {%- set first_hour = compared['last_kept_ts'] + modules.datetime.timedelta(hours=1) -%}
+    {{ log("mrs: candidate scan kept before " ~ first_hour ~ ", scanned from it", info=true) }}
+    {{ return("timestamp '" ~ first_hour.strftime('%Y-%m-%d %H:%M:%S') ~ "'") }}
+{%- endmacro %}
+
+
+{#- The kept scan hours before the first hour scanned, as a condition on `relation`'s rows:
+    the days before the first day scanned, and that day's hours before the first hour. -#}
+{% macro mrs_kept_before_scan(relation, first_scanned_day, first_scanned_hour) -%}
+    ({{ relation }}sales_day < {{ first_scanned_day }}
+    or {{ relation }}sales_day = {{ first_scanned_day }}
+    and {{ relation }}sales_ts < {{ first_scanned_hour }})
+{%- endmacro %}
+
+
+{#-
   The condition on the kept rows that selects those the scan needs, as SQL: the hours from
   the earliest of any series' last `anomaly_closure_hours - 1` (at least one) kept hours
   before the first scanned day, so the build reads each series' carried state and closure
@@ -69,15 +140,17 @@
   them there and began before them (a store closed for a week): an aggregate over every kept
   hour cost 0.4-0.5 s of a one-tick build at 12 months.
 -#}
-{% macro mrs_carried_tail_condition(first_scanned_day) -%}
+{% macro mrs_carried_tail_condition(first_scanned_day, first_scanned_hour) -%}
     {%- set days = var('anomaly_scan_tail_days') | int -%}
     {%- set no_row = 'sales_day >= cast(null as date)' -%}
     {%- if not execute or not is_incremental() or first_scanned_day == 'cast(null as date)' -%}
         {{ return(no_row) }}
     {%- endif -%}
-    {%- set tail = run_query(mrs_carried_tails_sql(first_scanned_day, days)).rows[0] -%}
+    {%- set tail = run_query(mrs_carried_tails_sql(
+        first_scanned_day, first_scanned_hour, days)).rows[0] -%}
     {%- if not tail['is_complete'] -%}
-        {%- set tail = run_query(mrs_carried_tails_sql(first_scanned_day, none)).rows[0] -%}
+        {%- set tail = run_query(mrs_carried_tails_sql(
+            first_scanned_day, first_scanned_hour, none)).rows[0] -%}
     {%- endif -%}
     {%- if tail['tail_ts'] is none -%}{{ return(no_row) }}{%- endif -%}
     {#- The store's day of a series' hour (its sales_day) is not always the UTC date of its
@@ -93,14 +166,14 @@
   and whether every kept series has them all there: as many hours as the block, or its
   first hour (a series' trading hours are numbered from 1 without gaps).
 -#}
-{% macro mrs_carried_tails_sql(first_scanned_day, days) -%}
+{% macro mrs_carried_tails_sql(first_scanned_day, first_scanned_hour, days) -%}
     {%- set block_hours = [var('anomaly_closure_hours') | int - 1, 1] | max -%}
     with
     searched_hours as (
         select store_id, sku, direction_sign, sales_day, sales_ts, trading_hour_index
         from {{ this }}
         where
-            sales_day < {{ first_scanned_day }}
+            {{ mrs_kept_before_scan('', first_scanned_day, first_scanned_hour) }}
             {%- if days is not none %}
                 and sales_day >= cast({{ first_scanned_day }} - to_days({{ days }}) as date)
             {%- endif %}
@@ -124,7 +197,7 @@
                 select count(*) from (
                     select distinct store_id, sku, direction_sign
                     from {{ this }}
-                    where sales_day < {{ first_scanned_day }}
+                    where {{ mrs_kept_before_scan('', first_scanned_day, first_scanned_hour) }}
                 ) as kept_series
             ) as is_complete,
         {%- else %}
@@ -137,10 +210,38 @@
 
 
 {#-
-  Incremental strategy of anomaly_scan_hours: the kept rows from the first day this build
-  scanned are replaced by the new ones. The model's rows carry that day in one boundary row
-  (no store) that is never inserted, so a build that scanned no trading hour still removes
-  what it replaces.
+  Incremental strategy of anomaly_scan_hours: the kept rows from the first hour this build
+  scanned are replaced by the new ones: from the first day scanned, or within it from the
+  first hour scanned. The model's rows carry that day and hour (none: the whole day) in one
+  boundary row (no store) that is never inserted, so a build that scanned no trading hour
+  still removes what it replaces.
+-#}
+{% macro get_incremental_replace_from_first_scanned_hour_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
+    delete from {{ target }} as kept
+    where exists (
+        select 1 from {{ source }} as boundary
+        where
+            boundary.store_id is null
+            and (
+                kept.sales_day > boundary.sales_day
+                or kept.sales_day = boundary.sales_day
+                and kept.sales_ts >= coalesce(boundary.sales_ts, cast('-infinity' as timestamp))
+            )
+    );
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ source }}
+    where store_id is not null
+{%- endmacro %}
+
+
+{#-
+  Incremental strategy of the models kept by day (baseline_day_totals,
+  protection_adjusted_hours): the kept rows from the first day this build computed are
+  replaced by the new ones. The model's rows carry that day in one boundary row (no store)
+  that is never inserted, so a build that computed no row still removes what it replaces.
 -#}
 {% macro get_incremental_replace_from_first_day_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
@@ -165,6 +266,7 @@
             cast(null as varchar) as sku,
             cast(null as integer) as direction_sign,
             cast(null as date) as sales_day,
+            cast(null as timestamp) as sales_ts,
             cast(null as bigint) as trading_hour_index,
             cast(null as double) as residual_z,
         {%- for name, _, _ in drift_cusums %}
@@ -258,10 +360,11 @@
 
 {#-
   The select of the boundary row anomaly_scan_hours adds to what an incremental build scanned:
-  no store, the first day scanned (`first_day`, SQL; every day when null) as sales_day. The
-  strategy deletes the kept rows from that day and never inserts the row.
+  no store, the first day scanned (`first_day`, SQL; every day when null) as sales_day and the
+  first hour scanned of it (`first_hour`, SQL; the whole day when null) as sales_ts. The
+  strategy deletes the kept rows from that hour and never inserts the row.
 -#}
-{% macro mrs_scan_boundary_row(first_day) -%}
+{% macro mrs_scan_boundary_row(first_day, first_hour) -%}
     {%- set columns = ['store_id', 'sku', 'direction_sign', 'sales_day', 'sales_ts',
         'trading_hour_index', 'actual_units', 'expected_units', 'variance_units',
         'residual_units', 'residual_z', 'onset_z', 'drift_step'] -%}
@@ -275,19 +378,22 @@
     {%- do columns.extend(['is_elevated', 'is_inside', 'last_elevated_index',
         'last_inside_index', 'is_window_start', 'is_window_closure', 'input_day_digest',
         'scan_digest']) -%}
-    {{ mrs_boundary_row(columns, "coalesce(" ~ first_day ~ ", cast('-infinity' as date))") }}
+    {{ mrs_boundary_row(columns, "coalesce(" ~ first_day ~ ", cast('-infinity' as date))",
+        {'sales_ts': first_hour}) }}
 {%- endmacro %}
 
 
 {#-
-  The select of a boundary row, for the incremental strategy replace_from_first_day: every
-  column of `columns` (in the model's order) null but sales_day, which is `first_day` (SQL).
-  The strategy deletes the kept rows from that day and never inserts the row (no store).
+  The select of a boundary row, for the incremental strategies replace_from_first_day and
+  replace_from_first_scanned_hour: every column of `columns` (in the model's order) null but
+  sales_day, which is `first_day` (SQL), and those of `values_of` (column: SQL). The strategy
+  deletes the kept rows from that day (hour) and never inserts the row (no store).
 -#}
-{% macro mrs_boundary_row(columns, first_day) -%}
+{% macro mrs_boundary_row(columns, first_day, values_of={}) -%}
     {%- set values = [] -%}
     {%- for column in columns -%}
-        {%- do values.append((first_day if column == 'sales_day' else 'null') ~ ' as ' ~ column) -%}
+        {%- do values.append((first_day if column == 'sales_day'
+            else values_of.get(column, 'null')) ~ ' as ' ~ column) -%}
     {%- endfor -%}
     select {{ values | join(', ') }}
 {%- endmacro %}

@@ -19,7 +19,7 @@
 -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='replace_from_first_day',
+    incremental_strategy='replace_from_first_scanned_hour',
     on_schema_change='fail',
 ) }}
 {%- set closure_hours = var('anomaly_closure_hours') | int %}
@@ -27,6 +27,7 @@
 {#- Stand for the first scanned day, the kept rows and the code's digest in the SQL below,
     whose text is digested without them. -#}
 {%- set first_day = '__mrs_first_scanned_day__' %}
+{%- set first_hour = '__mrs_first_scanned_hour__' %}
 {%- set kept_token = '__mrs_kept_scan_hours__' %}
 {%- set code_digest_token = '__mrs_code_digest__' %}
 {%- set boundary_token = '__mrs_boundary_row__' %}
@@ -53,15 +54,35 @@ predictions as (
         )
 ),
 
-input_days as (
-    -- What each scanned day was scanned from (mrs_first_scanned_day compares it).
-    {{ mrs_day_digests('predictions', mrs_prediction_day_digest) }}
+input_hours as (
+    -- What each scanned hour was scanned from: the digest of its day's trading hours up to
+    -- it (a running xor of the hours' digests), the same whichever hour a build scans the day
+    -- on from; a day's newest hour's is the whole day's, which mrs_first_scanned_day and
+    -- mrs_first_scanned_hour compare.
+    select
+        hour_digests.sales_day,
+        hour_digests.sales_ts,
+        bit_xor(hour_digests.hour_digest) over (
+            partition by hour_digests.sales_day
+            order by hour_digests.sales_ts
+            rows between unbounded preceding and current row
+        ) as input_day_digest
+    from (
+        select
+            {{ mrs_sales_day('digested.sales_ts') }} as sales_day,
+            digested.sales_ts,
+            {{ mrs_prediction_day_digest('digested') }} as hour_digest
+        from predictions as digested
+        group by digested.sales_ts
+    ) as hour_digests
 ),
 
 carried_hours as (
-    -- The kept hours before the first scanned day (none when every day is scanned).
+    -- The kept hours before the first scanned hour (none when every day is scanned).
     select * from kept_hours
-    where {{ first_day }} is not null and kept_hours.sales_day < {{ first_day }}
+    where
+        {{ first_day }} is not null
+        and {{ mrs_kept_before_scan('kept_hours.', first_day, first_hour) }}
 ),
 
 carried_last_hours as (
@@ -260,6 +281,8 @@ trading_hours as (
             predictions.store_id = carried_states.store_id
             and predictions.sku = carried_states.sku
             and directions.direction_sign = carried_states.direction_sign
+    -- (the first day's earlier hours are read for their innovations: its day so far)
+    where {{ first_hour }} is null or predictions.sales_ts >= {{ first_hour }}
 ),
 
 cumulated as (
@@ -491,17 +514,18 @@ scanned as (
             ),
             false
         ) as is_window_closure,
-        input_days.input_day_digest,
+        input_hours.input_day_digest,
         scan_digest.digest as scan_digest
     from flagged
-    inner join input_days on flagged.sales_day = input_days.sales_day
+    inner join input_hours
+        on flagged.sales_day = input_hours.sales_day and flagged.sales_ts = input_hours.sales_ts
     cross join scan_digest
 ),
 
 boundary_rows as (
     -- The first day scanned, for the incremental strategy: one row it never inserts (none on
     -- a first or full-refresh build, which inserts every row).
-    {{ mrs_scan_boundary_row(first_day) }}
+    {{ mrs_scan_boundary_row(first_day, first_hour) }}
     where {{ boundary_token }}
 )
 
@@ -517,14 +541,16 @@ order by sales_day, sales_ts
 
 {%- set code_digest = mrs_code_digest(scan_sql) %}
 {%- set scanned_from = mrs_first_scanned_day(code_digest) %}
+{%- set scanned_from_hour = mrs_first_scanned_hour(scanned_from) %}
 {%- if is_incremental() %}
     {#- Only the kept days that hold the carried states and closure blocks. #}
     {%- set kept_rows = '(select * from ' ~ this ~ ' where '
-        ~ mrs_carried_tail_condition(scanned_from) ~ ')' %}
+        ~ mrs_carried_tail_condition(scanned_from, scanned_from_hour) ~ ')' %}
 {%- else %}
     {%- set kept_rows = mrs_no_kept_scan_hours(drift_cusums) %}
 {%- endif %}
 
-{{ scan_sql | replace(first_day, scanned_from) | replace(kept_token, kept_rows)
+{{ scan_sql | replace(first_day, scanned_from) | replace(first_hour, scanned_from_hour)
+    | replace(kept_token, kept_rows)
     | replace(code_digest_token, code_digest)
     | replace(boundary_token, 'true' if is_incremental() else 'false') }}

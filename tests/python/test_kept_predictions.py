@@ -173,10 +173,10 @@ def test_kept_and_computed_days_equal_computing_every_day(inputs: Path, tmp_path
 def test_an_hourly_tick_scores_its_new_hours_and_keeps_the_earlier_hours_of_its_day(
     tmp_path: Path,
 ) -> None:
-    # A tick that adds an hour to the last kept day scores that hour only: every value of an
-    # hour depends on the days before its own and its own sales, so the day's kept hours are
-    # taken as they were scored, and the result equals a build of every day. Once one of
-    # those hours is restated, the whole day is scored again.
+    # A tick that adds an hour to the last kept day scores and scans that hour only: every
+    # value of an hour depends on the days before its own and its own sales, and the scan is
+    # causal, so the day's kept hours are taken as they were, and the result equals a build
+    # of every day. Once one of those hours is restated, the whole day is done again.
     options = FamilyOptions(
         seed=7, stores=2, products=2, detection_days=10, store_timezone=WORLD.store_timezone
     )
@@ -185,24 +185,27 @@ def test_an_hourly_tick_scores_its_new_hours_and_keeps_the_earlier_hours_of_its_
     tick_as_of = first_as_of + dt.timedelta(hours=1)
     kept = tmp_path / "kept" / "mrs.duckdb"
     kept.parent.mkdir()
-    _build(inputs, kept, first_as_of, options, PREDICTED)
+    _build(inputs, kept, first_as_of, options, f"+{SCAN}")
     one_tick = _copy(kept, tmp_path / "one-tick" / "mrs.duckdb")
-    output = _build(inputs, one_tick, tick_as_of, options, PREDICTED)
+    output = _build(inputs, one_tick, tick_as_of, options, f"+{SCAN}")
     assert f"baseline predictions kept before {first_as_of}, scored from it" in output
+    assert f"candidate scan kept before {first_as_of}, scanned from it" in output
     fresh = tmp_path / "fresh" / "mrs.duckdb"
     fresh.parent.mkdir()
-    _build(inputs, fresh, tick_as_of, options, PREDICTED)
+    _build(inputs, fresh, tick_as_of, options, f"+{SCAN}")
     assert _predictions(one_tick) == _predictions(fresh)
+    assert _predictions(one_tick, SCAN) == _predictions(fresh, SCAN)
 
     restated_hour = first_as_of - dt.timedelta(hours=3)
     assert _restate(inputs / "unified_sales_data.csv", restated_hour) > 0
-    output = _build(inputs, kept, tick_as_of, options, PREDICTED)
+    output = _build(inputs, kept, tick_as_of, options, f"+{SCAN}")
     assert _scored_from(output) == f"{restated_hour:%Y-%m-%d}"
-    assert re.search(r"baseline predictions kept before \S+ \S+, scored from it", output) is None
+    assert re.search(r"kept before \S+ \S+, (scored|scanned) from it", output) is None
     restated = tmp_path / "restated" / "mrs.duckdb"
     restated.parent.mkdir()
-    _build(inputs, restated, tick_as_of, options, PREDICTED)
+    _build(inputs, restated, tick_as_of, options, f"+{SCAN}")
     assert _predictions(kept) == _predictions(restated)
+    assert _predictions(kept, SCAN) == _predictions(restated, SCAN)
     assert _predictions(kept) != _predictions(fresh)
 
 
