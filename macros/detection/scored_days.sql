@@ -133,12 +133,13 @@
 {% macro mrs_first_scored_day(code_digest, kept) -%}
     {%- if not execute or kept is none -%}{{ return('cast(null as date)') }}{%- endif -%}
     {%- set kept_days -%}
+        -- (a day's newest hour's digest is the whole day's, as it was then)
         select
             {{ mrs_sales_day('kept_hours.sales_ts') }} as sales_day,
-            kept_hours.input_day_digest,
+            arg_max(kept_hours.input_day_digest, kept_hours.sales_ts) as input_day_digest,
             kept_hours.prediction_digest
         from {{ kept }} as kept_hours
-        group by all
+        group by {{ mrs_sales_day('kept_hours.sales_ts') }}, kept_hours.prediction_digest
     {%- endset -%}
     {{ return(mrs_first_changed_detection_day(
         kept_days, 'prediction_digest', mrs_prediction_digest(code_digest),
@@ -151,10 +152,11 @@
   literal), or `cast(null as timestamp)` for every hour of it. An hourly tick scores the day
   it adds an hour to again (`first_day`, a date literal, from mrs_first_scored_day), but every
   value of an hour depends only on the days before its own and on its own sales: when that
-  day is the last one kept, its kept hours were scored from the same hours as now (their
-  digest, over the hours of the day up to the last one kept) and the build adds no hour of a
-  later day (whose score scale would add this day's hours up), the kept hours are taken as
-  they are and only the hours after them are computed. Not in a sharded build (its score
+  day is the last one kept, its kept hours were scored from the same hours as now (the
+  digest of the day's hours up to the last one kept, which its newest hour carries) and the
+  build adds at least one hour and none of a later day (whose score scale would add this
+  day's hours up), the kept hours are taken as they are and only the hours after them are
+  computed. Not in a sharded build (its score
   passes share whole days).
 -#}
 {% macro mrs_first_scored_hour(first_day, kept) -%}
@@ -170,8 +172,7 @@
             -- (the rows are in time order: the range skips the other row groups)
             select
                 max(kept_hours.sales_ts) as last_kept_ts,
-                count(distinct kept_hours.input_day_digest) as digests,
-                any_value(kept_hours.input_day_digest) as input_day_digest
+                arg_max(kept_hours.input_day_digest, kept_hours.sales_ts) as input_day_digest
             from {{ kept }} as kept_hours
             where
                 kept_hours.sales_ts >= {{ dbt.dateadd('day', -1, first_day) }}
@@ -184,12 +185,13 @@
         )
         select
             kept_day.last_kept_ts,
-            kept_day.digests = 1
-            and kept_day.input_day_digest = current_day.input_day_digest
+            kept_day.input_day_digest = current_day.input_day_digest
             -- no kept hour after the day, and no hour of the next day scored
             and (select max(kept_hours.sales_ts) from {{ kept }} as kept_hours)
             = kept_day.last_kept_ts
             and {{ mrs_sales_day(dbt.dateadd('hour', -1, 'settings.as_of')) }} = {{ first_day }}
+            -- and an hour to score (the strategy replaces from the first hour scored)
+            and kept_day.last_kept_ts < {{ dbt.dateadd('hour', -1, 'settings.as_of') }}
                 as is_kept
         from kept_day
         cross join settings

@@ -37,7 +37,8 @@
   weekday factor's noise too: measured on the earlier days, not on the part of the day
   seen so far), so an hourly build that adds hours to the last kept day takes that day's
   kept hours as they were scored and computes the new hours only, reading the context
-  days' hours at the new hours' clock hours (mrs_first_scored_hour).
+  days' hours at the new hours' clock hours (mrs_first_scored_hour); each hour carries the
+  digest of its day's hours up to it, so the kept ones stay as a build of every day has them.
   Sharded (issue 17, macros/sharding/score_passes.sql): a day's score scale pools every
   store's series (tau^2, score_variance_spreads), so each shard runs this model three times
   (MRS_SCORE_PASS): `plan` writes the first day it would score again, `scale` (from the
@@ -66,8 +67,6 @@
 {%- set code_digest_token = '__mrs_code_digest__' %}
 {#- The kept rows, or none on a first build (a token: the digested text is the same). -#}
 {%- set kept_token = '__mrs_kept_predictions__' %}
-{#- The kept rows as they are (every column), or none of them on a first build. -#}
-{%- set kept_rows_token = '__mrs_kept_prediction_rows__' %}
 {#- Days before a scored one that its score scale, its weekday and hour-of-week factors
     and its shape factor look back at. -#}
 {%- set scale_days = [var('baseline_score_scale_days') | int, 1] | max %}
@@ -139,10 +138,27 @@ digested_hours as (
         and sales_ts >= {{ dbt.dateadd('day', -1, first_day) }}
 ),
 
-input_days as (
-    -- What each sales day's scores were computed from (mrs_first_scored_day compares it):
-    -- the days scored (the kept ones carry theirs).
-    {{ mrs_day_digests('digested_hours', mrs_series_day_digest) }}
+input_hours as (
+    -- What each hour's scores were computed from: the digest of its day's hours up to it (a
+    -- running xor of the hours' digests), the same whichever hour a build scores the day on
+    -- from; a day's newest hour's is the whole day's, which mrs_first_scored_day and
+    -- mrs_first_scored_hour compare.
+    select
+        hour_digests.sales_day,
+        hour_digests.sales_ts,
+        bit_xor(hour_digests.hour_digest) over (
+            partition by hour_digests.sales_day
+            order by hour_digests.sales_ts
+            rows between unbounded preceding and current row
+        ) as input_day_digest
+    from (
+        select
+            {{ mrs_sales_day('digested.sales_ts') }} as sales_day,
+            digested.sales_ts,
+            {{ mrs_series_day_digest('digested') }} as hour_digest
+        from digested_hours as digested
+        group by digested.sales_ts
+    ) as hour_digests
 ),
 
 profiled as (
@@ -1156,35 +1172,17 @@ fit_digest as (
     select ({{ mrs_prediction_digest(code_digest_token) }}) as digest
 ),
 
-scored_rows as (
+kept_from as (
     select
         calibrated.*,
-        input_days.input_day_digest,
+        input_hours.input_day_digest,
         fit_digest.digest as prediction_digest
     from calibrated
-    inner join input_days
-        on {{ mrs_sales_day('calibrated.sales_ts') }} = input_days.sales_day
+    inner join input_hours on calibrated.sales_ts = input_hours.sales_ts
     cross join fit_digest
     where
         {{ first_day }} is null
         or {{ mrs_sales_day('calibrated.sales_ts') }} >= {{ first_day }}
-),
-
-kept_from as (
-    select * from scored_rows
-    union all
-    -- The hours of the first day scored before the first hour scored, as they were scored
-    -- (nothing they depend on changed: mrs_first_scored_hour), with the day's digest as it
-    -- is now, so that every hour of a day carries one.
-    select kept_hours.* replace (input_days.input_day_digest as input_day_digest)
-    from {{ kept_rows_token }} as kept_hours
-    inner join input_days
-        on {{ mrs_sales_day('kept_hours.sales_ts') }} = input_days.sales_day
-    where
-        {{ first_hour }} is not null
-        and kept_hours.sales_ts >= {{ dbt.dateadd('day', -1, first_day) }}
-        and kept_hours.sales_ts < {{ first_hour }}
-        and {{ mrs_sales_day('kept_hours.sales_ts') }} = {{ first_day }}
 )
 
 {%- endset %}
@@ -1199,9 +1197,7 @@ kept_from as (
 {%- set kept_rows = kept if kept is not none else mrs_no_kept_predictions() %}
 {%- set prediction_ctes = prediction_ctes | replace(first_day, scored_from)
     | replace(first_hour, scored_from_hour)
-    | replace(kept_token, kept_rows) | replace(code_digest_token, code_digest)
-    | replace(kept_rows_token, kept if kept is not none else
-        '(select * from scored_rows where false)') %}
+    | replace(kept_token, kept_rows) | replace(code_digest_token, code_digest) %}
 
 {%- if score_pass == 'plan' %}
 
@@ -1220,8 +1216,8 @@ kept_from as (
 
     -- Stored in time order (later builds append theirs), so the reads of a range of days (the
     -- predictions' context, the fit's training rows, the scan's days) skip the other row
-    -- groups. (Its rows kept from the day scored are this table's own: the same columns.)
-    select * from kept_from -- noqa: AM04
+    -- groups.
+    select * from kept_from
     order by sales_ts
 
 {%- endif %}
