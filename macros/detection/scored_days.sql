@@ -107,6 +107,33 @@
 {%- endmacro %}
 
 
+{#-
+  Each hour's running digest of its sales day, as a query of (sales_day, sales_ts,
+  input_day_digest) over `relation` (a CTE or relation, aliased `digested`): the xor of
+  `row_digest` over the day's rows up to that hour. The same whichever hour a kept model's
+  build went on from, so its kept hours stay as a build of every day has them; a day's
+  newest hour's is the whole day's (mrs_day_digests), which the next build compares.
+-#}
+{% macro mrs_running_day_digests(relation, row_digest) -%}
+    select
+        hour_digests.sales_day,
+        hour_digests.sales_ts,
+        bit_xor(hour_digests.hour_digest) over (
+            partition by hour_digests.sales_day
+            order by hour_digests.sales_ts
+            rows between unbounded preceding and current row
+        ) as input_day_digest
+    from (
+        select
+            {{ mrs_sales_day('digested.sales_ts') }} as sales_day,
+            digested.sales_ts,
+            {{ row_digest('digested') }} as hour_digest
+        from {{ relation }} as digested
+        group by digested.sales_ts
+    ) as hour_digests
+{%- endmacro %}
+
+
 {#- The UTC date of `ts`: the sales series' days (filled whole UTC days). -#}
 {% macro mrs_utc_day(ts) -%}
     cast({{ ts }} as date)

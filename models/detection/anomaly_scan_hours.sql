@@ -59,22 +59,7 @@ input_hours as (
     -- it (a running xor of the hours' digests), the same whichever hour a build scans the day
     -- on from; a day's newest hour's is the whole day's, which mrs_first_scanned_day and
     -- mrs_first_scanned_hour compare.
-    select
-        hour_digests.sales_day,
-        hour_digests.sales_ts,
-        bit_xor(hour_digests.hour_digest) over (
-            partition by hour_digests.sales_day
-            order by hour_digests.sales_ts
-            rows between unbounded preceding and current row
-        ) as input_day_digest
-    from (
-        select
-            {{ mrs_sales_day('digested.sales_ts') }} as sales_day,
-            digested.sales_ts,
-            {{ mrs_prediction_day_digest('digested') }} as hour_digest
-        from predictions as digested
-        group by digested.sales_ts
-    ) as hour_digests
+    {{ mrs_running_day_digests('predictions', mrs_prediction_day_digest) }}
 ),
 
 carried_hours as (
