@@ -29,9 +29,9 @@
 
 {#-
   Each kept day's digest of what it was scanned from and the code it was scanned with, as a
-  query of (sales_day, input_day_digest, scan_digest) over the scan's rows in `relation`: a
-  day's newest hour's, since a day scanned on from an hour (mrs_first_scanned_hour) keeps
-  the earlier hours and their digest of the day as it was then.
+  query of (sales_day, input_day_digest, scan_digest) over the scan's rows in `relation`: its
+  newest hour's, since each hour carries the digest of its day's hours up to it
+  (mrs_running_day_digests), and the newest's covers them all.
 -#}
 {% macro mrs_scanned_day_digests(relation) -%}
     select
@@ -79,9 +79,8 @@
   states follow from the hours before it): when that day is the last one kept and its kept
   hours were scanned from the predictions it has now up to the last of them (their digest),
   the kept hours stay as they were and the scan goes on from the hour after the last one,
-  carrying each series' state from its last kept hour like from the day before. The day's
-  hours scanned by then carry the digest of its hours as they were then, the new ones the
-  digest as it is now: what a day was scanned from is its newest hour's digest.
+  carrying each series' state from its last kept hour like from the day before (the newest
+  kept hour carries the digest of the day's hours up to it: mrs_running_day_digests).
 -#}
 {% macro mrs_first_scanned_hour(first_scanned_day) -%}
     {%- set every_hour = 'cast(null as timestamp)' -%}
