@@ -183,8 +183,7 @@
   digest of the day's hours up to the last one kept, which its newest hour carries) and the
   build adds at least one hour and none of a later day (whose score scale would add this
   day's hours up), the kept hours are taken as they are and only the hours after them are
-  computed. Not in a sharded build (its score
-  passes share whole days).
+  computed. Not in a sharded build (its score passes share whole days).
 -#}
 {% macro mrs_first_scored_hour(first_day, kept) -%}
     {%- set every_hour = 'cast(null as timestamp)' -%}

@@ -94,9 +94,9 @@ scored_weekdays as (
 
 scored_clock_hours as (
     -- The stores' clock hours of the hours scored (from the first scored day's midnight, or
-    -- the first hour scored of it, to the last hour before as_of): an hour's shape and hour-of-week factors look back at
-    -- its own clock hour only, so a build that scores part of a day (an hourly tick) reads
-    -- those clock hours of the context days only, not every hour of them.
+    -- the first hour scored of it, to the last hour before as_of): an hour's shape and
+    -- hour-of-week factors look back at its own clock hour only, so a build that scores part
+    -- of a day (an hourly tick) reads those clock hours of the context days only.
     select distinct hour(scored_hours.scored_ts) as hour_of_day
     from settings
     cross join generate_series(
