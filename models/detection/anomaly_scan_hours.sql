@@ -14,8 +14,9 @@
   first one whose predictions changed, carrying each series' CUSUM state (cumulative sum,
   running minimum, run start and peak) and its last elevated and inside hour from the last
   hour kept before it, which a scan from the first hour reaches too
-  (macros/detection/scanned_days.sql); every day when the code, a var or detection_start
-  changed (`scan_digest`).
+  (macros/detection/scanned_days.sql); within the last kept day, only the hours after its
+  last kept one when the day's predictions up to it are unchanged (an hourly tick); every
+  day when the code, a var or detection_start changed (`scan_digest`).
 -#}
 {{ config(
     materialized='incremental',

@@ -1,9 +1,9 @@
 """The sales series, the baseline predictions and the detectors' scan are kept from build to
 build (issue 18): a build fills, scores and scans only the days from the first one whose
-inputs changed, the predictions reading a bounded context before it and the scan carrying
-each series' CUSUM state from the last hour kept, and what it keeps and computes equals a
-build that computes every day, on a history longer than that context, in a store time zone,
-with a day restated in the middle."""
+inputs changed (within the last kept day, only its new hours), the predictions reading a
+bounded context before it and the scan carrying each series' CUSUM state from the last hour
+kept, and what it keeps and computes equals a build that computes every day, on a history
+longer than that context, in a store time zone, with a day restated in the middle."""
 
 from __future__ import annotations
 
