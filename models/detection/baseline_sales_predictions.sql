@@ -93,17 +93,19 @@ scored_weekdays as (
 ),
 
 scored_clock_hours as (
-    -- The stores' clock hours of the hours scored (from the first scored day's midnight, or
-    -- the first hour scored of it, to the last hour before as_of): an hour's shape and
+    -- The stores' clock hours of the hours scored (from the first hour scored, or the first
+    -- scored day's first hour, to the last hour before as_of): an hour's shape and
     -- hour-of-week factors look back at its own clock hour only, so a build that scores part
-    -- of a day (an hourly tick) reads those clock hours of the context days only.
-    select distinct hour(scored_hours.scored_ts) as hour_of_day
+    -- of a day (an hourly tick) reads those clock hours of the context days only. The hours
+    -- are counted in UTC (a store's clock goes back an hour when daylight saving ends).
+    select distinct hour({{ mrs_local_time('scored_hours.scored_ts') }}) as hour_of_day
     from settings
     cross join generate_series(
-        coalesce({{ mrs_local_time(first_hour) }}, cast({{ first_day }} as timestamp)),
-        {{ mrs_local_time('settings.as_of') }} - interval 1 hour,
+        coalesce({{ first_hour }}, {{ dbt.dateadd('day', -1, first_day) }}),
+        {{ dbt.dateadd('hour', -1, 'settings.as_of') }},
         interval 1 hour
     ) as scored_hours (scored_ts)
+    where {{ mrs_sales_day('scored_hours.scored_ts') }} >= {{ first_day }}
 ),
 
 series_hours as (

@@ -209,6 +209,34 @@ def test_an_hourly_tick_scores_its_new_hours_and_keeps_the_earlier_hours_of_its_
     assert _predictions(kept) != _predictions(fresh)
 
 
+def test_an_hourly_tick_on_the_night_the_clocks_go_back_keeps_the_earlier_hours_too(
+    tmp_path: Path,
+) -> None:
+    # On 2026-11-01 New York's clock goes from 01:59 back to 01:00 (06:00 UTC): a tick that
+    # adds 01:00 (05:00 UTC), the hour after midnight, reads the context at that clock hour,
+    # counted in UTC hours (counted on the local clock, the hours scored ran backwards and
+    # were none: every kept prediction went). Its kept hour and new hour equal a build of
+    # every day.
+    options = FamilyOptions(
+        seed=399, stores=2, products=2, detection_days=10, store_timezone=WORLD.store_timezone
+    )
+    inputs = write_family_world(options, tmp_path / "world").inputs
+    first_as_of = dt.datetime(2026, 11, 1, 5)  # midnight in New York scored, 01:00 next
+    assert options.detection_start < first_as_of < options.end
+    tick_as_of = first_as_of + dt.timedelta(hours=1)
+    kept = tmp_path / "kept" / "mrs.duckdb"
+    kept.parent.mkdir()
+    _build(inputs, kept, first_as_of, options, f"+{SCAN}")
+    output = _build(inputs, kept, tick_as_of, options, f"+{SCAN}")
+    assert f"baseline predictions kept before {first_as_of}, scored from it" in output
+    assert f"candidate scan kept before {first_as_of}, scanned from it" in output
+    fresh = tmp_path / "fresh" / "mrs.duckdb"
+    fresh.parent.mkdir()
+    _build(inputs, fresh, tick_as_of, options, f"+{SCAN}")
+    assert _predictions(kept) == _predictions(fresh)
+    assert _predictions(kept, SCAN) == _predictions(fresh, SCAN)
+
+
 def test_a_window_open_across_the_first_changed_day_is_assembled_again_whole(
     inputs: Path, tmp_path: Path
 ) -> None:
