@@ -359,7 +359,9 @@
 {#-
   Incremental strategy of baseline_sales_predictions: the kept rows from the first hour this
   build scored on are replaced by the new ones (none when the build scored nothing, which
-  happens only when sales_timeseries_data is empty: then every kept row goes).
+  happens only when sales_timeseries_data is empty: then every kept row goes). A build that
+  scores a kept day on from an hour (mrs_first_scored_hour) adds a row without a store at
+  that hour, never inserted, so it never removes the kept hours before it.
 -#}
 {% macro get_incremental_replace_from_first_hour_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
@@ -371,6 +373,7 @@
     );
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ source }}
+    where store_id is not null
 {%- endmacro %}
 
 

@@ -1203,8 +1203,13 @@ kept_from as (
 
     -- Stored in time order (later builds append theirs), so the reads of a range of days (the
     -- predictions' context, the fit's training rows, the scan's days) skip the other row
-    -- groups.
+    -- groups. With the first hour scored within a kept day, one row (no store) that the
+    -- incremental strategy never inserts: it removes the kept rows from that hour on, and
+    -- never more, whatever the build scored.
     select * from kept_from
+    union all by name -- noqa: AM07
+    select {{ scored_from_hour }} as sales_ts
+    where {{ scored_from_hour }} is not null
     order by sales_ts
 
 {%- endif %}
