@@ -170,18 +170,12 @@ def test_kept_and_computed_days_equal_computing_every_day(inputs: Path, tmp_path
     assert _predictions(moved, SCAN) == _predictions(fresh, SCAN)
 
 
-def test_an_hourly_tick_scores_its_new_hours_and_keeps_the_earlier_hours_of_its_day(
-    tmp_path: Path,
-) -> None:
-    # A tick that adds an hour to the last kept day scores and scans that hour only: every
-    # value of an hour depends on the days before its own and its own sales, and the scan is
-    # causal, so the day's kept hours are taken as they were, and the result equals a build
-    # of every day. Once one of those hours is restated, the whole day is done again.
-    options = FamilyOptions(
-        seed=7, stores=2, products=2, detection_days=10, store_timezone=WORLD.store_timezone
-    )
-    inputs = write_family_world(options, tmp_path / "world").inputs
-    first_as_of = options.detection_start + dt.timedelta(days=8, hours=17)  # 13:00 in New York
+def _tick_within_the_day(
+    inputs: Path, tmp_path: Path, options: FamilyOptions, first_as_of: dt.datetime
+) -> tuple[Path, Path]:
+    """A build to `first_as_of`, then one tick later in a copy of it, which keeps the day's
+    earlier hours and scores and scans the new one only; that copy equals a build of every
+    day. Returns the first build and the build of every day."""
     tick_as_of = first_as_of + dt.timedelta(hours=1)
     kept = tmp_path / "kept" / "mrs.duckdb"
     kept.parent.mkdir()
@@ -195,9 +189,26 @@ def test_an_hourly_tick_scores_its_new_hours_and_keeps_the_earlier_hours_of_its_
     _build(inputs, fresh, tick_as_of, options, f"+{SCAN}")
     assert _predictions(one_tick) == _predictions(fresh)
     assert _predictions(one_tick, SCAN) == _predictions(fresh, SCAN)
+    return kept, fresh
+
+
+def test_an_hourly_tick_scores_its_new_hours_and_keeps_the_earlier_hours_of_its_day(
+    tmp_path: Path,
+) -> None:
+    # A tick that adds an hour to the last kept day scores and scans that hour only: every
+    # value of an hour depends on the days before its own and its own sales, and the scan is
+    # causal, so the day's kept hours are taken as they were, and the result equals a build
+    # of every day. Once one of those hours is restated, the whole day is done again.
+    options = FamilyOptions(
+        seed=7, stores=2, products=2, detection_days=10, store_timezone=WORLD.store_timezone
+    )
+    inputs = write_family_world(options, tmp_path / "world").inputs
+    first_as_of = options.detection_start + dt.timedelta(days=8, hours=17)  # 13:00 in New York
+    kept, fresh = _tick_within_the_day(inputs, tmp_path, options, first_as_of)
 
     restated_hour = first_as_of - dt.timedelta(hours=3)
     assert _restate(inputs / "unified_sales_data.csv", restated_hour) > 0
+    tick_as_of = first_as_of + dt.timedelta(hours=1)
     output = _build(inputs, kept, tick_as_of, options, f"+{SCAN}")
     assert _scored_from(output) == f"{restated_hour:%Y-%m-%d}"
     assert re.search(r"kept before \S+ \S+, (scored|scanned) from it", output) is None
@@ -223,18 +234,7 @@ def test_an_hourly_tick_on_the_night_the_clocks_go_back_keeps_the_earlier_hours_
     inputs = write_family_world(options, tmp_path / "world").inputs
     first_as_of = dt.datetime(2026, 11, 1, 5)  # midnight in New York scored, 01:00 next
     assert options.detection_start < first_as_of < options.end
-    tick_as_of = first_as_of + dt.timedelta(hours=1)
-    kept = tmp_path / "kept" / "mrs.duckdb"
-    kept.parent.mkdir()
-    _build(inputs, kept, first_as_of, options, f"+{SCAN}")
-    output = _build(inputs, kept, tick_as_of, options, f"+{SCAN}")
-    assert f"baseline predictions kept before {first_as_of}, scored from it" in output
-    assert f"candidate scan kept before {first_as_of}, scanned from it" in output
-    fresh = tmp_path / "fresh" / "mrs.duckdb"
-    fresh.parent.mkdir()
-    _build(inputs, fresh, tick_as_of, options, f"+{SCAN}")
-    assert _predictions(kept) == _predictions(fresh)
-    assert _predictions(kept, SCAN) == _predictions(fresh, SCAN)
+    _tick_within_the_day(inputs, tmp_path, options, first_as_of)
 
 
 def test_a_window_open_across_the_first_changed_day_is_assembled_again_whole(
