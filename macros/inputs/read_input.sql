@@ -12,18 +12,22 @@
   Staging then types and validates the text; nothing here rejects a row. An input the
   contract shards by store (`shard_by`) gives a shard of a sharded build its stores' rows
   only (macros/sharding/shards.sql), each with its position in the whole file.
+  `as_text` false: a Parquet file's or seed's columns as they are typed, not cast to text,
+  for a reader that only needs to know whether the rows changed (the cast of every
+  timestamp and number to text was most of the time it took to read a Parquet file). A
+  sharded build reads text always: its shards are drawn from the stores' text.
 -#}
-{% macro mrs_read_input(input_name) -%}
+{% macro mrs_read_input(input_name, as_text=true) -%}
     {%- set shard_by = mrs_input_contract()[input_name].get('shard_by') -%}
     {%- if shard_by and mrs_shard_count() > 1 -%}
     {{ mrs_this_shards_rows(mrs_read_whole_input(input_name), 'raw_' ~ shard_by) }}
     {%- else -%}
-    {{ mrs_read_whole_input(input_name) }}
+    {{ mrs_read_whole_input(input_name, as_text) }}
     {%- endif -%}
 {%- endmacro %}
 
 
-{% macro mrs_read_whole_input(input_name) -%}
+{% macro mrs_read_whole_input(input_name, as_text=true) -%}
     {%- set contract = mrs_input_contract()[input_name] -%}
     {%- set input_dir = mrs_build_setting('mrs_input_dir') -%}
     -- depends_on: {{ source('mrs_input', input_name) }}
@@ -32,7 +36,7 @@
     -- depends_on: {{ ref(input_name) }}
     {% endif -%}
     {%- if input_dir is none -%}
-        {{ mrs_select_raw_columns(ref(input_name), contract['columns'], contract['columns'], 'seed:' ~ input_name) }}
+        {{ mrs_select_raw_columns(ref(input_name), contract['columns'], contract['columns'], 'seed:' ~ input_name, as_text=as_text) }}
     {%- elif not execute -%}
         {{ mrs_select_raw_columns(none, contract['columns'], [], none) }}
     {%- else -%}
@@ -54,7 +58,7 @@
             {%- if not read_error and not empty_reference %}
             {{ log("mrs: " ~ input_name ~ " not found in " ~ input_dir ~ "; using the project's own seed", info=true) }}
             {%- endif %}
-            {{ mrs_select_raw_columns(ref(input_name), contract['columns'], contract['columns'], 'seed:' ~ input_name) }}
+            {{ mrs_select_raw_columns(ref(input_name), contract['columns'], contract['columns'], 'seed:' ~ input_name, as_text=as_text) }}
         {%- elif found is none -%}
             {%- if not read_error %}
             {{ log("mrs: " ~ input_name ~ " not found in " ~ input_dir ~ "; treating it as empty", info=true) }}
@@ -80,7 +84,7 @@
             {%- endif -%}
             {{ mrs_select_raw_columns(reader, contract['columns'], present, found,
                 none if is_csv else 'file_row_number + 1',
-                adapter.quote(mrs_extra_fields_column()) if is_csv else none) }}
+                adapter.quote(mrs_extra_fields_column()) if is_csv else none, as_text) }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
@@ -89,13 +93,16 @@
 {#-
   `row_number`: an expression for the row's position when the reader gives one (Parquet's
   file_row_number, which scans in parallel); else a streaming row_number() in scan order.
+  `as_text` false: the columns the reader has, as it types them (mrs_read_input).
 -#}
 {% macro mrs_select_raw_columns(
-    relation, columns, present, source_file, row_number=none, extra_fields=none
+    relation, columns, present, source_file, row_number=none, extra_fields=none, as_text=true
 ) -%}
     select
         {%- for column in columns %}
-        {% if column in present -%}
+        {% if column in present and not as_text -%}
+        {{ adapter.quote(column) }}
+        {%- elif column in present -%}
         cast({{ adapter.quote(column) }} as varchar)
         {%- else -%}
         cast(null as varchar)

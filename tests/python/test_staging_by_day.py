@@ -11,11 +11,13 @@ import re
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import query, run_mrs
 
 from mrs.dev.world import WorldOptions, write_world
 from mrs.pipeline.database_lock import open_database
+from mrs.pipeline.sql_text import sql_string
 
 WORLD = WorldOptions(stores=3, products=2, days=13)
 STAGING = ("--select", "+stg_unified_sales_data +unified_sales_data_errors", "--no-tests")
@@ -233,3 +235,58 @@ def test_an_input_file_is_tried_again_only_when_it_changed(world: Path, tmp_path
         "order by input_name"
     )
     assert query(database, answers) == query(fresh, answers)
+
+
+def _write_parquet_sales(folder: Path, rows: list[list[str]], units_type: str) -> None:
+    """The sales rows (their time text parsed) as a typed Parquet file, in their order."""
+    with duckdb.connect() as con:
+        con.execute(
+            "create table sales (sales_ts timestamp, store_id varchar, sku varchar, "
+            f"units {units_type}, revenue double)"
+        )
+        con.executemany(
+            "insert into sales values (try_cast(? as timestamp), ?, ?, ?, ?)",
+            [[row[0], row[1], row[2], float(row[3]), float(row[4])] for row in rows],
+        )
+        con.execute(
+            f"copy sales to {sql_string(str(folder / 'unified_sales_data.parquet'))} "
+            "(format parquet)"
+        )
+
+
+def test_a_typed_parquet_file_is_checked_again_by_day_as_its_text_changes(
+    world: Path, tmp_path: Path
+) -> None:
+    """A Parquet file's days are digested from its typed values (not the text staging casts
+    them to): a value restated on one day checks that day again, a column whose type changes
+    (and with it the text of every value) checks every day again, and either equals checking
+    every row."""
+    folder = tmp_path / "inputs"
+    shutil.copytree(world, folder)
+    sales_csv = folder / "unified_sales_data.csv"
+    _, *rows = _read(sales_csv)
+    sales_csv.unlink()
+    _write_parquet_sales(folder, rows, "double")
+    database = tmp_path / "mrs.duckdb"
+    assert "every sales day checked" in _stage(folder, database)
+    days = WORLD.days + 1  # and the rows whose time does not parse
+
+    restated = next(n for n, row in enumerate(rows) if row[0] == "2025-07-05 12:00:00")
+    rows[restated][3] = str(float(rows[restated][3]) + 40)
+    _write_parquet_sales(folder, rows, "double")
+    assert _staged_days(_stage(folder, database)) == (0, 1, 0, days - 1)
+
+    # 3.0 as a decimal is the text 3.00: the same numbers, staged again from their new text.
+    _write_parquet_sales(folder, rows, "decimal(18, 2)")
+    assert _staged_days(_stage(folder, database)) == (0, days, 0, 0)
+    fresh = tmp_path / "fresh" / "mrs.duckdb"
+    fresh.parent.mkdir()
+    assert "every sales day checked" in _stage(folder, fresh)
+    for table in STAGED_TABLES:
+        assert _rows_differ(database, fresh, table) == (0, 0), table
+    assert query(
+        database,
+        "select units from stg_unified_sales_data "
+        f"where sales_ts = '2025-07-05 12:00:00' and store_id = '{rows[restated][1]}' "
+        f"and sku = '{rows[restated][2]}'",
+    ) == [(float(rows[restated][3]),)]
