@@ -13,7 +13,7 @@
 {%- endfor %}
 {%- set column_types = [] %}
 {%- for column in row_columns %}
-    {%- do column_types.append('any_value(typeof(' ~ column ~ '))') %}
+    {%- do column_types.append('typeof(' ~ column ~ ')') %}
 {%- endfor %}
 {%- set checks_digest = local_md5(mrs_sales_row_checks()) %}
 
@@ -40,17 +40,6 @@ reference_digest as (
             as products_digest
 ),
 
-column_types as (
-    -- The text of a typed value depends on its type (and a time zone's on the session's).
-    -- (typeof is a constant of the query: nothing of the file is read for it.)
-    select
-        hash(
-            {{ column_types | join(', ') }},
-            current_setting('TimeZone')
-        ) as types_digest
-    from raw_sales
-),
-
 row_digests as (
     select
         raw_sales.raw_sales_ts,
@@ -60,7 +49,11 @@ row_digests as (
             raw_sales.raw_extra_fields,
             raw_sales.source_row_number,
             raw_sales.source_file
-        ) as row_hash
+        ) as row_hash,
+        -- The text of a typed value depends on its type (and a time zone's on the session's).
+        -- A constant of the query (typeof is), on every row: the file is read once, where a
+        -- second reader of raw_sales made DuckDB hold all of it in memory first.
+        hash({{ column_types | join(', ') }}, current_setting('TimeZone')) as types_digest
     from raw_sales
 ),
 
@@ -72,6 +65,7 @@ time_text_digests as (
         row_digests.raw_sales_ts,
         count(*) as source_rows,
         bit_xor(row_digests.row_hash) as rows_checksum,
+        any_value(row_digests.types_digest) as types_digest,
         min(row_digests.source_row_number) as first_source_row,
         max(row_digests.source_row_number) as last_source_row
     from row_digests
@@ -97,7 +91,7 @@ day_digests as (
             '{{ checks_digest }}',
             any_value(reference_digest.stores_digest),
             any_value(reference_digest.products_digest),
-            any_value(column_types.types_digest),
+            any_value(days_of_time_texts.types_digest),
             cast(sum(days_of_time_texts.source_rows) as bigint),
             bit_xor(days_of_time_texts.rows_checksum)
         ) as day_digest,
@@ -105,7 +99,6 @@ day_digests as (
         max(days_of_time_texts.last_source_row) as last_source_row
     from days_of_time_texts
     cross join reference_digest
-    cross join column_types
     group by days_of_time_texts.sales_day_key
 )
 
