@@ -95,10 +95,11 @@ ruled as (
 
 
 {#-
-  Pre-hook of stg_unified_sales_data_checked: removes the staged rows of every day whose
-  digest is no longer the day's (restated, gone from the input, or checked by other rules),
-  in the build's transaction; the model then appends the days it does not hold. A digest
-  names one day's content, so the stale digests are found among the distinct staged ones.
+  Pre-hook of stg_unified_sales_data_checked (and of its hour partials): removes the staged
+  rows of every day whose digest is no longer the day's (restated, gone from the input, or
+  checked by other rules), in the build's transaction; the model then appends the days it
+  does not hold. A digest names one day's content, so the stale digests are found among the
+  distinct staged ones.
 -#}
 {% macro mrs_unstage_changed_days(day_digests) -%}
     {%- if execute and is_incremental() -%}
@@ -189,4 +190,32 @@ ruled as (
                     ', {{ var("sales_max_lead_hours") | int }} h after its last full hour)'
                 )
     end
+{%- endmacro %}
+
+
+{#-
+  The sales days (date literals) of `day_digests` that this model does not hold with their
+  current digest: the days an incremental build of the hour partials sums (a day without a
+  parsed time has no accepted row). None (every day) on a first or full-refresh build.
+-#}
+{% macro mrs_sales_days_not_held(day_digests) -%}
+    {%- if not execute or not is_incremental() -%}{{ return(none) }}{%- endif -%}
+    {%- set added_sql -%}
+        select distinct cast(current_days.sales_day_key as varchar) as sales_day_key
+        from {{ day_digests }} as current_days
+        where
+            current_days.sales_day_key is not null
+            and not exists (
+                select 1 from {{ this }} as held
+                where
+                    held.sales_day_key = current_days.sales_day_key
+                    and held.day_digest = current_days.day_digest
+            )
+        order by 1
+    {%- endset -%}
+    {%- set added = [] -%}
+    {%- for day in run_query(added_sql).columns[0].values() -%}
+        {%- do added.append("date '" ~ day ~ "'") -%}
+    {%- endfor -%}
+    {{ return(added) }}
 {%- endmacro %}

@@ -77,14 +77,17 @@ def _allowed_staging_edge(child: str, parent: str) -> bool:
     """The staging models that read other staging models, by design (README, "Project
     rules"): each input is read and checked once, then split into its clean rows and its
     dead letters; the check reads which file to use and the reference inputs it validates
-    keys against; the sales input is checked day by day against its day digests, which read
-    what the check reads, and its split reads the feed's frontier."""
+    keys against; the sales input is checked (and its hours summed) day by day against its
+    day digests, which read what the check reads, and its split reads the feed's frontier."""
     split = parent == f"stg_{child.removesuffix('_errors')}_checked" or parent == f"{child}_checked"
     checks = child.endswith(("_checked", "_day_digests"))
     which_file = parent == "input_files" and (checks or child == "input_sources")
     references = checks and parent in REFERENCE_INPUTS
     candidates = child in {"input_files", "input_sources"} and parent == "input_file_candidates"
-    day_digests = parent == f"{child.removesuffix('_checked')}_day_digests"
+    day_digests = parent in {
+        f"{child.removesuffix('_checked')}_day_digests",
+        f"{child.removesuffix('_hour_partials')}_day_digests",
+    }
     # The feed's frontier is computed once from the checked rows' hour totals (every shard's
     # hour partials added up), and the split reads it.
     input_name = child.removesuffix("_frontier").removesuffix("_hour_totals")

@@ -25,6 +25,7 @@ STAGED_TABLES = (
     "stg_unified_sales_data_checked",
     "stg_unified_sales_data",
     "unified_sales_data_errors",
+    "stg_unified_sales_data_hour_partials",
 )
 BAD_ROWS = [
     ["not-a-time", "ST-001", "SKU-001", "3", "3.75"],
