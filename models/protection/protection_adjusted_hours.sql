@@ -15,7 +15,7 @@
     incremental_strategy='replace_from_first_day',
     on_schema_change='fail',
 ) }}
-{%- set adjusted_columns = [
+{%- set public_columns = [
     'store_id', 'sku', 'sales_ts', 'actual_units', 'expected_units', 'removed_uplift_units',
     'adjusted_units', 'removed_by_report_id', 'removed_cause_category'] %}
 
@@ -93,17 +93,21 @@ adjusted as (
 ),
 
 adjusted_days as (
+    -- Each day's rows carry one digest of all of them, as published: the publication finds
+    -- the days to copy again by these (a few per build), not by hashing every kept row.
     select
         *,
         cast(sales_ts as date) as sales_day,
-        '{{ code_digest_token }}' as adjusted_digest
+        '{{ code_digest_token }}' as adjusted_digest,
+        sum(hash({{ public_columns | join(', ') }})) over (partition by cast(sales_ts as date))
+            as day_digest
     from adjusted
 ),
 
 boundary_rows as (
     -- The first day written, for the incremental strategy: one row it never inserts (none on
     -- a first or full-refresh build, which inserts every row).
-    {{ mrs_boundary_row(adjusted_columns + ['sales_day', 'adjusted_digest'], first_day) }}
+    {{ mrs_boundary_row(public_columns + ['sales_day', 'adjusted_digest', 'day_digest'], first_day) }}
     where {{ boundary_token }}
 )
 

@@ -44,6 +44,11 @@ _STAGING_ALIAS = "mrs_publication_next"
 _NEXT = ".next"
 # The schema of the published DuckDB file that holds the review app's other tables.
 REVIEW_INDEX_SCHEMA = "review_index"
+# Where the copy records the day digests of its tables kept by day (what the next build
+# compares the model's with).
+_RECORDED_DAYS_SCHEMA = "publication_state"
+_RECORDED_DAYS_TABLE = "kept_days"
+_RECORDED_DAYS = f"{_STAGING_ALIAS}.{_RECORDED_DAYS_SCHEMA}.{_RECORDED_DAYS_TABLE}"
 
 
 def published_database(database: Path) -> Path:
@@ -92,6 +97,8 @@ class _ChangedDays:
 
     whole: bool
     first_day: dt.date | None = None
+    # Whether the days compared were the copy's recorded digests (else its rows, hashed).
+    recorded: bool = False
 
 
 def _row_count(connection: duckdb.DuckDBPyConnection, name: str) -> int:
@@ -105,12 +112,17 @@ def publish(
     as_of: object,
     review_index: Mapping[str, duckdb.DuckDBPyRelation] | None = None,
     kept_by_day: Mapping[str, str] | None = None,
+    day_digests: Mapping[str, duckdb.DuckDBPyRelation] | None = None,
 ) -> pd.DataFrame:
     """Copy `tables` into the published DuckDB file and Parquet folder beside the database
     `connection` writes, and `review_index` into that file's schema `review_index`; return
     the manifest (one row per public table) also stored there as `publication`. The tables
     of `kept_by_day` (name -> timestamp column) are written again in the DuckDB file only
-    from the first day whose rows differ from the previous copy's."""
+    from the first day whose rows differ from the previous copy's. `day_digests` (name ->
+    relation of sales_day, day_rows, day_digest: the sum of the hashes of the day's rows,
+    their columns in order) gives a table's day digests where the model keeps them, so that
+    its rows are not hashed at every build; the copy keeps the digests of the days it holds
+    (schema `publication_state`) for the next build to compare."""
     database = Path(
         connection.execute(
             "select path from duckdb_databases() where database_name = current_database()"
@@ -139,11 +151,17 @@ def publish(
             changed = (
                 _ChangedDays(whole=True)
                 if day_column is None
-                else _write_changed_days(connection, name, relation, day_column)
+                else _write_changed_days(
+                    connection, name, relation, day_column, (day_digests or {}).get(name)
+                )
             )
             if changed.whole:
                 connection.execute(f"drop table if exists {_STAGING_ALIAS}.{name}")
                 relation.create(f"{_STAGING_ALIAS}.{name}")
+            if day_column is not None:
+                _record_day_digests(
+                    connection, name, relation, (day_digests or {}).get(name), changed
+                )
             if day_column is None:
                 connection.execute(
                     f"copy {_STAGING_ALIAS}.{name} to {sql_string(str(staged_files[name]))}"
@@ -151,7 +169,12 @@ def publish(
                 )
             else:
                 written, gone = _write_month_files(
-                    connection, name, day_column, folder / name, changed
+                    connection,
+                    name,
+                    day_column,
+                    folder / name,
+                    changed,
+                    recorded=name in (day_digests or {}),
                 )
                 staged_months.update(written)
                 gone_months.extend(gone)
@@ -230,17 +253,29 @@ def _drop_all_but(connection: duckdb.DuckDBPyConnection, names: set[str]) -> Non
             connection.execute(f'drop {what} {_STAGING_ALIAS}."{name}"')
 
 
+def _table_columns(relation: duckdb.DuckDBPyRelation) -> str:
+    """A table's columns and types, in order: what its rows' digests are sums of hashes of."""
+    return ", ".join(
+        f"{column} {kind}".upper()
+        for column, kind in zip(relation.columns, relation.types, strict=True)
+    )
+
+
 def _write_changed_days(
     connection: duckdb.DuckDBPyConnection,
     name: str,
     relation: duckdb.DuckDBPyRelation,
     day_column: str,
+    digests: duckdb.DuckDBPyRelation | None = None,
 ) -> _ChangedDays:
     """Write the rows of `relation` into the copy's table `name` from the first UTC day of
     `day_column` whose rows (an order-free digest of every column) differ from the copy's,
     keeping the days before (a sum of the rows' hashes, where a xor would let two equal rows
-    cancel). Whole, and nothing written, when the copy has no such table or one of other
-    columns, or rows without a day differ: the caller writes it whole."""
+    cancel). The model's `digests` of its days stand for its rows' where given, and the
+    digests the copy recorded (`_record_day_digests`) for its rows' where it has them for
+    these columns: then no row is hashed. Whole, and nothing written, when the copy has no
+    such table or one of other columns, or rows without a day differ: the caller writes it
+    whole."""
     columns = [
         (column, str(kind)) for column, kind in zip(relation.columns, relation.types, strict=True)
     ]
@@ -263,13 +298,27 @@ def _write_changed_days(
             f"from {source} group by all"
         )
 
+    recorded = _has_recorded_days(connection, name, _table_columns(relation))
+    kept_days_sql = (
+        f"select sales_day, day_rows, day_digest as digest from {_RECORDED_DAYS} "
+        f"where table_name = {sql_string(name)}"
+        if recorded
+        else day_digests(f'{_STAGING_ALIAS}."{name}"')
+    )
+    current_days_sql = (
+        "select sales_day, day_rows, day_digest as digest from mrs_publication_digests"
+        if digests is not None
+        else day_digests("mrs_publication_current")
+    )
     connection.register("mrs_publication_current", relation)
+    if digests is not None:
+        connection.register("mrs_publication_digests", digests)
     try:
         first_day, undated_differ = connection.execute(
             f"""
             with
-            current_days as ({day_digests("mrs_publication_current")}),
-            kept_days as ({day_digests(f'{_STAGING_ALIAS}."{name}"')}),
+            current_days as ({current_days_sql}),
+            kept_days as ({kept_days_sql}),
             differing as (
                 select coalesce(current_days.sales_day, kept_days.sales_day) as sales_day
                 from current_days
@@ -301,9 +350,65 @@ def _write_changed_days(
                 else "unchanged, kept"
             )
         )
-        return _ChangedDays(whole=False, first_day=first_day)
+        return _ChangedDays(whole=False, first_day=first_day, recorded=recorded)
     finally:
         connection.unregister("mrs_publication_current")
+        if digests is not None:
+            connection.unregister("mrs_publication_digests")
+
+
+def _has_recorded_days(connection: duckdb.DuckDBPyConnection, name: str, columns: str) -> bool:
+    """Whether the copy recorded the day digests of its table `name` with these columns."""
+    found = connection.execute(
+        "select count(*) from information_schema.tables "
+        "where table_catalog = ? and table_schema = ? and table_name = ?",
+        [_STAGING_ALIAS, _RECORDED_DAYS_SCHEMA, _RECORDED_DAYS_TABLE],
+    ).fetchone()[0]
+    if not found:
+        return False
+    recorded = connection.execute(
+        f"select list(distinct table_columns) from {_RECORDED_DAYS} where table_name = ?", [name]
+    ).fetchone()[0]
+    return recorded == [columns]
+
+
+def _record_day_digests(
+    connection: duckdb.DuckDBPyConnection,
+    name: str,
+    relation: duckdb.DuckDBPyRelation,
+    digests: duckdb.DuckDBPyRelation | None,
+    changed: _ChangedDays,
+) -> None:
+    """Keep in the copy the day digests of the days its table `name` now holds, for the next
+    build to compare instead of hashing the copy's rows: the model's digests of the days
+    written (every day when the table was written whole or had none recorded). Without the
+    model's digests, none (the next build hashes the copy)."""
+    connection.execute(f"create schema if not exists {_STAGING_ALIAS}.{_RECORDED_DAYS_SCHEMA}")
+    connection.execute(
+        f"create table if not exists {_RECORDED_DAYS} (table_name varchar, "
+        "table_columns varchar, sales_day date, day_rows bigint, day_digest hugeint)"
+    )
+    every_day = changed.whole or not changed.recorded
+    if digests is None or every_day:
+        connection.execute(f"delete from {_RECORDED_DAYS} where table_name = ?", [name])
+    elif changed.first_day is not None:
+        connection.execute(
+            f"delete from {_RECORDED_DAYS} where table_name = ? "
+            "and (sales_day is null or sales_day >= ?)",
+            [name, changed.first_day],
+        )
+    if digests is None or not (every_day or changed.first_day is not None):
+        return
+    connection.register("mrs_publication_digests", digests)
+    try:
+        connection.execute(
+            f"insert into {_RECORDED_DAYS} "
+            "select ?, ?, sales_day, day_rows, day_digest from mrs_publication_digests "
+            "where ? or sales_day is null or sales_day >= ?",
+            [name, _table_columns(relation), every_day, changed.first_day],
+        )
+    finally:
+        connection.unregister("mrs_publication_digests")
 
 
 def _write_month_files(
@@ -312,6 +417,7 @@ def _write_month_files(
     day_column: str,
     month_folder: Path,
     changed: _ChangedDays,
+    recorded: bool = False,
 ) -> tuple[dict[Path, Path], list[Path]]:
     """Stage the monthly Parquet files of the copy's table `name` (UTC months of
     `day_column`; rows without one in `undated.parquet`) that must be written again: every
@@ -319,13 +425,16 @@ def _write_month_files(
     and any month whose file is missing. Returns the staged files (staged -> final name) and
     the files of months that no longer have rows."""
     month_folder.mkdir(parents=True, exist_ok=True)
-    month = f"coalesce(strftime(\"{day_column}\", '%Y-%m'), 'undated')"
-    months = [
-        row[0]
-        for row in connection.execute(
-            f'select distinct {month} from {_STAGING_ALIAS}."{name}" order by 1'
-        ).fetchall()
-    ]
+    if recorded:
+        # The days the copy recorded are the days its table holds: no row is read.
+        months_sql = (
+            "select distinct coalesce(strftime(sales_day, '%Y-%m'), 'undated') "
+            f"from {_RECORDED_DAYS} where table_name = {sql_string(name)} order by 1"
+        )
+    else:
+        month = f"coalesce(strftime(\"{day_column}\", '%Y-%m'), 'undated')"
+        months_sql = f'select distinct {month} from {_STAGING_ALIAS}."{name}" order by 1'
+    months = [row[0] for row in connection.execute(months_sql).fetchall()]
     existing = {path.stem for path in month_folder.glob("*.parquet")}
     if changed.whole:
         first_month = ""  # every month sorts after it

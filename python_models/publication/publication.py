@@ -2,12 +2,13 @@
 
 Thin wrapper over mrs.pipeline.publication.publish: after every build, each public model goes
 to `<database>_published.duckdb` (protection_adjusted_sales from the first day that changed,
-the others whole) and `<database>_published/<model>.parquet` (protection_adjusted_sales as
-one file per UTC month in `<database>_published/protection_adjusted_sales/`, written again
-from the first changed day's month; the others whole), written under
-a `.next` name and renamed over the previous copy, so a reader during a build gets the
-previous build's state. It runs after the public models and their tests: a model that
-fails a test is not published, and readers keep the last state that passed.
+found by the day digests protection_adjusted_hours keeps, the others whole) and
+`<database>_published/<model>.parquet` (protection_adjusted_sales as one file per UTC month
+in `<database>_published/protection_adjusted_sales/`, written again from the first changed
+day's month; the others whole), written under a `.next` name and renamed over the previous
+copy, so a reader during a build gets the previous build's state. It runs after the public
+models and their tests: a model that fails a test is not published, and readers keep the
+last state that passed.
 
 The DuckDB file's schema `review_index` holds what the review app and `mrs review` read
 besides the public models, reduced to what they check an edit against.
@@ -62,6 +63,12 @@ def model(dbt, session):
         settings["as_of"],
         review_index,
         # The largest public table, which grows with the history: written again from the
-        # first day that changed only.
+        # first day that changed only, found by the day digests its model keeps.
         kept_by_day={"protection_adjusted_sales": "sales_ts"},
+        day_digests={
+            "protection_adjusted_sales": dbt.ref("protection_adjusted_hours").aggregate(
+                "sales_day, count(*) as day_rows, any_value(day_digest) as day_digest",
+                "sales_day",
+            )
+        },
     )

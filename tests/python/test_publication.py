@@ -3,6 +3,7 @@ models whole, readable while a build runs, and never the reason a build fails.""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from pathlib import Path
@@ -95,7 +96,22 @@ def test_the_published_copy_holds_every_public_model_whole(demo_database):
         "select table_schema, table_name from information_schema.tables",
     ):
         schemas.setdefault(schema, set()).add(table)
-    assert schemas == {"main": set(published), "review_index": set(schemas["review_index"])}
+    # The day digests of the table kept by day are recorded for the next build, one per day
+    # the copy holds, in a schema of their own.
+    assert schemas == {
+        "main": set(published),
+        "review_index": set(schemas["review_index"]),
+        "publication_state": {"kept_days"},
+    }
+    assert query(
+        published_database(database),
+        "select sales_day, day_rows from publication_state.kept_days "
+        "where table_name = 'protection_adjusted_sales' order by 1",
+    ) == query(
+        published_database(database),
+        "select cast(sales_ts as date), count(*) from protection_adjusted_sales "
+        "group by all order by 1",
+    )
     assert {"run_settings", "stg_stores", "minority_reports_detected_log"} <= schemas[
         "review_index"
     ]
@@ -264,3 +280,55 @@ def test_a_table_kept_by_day_writes_again_only_the_parquet_files_of_its_changed_
     assert "published adjusted: unchanged, kept" in said
     assert (months / "2026-01.parquet").exists()
     assert not list(tmp_path.rglob("*.next"))
+
+
+def test_a_table_kept_by_day_compares_the_day_digests_its_model_keeps(tmp_path, capsys):
+    """Given the model's day digests, the copy records them and the next build compares the
+    model's with the recorded ones: a day whose digest differs is written again from it, and
+    the copy's rows are not hashed (a recorded digest changed by hand is what is compared)."""
+    database = tmp_path / "world.duckdb"
+    hours = (
+        "select timestamp '2026-01-01' + to_hours(h) as sales_ts,"
+        " case when h = {hour} then 99.0 else h * 1.5 end as units from range(72) as t(h)"
+    )
+
+    def publish_with_digests(sql: str) -> str:
+        with duckdb.connect(str(database)) as con:
+            con.execute(f"create or replace table adjusted as {sql}")
+            digests = con.sql(
+                "select cast(sales_ts as date) as sales_day, count(*) as day_rows,"
+                " sum(hash(sales_ts, units)) as day_digest from adjusted group by all"
+            )
+            publish(
+                con,
+                {"adjusted": con.table("adjusted")},
+                "run-1",
+                "2026-01-04 00:00:00",
+                kept_by_day={"adjusted": "sales_ts"},
+                day_digests={"adjusted": digests},
+            )
+            source = _sorted(con.table("adjusted").fetchall())
+        assert _published(database, ("adjusted",))["adjusted"] == source
+        assert _parquet(database, "adjusted") == source
+        return capsys.readouterr().out
+
+    def recorded() -> list[tuple]:
+        with duckdb.connect(str(published_database(database)), read_only=True) as con:
+            return con.execute(
+                "select sales_day, day_rows from publication_state.kept_days order by 1"
+            ).fetchall()
+
+    assert "adjusted" not in publish_with_digests(hours.format(hour=-1))
+    days = [(dt.date(2026, 1, day), 24) for day in (1, 2, 3)]
+    assert recorded() == days
+    said = publish_with_digests(hours.format(hour=30))
+    assert "published adjusted: days before 2026-01-02 kept, written from it" in said
+    assert recorded() == days
+    assert "published adjusted: unchanged, kept" in publish_with_digests(hours.format(hour=30))
+    with duckdb.connect(str(published_database(database))) as con:
+        con.execute(
+            "update publication_state.kept_days set day_digest = 0 "
+            "where sales_day = date '2026-01-03'"
+        )
+    said = publish_with_digests(hours.format(hour=30))
+    assert "published adjusted: days before 2026-01-03 kept, written from it" in said
