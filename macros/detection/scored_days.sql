@@ -134,12 +134,6 @@
 {%- endmacro %}
 
 
-{#- The UTC date of `ts`: the sales series' days (filled whole UTC days). -#}
-{% macro mrs_utc_day(ts) -%}
-    cast({{ ts }} as date)
-{%- endmacro %}
-
-
 {#- The digest of one sales day's hours of sales_timeseries_data (`relation`). -#}
 {% macro mrs_series_day_digest(relation) -%}
     {{ mrs_rows_digest(relation, [
@@ -378,19 +372,56 @@
 
 
 {#-
-  sales_timeseries_data is kept from build to build the same way. A UTC day's hours depend on
-  that day's accepted sales, the feed's hours (judged against the four weeks before them),
-  the series' first sale and, for the last hours, the stores whose rows come late; so a
-  build fills again from the first day whose accepted sales changed, at the latest from the
-  day a late store's hours could still change (`sales_store_late_hours` before the last
-  hour kept) or the day before the new as_of, and every day when the code, a var or
-  training_start changed (`series_digest`).
+  What each UTC day of sales_timeseries_data is filled from, as a query of (sales_day,
+  input_day_digest) that reads a CTE `settings` (run_settings): a day's accepted sales are
+  its checked rows (named by the staged day's digest, stg_unified_sales_data_day_digests)
+  that pass every rule, up to the feed's frontier and the hour before as_of, from
+  training_start; so the day's digest and where those bounds cut it name them, one row per
+  day, where hashing every accepted row of the history took most of a tick's reading of it
+  (issue 18). A day staged again with the same rows (a file moved, rows reordered) is
+  filled again too.
 -#}
-{% macro mrs_sales_day_digest(relation) -%}
-    {{ mrs_rows_digest(relation, ['store_id', 'sku', 'sales_ts', 'units']) }}
+{% macro mrs_series_input_days() -%}
+    select
+        staged_days.sales_day_key as sales_day,
+        hash(
+            staged_days.day_digest,
+            -- The last hour accepted, on the day it falls on, and the first.
+            case
+                when cast(bounds.last_accepted_ts as date) = staged_days.sales_day_key
+                    then bounds.last_accepted_ts
+            end,
+            case
+                when cast(bounds.training_start as date) = staged_days.sales_day_key
+                    then bounds.training_start
+            end
+        ) as input_day_digest
+    from {{ ref('stg_unified_sales_data_day_digests') }} as staged_days
+    cross join (
+        select
+            settings.training_start,
+            least(
+                coalesce(frontier.frontier_ts, cast('infinity' as timestamp)),
+                {{ dbt.dateadd('hour', -1, 'settings.as_of') }}
+            ) as last_accepted_ts
+        from settings
+        cross join {{ ref('stg_unified_sales_data_frontier') }} as frontier
+    ) as bounds
+    where
+        staged_days.sales_day_key >= cast(bounds.training_start as date)
+        and staged_days.sales_day_key <= cast(bounds.last_accepted_ts as date)
 {%- endmacro %}
 
 
+{#-
+  sales_timeseries_data is kept from build to build the same way. A UTC day's hours depend on
+  that day's accepted sales (mrs_series_input_days), the feed's hours (judged against the
+  four weeks before them), the series' first sale and, for the last hours, the stores whose
+  rows come late; so a build fills again from the first day whose accepted sales changed,
+  at the latest from the day a late store's hours could still change
+  (`sales_store_late_hours` before the last hour kept) or the day before the new as_of, and
+  every day when the code, a var or training_start changed (`series_digest`).
+-#}
 {% macro mrs_first_series_day(code_digest) -%}
     {%- set every_day = 'cast(null as date)' -%}
     {%- if not execute or not is_incremental() -%}{{ return(every_day) }}{%- endif -%}
@@ -406,9 +437,7 @@
             group by all
         ),
         current_days as (
-            {{ mrs_day_digests(ref('stg_unified_sales_data'), mrs_sales_day_digest,
-                'digested.sales_ts >= (select training_start from settings)'
-                ~ ' and digested.sales_ts < (select as_of from settings)', mrs_utc_day) }}
+            {{ mrs_series_input_days() }}
         )
         {{ mrs_compared_days('series_digest',
             "select hash('" ~ code_digest ~ "', settings.training_start) from settings",

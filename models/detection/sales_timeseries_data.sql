@@ -192,7 +192,7 @@ filled as (
 
 input_days as (
     -- What each UTC day was filled from (mrs_first_series_day compares it).
-    {{ mrs_day_digests('filled_sales', mrs_sales_day_digest, day_of=mrs_utc_day) }}
+    {{ mrs_series_input_days() }}
 ),
 
 kept_from as (
