@@ -66,6 +66,24 @@ def _rows_differ(first: Path, second: Path, table: str) -> tuple[int, int]:
     return len(only_first), len(only_second)
 
 
+def _check_fresh(folder: Path, database: Path, fresh: Path) -> None:
+    """The same inputs checked in full in a file of its own (`fresh`) stage what `database`
+    holds, table for table."""
+    fresh.parent.mkdir()
+    assert "every sales day checked" in _stage(folder, fresh)
+    for table in STAGED_TABLES:
+        assert _rows_differ(database, fresh, table) == (0, 0), table
+
+
+def _staged_units(database: Path, row: list[str]) -> list[tuple]:
+    """The staged units of the sales row `row` (time, store, sku, ...)."""
+    return query(
+        database,
+        "select units from stg_unified_sales_data "
+        f"where sales_ts = '{row[0]}' and store_id = '{row[1]}' and sku = '{row[2]}'",
+    )
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("staged") / "inputs"
@@ -104,17 +122,8 @@ def test_a_build_checks_only_the_changed_days_and_equals_checking_every_row(
     # new day move; the rows whose time is parsed are in two ranges of the file, and the
     # staged rows equal a build that checks every row.
     assert _staged_days(output) == (1, 3, 0, days - 3)
-    checked_in_full = tmp_path / "checked_in_full" / "mrs.duckdb"
-    checked_in_full.parent.mkdir()
-    _stage(folder, checked_in_full)
-    for table in STAGED_TABLES:
-        assert _rows_differ(database, checked_in_full, table) == (0, 0), table
-    assert query(
-        database,
-        "select units from stg_unified_sales_data "
-        f"where sales_ts = '2025-07-05 12:00:00' and store_id = '{rows[restated][1]}' "
-        f"and sku = '{rows[restated][2]}'",
-    ) == [(float(rows[restated][3]),)]
+    _check_fresh(folder, database, tmp_path / "checked_in_full" / "mrs.duckdb")
+    assert _staged_units(database, rows[restated]) == [(float(rows[restated][3]),)]
 
     # A day gone from the input (the new day again), and a store gone from the reference:
     # its rows are unknown now, so every remaining day is checked again.
@@ -126,10 +135,7 @@ def test_a_build_checks_only_the_changed_days_and_equals_checking_every_row(
 
     # The same inputs checked in full, in a file of their own.
     fresh = tmp_path / "fresh" / "mrs.duckdb"
-    fresh.parent.mkdir()
-    assert "every sales day checked" in _stage(folder, fresh)
-    for table in STAGED_TABLES:
-        assert _rows_differ(database, fresh, table) == (0, 0), table
+    _check_fresh(folder, database, fresh)
     unknown = sum(row[1] == "ST-003" for row in [*rows, duplicate])
     assert query(
         database,
@@ -280,14 +286,5 @@ def test_a_typed_parquet_file_is_checked_again_by_day_as_its_text_changes(
     # 3.0 as a decimal is the text 3.00: the same numbers, staged again from their new text.
     _write_parquet_sales(folder, rows, "decimal(18, 2)")
     assert _staged_days(_stage(folder, database)) == (0, days, 0, 0)
-    fresh = tmp_path / "fresh" / "mrs.duckdb"
-    fresh.parent.mkdir()
-    assert "every sales day checked" in _stage(folder, fresh)
-    for table in STAGED_TABLES:
-        assert _rows_differ(database, fresh, table) == (0, 0), table
-    assert query(
-        database,
-        "select units from stg_unified_sales_data "
-        f"where sales_ts = '2025-07-05 12:00:00' and store_id = '{rows[restated][1]}' "
-        f"and sku = '{rows[restated][2]}'",
-    ) == [(float(rows[restated][3]),)]
+    _check_fresh(folder, database, tmp_path / "fresh" / "mrs.duckdb")
+    assert _staged_units(database, rows[restated]) == [(float(rows[restated][3]),)]
