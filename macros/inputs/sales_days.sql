@@ -124,13 +124,16 @@ ruled as (
   table does not hold, new or restated; `row_ranges`, the ranges of source row numbers that
   hold every row of those days (each day's first to last row, overlapping or adjacent ones
   merged; a feed written in time order has its new day's rows at its end). Both none (every
-  day) on a first or full-refresh build. Says what it stages.
+  day) on a first or full-refresh build. Says what it stages, unless `say` is false (the
+  hour partials, kept day by day against the same digests, ask which days to sum).
 -#}
-{% macro mrs_sales_days_to_check(day_digests) -%}
+{% macro mrs_sales_days_to_check(day_digests, say=true) -%}
     {%- if not execute -%}{{ return({'days': none, 'row_ranges': none}) }}{%- endif -%}
     {%- if not is_incremental() -%}
+        {%- if say -%}
         {{ log("mrs: unified_sales_data: every sales day checked (no staged days kept)",
             info=true) }}
+        {%- endif -%}
         {{ return({'days': none, 'row_ranges': none}) }}
     {%- endif -%}
     {%- set compared_sql -%}
@@ -173,9 +176,11 @@ ruled as (
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- if say -%}
     {{ log("mrs: unified_sales_data: " ~ counts['new'] ~ " new and " ~ counts['restated']
         ~ " restated sales day(s) checked, " ~ counts['gone'] ~ " removed, " ~ counts['kept']
         ~ " kept as staged", info=true) }}
+    {%- endif -%}
     {{ return({'days': days, 'row_ranges': row_ranges}) }}
 {%- endmacro %}
 
@@ -192,30 +197,3 @@ ruled as (
     end
 {%- endmacro %}
 
-
-{#-
-  The sales days (date literals) of `day_digests` that this model does not hold with their
-  current digest: the days an incremental build of the hour partials sums (a day without a
-  parsed time has no accepted row). None (every day) on a first or full-refresh build.
--#}
-{% macro mrs_sales_days_not_held(day_digests) -%}
-    {%- if not execute or not is_incremental() -%}{{ return(none) }}{%- endif -%}
-    {%- set added_sql -%}
-        select distinct cast(current_days.sales_day_key as varchar) as sales_day_key
-        from {{ day_digests }} as current_days
-        where
-            current_days.sales_day_key is not null
-            and not exists (
-                select 1 from {{ this }} as held
-                where
-                    held.sales_day_key = current_days.sales_day_key
-                    and held.day_digest = current_days.day_digest
-            )
-        order by 1
-    {%- endset -%}
-    {%- set added = [] -%}
-    {%- for day in run_query(added_sql).columns[0].values() -%}
-        {%- do added.append("date '" ~ day ~ "'") -%}
-    {%- endfor -%}
-    {{ return(added) }}
-{%- endmacro %}

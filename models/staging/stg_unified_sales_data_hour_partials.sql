@@ -17,11 +17,18 @@
             'pre_hook': "{{ mrs_unstage_changed_days(ref('stg_unified_sales_data_day_digests')) }}",
         })
 ) }}
-{%- set added_days = mrs_sales_days_not_held(day_digests) if one_process else none %}
-{%- if added_days is none %}
+{#- The days the checked rows were staged again for (new, restated), as the check finds
+    them; a day without a parsed time has no accepted row. -#}
+{%- set summed_days = mrs_sales_days_to_check(day_digests, say=false)['days']
+    if one_process else none %}
+{%- if summed_days is none %}
     {%- set day_filter = 'true' %}
 {%- else %}
-    {%- set day_filter = 'sales_day_key in (' ~ (added_days | join(', ') or 'null') ~ ')' %}
+    {%- set day_literals = [] %}
+    {%- for day in summed_days if day is not none %}
+        {%- do day_literals.append("date '" ~ day ~ "'") %}
+    {%- endfor %}
+    {%- set day_filter = 'sales_day_key in (' ~ (day_literals | join(', ') or 'null') ~ ')' %}
 {%- endif %}
 
 with

@@ -192,6 +192,14 @@ def _tick_within_the_day(
     return kept, fresh
 
 
+def _new_york_world(tmp_path: Path, seed: int) -> tuple[FamilyOptions, Path]:
+    """A small family world of stores on New York time (ten detection days), and its inputs."""
+    options = FamilyOptions(
+        seed=seed, stores=2, products=2, detection_days=10, store_timezone=WORLD.store_timezone
+    )
+    return options, write_family_world(options, tmp_path / "world").inputs
+
+
 def test_an_hourly_tick_scores_its_new_hours_and_keeps_the_earlier_hours_of_its_day(
     tmp_path: Path,
 ) -> None:
@@ -199,10 +207,7 @@ def test_an_hourly_tick_scores_its_new_hours_and_keeps_the_earlier_hours_of_its_
     # value of an hour depends on the days before its own and its own sales, and the scan is
     # causal, so the day's kept hours are taken as they were, and the result equals a build
     # of every day. Once one of those hours is restated, the whole day is done again.
-    options = FamilyOptions(
-        seed=7, stores=2, products=2, detection_days=10, store_timezone=WORLD.store_timezone
-    )
-    inputs = write_family_world(options, tmp_path / "world").inputs
+    options, inputs = _new_york_world(tmp_path, seed=7)
     first_as_of = options.detection_start + dt.timedelta(days=8, hours=17)  # 13:00 in New York
     kept, fresh = _tick_within_the_day(inputs, tmp_path, options, first_as_of)
 
@@ -228,10 +233,7 @@ def test_an_hourly_tick_on_the_night_the_clocks_go_back_keeps_the_earlier_hours_
     # counted in UTC hours (counted on the local clock, the hours scored ran backwards and
     # were none: every kept prediction went). Its kept hour and new hour equal a build of
     # every day.
-    options = FamilyOptions(
-        seed=399, stores=2, products=2, detection_days=10, store_timezone=WORLD.store_timezone
-    )
-    inputs = write_family_world(options, tmp_path / "world").inputs
+    options, inputs = _new_york_world(tmp_path, seed=399)
     first_as_of = dt.datetime(2026, 11, 1, 5)  # midnight in New York scored, 01:00 next
     assert options.detection_start < first_as_of < options.end
     _tick_within_the_day(inputs, tmp_path, options, first_as_of)
