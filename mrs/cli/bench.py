@@ -17,7 +17,7 @@ from mrs.dev.pipeline_bench import (
     Say,
     WorldFigures,
     WorldSize,
-    bench_world,
+    bench_worlds,
     parse_history,
     parse_sizes,
     summarise,
@@ -76,7 +76,8 @@ def add_bench_parser(commands: argparse._SubParsersAction) -> None:
         "--tick-repeats",
         type=positive_count,
         default=3,
-        help="one-tick builds per world, each from the full build's state; the median is "
+        help="one-tick builds per world, each from the full build's state, in rounds of one "
+        "build of every world (so a slow spell falls on every world alike); the median is "
         "reported (default 3: a shared machine moves one build by a third)",
     )
     bench.add_argument(
@@ -109,22 +110,20 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.shards:
         return _run_shard_bench(args, sizes, project)
     output = args.json or project.root / DEFAULT_JSON
-    worlds: list[WorldFigures] = []
     for size in sizes:
         print(f"mrs bench: world {size.label} ({size.rows:,} sales rows)", flush=True)
-        try:
-            worlds.append(
-                bench_world(
-                    size, project.root, _progress(size.label), args.work_dir, args.tick_repeats
-                )
-            )
-        except (BenchFailed, MeasureError) as error:
-            print(f"mrs bench: {error}", file=sys.stderr)
-            if worlds:
-                write_report(summarise(worlds), output)
-                print(f"mrs bench: figures of the worlds before it are in {output}")
-            return 1
-        write_report(summarise(worlds), output)
+    try:
+        worlds = bench_worlds(
+            sizes,
+            project.root,
+            lambda size: _progress(size.label),
+            args.work_dir,
+            args.tick_repeats,
+        )
+    except (BenchFailed, MeasureError) as error:
+        print(f"mrs bench: {error}", file=sys.stderr)
+        return 1
+    write_report(summarise(worlds), output)
     report = summarise(worlds)
     for line in report_lines(report):
         print(line)

@@ -27,12 +27,14 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
-from mrs.dev.bench import DETECTION_MODELS, run_reference
+from mrs.dev.bench import DETECTION_MODELS, ReferenceRun, run_reference
 from mrs.dev.build_timings import node_timings
 from mrs.dev.measured_dbt import MeasuredRun, run_measured
 from mrs.dev.world import WorldOptions, build_vars, write_world
@@ -319,21 +321,48 @@ class GeneratedWorld:
     generate_seconds: float
 
 
-def bench_world(
-    size: WorldSize,
+def bench_worlds(
+    sizes: list[WorldSize],
     project_root: Path,
-    say: Say,
+    say_for: Callable[[WorldSize], Say],
     work_dir: Path | None,
     tick_repeats: int = 1,
-) -> WorldFigures:
-    """Generate one world and measure the full build, the reference and the one-tick build
-    (`tick_repeats` times, each from the full build's state: the median is reported), in a
-    temporary folder (world, database, dbt target folders) removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix=f"mrs-bench-{size.label}-", dir=work_dir) as folder:
-        root = Path(folder)
-        world = generate_bench_world(size, root / "world", say)
-        project = Project(project_root, root / "bench.duckdb")
-        return _measure_builds(world, project, say, tick_repeats)
+) -> list[WorldFigures]:
+    """Generate each world and measure its full build and the reference, one world after the
+    other; then the one-tick builds (`tick_repeats` of each world, each from its full
+    build's state: the median is reported) in rounds, one of every world per round, so a
+    slow spell of a shared machine falls on every world's ticks alike and the ratio of two
+    worlds' ticks is measured under the same conditions. Each world lives in a temporary
+    folder (world, database, dbt target folders) removed afterwards."""
+    with ExitStack() as folders:
+        prepared = []
+        for size in sizes:
+            root = Path(
+                folders.enter_context(
+                    tempfile.TemporaryDirectory(prefix=f"mrs-bench-{size.label}-", dir=work_dir)
+                )
+            )
+            world = generate_bench_world(size, root / "world", say_for(size))
+            project = Project(project_root, root / "bench.duckdb")
+            prepared.append(_prepare_tick(world, project, say_for(size)))
+        ticks = tick_rounds(prepared, tick_repeats, lambda world, repeat: world.tick(repeat))
+        return [world.figures(builds) for world, builds in zip(prepared, ticks, strict=True)]
+
+
+_World = TypeVar("_World")
+_Tick = TypeVar("_Tick")
+
+
+def tick_rounds(
+    worlds: list[_World], repeats: int, tick: Callable[[_World, int], _Tick]
+) -> list[list[_Tick]]:
+    """`tick(world, repeat)` for every repeat, round by round (every world once per round,
+    in order): each world's results, in the order of its repeats."""
+    results: list[list[_Tick]] = [[] for _ in worlds]
+    for repeat in range(repeats):
+        for world, done in zip(worlds, results, strict=True):
+            done.append(tick(world, repeat))
+    return results
 
 
 def generate_bench_world(size: WorldSize, inputs: Path, say: Say) -> GeneratedWorld:
@@ -355,11 +384,9 @@ def generate_bench_world(size: WorldSize, inputs: Path, say: Say) -> GeneratedWo
 HOURS_AFTER_THE_TICK = 11
 
 
-def _measure_builds(
-    world: GeneratedWorld, project: Project, say: Say, tick_repeats: int = 1
-) -> WorldFigures:
-    """Full build, reference query and one-tick build into project.database (a fresh file);
-    the dbt target folders go beside it."""
+def _prepare_tick(world: GeneratedWorld, project: Project, say: Say) -> PreparedTick:
+    """Full build and reference query into project.database (a fresh file), and the one
+    tick's sales delivered; the dbt target folders go beside it."""
     scratch = project.database.parent
     ensure_journal(project.database)  # as `mrs build` does: edits are read, none exist
     # The tick delivered is the last day's noon, when the stores trade, so it reaches the
@@ -407,41 +434,80 @@ def _measure_builds(
 
     delivered_sales.replace(sales_file)
     next_as_of = f"{last_hour + dt.timedelta(hours=1):{TIMESTAMP}}"
-    say(f"one-tick build with the default as_of ({next_as_of}), the noon hour's rows delivered")
+    say(f"the noon hour's rows delivered for the one-tick build (as_of {next_as_of})")
     # A shared machine's noise moves one build by a third: the one-tick build is repeated from
     # the same state and its median reported. Every repeat writes the same logs.
     before_tick = copy_database(project.database, scratch / "before_tick")
-    builds: list[BuildFigures] = []
-    states: list[dict[str, LogState]] = []
-    for repeat in range(tick_repeats):
-        if repeat:
-            copy_database(before_tick, project.database.parent)
-        build = _build(project, base_vars, next_as_of, dbt_folder)
-        _check(build, "one-tick build", world.size)
-        step = "one-tick build" if tick_repeats == 1 else f"one-tick build {repeat + 1}"
-        say(_build_line(step, build))
-        builds.append(build)
-        states.append(log_states(project.database, logs))
-    if any(state != states[0] for state in states):
-        raise BenchFailed(f"{world.size.label}: the repeated one-tick builds wrote different logs")
-    walls = [build.wall_seconds for build in builds]
-    incremental = sorted(builds, key=lambda build: build.wall_seconds)[(len(builds) - 1) // 2]
-    if tick_repeats > 1:
-        say(f"one-tick build median {incremental.wall_seconds:.1f} s of {_seconds_list(walls)}")
-    return WorldFigures(
-        size=world.size,
-        sales_rows=world.sales_rows,
-        generate_seconds=world.generate_seconds,
+    return PreparedTick(
+        world=world,
+        project=project,
+        say=say,
+        tick_vars=base_vars,
+        as_of=next_as_of,
+        dbt_folder=dbt_folder,
+        before_tick=before_tick,
+        logs=logs,
         full=full,
-        incremental=incremental,
-        reference_seconds=reference.seconds,
-        flagged_hours_pipeline=reference.flagged_hours_pipeline,
-        flagged_hours_reference=reference.flagged_hours_reference,
         logs_after_full=logs_full,
-        logs_after_incremental=states[0],
         reports=reports,
-        incremental_walls=tuple(walls),
+        reference=reference,
     )
+
+
+@dataclass(frozen=True)
+class PreparedTick:
+    """A world built in full, its reference measured and its tick's sales delivered: what its
+    one-tick builds start from."""
+
+    world: GeneratedWorld
+    project: Project
+    say: Say
+    tick_vars: dict[str, object]
+    as_of: str
+    dbt_folder: Path
+    before_tick: Path
+    logs: list[str]
+    full: BuildFigures
+    logs_after_full: dict[str, LogState]
+    reports: int
+    reference: ReferenceRun
+
+    def tick(self, repeat: int) -> tuple[BuildFigures, dict[str, LogState]]:
+        """One one-tick build from the full build's state (restored after the first)."""
+        if repeat:
+            copy_database(self.before_tick, self.project.database.parent)
+        build = _build(self.project, self.tick_vars, self.as_of, self.dbt_folder)
+        _check(build, "one-tick build", self.world.size)
+        self.say(_build_line(f"one-tick build {repeat + 1}", build))
+        return build, log_states(self.project.database, self.logs)
+
+    def figures(self, ticks: list[tuple[BuildFigures, dict[str, LogState]]]) -> WorldFigures:
+        builds = [build for build, _ in ticks]
+        states = [state for _, state in ticks]
+        if any(state != states[0] for state in states):
+            raise BenchFailed(
+                f"{self.world.size.label}: the repeated one-tick builds wrote different logs"
+            )
+        walls = [build.wall_seconds for build in builds]
+        incremental = sorted(builds, key=lambda build: build.wall_seconds)[(len(builds) - 1) // 2]
+        if len(builds) > 1:
+            self.say(
+                f"one-tick build median {incremental.wall_seconds:.1f} s of {_seconds_list(walls)}"
+            )
+        return WorldFigures(
+            size=self.world.size,
+            sales_rows=self.world.sales_rows,
+            generate_seconds=self.world.generate_seconds,
+            full=self.full,
+            incremental=incremental,
+            reference_seconds=self.reference.seconds,
+            flagged_hours_pipeline=self.reference.flagged_hours_pipeline,
+            flagged_hours_reference=self.reference.flagged_hours_reference,
+            logs_after_full=self.logs_after_full,
+            logs_after_incremental=states[0],
+            reports=self.reports,
+            incremental_walls=tuple(walls),
+        )
 
 
 def _seconds_list(walls: list[float]) -> str:

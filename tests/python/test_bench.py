@@ -14,7 +14,7 @@ from conftest import run_mrs
 
 from mrs.cli.bench import work_folder
 from mrs.dev.build_timings import STAGES
-from mrs.dev.pipeline_bench import parse_history, parse_sizes, write_sales_before
+from mrs.dev.pipeline_bench import parse_history, parse_sizes, tick_rounds, write_sales_before
 
 WORLD_FIELDS = {
     "label",
@@ -166,6 +166,20 @@ def test_prints_progress_table_and_targets(bench: tuple[dict, str]) -> None:
     assert "not measured  full build of 20 M rows within 60 s" in printed
     assert "not measured  one-tick build independent of history" in printed
     assert "figures written to" in printed
+
+
+def test_the_one_tick_builds_run_in_rounds_over_the_worlds() -> None:
+    """Every world's first tick before any world's second: a slow spell of the machine falls
+    on the worlds alike, so their ratio is measured under the same conditions."""
+    order: list[tuple[str, int]] = []
+
+    def tick(world: str, repeat: int) -> str:
+        order.append((world, repeat))
+        return f"{world}{repeat}"
+
+    results = tick_rounds(["1mo", "12mo"], 3, tick)
+    assert order == [("1mo", 0), ("12mo", 0), ("1mo", 1), ("12mo", 1), ("1mo", 2), ("12mo", 2)]
+    assert results == [["1mo0", "1mo1", "1mo2"], ["12mo0", "12mo1", "12mo2"]]
 
 
 def test_sizes_round_the_stores_up() -> None:
