@@ -125,8 +125,8 @@ def run_bench(args: argparse.Namespace) -> int:
     except (BenchFailed, MeasureError) as error:
         print(f"mrs bench: {error}", file=sys.stderr)
         return 1
-    write_report(summarise(worlds), output)
     report = summarise(worlds)
+    write_report(report, output)
     for line in report_lines(report):
         print(line)
     print(f"figures written to {output}")

@@ -39,8 +39,6 @@ class MeasuredRun:
     exit_code: int
     wall_seconds: float
     peak_rss_bytes: int
-    # With loop_restore: the first build's wall seconds, in a process not yet warm.
-    warm_up_seconds: float | None = None
 
 
 def run_measured(
@@ -138,7 +136,6 @@ def _measure_in_loop(
 
     started = time.perf_counter()
     code = project.dbt_in_process(arguments, dbt_vars, environment)
-    warm_up = time.perf_counter() - started
     if code == 0:
         copy_database(Path(restore_from), project.database.parent)
         started = time.perf_counter()
@@ -147,7 +144,6 @@ def _measure_in_loop(
         exit_code=code,
         wall_seconds=time.perf_counter() - started,
         peak_rss_bytes=_peak_rss("self"),
-        warm_up_seconds=warm_up,
     )
 
 
