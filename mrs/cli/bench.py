@@ -115,7 +115,7 @@ def run_bench(args: argparse.Namespace) -> int:
     for size in sizes:
         print(f"mrs bench: world {size.label} ({size.rows:,} sales rows)", flush=True)
     try:
-        worlds = bench_worlds(
+        run = bench_worlds(
             sizes,
             project.root,
             lambda size: _progress(size.label),
@@ -125,11 +125,17 @@ def run_bench(args: argparse.Namespace) -> int:
     except (BenchFailed, MeasureError) as error:
         print(f"mrs bench: {error}", file=sys.stderr)
         return 1
-    report = summarise(worlds)
-    write_report(report, output)
-    for line in report_lines(report):
-        print(line)
-    print(f"figures written to {output}")
+    if run.worlds:
+        report = summarise(run.worlds)
+        write_report(report, output)
+        for line in report_lines(report):
+            print(line)
+        print(f"figures written to {output}")
+    if run.failure is not None:
+        print(f"mrs bench: {run.failure}", file=sys.stderr)
+        if run.worlds:
+            print(f"mrs bench: the figures of the worlds before it are in {output}")
+        return 1
     return 0
 
 

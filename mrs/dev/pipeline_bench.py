@@ -39,7 +39,7 @@ import duckdb
 
 from mrs.dev.bench import DETECTION_MODELS, ReferenceRun, run_reference
 from mrs.dev.build_timings import node_timings
-from mrs.dev.measured_dbt import MeasuredRun, run_measured
+from mrs.dev.measured_dbt import MeasuredRun, MeasureError, run_measured
 from mrs.dev.world import WorldOptions, build_vars, write_world
 from mrs.pipeline.database_copy import copy_database
 from mrs.pipeline.database_lock import open_database
@@ -334,32 +334,48 @@ class GeneratedWorld:
     generate_seconds: float
 
 
+@dataclass(frozen=True)
+class BenchRun:
+    """The figures of every world measured, and why the world after them failed (None when
+    every world was measured)."""
+
+    worlds: list[WorldFigures]
+    failure: str | None = None
+
+
 def bench_worlds(
     sizes: list[WorldSize],
     project_root: Path,
     say_for: Callable[[WorldSize], Say],
     work_dir: Path | None,
     tick_repeats: int = 1,
-) -> list[WorldFigures]:
+) -> BenchRun:
     """Generate each world and measure its full build and the reference, one world after the
     other; then the one-tick builds (`tick_repeats` of each world, each from its full
     build's state: the median is reported) in rounds, one of every world per round, so a
     slow spell of a shared machine falls on every world's ticks alike and the ratio of two
     worlds' ticks is measured under the same conditions. Each world lives in a temporary
-    folder (world, database, dbt target folders) removed afterwards."""
+    folder (world, database, dbt target folders) removed afterwards. A world whose full
+    build fails ends the run there: the worlds before it are still ticked and measured."""
     with ExitStack() as folders:
-        prepared = []
+        prepared: list[PreparedTick] = []
+        failure = None
         for size in sizes:
             root = Path(
                 folders.enter_context(
                     tempfile.TemporaryDirectory(prefix=f"mrs-bench-{size.label}-", dir=work_dir)
                 )
             )
-            world = generate_bench_world(size, root / "world", say_for(size))
-            project = Project(project_root, root / "bench.duckdb")
-            prepared.append(_prepare_tick(world, project, say_for(size)))
+            try:
+                world = generate_bench_world(size, root / "world", say_for(size))
+                project = Project(project_root, root / "bench.duckdb")
+                prepared.append(_prepare_tick(world, project, say_for(size)))
+            except (BenchFailed, MeasureError) as error:
+                failure = str(error)
+                break
         ticks = tick_rounds(prepared, tick_repeats, lambda world, repeat: world.tick(repeat))
-        return [world.figures(builds) for world, builds in zip(prepared, ticks, strict=True)]
+        figures = [world.figures(builds) for world, builds in zip(prepared, ticks, strict=True)]
+        return BenchRun(figures, failure)
 
 
 _World = TypeVar("_World")

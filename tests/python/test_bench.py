@@ -15,6 +15,7 @@ import pytest
 from conftest import run_mrs
 
 from mrs.cli.bench import work_folder
+from mrs.dev import pipeline_bench
 from mrs.dev.build_timings import STAGES
 from mrs.dev.pipeline_bench import parse_history, parse_sizes, tick_rounds, write_sales_before
 
@@ -204,6 +205,40 @@ def test_a_loop_childs_peak_memory_is_its_own_not_its_parents() -> None:
     )
     del ballast
     assert int(child.stdout) < 300 * 1024 * 1024
+
+
+def test_a_world_whose_full_build_fails_ends_the_run_and_those_before_it_are_measured(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Nothing measured is lost: the worlds before a failing one are still ticked and
+    reported (the CLI writes their figures, then the failure); the worlds after it are not
+    built."""
+    ticked: list[tuple[str, int]] = []
+
+    class MeasuredWorld:
+        def __init__(self, label: str) -> None:
+            self.label = label
+
+        def tick(self, repeat: int) -> int:
+            ticked.append((self.label, repeat))
+            return repeat
+
+        def figures(self, ticks: list[int]) -> tuple[str, list[int]]:
+            return self.label, ticks
+
+    def prepare(size: pipeline_bench.WorldSize, *_: object) -> MeasuredWorld:
+        # (the generator is replaced by one that hands the size on as the world)
+        if size.label == "3mo":
+            raise pipeline_bench.BenchFailed("the full build of the 3mo world failed")
+        return MeasuredWorld(size.label)
+
+    monkeypatch.setattr(pipeline_bench, "generate_bench_world", lambda size, *_: size)
+    monkeypatch.setattr(pipeline_bench, "_prepare_tick", prepare)
+    sizes = parse_history("1,3,6", stores=2, products=1)
+    run = pipeline_bench.bench_worlds(sizes, tmp_path, lambda size: print, tmp_path, 2)
+    assert run.worlds == [("1mo", [0, 1])]
+    assert run.failure == "the full build of the 3mo world failed"
+    assert ticked == [("1mo", 0), ("1mo", 1)]
 
 
 def test_sizes_round_the_stores_up() -> None:
