@@ -131,10 +131,11 @@ def run_bench(args: argparse.Namespace) -> int:
         for line in report_lines(report):
             print(line)
         print(f"figures written to {output}")
-    if run.failure is not None:
-        print(f"mrs bench: {run.failure}", file=sys.stderr)
+    for failure in run.failures:
+        print(f"mrs bench: {failure}", file=sys.stderr)
+    if run.failures:
         if run.worlds:
-            print(f"mrs bench: the figures of the worlds before it are in {output}")
+            print(f"mrs bench: the figures of the other worlds are in {output}")
         return 1
     return 0
 

@@ -336,11 +336,11 @@ class GeneratedWorld:
 
 @dataclass(frozen=True)
 class BenchRun:
-    """The figures of every world measured, and why the world after them failed (None when
-    every world was measured)."""
+    """The figures of every world measured, and why the others failed (none when every world
+    was measured)."""
 
     worlds: list[WorldFigures]
-    failure: str | None = None
+    failures: tuple[str, ...] = ()
 
 
 def bench_worlds(
@@ -356,10 +356,11 @@ def bench_worlds(
     slow spell of a shared machine falls on every world's ticks alike and the ratio of two
     worlds' ticks is measured under the same conditions. Each world lives in a temporary
     folder (world, database, dbt target folders) removed afterwards. A world whose full
-    build fails ends the run there: the worlds before it are still ticked and measured."""
+    build fails ends the run there, and one whose one-tick build fails is ticked no more:
+    the other worlds are still measured."""
     with ExitStack() as folders:
         prepared: list[PreparedTick] = []
-        failure = None
+        failures: dict[int, str] = {}
         for size in sizes:
             root = Path(
                 folders.enter_context(
@@ -371,11 +372,29 @@ def bench_worlds(
                 project = Project(project_root, root / "bench.duckdb")
                 prepared.append(_prepare_tick(world, project, say_for(size)))
             except (BenchFailed, MeasureError) as error:
-                failure = str(error)
+                failures[len(prepared)] = str(error)
                 break
-        ticks = tick_rounds(prepared, tick_repeats, lambda world, repeat: world.tick(repeat))
-        figures = [world.figures(builds) for world, builds in zip(prepared, ticks, strict=True)]
-        return BenchRun(figures, failure)
+
+        def tick(numbered: tuple[int, PreparedTick], repeat: int) -> TickRepeat | None:
+            number, world = numbered
+            if number in failures:
+                return None
+            try:
+                return world.tick(repeat)
+            except (BenchFailed, MeasureError) as error:
+                failures[number] = str(error)
+                return None
+
+        ticks = tick_rounds(list(enumerate(prepared)), tick_repeats, tick)
+        figures = []
+        for number, (world, repeats) in enumerate(zip(prepared, ticks, strict=True)):
+            if number in failures:
+                continue
+            try:
+                figures.append(world.figures([repeat for repeat in repeats if repeat is not None]))
+            except BenchFailed as error:
+                failures[number] = str(error)
+        return BenchRun(figures, tuple(failures[number] for number in sorted(failures)))
 
 
 _World = TypeVar("_World")

@@ -207,12 +207,13 @@ def test_a_loop_childs_peak_memory_is_its_own_not_its_parents() -> None:
     assert int(child.stdout) < 300 * 1024 * 1024
 
 
-def test_a_world_whose_full_build_fails_ends_the_run_and_those_before_it_are_measured(
+def test_a_failing_world_leaves_the_other_worlds_measured(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """Nothing measured is lost: the worlds before a failing one are still ticked and
-    reported (the CLI writes their figures, then the failure); the worlds after it are not
-    built."""
+    """Nothing measured is lost: a world whose full build fails ends the run there (the
+    worlds after it are not built), one whose one-tick build fails is ticked no more, and the
+    other worlds are still ticked and reported (the CLI writes their figures, then the
+    failures)."""
     ticked: list[tuple[str, int]] = []
 
     class MeasuredWorld:
@@ -221,6 +222,8 @@ def test_a_world_whose_full_build_fails_ends_the_run_and_those_before_it_are_mea
 
         def tick(self, repeat: int) -> int:
             ticked.append((self.label, repeat))
+            if self.label == "2mo" and repeat == 1:
+                raise pipeline_bench.BenchFailed("the one-tick build of the 2mo world failed")
             return repeat
 
         def figures(self, ticks: list[int]) -> tuple[str, list[int]]:
@@ -234,11 +237,14 @@ def test_a_world_whose_full_build_fails_ends_the_run_and_those_before_it_are_mea
 
     monkeypatch.setattr(pipeline_bench, "generate_bench_world", lambda size, *_: size)
     monkeypatch.setattr(pipeline_bench, "_prepare_tick", prepare)
-    sizes = parse_history("1,3,6", stores=2, products=1)
-    run = pipeline_bench.bench_worlds(sizes, tmp_path, lambda size: print, tmp_path, 2)
-    assert run.worlds == [("1mo", [0, 1])]
-    assert run.failure == "the full build of the 3mo world failed"
-    assert ticked == [("1mo", 0), ("1mo", 1)]
+    sizes = parse_history("1,2,3,6", stores=2, products=1)
+    run = pipeline_bench.bench_worlds(sizes, tmp_path, lambda size: print, tmp_path, 3)
+    assert run.worlds == [("1mo", [0, 1, 2])]
+    assert run.failures == (
+        "the one-tick build of the 2mo world failed",
+        "the full build of the 3mo world failed",
+    )
+    assert ticked == [("1mo", 0), ("2mo", 0), ("1mo", 1), ("2mo", 1), ("1mo", 2)]
 
 
 def test_sizes_round_the_stores_up() -> None:
