@@ -51,20 +51,11 @@ dated as (
         cast(typed.sales_ts as date) as sales_day_key
     from typed
     {%- if days is not none %}
-    {%- set dated_days = days | reject('none') | list %}
     where
         {%- if not days %}
         false
         {%- else %}
-        {%- if dated_days %}
-        cast(typed.sales_ts as date) in (
-            {%- for day in dated_days %}
-            date '{{ day }}'{{ ',' if not loop.last }}
-            {%- endfor %}
-        )
-        {%- else %}
-        false
-        {%- endif %}
+        {{ mrs_sales_day_in('cast(typed.sales_ts as date)', days) }}
         {%- if none in days %}
         or typed.sales_ts is null
         {%- endif %}
@@ -197,3 +188,16 @@ ruled as (
     end
 {%- endmacro %}
 
+
+{#-
+  Whether the date `day` is one of `days` (mrs_sales_days_to_check's: text, none for rows
+  without a parsed time, which no date matches): SQL, false when none is.
+-#}
+{% macro mrs_sales_day_in(day, days) -%}
+    {%- set dated_days = days | reject('none') | list -%}
+    {%- if dated_days -%}
+        {{ day }} in ({% for sales_day in dated_days %}date '{{ sales_day }}'{{ ', ' if not loop.last }}{% endfor %})
+    {%- else -%}
+        false
+    {%- endif -%}
+{%- endmacro %}

@@ -15,9 +15,7 @@
     incremental_strategy='replace_from_first_day',
     on_schema_change='fail',
 ) }}
-{%- set public_columns = [
-    'store_id', 'sku', 'sales_ts', 'actual_units', 'expected_units', 'removed_uplift_units',
-    'adjusted_units', 'removed_by_report_id', 'removed_cause_category'] %}
+{%- set public_columns = mrs_adjusted_sales_columns() %}
 
 {#- Stand for the first day written, whether a boundary row is added and the code's digest,
     in the SQL below (the digested text is the same in every build). -#}

@@ -6,14 +6,7 @@ adjusted_hours as (
     select * from {{ ref('protection_adjusted_hours') }}
 )
 
+-- The published columns, one list with what the kept hours' day digest hashes.
 select
-    store_id,
-    sku,
-    sales_ts,
-    actual_units,
-    expected_units,
-    removed_uplift_units,
-    adjusted_units,
-    removed_by_report_id,
-    removed_cause_category
+    {{ mrs_adjusted_sales_columns() | join(',\n    ') }}
 from adjusted_hours

@@ -21,15 +21,8 @@
     them; a day without a parsed time has no accepted row. -#}
 {%- set summed_days = mrs_sales_days_to_check(day_digests, say=false)['days']
     if one_process else none %}
-{%- if summed_days is none %}
-    {%- set day_filter = 'true' %}
-{%- else %}
-    {%- set day_literals = [] %}
-    {%- for day in summed_days if day is not none %}
-        {%- do day_literals.append("date '" ~ day ~ "'") %}
-    {%- endfor %}
-    {%- set day_filter = 'sales_day_key in (' ~ (day_literals | join(', ') or 'null') ~ ')' %}
-{%- endif %}
+{%- set day_filter = 'true' if summed_days is none
+    else mrs_sales_day_in('sales_day_key', summed_days) %}
 
 with
 

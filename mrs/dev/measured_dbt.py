@@ -80,22 +80,28 @@ def run_measured(
     return MeasuredRun(**json.loads(result.read_text()))
 
 
-def _peak_rss(who: str = "children") -> int:
-    """The peak resident set of this process's waited-for children, or of this process."""
+def _peak_rss_of_children() -> int:
+    """The largest peak resident set of this process's waited-for children."""
     import resource  # Unix only: imported here so the package still imports elsewhere.
 
-    if who == "self":
-        # On Linux a process's own ru_maxrss carries over an exec: a child started from the
-        # bench's process began with the bench's peak (4.65 GiB after the 12-month reference
-        # query, whatever it built). The memory map's own high-water mark starts afresh.
-        status = Path("/proc/self/status")
-        if status.exists():
-            for line in status.read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    scope = resource.RUSAGE_CHILDREN if who == "children" else resource.RUSAGE_SELF
-    peak = resource.getrusage(scope).ru_maxrss
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     # Linux reports kibibytes, macOS bytes.
+    return int(peak) if sys.platform == "darwin" else int(peak) * 1024
+
+
+def _own_peak_rss() -> int:
+    """This process's own peak resident set. On Linux a process's ru_maxrss carries over an
+    exec: a child started from the bench's process began with the bench's peak (4.65 GiB
+    after the 12-month reference query, whatever it built). Its memory map's high-water
+    mark (VmHWM) starts afresh; elsewhere ru_maxrss is all there is."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak) if sys.platform == "darwin" else int(peak) * 1024
 
 
@@ -118,7 +124,7 @@ def main(argv: Sequence[str]) -> int:
         run = MeasuredRun(
             exit_code=code,
             wall_seconds=time.perf_counter() - started,
-            peak_rss_bytes=_peak_rss("children"),
+            peak_rss_bytes=_peak_rss_of_children(),
         )
     Path(argv[1]).write_text(json.dumps(asdict(run)))
     return 0
@@ -143,7 +149,7 @@ def _measure_in_loop(
     return MeasuredRun(
         exit_code=code,
         wall_seconds=time.perf_counter() - started,
-        peak_rss_bytes=_peak_rss("self"),
+        peak_rss_bytes=_own_peak_rss(),
     )
 
 
