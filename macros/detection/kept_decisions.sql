@@ -3,6 +3,10 @@
   series and direction decided again, its kept decisions from the boundary row's
   first_elevated_ts on are replaced by the new ones. Boundary rows (no decision) are never
   inserted, so a series whose windows vanished still loses their decisions.
+  The decisions' staging table is dropped here: dbt-duckdb writes a Python model's rows to a
+  table of the database (named with a timestamp) that it takes for a temporary one and
+  never drops, so every incremental build left one behind (mrs_drop_leftover_staging_tables
+  removes those of earlier builds).
 -#}
 {% macro get_incremental_replace_series_from_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
@@ -18,5 +22,6 @@
         and kept.first_elevated_ts >= boundary.first_elevated_ts;
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ source }}
-    where decision is not null
+    where decision is not null;
+    drop table if exists {{ source }}
 {%- endmacro %}

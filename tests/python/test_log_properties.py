@@ -19,11 +19,16 @@ from conftest import (
 )
 
 from mrs.dev.world import WorldOptions, write_world
+from mrs.pipeline.database_lock import open_database
 
 SMALL_WORLD = WorldOptions(stores=14, products=7, days=26)
 # The small world's detection window starts 2025-07-23; T1 falls inside several reports.
 EARLY_TICK = "2025-07-24 15:00"
 LATE_TICK = "2025-07-27 12:00"
+LEFTOVER = "main.anomaly_classifier_model_real__dbt_tmp20250724150000123456"
+STAGING_TABLES = (
+    "select schema_name, table_name from duckdb_tables() where table_name like '%dbt_tmp%'"
+)
 
 
 MOCK_ROUTES = tuple(
@@ -114,6 +119,10 @@ def test_building_in_two_steps_equals_one_fresh_build_and_keeps_earlier_rows(
     _build(world, database, EARLY_TICK)
     early = log_rows(database)
     assert early["minority_reports_detected_log"], "T1 should already hold live reports"
+    # What an earlier version's incremental builds left: the staging table of the real
+    # classifier's new decisions, one per build (dbt-duckdb never dropped it).
+    with open_database(database, read_only=False) as con:
+        con.execute(f"create table {LEFTOVER} as select 1 as decision")
     # The next tick's build re-parses nothing (the tick reaches dbt as an environment
     # variable, not --vars), and a stale MRS_BUILD_AS_OF in the caller's environment is not
     # passed on to dbt.
@@ -123,6 +132,8 @@ def test_building_in_two_steps_equals_one_fresh_build_and_keeps_earlier_rows(
     late = log_rows(database)
     # Tick equivalence.
     assert late == log_rows(fresh)
+    # The incremental build left no staging table of its own, and dropped the earlier one.
+    assert query(database, STAGING_TABLES) == []
     # Append-only: every row of the first build is still there, unchanged.
     for log in LOGS:
         assert set(early[log]) <= set(late[log]), log
