@@ -47,9 +47,44 @@ from candidate_hours
 group by store_id, sku, direction, first_elevated_ts
 """
 
+# The series and directions with a window new, changed or gone since the kept decisions, and
+# their windows and kept decisions: compared in SQL, so only those series reach pandas (a
+# comparison of every window in pandas cost 0.15 s of a one-tick build at 12 months).
+_CHANGED_SERIES_SQL = """
+create temporary table mrs_changed_series as
+select distinct
+    coalesce(windows.store_id, kept.store_id) as store_id,
+    coalesce(windows.sku, kept.sku) as sku,
+    coalesce(windows.direction, kept.direction) as direction
+from mrs_windows as windows
+full join {kept} as kept
+    on
+        windows.store_id = kept.store_id
+        and windows.sku = kept.sku
+        and windows.direction = kept.direction
+        and windows.first_elevated_ts = kept.first_elevated_ts
+where windows.window_digest is distinct from kept.window_digest
+"""
+
+_CHANGED_WINDOWS_SQL = """
+select windows.*
+from mrs_windows as windows
+semi join mrs_changed_series as changed
+    on
+        windows.store_id = changed.store_id
+        and windows.sku = changed.sku
+        and windows.direction = changed.direction
+"""
+
 _KEPT_SQL = """
-select store_id, sku, direction, first_elevated_ts, decision, window_digest
-from {kept}
+select kept.store_id, kept.sku, kept.direction, kept.first_elevated_ts, kept.decision,
+    kept.window_digest
+from {kept} as kept
+semi join mrs_changed_series as changed
+    on
+        kept.store_id = changed.store_id
+        and kept.sku = changed.sku
+        and kept.direction = changed.direction
 """
 
 _HOURS_TO_DECIDE_SQL = """
@@ -80,12 +115,18 @@ def decide_kept_windows(
     None), else the decisions of the windows decided again and, per series and direction
     decided again, one boundary row (no decision) whose first_elevated_ts is where its kept
     decisions are replaced from (the incremental strategy replace_series_from)."""
-    windows = candidate_hours.query(
-        "candidate_hours", _WINDOWS_SQL.format(code_digest=classifier_digest(params))
-    ).df()
+    windows_sql = _WINDOWS_SQL.format(code_digest=classifier_digest(params))
     if kept_table is None:
+        windows = candidate_hours.query("candidate_hours", windows_sql).df()
         return _with_digests(decide_candidate_windows(candidate_hours.df(), params), windows)
-    kept = session.query(_KEPT_SQL.format(kept=kept_table)).df()
+    candidate_hours.query("candidate_hours", f"create temporary table mrs_windows as {windows_sql}")
+    try:
+        session.execute(_CHANGED_SERIES_SQL.format(kept=kept_table))
+        windows = session.query(_CHANGED_WINDOWS_SQL).df()
+        kept = session.query(_KEPT_SQL.format(kept=kept_table)).df()
+    finally:
+        session.execute("drop table if exists mrs_windows")
+        session.execute("drop table if exists mrs_changed_series")
     plan = decision_plan(windows, kept, params.closure_hours)
     decided_from = plan.loc[plan["decided_from_ts"].notna(), [*SERIES, "decided_from_ts"]]
     if decided_from.empty:
