@@ -7,6 +7,14 @@
 -- the same hours (a power cut, a closure, a local event starts them together), confirmed when
 -- the last of those is known; only reports on their own evidence corroborate, so one
 -- corroborated report never carries the next.
+-- Computed whole, but only the rows that changed are written (issue 18: strategy
+-- replace_changed_rows, by `row_digest`).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_changed_rows',
+    on_schema_change='fail',
+) }}
+
 with
 
 classified as (
@@ -289,6 +297,14 @@ timed as (
                 then {{ mrs_tick_at_or_after(dbt.dateadd('hour', 1, 'closure_ts')) }}
         end as closed_tick
     from identified
+),
+
+digested as (
+    select
+        *,
+        -- the whole row: a row that differs from the kept one in any column replaces it
+        hash(timed) as row_digest
+    from timed
 )
 
-select * from timed
+select * from digested

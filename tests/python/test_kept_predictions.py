@@ -29,6 +29,7 @@ DAY_TOTALS = "baseline_day_totals"
 SCAN = "anomaly_scan_hours"
 CANDIDATES = "anomaly_candidate_hours"
 DECISIONS = "anomaly_classifier_model_real"
+IDENTIFIED_DECISIONS = "anomaly_classifier_decisions"
 PREDICTED = "+baseline_sales_predictions"
 
 
@@ -37,7 +38,7 @@ def _build(
     database: Path,
     as_of: dt.datetime,
     world: FamilyOptions = WORLD,
-    select: str = "+anomaly_classifier_model",
+    select: str = "+anomaly_classifier_decisions",
 ) -> str:
     return run_mrs(
         "build",
@@ -155,6 +156,8 @@ def test_kept_and_computed_days_equal_computing_every_day(inputs: Path, tmp_path
     all_windows = query(fresh, f"select count(*) from {DECISIONS}")[0][0]
     assert 0 < int(decided.group(1)) < all_windows
     assert _predictions(kept, DECISIONS) == _predictions(fresh, DECISIONS)
+    # With their ids, corroboration and ticks, written by their changed rows only: the same.
+    assert _predictions(kept, IDENTIFIED_DECISIONS) == _predictions(fresh, IDENTIFIED_DECISIONS)
     # The restated hour moved its scores; the hours kept before its day are the first build's.
     assert [row for row in scored if row[2] == restated_hour] != [
         row for row in scored_first if row[2] == restated_hour
