@@ -18,7 +18,10 @@
 
 
 {#- The digest of one sales day's trading hours of baseline_sales_predictions: what the scan
-    reads of them. -#}
+    reads of them. (Not what they were scored from, as protection_adjusted_hours compares
+    them, mrs_prediction_hour_digest: a day's predictions depend on the days before it, and
+    a change in hours the scan does not read, a day with no trading hour or the hours after
+    a day's last, would not show in the days it holds.) -#}
 {% macro mrs_prediction_day_digest(relation) -%}
     {{ mrs_rows_digest(relation, [
         'store_id', 'sku', 'sales_ts', 'actual_units', 'expected_units', 'variance_units',

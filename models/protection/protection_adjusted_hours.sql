@@ -6,8 +6,9 @@
   the public model, is these rows without their day.
   Kept from build to build (issue 18): only the UTC days from the first one whose rows would
   differ from the kept ones are computed and written. A day's rows follow from its hours'
-  actual and expected units, the removals that fall on it and this model's code, so
-  mrs_first_changed_adjusted_day compares those (narrow digests per day) with what the kept
+  predictions, the removals that fall on it and this model's code, so
+  mrs_first_changed_adjusted_day compares those (narrow digests per day: each hour's
+  predictions by what they were scored from, `prediction_hour_digest`) with what the kept
   rows hold, instead of computing every hour to compare it.
 -#}
 {{ config(
@@ -49,26 +50,43 @@ hours as (
         and ({{ first_day }} is null or predictions.sales_ts >= {{ first_day }})
 ),
 
+removal_hours as (
+    -- The hours whose uplift a protected report removes: the whole hours of its window from
+    -- detection_start to the last one predicted (the hour before as_of), one report per hour
+    -- (reports of one series never overlap in time, but keep one anyway). Generated from the
+    -- few reports, so the comparison of the kept days reads them without the predictions.
+    select * from (
+        select
+            protected.store_id,
+            protected.sku,
+            unnest(generate_series(
+                date_trunc('hour', greatest(protected.window_start, settings.detection_start)
+                    + interval 59 minute + interval 59 second + interval 999999 microsecond),
+                date_trunc('hour', least(
+                    protected.protected_until - interval 1 microsecond,
+                    settings.as_of - interval 1 hour
+                )),
+                interval 1 hour
+            )) as sales_ts,
+            protected.report_id,
+            protected.final_cause_category
+        from protected
+        cross join settings
+        where protected.removes_uplift
+    ) as generated
+    qualify row_number() over (partition by store_id, sku, sales_ts order by report_id) = 1
+),
+
 removals as (
     select
-        hours.store_id,
-        hours.sku,
-        hours.sales_ts,
-        protected.report_id,
-        protected.final_cause_category,
+        removal_hours.*,
         greatest(hours.actual_units - hours.expected_units, 0) as removed_uplift_units
-    from hours
-    inner join protected
+    from removal_hours
+    inner join hours
         on
-            hours.store_id = protected.store_id
-            and hours.sku = protected.sku
-            and hours.sales_ts >= protected.window_start
-            and hours.sales_ts < protected.protected_until
-    where protected.removes_uplift
-    -- Reports of one series never overlap in time, but keep one removal per hour anyway.
-    qualify row_number() over (
-            partition by hours.store_id, hours.sku, hours.sales_ts order by protected.report_id
-        ) = 1
+            removal_hours.store_id = hours.store_id
+            and removal_hours.sku = hours.sku
+            and removal_hours.sales_ts = hours.sales_ts
 ),
 
 adjusted as (
@@ -81,7 +99,8 @@ adjusted as (
         coalesce(removals.removed_uplift_units, 0) as removed_uplift_units,
         hours.actual_units - coalesce(removals.removed_uplift_units, 0) as adjusted_units,
         removals.report_id as removed_by_report_id,
-        removals.final_cause_category as removed_cause_category
+        removals.final_cause_category as removed_cause_category,
+        {{ mrs_prediction_hour_digest('hours') }} as prediction_hour_digest
     from hours
     left join removals
         on
@@ -105,7 +124,10 @@ adjusted_days as (
 boundary_rows as (
     -- The first day written, for the incremental strategy: one row it never inserts (none on
     -- a first or full-refresh build, which inserts every row).
-    {{ mrs_boundary_row(public_columns + ['sales_day', 'adjusted_digest', 'day_digest'], first_day) }}
+    {{ mrs_boundary_row(
+        public_columns
+        + ['prediction_hour_digest', 'sales_day', 'adjusted_digest', 'day_digest'],
+        first_day) }}
     where {{ boundary_token }}
 )
 

@@ -164,10 +164,12 @@ def test_adjusted_hours_are_written_again_from_the_first_day_whose_inputs_change
         )
         assert kept == written
 
-    # A restated hour of the third day (as restated sales rescore it): written from that day.
+    # A restated hour of the third day, as restated sales rescore it (its units, and the
+    # digest of the day's sales it was scored from): written from that day.
     with duckdb.connect(str(database)) as con:
         con.execute(
-            "update baseline_sales_predictions set actual_units = actual_units + 3 "
+            "update baseline_sales_predictions set actual_units = actual_units + 3, "
+            "input_day_digest = hash(input_day_digest, 'restated') "
             f"where sales_ts = timestamp '{days[2]:%Y-%m-%d} 14:00'"
         )
     assert _written_from(build(database)) == f"{days[2]:%Y-%m-%d}"
