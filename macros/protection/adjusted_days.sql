@@ -40,7 +40,8 @@
             group by cast(removal_hours.sales_ts as date)
         ),
         kept_days as (
-            -- One read of the kept rows for both: their units and their removals.
+            -- One read of the kept rows for both: their predictions' digests and their
+            -- removals.
             select
                 kept.sales_day,
                 count(*) as day_rows,

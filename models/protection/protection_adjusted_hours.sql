@@ -60,8 +60,9 @@ removal_hours as (
             protected.store_id,
             protected.sku,
             unnest(generate_series(
+                -- (the first whole hour at or after it)
                 date_trunc('hour', greatest(protected.window_start, settings.detection_start)
-                    + interval 59 minute + interval 59 second + interval 999999 microsecond),
+                    + interval 1 hour - interval 1 microsecond),
                 date_trunc('hour', least(
                     protected.protected_until - interval 1 microsecond,
                     settings.as_of - interval 1 hour
