@@ -22,7 +22,7 @@
             select
                 cast(predictions.sales_ts as date) as sales_day,
                 count(*) as day_rows,
-                bit_xor(distinct {{ mrs_prediction_hour_digest('predictions') }}) as digest
+                bit_xor(distinct {{ mrs_adjusted_hour_digest('predictions') }}) as digest
             from {{ ref('baseline_sales_predictions') }} as predictions
             where predictions.sales_ts >= (select settings.detection_start from settings)
             group by cast(predictions.sales_ts as date)
@@ -97,12 +97,29 @@
   What an hour's predictions were scored from: the hour, the digest of its day's sales up
   to it (`input_day_digest`, one per hour) and the model with its fit (`prediction_digest`).
   A prediction depends only on those and on the hours before it, so where every hour is
-  compared (here: every hour from detection_start; the training days are in the fit) the
+  compared (here: every hour from detection_start, and those before it as one digest) the
   first hour whose digest differs is the first whose predictions may differ. Two narrow
   columns read per hour: hashing the hours' units instead took 0.3 s of every one-tick
   build at 12 months (issue 18). Every series of an hour carries the same value, hence
-  `bit_xor(distinct ...)` per day (an even count would cancel in the xor).
+  `bit_xor(distinct ...)` per day (an even count would cancel in the xor). Hashed twice:
+  DuckDB combines a hash of several values by xoring in the last one's, so the model's
+  digest, the same on every hour, cancelled out of a day's 24: a refit would have gone
+  unseen (found 2026-12-05 by the test that rescores an hour before detection_start, whose
+  digest cancelled the same way).
 -#}
 {% macro mrs_prediction_hour_digest(relation) -%}
-    hash({{ relation }}.sales_ts, {{ relation }}.input_day_digest, {{ relation }}.prediction_digest)
+    hash(hash(
+        {{ relation }}.sales_ts, {{ relation }}.input_day_digest, {{ relation }}.prediction_digest
+    ))
+{%- endmacro %}
+
+
+{#- An adjusted hour's `prediction_hour_digest`: what its predictions were scored from, and
+    what those of the hours before detection_start were (CTE `earlier_predictions` of
+    protection_adjusted_hours), so a change there reaches every day. -#}
+{% macro mrs_adjusted_hour_digest(relation) -%}
+    hash(hash(
+        {{ mrs_prediction_hour_digest(relation) }},
+        (select earlier_predictions.digest from earlier_predictions)
+    ))
 {%- endmacro %}

@@ -50,6 +50,18 @@ hours as (
         and ({{ first_day }} is null or predictions.sales_ts >= {{ first_day }})
 ),
 
+earlier_predictions as (
+    -- What the predictions before detection_start were scored from, as one digest in every
+    -- hour's `prediction_hour_digest`: those hours are not adjusted, but the predictions
+    -- after them depend on them (a level looks back ten days), and where the fit's window
+    -- ends before detection_start (an approved version trained earlier) no fit holds them.
+    -- (Read from the relation: a second reader of the `predictions` CTE made DuckDB hold
+    -- every column of every hour.)
+    select coalesce(bit_xor(distinct {{ mrs_prediction_hour_digest('earlier') }}), 0) as digest
+    from {{ ref('baseline_sales_predictions') }} as earlier
+    where earlier.sales_ts < (select settings.detection_start from settings)
+),
+
 removal_hours as (
     -- The hours whose uplift a protected report removes: the whole hours of its window from
     -- detection_start to the last one predicted (the hour before as_of), one report per hour
@@ -101,7 +113,7 @@ adjusted as (
         hours.actual_units - coalesce(removals.removed_uplift_units, 0) as adjusted_units,
         removals.report_id as removed_by_report_id,
         removals.final_cause_category as removed_cause_category,
-        {{ mrs_prediction_hour_digest('hours') }} as prediction_hour_digest
+        {{ mrs_adjusted_hour_digest('hours') }} as prediction_hour_digest
     from hours
     left join removals
         on

@@ -24,7 +24,9 @@ SERIES = ["store_id", "sku", "direction"]
 KEY = [*SERIES, "first_elevated_ts"]
 
 # Per candidate window: the order-free digest of the hours the classifier reads (each row
-# holds its trading hour index, so no two rows of a window hash alike), the first hour of
+# holds its trading hour index, so no two rows of a window hash alike; each row's hash hashed
+# again, as in the macro mrs_rows_digest: a change of the last column shared by an even
+# number of hours cancelled out of the xor), the first hour of
 # the window proper and the last elevated hour (what decides whether a dismissed window is
 # carried into the next one).
 _WINDOWS_SQL = """
@@ -34,11 +36,11 @@ select
     direction,
     first_elevated_ts,
     hash(
-        bit_xor(hash(
+        bit_xor(hash(hash(
             candidate_window_id, is_window_closed, sales_ts, trading_hour_index,
             is_in_window, is_elevated, is_closure_hour, residual_z, onset_z, drift_step,
             is_drift_alarm, drift_run_start_index, is_shift_alarm, shift_run_start_index
-        )),
+        ))),
         '{code_digest}'
     ) as window_digest,
     min(trading_hour_index) filter (where is_in_window) as first_in_window_index,

@@ -183,6 +183,18 @@ def test_adjusted_hours_are_written_again_from_the_first_day_whose_inputs_change
     assert _written_from(build(database)) == f"{days[4]:%Y-%m-%d}"
     equals_computing_every_day()
     assert "protection adjusted sales kept, no day changed" in build(database)
+    # A predicted hour before detection_start rescored (no adjusted hour of its own, but the
+    # predictions after it look back at it, and a fit trained on an earlier window does not
+    # hold it): every day written again.
+    with duckdb.connect(str(database)) as con:
+        rescored = con.execute(
+            "update baseline_sales_predictions set input_day_digest = hash(input_day_digest, 1) "
+            "where sales_ts = (select max(sales_ts) from baseline_sales_predictions "
+            "where sales_ts < (select detection_start from run_settings))"
+        ).fetchall()
+    assert rescored[0][0] > 0
+    assert _written_from(build(database)) == f"{days[0]:%Y-%m-%d}"
+    equals_computing_every_day()
 
 
 @pytest.mark.parametrize("column", ["is_temporary", "expected_duration_hours", "recommendation"])
