@@ -26,20 +26,16 @@
             plan.model_version,
             plan.parameters,
             (
-                -- (each row's hash hashed again, as in mrs_rows_digest)
-                select coalesce(bit_xor(hash(hash(
-                    series_hours.store_id, series_hours.sku, series_hours.sales_ts,
-                    series_hours.units, series_hours.is_reported, series_hours.is_feed_gap
-                ))), 0)
+                -- (what the sales series' day digests read of a row)
+                select coalesce({{ mrs_series_day_digest('series_hours') }}, 0)
                 from {{ ref('sales_timeseries_data') }} as series_hours
                 where
                     series_hours.sales_ts >= plan.training_start
                     and series_hours.sales_ts < plan.training_end
             ) as training_rows,
             (
-                select coalesce(bit_xor(hash(hash(
-                    exclusions.store_id, exclusions.sku, exclusions.excluded_day
-                ))), 0)
+                select coalesce({{ mrs_rows_digest(
+                    'exclusions', ['store_id', 'sku', 'excluded_day']) }}, 0)
                 from {{ ref('baseline_training_exclusions') }} as exclusions
             ) as excluded_days
         from {{ ref('baseline_training_plan') }} as plan
