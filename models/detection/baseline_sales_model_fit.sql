@@ -105,8 +105,8 @@ series_names as (
 series_keys as (
     -- Integer keys for the series, named back at the end: the fit groups, sorts and joins
     -- its training hours by series dozens of times, and on two strings that took a third of
-    -- its time (the 20 M-row bench world's fit: 74.5 s, 48.4 s on integer keys, every value
-    -- the same). Ranked by name, so any order by series is the names' order.
+    -- its time (the 20 M-row bench world's fit: 74.5-78.1 s on names, 49.9-52.9 s on these
+    -- keys, every value the same). Ranked by name, so any order by series is the names'.
     select
         store_id,
         sku,
