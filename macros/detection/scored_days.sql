@@ -40,18 +40,27 @@
 
 
 {#-
+  One row's hash of `values` (SQL expressions), for digests that xor rows together. Hashed
+  again: DuckDB combines a hash of several values by xoring in the last one's, so a change of
+  the last value shared by an even number of rows (a series' hours, a day's) cancelled out
+  of the xor (found 2026-12-05).
+-#}
+{% macro mrs_row_hash(values) -%}
+    hash(hash({{ values | join(', ') }}))
+{%- endmacro %}
+
+
+{#-
   An order-free digest of a group of rows of `relation` (a sales day's, in the kept models):
-  the xor of each row's hash of `columns`, so the rows' order and the threads adding them up
-  change nothing. Each row's hash is hashed again: DuckDB combines a hash of several values
-  by xoring in the last one's, so a change of the last column shared by an even number of
-  rows (a series' hours, a day's) cancelled out of the xor (found 2026-12-05).
+  the xor of each row's hash of `columns` (mrs_row_hash), so the rows' order and the threads
+  adding them up change nothing.
 -#}
 {% macro mrs_rows_digest(relation, columns) -%}
     {%- set qualified = [] -%}
     {%- for column in columns -%}
         {%- do qualified.append(relation ~ '.' ~ column) -%}
     {%- endfor -%}
-    bit_xor(hash(hash({{ qualified | join(', ') }})))
+    bit_xor({{ mrs_row_hash(qualified) }})
 {%- endmacro %}
 
 

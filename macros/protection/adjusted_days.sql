@@ -101,16 +101,13 @@
   first hour whose digest differs is the first whose predictions may differ. Two narrow
   columns read per hour: hashing the hours' units instead took 0.3 s of every one-tick
   build at 12 months (issue 18). Every series of an hour carries the same value, hence
-  `bit_xor(distinct ...)` per day (an even count would cancel in the xor). Hashed twice:
-  DuckDB combines a hash of several values by xoring in the last one's, so the model's
-  digest, the same on every hour, cancelled out of a day's 24: a refit would have gone
-  unseen (found 2026-12-05 by the test that rescores an hour before detection_start, whose
-  digest cancelled the same way).
+  `bit_xor(distinct ...)` per day (an even count would cancel in the xor). A row hash
+  (mrs_row_hash): the model's digest, the same on every hour, had cancelled out of a day's
+  24, so a refit would have gone unseen.
 -#}
 {% macro mrs_prediction_hour_digest(relation) -%}
-    hash(hash(
-        {{ relation }}.sales_ts, {{ relation }}.input_day_digest, {{ relation }}.prediction_digest
-    ))
+    {{ mrs_row_hash([relation ~ '.sales_ts', relation ~ '.input_day_digest',
+        relation ~ '.prediction_digest']) }}
 {%- endmacro %}
 
 
@@ -118,8 +115,6 @@
     what those of the hours before detection_start were (CTE `earlier_predictions` of
     protection_adjusted_hours), so a change there reaches every day. -#}
 {% macro mrs_adjusted_hour_digest(relation) -%}
-    hash(hash(
-        {{ mrs_prediction_hour_digest(relation) }},
-        (select earlier_predictions.digest from earlier_predictions)
-    ))
+    {{ mrs_row_hash([mrs_prediction_hour_digest(relation),
+        '(select earlier_predictions.digest from earlier_predictions)']) }}
 {%- endmacro %}

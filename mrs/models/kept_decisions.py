@@ -25,8 +25,7 @@ KEY = [*SERIES, "first_elevated_ts"]
 
 # Per candidate window: the order-free digest of the hours the classifier reads (each row
 # holds its trading hour index, so no two rows of a window hash alike; each row's hash hashed
-# again, as in the macro mrs_rows_digest: a change of the last column shared by an even
-# number of hours cancelled out of the xor), the first hour of
+# again, as the macro mrs_row_hash does, which says why), the first hour of
 # the window proper and the last elevated hour (what decides whether a dismissed window is
 # carried into the next one).
 _WINDOWS_SQL = """
