@@ -28,10 +28,11 @@
 {#-
   The fit's row of each hour of `hours` (a relation or alias with store_id, sku and
   sales_ts), as `fit`: its series' profile hour of the week in the stores' time. The fit is
-  read where it is joined, not through a CTE, so each read takes only its own columns.
+  read where it is joined (or through a CTE that is not materialised, `fit_relation`), so
+  each read takes only its own columns.
 -#}
-{% macro mrs_join_profile_hour(hours) -%}
-    inner join {{ ref('baseline_sales_model_fit') }} as fit
+{% macro mrs_join_profile_hour(hours, fit_relation=none) -%}
+    inner join {{ fit_relation or ref('baseline_sales_model_fit') }} as fit
         on
             {{ hours }}.store_id = fit.store_id
             and {{ hours }}.sku = fit.sku

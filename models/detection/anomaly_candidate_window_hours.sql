@@ -170,6 +170,28 @@ window_hours as (
             and identified.direction_sign = series_last_hours.direction_sign
 ),
 
+window_series_hours as (
+    -- The scan's hours of the series with a window, from their first window's context on:
+    -- joined hour by hour with the whole scan read, DuckDB hashed every hour of it (0.6 s of a
+    -- 20 M-row tick's 0.7).
+    select scan.*
+    from scan
+    inner join (
+        select
+            store_id,
+            sku,
+            direction_sign,
+            min(trading_hour_index) as first_index
+        from window_hours
+        group by store_id, sku, direction_sign
+    ) as window_series
+        on
+            scan.store_id = window_series.store_id
+            and scan.sku = window_series.sku
+            and scan.direction_sign = window_series.direction_sign
+            and scan.trading_hour_index >= window_series.first_index
+),
+
 candidate_hours as (
     select
         window_hours.candidate_window_id,
@@ -194,7 +216,7 @@ candidate_hours as (
         {{ mrs_window_alarm_columns('hour', 'scan') }},
         cast(null as ubigint) as scan_day_digest
     from window_hours
-    inner join scan
+    inner join window_series_hours as scan
         on
             window_hours.store_id = scan.store_id
             and window_hours.sku = scan.sku
