@@ -7,17 +7,17 @@ wait. After each build the public models are therefore also copied to
 - `<stem>_published.duckdb`: one DuckDB file with every public table and `publication`
   (which run and tick it holds, and the rows of each table), and
 - `<stem>_published/<table>.parquet`: the same tables as Parquet files (a table kept by
-  day: `<stem>_published/<table>/<YYYY-MM>.parquet`, one file per UTC month),
+  day: `<stem>_published/<table>/<YYYY-MM-DD>.parquet`, one file per UTC day),
 
 each written under a `.next` name first and then moved over the previous one with an
 atomic rename. The `.next` DuckDB file starts as a copy of the previous one: every table is
 written again whole, except the tables kept by day (`protection_adjusted_sales`, the
 largest, which grows with the history), whose rows are written again only from the first
-day that differs from the previous copy, and whose Parquet files only from that day's
-month, so an hourly build does not copy the whole history. A reader that opens them during a
-build gets the previous build's state, one that holds them open keeps what it opened, and no
-reader can make a build fail: the build reads the published DuckDB file only as bytes to
-copy, and never opens the published files as databases.
+day that differs from the previous copy, and whose Parquet files only from that day on,
+so an hourly build copies neither the history nor the month so far. A reader that opens
+them during a build gets the previous build's state, one that holds them open keeps what it
+opened, and no reader can make a build fail: the build reads the published DuckDB file only
+as bytes to copy, and never opens the published files as databases.
 
 The DuckDB file also holds, in schema `review_index`, the few other tables the review app and
 `mrs review` need beside the public ones (the active run, the ids a build has logged, the
@@ -142,8 +142,8 @@ def publish(
     ):
         leftover.unlink(missing_ok=True)
     _attach_previous_copy(connection, target, staged)
-    staged_months: dict[Path, Path] = {}
-    gone_months: list[Path] = []
+    staged_days: dict[Path, Path] = {}
+    gone_days: list[Path] = []
     try:
         _drop_all_but(connection, set(tables))
         for name, relation in tables.items():
@@ -168,7 +168,7 @@ def publish(
                     " (format parquet)"
                 )
             else:
-                written, gone = _write_month_files(
+                written, gone = _write_day_files(
                     connection,
                     name,
                     day_column,
@@ -176,8 +176,8 @@ def publish(
                     changed,
                     recorded=name in (day_digests or {}),
                 )
-                staged_months.update(written)
-                gone_months.extend(gone)
+                staged_days.update(written)
+                gone_days.extend(gone)
         # Counted on the copies: what readers get, without reading the models again.
         manifest = pd.DataFrame(
             {
@@ -210,13 +210,13 @@ def publish(
     for name, staged_file in staged_files.items():
         if name not in (kept_by_day or {}):
             os.replace(staged_file, folder / f"{name}.parquet")
-    for staged_month, month_file in sorted(staged_months.items(), key=lambda item: item[1]):
-        os.replace(staged_month, month_file)
-    for month_file in gone_months:
-        month_file.unlink(missing_ok=True)
+    for staged_day, day_file in sorted(staged_days.items(), key=lambda item: item[1]):
+        os.replace(staged_day, day_file)
+    for day_file in gone_days:
+        day_file.unlink(missing_ok=True)
     for name in kept_by_day or {}:
-        # A table kept by day is a folder of monthly files; a version before wrote one file,
-        # removed once the months are in place.
+        # A table kept by day is a folder of daily files; a version before wrote one file,
+        # removed once the days are in place.
         (folder / f"{name}.parquet").unlink(missing_ok=True)
     os.replace(staged, target)
     return manifest
@@ -411,61 +411,74 @@ def _record_day_digests(
         connection.unregister("mrs_publication_digests")
 
 
-def _write_month_files(
+def _write_day_files(
     connection: duckdb.DuckDBPyConnection,
     name: str,
     day_column: str,
-    month_folder: Path,
+    day_folder: Path,
     changed: _ChangedDays,
     recorded: bool = False,
 ) -> tuple[dict[Path, Path], list[Path]]:
-    """Stage the monthly Parquet files of the copy's table `name` (UTC months of
-    `day_column`; rows without one in `undated.parquet`) that must be written again: every
-    month when the table was written whole, else the months from the first changed day's on
-    and any month whose file is missing. Returns the staged files (staged -> final name) and
-    the files of months that no longer have rows."""
-    month_folder.mkdir(parents=True, exist_ok=True)
+    """Stage the daily Parquet files of the copy's table `name` (UTC days of `day_column`;
+    rows without one in `undated.parquet`) that must be written again: every day when the
+    table was written whole, else the days from the first changed day on and any day whose
+    file is missing. Returns the staged files (staged -> final name) and the files to remove:
+    those of days that no longer have rows, and any file of another layout (the monthly
+    files of a version before). One file per day, not per month: an hourly build wrote its
+    whole month again (0.6 s of a 20 M-row tick on the month's twelfth day, and growing to
+    the month's end)."""
+    day_folder.mkdir(parents=True, exist_ok=True)
     if recorded:
         # The days the copy recorded are the days its table holds: no row is read.
-        months_sql = (
-            "select distinct coalesce(strftime(sales_day, '%Y-%m'), 'undated') "
+        days_sql = (
+            "select distinct coalesce(strftime(sales_day, '%Y-%m-%d'), 'undated') "
             f"from {_RECORDED_DAYS} where table_name = {sql_string(name)} order by 1"
         )
     else:
-        month = f"coalesce(strftime(\"{day_column}\", '%Y-%m'), 'undated')"
-        months_sql = f'select distinct {month} from {_STAGING_ALIAS}."{name}" order by 1'
-    months = [row[0] for row in connection.execute(months_sql).fetchall()]
-    existing = {path.stem for path in month_folder.glob("*.parquet")}
+        day = f"coalesce(strftime(\"{day_column}\", '%Y-%m-%d'), 'undated')"
+        days_sql = f'select distinct {day} from {_STAGING_ALIAS}."{name}" order by 1'
+    days = [row[0] for row in connection.execute(days_sql).fetchall()]
+    existing = {path.stem for path in day_folder.glob("*.parquet")}
     if changed.whole:
-        first_month = ""  # every month sorts after it
+        first_day = ""  # every day sorts after it
     elif changed.first_day is not None:
-        first_month = f"{changed.first_day:%Y-%m}"
+        first_day = f"{changed.first_day:%Y-%m-%d}"
     else:
-        first_month = None
+        first_day = None
     rewritten = [
         label
-        for label in months
-        if label not in existing or (first_month is not None and label >= first_month)
+        for label in days
+        if label not in existing or (first_day is not None and label >= first_day)
     ]
     staged: dict[Path, Path] = {}
     for label in rewritten:
-        final = month_folder / f"{label}.parquet"
+        final = day_folder / f"{label}.parquet"
         staged[final.with_name(final.name + _NEXT)] = final
         if label == "undated":
             rows, bounds = f'"{day_column}" is null', []
         else:
-            # A range on the column itself, so the scan skips the other months' row groups.
-            start = dt.date.fromisoformat(f"{label}-01")
+            # A range on the column itself, so the scan skips the other days' row groups.
+            start = dt.date.fromisoformat(label)
             rows = f'"{day_column}" >= ? and "{day_column}" < ?'
-            bounds = [start, (start + dt.timedelta(days=31)).replace(day=1)]
+            bounds = [start, start + dt.timedelta(days=1)]
         connection.execute(
             f'copy (select * from {_STAGING_ALIAS}."{name}" where {rows}) '
             f"to {sql_string(str(final) + _NEXT)} (format parquet)",
             bounds,
         )
     gone = [
-        month_folder / f"{label}.parquet"
-        for label in sorted(existing - set(months))
-        if first_month is not None and label >= first_month
+        day_folder / f"{label}.parquet"
+        for label in sorted(existing - set(days))
+        if (first_day is not None and label >= first_day) or not _is_day_label(label)
     ]
     return staged, gone
+
+
+def _is_day_label(label: str) -> bool:
+    """A daily file's name (or `undated`), not one of another layout's."""
+    if label == "undated":
+        return True
+    try:
+        return dt.date.fromisoformat(label).isoformat() == label
+    except ValueError:
+        return False

@@ -47,7 +47,7 @@ def _read_tables(con: duckdb.DuckDBPyConnection, names: tuple[str, ...] | None =
 
 
 def _parquet_path(database: Path, name: str) -> Path:
-    """A public table's Parquet file, or the glob of its monthly files (a table kept by day)."""
+    """A public table's Parquet file, or the glob of its daily files (a table kept by day)."""
     folder = published_folder(database) / name
     return folder / "*.parquet" if folder.is_dir() else folder.with_suffix(".parquet")
 
@@ -65,7 +65,7 @@ def test_the_published_copy_holds_every_public_model_whole(demo_database):
     manifest = query(
         published_database(database), "select table_name, row_count, run_id, as_of from publication"
     )
-    # The largest table, kept by day, is a folder of monthly files; the manifest says where.
+    # The largest table, kept by day, is a folder of daily files; the manifest says where.
     files = dict(
         query(published_database(database), "select table_name, parquet_file from publication")
     )
@@ -247,38 +247,43 @@ def test_a_table_kept_by_day_is_written_again_from_its_first_changed_day(tmp_pat
     assert not list(tmp_path.rglob("*.next"))
 
 
-def test_a_table_kept_by_day_writes_again_only_the_parquet_files_of_its_changed_months(
+def test_a_table_kept_by_day_writes_again_only_the_parquet_files_of_its_changed_days(
     tmp_path, capsys
 ):
     database = tmp_path / "world.duckdb"
-    months = published_folder(database) / "adjusted"
-    # A version before wrote the table as one file: the folder of months replaces it.
-    months.parent.mkdir(parents=True)
-    (months.parent / "adjusted.parquet").write_bytes(b"left by a version before")
+    days = published_folder(database) / "adjusted"
+    # Versions before wrote the table as one file, then as monthly files: the folder of
+    # days replaces both.
+    days.mkdir(parents=True)
+    (days.parent / "adjusted.parquet").write_bytes(b"left by a version before")
+    (days / "2026-01.parquet").write_bytes(b"a month's file, left by a version before")
     hours = "select timestamp '2026-01-30' + to_hours(h) as sales_ts, {units} as units "
-    # Jan 30 to Mar 1 (31 days): three months.
+    # Jan 30 to Mar 1: 31 days.
     _publish_source(database, capsys, adjusted=hours.format(units="h") + "from range(744) t(h)")
-    assert sorted(path.name for path in months.iterdir()) == [
-        "2026-01.parquet",
-        "2026-02.parquet",
-        "2026-03.parquet",
-    ]
-    assert not (months.parent / "adjusted.parquet").exists()
-    written = {path.name: path.stat().st_ino for path in months.iterdir()}
-    # An hour of Feb 9 restated and March gone: January's file is kept as it was, February's
-    # written again, March's removed.
+    written = {path.name: path.stat().st_ino for path in days.iterdir()}
+    expected = [f"2026-01-{day}.parquet" for day in (30, 31)]
+    expected += [f"2026-02-{day:02d}.parquet" for day in range(1, 29)] + ["2026-03-01.parquet"]
+    assert sorted(written) == expected
+    assert not (days.parent / "adjusted.parquet").exists()
+    with duckdb.connect() as reader:
+        files = str(days / "*.parquet")
+        assert reader.execute(
+            f"select count(*), sum(units) from read_parquet('{files}')"
+        ).fetchone() == (744, sum(range(744)))
+    # An hour of Feb 9 restated and Mar 1 gone: the days before Feb 9 are kept as they were,
+    # those from it written again, Mar 1's removed.
     restated = hours.format(units="case when h = 260 then -1 else h end")
     _, said = _publish_source(database, capsys, adjusted=restated + "from range(720) t(h)")
     assert "published adjusted: days before 2026-02-09 kept, written from it" in said
-    assert sorted(path.name for path in months.iterdir()) == ["2026-01.parquet", "2026-02.parquet"]
-    now = {path.name: path.stat().st_ino for path in months.iterdir()}
-    assert now["2026-01.parquet"] == written["2026-01.parquet"]
-    assert now["2026-02.parquet"] != written["2026-02.parquet"]
-    # A month file a user deleted is written again though nothing changed.
-    (months / "2026-01.parquet").unlink()
+    now = {path.name: path.stat().st_ino for path in days.iterdir()}
+    assert sorted(now) == expected[:-1]
+    assert all(now[name] == written[name] for name in expected[:10])  # Jan 30 to Feb 8
+    assert all(now[name] != written[name] for name in expected[10:-1])  # Feb 9 to Feb 28
+    # A day's file a user deleted is written again though nothing changed.
+    (days / "2026-01-31.parquet").unlink()
     _, said = _publish_source(database, capsys, adjusted=restated + "from range(720) t(h)")
     assert "published adjusted: unchanged, kept" in said
-    assert (months / "2026-01.parquet").exists()
+    assert (days / "2026-01-31.parquet").exists()
     assert not list(tmp_path.rglob("*.next"))
 
 
