@@ -6,7 +6,8 @@
   rows of retired model versions), so it is moved, its rows and its columns as they are; a
   staged input is derived, so it is dropped and built again; so is a derived table kept
   from build to build (incremental, not a log) that lacks a column its YAML declares: it
-  was built by an earlier version (the sales staged day by day, the predictions kept).
+  was built by an earlier version (the sales staged by day, then by hour; the predictions
+  kept).
   Builds only (`build`, `run`): `dbt docs generate` and `compile` change nothing.
 -#}
 {% macro mrs_drop_moved_relations() -%}

@@ -1,9 +1,12 @@
 {#-
-  The sales input is staged day by day (issue 18): a build types and checks only the rows of
-  the sales days whose digest changed (new days, restated days) and keeps the verdicts of
-  every other day. A day is the UTC date of a row's parsed `sales_ts`: every row of one key
-  (sales_ts, store_id, sku) falls on one day, so the duplicate-key check of a day needs no
-  other day. Rows whose time does not parse share the day null.
+  The sales input is staged hour by hour (issue 18): a build types and checks only the rows of
+  the hours whose digest changed (new hours, restated ones) and keeps the verdicts of every
+  other hour. An hour's digest is its day's up to it (stg_unified_sales_data_day_digests), so
+  a restated hour checks the rest of its day again, and an hourly tick its new hour only (it
+  checked the tick's whole day until 2026-12-05). A day is the UTC date of a row's parsed
+  `sales_ts` and an hour that time to the hour: every row of one key (sales_ts, store_id,
+  sku) falls in one hour, so the duplicate-key check of an hour needs no other hour. Rows
+  whose time does not parse share the day and hour null.
 -#}
 
 
@@ -13,16 +16,34 @@
 {%- endmacro %}
 
 
+{#- The sales hour a raw row belongs to (its time to the hour, whether on it or not). -#}
+{% macro mrs_sales_hour_key(raw_sales_ts) -%}
+    date_trunc('hour', {{ mrs_to_timestamp(raw_sales_ts) }})
+{%- endmacro %}
+
+
+{#- The staged hours of the sales input as read, from stg_unified_sales_data_day_digests
+    (`day_digests`): sales_day_key, sales_hour, the day's digest up to the hour (hour_digest)
+    and the hour's first and last source row. -#}
+{% macro mrs_sales_hour_digests(day_digests) -%}
+    select
+        days.sales_day_key,
+        unnest(days.hour_digests, recursive := true)
+    from {{ day_digests }} as days
+{%- endmacro %}
+
+
 {#-
   The row checks of the sales input, as CTEs after `raw_sales`, `known_stores` and
-  `known_products`: typed, dated (the rows of the sales days in `days`, a list of
-  `sales_day_key` texts with none for the rows whose time does not parse; every row when
-  `days` is none), ruled, then the duplicate-key CTEs ending in `checked`. `row_ranges`
-  (pairs of source row numbers, or none) limits the rows whose time is parsed to those
-  ranges, which hold every row of those days. Their text with `days` none is part of every
-  day's digest, so changed rules (or bounds in the vars) check every day again.
+  `known_products`: typed, dated (the rows of the sales hours in `hours`, a list of pairs of
+  a run of consecutive hours' first hour and the hour after its last, with none for the rows
+  whose time does not parse; every row when `hours` is none), ruled, then the duplicate-key
+  CTEs ending in `checked`. `row_ranges` (pairs of source row numbers, or none) limits the
+  rows whose time is parsed to those ranges, which hold every row of those hours. Their text
+  with `hours` none is part of every day's digest, so changed rules (or bounds in the vars)
+  check every day again.
 -#}
-{% macro mrs_sales_row_checks(days=none, row_ranges=none) -%}
+{% macro mrs_sales_row_checks(hours=none, row_ranges=none) -%}
 typed as (
     select
         raw_sales.*,
@@ -50,16 +71,8 @@ dated as (
         typed.*,
         cast(typed.sales_ts as date) as sales_day_key
     from typed
-    {%- if days is not none %}
-    where
-        {%- if not days %}
-        false
-        {%- else %}
-        {{ mrs_sales_day_in('cast(typed.sales_ts as date)', days) }}
-        {%- if none in days %}
-        or typed.sales_ts is null
-        {%- endif %}
-        {%- endif %}
+    {%- if hours is not none %}
+    where {{ mrs_sales_hours_in('typed.sales_ts', hours) }}
     {%- endif %}
 ),
 
@@ -87,22 +100,22 @@ ruled as (
 
 {#-
   Pre-hook of stg_unified_sales_data_checked (and of its hour partials): removes the staged
-  rows of every day whose digest is no longer the day's (restated, gone from the input, or
-  checked by other rules), in the build's transaction; the model then appends the days it
-  does not hold. A digest names one day's content, so the stale digests are found among the
-  distinct staged ones.
+  rows of every hour whose digest is no longer the hour's (restated, after a restated hour of
+  its day, gone from the input, or checked by other rules), in the build's transaction; the
+  model then appends the hours it does not hold. A digest names one day's rows up to one
+  hour, so the stale digests are found among the distinct staged ones.
 -#}
 {% macro mrs_unstage_changed_days(day_digests) -%}
     {%- if execute and is_incremental() -%}
         delete from {{ this }}
-        where day_digest in (
-            select staged.day_digest
-            from (select distinct sales_day_key, day_digest from {{ this }}) as staged
+        where hour_digest in (
+            select staged.hour_digest
+            from (select distinct sales_day_key, hour_digest from {{ this }}) as staged
             where not exists (
-                select 1 from {{ day_digests }} as current_days
+                select 1 from ({{ mrs_sales_hour_digests(day_digests) }}) as current_hours
                 where
-                    current_days.sales_day_key is not distinct from staged.sales_day_key
-                    and current_days.day_digest = staged.day_digest
+                    current_hours.sales_day_key is not distinct from staged.sales_day_key
+                    and current_hours.hour_digest = staged.hour_digest
             )
         )
     {%- endif -%}
@@ -110,51 +123,92 @@ ruled as (
 
 
 {#-
-  The sales days this build checks and where their rows are: `days`, their `sales_day_key`
-  as text (none for the rows whose time does not parse), the days whose digest the staged
-  table does not hold, new or restated; `row_ranges`, the ranges of source row numbers that
-  hold every row of those days (each day's first to last row, overlapping or adjacent ones
-  merged; a feed written in time order has its new day's rows at its end). Both none (every
-  day) on a first or full-refresh build. Says what it stages, unless `say` is false (the
-  hour partials, kept day by day against the same digests, ask which days to sum).
+  The sales hours this build checks and where their rows are: `hours`, the runs of
+  consecutive hours as pairs of texts (mrs_consecutive_hours; none for the rows whose time
+  does not parse), the hours whose digest the staged table does not hold (new, restated, or
+  after a restated hour of their day); `row_ranges`, the ranges of source row numbers that
+  hold every row of those hours (each hour's first to last row, overlapping or adjacent ones
+  merged; a feed written in time order has its new hour's rows at its end). Both none (every
+  hour) on a first or full-refresh build. Says how many days it stages, new (none of
+  their hours staged) or restated (some), removed and kept, and how many hours, unless `say`
+  is false (the hour partials, kept hour by hour against the same digests, ask which hours
+  to sum).
 -#}
 {% macro mrs_sales_days_to_check(day_digests, say=true) -%}
-    {%- if not execute -%}{{ return({'days': none, 'row_ranges': none}) }}{%- endif -%}
+    {%- if not execute -%}{{ return({'hours': none, 'row_ranges': none}) }}{%- endif -%}
     {%- if not is_incremental() -%}
         {%- if say -%}
         {{ log("mrs: unified_sales_data: every sales day checked (no staged days kept)",
             info=true) }}
         {%- endif -%}
-        {{ return({'days': none, 'row_ranges': none}) }}
+        {{ return({'hours': none, 'row_ranges': none}) }}
     {%- endif -%}
     {%- set compared_sql -%}
         with
-        staged as (select distinct sales_day_key, day_digest from {{ this }})
+        staged as (select distinct sales_day_key, hour_digest from {{ this }}),
+        current_hours as ({{ mrs_sales_hour_digests(day_digests) }}),
+        compared_hours as (
+            select
+                current_hours.*,
+                staged.hour_digest is not null as is_staged
+            from current_hours
+            left join staged
+                on
+                    current_hours.sales_day_key is not distinct from staged.sales_day_key
+                    and current_hours.hour_digest = staged.hour_digest
+        ),
+        current_days as (
+            select sales_day_key, bool_and(is_staged) as is_staged
+            from compared_hours
+            group by sales_day_key
+        ),
+        staged_days as (
+            -- whether every staged digest of the day is a current hour's (not, when an hour
+            -- was restated or is gone)
+            select
+                staged.sales_day_key,
+                bool_and(current_hours.hour_digest is not null) as is_current
+            from staged
+            left join current_hours
+                on
+                    staged.sales_day_key is not distinct from current_hours.sales_day_key
+                    and staged.hour_digest = current_hours.hour_digest
+            group by staged.sales_day_key
+        ),
+        days as (
+            select
+                coalesce(current_days.sales_day_key, staged_days.sales_day_key) as sales_day_key,
+                case
+                    when current_days.is_staged is null then 'gone'
+                    when staged_days.is_current is null then 'new'
+                    when current_days.is_staged and staged_days.is_current then 'kept'
+                    else 'restated'
+                end as day_state
+            from current_days
+            full join staged_days
+                on current_days.sales_day_key is not distinct from staged_days.sales_day_key
+        )
         select
-            cast(current_days.sales_day_key as varchar) as sales_day_key,
-            current_days.day_digest is null as is_gone,
-            staged.day_digest is null as is_new,
-            current_days.day_digest = staged.day_digest as is_same,
-            current_days.first_source_row,
-            current_days.last_source_row
-        from {{ day_digests }} as current_days
-        full join staged
-            on current_days.sales_day_key is not distinct from staged.sales_day_key
-        order by current_days.first_source_row, 1
+            cast(days.sales_day_key as varchar) as sales_day_key,
+            days.day_state,
+            strftime(compared_hours.sales_hour, '%Y-%m-%d %H:%M:%S') as sales_hour,
+            compared_hours.first_source_row,
+            compared_hours.last_source_row
+        from days
+        left join compared_hours
+            on
+                days.sales_day_key is not distinct from compared_hours.sales_day_key
+                and not compared_hours.is_staged
+        order by compared_hours.first_source_row nulls first, compared_hours.sales_hour, 1
     {%- endset -%}
     {%- set compared = run_query(compared_sql) -%}
-    {%- set days = [] -%}
+    {%- set day_states = {} -%}
+    {%- set checked_hours = [] -%}
     {%- set row_ranges = [] -%}
-    {%- set counts = {'new': 0, 'restated': 0, 'gone': 0, 'kept': 0} -%}
     {%- for row in compared.rows -%}
-        {%- if row['is_gone'] -%}
-            {%- do counts.update({'gone': counts['gone'] + 1}) -%}
-        {%- elif row['is_same'] -%}
-            {%- do counts.update({'kept': counts['kept'] + 1}) -%}
-        {%- else -%}
-            {%- do counts.update({'new' if row['is_new'] else 'restated':
-                counts['new' if row['is_new'] else 'restated'] + 1}) -%}
-            {%- do days.append(row['sales_day_key']) -%}
+        {%- do day_states.update({row['sales_day_key']: row['day_state']}) -%}
+        {%- if row['first_source_row'] is not none -%}
+            {%- do checked_hours.append(row['sales_hour']) -%}
             {#- Rows come by first row: a range that starts within or right after the one
                 before extends it. -#}
             {%- set first_row = row['first_source_row'] | int -%}
@@ -167,12 +221,61 @@ ruled as (
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- set counts = {'new': 0, 'restated': 0, 'gone': 0, 'kept': 0} -%}
+    {%- for state in day_states.values() -%}
+        {%- do counts.update({state: counts[state] + 1}) -%}
+    {%- endfor -%}
     {%- if say -%}
     {{ log("mrs: unified_sales_data: " ~ counts['new'] ~ " new and " ~ counts['restated']
         ~ " restated sales day(s) checked, " ~ counts['gone'] ~ " removed, " ~ counts['kept']
-        ~ " kept as staged", info=true) }}
+        ~ " kept as staged; " ~ checked_hours | length ~ " hour(s) of them checked",
+        info=true) }}
     {%- endif -%}
-    {{ return({'days': days, 'row_ranges': row_ranges}) }}
+    {{ return({'hours': mrs_consecutive_hours(checked_hours), 'row_ranges': row_ranges}) }}
+{%- endmacro %}
+
+
+{#- `hours` (texts '%Y-%m-%d %H:%M:%S', none for the rows whose time does not parse) as
+    pairs of each run of consecutive hours' first hour and the hour after its last, in time
+    order, none last: a restated day's hours, or a day's new ones, are one pair. -#}
+{% macro mrs_consecutive_hours(hours) -%}
+    {%- set runs = [] -%}
+    {%- set one_hour = modules.datetime.timedelta(hours=1) -%}
+    {%- for hour in hours | reject('none') | sort -%}
+        {%- set start = modules.datetime.datetime.strptime(hour, '%Y-%m-%d %H:%M:%S') -%}
+        {%- if runs and runs[-1][1] + one_hour == start -%}
+            {%- set run = runs.pop() -%}
+            {%- do runs.append([run[0], start]) -%}
+        {%- else -%}
+            {%- do runs.append([start, start]) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set pairs = [] -%}
+    {%- for first_hour, last_hour in runs -%}
+        {%- do pairs.append([first_hour.strftime('%Y-%m-%d %H:%M:%S'),
+            (last_hour + one_hour).strftime('%Y-%m-%d %H:%M:%S')]) -%}
+    {%- endfor -%}
+    {%- if none in hours -%}{%- do pairs.append(none) -%}{%- endif -%}
+    {{ return(pairs) }}
+{%- endmacro %}
+
+
+{#-
+  Whether the timestamp `sales_ts` falls in one of `hours` (mrs_sales_days_to_check's: pairs
+  of the first hour of a run and the hour after its last, none for the rows whose time does
+  not parse): SQL, false when none does.
+-#}
+{% macro mrs_sales_hours_in(sales_ts, hours) -%}
+    {%- set conditions = [] -%}
+    {%- for pair in hours -%}
+        {%- if pair is none -%}
+            {%- do conditions.append(sales_ts ~ ' is null') -%}
+        {%- else -%}
+            {%- do conditions.append('(' ~ sales_ts ~ " >= timestamp '" ~ pair[0] ~ "' and "
+                ~ sales_ts ~ " < timestamp '" ~ pair[1] ~ "')") -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ conditions | join(' or ') if conditions else 'false' }}
 {%- endmacro %}
 
 
@@ -186,18 +289,4 @@ ruled as (
                     ', {{ var("sales_max_lead_hours") | int }} h after its last full hour)'
                 )
     end
-{%- endmacro %}
-
-
-{#-
-  Whether the date `day` is one of `days` (mrs_sales_days_to_check's: text, none for rows
-  without a parsed time, which no date matches): SQL, false when none is.
--#}
-{% macro mrs_sales_day_in(day, days) -%}
-    {%- set dated_days = days | reject('none') | list -%}
-    {%- if dated_days -%}
-        {{ day }} in ({% for sales_day in dated_days %}date '{{ sales_day }}'{{ ', ' if not loop.last }}{% endfor %})
-    {%- else -%}
-        false
-    {%- endif -%}
 {%- endmacro %}

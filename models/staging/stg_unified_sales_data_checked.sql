@@ -5,11 +5,11 @@
     pre_hook="{{ mrs_unstage_changed_days(ref('stg_unified_sales_data_day_digests')) }}",
 ) }}
 {#-
-  Staged day by day (macros/inputs/sales_days.sql): the pre-hook removes the days whose
-  digest changed, this model appends the rows of every day it does not hold, typed and
-  checked; an hourly build checks the new day's rows only (it parses only the rows between
-  that day's first and last row of the file), and a restated day is checked again with its
-  digest.
+  Staged hour by hour (macros/inputs/sales_days.sql): the pre-hook removes the hours whose
+  digest (their day's up to them) changed, this model appends the rows of every hour it does
+  not hold, typed and checked; an hourly build checks its new hour's rows only (it parses only
+  the rows between that hour's first and last row of the file), and a restated hour is
+  checked again with the hours of its day after it.
 -#}
 {%- set day_digests = ref('stg_unified_sales_data_day_digests') %}
 {%- set to_check = mrs_sales_days_to_check(day_digests) %}
@@ -20,10 +20,6 @@ raw_sales as (
     {{ mrs_read_input('unified_sales_data') }}
 ),
 
-current_days as (
-    select * from {{ day_digests }}
-),
-
 known_stores as (
     select store_id from {{ ref('stg_stores') }}
 ),
@@ -32,15 +28,22 @@ known_products as (
     select sku from {{ ref('stg_products') }}
 ),
 
-{{ mrs_sales_row_checks(to_check['days'], to_check['row_ranges']) }},
+current_hours as (
+    {{ mrs_sales_hour_digests(day_digests) }}
+),
+
+{{ mrs_sales_row_checks(to_check['hours'], to_check['row_ranges']) }},
 
 staged as (
+    -- Each row with its day's digest up to its hour, which it is kept by.
     select
         checked.*,
-        current_days.day_digest
+        current_hours.hour_digest
     from checked
-    inner join current_days
-        on checked.sales_day_key is not distinct from current_days.sales_day_key
+    inner join current_hours
+        on
+            checked.sales_day_key is not distinct from current_hours.sales_day_key
+            and date_trunc('hour', checked.sales_ts) is not distinct from current_hours.sales_hour
 )
 
 select * from staged

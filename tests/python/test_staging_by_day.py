@@ -1,7 +1,7 @@
-"""The sales input is staged day by day (issue 18): a build checks only the sales days whose
-rows changed (new, restated) or whose checks changed, removes the days gone from the input,
-and the staged result equals a build that checks every row; a file staged before days had
-digests is checked again in full."""
+"""The sales input is staged hour by hour (issue 18): a build checks only the sales hours
+whose rows changed (new, restated, or after a restated hour of their day) or whose checks
+changed, removes the days gone from the input, and the staged result equals a build that
+checks every row; a file staged before hours had digests is checked again in full."""
 
 from __future__ import annotations
 
@@ -46,6 +46,12 @@ def _staged_days(output: str) -> tuple[int, int, int, int]:
     )
     assert found, output
     return tuple(int(count) for count in found.groups())
+
+
+def _checked_hours(output: str) -> int:
+    found = re.search(r"; (\d+) hour\(s\) of them checked", output)
+    assert found, output
+    return int(found.group(1))
 
 
 def _read(path: Path) -> list[list[str]]:
@@ -148,14 +154,51 @@ def test_a_build_checks_only_the_changed_days_and_equals_checking_every_row(
     staged = query(fresh, "select * from stg_unified_sales_data_checked order by all")
     with open_database(fresh, read_only=False) as con:
         con.execute(
-            "alter table stg_unified_sales_data_checked drop column day_digest;"
+            "alter table stg_unified_sales_data_checked drop column hour_digest;"
             "alter table stg_unified_sales_data_checked drop column sales_day_key;"
             "update stg_unified_sales_data_checked set units = -1 where source_row_number = 2"
         )
     output = _stage(folder, fresh)
-    assert "built before it had sales_day_key, day_digest; it is built again in full" in output
+    assert "built before it had sales_day_key, hour_digest; it is built again in full" in output
     assert "every sales day checked" in output
     assert query(fresh, "select * from stg_unified_sales_data_checked order by all") == staged
+
+
+def test_a_tick_checks_its_new_hour_and_a_restated_hour_the_rest_of_its_day(
+    world: Path, tmp_path: Path
+) -> None:
+    """Staged hour by hour: the feed's next hour, appended to a day staged up to the hour
+    before, is the one hour checked (its day's earlier hours kept); a value restated at noon
+    checks its day's hours from noon on, not the hours before; both equal checking every
+    row."""
+    folder = tmp_path / "inputs"
+    shutil.copytree(world, folder)
+    sales = folder / "unified_sales_data.csv"
+    header, *rows = _read(sales)
+    days = WORLD.days + 1  # and the rows whose time does not parse
+    last_day = max(row[0] for row in rows if row[0][:4].isdigit())[:10]
+    noon = f"{last_day} 12:00:00"
+    before_noon = [row for row in rows if not (row[0][:10] == last_day and row[0] >= noon)]
+    noon_rows = [row for row in rows if row[0] == noon]
+    assert noon_rows
+    database = tmp_path / "mrs.duckdb"
+    _write(sales, [header, *before_noon])
+    assert "every sales day checked" in _stage(folder, database)
+
+    _write(sales, [header, *before_noon, *noon_rows])
+    output = _stage(folder, database)
+    assert _staged_days(output) == (0, 1, 0, days - 1)
+    assert _checked_hours(output) == 1
+
+    restated = next(n for n, row in enumerate(before_noon) if row[0] == "2025-07-05 12:00:00")
+    before_noon[restated][3] = str(int(float(before_noon[restated][3])) + 40)
+    _write(sales, [header, *before_noon, *noon_rows])
+    output = _stage(folder, database)
+    assert _staged_days(output) == (0, 1, 0, days - 1)
+    hours_from_noon = {row[0] for row in before_noon if "2025-07-05 12" <= row[0] < "2025-07-06"}
+    assert _checked_hours(output) == len(hours_from_noon) < 24
+    _check_fresh(folder, database, tmp_path / "checked_in_full" / "mrs.duckdb")
+    assert _staged_units(database, before_noon[restated]) == [(float(before_noon[restated][3]),)]
 
 
 def _inputs_listed(output: str, message: str) -> set[str]:
