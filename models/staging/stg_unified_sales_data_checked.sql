@@ -35,15 +35,14 @@ current_hours as (
 {{ mrs_sales_row_checks(to_check['hours'], to_check['row_ranges']) }},
 
 staged as (
-    -- Each row with its day's digest up to its hour, which it is kept by.
+    -- Each row with its day's digest up to its hour, which it is kept by (an hour is of one
+    -- day; the rows whose time does not parse have the hour null).
     select
         checked.*,
         current_hours.hour_digest
     from checked
     inner join current_hours
-        on
-            checked.sales_day_key is not distinct from current_hours.sales_day_key
-            and date_trunc('hour', checked.sales_ts) is not distinct from current_hours.sales_hour
+        on date_trunc('hour', checked.sales_ts) is not distinct from current_hours.sales_hour
 )
 
 select * from staged

@@ -136,8 +136,6 @@ day_digests as (
         cast(sum(source_rows) as bigint) as source_rows,
         -- The day's digest: its last hour's (its rows so far grow hour by hour).
         arg_max(hour_digest, day_rows_so_far) as day_digest,
-        min(first_source_row) as first_source_row,
-        max(last_source_row) as last_source_row,
         list(
             {
                 'sales_hour': sales_hour,

@@ -425,7 +425,7 @@ def _write_day_files(
     file is missing. Returns the staged files (staged -> final name) and the files to remove:
     those of days that no longer have rows, and any file of another layout (the monthly
     files of a version before). One file per day, not per month: an hourly build wrote its
-    whole month again (0.6 s of a 20 M-row tick on the month's twelfth day, and growing to
+    whole month again (0.3 s of a 20 M-row tick on the month's twelfth day, and growing to
     the month's end)."""
     day_folder.mkdir(parents=True, exist_ok=True)
     if recorded:
