@@ -135,9 +135,13 @@ def test() -> int:
             )
         pytest_started = time.perf_counter()
         # --durations: the slowest tests in every CI log, where the suite's time goes.
-        code = _run(
-            [str(BIN / "pytest"), "-n", "2", "--dist", "loadfile", "--durations=15"], pytest_env
-        )
+        # --no-loadscope-reorder: modules start in the order tests/python/conftest.py puts
+        # them, the slowest first (xdist would start the ones with the most tests first).
+        pytest_command = [
+            str(BIN / "pytest"), "-n", "2", "--dist", "loadfile", "--no-loadscope-reorder",
+            "--durations=15",
+        ]  # fmt: skip
+        code = _run(pytest_command, pytest_env)
         _report("pytest", code, pytest_started)
         failed += ["pytest"] if code else []
         lint_waiter.join()

@@ -58,21 +58,24 @@ os.environ.setdefault("DBT_WRITE_JSON", "false")
 os.environ.setdefault("DBT_LOG_LEVEL_FILE", "none")
 
 
-# The modules that build the most, in the order they start: pytest-xdist's loadfile
-# scheduling hands modules to its two workers in collection order, and a long one started
-# last keeps one worker busy alone at the end (about 30 s of the suite). Seconds of each in
-# the suite's durations, 2026-12-03 (the build loop's 600 s wait, since mended, left out).
+# The modules that build the most, the longest first: pytest-xdist's loadfile scheduling
+# hands modules to its two workers in collection order (`--no-loadscope-reorder`, as the
+# README test command runs it; by default xdist starts the modules with the most tests
+# first, which put these last), and a long one started last keeps one worker busy alone at
+# the end. Seconds of each in the suite, about, 2026-12-06.
 SLOWEST_MODULES = (
-    "test_shards.py",  # 220 s: a world and the demo built by one process and as shards
-    "test_fault_matrix.py",  # 430 s
-    "test_evaluation.py",  # 430 s
-    "test_audit_and_reset.py",  # 300 s
-    "test_log_properties.py",  # 200 s
-    "test_review_flows.py",  # 200 s
-    "test_review_app.py",  # 160 s
-    "test_model_lifecycle.py",  # 140 s
-    "test_monitoring.py",  # 130 s
-    "test_bench.py",  # 110 s
+    "test_shards.py",  # 320 s: a world and the demo built by one process and as shards
+    "test_fault_matrix.py",  # 260 s
+    "test_evaluation.py",  # 200 s
+    "test_kept_predictions.py",  # 150 s
+    "test_review_flows.py",  # 140 s
+    "test_log_properties.py",  # 130 s
+    "test_audit_and_reset.py",  # 110 s
+    "test_review_app.py",  # 110 s
+    "test_model_lifecycle.py",  # 80 s
+    "test_bench.py",  # 70 s
+    "test_monitoring.py",  # 60 s
+    "test_demo.py",  # 45 s
 )
 
 
