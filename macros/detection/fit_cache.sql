@@ -1,17 +1,17 @@
 {#-
   What the baseline fit is fitted on, as one digest: the SQL of the fit as rendered (vars,
   route and macros expanded), the training plan (window, model version, parameters), the
-  confirmed-anomaly exclusions and every training row (an order-free checksum of store, sku,
-  hour, units and the feed's gaps). A restated training day, an approved or rolled-back
-  version, a changed var or changed code each give another digest, and the fit is computed
-  again.
+  confirmed-anomaly exclusions, the holidays the contextual data names and every training row
+  (an order-free checksum of store, sku, hour, units and the feed's gaps). A restated
+  training day, an approved or rolled-back version, a changed holiday, a changed var or
+  changed code each give another digest, and the fit is computed again.
 -#}
 {% macro mrs_fit_fingerprint(fit_sql) -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {#- Compiling without a build (sqlfluff, dbt compile on an empty file): no digest, and
         the next build fits again. -#}
     {%- for parent in ['sales_timeseries_data', 'baseline_training_exclusions',
-            'baseline_training_plan'] -%}
+            'baseline_holiday_days', 'baseline_training_plan'] -%}
         {%- set relation = ref(parent) -%}
         {%- if adapter.get_relation(
             database=relation.database, schema=relation.schema, identifier=relation.identifier
@@ -37,7 +37,12 @@
                 select coalesce({{ mrs_rows_digest(
                     'exclusions', ['store_id', 'sku', 'excluded_day']) }}, 0)
                 from {{ ref('baseline_training_exclusions') }} as exclusions
-            ) as excluded_days
+            ) as excluded_days,
+            (
+                select coalesce({{ mrs_rows_digest(
+                    'holidays', ['store_id', 'sku', 'holiday_day']) }}, 0)
+                from {{ ref('baseline_holiday_days') }} as holidays
+            ) as holiday_days
         from {{ ref('baseline_training_plan') }} as plan
     {%- endset -%}
     {%- set inputs = run_query(inputs_sql) -%}

@@ -1,7 +1,9 @@
 {#-
   baseline_sales_model, fitted on [training_start, detection_start).
   real: an hour-of-week profile per series, shrunk towards a pooled shape, with a robust,
-        count-aware spread and the correlation of neighbouring hours.
+        count-aware spread and the correlation of neighbouring hours. The training leaves
+        out the days of confirmed anomalies (baseline_training_exclusions), of the holidays
+        the contextual data names (baseline_holiday_days) and of the feed's gaps.
         1. Disturbed days (holidays, day-long anomalies) are found from each day's total
            against its weekday's median (beyond `baseline_disturbed_day_z` robust
            deviations of the series' own day-to-day spread) and left out of everything below,
@@ -43,8 +45,9 @@
            hours with it (anomaly_candidate_hours).
   mock: the plain mean of each hour of the week, a Poisson spread and independent hours.
   Fitted again only when what it is fitted on changes (macro mrs_fit_fingerprint: the training
-  rows, the plan, the exclusions and this SQL as rendered, vars and route included);
-  otherwise the fit already built is kept, so an hourly build does not pay for it (issue 18).
+  rows, the plan, the exclusions, the holiday days and this SQL as rendered, vars and route
+  included); otherwise the fit already built is kept, so an hourly build does not pay for it
+  (issue 18).
   Sharded (issue 17, macros/sharding/shards.sql): the three pooled medians are over every
   shard's series. Each shard runs this model three times (MRS_FIT_PASS): `dispersion`
   writes its series' moments to the exchange folder, `day_noise` (the pooled dispersion now
@@ -85,6 +88,10 @@ exclusions as (
     select * from {{ ref('baseline_training_exclusions') }}
 ),
 
+holiday_days as (
+    select * from {{ ref('baseline_holiday_days') }}
+),
+
 feed_gap_days as (
     -- Days with an hour the feed missed: their zeros are no sales, so the day is no day of
     -- the series (left out whole, as a confirmed anomaly's day is). Read from the feed's
@@ -117,7 +124,8 @@ series_keys as (
 
 training as (
     -- The approved version's window (the vars by default), without the series-days of
-    -- confirmed anomalies it excludes and the days of the feed's gaps.
+    -- confirmed anomalies it excludes, of the holidays the contextual data names and of
+    -- the feed's gaps.
     select
         series_keys.store_key,
         series_keys.sku_key,
@@ -144,6 +152,14 @@ training as (
         and series_hours.sales_ts < plan.training_end
         and exclusions.excluded_day is null
         and feed_gap_days.sales_day is null
+        and not exists (
+            select 1
+            from holiday_days
+            where
+                holiday_days.store_id = series_hours.store_id
+                and (holiday_days.sku is null or holiday_days.sku = series_hours.sku)
+                and holiday_days.holiday_day = {{ mrs_sales_day('series_hours.sales_ts') }}
+        )
 ),
 
 -- 1. Disturbed days ---------------------------------------------------------------------

@@ -253,6 +253,13 @@ def _parser() -> argparse.ArgumentParser:
         ),
     ):
         evaluate.add_argument(flag, type=kind, help=f"with --family: {meaning}")
+    evaluate.add_argument(
+        "--holiday-calendar",
+        action="store_true",
+        default=None,
+        help="with --family: the contextual data names the training weeks' holidays, as a "
+        "retailer's calendar does (default: it is empty)",
+    )
     evaluate.set_defaults(handler=_evaluate)
 
     summary = commands.add_parser("summary", help="print the summary of a built database")
@@ -565,8 +572,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise MrsError(
             "--oracle, --null-seeds, --json, --jobs, --stores, --products, --training-days, "
             "--detection-days, --shape-drift, --hour-noise-sd, --hour-noise-rho, "
-            "--store-noise-sd and --store-events go with "
-            "--family"
+            "--store-noise-sd, --store-events and --holiday-calendar go with --family"
         )
     if args.database:
         scores = [score_database(Project.locate(args.database).database, None, args.ceiling)]
@@ -592,6 +598,7 @@ FAMILY_WORLD_FIELDS = (
     "hour_noise_rho",
     "store_noise_sd",
     "store_events",
+    "holiday_calendar",
 )
 
 

@@ -121,6 +121,9 @@ class FamilyOptions:
     # anomaly on every product at once, with one relative change (the products of those
     # stores get no anomaly of their own); 0: every anomaly is one series'.
     store_events: int = 0
+    # The contextual data names the training weeks' holidays (event_type 'holiday', scoped to
+    # their region or to every store), as a retailer's calendar does; False: it is empty.
+    holiday_calendar: bool = False
 
     def __post_init__(self) -> None:
         if self.seed < 0:
@@ -689,6 +692,8 @@ def write_family_world(options: FamilyOptions, folder: Path) -> FamilyPaths:
         _write_csv(con, anomalies_frame(world), paths.truth / "anomalies.csv")
         _write_csv(con, series_frame(world), paths.truth / "series.csv")
         _write_csv(con, _disturbances_frame(world), paths.truth / "disturbances.csv")
+        if options.holiday_calendar:
+            _write_csv(con, _holiday_calendar_frame(world), paths.inputs / "contextual_data.csv")
     return paths
 
 
@@ -805,6 +810,28 @@ def _disturbances_frame(world: FamilyWorld) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["kind", "region", "store_id", "sku", "start_ts",
                                         "end_ts", "factor"])  # fmt: skip
     return frame.astype({"region": "string", "store_id": "string", "sku": "string"})
+
+
+def _holiday_calendar_frame(world: FamilyWorld) -> pd.DataFrame:
+    """The training holidays as contextual_data rows (event_type 'holiday', the region's or
+    every store's), in the input's column order."""
+    columns = csv_header("contextual_data").split(",")
+    holidays = [d for d in world.disturbances if d.kind == "holiday"]
+    rows = [
+        {
+            "event_id": f"HOL-{number:03d}",
+            "event_type": "holiday",
+            "event_subtype": "public_holiday",
+            "event_name": f"Holiday{'' if d.region is None else ' in ' + d.region}",
+            "start_ts": _at(world, d.start_hour),
+            "end_ts": _at(world, d.start_hour + d.hours),
+            "region": d.region,
+        }
+        for number, d in enumerate(holidays, start=1)
+    ]
+    return pd.DataFrame(rows, columns=columns).astype(
+        {c: "string" for c in columns if c not in ("start_ts", "end_ts")}
+    )
 
 
 def _narratives_frame(world: FamilyWorld) -> pd.DataFrame:

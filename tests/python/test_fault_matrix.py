@@ -11,6 +11,7 @@ test_review_flows.py::test_an_edit_made_while_a_build_runs_is_kept_and_the_build
 from __future__ import annotations
 
 import csv
+import datetime
 import os
 import shutil
 import signal
@@ -540,3 +541,35 @@ def test_a_restated_training_day_fits_the_baseline_again(
     assert any(
         after[key][0] != before[key][0] for key in before if key[:2] == ("ST-001", "SKU-001")
     )
+
+
+def test_a_holiday_named_in_the_context_leaves_its_training_day_out(
+    first: Path, world: Path, workbench: Path, tmp_path: Path
+) -> None:
+    # Issue 14: a holiday the contextual data names is left out of the training (the fit's own
+    # rule cannot tell a holiday every store shares in two training weeks): its store's
+    # Monday hours are fitted on one week fewer, every other store's hours on as many, and
+    # the fit is fitted again (its fingerprint digests the holiday days).
+    fit = (
+        "select store_id, sku, hour_of_week, training_weeks, fit_fingerprint "
+        "from baseline_sales_model_fit"
+    )
+    holidays = "select store_id, sku, holiday_day from baseline_holiday_days"
+    database = copy_database(first, workbench)
+    before = {row[:3]: row[3:] for row in query(database, fit)}
+    holidays_before = set(query(database, holidays))
+    named = _variant(world, tmp_path)
+    with (named / "contextual_data.csv").open("a", encoding="utf-8") as context:
+        # Monday 14 July, a training day, for store ST-001 only
+        context.write("CTX-HOL,holiday,bank_holiday,Local holiday,2025-07-14 00:00:00,"
+                      "2025-07-15 00:00:00,,,,ST-001,,,\n")  # fmt: skip
+    output = _build(named, database)
+    assert "mrs: baseline fit kept" not in output
+    assert set(query(database, holidays)) == holidays_before | {
+        ("ST-001", None, datetime.date(2025, 7, 14))
+    }
+    after = {row[:3]: row[3:] for row in query(database, fit)}
+    assert after.keys() == before.keys()
+    monday = [key for key in before if key[0] == "ST-001" and key[2] // 24 == 0]
+    assert monday and all(after[key][0] == before[key][0] - 1 for key in monday)
+    assert all(after[key][0] == before[key][0] for key in before if key[0] != "ST-001")

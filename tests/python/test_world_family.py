@@ -499,3 +499,25 @@ def test_store_noise_moves_every_product_of_a_store_together() -> None:
     assert abs(correlation(first, second)) < 0.3
     with pytest.raises(ValueError, match="store_noise_sd"):
         FamilyOptions(seed=4, store_noise_sd=0.6)
+
+
+def test_a_holiday_calendar_names_the_training_holidays_in_the_context(tmp_path: Path) -> None:
+    options = FamilyOptions(seed=3935, training_days=14, holiday_calendar=True, **SMALL)
+    paths = write_family_world(options, tmp_path)
+    truth = pd.read_csv(paths.truth / "disturbances.csv", dtype=str)
+    context = pd.read_csv(paths.inputs / "contextual_data.csv", dtype=str)
+    holidays = truth[truth["kind"] == "holiday"]
+    assert len(holidays) >= 1
+    assert set(context["event_type"]) == {"holiday"}
+    columns = ["start_ts", "end_ts", "region"]
+    assert (
+        context[columns].fillna("").values.tolist() == holidays[columns].fillna("").values.tolist()
+    )
+    # Without the option the context is empty (its header only), and the sales are the same.
+    plain = write_family_world(
+        FamilyOptions(seed=3935, training_days=14, **SMALL), tmp_path / "plain"
+    )
+    assert (plain.inputs / "contextual_data.csv").read_text().count("\n") == 1
+    assert (plain.inputs / "unified_sales_data.csv").read_bytes() == (
+        paths.inputs / "unified_sales_data.csv"
+    ).read_bytes()

@@ -1,0 +1,99 @@
+-- The training days a holiday of the contextual data covers (event_type 'holiday'; its scope
+-- columns, null = all, name the stores and products): the real baseline leaves them out of its
+-- training, as it does a confirmed anomaly's days. A holiday every store shares is what the
+-- fit's own rule for disturbed days cannot find in two training weeks (it compares a day with
+-- its store's, and the store moved with it). A day is covered when the holiday holds at least
+-- half of it on the stores' calendar; a day stays in when leaving it out would leave its
+-- store without a day of that weekday in the training.
+with
+
+plan as (
+    select * from {{ ref('baseline_training_plan') }}
+),
+
+context as (
+    select * from {{ ref('stg_contextual_data') }}
+),
+
+stores as (
+    select * from {{ ref('stg_stores') }}
+),
+
+holidays as (
+    select
+        context.store_id,
+        context.retailer,
+        context.region,
+        context.city,
+        context.sku,
+        {{ mrs_local_time('context.start_ts') }} as local_start,
+        {{ mrs_local_time('context.end_ts') }} as local_end
+    from context
+    where context.event_type = 'holiday' and context.end_ts > context.start_ts
+),
+
+training_days as (
+    -- The training window's days on the stores' calendar.
+    select
+        cast(training_day as date) as training_day,
+        isodow(training_day) as day_of_week
+    from plan,
+        unnest(generate_series(
+            cast({{ mrs_sales_day('plan.training_start') }} as timestamp),
+            cast({{ mrs_sales_day("plan.training_end - interval 1 second") }} as timestamp),
+            interval 1 day
+        )) as window_days (training_day)
+),
+
+covered_days as (
+    -- Each store, product scope (null = every product) and training day a holiday holds at
+    -- least twelve hours of.
+    select distinct
+        stores.store_id,
+        holidays.sku,
+        training_days.training_day as holiday_day,
+        training_days.day_of_week
+    from holidays
+    inner join stores
+        on
+            (holidays.store_id is null or holidays.store_id = stores.store_id)
+            and (holidays.retailer is null or holidays.retailer = stores.retailer)
+            and (holidays.region is null or holidays.region = stores.region)
+            and (holidays.city is null or holidays.city = stores.city)
+    inner join training_days
+        on
+            holidays.local_start < training_days.training_day + interval 1 day
+            and holidays.local_end > cast(training_days.training_day as timestamp)
+    where
+        date_diff(
+            'minute',
+            greatest(holidays.local_start, cast(training_days.training_day as timestamp)),
+            least(holidays.local_end, training_days.training_day + interval 1 day)
+        ) >= 12 * 60
+),
+
+weekday_days as (
+    select
+        day_of_week,
+        count(*) as training_days
+    from training_days
+    group by day_of_week
+),
+
+counted as (
+    select
+        covered_days.*,
+        count(*) over (
+            partition by covered_days.store_id, covered_days.sku, covered_days.day_of_week
+        ) as holiday_days,
+        weekday_days.training_days
+    from covered_days
+    inner join weekday_days on covered_days.day_of_week = weekday_days.day_of_week
+)
+
+select
+    store_id,
+    sku,
+    holiday_day
+from counted
+where holiday_days < training_days
