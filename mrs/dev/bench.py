@@ -60,12 +60,14 @@ def _shrinkage_weight(prior: str, noise: str, median: str, count: str) -> str:
 
 
 # The same baseline and elevated-hour flags as the detection models, as one query written
-# by hand: disturbed training days left out, weekday level (the store's week shrunk towards
-# the series' own, times a base from all clean days) x intraday shape (shrunk towards the
-# store's), a two-pass count-aware spread, the own hour-of-week profile shrunk towards the
-# pooled one and scaled to the weekday's total, day-level noise, the level (without its
-# disturbed days), shape, weekday and hour-of-week factors and the deviance z (both sides
-# alike: baseline_side_scales is off). It is the yardstick for the detection stage's cost.
+# by hand: the holidays the contextual data names (without the rule that keeps a store a
+# weekday whose every training day is one) and disturbed training days left out, weekday
+# level (the store's week shrunk towards the series' own, times a base from all clean days)
+# x intraday shape (shrunk towards the store's), a two-pass count-aware spread, the own
+# hour-of-week profile shrunk towards the pooled one and scaled to the weekday's total,
+# day-level noise, the level (without its disturbed days), shape, weekday and hour-of-week
+# factors and the deviance z (both sides alike: baseline_side_scales is off). It is the
+# yardstick for the detection stage's cost.
 REFERENCE_QUERY = f"""
 create or replace temp table reference_flags as
 with
@@ -75,10 +77,30 @@ sales as (
     from stg_unified_sales_data s, settings
     where s.sales_ts >= settings.training_start and s.sales_ts < settings.as_of
 ),
+holiday_days as (
+    -- the days a holiday of the contextual data holds twelve hours or more of, per store
+    -- (and product, where it names one)
+    select distinct st.store_id, c.sku, cast(g.d as date) as day
+    from stg_contextual_data c
+    join stg_stores st
+        on (c.store_id is null or c.store_id = st.store_id)
+        and (c.retailer is null or c.retailer = st.retailer)
+        and (c.region is null or c.region = st.region)
+        and (c.city is null or c.city = st.city),
+        unnest(generate_series(date_trunc('day', c.start_ts),
+                               c.end_ts - interval 1 second, interval 1 day)) as g(d)
+    where c.event_type = 'holiday'
+        and date_diff('minute', greatest(c.start_ts, g.d),
+                      least(c.end_ts, g.d + interval 1 day)) >= 720
+),
 training as (
     select *, (isodow(sales_ts) - 1) * 24 + hour(sales_ts) as how,
            cast(sales_ts as date) as day
     from sales, settings where sales_ts < settings.detection_start
+        and not exists (
+            select 1 from holiday_days h
+            where h.store_id = sales.store_id and (h.sku is null or h.sku = sales.sku)
+                and h.day = cast(sales.sales_ts as date))
 ),
 days as (
     select store_id, sku, day, min(how // 24) as dow, sum(units) as total
