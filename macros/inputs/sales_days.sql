@@ -148,45 +148,33 @@ ruled as (
         staged as (select distinct sales_day_key, hour_digest from {{ this }}),
         current_hours as ({{ mrs_sales_hour_digests(day_digests) }}),
         compared_hours as (
+            -- every current hour and every staged digest, matched where they are the same
             select
-                current_hours.*,
+                coalesce(current_hours.sales_day_key, staged.sales_day_key) as sales_day_key,
+                current_hours.sales_hour,
+                current_hours.first_source_row,
+                current_hours.last_source_row,
+                current_hours.hour_digest is not null as is_current,
                 staged.hour_digest is not null as is_staged
             from current_hours
-            left join staged
+            full join staged
                 on
                     current_hours.sales_day_key is not distinct from staged.sales_day_key
                     and current_hours.hour_digest = staged.hour_digest
         ),
-        current_days as (
-            select sales_day_key, bool_and(is_staged) as is_staged
-            from compared_hours
-            group by sales_day_key
-        ),
-        staged_days as (
-            -- whether every staged digest of the day is a current hour's (not, when an hour
-            -- was restated or is gone)
-            select
-                staged.sales_day_key,
-                bool_and(current_hours.hour_digest is not null) as is_current
-            from staged
-            left join current_hours
-                on
-                    staged.sales_day_key is not distinct from current_hours.sales_day_key
-                    and staged.hour_digest = current_hours.hour_digest
-            group by staged.sales_day_key
-        ),
         days as (
+            -- gone: none of its digests is current; new: none is staged; kept: every current
+            -- hour is staged and every staged digest current; restated otherwise
             select
-                coalesce(current_days.sales_day_key, staged_days.sales_day_key) as sales_day_key,
+                sales_day_key,
                 case
-                    when current_days.is_staged is null then 'gone'
-                    when staged_days.is_current is null then 'new'
-                    when current_days.is_staged and staged_days.is_current then 'kept'
+                    when not bool_or(is_current) then 'gone'
+                    when not bool_or(is_staged) then 'new'
+                    when bool_and(is_current and is_staged) then 'kept'
                     else 'restated'
                 end as day_state
-            from current_days
-            full join staged_days
-                on current_days.sales_day_key is not distinct from staged_days.sales_day_key
+            from compared_hours
+            group by sales_day_key
         )
         select
             cast(days.sales_day_key as varchar) as sales_day_key,
@@ -198,6 +186,7 @@ ruled as (
         left join compared_hours
             on
                 days.sales_day_key is not distinct from compared_hours.sales_day_key
+                and compared_hours.is_current
                 and not compared_hours.is_staged
         order by compared_hours.first_source_row nulls first, compared_hours.sales_hour, 1
     {%- endset -%}

@@ -29,7 +29,7 @@ holidays as (
         {{ mrs_local_time('context.start_ts') }} as local_start,
         {{ mrs_local_time('context.end_ts') }} as local_end
     from context
-    where context.event_type = 'holiday' and context.end_ts > context.start_ts
+    where context.event_type = 'holiday'
 ),
 
 training_days as (

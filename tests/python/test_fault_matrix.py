@@ -52,6 +52,16 @@ def _variant(world: Path, folder: Path) -> Path:
     return copy
 
 
+def _fit_by_hour(database: Path, column: str) -> dict[tuple, tuple]:
+    """The fit's `column` and fingerprint by store, sku and hour of the week."""
+    rows = query(
+        database,
+        f"select store_id, sku, hour_of_week, {column}, fit_fingerprint "
+        "from baseline_sales_model_fit",
+    )
+    return {row[:3]: row[3:] for row in rows}
+
+
 def _break(folder: Path, inputs: tuple[str, ...], mode: str) -> None:
     """Remove the inputs (mode 'missing') or keep only their header ('empty')."""
     for name in inputs:
@@ -507,12 +517,8 @@ def test_a_restated_training_day_fits_the_baseline_again(
     # Issue 18: a restated training day (or another plan, exclusion, var or code) fits the
     # baseline again; while nothing it is fitted on changes, a build keeps it
     # (test_log_properties.py, a second build with unchanged inputs).
-    fit = (
-        "select store_id, sku, hour_of_week, profile_units, fit_fingerprint "
-        "from baseline_sales_model_fit"
-    )
     database = copy_database(first, workbench)
-    before = {row[:3]: row[3:] for row in query(database, fit)}
+    before = _fit_by_hour(database, "profile_units")
     restated = _variant(world, tmp_path)
     sales = restated / "unified_sales_data.csv"
     with duckdb.connect() as con:
@@ -533,7 +539,7 @@ def test_a_restated_training_day_fits_the_baseline_again(
     Path(f"{sales}.new").replace(sales)
     output = _build(restated, database)
     assert "mrs: baseline fit kept" not in output
-    after = {row[:3]: row[3:] for row in query(database, fit)}
+    after = _fit_by_hour(database, "profile_units")
     assert after.keys() == before.keys()
     assert {fingerprint for _, fingerprint in after.values()}.isdisjoint(
         fingerprint for _, fingerprint in before.values()
@@ -550,13 +556,9 @@ def test_a_holiday_named_in_the_context_leaves_its_training_day_out(
     # rule cannot tell a holiday every store shares in two training weeks): its store's
     # Monday hours are fitted on one week fewer, every other store's hours on as many, and
     # the fit is fitted again (its fingerprint digests the holiday days).
-    fit = (
-        "select store_id, sku, hour_of_week, training_weeks, fit_fingerprint "
-        "from baseline_sales_model_fit"
-    )
     holidays = "select store_id, sku, holiday_day from baseline_holiday_days"
     database = copy_database(first, workbench)
-    before = {row[:3]: row[3:] for row in query(database, fit)}
+    before = _fit_by_hour(database, "training_weeks")
     holidays_before = set(query(database, holidays))
     named = _variant(world, tmp_path)
     with (named / "contextual_data.csv").open("a", encoding="utf-8") as context:
@@ -568,7 +570,7 @@ def test_a_holiday_named_in_the_context_leaves_its_training_day_out(
     assert set(query(database, holidays)) == holidays_before | {
         ("ST-001", None, datetime.date(2025, 7, 14))
     }
-    after = {row[:3]: row[3:] for row in query(database, fit)}
+    after = _fit_by_hour(database, "training_weeks")
     assert after.keys() == before.keys()
     monday = [key for key in before if key[0] == "ST-001" and key[2] // 24 == 0]
     assert monday and all(after[key][0] == before[key][0] - 1 for key in monday)
