@@ -333,6 +333,8 @@ ranked_days as (
         day_ratios.*,
         abs(day_ratios.log_ratio - day_ratio_spreads.centre) as deviation,
         day_ratio_spreads.spread,
+        day_ratio_spreads.residual_centre,
+        pair_spreads.gap_spread,
         row_number() over (
             partition by day_ratios.store_key, day_ratios.sku_key, day_ratios.day_of_week
             order by
@@ -367,12 +369,30 @@ ranked_days as (
 clean_days as (
     -- A day is disturbed beyond `baseline_disturbed_day_z` robust deviations, but never
     -- more than a minority of a weekday's days (one of two): a weekday that simply varies
-    -- more than the others keeps its own shape.
-    select * exclude (store_residual, deviation, spread, deviation_rank, weekday_days)
+    -- more than the others keeps its own shape. A weekday's only day (two training weeks,
+    -- one a named holiday) cannot be weighed against another: it is disturbed where it moved
+    -- against its store's same day beyond `baseline_disturbed_day_z` of the series' typical
+    -- residual (its pairs' gap over sqrt 2) and by `baseline_lone_day_min_change` at least
+    -- (a burst all through it had been the whole profile of its weekday, a false report on
+    -- every one of them); the weekday then takes its store's ratio and shape.
+    select
+        * exclude (
+            store_residual, residual_centre, deviation, spread, gap_spread, deviation_rank,
+            weekday_days
+        )
     from ranked_days
     where
-        deviation <= {{ var('baseline_disturbed_day_z') }} * spread
-        or deviation_rank > greatest((weekday_days - 1) // 2, least(weekday_days - 1, 1))
+        case
+            when weekday_days = 1 and gap_spread > 0
+                then
+                    abs(store_residual - residual_centre) <= greatest(
+                        {{ var('baseline_disturbed_day_z') }} * gap_spread / sqrt(2),
+                        ln(1 + {{ var('baseline_lone_day_min_change') }})
+                    )
+            else
+                deviation <= {{ var('baseline_disturbed_day_z') }} * spread
+                or deviation_rank > greatest((weekday_days - 1) // 2, least(weekday_days - 1, 1))
+        end
 ),
 
 clean_training as (
@@ -566,8 +586,9 @@ series_bases as (
 ),
 
 day_of_week_level as (
-    -- Each weekday's clean daily total, base x ratio (a weekday with no clean day at all
-    -- takes the median of its days), and what its error is made of (weekday_level_noise).
+    -- Each weekday's clean daily total, base x ratio, and what its error is made of
+    -- (weekday_level_noise). A weekday with no clean day (its one training day disturbed)
+    -- takes the store's ratio; with none of the store's either, the median of its days.
     select
         all_day_levels.store_key,
         all_day_levels.sku_key,
@@ -575,6 +596,7 @@ day_of_week_level as (
         coalesce(
             series_bases.base_units * mixed_weekday_ratios.weekday_ratio,
             case when mixed_weekday_ratios.weekday_ratio = 0 then 0.0 end,
+            series_bases.base_units * store_weekday_ratios.store_ratio,
             all_day_levels.level_units
         ) as level_units,
         mixed_weekday_ratios.own_weight,
@@ -587,6 +609,11 @@ day_of_week_level as (
             all_day_levels.store_key = mixed_weekday_ratios.store_key
             and all_day_levels.sku_key = mixed_weekday_ratios.sku_key
             and all_day_levels.day_of_week = mixed_weekday_ratios.day_of_week
+    left join store_weekday_ratios
+        on
+            all_day_levels.store_key = store_weekday_ratios.store_key
+            and all_day_levels.day_of_week = store_weekday_ratios.day_of_week
+            and store_weekday_ratios.store_ratio > 0
     left join series_bases
         on
             all_day_levels.store_key = series_bases.store_key
@@ -721,7 +748,8 @@ shape_terms as (
         coalesce(shape.day_share, 0.0) as own_share,
         coalesce(store_shape.store_share, 0.0) as store_share,
         coalesce(store_shape.store_share, 0.0) * (1 - coalesce(store_shape.store_share, 0.0))
-        / nullif(own_weekday_levels.weekday_units, 0) as own_share_noise
+        / nullif(own_weekday_levels.weekday_units, 0) as own_share_noise,
+        own_weekday_levels.clean_days is null as is_without_clean_day
     from cells
     left join trading_days
         on
@@ -768,10 +796,14 @@ series_shape_variance as (
 
 shape_weights as (
     -- How far the series' own share of each hour is taken over its store's: tau^2 s^2 /
-    -- (tau^2 s^2 + noise).
+    -- (tau^2 s^2 + noise). A weekday without a clean day of its own (its one training day
+    -- disturbed) takes its store's shape of that weekday (a Saturday's late night is not a
+    -- Sunday's), as far off as the series' shape is from its store's elsewhere.
     select
         shape_terms.*,
-        coalesce(
+        coalesce(series_shape_variance.shape_variance, 0.0) * pow(shape_terms.store_share, 2)
+            as store_share_variance,
+        case when shape_terms.is_without_clean_day then 0.0 else coalesce(
             series_shape_variance.shape_variance * pow(shape_terms.store_share, 2)
             / nullif(
                 series_shape_variance.shape_variance * pow(shape_terms.store_share, 2)
@@ -779,7 +811,7 @@ shape_weights as (
                 0
             ),
             1.0
-        ) as shape_weight
+        ) end as shape_weight
     from shape_terms
     left join series_shape_variance
         on
@@ -797,7 +829,10 @@ mixed_shares as (
         hour_of_week,
         pooled_days,
         store_share + shape_weight * (own_share - store_share) as mixed_share,
-        pow(shape_weight, 2) * coalesce(own_share_noise, 0.0) as share_variance
+        case
+            when is_without_clean_day then store_share_variance
+            else pow(shape_weight, 2) * coalesce(own_share_noise, 0.0)
+        end as share_variance
     from shape_weights
 ),
 
@@ -1426,6 +1461,15 @@ weekday_level_noise as (
             / (2 * weekday_day_noise.clean_days)
             + pow(1 - weekday_day_noise.own_weight, 2) * store_weekday_noise.store_noise
             + pi() * weekday_day_noise.day_noise / (2 * weekday_day_noise.base_days),
+            -- The store's ratio alone: its error and how far the series' week departs
+            -- from its store's.
+            case
+                when weekday_day_noise.clean_days is null
+                    then
+                        store_weekday_noise.store_noise
+                        + coalesce(weekday_deviations.weekday_variance, 0.0)
+                        + pi() * weekday_day_noise.day_noise / (2 * weekday_day_noise.base_days)
+            end,
             pi() * weekday_day_noise.day_noise / (2 * greatest(weekday_day_noise.clean_days, 1))
         ) as weekday_level_variance
     from weekday_day_noise
@@ -1433,6 +1477,10 @@ weekday_level_noise as (
         on
             weekday_day_noise.store_key = store_weekday_noise.store_key
             and weekday_day_noise.day_of_week = store_weekday_noise.day_of_week
+    left join weekday_deviations
+        on
+            weekday_day_noise.store_key = weekday_deviations.store_key
+            and weekday_day_noise.sku_key = weekday_deviations.sku_key
 ),
 
 -- 6. Asymmetry of the noise -------------------------------------------------------------

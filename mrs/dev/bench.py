@@ -142,9 +142,11 @@ pairs as (
 pair_sd as (select store_id, sku, median(gap) / 0.6745 as gsd from pairs group by all),
 clean_days as (
     -- disturbed beyond 3.5 deviations, but at most a minority of a weekday's days; of two
-    -- days far apart against their store (3.5 typical gaps), the one that moved more
-    select * exclude (sr, gap, gsd) from (
-        select r.*, abs(r.lr - s.c) as dev, s.sd, pr.gap, ps.gsd,
+    -- days far apart against their store (3.5 typical gaps), the one that moved more; a
+    -- weekday's only day, where it moved against its store beyond 3.5 typical gaps / sqrt 2
+    -- and a quarter
+    select * exclude (sr, rc, gap, gsd) from (
+        select r.*, abs(r.lr - s.c) as dev, s.sd, s.rc, pr.gap, ps.gsd,
                row_number() over (
                    partition by r.store_id, r.sku, r.dow
                    order by case when pr.gap > 3.5 * ps.gsd then abs(r.sr - s.rc)
@@ -153,7 +155,9 @@ clean_days as (
         from ratios r join spreads s using (store_id, sku)
         left join pairs pr using (store_id, sku, dow)
         left join pair_sd ps using (store_id, sku)
-    ) where dev <= 3.5 * sd or rk > greatest((n - 1) // 2, least(n - 1, 1))
+    ) where case when n = 1 and gsd > 0
+                 then abs(sr - rc) <= greatest(3.5 * gsd / sqrt(2), ln(1.25))
+                 else dev <= 3.5 * sd or rk > greatest((n - 1) // 2, least(n - 1, 1)) end
 ),
 clean as (select t.* from training t join clean_days c using (store_id, sku, day)),
 cells as (select store_id, sku, how, median(units) as med from training group by all),
@@ -202,11 +206,13 @@ bases as (
 ),
 levels as (
     select a.store_id, a.sku, a.dow,
-           coalesce(b.base * r.r, case when r.r = 0 then 0.0 end, a.level) as level,
+           coalesce(b.base * r.r, case when r.r = 0 then 0.0 end, b.base * sd.st_r, a.level)
+               as level,
            r.w as dow_w, r.own_r is not null as has_own, o.n as dow_n, b.n as base_n
     from dow_all a
     left join dow_ratios r using (store_id, sku, dow)
     left join own_dow o using (store_id, sku, dow)
+    left join store_dow sd on sd.store_id = a.store_id and sd.dow = a.dow and sd.st_r > 0
     left join bases b using (store_id, sku)
 ),
 shares as (
@@ -243,7 +249,8 @@ weekday_units as (select store_id, sku, dow, sum(total) as u from clean_days gro
 mix_terms as (
     select c.store_id, c.sku, c.how, coalesce(sh.share, 0.0) as own_s,
            coalesce(st.st, 0.0) as st, coalesce(sh.n, 0) as n,
-           coalesce(st.st, 0.0) * (1 - coalesce(st.st, 0.0)) / nullif(wu.u, 0) as noise
+           coalesce(st.st, 0.0) * (1 - coalesce(st.st, 0.0)) / nullif(wu.u, 0) as noise,
+           wu.u is null as no_clean_day
     from cells c
     left join open_days o on o.store_id = c.store_id and o.sku = c.sku and o.dow = c.how // 24
     left join shape_norm sh on sh.store_id = c.store_id and sh.sku = c.sku
@@ -262,11 +269,15 @@ mix_tau as (
 mixed as (
     -- the series' own shape shrunk towards its store's as far as it is noise, and the
     -- variance of that share
+    -- (a weekday without a clean day takes its store's shape of that weekday, as far off as
+    -- the series' shape is from its store's)
     select store_id, sku, how, n, st + k * (own_s - st) as s,
-           k * k * coalesce(noise, 0.0) as s_var
+           case when no_clean_day then coalesce(t2, 0.0) * st * st
+                else k * k * coalesce(noise, 0.0) end as s_var
     from (
-        select m.*,
-               coalesce(t.t2 * m.st * m.st / nullif(t.t2 * m.st * m.st + m.noise, 0), 1.0) as k
+        select m.*, t.t2,
+               case when m.no_clean_day then 0.0 else coalesce(
+                   t.t2 * m.st * m.st / nullif(t.t2 * m.st * m.st + m.noise, 0), 1.0) end as k
         from mix_terms m left join mix_tau t using (store_id, sku)
     )
 ),
@@ -472,8 +483,12 @@ dow_level_var as (
     select n.store_id, n.sku, n.dow,
            coalesce(n.dow_w * n.dow_w * pi() * n.dn / (2 * n.dow_n)
                     + (1 - n.dow_w) * (1 - n.dow_w) * s.sn + pi() * n.dn / (2 * n.base_n),
+                    -- the store's ratio alone: its error and the series' week's departure
+                    case when n.dow_n is null
+                         then s.sn + coalesce(t.t2, 0.0) + pi() * n.dn / (2 * n.base_n) end,
                     pi() * n.dn / (2 * greatest(n.dow_n, 1))) as wlv
     from dow_noise n
+    left join dow_tau t using (store_id, sku)
     left join (
         select store_id, dow, 1 / nullif(sum(2 * dow_n / (pi() * dn)), 0) as sn
         from dow_noise where has_own and dow_n > 0 group by all
