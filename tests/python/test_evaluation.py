@@ -310,19 +310,18 @@ def test_a_burst_on_one_of_two_training_sundays_is_the_day_left_out(tmp_path: Pa
     )
 
 
-# One series' weekday: the profile's total and the detection days' actual units, per day.
-LONE_WEEKDAY = """
+# One series' weekday from `first_hour` on: the profile's units and the detection days'
+# actual units, per day.
+WEEKDAY_UNITS = """
 select
     sum(actual_units) filter (where sales_ts >= (select detection_start from run_settings))
         / count(distinct cast(sales_ts as date))
         filter (where sales_ts >= (select detection_start from run_settings)) as detection_units,
-    sum(profile_units) / count(distinct cast(sales_ts as date)) as profile_units,
-    (
-        select count(*) from minority_reports_detected_log
-        where store_id = '{store_id}' and sku = '{sku}'
-    ) as report_rows
+    sum(profile_units) / count(distinct cast(sales_ts as date)) as profile_units
 from baseline_sales_predictions
-where store_id = '{store_id}' and sku = '{sku}' and dayofweek(sales_ts) = {day_of_week}
+where
+    store_id = '{store_id}' and sku = '{sku}' and dayofweek(sales_ts) = {day_of_week}
+    and hour(sales_ts) >= {first_hour}
 """
 
 
@@ -339,29 +338,16 @@ def test_a_weekday_whose_only_training_day_is_a_burst_takes_its_stores(tmp_path:
     paths = write_family_world(options, tmp_path / "world")
     database = tmp_path / "mrs.duckdb"
     build_family_world(options, paths.inputs, database, "+minority_reports_detected_log")
-    sql = LONE_WEEKDAY.format(store_id="ST-003", sku="SKU-004", day_of_week=3)
-    ((detection_units, profile_units, report_rows),) = query(database, sql)
+    sql = WEEKDAY_UNITS.format(store_id="ST-003", sku="SKU-004", day_of_week=3, first_hour=0)
+    ((detection_units, profile_units),) = query(database, sql)
     assert abs(profile_units / detection_units - 1) < 0.15, (detection_units, profile_units)
-    assert report_rows == 0
+    assert query(database, f"{REPORT_COUNT} where store_id = 'ST-003' and sku = 'SKU-004'") == [
+        (0,)
+    ]
     with open_database(database, read_only=False) as con:
         reference = run_reference(con)
     assert reference.flagged_hours_pipeline > 0
     assert reference.flagged_hours_reference == reference.flagged_hours_pipeline
-
-
-# One series' late evening (20:00 to 23:59) on one weekday: the profile's units and the
-# detection days' actual units, per day.
-LATE_EVENING = """
-select
-    sum(actual_units) filter (where sales_ts >= (select detection_start from run_settings))
-        / count(distinct cast(sales_ts as date))
-        filter (where sales_ts >= (select detection_start from run_settings)) as detection_units,
-    sum(profile_units) / count(distinct cast(sales_ts as date)) as profile_units
-from baseline_sales_predictions
-where
-    store_id = '{store_id}' and sku = '{sku}' and dayofweek(sales_ts) = {day_of_week}
-    and hour(sales_ts) >= 20
-"""
 
 
 def test_a_weekday_without_a_clean_day_takes_its_stores_shape_of_that_weekday(
@@ -377,7 +363,7 @@ def test_a_weekday_without_a_clean_day_takes_its_stores_shape_of_that_weekday(
     paths = write_family_world(options, tmp_path / "world")
     database = tmp_path / "mrs.duckdb"
     build_family_world(options, paths.inputs, database, "+baseline_sales_predictions")
-    sql = LATE_EVENING.format(store_id="ST-007", sku="SKU-009", day_of_week=6)
+    sql = WEEKDAY_UNITS.format(store_id="ST-007", sku="SKU-009", day_of_week=6, first_hour=20)
     ((detection_units, profile_units),) = query(database, sql)
     assert abs(profile_units / detection_units - 1) < 0.3, (detection_units, profile_units)
 
