@@ -82,11 +82,9 @@ pairs as (
         on
             snapshots.window_end_so_far > evidence.influence_start
             and snapshots.window_start < evidence.influence_end
-            and (evidence.store_id is null or snapshots.store_id = evidence.store_id)
-            and (evidence.city is null or snapshots.city = evidence.city)
-            and (evidence.region is null or snapshots.region = evidence.region)
-            and (evidence.retailer is null or snapshots.retailer = evidence.retailer)
-            and (evidence.sku is null or snapshots.sku = evidence.sku)
+            and {{ mrs_in_scope(
+                'evidence', 'snapshots', ['store_id', 'city', 'region', 'retailer', 'sku']
+            ) }}
 ),
 
 described as (

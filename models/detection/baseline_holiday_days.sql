@@ -55,11 +55,7 @@ covered_days as (
         training_days.day_of_week
     from holidays
     inner join stores
-        on
-            (holidays.store_id is null or holidays.store_id = stores.store_id)
-            and (holidays.retailer is null or holidays.retailer = stores.retailer)
-            and (holidays.region is null or holidays.region = stores.region)
-            and (holidays.city is null or holidays.city = stores.city)
+        on {{ mrs_in_scope('holidays', 'stores') }}
     inner join training_days
         on
             holidays.local_start < training_days.training_day + interval 1 day

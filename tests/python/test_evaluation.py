@@ -13,7 +13,12 @@ import pytest
 from conftest import DBT_TARGET, PROJECT_ROOT, query, run_mrs
 
 from mrs.dev.bench import run_reference
-from mrs.dev.world_family import FamilyOptions, family_build_vars, write_family_world
+from mrs.dev.world_family import (
+    FamilyOptions,
+    FamilyPaths,
+    family_build_vars,
+    write_family_world,
+)
 from mrs.pipeline.database_lock import open_database
 from mrs.pipeline.project import BUILD_SETTINGS, WITHOUT_TESTS, Project, project_vars
 from mrs.review.journal import ensure_journal
@@ -176,6 +181,17 @@ def build_family_world(
     assert project.dbt_in_process(arguments, vars_) == 0
 
 
+def built_family_world(
+    options: FamilyOptions, folder: Path, selection: str
+) -> tuple[FamilyPaths, Path]:
+    """A family world written into `folder` and `selection` of it built (build_family_world)
+    into `folder`/mrs.duckdb: its paths and the database."""
+    paths = write_family_world(options, folder / "world")
+    database = folder / "mrs.duckdb"
+    build_family_world(options, paths.inputs, database, selection)
+    return paths, database
+
+
 REPORT_COUNT = "select count(distinct report_id) from minority_reports_detected_log"
 
 
@@ -244,9 +260,7 @@ def test_a_burst_inside_two_training_weeks_does_not_bend_the_profile(tmp_path: P
     options = FamilyOptions(
         seed=417, null=True, stores=2, products=10, training_days=14, detection_days=14
     )
-    paths = write_family_world(options, tmp_path / "world")
-    database = tmp_path / "mrs.duckdb"
-    build_family_world(options, paths.inputs, database, "+baseline_sales_model_fit")
+    paths, database = built_family_world(options, tmp_path, "+baseline_sales_model_fit")
     sql = BURST_SHARES.format(truth=paths.truth.as_posix(), store_id="ST-002", sku="SKU-009")
     ((clean_share, burst_share, profile_share),) = query(database, sql)
     assert burst_share - clean_share > 0.05, (clean_share, burst_share)
@@ -295,9 +309,7 @@ def test_a_burst_on_one_of_two_training_sundays_is_the_day_left_out(tmp_path: Pa
     # 413k, burst 869k) and every detection Sunday a false drop; against the store's same
     # day the burst day is the one that moved, and the Sunday is 516k.
     options = FamilyOptions(seed=504, training_days=14, detection_days=28)
-    paths = write_family_world(options, tmp_path / "world")
-    database = tmp_path / "mrs.duckdb"
-    build_family_world(options, paths.inputs, database, "+baseline_sales_model_fit")
+    paths, database = built_family_world(options, tmp_path, "+baseline_sales_model_fit")
     sql = BURST_WEEKDAY_TOTALS.format(
         truth=paths.truth.as_posix(), store_id="ST-005", sku="SKU-010"
     )
@@ -335,9 +347,7 @@ def test_a_weekday_whose_only_training_day_is_a_burst_takes_its_stores(tmp_path:
     # is left out and the weekday takes the store's ratio and shape: 38k, no report.
     # The bench's hand-written reference must flag the same hours on such a world.
     options = FamilyOptions(seed=4056, null=True, training_days=14, holiday_calendar=True)
-    paths = write_family_world(options, tmp_path / "world")
-    database = tmp_path / "mrs.duckdb"
-    build_family_world(options, paths.inputs, database, "+minority_reports_detected_log")
+    _, database = built_family_world(options, tmp_path, "+minority_reports_detected_log")
     sql = WEEKDAY_UNITS.format(store_id="ST-003", sku="SKU-004", day_of_week=3, first_hour=0)
     ((detection_units, profile_units),) = query(database, sql)
     assert abs(profile_units / detection_units - 1) < 0.15, (detection_units, profile_units)
@@ -360,9 +370,7 @@ def test_a_weekday_without_a_clean_day_takes_its_stores_shape_of_that_weekday(
     # the Saturday night crowd: its Saturday evenings were fitted at a fifth of what they
     # sell (z 10-17 from 21:00). The store's own Saturdays have that crowd.
     options = FamilyOptions(seed=3914, training_days=14, holiday_calendar=True)
-    paths = write_family_world(options, tmp_path / "world")
-    database = tmp_path / "mrs.duckdb"
-    build_family_world(options, paths.inputs, database, "+baseline_sales_predictions")
+    _, database = built_family_world(options, tmp_path, "+baseline_sales_predictions")
     sql = WEEKDAY_UNITS.format(store_id="ST-007", sku="SKU-009", day_of_week=6, first_hour=20)
     ((detection_units, profile_units),) = query(database, sql)
     assert abs(profile_units / detection_units - 1) < 0.3, (detection_units, profile_units)
@@ -400,9 +408,7 @@ def test_the_days_after_a_three_day_rise_keep_the_level_before_it(tmp_path: Path
     # on a series of ~30,000 units an hour): the level after it was 1.30 (seven days)
     # against 1.04 before; 1.04 with its days left out of a ten-day median.
     options = FamilyOptions(seed=52)
-    paths = write_family_world(options, tmp_path / "world")
-    database = tmp_path / "mrs.duckdb"
-    build_family_world(options, paths.inputs, database, "+minority_reports_detected_log")
+    paths, database = built_family_world(options, tmp_path, "+minority_reports_detected_log")
     sql = AROUND_AN_ANOMALY.format(truth=paths.truth.as_posix(), anomaly_id="FAM-52-013")
     ((level_before, highest_level_after, down_report_rows),) = query(database, sql)
     assert highest_level_after - level_before <= 0.02, (level_before, highest_level_after)
@@ -610,9 +616,7 @@ def test_a_busy_weekday_evening_is_not_fitted_to_the_weekend_nights(tmp_path: Pa
     # training mean, a false drop every evening. Each hour weighted by its precision:
     # 1.92 (the quarter's one weight still pulls; docs/detection.md).
     options = FamilyOptions(seed=501, training_days=14, detection_days=28)
-    paths = write_family_world(options, tmp_path / "world")
-    database = tmp_path / "mrs.duckdb"
-    build_family_world(options, paths.inputs, database, "+baseline_sales_model_fit")
+    _, database = built_family_world(options, tmp_path, "+baseline_sales_model_fit")
     ((ratio,),) = query(database, WEEKDAY_EVENINGS.format(store_id="ST-006", sku="SKU-010"))
     assert ratio <= 2.2, ratio
 
@@ -752,8 +756,6 @@ def test_a_quiet_product_with_thirteen_training_weeks_keeps_its_upper_tail(tmp_p
     options = FamilyOptions(
         seed=907, null=True, stores=4, training_days=91, detection_days=120
     )  # fmt: skip
-    paths = write_family_world(options, tmp_path / "world")
-    database = tmp_path / "mrs.duckdb"
-    build_family_world(options, paths.inputs, database, "+minority_reports_detected_log")
+    paths, database = built_family_world(options, tmp_path, "+minority_reports_detected_log")
     ((up_share,),) = query(database, QUIET_UP_SHARE.format(truth=paths.truth.as_posix()))
     assert up_share <= 0.0048, up_share
