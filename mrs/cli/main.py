@@ -251,6 +251,13 @@ def _parser() -> argparse.ArgumentParser:
             "stores of each world whose every product has one anomaly at once, with one "
             "relative change (a power cut, a local event; default 0)",
         ),
+        (
+            "--series-bursts-per-week",
+            float,
+            "bursts that are each series' own habit, part of the null (a viral post, an "
+            "unannounced flash sale): this many a week on average, 1-6 hours at about x2 "
+            "(default 0)",
+        ),
     ):
         evaluate.add_argument(flag, type=kind, help=f"with --family: {meaning}")
     evaluate.add_argument(
@@ -572,7 +579,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise MrsError(
             "--oracle, --null-seeds, --json, --jobs, --stores, --products, --training-days, "
             "--detection-days, --shape-drift, --hour-noise-sd, --hour-noise-rho, "
-            "--store-noise-sd, --store-events and --holiday-calendar go with --family"
+            "--store-noise-sd, --store-events, --series-bursts-per-week and --holiday-calendar "
+            "go with --family"
         )
     if args.database:
         scores = [score_database(Project.locate(args.database).database, None, args.ceiling)]
@@ -598,6 +606,7 @@ FAMILY_WORLD_FIELDS = (
     "hour_noise_rho",
     "store_noise_sd",
     "store_events",
+    "series_bursts_per_week",
     "holiday_calendar",
 )
 

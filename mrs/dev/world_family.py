@@ -5,8 +5,9 @@ family world draws, from its seed, what real feeds vary: the calendar (so weekda
 anywhere), volume (five classes from about 1 to about 50,000 units an hour), the intraday
 pattern of each store (`retail`, `late`, `24h`, each with its own weekday and weekend shape),
 the noise (negative binomial with a per-series shape, a per-series-day level noise, a trend),
-disturbances in the training weeks (holidays, bursts) and, unless the world is null, one
-anomaly on about half of the series in the detection window. The same options always give
+disturbances in the training weeks (holidays, bursts), optionally each series' own bursts
+all through the world (part of the null) and, unless the world is null, one anomaly on about
+half of the series in the detection window. The same options always give
 byte-identical files.
 
 Cumulative strength. An anomaly's strength S is the total excess units over its window
@@ -33,7 +34,7 @@ so a few consecutive seeds cover every duration x strength band with both direct
 The inputs go to `<folder>/inputs` (what `mrs build --input-dir` reads); the truth, which
 is not a pipeline input, goes to `<folder>/truth`: `anomalies.csv` (one row per detection
 anomaly), `series.csv` (one row per store x sku) and `disturbances.csv` (training holidays
-and bursts).
+and bursts, and each series' own bursts).
 """
 
 from __future__ import annotations
@@ -124,6 +125,12 @@ class FamilyOptions:
     # The contextual data names the training weeks' holidays (event_type 'holiday', scoped to
     # their region or to every store), as a retailer's calendar does; False: it is empty.
     holiday_calendar: bool = False
+    # Bursts that are a series' own habit (a post that went viral, a flash sale that no
+    # campaign data names): each series gets this many a week on average, anywhere in the
+    # training and detection weeks, 1-6 hours at x(1 + e^N(0, 0.7)) (x2 at the median, x4 at
+    # the 95th percentile). They are part of the null, as a mention count's bursts are: a
+    # report on one matches no anomaly. 0: demand has no tail beyond its count noise.
+    series_bursts_per_week: float = 0.0
 
     def __post_init__(self) -> None:
         if self.seed < 0:
@@ -140,6 +147,8 @@ class FamilyOptions:
             raise ValueError("store_noise_sd must be in [0, 0.5]")
         if not 0 <= self.store_events <= self.stores:
             raise ValueError("store_events must be between 0 and the number of stores")
+        if not 0.0 <= self.series_bursts_per_week <= 7.0:
+            raise ValueError("series_bursts_per_week must be between 0 and 7")
         if self.detection_days * 24 < max(DURATIONS_HOURS) + 2 * ANOMALY_MARGIN_HOURS:
             raise ValueError("detection_days must leave room for a 72 h anomaly and 24 h margins")
 
@@ -382,6 +391,8 @@ def draw_world(options: FamilyOptions) -> FamilyWorld:
 
     mean = null_mean.copy()
     disturbances = _training_disturbances(options, stores, np.random.default_rng([options.seed, 3]))
+    if options.series_bursts_per_week:
+        disturbances += _series_bursts(options, mean, np.random.default_rng([options.seed, 8]))
     for disturbance in disturbances:
         _apply_disturbance(mean, stores, disturbance)
     anomalies: tuple[Anomaly, ...] = ()
@@ -455,9 +466,28 @@ def _training_disturbances(
     return tuple(found)
 
 
+def _series_bursts(
+    options: FamilyOptions, mean: np.ndarray, rng: np.random.Generator
+) -> tuple[Disturbance, ...]:
+    """Each series' own bursts (`series_bursts_per_week`), in its trading hours of the
+    training and detection weeks alike."""
+    n_s, n_p, n_h = mean.shape
+    found: list[Disturbance] = []
+    for s in range(n_s):
+        for p in range(n_p):
+            trading = np.flatnonzero(mean[s, p] > 0)
+            count = int(rng.poisson(options.series_bursts_per_week * n_h / 168))
+            for _ in range(count if len(trading) else 0):
+                start = int(rng.choice(trading))
+                hours = int(min(rng.integers(1, 7), n_h - start))
+                factor = round(float(1.0 + np.exp(rng.normal(0.0, 0.7))), 4)
+                found.append(Disturbance("series burst", start, hours, factor, store=s, product=p))
+    return tuple(found)
+
+
 def _apply_disturbance(mean: np.ndarray, stores: pd.DataFrame, d: Disturbance) -> None:
     window = slice(d.start_hour, d.start_hour + d.hours)
-    if d.kind == "burst":
+    if d.kind in ("burst", "series burst"):
         mean[d.store, d.product, window] *= d.factor
         return
     chosen = np.ones(len(stores), dtype=bool)

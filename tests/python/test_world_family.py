@@ -418,6 +418,7 @@ def test_a_null_world_scores_every_report_as_false(tmp_path: Path) -> None:
         (["--seeds", "1,2", "--null-seeds", "2"], "must not share a seed"),
         (["--seeds", "-1"], "non-negative"),
         (["--seeds", "", "--null-seeds", ""], "at least one seed"),
+        (["--series-bursts-per-week", "8"], "series_bursts_per_week must be between 0 and 7"),
     ],
 )
 def test_bad_family_seeds_are_refused(arguments: list[str], message: str) -> None:
@@ -465,6 +466,48 @@ def test_a_store_event_moves_every_product_of_its_store_at_once() -> None:
     assert [a for a in world.anomalies if "-S" not in a.anomaly_id] == kept
     with pytest.raises(ValueError, match="store_events"):
         FamilyOptions(seed=5, stores=3, store_events=4)
+
+
+def test_series_bursts_are_part_of_the_null_in_training_and_detection_alike() -> None:
+    # `--series-bursts-per-week`: every series' own bursts (1-6 hours at about x2), drawn
+    # at the stated rate over the whole world, are disturbances (a report on one matches no
+    # anomaly); the anomalies and the null means stay those of the world without them.
+    plain = draw_world(FamilyOptions(seed=6))
+    world = draw_world(FamilyOptions(seed=6, series_bursts_per_week=2.0))
+    bursts = [d for d in world.disturbances if d.kind == "series burst"]
+    series = world.options.stores * world.options.products
+    weeks = world.options.hours / 168
+    assert abs(len(bursts) - 2.0 * weeks * series) < 4 * np.sqrt(2.0 * weeks * series)
+    detection_hour = world.options.training_days * 24
+    assert any(b.start_hour < detection_hour for b in bursts)
+    assert any(b.start_hour >= detection_hour for b in bursts)
+    assert {b.hours for b in bursts} <= set(range(1, 7))
+    assert min(b.factor for b in bursts) > 1.0
+    assert world.anomalies == plain.anomalies
+    np.testing.assert_array_equal(world.null_mean, plain.null_mean)
+    # Each burst multiplies its hours' means (where nothing else moved them).
+    moved = [
+        b for b in bursts
+        if not any(
+            a.store == b.store and a.product == b.product
+            and a.start_hour < b.start_hour + b.hours
+            and b.start_hour < a.start_hour + a.duration_hours
+            for a in world.anomalies
+        )
+        and not any(
+            o is not b and o.store == b.store and o.product == b.product
+            and o.start_hour < b.start_hour + b.hours and b.start_hour < o.start_hour + o.hours
+            for o in world.disturbances if o.kind != "holiday"
+        )
+    ]  # fmt: skip
+    assert moved
+    for b in moved[:20]:
+        window = slice(b.start_hour, b.start_hour + b.hours)
+        before = plain.mean[b.store, b.product, window]
+        after = world.mean[b.store, b.product, window]
+        np.testing.assert_allclose(after[before > 0] / before[before > 0], b.factor)
+    with pytest.raises(ValueError, match="series_bursts_per_week"):
+        FamilyOptions(seed=6, series_bursts_per_week=-1.0)
 
 
 def test_store_noise_moves_every_product_of_a_store_together() -> None:
