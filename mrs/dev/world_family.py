@@ -392,7 +392,7 @@ def draw_world(options: FamilyOptions) -> FamilyWorld:
     mean = null_mean.copy()
     disturbances = _training_disturbances(options, stores, np.random.default_rng([options.seed, 3]))
     if options.series_bursts_per_week:
-        disturbances += _series_bursts(options, mean, np.random.default_rng([options.seed, 8]))
+        disturbances += _series_bursts(options, null_mean, np.random.default_rng([options.seed, 8]))
     for disturbance in disturbances:
         _apply_disturbance(mean, stores, disturbance)
     anomalies: tuple[Anomaly, ...] = ()
@@ -467,15 +467,15 @@ def _training_disturbances(
 
 
 def _series_bursts(
-    options: FamilyOptions, mean: np.ndarray, rng: np.random.Generator
+    options: FamilyOptions, null_mean: np.ndarray, rng: np.random.Generator
 ) -> tuple[Disturbance, ...]:
-    """Each series' own bursts (`series_bursts_per_week`), in its trading hours of the
-    training and detection weeks alike."""
-    n_s, n_p, n_h = mean.shape
+    """Each series' own bursts (`series_bursts_per_week`), starting in its trading hours of
+    the training and detection weeks alike."""
+    n_s, n_p, n_h = null_mean.shape
     found: list[Disturbance] = []
     for s in range(n_s):
         for p in range(n_p):
-            trading = np.flatnonzero(mean[s, p] > 0)
+            trading = np.flatnonzero(null_mean[s, p] > 0)
             count = int(rng.poisson(options.series_bursts_per_week * n_h / 168))
             for _ in range(count if len(trading) else 0):
                 start = int(rng.choice(trading))
