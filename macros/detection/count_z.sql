@@ -57,3 +57,26 @@
         + coalesce({{ day_variance }}, 0)
     )
 {%- endmacro %}
+
+
+{#-
+  How much noisier shares of a day are than a multinomial's, as a variance factor (at least
+  1): the median, over pairs of the same hour a week (or more) apart, of the change of the
+  hour's share squared, over what a multinomial gives it (the mean share s times (1 - s)
+  times 1 / day units + 1 / the earlier day's units) and over the median of a chi-square
+  with one degree of freedom (0.455). An aggregate: rows where both shares are 0, or both
+  1, say nothing and must be left out.
+-#}
+{% macro mrs_share_overdispersion(share, earlier_share, day_units, earlier_day_units) -%}
+    {%- set mean_share = '((' ~ share ~ ' + ' ~ earlier_share ~ ') / 2)' -%}
+    greatest(
+        median(
+            pow({{ share }} - {{ earlier_share }}, 2)
+            / (
+                {{ mean_share }} * (1 - {{ mean_share }})
+                * (1 / {{ day_units }} + 1 / {{ earlier_day_units }})
+            )
+        ) / 0.455,
+        1.0
+    )
+{%- endmacro %}

@@ -628,6 +628,7 @@ clean_hour_shares as (
         clean_training.hour_of_week,
         clean_training.units,
         clean_days.day_of_week,
+        clean_days.sales_day,
         clean_days.day_units,
         clean_training.units / nullif(clean_days.day_units, 0) as day_share
     from clean_training
@@ -727,14 +728,94 @@ store_hours as (
     group by store_key, hour_of_week // 24, hour_of_week % 24
 ),
 
-store_shape as (
+store_day_hours as (
+    -- The store's clean units of each training hour and of its day.
     select
         store_key,
-        day_of_week,
-        hour_of_day,
-        store_units / nullif(sum(store_units) over (partition by store_key, day_of_week), 0)
-            as store_share
+        sales_day,
+        hour_of_week,
+        sum(units) as units,
+        sum(sum(units)) over (partition by store_key, sales_day) as day_units
+    from clean_training
+    group by store_key, sales_day, hour_of_week
+),
+
+store_share_changes as (
+    -- Each clean hour's share of its day, and that of the same hour a week (or more) before.
+    select
+        store_key,
+        units / day_units as day_share,
+        day_units,
+        lag(units / day_units) over same_hour_of_week as earlier_share,
+        lag(day_units) over same_hour_of_week as earlier_day_units
+    from store_day_hours
+    where day_units > 0
+    window same_hour_of_week as (partition by store_key, hour_of_week order by sales_day)
+),
+
+store_dispersion as (
+    -- How much noisier the store's shares of its days are than a multinomial's (robust:
+    -- the median of a week-over-week change's square, over what a multinomial gives it and
+    -- that of a chi-square, 0.455). A store whose traffic is one busy product's has that
+    -- product's overdispersion, and its shape is that product's few training days. A day
+    -- factor is out of a share: the level's noise is counted apart.
+    select
+        store_key,
+        {{ mrs_share_overdispersion(
+            'day_share', 'earlier_share', 'day_units', 'earlier_day_units'
+        ) }} as variance_to_mean
+    from store_share_changes
+    where day_share + earlier_share > 0 and day_share + earlier_share < 2
+    group by store_key
+),
+
+series_share_changes as (
+    -- Each clean training hour's share of its day, and that of the same hour a week (or
+    -- more) before.
+    select
+        store_key,
+        sku_key,
+        day_share,
+        day_units,
+        lag(day_share) over same_hour_of_week as earlier_share,
+        lag(day_units) over same_hour_of_week as earlier_day_units
+    from clean_hour_shares
+    where day_units > 0
+    window same_hour_of_week as (
+        partition by store_key, sku_key, hour_of_week order by sales_day
+    )
+),
+
+series_dispersion as (
+    -- The series' shares' overdispersion, as the store's: what a share of its few training
+    -- days is as noisy as (a busy product's hours are far noisier than counts).
+    select
+        store_key,
+        sku_key,
+        {{ mrs_share_overdispersion(
+            'day_share', 'earlier_share', 'day_units', 'earlier_day_units'
+        ) }} as variance_to_mean
+    from series_share_changes
+    where day_share + earlier_share > 0 and day_share + earlier_share < 2
+    group by store_key, sku_key
+),
+
+store_shape as (
+    -- The store's share of each hour and that share's noise: a multinomial's, at the
+    -- store's measured overdispersion, over every unit of that weekday's clean days.
+    select
+        store_hours.store_key,
+        store_hours.day_of_week,
+        store_hours.hour_of_day,
+        store_hours.store_units / nullif(sum(store_hours.store_units) over store_weekday, 0)
+            as store_share,
+        coalesce(store_dispersion.variance_to_mean, 1.0) * store_hours.store_units
+        * (sum(store_hours.store_units) over store_weekday - store_hours.store_units)
+        / nullif(pow(sum(store_hours.store_units) over store_weekday, 3), 0) as store_share_noise
     from store_hours
+    left join store_dispersion
+        on store_hours.store_key = store_dispersion.store_key
+    window store_weekday as (partition by store_hours.store_key, store_hours.day_of_week)
 ),
 
 shape_terms as (
@@ -747,7 +828,9 @@ shape_terms as (
         coalesce(shape.pooled_days, 0) as pooled_days,
         coalesce(shape.day_share, 0.0) as own_share,
         coalesce(store_shape.store_share, 0.0) as store_share,
-        coalesce(store_shape.store_share, 0.0) * (1 - coalesce(store_shape.store_share, 0.0))
+        coalesce(store_shape.store_share_noise, 0.0) as store_share_noise,
+        coalesce(series_dispersion.variance_to_mean, 1.0)
+        * coalesce(store_shape.store_share, 0.0) * (1 - coalesce(store_shape.store_share, 0.0))
         / nullif(own_weekday_levels.weekday_units, 0) as own_share_noise,
         own_weekday_levels.clean_days is null as is_without_clean_day
     from cells
@@ -774,6 +857,10 @@ shape_terms as (
             cells.store_key = own_weekday_levels.store_key
             and cells.sku_key = own_weekday_levels.sku_key
             and cells.hour_of_week // 24 = own_weekday_levels.day_of_week
+    left join series_dispersion
+        on
+            cells.store_key = series_dispersion.store_key
+            and cells.sku_key = series_dispersion.sku_key
 ),
 
 series_shape_variance as (
@@ -832,7 +919,9 @@ mixed_shares as (
         case
             when is_without_clean_day then store_share_variance
             else pow(shape_weight, 2) * coalesce(own_share_noise, 0.0)
-        end as share_variance
+        end
+        -- and the store share's own noise, as far as the store's share is taken
+        + pow(1 - shape_weight, 2) * store_share_noise as share_variance
     from shape_weights
 ),
 

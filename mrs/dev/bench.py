@@ -239,17 +239,53 @@ shape_norm as (
            as share
     from shape
 ),
+series_share_changes as (
+    select t.store_id, t.sku, t.units / d.total as s, d.total as u,
+           lag(t.units / d.total) over w as ps, lag(d.total) over w as pu
+    from clean t join clean_days d using (store_id, sku, day)
+    where d.total > 0
+    window w as (partition by t.store_id, t.sku, t.how order by t.day)
+),
+series_phi as (
+    -- the overdispersion of the series' shares of their days: the median week-over-week
+    -- change's square over a multinomial's and a chi-square's (0.455)
+    select store_id, sku,
+           greatest(median(pow(s - ps, 2) / ((s + ps) / 2 * (1 - (s + ps) / 2)
+                                             * (1 / u + 1 / pu))) / 0.455, 1.0) as phi
+    from series_share_changes where s + ps > 0 and s + ps < 2 group by all
+),
+store_share_changes as (
+    select store_id, u / du as s, du as u,
+           lag(u / du) over w as ps, lag(du) over w as pu
+    from (select store_id, day, how, sum(units) as u,
+                 sum(sum(units)) over (partition by store_id, day) as du
+          from clean group by store_id, day, how)
+    where du > 0
+    window w as (partition by store_id, how order by day)
+),
+store_phi as (
+    select store_id,
+           greatest(median(pow(s - ps, 2) / ((s + ps) / 2 * (1 - (s + ps) / 2)
+                                             * (1 / u + 1 / pu))) / 0.455, 1.0) as phi
+    from store_share_changes where s + ps > 0 and s + ps < 2 group by all
+),
 store_shape as (
-    -- the store's shape per weekday (all its products' clean units)
-    select store_id, dow, hod, u / nullif(sum(u) over (partition by store_id, dow), 0) as st
+    -- the store's shape per weekday (all its products' clean units) and its shares' noise
+    select h.store_id, dow, hod, u / nullif(sum(u) over wd, 0) as st,
+           coalesce(sp.phi, 1.0) * u * (sum(u) over wd - u) / nullif(pow(sum(u) over wd, 3), 0)
+               as st_noise
     from (select store_id, how // 24 as dow, how % 24 as hod, sum(units) as u
-          from clean group by all)
+          from clean group by all) h
+    left join store_phi sp on sp.store_id = h.store_id
+    window wd as (partition by h.store_id, dow)
 ),
 weekday_units as (select store_id, sku, dow, sum(total) as u from clean_days group by all),
 mix_terms as (
     select c.store_id, c.sku, c.how, coalesce(sh.share, 0.0) as own_s,
            coalesce(st.st, 0.0) as st, coalesce(sh.n, 0) as n,
-           coalesce(st.st, 0.0) * (1 - coalesce(st.st, 0.0)) / nullif(wu.u, 0) as noise,
+           coalesce(sp.phi, 1.0) * coalesce(st.st, 0.0) * (1 - coalesce(st.st, 0.0))
+               / nullif(wu.u, 0) as noise,
+           coalesce(st.st_noise, 0.0) as st_noise,
            wu.u is null as no_clean_day
     from cells c
     left join open_days o on o.store_id = c.store_id and o.sku = c.sku and o.dow = c.how // 24
@@ -260,6 +296,7 @@ mix_terms as (
         and st.hod = c.how % 24
     left join weekday_units wu on wu.store_id = c.store_id and wu.sku = c.sku
         and wu.dow = c.how // 24
+    left join series_phi sp on sp.store_id = c.store_id and sp.sku = c.sku
 ),
 mix_tau as (
     select store_id, sku,
@@ -273,7 +310,7 @@ mixed as (
     -- the series' shape is from its store's)
     select store_id, sku, how, n, st + k * (own_s - st) as s,
            case when no_clean_day then coalesce(t2, 0.0) * st * st
-                else k * k * coalesce(noise, 0.0) end as s_var
+                else k * k * coalesce(noise, 0.0) end + (1 - k) * (1 - k) * st_noise as s_var
     from (
         select m.*, t.t2,
                case when m.no_clean_day then 0.0 else coalesce(

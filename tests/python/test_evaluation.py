@@ -376,6 +376,38 @@ def test_a_weekday_without_a_clean_day_takes_its_stores_shape_of_that_weekday(
     assert abs(profile_units / detection_units - 1) < 0.3, (detection_units, profile_units)
 
 
+ONE_CLEAN_SUNDAY = """
+select
+    (
+        select max(training_days) from baseline_sales_model_fit
+        where store_id = 'ST-007' and sku = 'SKU-010' and hour_of_week = 6 * 24 + 18
+    ) as training_days,
+    p.profile_variance_ratio,
+    p.residual_z
+from baseline_sales_predictions as p
+where p.store_id = 'ST-007' and p.sku = 'SKU-010' and p.sales_ts = '2024-04-14 18:00'
+"""
+
+
+def test_a_busy_series_hour_from_one_training_day_is_as_noisy_as_its_overdispersion(
+    tmp_path: Path,
+) -> None:
+    # Null seed 4061 (a tuning seed), two training weeks: ST-007 / SKU-010 (a late store's
+    # product of about 20,000 units an hour, its hours varying by a fifth of their units) has
+    # one clean training Sunday, and its store's shape is its own (it is most of the store's
+    # units). Its Sunday 18:00 was fitted at 6,408 units, that Sunday's (the other sold
+    # 11,623), and claimed exact to a multinomial's share noise (0.7 % of an hour's
+    # variance): 20,054 units on the first Sunday of detection scored z 6.5 and made a false
+    # report. A share of one day of such a series is as noisy as the series' hours: the
+    # hour now carries half an hour's variance of its own (0.50) and scores z 3.0.
+    options = FamilyOptions(seed=4061, null=True, training_days=14, holiday_calendar=True)
+    _, database = built_family_world(options, tmp_path, "+baseline_sales_predictions")
+    ((training_days, profile_variance_ratio, residual_z),) = query(database, ONE_CLEAN_SUNDAY)
+    assert training_days == 1
+    assert profile_variance_ratio > 0.3, profile_variance_ratio
+    assert residual_z < 5, residual_z
+
+
 AROUND_AN_ANOMALY = """
 with anomaly as (
     select store_id, sku, cast(start_ts as date) as first_day, cast(end_ts as date) as last_day
