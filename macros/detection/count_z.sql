@@ -64,8 +64,8 @@
   1): the median, over pairs of the same hour a week (or more) apart, of the change of the
   hour's share squared, over what a multinomial gives it (the mean share s times (1 - s)
   times 1 / day units + 1 / the earlier day's units) and over the median of a chi-square
-  with one degree of freedom (0.455). An aggregate: rows where both shares are 0, or both
-  1, say nothing and must be left out.
+  with one degree of freedom (0.455). An aggregate over such pairs; a pair whose shares are
+  both 0 or both 1 (or without an earlier day) says nothing and is left out.
 -#}
 {% macro mrs_share_overdispersion(share, earlier_share, day_units, earlier_day_units) -%}
     {%- set mean_share = '((' ~ share ~ ' + ' ~ earlier_share ~ ') / 2)' -%}
@@ -76,7 +76,7 @@
                 {{ mean_share }} * (1 - {{ mean_share }})
                 * (1 / {{ day_units }} + 1 / {{ earlier_day_units }})
             )
-        ) / 0.455,
+        ) filter (where {{ mean_share }} > 0 and {{ mean_share }} < 1) / 0.455,
         1.0
     )
 {%- endmacro %}

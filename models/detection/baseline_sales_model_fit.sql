@@ -716,18 +716,6 @@ shape as (
     from pooled_shape
 ),
 
-store_hours as (
-    -- The store's intraday shape per weekday: every product's clean training units added up
-    -- (busy products dominate, as the store's traffic does).
-    select
-        store_key,
-        hour_of_week // 24 as day_of_week,
-        hour_of_week % 24 as hour_of_day,
-        sum(units) as store_units
-    from clean_training
-    group by store_key, hour_of_week // 24, hour_of_week % 24
-),
-
 store_day_hours as (
     -- The store's clean units of each training hour and of its day.
     select
@@ -738,6 +726,18 @@ store_day_hours as (
         sum(sum(units)) over (partition by store_key, sales_day) as day_units
     from clean_training
     group by store_key, sales_day, hour_of_week
+),
+
+store_hours as (
+    -- The store's intraday shape per weekday: every product's clean training units added up
+    -- (busy products dominate, as the store's traffic does).
+    select
+        store_key,
+        hour_of_week // 24 as day_of_week,
+        hour_of_week % 24 as hour_of_day,
+        sum(units) as store_units
+    from store_day_hours
+    group by store_key, hour_of_week // 24, hour_of_week % 24
 ),
 
 store_share_changes as (
@@ -765,7 +765,6 @@ store_dispersion as (
             'day_share', 'earlier_share', 'day_units', 'earlier_day_units'
         ) }} as variance_to_mean
     from store_share_changes
-    where day_share + earlier_share > 0 and day_share + earlier_share < 2
     group by store_key
 ),
 
@@ -796,7 +795,6 @@ series_dispersion as (
             'day_share', 'earlier_share', 'day_units', 'earlier_day_units'
         ) }} as variance_to_mean
     from series_share_changes
-    where day_share + earlier_share > 0 and day_share + earlier_share < 2
     group by store_key, sku_key
 ),
 
