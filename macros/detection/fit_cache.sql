@@ -40,7 +40,7 @@
             ) as excluded_days,
             (
                 select coalesce({{ mrs_rows_digest(
-                    'holidays', ['store_id', 'sku', 'holiday_day']) }}, 0)
+                    'holidays', ['store_id', 'sku', 'holiday_day', 'is_left_out']) }}, 0)
                 from {{ ref('baseline_holiday_days') }} as holidays
             ) as holiday_days
         from {{ ref('baseline_training_plan') }} as plan

@@ -3,8 +3,10 @@
 -- training, as it does a confirmed anomaly's days. A holiday every store shares is what the
 -- fit's own rule for disturbed days cannot find in two training weeks (it compares a day with
 -- its store's, and the store moved with it). A day is covered when the holiday holds at least
--- half of it on the stores' calendar; a day stays in when leaving it out would leave its
--- store without a day of that weekday in the training.
+-- half of it on the stores' calendar. A day stays in (is_left_out false) when leaving it out
+-- would leave its store without a day of that weekday in the training (two training weeks,
+-- Christmas and New Year on one weekday): the fit keeps such days for their intraday shape
+-- and sizes their weekday from the series' other weekdays.
 with
 
 plan as (
@@ -90,6 +92,6 @@ counted as (
 select
     store_id,
     sku,
-    holiday_day
+    holiday_day,
+    holiday_days < training_days as is_left_out
 from counted
-where holiday_days < training_days

@@ -17,7 +17,9 @@
            weekday's ratio) x its weekday ratio, the store's ratio (its products' weighted
            by how steady their days are) moved towards the series' own as far as the own is
            more than noise: a median of the four days of one weekday carried those days'
-           day factors into every hour of that weekday.
+           day factors into every hour of that weekday. A weekday whose every training day is
+           a named holiday keeps their intraday shape, but its total is the series' other
+           weekdays' of its kind (their median ratio, uncertain by their spread).
         3. The spread: variance = mean * (1 + b * mean), negative-binomial-like, with b
            fitted per series by moments on its squared week-over-week changes and shrunk
            towards the median series' b. Changes beyond `baseline_trim_z` deviations of the
@@ -159,6 +161,7 @@ training as (
                 holiday_days.store_id = series_hours.store_id
                 and (holiday_days.sku is null or holiday_days.sku = series_hours.sku)
                 and holiday_days.holiday_day = {{ mrs_sales_day('series_hours.sales_ts') }}
+                and holiday_days.is_left_out
         )
 ),
 
@@ -173,6 +176,28 @@ days as (
         sum(units) as day_units
     from training
     group by store_key, sku_key, sales_day
+),
+
+holiday_weekdays as (
+    -- The weekdays whose every training day is a named holiday (two training weeks,
+    -- Christmas and New Year on one weekday): their days stay for their intraday shape, but
+    -- their totals say how the holidays sold, not how the weekday does; its level is taken
+    -- from the series' other weekdays (holiday_weekday_ratios).
+    select distinct
+        days.store_key,
+        days.sku_key,
+        days.day_of_week
+    from days
+    inner join series_keys
+        on
+            days.store_key = series_keys.store_key
+            and days.sku_key = series_keys.sku_key
+    inner join holiday_days
+        on
+            series_keys.store_id = holiday_days.store_id
+            and (holiday_days.sku is null or series_keys.sku = holiday_days.sku)
+            and days.sales_day = holiday_days.holiday_day
+    where not holiday_days.is_left_out
 ),
 
 all_day_levels as (
@@ -585,6 +610,44 @@ series_bases as (
     group by clean_days.store_key, clean_days.sku_key
 ),
 
+holiday_weekday_ratios as (
+    -- A holiday weekday's ratio: the median of the series' other weekdays of its kind
+    -- (weekdays or weekend days), and its relative error: how far those spread (their
+    -- variance of logs, from exact decimal sums), at least `baseline_holiday_weekday_sd`
+    -- (one other weekend day cannot say how far Saturday and Sunday differ). The weekday
+    -- factor of the detection weeks (baseline_sales_predictions) learns the rest.
+    select
+        holiday_weekdays.store_key,
+        holiday_weekdays.sku_key,
+        holiday_weekdays.day_of_week,
+        median(mixed_weekday_ratios.weekday_ratio) as weekday_ratio,
+        greatest(
+            coalesce((
+                cast(sum(cast(
+                    pow(ln(mixed_weekday_ratios.weekday_ratio), 2) as decimal(38, 12)
+                )) as double)
+                - pow(cast(sum(cast(
+                    ln(mixed_weekday_ratios.weekday_ratio) as decimal(38, 12)
+                )) as double), 2) / count(*)
+            ) / nullif(count(*) - 1, 0), 0.0),
+            pow({{ var('baseline_holiday_weekday_sd') }}, 2)
+        ) as ratio_variance
+    from holiday_weekdays
+    inner join mixed_weekday_ratios
+        on
+            holiday_weekdays.store_key = mixed_weekday_ratios.store_key
+            and holiday_weekdays.sku_key = mixed_weekday_ratios.sku_key
+            and holiday_weekdays.day_of_week <> mixed_weekday_ratios.day_of_week
+            and (holiday_weekdays.day_of_week >= 5) = (mixed_weekday_ratios.day_of_week >= 5)
+    left join holiday_weekdays as other_holiday_weekdays
+        on
+            mixed_weekday_ratios.store_key = other_holiday_weekdays.store_key
+            and mixed_weekday_ratios.sku_key = other_holiday_weekdays.sku_key
+            and mixed_weekday_ratios.day_of_week = other_holiday_weekdays.day_of_week
+    where mixed_weekday_ratios.weekday_ratio > 0 and other_holiday_weekdays.day_of_week is null
+    group by holiday_weekdays.store_key, holiday_weekdays.sku_key, holiday_weekdays.day_of_week
+),
+
 day_of_week_level as (
     -- Each weekday's clean daily total, base x ratio, and what its error is made of
     -- (weekday_level_noise). A weekday with no clean day (its one training day disturbed)
@@ -594,6 +657,7 @@ day_of_week_level as (
         all_day_levels.sku_key,
         all_day_levels.day_of_week,
         coalesce(
+            series_bases.base_units * holiday_weekday_ratios.weekday_ratio,
             series_bases.base_units * mixed_weekday_ratios.weekday_ratio,
             case when mixed_weekday_ratios.weekday_ratio = 0 then 0.0 end,
             series_bases.base_units * store_weekday_ratios.store_ratio,
@@ -618,6 +682,11 @@ day_of_week_level as (
         on
             all_day_levels.store_key = series_bases.store_key
             and all_day_levels.sku_key = series_bases.sku_key
+    left join holiday_weekday_ratios
+        on
+            all_day_levels.store_key = holiday_weekday_ratios.store_key
+            and all_day_levels.sku_key = holiday_weekday_ratios.sku_key
+            and all_day_levels.day_of_week = holiday_weekday_ratios.day_of_week
 ),
 
 clean_hour_shares as (
@@ -1544,6 +1613,9 @@ weekday_level_noise as (
         weekday_day_noise.sku_key,
         weekday_day_noise.day_of_week,
         coalesce(
+            -- A holiday weekday: its ratio's error from the other weekdays, and the base's.
+            holiday_weekday_ratios.ratio_variance
+            + pi() * weekday_day_noise.day_noise / (2 * weekday_day_noise.base_days),
             pow(weekday_day_noise.own_weight, 2) * pi() * weekday_day_noise.day_noise
             / (2 * weekday_day_noise.clean_days)
             + pow(1 - weekday_day_noise.own_weight, 2) * store_weekday_noise.store_noise
@@ -1568,6 +1640,11 @@ weekday_level_noise as (
         on
             weekday_day_noise.store_key = weekday_deviations.store_key
             and weekday_day_noise.sku_key = weekday_deviations.sku_key
+    left join holiday_weekday_ratios
+        on
+            weekday_day_noise.store_key = holiday_weekday_ratios.store_key
+            and weekday_day_noise.sku_key = holiday_weekday_ratios.sku_key
+            and weekday_day_noise.day_of_week = holiday_weekday_ratios.day_of_week
 ),
 
 -- 6. Asymmetry of the noise -------------------------------------------------------------

@@ -408,6 +408,29 @@ def test_a_busy_series_hour_from_one_training_day_is_as_noisy_as_its_overdispers
     assert residual_z < 5, residual_z
 
 
+HOLIDAY_WEEKDAY = """
+select
+    (select count(*) from baseline_holiday_days where not is_left_out) as kept_days,
+    (select count(*) from minority_reports_detected_log) as report_rows
+"""
+
+
+def test_a_weekday_whose_every_training_day_is_a_holiday_is_sized_by_the_other_weekdays(
+    tmp_path: Path,
+) -> None:
+    # Null seed 4068 (a tuning seed), two training weeks: both of store ST-008's training
+    # Thursdays are named holidays (its region's at 0.68 of a day's sales, then every
+    # store's at 0.57; on one weekday, as Christmas and New Year are). They stay in the
+    # training (the store has no other Thursday) and their totals sized its Thursdays: eight
+    # up reports on the first detection Thursday of a world with no anomaly. The weekday's
+    # level is now the median of the series' other weekdays, as uncertain as they spread.
+    options = FamilyOptions(seed=4068, null=True, training_days=14, holiday_calendar=True)
+    _, database = built_family_world(options, tmp_path, "+minority_reports_detected_log")
+    ((kept_days, report_rows),) = query(database, HOLIDAY_WEEKDAY)
+    assert kept_days == 2
+    assert report_rows == 0
+
+
 AROUND_AN_ANOMALY = """
 with anomaly as (
     select store_id, sku, cast(start_ts as date) as first_day, cast(end_ts as date) as last_day
