@@ -334,7 +334,7 @@ weekday_pairs as (
     having count(*) = 2
 ),
 
-pair_spreads as (
+rough_pair_spreads as (
     -- The sd of the gap between two days of one weekday: the median of the series' pairs
     -- over a half-normal's 0.6745 (the residuals' own spread, fourteen values alike two by
     -- two, came out half of it).
@@ -344,6 +344,25 @@ pair_spreads as (
         median(residual_gap) / 0.6745 as gap_spread
     from weekday_pairs
     group by store_key, sku_key
+),
+
+pair_spreads as (
+    -- The same without the pairs beyond `baseline_disturbed_day_z` of it: of seven pairs, a
+    -- burst over a weekend (two) moved the median up two ranks, and the spread that was to
+    -- find it let it pass.
+    select
+        weekday_pairs.store_key,
+        weekday_pairs.sku_key,
+        median(weekday_pairs.residual_gap) / 0.6745 as gap_spread
+    from weekday_pairs
+    inner join rough_pair_spreads
+        on
+            weekday_pairs.store_key = rough_pair_spreads.store_key
+            and weekday_pairs.sku_key = rough_pair_spreads.sku_key
+    where
+        weekday_pairs.residual_gap
+        <= {{ var('baseline_disturbed_day_z') }} * rough_pair_spreads.gap_spread
+    group by weekday_pairs.store_key, weekday_pairs.sku_key
 ),
 
 ranked_days as (
@@ -360,6 +379,7 @@ ranked_days as (
         day_ratio_spreads.spread,
         day_ratio_spreads.residual_centre,
         pair_spreads.gap_spread,
+        weekday_pairs.residual_gap,
         row_number() over (
             partition by day_ratios.store_key, day_ratios.sku_key, day_ratios.day_of_week
             order by
@@ -391,7 +411,7 @@ ranked_days as (
             and day_ratios.sku_key = pair_spreads.sku_key
 ),
 
-clean_days as (
+noise_days as (
     -- A day is disturbed beyond `baseline_disturbed_day_z` robust deviations, but never
     -- more than a minority of a weekday's days (one of two): a weekday that simply varies
     -- more than the others keeps its own shape. A weekday's only day (two training weeks,
@@ -399,12 +419,22 @@ clean_days as (
     -- against its store's same day beyond `baseline_disturbed_day_z` of the series' typical
     -- residual (its pairs' gap over sqrt 2) and by `baseline_lone_day_min_change` at least
     -- (a burst all through it had been the whole profile of its weekday, a false report on
-    -- every one of them); the weekday then takes its store's ratio and shape.
+    -- every one of them); the weekday then takes its store's ratio and shape. The days left
+    -- are those the noise is measured on (clean_days below leaves out a few more).
     select
-        * exclude (
-            store_residual, residual_centre, deviation, spread, gap_spread, deviation_rank,
-            weekday_days
-        )
+        *,
+        -- Of a weekday's two days, the one that moved against its store's same day, where
+        -- the two are beyond `baseline_disturbed_day_z` of the series' typical pair apart and
+        -- it moved by `baseline_lone_day_min_change` at least: a burst through most of a
+        -- day, which against the series' median day (whose spread holds the weekdays' own
+        -- differences) passed and shaped its weekday.
+        coalesce(
+            weekday_days = 2 and deviation_rank = 1 and gap_spread > 0
+            and residual_gap > {{ var('baseline_disturbed_day_z') }} * gap_spread
+            and abs(store_residual - residual_centre)
+            >= ln(1 + {{ var('baseline_lone_day_min_change') }}),
+            false
+        ) as is_moved_day
     from ranked_days
     where
         case
@@ -420,14 +450,37 @@ clean_days as (
         end
 ),
 
-clean_training as (
-    select training.*
+clean_days as (
+    -- The days the profile, the shares and the weekday levels are fitted on: the noise's
+    -- days but a weekday's day that moved against its store (is_moved_day). Its
+    -- week-over-week change stays in the day-level and hour-level noise: left out there
+    -- too, the busy series' day noise on two training weeks came out too small (the day var
+    -- of quiet series 1.10 -> 1.18 on tuning seeds, and more false reports).
+    select
+        * exclude (
+            store_residual, residual_centre, deviation, spread, gap_spread, residual_gap,
+            deviation_rank, weekday_days, is_moved_day
+        )
+    from noise_days
+    where not is_moved_day
+),
+
+noise_training as (
+    select
+        training.*,
+        noise_days.is_moved_day
     from training
-    inner join clean_days
+    inner join noise_days
         on
-            training.store_key = clean_days.store_key
-            and training.sku_key = clean_days.sku_key
-            and training.sales_day = clean_days.sales_day
+            training.store_key = noise_days.store_key
+            and training.sku_key = noise_days.sku_key
+            and training.sales_day = noise_days.sales_day
+),
+
+clean_training as (
+    select * exclude (is_moved_day)
+    from noise_training
+    where not is_moved_day
 ),
 
 -- 2. Pooled profile ---------------------------------------------------------------------
@@ -1037,27 +1090,27 @@ weekly_changes as (
     -- Week-over-week changes of the same hour on clean days: their spread is sqrt(2) x the
     -- noise, and they do not depend on the profile estimate.
     select
-        clean_training.store_key,
-        clean_training.sku_key,
-        clean_training.sales_day,
-        clean_training.hour_of_week,
-        clean_training.sales_ts,
+        noise_training.store_key,
+        noise_training.sku_key,
+        noise_training.sales_day,
+        noise_training.hour_of_week,
+        noise_training.sales_ts,
         pooled_profile.pooled_units,
-        clean_training.units - lag(clean_training.units) over same_hour_of_week
+        noise_training.units - lag(noise_training.units) over same_hour_of_week
             as change_units,
         -- a week, or more where a disturbed day between was left out
-        clean_training.sales_ts - lag(clean_training.sales_ts) over same_hour_of_week
+        noise_training.sales_ts - lag(noise_training.sales_ts) over same_hour_of_week
             as change_gap
-    from clean_training
+    from noise_training
     inner join pooled_profile
         on
-            clean_training.store_key = pooled_profile.store_key
-            and clean_training.sku_key = pooled_profile.sku_key
-            and clean_training.hour_of_week = pooled_profile.hour_of_week
+            noise_training.store_key = pooled_profile.store_key
+            and noise_training.sku_key = pooled_profile.sku_key
+            and noise_training.hour_of_week = pooled_profile.hour_of_week
     where pooled_profile.pooled_units > 0
     window same_hour_of_week as (
-        partition by clean_training.store_key, clean_training.sku_key, clean_training.hour_of_week
-        order by clean_training.sales_ts
+        partition by noise_training.store_key, noise_training.sku_key, noise_training.hour_of_week
+        order by noise_training.sales_ts
     )
 ),
 
@@ -1398,7 +1451,7 @@ day_total_changes as (
         day_units - lag(day_units) over (
             partition by store_key, sku_key, day_of_week order by sales_day
         ) as change_units
-    from clean_days
+    from noise_days
 ),
 
 weekday_variances as (

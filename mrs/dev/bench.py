@@ -61,7 +61,10 @@ def _shrinkage_weight(prior: str, noise: str, median: str, count: str) -> str:
 
 # The same baseline and elevated-hour flags as the detection models, as one query written
 # by hand: the holidays the contextual data names (without the rule that keeps a store a
-# weekday whose every training day is one) and disturbed training days left out, weekday
+# weekday whose every training day is one, and sizes it by its other weekdays) and disturbed
+# training days left out (without the pair gap measured a second time and the rule that
+# leaves a weekday's day that moved against its store out of the profile but not of the
+# noise: the bench's worlds train on four weeks, where no weekday has two days), weekday
 # level (the store's week shrunk towards the series' own, times a base from all clean days)
 # x intraday shape (shrunk towards the store's), a two-pass count-aware spread, the own
 # hour-of-week profile shrunk towards the pooled one and scaled to the weekday's total,
