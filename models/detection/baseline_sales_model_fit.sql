@@ -9,7 +9,9 @@
            deviations of the series' own day-to-day spread) and left out of everything below,
            so they neither bend the profile nor widen the spread. Of a weekday's two days
            (two training weeks), the one that moved against its store's same day is the
-           one that can be left out (a burst is one product's).
+           one that can be left out (a burst is one product's); moved beyond
+           `baseline_disturbed_day_z` of the series' typical pair gap, it is left out of the
+           profile, though not of the noise.
         2. The pooled profile is the weekday's daily total x an intraday shape pooled over
            every clean day with the same trading hours (winsorised mean shares), shrunk
            towards the store's shape of that weekday as far as it is noise. The weekday's
@@ -1087,8 +1089,8 @@ pooled_profile as (
 -- 3. Spread -----------------------------------------------------------------------------
 
 weekly_changes as (
-    -- Week-over-week changes of the same hour on clean days: their spread is sqrt(2) x the
-    -- noise, and they do not depend on the profile estimate.
+    -- Week-over-week changes of the same hour on the noise's days: their spread is sqrt(2)
+    -- x the noise, and they do not depend on the profile estimate.
     select
         noise_training.store_key,
         noise_training.sku_key,
@@ -1441,9 +1443,10 @@ profiled_hours as (
 -- 5. Day-level noise --------------------------------------------------------------------
 
 day_total_changes as (
-    -- Week-over-week changes of the clean training days' totals (a holiday or a burst is
-    -- no day-level noise: left out here as from the profile, the change spans the two
-    -- weeks around it).
+    -- Week-over-week changes of the noise's training days' totals (a holiday or a burst
+    -- found against the series' own days is no day-level noise: left out here as from the
+    -- profile, the change spans the two weeks around it; a day that moved against its store
+    -- stays, see clean_days).
     select
         store_key,
         sku_key,

@@ -62,9 +62,8 @@ def _shrinkage_weight(prior: str, noise: str, median: str, count: str) -> str:
 # The same baseline and elevated-hour flags as the detection models, as one query written
 # by hand: the holidays the contextual data names (without the rule that keeps a store a
 # weekday whose every training day is one, and sizes it by its other weekdays) and disturbed
-# training days left out (without the pair gap measured a second time and the rule that
-# leaves a weekday's day that moved against its store out of the profile but not of the
-# noise: the bench's worlds train on four weeks, where no weekday has two days), weekday
+# training days left out (of two same weekdays, one that moved against its store out of
+# the profile but not of the noise), weekday
 # level (the store's week shrunk towards the series' own, times a base from all clean days)
 # x intraday shape (shrunk towards the store's), a two-pass count-aware spread, the own
 # hour-of-week profile shrunk towards the pooled one and scaled to the weekday's total,
@@ -142,13 +141,23 @@ pairs as (
     select store_id, sku, dow, max(sr) - min(sr) as gap
     from ratios group by store_id, sku, dow having count(*) = 2
 ),
-pair_sd as (select store_id, sku, median(gap) / 0.6745 as gsd from pairs group by all),
-clean_days as (
+rough_pair_sd as (select store_id, sku, median(gap) / 0.6745 as gsd from pairs group by all),
+pair_sd as (
+    -- the typical gap again, without the pairs beyond 3.5 of the first
+    select p.store_id, p.sku, median(p.gap) / 0.6745 as gsd
+    from pairs p join rough_pair_sd r using (store_id, sku)
+    where p.gap <= 3.5 * r.gsd group by all
+),
+noise_days as (
     -- disturbed beyond 3.5 deviations, but at most a minority of a weekday's days; of two
     -- days far apart against their store (3.5 typical gaps), the one that moved more; a
     -- weekday's only day, where it moved against its store beyond 3.5 typical gaps / sqrt 2
-    -- and a quarter
-    select * exclude (sr, rc, gap, gsd) from (
+    -- and a quarter. `moved`: of two days, the one that moved against its store beyond 3.5
+    -- typical gaps and a quarter, left out of the profile but not of the noise
+    select * exclude (sr, rc, gap, gsd),
+           coalesce(n = 2 and rk = 1 and gsd > 0 and gap > 3.5 * gsd
+                    and abs(sr - rc) >= ln(1.25), false) as moved
+    from (
         select r.*, abs(r.lr - s.c) as dev, s.sd, s.rc, pr.gap, ps.gsd,
                row_number() over (
                    partition by r.store_id, r.sku, r.dow
@@ -162,7 +171,9 @@ clean_days as (
                  then abs(sr - rc) <= greatest(3.5 * gsd / sqrt(2), ln(1.25))
                  else dev <= 3.5 * sd or rk > greatest((n - 1) // 2, least(n - 1, 1)) end
 ),
-clean as (select t.* from training t join clean_days c using (store_id, sku, day)),
+clean_days as (select * exclude (moved) from noise_days where not moved),
+noise as (select t.*, c.moved from training t join noise_days c using (store_id, sku, day)),
+clean as (select * exclude (moved) from noise where not moved),
 cells as (select store_id, sku, how, median(units) as med from training group by all),
 open_days as (
     -- weekend days (Saturday, Sunday) pool their shape apart from the weekdays
@@ -334,7 +345,7 @@ changes as (
     select t.store_id, t.sku, p.p,
            t.units - lag(t.units) over (partition by t.store_id, t.sku, t.how
                                         order by t.sales_ts) as d
-    from clean t join pooled p using (store_id, sku, how) where p.p > 0
+    from noise t join pooled p using (store_id, sku, how) where p.p > 0
 ),
 squares as (
     select store_id, sku, p as x, least(d * d / (2 * p), 1e12) as y
@@ -450,10 +461,10 @@ profile as (
     window d as (partition by store_id, sku, how // 24)
 ),
 day_changes as (
-    -- week-over-week changes of the clean days' totals
+    -- week-over-week changes of the noise's days' totals
     select store_id, sku, dow,
            total - lag(total) over (partition by store_id, sku, dow order by day) as change
-    from clean_days
+    from noise_days
 ),
 weekday_var as (
     select p.store_id, p.sku, p.how // 24 as dow, sum(p.p) as units,
