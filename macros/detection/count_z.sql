@@ -80,3 +80,16 @@
         1.0
     )
 {%- endmacro %}
+
+
+{#-
+  The sample variance of `value` over a group (null for one row), from exact decimal sums:
+  the same whatever order parallel threads add the rows up in (determinism).
+-#}
+{% macro mrs_exact_sample_variance(value) -%}
+    (
+        cast(sum(cast(pow({{ value }}, 2) as decimal(38, 12))) as double)
+        - pow(cast(sum(cast({{ value }} as decimal(38, 12))) as double), 2) / count(*)
+    )
+    / nullif(count(*) - 1, 0)
+{%- endmacro %}

@@ -535,14 +535,8 @@ own_weekday_levels as (
         median(day_units) as own_units,
         count(*) as clean_days,
         sum(day_units) as weekday_units,
-        -- How far its clean days disagree (null for one day), from exact decimal sums:
-        -- independent of the order parallel threads add rows up.
-        (
-            cast(sum(cast(pow(ln(day_units + 1), 2) as decimal(38, 12))) as double)
-            - pow(cast(sum(cast(ln(day_units + 1) as decimal(38, 12))) as double), 2)
-            / count(*)
-        )
-        / nullif(count(*) - 1, 0) as day_log_variance
+        -- How far its clean days disagree (null for one day).
+        {{ mrs_exact_sample_variance('ln(day_units + 1)') }} as day_log_variance
     from clean_days
     group by store_key, sku_key, day_of_week
 ),
@@ -668,7 +662,7 @@ series_bases as (
 holiday_weekday_ratios as (
     -- A holiday weekday's ratio: the median of the series' other weekdays of its kind
     -- (weekdays or weekend days), and its relative error: how far those spread (their
-    -- variance of logs, from exact decimal sums), at least `baseline_holiday_weekday_sd`
+    -- variance of logs), at least `baseline_holiday_weekday_sd`
     -- (one other weekend day cannot say how far Saturday and Sunday differ). The weekday
     -- factor of the detection weeks (baseline_sales_predictions) learns the rest.
     select
@@ -677,14 +671,9 @@ holiday_weekday_ratios as (
         holiday_weekdays.day_of_week,
         median(mixed_weekday_ratios.weekday_ratio) as weekday_ratio,
         greatest(
-            coalesce((
-                cast(sum(cast(
-                    pow(ln(mixed_weekday_ratios.weekday_ratio), 2) as decimal(38, 12)
-                )) as double)
-                - pow(cast(sum(cast(
-                    ln(mixed_weekday_ratios.weekday_ratio) as decimal(38, 12)
-                )) as double), 2) / count(*)
-            ) / nullif(count(*) - 1, 0), 0.0),
+            coalesce(
+                {{ mrs_exact_sample_variance('ln(mixed_weekday_ratios.weekday_ratio)') }}, 0.0
+            ),
             pow({{ var('baseline_holiday_weekday_sd') }}, 2)
         ) as ratio_variance
     from holiday_weekdays

@@ -59,6 +59,15 @@ def _shrinkage_weight(prior: str, noise: str, median: str, count: str) -> str:
                     else {prior_weight} end"""
 
 
+# The overdispersion of shares of a day over pairs of the same hour a week apart (share s,
+# earlier share ps, day units u and pu), as macro mrs_share_overdispersion: the median
+# change's square over a multinomial's and a chi-square's (0.455), at least 1.
+SHARE_OVERDISPERSION = (
+    "greatest(median(pow(s - ps, 2) / ((s + ps) / 2 * (1 - (s + ps) / 2)"
+    " * (1 / u + 1 / pu))) / 0.455, 1.0)"
+)
+
+
 # The same baseline and elevated-hour flags as the detection models, as one query written
 # by hand: the holidays the contextual data names (without the rule that keeps a store a
 # weekday whose every training day is one, and sizes it by its other weekdays) and disturbed
@@ -261,11 +270,8 @@ series_share_changes as (
     window w as (partition by t.store_id, t.sku, t.how order by t.day)
 ),
 series_phi as (
-    -- the overdispersion of the series' shares of their days: the median week-over-week
-    -- change's square over a multinomial's and a chi-square's (0.455)
-    select store_id, sku,
-           greatest(median(pow(s - ps, 2) / ((s + ps) / 2 * (1 - (s + ps) / 2)
-                                             * (1 / u + 1 / pu))) / 0.455, 1.0) as phi
+    -- the overdispersion of the series' shares of their days
+    select store_id, sku, {SHARE_OVERDISPERSION} as phi
     from series_share_changes where s + ps > 0 and s + ps < 2 group by all
 ),
 store_share_changes as (
@@ -278,9 +284,7 @@ store_share_changes as (
     window w as (partition by store_id, how order by day)
 ),
 store_phi as (
-    select store_id,
-           greatest(median(pow(s - ps, 2) / ((s + ps) / 2 * (1 - (s + ps) / 2)
-                                             * (1 / u + 1 / pu))) / 0.455, 1.0) as phi
+    select store_id, {SHARE_OVERDISPERSION} as phi
     from store_share_changes where s + ps > 0 and s + ps < 2 group by all
 ),
 store_shape as (
