@@ -6,7 +6,9 @@
 -- half of it on the stores' calendar. A day stays in (is_left_out false) when leaving it out
 -- would leave its store without a day of that weekday in the training (two training weeks,
 -- Christmas and New Year on one weekday): the fit keeps such days for their intraday shape
--- and sizes their weekday from the series' other weekdays.
+-- and sizes their weekday from the series' other weekdays. A product's own holidays count
+-- with its store's: a store-wide holiday and one of the product's on the other same weekday
+-- leave the product's day in.
 with
 
 plan as (
@@ -78,14 +80,55 @@ weekday_days as (
     group by day_of_week
 ),
 
+scope_days as (
+    -- The days each scope loses: a store's own, and a product's with its store's (the fit
+    -- leaves a product's day out for either).
+    select
+        store_id,
+        sku,
+        holiday_day,
+        day_of_week
+    from covered_days
+    union
+    select
+        product_scopes.store_id,
+        product_scopes.sku,
+        store_days.holiday_day,
+        store_days.day_of_week
+    from (
+        select distinct
+            store_id,
+            sku
+        from covered_days
+        where sku is not null
+    ) as product_scopes
+    inner join covered_days as store_days
+        on
+            product_scopes.store_id = store_days.store_id
+            and store_days.sku is null
+),
+
+scope_weekdays as (
+    select
+        store_id,
+        sku,
+        day_of_week,
+        count(*) as holiday_days
+    from scope_days
+    group by store_id, sku, day_of_week
+),
+
 counted as (
     select
         covered_days.*,
-        count(*) over (
-            partition by covered_days.store_id, covered_days.sku, covered_days.day_of_week
-        ) as holiday_days,
+        scope_weekdays.holiday_days,
         weekday_days.training_days
     from covered_days
+    inner join scope_weekdays
+        on
+            covered_days.store_id = scope_weekdays.store_id
+            and covered_days.sku is not distinct from scope_weekdays.sku
+            and covered_days.day_of_week = scope_weekdays.day_of_week
     inner join weekday_days on covered_days.day_of_week = weekday_days.day_of_week
 )
 
