@@ -97,8 +97,10 @@ def _target_by_database_name(args: tuple[str, ...]) -> dict[str, str]:
     if "--database" not in args[:-1]:
         return {}
     name = Path(args[args.index("--database") + 1]).name
+    # `--route=MODEL=VERSION` is `--route MODEL=VERSION` to argparse: split it alike.
+    tokens = [part for arg in args for part in (arg.split("=", 1) if arg[:2] == "--" else [arg])]
     vars_options = [
-        f"{flag}={value}" for flag, value in itertools.pairwise(args) if flag in _VARS_OPTIONS
+        f"{flag}={value}" for flag, value in itertools.pairwise(tokens) if flag in _VARS_OPTIONS
     ]
     if vars_options:
         name += "-" + hashlib.md5(repr(sorted(vars_options)).encode()).hexdigest()[:8]

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import DBT_TARGET, LOGS, PROJECT_ROOT, query, run_mrs
 
+from mrs.pipeline.publication import published_database
+
 
 @pytest.fixture(scope="module")
 def demo(demo_database: tuple[Path, str]) -> tuple[Path, str]:
@@ -70,6 +72,9 @@ def test_docs_describe_every_model_column_seed_and_source(demo) -> None:
     env = {"MRS_DUCKDB_PATH": str(database), "DBT_PROFILES_DIR": str(PROJECT_ROOT)}
     import os
 
+    published = published_database(database)
+    published_before = published.stat().st_mtime_ns
+
     subprocess.run(
         # --write-json: the suite turns dbt's JSON artifacts off (conftest.py); this test
         # reads the manifest.
@@ -100,6 +105,11 @@ def test_docs_describe_every_model_column_seed_and_source(demo) -> None:
     ]
     assert ungrouped == []
     assert "Minority Report System" in manifest["docs"]["doc.mrs.__overview__"]["block_contents"]
+    # Issue 16: the review index was exported by an on-run-end hook, which also ran on
+    # `dbt docs generate`, so documenting the project rewrote what the app and `mrs review`
+    # read. It is now written by model `publication`, which documenting does not run.
+    assert published.stat().st_mtime_ns == published_before
+    assert not published.with_name(published.name + ".next").exists()
 
 
 def manifest_groups(manifest: dict) -> set[str]:

@@ -833,6 +833,6 @@ def test_a_quiet_product_with_thirteen_training_weeks_keeps_its_upper_tail(tmp_p
     options = FamilyOptions(
         seed=907, null=True, stores=4, training_days=91, detection_days=120
     )  # fmt: skip
-    paths, database = built_family_world(options, tmp_path, "+minority_reports_detected_log")
+    paths, database = built_family_world(options, tmp_path, "+baseline_sales_predictions")
     ((up_share,),) = query(database, QUIET_UP_SHARE.format(truth=paths.truth.as_posix()))
     assert up_share <= 0.0048, up_share

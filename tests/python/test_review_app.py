@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PROJECT_ROOT, copy_database, query, run_dbt, run_mrs
+from conftest import PROJECT_ROOT, copy_database, query, run_mrs
 from streamlit.testing.v1 import AppTest
 
 from mrs.cli.app import add_app_parser, app_command
@@ -555,22 +555,6 @@ def test_mrs_app_serves_the_app_on_the_database() -> None:
     assert env["MRS_DUCKDB_PATH"] == "/data/x.duckdb"
     with pytest.raises(MrsError, match="--port"):
         app_command(Path("/data/x.duckdb"), 0)
-
-
-def test_dbt_docs_generate_leaves_the_published_copy_alone(database: Path, tmp_path: Path) -> None:
-    # Issue 16: the review index was exported by an on-run-end hook, which also ran on
-    # `dbt docs generate`, so documenting the project rewrote what the app and `mrs review`
-    # read. It is now written by model `publication`, which documenting does not run.
-    published = published_database(database)
-    before = published.stat().st_mtime_ns
-    result = run_dbt(
-        database,
-        "docs", "generate", "--target-path", str(tmp_path / "target"),
-        "--log-path", str(tmp_path / "logs"),
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout
-    assert published.stat().st_mtime_ns == before
-    assert not published.with_name(published.name + ".next").exists()
 
 
 def test_every_page_needs_a_signed_in_reviewer(database: Path, targets: dict[str, str]) -> None:
