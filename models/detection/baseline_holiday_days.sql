@@ -80,42 +80,28 @@ weekday_days as (
     group by day_of_week
 ),
 
-scope_days as (
-    -- The days each scope loses: a store's own, and a product's with its store's (the fit
-    -- leaves a product's day out for either).
+scope_weekdays as (
+    -- How many of a weekday's training days each scope loses: its own, and for one product
+    -- its store's too (the fit's rule: a day is out for a series when a holiday of its store,
+    -- or of it, leaves it out).
     select
-        store_id,
-        sku,
-        holiday_day,
-        day_of_week
-    from covered_days
-    union
-    select
-        product_scopes.store_id,
-        product_scopes.sku,
-        store_days.holiday_day,
-        store_days.day_of_week
+        scopes.store_id,
+        scopes.sku,
+        scopes.day_of_week,
+        count(distinct scope_days.holiday_day) as holiday_days
     from (
         select distinct
             store_id,
-            sku
+            sku,
+            day_of_week
         from covered_days
-        where sku is not null
-    ) as product_scopes
-    inner join covered_days as store_days
+    ) as scopes
+    inner join covered_days as scope_days
         on
-            product_scopes.store_id = store_days.store_id
-            and store_days.sku is null
-),
-
-scope_weekdays as (
-    select
-        store_id,
-        sku,
-        day_of_week,
-        count(*) as holiday_days
-    from scope_days
-    group by store_id, sku, day_of_week
+            scopes.store_id = scope_days.store_id
+            and scopes.day_of_week = scope_days.day_of_week
+            and (scope_days.sku is null or scopes.sku = scope_days.sku)
+    group by scopes.store_id, scopes.sku, scopes.day_of_week
 ),
 
 counted as (
