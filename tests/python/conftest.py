@@ -94,11 +94,12 @@ def _target_by_database_name(args: tuple[str, ...]) -> dict[str, str]:
     mrs.pipeline.project) or vars differ from the last ones parsed in its target folder parses
     the whole project again (about 4 s), and each worker builds databases of a few names, with
     and without such options, in turn."""
-    if "--database" not in args[:-1]:
-        return {}
-    name = Path(args[args.index("--database") + 1]).name
-    # `--route=MODEL=VERSION` is `--route MODEL=VERSION` to argparse: split it alike.
+    # `--route=MODEL=VERSION` is `--route MODEL=VERSION` to argparse (`--database=PATH` too):
+    # split it alike.
     tokens = [part for arg in args for part in (arg.split("=", 1) if arg[:2] == "--" else [arg])]
+    if "--database" not in tokens[:-1]:
+        return {}
+    name = Path(tokens[tokens.index("--database") + 1]).name
     vars_options = [
         f"{flag}={value}" for flag, value in itertools.pairwise(tokens) if flag in _VARS_OPTIONS
     ]

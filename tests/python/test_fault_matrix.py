@@ -1,10 +1,12 @@
 """Issue 7's fault matrix (DESIGN.md sections 2 and 4) on a small generated world: optional
 inputs missing or empty, malformed files, non-finite or absurd sales numbers, an upstream log
-missing, a build killed mid-run, and restated sales. In every case the build completes,
-nothing is lost, and the degraded flags, `input_sources` or the `_errors` tables say what
-happened.
+missing, and restated sales. In every case the build completes, nothing is lost, and the
+degraded flags, `input_sources` or the `_errors` tables say what happened.
 
-The last case of the matrix, an edit written while a build runs, is
+Two cases of the matrix are elsewhere, beside a build they share: a build killed mid-run,
+test_log_properties.py::test_a_build_killed_mid_run_leaves_nothing_the_next_build_trips_on
+(the two-step test's first build and the fresh build it compares with), and an edit written
+while a build runs,
 test_review_flows.py::test_an_edit_made_while_a_build_runs_is_kept_and_the_build_succeeds.
 """
 
@@ -12,24 +14,13 @@ from __future__ import annotations
 
 import csv
 import datetime
-import os
 import shutil
-import signal
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import (
-    LOGS,
-    build_world,
-    copy_database,
-    log_rows,
-    query,
-    start_mrs,
-    world_build_arguments,
-)
+from conftest import LOGS, build_world, copy_database, log_rows, query
 
 from mrs.dev.world import WorldOptions, write_world
 from mrs.pipeline.database_lock import open_database
@@ -86,14 +77,6 @@ def first(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     database = tmp_path_factory.mktemp("first") / "mrs.duckdb"
     _build(world, database, FIRST)
     return database
-
-
-@pytest.fixture(scope="module")
-def reference(world: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple]]:
-    """The logs of one undisturbed fresh build to SECOND."""
-    database = tmp_path_factory.mktemp("reference") / "mrs.duckdb"
-    _build(world, database, SECOND)
-    return log_rows(database)
 
 
 @pytest.mark.parametrize("mode", ["missing", "empty"])
@@ -245,53 +228,22 @@ def test_malformed_files_are_read_as_absent_and_reported(malformed: MalformedBui
 def test_a_missing_stage_log_is_replayed_and_nothing_else_changes(
     first: Path, workbench: Path, world: Path, dropped: tuple[str, ...]
 ) -> None:
+    # Also the second build with unchanged inputs (idempotence): every log a case keeps must
+    # not gain a row, and each log is kept by at least two of the three cases.
     database = copy_database(first, workbench)
     before = log_rows(database)
+    fit = "select * from baseline_sales_model_fit order by all"
+    fitted = query(database, fit)
     with open_database(database, read_only=False) as con:
         for log in dropped:
             con.execute(f"drop table {log}")
-    _build(world, database, FIRST)
+    output = _build(world, database, FIRST)
     # The dropped log is written again from the start, identical; no other log gains a row.
     assert log_rows(database) == before
-
-
-def test_a_build_killed_mid_run_leaves_nothing_the_next_build_trips_on(
-    first: Path, world: Path, workbench: Path, reference: dict[str, list[tuple]]
-) -> None:
-    database = copy_database(first, workbench)
-    before = log_rows(database)
-    build = start_mrs(*world_build_arguments(world, database, WORLD, "--as-of", SECOND))
-    killed_during = None
-    assert build.stdout is not None
-    for line in build.stdout:
-        # Kill once detection has appended and clustering is being written.
-        if "START" in line and "minority_reports_clustered_log" in line:
-            killed_during = line.strip()
-            os.killpg(build.pid, signal.SIGKILL)
-            break
-    build.wait(timeout=600)
-    _wait_until_gone(build.pid)
-    assert killed_during, "the build ended before it reached clustering"
-    assert build.returncode != 0
-    # Whatever the kill left, no earlier row was changed...
-    after_kill = log_rows(database)
-    for log, rows in before.items():
-        assert set(rows) <= set(after_kill[log]), log
-    # ...and the next build completes to the same logs as one undisturbed build.
-    _build(world, database, SECOND)
-    assert log_rows(database) == reference
-
-
-def _wait_until_gone(group: int) -> None:
-    """Wait until every process of the killed group (dbt as well as mrs) has exited, so the
-    database lock the build held is released."""
-    for _ in range(600):
-        try:
-            os.killpg(group, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    raise AssertionError("the killed build's processes did not exit within 60 s")
+    # Issue 18: nothing the baseline is fitted on changed (no log is), so the build kept the
+    # fit (test_a_restated_training_day_fits_the_baseline_again: what refits it).
+    assert "mrs: baseline fit kept" in output
+    assert query(database, fit) == fitted
 
 
 def _restate(world: Path, database: Path, folder: Path) -> tuple[Path, dict[str, str]]:
@@ -516,7 +468,7 @@ def test_a_restated_training_day_fits_the_baseline_again(
 ) -> None:
     # Issue 18: a restated training day (or another plan, exclusion, var or code) fits the
     # baseline again; while nothing it is fitted on changes, a build keeps it
-    # (test_log_properties.py, a second build with unchanged inputs).
+    # (test_a_missing_stage_log_is_replayed_and_nothing_else_changes).
     database = copy_database(first, workbench)
     before = _fit_by_hour(database, "profile_units")
     restated = _variant(world, tmp_path)

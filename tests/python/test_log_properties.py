@@ -1,9 +1,13 @@
 """DESIGN.md section 2 properties of the detection logs, on a small generated world:
-determinism, idempotence, tick equivalence and append-only."""
+determinism, tick equivalence and append-only, also across a build killed mid-run (issue 7's
+fault matrix; idempotence is test_fault_matrix.py's missing-stage-log test, a second build
+with unchanged inputs)."""
 
 from __future__ import annotations
 
+import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -60,6 +64,14 @@ def fresh(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return database
 
 
+@pytest.fixture(scope="module")
+def early(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The world built to EARLY_TICK: where the two-step build and the killed build start."""
+    database = tmp_path_factory.mktemp("early") / "mrs.duckdb"
+    _build(world, database, EARLY_TICK)
+    return database
+
+
 def test_the_small_world_has_reports_to_check(fresh: Path) -> None:
     reports = query(fresh, "select count(distinct report_id) from minority_reports_detected_log")
     assert reports[0][0] >= 5
@@ -98,27 +110,12 @@ def test_a_build_loop_writes_what_one_build_writes_and_frees_the_file_between_bu
     assert refused.returncode == 2 and "give --every SECONDS too" in refused.stderr
 
 
-def test_a_second_build_with_unchanged_inputs_appends_nothing(
-    world: Path, fresh: Path, workbench: Path
-) -> None:
-    database = copy_database(fresh, workbench)
-    before = log_rows(database)
-    fit = "select * from baseline_sales_model_fit order by all"
-    fitted = query(database, fit)
-    output = build_world(world, database, SMALL_WORLD, "--as-of", LATE_TICK)
-    assert log_rows(database) == before
-    # Issue 18: nothing the baseline is fitted on changed, so the build kept the fit.
-    assert "mrs: baseline fit kept" in output
-    assert query(database, fit) == fitted
-
-
 def test_building_in_two_steps_equals_one_fresh_build_and_keeps_earlier_rows(
-    world: Path, fresh: Path, tmp_path: Path
+    world: Path, fresh: Path, early: Path, workbench: Path
 ) -> None:
-    database = tmp_path / "mrs.duckdb"
-    _build(world, database, EARLY_TICK)
-    early = log_rows(database)
-    assert early["minority_reports_detected_log"], "T1 should already hold live reports"
+    database = copy_database(early, workbench)
+    early_logs = log_rows(database)
+    assert early_logs["minority_reports_detected_log"], "T1 should already hold live reports"
     # What an earlier version's incremental builds left: the staging table of the real
     # classifier's new decisions, one per build (dbt-duckdb never dropped it).
     with open_database(database, read_only=False) as con:
@@ -136,8 +133,49 @@ def test_building_in_two_steps_equals_one_fresh_build_and_keeps_earlier_rows(
     assert query(database, STAGING_TABLES) == []
     # Append-only: every row of the first build is still there, unchanged.
     for log in LOGS:
-        assert set(early[log]) <= set(late[log]), log
-        assert len(late[log]) >= len(early[log])
+        assert set(early_logs[log]) <= set(late[log]), log
+        assert len(late[log]) >= len(early_logs[log])
+
+
+def test_a_build_killed_mid_run_leaves_nothing_the_next_build_trips_on(
+    world: Path, fresh: Path, early: Path, workbench: Path
+) -> None:
+    # Issue 7's fault matrix (test_fault_matrix.py), here for the two builds it shares: the
+    # two-step test's first and the fresh build the finished build must equal.
+    database = copy_database(early, workbench)
+    before = log_rows(database)
+    build = start_mrs(*world_build_arguments(world, database, SMALL_WORLD, "--as-of", LATE_TICK))
+    killed_during = None
+    assert build.stdout is not None
+    for line in build.stdout:
+        # Kill once detection has appended and clustering is being written.
+        if "START" in line and "minority_reports_clustered_log" in line:
+            killed_during = line.strip()
+            os.killpg(build.pid, signal.SIGKILL)
+            break
+    build.wait(timeout=600)
+    _wait_until_gone(build.pid)
+    assert killed_during, "the build ended before it reached clustering"
+    assert build.returncode != 0
+    # Whatever the kill left, no earlier row was changed...
+    after_kill = log_rows(database)
+    for log, rows in before.items():
+        assert set(rows) <= set(after_kill[log]), log
+    # ...and the next build completes to the same logs as one undisturbed build.
+    _build(world, database, LATE_TICK)
+    assert log_rows(database) == log_rows(fresh)
+
+
+def _wait_until_gone(group: int) -> None:
+    """Wait until every process of the killed group (dbt as well as mrs) has exited, so the
+    database lock the build held is released."""
+    for _ in range(600):
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the killed build's processes did not exit within 60 s")
 
 
 def test_the_mock_versions_are_deterministic(world: Path, tmp_path: Path) -> None:
