@@ -80,42 +80,24 @@ weekday_days as (
     group by day_of_week
 ),
 
-scope_weekdays as (
-    -- How many of a weekday's training days each scope loses: its own, and for one product
-    -- its store's too (the fit's rule: a day is out for a series when a holiday of its store,
-    -- or of it, leaves it out).
+counted as (
+    -- How many of its weekday's training days each scope's holiday day is one of: its own,
+    -- and for one product its store's too (the fit's rule: a day is out for a series when a
+    -- holiday of its store, or of it, leaves it out).
     select
-        scopes.store_id,
-        scopes.sku,
-        scopes.day_of_week,
-        count(distinct scope_days.holiday_day) as holiday_days
-    from (
-        select distinct
-            store_id,
-            sku,
-            day_of_week
-        from covered_days
-    ) as scopes
+        covered_days.store_id,
+        covered_days.sku,
+        covered_days.holiday_day,
+        count(distinct scope_days.holiday_day) as holiday_days,
+        any_value(weekday_days.training_days) as training_days
+    from covered_days
     inner join covered_days as scope_days
         on
-            scopes.store_id = scope_days.store_id
-            and scopes.day_of_week = scope_days.day_of_week
-            and (scope_days.sku is null or scopes.sku = scope_days.sku)
-    group by scopes.store_id, scopes.sku, scopes.day_of_week
-),
-
-counted as (
-    select
-        covered_days.*,
-        scope_weekdays.holiday_days,
-        weekday_days.training_days
-    from covered_days
-    inner join scope_weekdays
-        on
-            covered_days.store_id = scope_weekdays.store_id
-            and covered_days.sku is not distinct from scope_weekdays.sku
-            and covered_days.day_of_week = scope_weekdays.day_of_week
+            covered_days.store_id = scope_days.store_id
+            and covered_days.day_of_week = scope_days.day_of_week
+            and (scope_days.sku is null or covered_days.sku = scope_days.sku)
     inner join weekday_days on covered_days.day_of_week = weekday_days.day_of_week
+    group by covered_days.store_id, covered_days.sku, covered_days.holiday_day
 )
 
 select
