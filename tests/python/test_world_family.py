@@ -317,6 +317,38 @@ def _hand_made_world(folder: Path) -> tuple[Path, Path]:
             "insert into run_settings values (?, ?, ?, 1, ?, ?)",
             ["run", DETECTION - dt.timedelta(days=28), DETECTION, AS_OF, AS_OF],
         )
+        # What confirmed each report: R1 (matched), R2 and R8 the sharp detector, R3 the drift
+        # CUSUM, R7 the shift CUSUM; R4 its store, whatever its own window's detector.
+        con.execute(
+            "create table anomaly_classifier_model (store_id varchar, sku varchar, "
+            "direction varchar, first_elevated_ts timestamp, onset_detector varchar)"
+        )
+        con.execute(
+            "create table anomaly_classifier_decisions (report_id varchar, store_id varchar, "
+            "sku varchar, direction varchar, first_elevated_ts timestamp, "
+            "is_store_corroborated boolean)"
+        )
+        windows = [  # report (None: a dismissed window), series, direction, detector, store
+            ("R1", "ST-001", "SKU-001", "up", "sharp", False),
+            ("R2", "ST-001", "SKU-001", "down", "sharp", False),
+            ("R3", "ST-001", "SKU-002", "up", "drift", False),
+            ("R4", "ST-002", "SKU-001", "up", "sharp", True),
+            ("R7", "ST-001", "SKU-001", "up", "shift", False),
+            ("R8", "ST-001", "SKU-001", "up", "sharp", False),
+            (None, "ST-002", "SKU-002", "down", "drift", False),
+        ]  # fmt: skip
+        for number, (report_id, store, sku, direction, detector, corroborated) in enumerate(
+            windows
+        ):
+            elevated = DETECTION + dt.timedelta(hours=number)
+            con.execute(
+                "insert into anomaly_classifier_model values (?, ?, ?, ?, ?)",
+                [store, sku, direction, elevated, detector],
+            )
+            con.execute(
+                "insert into anomaly_classifier_decisions values (?, ?, ?, ?, ?, ?)",
+                [report_id, store, sku, direction, elevated, corroborated],
+            )
         con.execute(
             "create table baseline_sales_predictions (store_id varchar, sku varchar, "
             "sales_ts timestamp, residual_z double, is_trading_hour boolean, "
@@ -359,6 +391,8 @@ def test_the_scorer_counts_matches_false_reports_and_calibration(tmp_path: Path)
     world = scores.worlds[0]
     assert (world.seed, world.anomalies, world.detected, world.reports) == (9, 2, 1, 6)
     assert world.false_reports == 5
+    assert scores.reports_by_detector == {"sharp": 3, "drift": 1, "shift": 1, "store": 1}
+    assert scores.false_by_detector == {"sharp": 2, "drift": 1, "shift": 1, "store": 1}
 
 
 def test_scores_add_up_over_worlds_and_print(tmp_path: Path) -> None:
@@ -374,11 +408,17 @@ def test_scores_add_up_over_worlds_and_print(tmp_path: Path) -> None:
     assert "recall S >= 8:      2/2 (100%)" in text
     assert "precision:          2/12 (17%)" in text
     assert "false reports per 1,000 quiet series-days: 250.00" in text
+    assert (
+        "reports by what confirmed them (of which matching no anomaly): "
+        "sharp 6 (4), drift 2 (2), shift 2 (2), store 2 (2)"
+    ) in text
     assert f"{NOMINAL_EXTREME_SHARE:.2%}" in text
     payload = json.loads(json.dumps(to_json(both)))
     assert payload["power_curve"]["8-12"]["2-4 h"] == [2, 2]
     assert payload["power_curve"]["3-5"]["2-4 h"] == [0, 2]
     assert payload["quiet_by_class"]["1k"]["per_1000_series_days"] == pytest.approx(500.0)
+    assert payload["reports_by_detector"] == {"drift": 2, "sharp": 6, "shift": 2, "store": 2}
+    assert payload["false_by_detector"] == {"drift": 2, "sharp": 4, "shift": 2, "store": 2}
     assert "day var" in text
     assert payload["quiet_total"]["day_variance_ratio"] == pytest.approx(
         ((3.0 - 3.5 + 1.0) ** 2 / 6.0 + (0.5 - 2.99) ** 2 / 2.0) / 2
