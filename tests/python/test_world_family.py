@@ -395,6 +395,22 @@ def test_the_scorer_counts_matches_false_reports_and_calibration(tmp_path: Path)
     assert scores.false_by_detector == {"sharp": 2, "drift": 1, "shift": 1, "store": 1}
 
 
+def test_reports_of_a_database_without_the_classifiers_tables_are_counted_unknown(
+    tmp_path: Path,
+) -> None:
+    # A world built without the detection stage's decisions (an older database, or one built
+    # to a selection) still scores: what confirmed its reports is unknown, not a crash.
+    database, truth = _hand_made_world(tmp_path)
+    with duckdb.connect(str(database)) as con:
+        con.execute("drop table anomaly_classifier_decisions")
+    scores = score_family_world(database, truth, seed=9)
+    assert scores.reports_by_detector == {"unknown": 6}
+    assert scores.false_by_detector == {"unknown": 5}
+    assert "sharp 0 (0), drift 0 (0), shift 0 (0), store 0 (0), unknown 6 (5)" in "\n".join(
+        format_family(scores)
+    )
+
+
 def test_scores_add_up_over_worlds_and_print(tmp_path: Path) -> None:
     database, truth = _hand_made_world(tmp_path)
     one = score_family_world(database, truth, seed=1)
