@@ -88,8 +88,8 @@ counted as (
         covered_days.store_id,
         covered_days.sku,
         covered_days.holiday_day,
-        count(distinct scope_days.holiday_day) as holiday_days,
-        any_value(weekday_days.training_days) as training_days
+        weekday_days.training_days,
+        count(distinct scope_days.holiday_day) as holiday_days
     from covered_days
     inner join covered_days as scope_days
         on
@@ -97,7 +97,11 @@ counted as (
             and covered_days.day_of_week = scope_days.day_of_week
             and (scope_days.sku is null or covered_days.sku = scope_days.sku)
     inner join weekday_days on covered_days.day_of_week = weekday_days.day_of_week
-    group by covered_days.store_id, covered_days.sku, covered_days.holiday_day
+    group by
+        covered_days.store_id,
+        covered_days.sku,
+        covered_days.holiday_day,
+        weekday_days.training_days
 )
 
 select

@@ -15,6 +15,7 @@ MATCH_SLACK_HOURS either side (back-dating, late closure).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -193,8 +194,8 @@ class FamilyScores:
     # Every report, and every false one (quiet series or not), by what confirmed it: a change
     # meant to cut false alarms has to act on the detector they come from, and costs the
     # anomalies that detector finds.
-    reports_by_detector: dict[str, int] = field(default_factory=dict)
-    false_by_detector: dict[str, int] = field(default_factory=dict)
+    reports_by_detector: Counter[str] = field(default_factory=Counter)
+    false_by_detector: Counter[str] = field(default_factory=Counter)
     # Keyed by volume class and by pattern (the same reports counted in both).
     quiet_by_class: dict[str, QuietCounts] = field(default_factory=dict)
     quiet_by_pattern: dict[str, QuietCounts] = field(default_factory=dict)
@@ -222,16 +223,12 @@ def combine(scores: Iterable[FamilyScores]) -> FamilyScores:
             reports=total.reports + s.reports,
             matched_reports=total.matched_reports + s.matched_reports,
             false_on_anomalous=total.false_on_anomalous + s.false_on_anomalous,
-            reports_by_detector=_add_counts(total.reports_by_detector, s.reports_by_detector),
-            false_by_detector=_add_counts(total.false_by_detector, s.false_by_detector),
+            reports_by_detector=total.reports_by_detector + s.reports_by_detector,
+            false_by_detector=total.false_by_detector + s.false_by_detector,
             quiet_by_class=_add_groups(total.quiet_by_class, s.quiet_by_class),
             quiet_by_pattern=_add_groups(total.quiet_by_pattern, s.quiet_by_pattern),
         )
     return total
-
-
-def _add_counts(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
-    return {key: a.get(key, 0) + b.get(key, 0) for key in a | b}
 
 
 def _add_groups(a: dict[str, QuietCounts], b: dict[str, QuietCounts]) -> dict[str, QuietCounts]:
@@ -294,14 +291,17 @@ def _scores(
         if not row.has_detection_anomaly:
             add((row.store_id, row.sku), QuietCounts(series_days=days))
     false_on_anomalous = 0
-    reports_by_detector: dict[str, int] = {}
-    false_by_detector: dict[str, int] = {}
+    reports_by_detector = Counter(
+        detectors.get(report_id, "unknown") for report_id, _, _ in reports
+    )
+    false_by_detector = Counter(
+        detectors.get(report_id, "unknown")
+        for report_id, _, _ in reports
+        if report_id not in matched_ids
+    )
     for report_id, store, sku in reports:
-        detector = detectors.get(report_id, "unknown")
-        reports_by_detector[detector] = reports_by_detector.get(detector, 0) + 1
         if report_id in matched_ids:
             continue
-        false_by_detector[detector] = false_by_detector.get(detector, 0) + 1
         if info[(store, sku)].has_detection_anomaly:
             false_on_anomalous += 1
         else:
@@ -472,10 +472,10 @@ def _headline_lines(scores: FamilyScores) -> list[str]:
     ]
 
 
-def _detector_counts(reports: dict[str, int], false: dict[str, int]) -> str:
+def _detector_counts(reports: Counter[str], false: Counter[str]) -> str:
     """'sharp 640 (19), drift 30 (4), shift 20 (2), store 5 (0)', any other detector after."""
     names = [*DETECTORS, *sorted(set(reports) - set(DETECTORS))]
-    return ", ".join(f"{name} {reports.get(name, 0)} ({false.get(name, 0)})" for name in names)
+    return ", ".join(f"{name} {reports[name]} ({false[name]})" for name in names)
 
 
 def _quiet_lines(scores: FamilyScores) -> list[str]:
