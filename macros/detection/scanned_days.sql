@@ -299,6 +299,10 @@
                 ~ name ~ '_running_minimum, coalesce(carried_states.' ~ name
                 ~ '_run_start_index, 1) as carried_' ~ name ~ '_run_start_index, '
                 ~ 'coalesce(carried_states.' ~ name ~ '_run_peak, 0) as carried_' ~ name ~ '_run_peak') -%}
+        {%- elif step == 'carried_names' -%}
+            {%- do parts.append('carried_' ~ name ~ '_cumulative, carried_' ~ name
+                ~ '_running_minimum, carried_' ~ name ~ '_run_start_index, carried_' ~ name
+                ~ '_run_peak') -%}
         {%- elif step == 'cumulative' -%}
             {%- do parts.append('cast(carried_' ~ name ~ '_cumulative + sum(drift_step - '
                 ~ reference ~ ') over series_so_far as decimal(38, 6)) as ' ~ name ~ '_cumulative') -%}
@@ -316,7 +320,7 @@
         {%- elif step == 'previous_peak' -%}
             {%- do parts.append('cast(greatest(case when ' ~ name ~ '_run_start_index = carried_'
                 ~ name ~ '_run_start_index then carried_' ~ name ~ '_run_peak else 0 end, '
-                ~ 'coalesce(max(' ~ name ~ '_evidence) over (partition by store_id, sku, '
+                ~ 'coalesce(max(' ~ name ~ '_evidence) over (partition by series_number, '
                 ~ 'direction_sign, ' ~ name ~ '_run_start_index order by trading_hour_index '
                 ~ 'rows between unbounded preceding and 1 preceding), 0)) as decimal(38, 6)) as '
                 ~ name ~ '_previous_peak') -%}
@@ -325,6 +329,12 @@
                 ~ '_evidence) as decimal(38, 6)) as ' ~ name ~ '_run_peak, ' ~ name
                 ~ '_evidence >= ' ~ evidence ~ ' and ' ~ name ~ '_evidence > ' ~ name
                 ~ '_previous_peak as is_' ~ name ~ '_alarm') -%}
+        {%- elif step == 'computed' -%}
+            {%- for column in ['cumulative', 'running_minimum', 'evidence', 'run_start_index',
+                'previous_peak', 'run_peak'] -%}
+                {%- do parts.append('cusum_alarms.' ~ name ~ '_' ~ column) -%}
+            {%- endfor -%}
+            {%- do parts.append('cusum_alarms.is_' ~ name ~ '_alarm') -%}
         {%- elif step == 'any_alarm' -%}
             {%- do parts.append('drift_hours.is_' ~ name ~ '_alarm') -%}
         {%- elif step == 'no_peak_near' -%}

@@ -211,10 +211,33 @@ directions as (
     select -1 as direction_sign
 ),
 
+series_numbers_checked as (
+    -- The scan's windows partition and sort by one integer per series, the hash of its
+    -- names (within this statement only, never stored), instead of two texts. Two series of
+    -- one hash (for 20,000 series about one chance in 10^11) would share their windows:
+    -- the build stops instead. (Numbered by a join with the series instead, DuckDB's
+    -- estimate of the joined rows ran to 10^15 and every window of a one-tick build took
+    -- 50 ms more.)
+    select
+        case
+            when count(distinct hash(store_id, sku)) != count(distinct (store_id, sku))
+                then error(
+                        'anomaly_scan_hours: two series share the hash that numbers them; '
+                        || 'report this, with the store_id and sku values, to the MRS team'
+                    )
+        end as is_collision
+    from (
+        select predictions.store_id, predictions.sku from predictions
+        union all
+        select carried_tail_hours.store_id, carried_tail_hours.sku from carried_tail_hours
+    ) as scanned_series
+),
+
 trading_hours as (
     select
         predictions.store_id,
         predictions.sku,
+        hash(predictions.store_id, predictions.sku) as series_number,
         directions.direction_sign,
         {{ mrs_sales_day('predictions.sales_ts') }} as sales_day,
         predictions.sales_ts,
@@ -251,7 +274,7 @@ trading_hours as (
             else cast(0 as decimal(18, 6))
         end as drift_step,
         coalesce(carried_states.trading_hour_index, 0) + row_number() over (
-            partition by predictions.store_id, predictions.sku, directions.direction_sign
+            partition by hash(predictions.store_id, predictions.sku), directions.direction_sign
             order by predictions.sales_ts
         ) as trading_hour_index,
         -- Each CUSUM's state at the last kept hour (a new series starts at zero).
@@ -260,6 +283,7 @@ trading_hours as (
         carried_states.last_elevated_index as carried_last_elevated_index,
         carried_states.last_inside_index as carried_last_inside_index
     from hour_innovations as predictions
+    cross join series_numbers_checked
     cross join directions
     cross join settings
     left join carried_states
@@ -267,8 +291,24 @@ trading_hours as (
             predictions.store_id = carried_states.store_id
             and predictions.sku = carried_states.sku
             and directions.direction_sign = carried_states.direction_sign
-    -- (the first day's earlier hours are read for their innovations: its day so far)
-    where {{ first_hour }} is null or predictions.sales_ts >= {{ first_hour }}
+    where
+        -- (the first day's earlier hours are read for their innovations: its day so far)
+        ({{ first_hour }} is null or predictions.sales_ts >= {{ first_hour }})
+        -- (read, so the check is made)
+        and series_numbers_checked.is_collision is null
+),
+
+cusum_steps as (
+    -- What the CUSUMs read of each hour, alone: their passes below sort these narrow rows,
+    -- not every column of every hour (the query of a 12-month scan of 500 series: 34-38 s
+    -- with every column and the series' names, 29-30 s on these, docs/benchmark.md).
+    select
+        series_number,
+        direction_sign,
+        trading_hour_index,
+        drift_step,
+        {{ mrs_cusum_columns('carried_names') }}
+    from trading_hours
 ),
 
 cumulated as (
@@ -276,9 +316,9 @@ cumulated as (
     select
         *,
         {{ mrs_cusum_columns('cumulative') }}
-    from trading_hours
+    from cusum_steps
     window series_so_far as (
-        partition by store_id, sku, direction_sign
+        partition by series_number, direction_sign
         order by trading_hour_index
         rows between unbounded preceding and current row
     )
@@ -291,7 +331,7 @@ cusums as (
         {{ mrs_cusum_columns('running_minimum') }}
     from cumulated
     window series_so_far as (
-        partition by store_id, sku, direction_sign
+        partition by series_number, direction_sign
         order by trading_hour_index
         rows between unbounded preceding and current row
     )
@@ -311,7 +351,7 @@ cusum_runs as (
         {{ mrs_cusum_columns('run_start') }}
     from evidences
     window series_so_far as (
-        partition by store_id, sku, direction_sign
+        partition by series_number, direction_sign
         order by trading_hour_index
         rows between unbounded preceding and current row
     )
@@ -326,12 +366,25 @@ drift_peaks as (
     from cusum_runs
 ),
 
-drift_hours as (
+cusum_alarms as (
     -- An alarm: beyond the interval and at a new peak of the run.
     select
         *,
         {{ mrs_cusum_columns('alarm') }}
     from drift_peaks
+),
+
+drift_hours as (
+    -- Every hour with its CUSUMs.
+    select
+        trading_hours.*,
+        {{ mrs_cusum_columns('computed') }}
+    from trading_hours
+    inner join cusum_alarms
+        on
+            trading_hours.series_number = cusum_alarms.series_number
+            and trading_hours.direction_sign = cusum_alarms.direction_sign
+            and trading_hours.trading_hour_index = cusum_alarms.trading_hour_index
 ),
 
 block_hours as (
@@ -340,8 +393,7 @@ block_hours as (
     -- its interval, so the narrow passes below find the windows' states (the same over
     -- every column of every hour cost the 12-month scan of 500 series 8 s more).
     select
-        drift_hours.store_id,
-        drift_hours.sku,
+        drift_hours.series_number,
         drift_hours.direction_sign,
         drift_hours.trading_hour_index,
         drift_hours.residual_z,
@@ -360,18 +412,17 @@ block_hours as (
     cross join settings
     union all
     select
-        store_id,
-        sku,
-        direction_sign,
-        trading_hour_index,
-        residual_z,
+        hash(carried_tail_hours.store_id, carried_tail_hours.sku) as series_number,
+        carried_tail_hours.direction_sign,
+        carried_tail_hours.trading_hour_index,
+        carried_tail_hours.residual_z,
         true as is_carried,
         null as is_elevated,
         null as is_past_peaks,
         null as carried_last_elevated_index,
         null as carried_last_inside_index
     from carried_tail_hours
-    where is_in_block
+    where carried_tail_hours.is_in_block
 ),
 
 closure_blocks as (
@@ -383,12 +434,12 @@ closure_blocks as (
     from block_hours
     window
         closure_block as (
-            partition by store_id, sku, direction_sign
+            partition by series_number, direction_sign
             order by trading_hour_index
             rows between {{ closure_hours - 1 }} preceding and current row
         ),
         closure_order as (
-            partition by store_id, sku, direction_sign order by trading_hour_index
+            partition by series_number, direction_sign order by trading_hour_index
         )
     qualify not is_carried
 ),
@@ -417,8 +468,7 @@ window_states as (
             as last_inside_index
     from (
         select
-            store_id,
-            sku,
+            series_number,
             direction_sign,
             trading_hour_index,
             is_elevated,
@@ -433,7 +483,7 @@ window_states as (
             ) as previous_inside_index
         from inside_hours
         window series_before as (
-            partition by store_id, sku, direction_sign
+            partition by series_number, direction_sign
             order by trading_hour_index
             rows between unbounded preceding and 1 preceding
         )
@@ -443,12 +493,11 @@ window_states as (
 flagged as (
     select
         drift_hours.*,
-        window_states.* exclude (store_id, sku, direction_sign, trading_hour_index)
+        window_states.* exclude (series_number, direction_sign, trading_hour_index)
     from drift_hours
     inner join window_states
         on
-            drift_hours.store_id = window_states.store_id
-            and drift_hours.sku = window_states.sku
+            drift_hours.series_number = window_states.series_number
             and drift_hours.direction_sign = window_states.direction_sign
             and drift_hours.trading_hour_index = window_states.trading_hour_index
 ),
