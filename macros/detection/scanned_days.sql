@@ -284,6 +284,21 @@
 {%- endmacro %}
 
 
+{#- What anomaly_scan_hours stores of each slow CUSUM per hour (`<name>_<column>`), before its
+    alarm flag. -#}
+{% macro mrs_cusum_stored_columns() -%}
+    {{ return(['cumulative', 'running_minimum', 'evidence', 'run_start_index', 'run_peak']) }}
+{%- endmacro %}
+
+
+{#- The state a scan carries of each slow CUSUM from the last kept hour (`carried_<name>_<column>`),
+    and its value where nothing is kept (a new series starts at zero, its run at hour 1). -#}
+{% macro mrs_cusum_carried_columns() -%}
+    {{ return([('cumulative', 0), ('running_minimum', 0), ('run_start_index', 1),
+        ('run_peak', 0)]) }}
+{%- endmacro %}
+
+
 {#-
   The columns (or conditions) of one step of anomaly_scan_hours for each slow CUSUM, joined
   by commas (`or`, `and` for the conditions), so that the model's SQL, digested as text,
@@ -293,16 +308,14 @@
     {%- set parts = [] -%}
     {%- for name, reference, evidence in mrs_drift_cusums() -%}
         {%- if step == 'carried' -%}
-            {%- do parts.append(
-                'coalesce(carried_states.' ~ name ~ '_cumulative, 0) as carried_' ~ name
-                ~ '_cumulative, coalesce(carried_states.' ~ name ~ '_running_minimum, 0) as carried_'
-                ~ name ~ '_running_minimum, coalesce(carried_states.' ~ name
-                ~ '_run_start_index, 1) as carried_' ~ name ~ '_run_start_index, '
-                ~ 'coalesce(carried_states.' ~ name ~ '_run_peak, 0) as carried_' ~ name ~ '_run_peak') -%}
+            {%- for column, start in mrs_cusum_carried_columns() -%}
+                {%- do parts.append('coalesce(carried_states.' ~ name ~ '_' ~ column ~ ', '
+                    ~ start ~ ') as carried_' ~ name ~ '_' ~ column) -%}
+            {%- endfor -%}
         {%- elif step == 'carried_names' -%}
-            {%- do parts.append('carried_' ~ name ~ '_cumulative, carried_' ~ name
-                ~ '_running_minimum, carried_' ~ name ~ '_run_start_index, carried_' ~ name
-                ~ '_run_peak') -%}
+            {%- for column, _ in mrs_cusum_carried_columns() -%}
+                {%- do parts.append('carried_' ~ name ~ '_' ~ column) -%}
+            {%- endfor -%}
         {%- elif step == 'cumulative' -%}
             {%- do parts.append('cast(carried_' ~ name ~ '_cumulative + sum(drift_step - '
                 ~ reference ~ ') over series_so_far as decimal(38, 6)) as ' ~ name ~ '_cumulative') -%}
@@ -330,8 +343,7 @@
                 ~ '_evidence >= ' ~ evidence ~ ' and ' ~ name ~ '_evidence > ' ~ name
                 ~ '_previous_peak as is_' ~ name ~ '_alarm') -%}
         {%- elif step == 'computed' -%}
-            {%- for column in ['cumulative', 'running_minimum', 'evidence', 'run_start_index',
-                'previous_peak', 'run_peak'] -%}
+            {%- for column in mrs_cusum_stored_columns() + ['previous_peak'] -%}
                 {%- do parts.append('cusum_alarms.' ~ name ~ '_' ~ column) -%}
             {%- endfor -%}
             {%- do parts.append('cusum_alarms.is_' ~ name ~ '_alarm') -%}
@@ -342,8 +354,7 @@
                 ~ ' or drift_hours.' ~ name ~ '_evidence <= drift_hours.' ~ name
                 ~ '_previous_peak - ' ~ var('anomaly_drift_drawdown') ~ ')') -%}
         {%- elif step == 'scanned' -%}
-            {%- for column in ['cumulative', 'running_minimum', 'evidence', 'run_start_index',
-                'run_peak'] -%}
+            {%- for column in mrs_cusum_stored_columns() -%}
                 {%- do parts.append('flagged.' ~ name ~ '_' ~ column) -%}
             {%- endfor -%}
             {%- do parts.append('flagged.is_' ~ name ~ '_alarm') -%}
@@ -381,8 +392,7 @@
         'trading_hour_index', 'actual_units', 'expected_units', 'variance_units',
         'residual_units', 'residual_z', 'onset_z', 'drift_step'] -%}
     {%- for name, _, _ in mrs_drift_cusums() -%}
-        {%- for column in ['cumulative', 'running_minimum', 'evidence', 'run_start_index',
-            'run_peak'] -%}
+        {%- for column in mrs_cusum_stored_columns() -%}
             {%- do columns.append(name ~ '_' ~ column) -%}
         {%- endfor -%}
         {%- do columns.append('is_' ~ name ~ '_alarm') -%}
