@@ -13,8 +13,12 @@
            `baseline_disturbed_day_z` of the series' typical pair gap, it is left out of the
            profile, though not of the noise.
         2. The pooled profile is the weekday's daily total x an intraday shape pooled over
-           every clean day with the same trading hours (winsorised mean shares), shrunk
-           towards the store's shape of that weekday as far as it is noise. The weekday's
+           every clean day with the same trading hours and of the same kind, weekday or
+           weekend day (winsorised mean shares), shrunk towards the store's shape of that
+           weekday as far as it is noise. The store's weekend is the two neighbouring
+           weekdays whose shapes sit furthest from its typical day, each at least twice as
+           far as its median weekday (Saturday and Sunday, Friday and Saturday: the
+           calendar is found, not assumed). The weekday's
            total is the series' base (the median of all its clean days, each over its
            weekday's ratio) x its weekday ratio, the store's ratio (its products' weighted
            by how steady their days are) moved towards the series' own as far as the own is
@@ -485,6 +489,102 @@ clean_training as (
     where not is_moved_day
 ),
 
+store_day_hours as (
+    -- The store's clean units of each training hour and of its day.
+    select
+        store_key,
+        sales_day,
+        hour_of_week,
+        sum(units) as units,
+        sum(sum(units)) over (partition by store_key, sales_day) as day_units
+    from clean_training
+    group by store_key, sales_day, hour_of_week
+),
+
+store_hours as (
+    -- The store's intraday shape per weekday: every product's clean training units added up
+    -- (busy products dominate, as the store's traffic does).
+    select
+        store_key,
+        hour_of_week // 24 as day_of_week,
+        hour_of_week % 24 as hour_of_day,
+        sum(units) as store_units
+    from store_day_hours
+    group by store_key, hour_of_week // 24, hour_of_week % 24
+),
+
+store_day_kinds as (
+    -- Each weekday's distance from the store's typical day: half the sum over the hours of
+    -- how far its share of the day sits from the median share of that hour over the seven
+    -- weekdays (0: the same shape, 1: nothing in common), in exact decimals (the weekend
+    -- chosen below compares them).
+    select
+        store_key,
+        day_of_week,
+        sum(abs(
+            cast(day_share as decimal(38, 18)) - cast(typical_share as decimal(38, 18))
+        )) / 2 as distance
+    from (
+        select
+            *,
+            median(day_share) over (partition by store_key, hour_of_day) as typical_share
+        from (
+            select
+                store_key,
+                day_of_week,
+                hour_of_day,
+                coalesce(
+                    store_units / nullif(sum(store_units) over (
+                        partition by store_key, day_of_week
+                    ), 0),
+                    0.0
+                ) as day_share
+            from store_hours
+        ) as day_shares
+    ) as typical_shares
+    group by store_key, day_of_week
+),
+
+store_weekend_pairs as (
+    -- The store's weekend: the two neighbouring weekdays whose shapes sit furthest from
+    -- its typical day (Saturday and Sunday, Friday and Saturday: the calendar is the
+    -- stores', not the code's; Saturday and Sunday on a tie).
+    select
+        first_days.store_key,
+        first_days.day_of_week as first_day,
+        second_days.day_of_week as second_day,
+        row_number() over (
+            partition by first_days.store_key
+            order by
+                first_days.distance + second_days.distance desc,
+                first_days.day_of_week = 5 desc,
+                first_days.day_of_week
+        ) as pair_rank
+    from store_day_kinds as first_days
+    inner join store_day_kinds as second_days
+        on
+            first_days.store_key = second_days.store_key
+            and second_days.day_of_week = (first_days.day_of_week + 1) % 7
+),
+
+store_weekend_days as (
+    -- Whether each weekday is a weekend day: one of that pair, if its shape sits at least
+    -- twice as far from the typical day as the median weekday's does (a store whose days
+    -- all look alike has no weekend to pool apart; the demo's short Sunday is one alone).
+    select
+        store_day_kinds.store_key,
+        store_day_kinds.day_of_week,
+        store_day_kinds.day_of_week in (store_weekend_pairs.first_day, store_weekend_pairs.second_day)
+        and store_day_kinds.distance > 2 * median(store_day_kinds.distance) over (
+            partition by store_day_kinds.store_key
+        ) as is_weekend
+    from store_day_kinds
+    inner join store_weekend_pairs
+        on
+            store_day_kinds.store_key = store_weekend_pairs.store_key
+            and store_weekend_pairs.pair_rank = 1
+),
+
 -- 2. Pooled profile ---------------------------------------------------------------------
 
 cells as (
@@ -502,18 +602,22 @@ cells as (
 
 trading_days as (
     -- Each day_of_week's trading hours: its first and last hour with a typical sale, and
-    -- whether it is a weekend day (Saturday, Sunday on the stores' clock): the pooled
+    -- whether it is one of the store's weekend days (store_weekend_days): the pooled
     -- intraday shape is pooled over days of equal hours and of the same kind.
     select
-        store_key,
-        sku_key,
-        hour_of_week // 24 as day_of_week,
-        min(hour_of_week % 24) as first_hour,
-        max(hour_of_week % 24) as last_hour,
-        hour_of_week // 24 >= 5 as is_weekend
+        cells.store_key,
+        cells.sku_key,
+        cells.hour_of_week // 24 as day_of_week,
+        min(cells.hour_of_week % 24) as first_hour,
+        max(cells.hour_of_week % 24) as last_hour,
+        coalesce(any_value(store_weekend_days.is_weekend), false) as is_weekend
     from cells
-    where median_units > 0
-    group by store_key, sku_key, hour_of_week // 24
+    left join store_weekend_days
+        on
+            cells.store_key = store_weekend_days.store_key
+            and cells.hour_of_week // 24 = store_weekend_days.day_of_week
+    where cells.median_units > 0
+    group by cells.store_key, cells.sku_key, cells.hour_of_week // 24
 ),
 
 series_clean_levels as (
@@ -682,13 +786,23 @@ holiday_weekday_ratios as (
             holiday_weekdays.store_key = mixed_weekday_ratios.store_key
             and holiday_weekdays.sku_key = mixed_weekday_ratios.sku_key
             and holiday_weekdays.day_of_week <> mixed_weekday_ratios.day_of_week
-            and (holiday_weekdays.day_of_week >= 5) = (mixed_weekday_ratios.day_of_week >= 5)
     left join holiday_weekdays as other_holiday_weekdays
         on
             mixed_weekday_ratios.store_key = other_holiday_weekdays.store_key
             and mixed_weekday_ratios.sku_key = other_holiday_weekdays.sku_key
             and mixed_weekday_ratios.day_of_week = other_holiday_weekdays.day_of_week
-    where mixed_weekday_ratios.weekday_ratio > 0 and other_holiday_weekdays.day_of_week is null
+    left join store_weekend_days as holiday_kinds
+        on
+            holiday_weekdays.store_key = holiday_kinds.store_key
+            and holiday_weekdays.day_of_week = holiday_kinds.day_of_week
+    left join store_weekend_days as other_kinds
+        on
+            mixed_weekday_ratios.store_key = other_kinds.store_key
+            and mixed_weekday_ratios.day_of_week = other_kinds.day_of_week
+    where
+        mixed_weekday_ratios.weekday_ratio > 0
+        and other_holiday_weekdays.day_of_week is null
+        and coalesce(holiday_kinds.is_weekend, false) = coalesce(other_kinds.is_weekend, false)
     group by holiday_weekdays.store_key, holiday_weekdays.sku_key, holiday_weekdays.day_of_week
 ),
 
@@ -827,30 +941,6 @@ shape as (
             partition by store_key, sku_key, first_hour, last_hour, is_weekend
         ) as double), 0) as day_share
     from pooled_shape
-),
-
-store_day_hours as (
-    -- The store's clean units of each training hour and of its day.
-    select
-        store_key,
-        sales_day,
-        hour_of_week,
-        sum(units) as units,
-        sum(sum(units)) over (partition by store_key, sales_day) as day_units
-    from clean_training
-    group by store_key, sales_day, hour_of_week
-),
-
-store_hours as (
-    -- The store's intraday shape per weekday: every product's clean training units added up
-    -- (busy products dominate, as the store's traffic does).
-    select
-        store_key,
-        hour_of_week // 24 as day_of_week,
-        hour_of_week % 24 as hour_of_day,
-        sum(units) as store_units
-    from store_day_hours
-    group by store_key, hour_of_week // 24, hour_of_week % 24
 ),
 
 store_share_changes as (

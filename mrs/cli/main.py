@@ -258,6 +258,12 @@ def _parser() -> argparse.ArgumentParser:
             "unannounced flash sale): this many a week on average, 1-6 hours at about x2 "
             "(default 0)",
         ),
+        (
+            "--weekend-start",
+            int,
+            "the first of the stores' two weekend days, 0 Monday ... 6 Sunday (default 5: "
+            "Saturday and Sunday; 4: Friday and Saturday)",
+        ),
     ):
         evaluate.add_argument(flag, type=kind, help=f"with --family: {meaning}")
     evaluate.add_argument(
@@ -579,8 +585,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise MrsError(
             "--oracle, --null-seeds, --json, --jobs, --stores, --products, --training-days, "
             "--detection-days, --shape-drift, --hour-noise-sd, --hour-noise-rho, "
-            "--store-noise-sd, --store-events, --series-bursts-per-week and --holiday-calendar "
-            "go with --family"
+            "--store-noise-sd, --store-events, --series-bursts-per-week, --holiday-calendar "
+            "and --weekend-start go with --family"
         )
     if args.database:
         scores = [score_database(Project.locate(args.database).database, None, args.ceiling)]
@@ -608,6 +614,7 @@ FAMILY_WORLD_FIELDS = (
     "store_events",
     "series_bursts_per_week",
     "holiday_calendar",
+    "weekend_start",
 )
 
 

@@ -184,11 +184,35 @@ clean_days as (select * exclude (moved) from noise_days where not moved),
 noise as (select t.*, c.moved from training t join noise_days c using (store_id, sku, day)),
 clean as (select * exclude (moved) from noise where not moved),
 cells as (select store_id, sku, how, median(units) as med from training group by all),
+store_kinds as (
+    -- each weekday's distance from the store's typical day (half the gap of its shares)
+    select store_id, dow, sum(abs(st - typ)) / 2 as dist
+    from (select *, median(st) over (partition by store_id, hod) as typ
+          from (select *, coalesce(u / nullif(sum(u) over (partition by store_id, dow), 0), 0)
+                           as st
+                from (select store_id, how // 24 as dow, how % 24 as hod, sum(units) as u
+                      from clean group by all)))
+    group by all
+),
+store_weekend as (
+    -- the store's weekend: the neighbouring pair furthest from its typical day, each of its
+    -- days at least twice as far as the median day
+    select k.store_id, k.dow, k.dow in (p.d1, p.d2) and k.dist > 2 * median(k.dist) over (
+               partition by k.store_id) as wk
+    from store_kinds k
+    join (select a.store_id, a.dow as d1, b.dow as d2,
+                 row_number() over (partition by a.store_id
+                                    order by a.dist + b.dist desc, a.dow = 5 desc, a.dow) as rk
+          from store_kinds a join store_kinds b
+              on a.store_id = b.store_id and b.dow = (a.dow + 1) % 7) p
+        on p.store_id = k.store_id and p.rk = 1
+),
 open_days as (
-    -- weekend days (Saturday, Sunday) pool their shape apart from the weekdays
-    select store_id, sku, how // 24 as dow, min(how % 24) as first_hour,
-           max(how % 24) as last_hour, how // 24 >= 5 as wk
-    from cells where med > 0 group by store_id, sku, how // 24
+    -- weekend days pool their shape apart from the weekdays
+    select c.store_id, c.sku, c.how // 24 as dow, min(c.how % 24) as first_hour,
+           max(c.how % 24) as last_hour, coalesce(any_value(w.wk), false) as wk
+    from cells c left join store_weekend w on w.store_id = c.store_id and w.dow = c.how // 24
+    where c.med > 0 group by c.store_id, c.sku, c.how // 24
 ),
 clean_levels as (select store_id, sku, median(total) as level from clean_days group by all),
 own_dow as (

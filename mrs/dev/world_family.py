@@ -131,6 +131,10 @@ class FamilyOptions:
     # the 95th percentile). They are part of the null, as a mention count's bursts are: a
     # report on one matches no anomaly. 0: demand has no tail beyond its count noise.
     series_bursts_per_week: float = 0.0
+    # The first of the stores' two weekend days (0 Monday ... 6 Sunday): 5 Saturday and
+    # Sunday, 4 Friday and Saturday (much of the Middle East), 3 Thursday and Friday. The
+    # evening before the weekend keeps its late crowd.
+    weekend_start: int = 5
 
     def __post_init__(self) -> None:
         if self.seed < 0:
@@ -149,6 +153,8 @@ class FamilyOptions:
             raise ValueError("store_events must be between 0 and the number of stores")
         if not 0.0 <= self.series_bursts_per_week <= 7.0:
             raise ValueError("series_bursts_per_week must be between 0 and 7")
+        if not 0 <= self.weekend_start <= 6:
+            raise ValueError("weekend_start must be a weekday from 0 (Monday) to 6 (Sunday)")
         if self.detection_days * 24 < max(DURATIONS_HOURS) + 2 * ANOMALY_MARGIN_HOURS:
             raise ValueError("detection_days must leave room for a 72 h anomaly and 24 h margins")
 
@@ -254,9 +260,11 @@ def _bump(x: np.ndarray, centre: float, width: float) -> np.ndarray:
     return np.exp(-(((x - centre) / width) ** 2))
 
 
-def _store_pattern(pattern: str, rng: np.random.Generator) -> StorePattern:
+def _store_pattern(pattern: str, rng: np.random.Generator, weekend_start: int) -> StorePattern:
     """Each day is drawn on hours 0-30 (midpoints) of its own date, masked to its opening
-    hours; hours past 24 spill into the next date (late Friday and Saturday nights)."""
+    hours; hours past 24 spill into the next date (late Friday and Saturday nights). The week
+    is drawn with a Saturday-Sunday weekend and turned so that it starts on `weekend_start`
+    (the same draws whatever the calendar)."""
     x = np.arange(30) + 0.5
     weekday_factor = rng.uniform(0.8, 1.3, size=7)
     week = np.zeros(168 + 6)
@@ -270,7 +278,7 @@ def _store_pattern(pattern: str, rng: np.random.Generator) -> StorePattern:
         week[day * 24 : day * 24 + 30] += curve * weekday_factor[day]
     # Sunday night spills over into Monday morning.
     week[:6] += week[168:]
-    week = week[:168]
+    week = np.roll(week[:168], (weekend_start - 5) * 24)
     week /= week[week > 0].mean()
     return StorePattern(pattern=pattern, week=week)
 
@@ -367,7 +375,7 @@ def draw_world(options: FamilyOptions) -> FamilyWorld:
     store_rng = np.random.default_rng([options.seed, 1])
     stores = _build_stores(options, store_rng)
     names = _choose_patterns(n_s, store_rng)
-    patterns = tuple(_store_pattern(name, store_rng) for name in names)
+    patterns = tuple(_store_pattern(name, store_rng, options.weekend_start) for name in names)
     classes = _volume_classes(n_p)
 
     series_rng = np.random.default_rng([options.seed, 2])

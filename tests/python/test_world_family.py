@@ -117,6 +117,18 @@ def test_weekday_and_weekend_shapes_differ_in_every_pattern() -> None:
             assert pattern.week[120] > 0 and pattern.week[144] > 0 and pattern.week[24] == 0
 
 
+def test_the_weekend_moves_to_the_weekday_asked_for() -> None:
+    # The same draws, the week turned: with a Friday-Saturday weekend every store's Friday
+    # is its Saturday-Sunday twin's Saturday, and its Sunday that twin's Monday.
+    usual = draw_world(FamilyOptions(seed=2))
+    moved = draw_world(FamilyOptions(seed=2, weekend_start=4))
+    for before, after in zip(usual.patterns, moved.patterns, strict=True):
+        assert np.allclose(after.week, np.roll(before.week, -24))
+        assert np.allclose(after.week[96:120], before.week[120:144])
+    with pytest.raises(ValueError, match="weekend_start"):
+        FamilyOptions(seed=2, weekend_start=7)
+
+
 def _recomputed_strength(world, anomaly) -> float:
     """S from the generator's means, written out independently of the generator."""
     window = slice(anomaly.start_hour, anomaly.start_hour + anomaly.duration_hours)
