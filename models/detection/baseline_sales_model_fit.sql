@@ -574,7 +574,8 @@ store_weekend_days as (
     select
         store_day_kinds.store_key,
         store_day_kinds.day_of_week,
-        store_day_kinds.day_of_week in (store_weekend_pairs.first_day, store_weekend_pairs.second_day)
+        store_day_kinds.day_of_week
+        in (store_weekend_pairs.first_day, store_weekend_pairs.second_day)
         and store_day_kinds.distance > 2 * median(store_day_kinds.distance) over (
             partition by store_day_kinds.store_key
         ) as is_weekend

@@ -123,7 +123,16 @@ series_hours as (
     -- UTC day more: whole days in the stores' time), at the clock hours scored.
     select * from {{ ref('sales_timeseries_data') }}
     where
-        {{ first_day }} is null
+        (
+            {{ first_day }} is null
+            -- A build of every day: the days predicted (from two days before
+            -- detection_start) and the days their shape factors look back at; the training
+            -- weeks before those were most of a 41-day world's windows.
+            and sales_ts >= (
+                select {{ dbt.dateadd('day', -(shape_days + 3), 'settings.detection_start') }}
+                from settings
+            )
+        )
         or (
             (
                 sales_ts >= {{ dbt.dateadd('day', -(shape_days + 1), first_day) }}
