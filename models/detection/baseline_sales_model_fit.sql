@@ -570,7 +570,8 @@ store_weekend_pairs as (
 store_weekend_days as (
     -- Whether each weekday is a weekend day: one of that pair, if its shape sits at least
     -- twice as far from the typical day as the median weekday's does (a store whose days
-    -- all look alike has no weekend to pool apart; the demo's short Sunday is one alone).
+    -- all look alike has no weekend to pool apart; the demo's, whose Saturdays look like
+    -- its weekdays, has one weekend day: its short Sunday).
     select
         store_day_kinds.store_key,
         store_day_kinds.day_of_week,

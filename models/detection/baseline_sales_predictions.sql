@@ -127,7 +127,7 @@ series_hours as (
             {{ first_day }} is null
             -- A build of every day: the days predicted (from two days before
             -- detection_start) and the days their shape factors look back at; the training
-            -- weeks before those were most of a 41-day world's windows.
+            -- days before those were a quarter of a 41-day world's windows' rows.
             and sales_ts >= (
                 select {{ dbt.dateadd('day', -(shape_days + 3), 'settings.detection_start') }}
                 from settings
