@@ -284,6 +284,13 @@
 {%- endmacro %}
 
 
+{#- The integer anomaly_scan_hours numbers the series of `relation` by (its store_id and
+    sku), within one statement only: its windows sort it instead of the two texts. -#}
+{% macro mrs_series_number(relation) -%}
+    hash({{ relation }}.store_id, {{ relation }}.sku)
+{%- endmacro %}
+
+
 {#- What anomaly_scan_hours stores of each slow CUSUM per hour (`<name>_<column>`), before its
     alarm flag. -#}
 {% macro mrs_cusum_stored_columns() -%}

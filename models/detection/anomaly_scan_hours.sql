@@ -220,7 +220,8 @@ series_numbers_checked as (
     -- 50 ms more.)
     select
         case
-            when count(distinct hash(store_id, sku)) != count(distinct (store_id, sku))
+            when count(distinct {{ mrs_series_number('scanned_series') }})
+                != count(distinct (scanned_series.store_id, scanned_series.sku))
                 then error(
                         'anomaly_scan_hours: two series share the hash that numbers them; '
                         || 'report this, with the store_id and sku values, to the MRS team'
@@ -237,7 +238,7 @@ trading_hours as (
     select
         predictions.store_id,
         predictions.sku,
-        hash(predictions.store_id, predictions.sku) as series_number,
+        {{ mrs_series_number('predictions') }} as series_number,
         directions.direction_sign,
         {{ mrs_sales_day('predictions.sales_ts') }} as sales_day,
         predictions.sales_ts,
@@ -274,7 +275,7 @@ trading_hours as (
             else cast(0 as decimal(18, 6))
         end as drift_step,
         coalesce(carried_states.trading_hour_index, 0) + row_number() over (
-            partition by hash(predictions.store_id, predictions.sku), directions.direction_sign
+            partition by {{ mrs_series_number('predictions') }}, directions.direction_sign
             order by predictions.sales_ts
         ) as trading_hour_index,
         -- Each CUSUM's state at the last kept hour (a new series starts at zero).
@@ -412,7 +413,7 @@ block_hours as (
     cross join settings
     union all
     select
-        hash(carried_tail_hours.store_id, carried_tail_hours.sku) as series_number,
+        {{ mrs_series_number('carried_tail_hours') }} as series_number,
         carried_tail_hours.direction_sign,
         carried_tail_hours.trading_hour_index,
         carried_tail_hours.residual_z,

@@ -513,11 +513,57 @@ store_hours as (
     group by store_key, hour_of_week // 24, hour_of_week % 24
 ),
 
+store_share_changes as (
+    -- Each clean hour's share of its day, and that of the same hour a week (or more) before.
+    select
+        store_key,
+        units / day_units as day_share,
+        day_units,
+        lag(units / day_units) over same_hour_of_week as earlier_share,
+        lag(day_units) over same_hour_of_week as earlier_day_units
+    from store_day_hours
+    where day_units > 0
+    window same_hour_of_week as (partition by store_key, hour_of_week order by sales_day)
+),
+
+store_dispersion as (
+    -- How much noisier the store's shares of its days are than a multinomial's (robust:
+    -- the median of a week-over-week change's square, over what a multinomial gives it and
+    -- that of a chi-square, 0.455). A store whose traffic is one busy product's has that
+    -- product's overdispersion, and its shape is that product's few training days. A day
+    -- factor is out of a share: the level's noise is counted apart.
+    select
+        store_key,
+        {{ mrs_share_overdispersion(
+            'day_share', 'earlier_share', 'day_units', 'earlier_day_units'
+        ) }} as variance_to_mean
+    from store_share_changes
+    group by store_key
+),
+
+store_shape as (
+    -- The store's share of each hour and that share's noise: a multinomial's, at the
+    -- store's measured overdispersion, over every unit of that weekday's clean days.
+    select
+        store_hours.store_key,
+        store_hours.day_of_week,
+        store_hours.hour_of_day,
+        store_hours.store_units / nullif(sum(store_hours.store_units) over store_weekday, 0)
+            as store_share,
+        coalesce(store_dispersion.variance_to_mean, 1.0) * store_hours.store_units
+        * (sum(store_hours.store_units) over store_weekday - store_hours.store_units)
+        / nullif(pow(sum(store_hours.store_units) over store_weekday, 3), 0) as store_share_noise
+    from store_hours
+    left join store_dispersion
+        on store_hours.store_key = store_dispersion.store_key
+    window store_weekday as (partition by store_hours.store_key, store_hours.day_of_week)
+),
+
 store_day_kinds as (
     -- Each weekday's distance from the store's typical day: half the sum over the hours of
-    -- how far its share of the day sits from the median share of that hour over the seven
-    -- weekdays (0: the same shape, 1: nothing in common), in exact decimals (the weekend
-    -- chosen below compares them).
+    -- how far its share of the day (store_shape) sits from the median share of that hour
+    -- over the seven weekdays (0: the same shape, 1: nothing in common), in exact decimals
+    -- (the weekend chosen below compares them).
     select
         store_key,
         day_of_week,
@@ -526,21 +572,13 @@ store_day_kinds as (
         )) / 2 as distance
     from (
         select
-            *,
-            median(day_share) over (partition by store_key, hour_of_day) as typical_share
-        from (
-            select
-                store_key,
-                day_of_week,
-                hour_of_day,
-                coalesce(
-                    store_units / nullif(sum(store_units) over (
-                        partition by store_key, day_of_week
-                    ), 0),
-                    0.0
-                ) as day_share
-            from store_hours
-        ) as day_shares
+            store_key,
+            day_of_week,
+            coalesce(store_share, 0.0) as day_share,
+            median(coalesce(store_share, 0.0)) over (
+                partition by store_key, hour_of_day
+            ) as typical_share
+        from store_shape
     ) as typical_shares
     group by store_key, day_of_week
 ),
@@ -945,34 +983,6 @@ shape as (
     from pooled_shape
 ),
 
-store_share_changes as (
-    -- Each clean hour's share of its day, and that of the same hour a week (or more) before.
-    select
-        store_key,
-        units / day_units as day_share,
-        day_units,
-        lag(units / day_units) over same_hour_of_week as earlier_share,
-        lag(day_units) over same_hour_of_week as earlier_day_units
-    from store_day_hours
-    where day_units > 0
-    window same_hour_of_week as (partition by store_key, hour_of_week order by sales_day)
-),
-
-store_dispersion as (
-    -- How much noisier the store's shares of its days are than a multinomial's (robust:
-    -- the median of a week-over-week change's square, over what a multinomial gives it and
-    -- that of a chi-square, 0.455). A store whose traffic is one busy product's has that
-    -- product's overdispersion, and its shape is that product's few training days. A day
-    -- factor is out of a share: the level's noise is counted apart.
-    select
-        store_key,
-        {{ mrs_share_overdispersion(
-            'day_share', 'earlier_share', 'day_units', 'earlier_day_units'
-        ) }} as variance_to_mean
-    from store_share_changes
-    group by store_key
-),
-
 series_share_changes as (
     -- Each clean training hour's share of its day, and that of the same hour a week (or
     -- more) before.
@@ -1001,24 +1011,6 @@ series_dispersion as (
         ) }} as variance_to_mean
     from series_share_changes
     group by store_key, sku_key
-),
-
-store_shape as (
-    -- The store's share of each hour and that share's noise: a multinomial's, at the
-    -- store's measured overdispersion, over every unit of that weekday's clean days.
-    select
-        store_hours.store_key,
-        store_hours.day_of_week,
-        store_hours.hour_of_day,
-        store_hours.store_units / nullif(sum(store_hours.store_units) over store_weekday, 0)
-            as store_share,
-        coalesce(store_dispersion.variance_to_mean, 1.0) * store_hours.store_units
-        * (sum(store_hours.store_units) over store_weekday - store_hours.store_units)
-        / nullif(pow(sum(store_hours.store_units) over store_weekday, 3), 0) as store_share_noise
-    from store_hours
-    left join store_dispersion
-        on store_hours.store_key = store_dispersion.store_key
-    window store_weekday as (partition by store_hours.store_key, store_hours.day_of_week)
 ),
 
 shape_terms as (
