@@ -142,8 +142,12 @@ centres as (
     select store_id, sku, median(lr) as c, median(sr) as rc from ratios group by all
 ),
 spreads as (
-    select r.store_id, r.sku, c.c, c.rc, greatest(1.4826 * median(abs(r.lr - c.c)), 0.02) as sd
-    from ratios r join centres c using (store_id, sku) group by all
+    -- at least half a day total's counting sd at the series' median day, and 0.02
+    select r.store_id, r.sku, c.c, c.rc,
+           greatest(1.4826 * median(abs(r.lr - c.c)), 0.5 * sqrt(s.level) / (s.level + 1), 0.02)
+               as sd
+    from ratios r join centres c using (store_id, sku) join series_all s using (store_id, sku)
+    group by r.store_id, r.sku, c.c, c.rc, s.level
 ),
 pairs as (
     -- a weekday's two days: how far apart against their store, and the series' typical gap

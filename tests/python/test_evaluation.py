@@ -728,6 +728,66 @@ def test_the_weekend_is_the_stores_not_the_codes(tmp_path: Path) -> None:
     assert weekend_days == [3, 4]
 
 
+SUNDAY_RATIOS = """
+with fit_days as (
+    select sku, hour_of_week // 24 as day_of_week, sum(profile_units) as units
+    from baseline_sales_model_fit
+    group by all
+),
+training_days as (
+    select sku, isodow(sales_ts) - 1 as day_of_week, sum(units) as units
+    from sales_timeseries_data, run_settings
+    where sales_ts < run_settings.detection_start
+    group by sku, cast(sales_ts as date), isodow(sales_ts)
+),
+own_days as (
+    select sku, day_of_week, median(units) as units from training_days group by all
+),
+ratios as (
+    -- each weekday's total over the series' median weekday's, in the fit and in training
+    select
+        fit_days.sku,
+        fit_days.day_of_week,
+        fit_days.units / median(fit_days.units) over (partition by fit_days.sku) as fitted,
+        own_days.units / median(own_days.units) over (partition by own_days.sku) as own
+    from fit_days
+    inner join own_days using (sku, day_of_week)
+)
+select sku, fitted, own from ratios where day_of_week = 6 order by sku
+"""
+
+
+def test_a_quiet_product_whose_days_repeat_does_not_set_its_stores_week(tmp_path: Path) -> None:
+    # Null seed 4822 (never used to tune): one store, five products, two training weeks, the
+    # store selling less on Sundays (its busy series' training Sundays 0.75-0.87 of their
+    # median day). Its quiet product is rewritten to sell one unit in each of six hours every
+    # day and two more on Sundays (8 against 6, a Sunday of 1.33), as a product that sells
+    # out at a fixed stock would. Its days' spread around their weekday was a MAD of
+    # nothing, floored at 0.02, and the store's week (its products' weekday ratios weighted
+    # by their inverse day noise) became that product's: every busy series, which takes the
+    # store's week, expected more on Sundays than on its median day (1.06-1.31). A spread is
+    # now at least half a day total's counting sd, and the store's Sunday stays its quiet day.
+    options = FamilyOptions(seed=4822, null=True, stores=1, products=5, training_days=14)
+    paths = write_family_world(options, tmp_path / "world")
+    hour, weekday = "hour(cast(sales_ts as timestamp))", "isodow(cast(sales_ts as timestamp))"
+    repeated_units = (
+        f"case when {hour} between 10 and 15 or ({weekday} = 7 and {hour} in (16, 17)) "
+        "then '1' else '0' end"
+    )
+    _rewrite_sales(
+        paths.inputs / "unified_sales_data.csv",
+        f"* replace (case when sku = 'SKU-001' then {repeated_units} else units end as units)",
+    )
+    database = tmp_path / "mrs.duckdb"
+    build_family_world(options, paths.inputs, database, "+baseline_sales_model_fit")
+    sundays = query(database, SUNDAY_RATIOS)
+    assert [sku for sku, _, _ in sundays] == [f"SKU-00{n}" for n in range(1, 6)]
+    assert sundays[0][2] == pytest.approx(8 / 6)  # the rewritten product's own Sunday
+    for sku, fitted, own in sundays[2:]:  # the busy series (100 units an hour and more)
+        assert own < 0.9, (sku, own)
+        assert fitted < 1, (sku, fitted, own)
+
+
 FEED_GAP_HOURS = (
     "select list(distinct sales_ts order by sales_ts) from sales_timeseries_data where is_feed_gap"
 )
