@@ -306,41 +306,49 @@ day_ratio_centres as (
     group by store_key, sku_key
 ),
 
+spread_floors as (
+    -- The least a day's spread around its weekday can be: 0.02 keeps a very regular busy
+    -- series from calling every small wobble a disturbance; half of what counting alone gives
+    -- a day of the series' median total m (the sd of ln(X + 1) for a Poisson X of mean m,
+    -- sqrt(m) / (m + 1)) catches a MAD that ties collapsed (a quiet product whose days repeat
+    -- a few units: every day one unit off was disturbed, and its inverse noise outweighed
+    -- every other product of its store's week) and leaves alone one that measured the days'
+    -- spread: of series with counting noise alone, simulated, 47-71 % have a MAD below the
+    -- counting sd, 3-11 % below half of it on two weeks' days and under 4 % on four.
+    select
+        store_key,
+        sku_key,
+        greatest(0.5 * sqrt(level_units) / (level_units + 1), 0.02) as spread_floor
+    from series_day_levels
+),
+
 day_ratio_spreads as (
-    -- Robust spread of a day around its weekday (1.4826 x MAD). Its floors: 0.02 keeps a
-    -- very regular busy series from calling every small wobble a disturbance; half of what
-    -- counting alone gives a day of the series' median total m (the sd of ln(X + 1) for a
-    -- Poisson X of mean m, sqrt(m) / (m + 1)) catches a MAD that ties collapsed (a quiet
-    -- product whose days repeat a few units: every day one unit off was disturbed, and its
-    -- inverse noise outweighed every other product of its store's week) and leaves alone
-    -- one that measured the days' spread: of series with counting noise alone, simulated,
-    -- 47-71 % have a MAD below the counting sd, 3-11 % below half of it on two weeks' days
-    -- and under 4 % on four.
+    -- Robust spread of a day around its weekday (1.4826 x MAD), at least its floor.
     select
         day_ratios.store_key,
         day_ratios.sku_key,
         day_ratio_centres.centre,
         day_ratio_centres.residual_centre,
+        spread_floors.spread_floor,
         greatest(
             1.4826 * median(abs(day_ratios.log_ratio - day_ratio_centres.centre)),
-            0.5 * sqrt(series_day_levels.level_units) / (series_day_levels.level_units + 1),
-            0.02
+            spread_floors.spread_floor
         ) as spread
     from day_ratios
     inner join day_ratio_centres
         on
             day_ratios.store_key = day_ratio_centres.store_key
             and day_ratios.sku_key = day_ratio_centres.sku_key
-    inner join series_day_levels
+    inner join spread_floors
         on
-            day_ratios.store_key = series_day_levels.store_key
-            and day_ratios.sku_key = series_day_levels.sku_key
+            day_ratios.store_key = spread_floors.store_key
+            and day_ratios.sku_key = spread_floors.sku_key
     group by
         day_ratios.store_key,
         day_ratios.sku_key,
         day_ratio_centres.centre,
         day_ratio_centres.residual_centre,
-        series_day_levels.level_units
+        spread_floors.spread_floor
 ),
 
 weekday_pairs as (
@@ -384,6 +392,53 @@ pair_spreads as (
         weekday_pairs.residual_gap
         <= {{ var('baseline_disturbed_day_z') }} * rough_pair_spreads.gap_spread
     group by weekday_pairs.store_key, weekday_pairs.sku_key
+),
+
+day_reference_counts as (
+    -- How many of a series' days had fewer than two other days of their weekday to be
+    -- measured against (day_ratios then took the series' median day).
+    select
+        days.store_key,
+        days.sku_key,
+        count(*) as days,
+        count(*) filter (where coalesce(other_weekdays.reference_days, 0) < 2)
+            as days_against_median
+    from days
+    left join other_weekdays
+        on
+            days.store_key = other_weekdays.store_key
+            and days.sku_key = other_weekdays.sku_key
+            and days.sales_day = other_weekdays.sales_day
+    group by days.store_key, days.sku_key
+),
+
+day_spreads as (
+    -- How far one day strays from its weekday's level: what the store's week weighs its
+    -- products by, and what a weekday ratio's noise is made of. Where most of a series' days
+    -- were measured against its median day (two training weeks), `spread` holds the
+    -- series' own week besides its noise (a busy product with a strong Saturday looked
+    -- noisier than a quiet one with a flat week, and the quiet one set its store's
+    -- Saturday); there the gap of a weekday's two days against their store says it (the
+    -- pairs' sd over sqrt 2), at the same floor as `spread`.
+    select
+        day_ratio_spreads.store_key,
+        day_ratio_spreads.sku_key,
+        case
+            when
+                day_reference_counts.days_against_median * 2 > day_reference_counts.days
+                and pair_spreads.gap_spread is not null
+                then greatest(pair_spreads.gap_spread / sqrt(2), day_ratio_spreads.spread_floor)
+            else day_ratio_spreads.spread
+        end as day_spread
+    from day_ratio_spreads
+    inner join day_reference_counts
+        on
+            day_ratio_spreads.store_key = day_reference_counts.store_key
+            and day_ratio_spreads.sku_key = day_reference_counts.sku_key
+    left join pair_spreads
+        on
+            day_ratio_spreads.store_key = pair_spreads.store_key
+            and day_ratio_spreads.sku_key = pair_spreads.sku_key
 ),
 
 ranked_days as (
@@ -710,18 +765,18 @@ own_weekday_ratios as (
         own_weekday_levels.day_of_week,
         own_weekday_levels.clean_days,
         own_weekday_levels.own_units / nullif(series_clean_levels.level_units, 0) as own_ratio,
-        pow(day_ratio_spreads.spread, 2) as day_noise,
-        pi() / (2 * own_weekday_levels.clean_days) * pow(day_ratio_spreads.spread, 2)
+        pow(day_spreads.day_spread, 2) as day_noise,
+        pi() / (2 * own_weekday_levels.clean_days) * pow(day_spreads.day_spread, 2)
             as ratio_noise
     from own_weekday_levels
     inner join series_clean_levels
         on
             own_weekday_levels.store_key = series_clean_levels.store_key
             and own_weekday_levels.sku_key = series_clean_levels.sku_key
-    inner join day_ratio_spreads
+    inner join day_spreads
         on
-            own_weekday_levels.store_key = day_ratio_spreads.store_key
-            and own_weekday_levels.sku_key = day_ratio_spreads.sku_key
+            own_weekday_levels.store_key = day_spreads.store_key
+            and own_weekday_levels.sku_key = day_spreads.sku_key
 ),
 
 store_weekday_ratios as (

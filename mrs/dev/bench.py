@@ -143,11 +143,12 @@ centres as (
 ),
 spreads as (
     -- at least half a day total's counting sd at the series' median day, and 0.02
-    select r.store_id, r.sku, c.c, c.rc,
-           greatest(1.4826 * median(abs(r.lr - c.c)), 0.5 * sqrt(s.level) / (s.level + 1), 0.02)
-               as sd
-    from ratios r join centres c using (store_id, sku) join series_all s using (store_id, sku)
-    group by r.store_id, r.sku, c.c, c.rc, s.level
+    select r.store_id, r.sku, c.c, c.rc, f.fl,
+           greatest(1.4826 * median(abs(r.lr - c.c)), f.fl) as sd
+    from ratios r join centres c using (store_id, sku)
+    join (select store_id, sku, greatest(0.5 * sqrt(level) / (level + 1), 0.02) as fl
+          from series_all) f using (store_id, sku)
+    group by r.store_id, r.sku, c.c, c.rc, f.fl
 ),
 pairs as (
     -- a weekday's two days: how far apart against their store, and the series' typical gap
@@ -160,6 +161,19 @@ pair_sd as (
     select p.store_id, p.sku, median(p.gap) / 0.6745 as gsd
     from pairs p join rough_pair_sd r using (store_id, sku)
     where p.gap <= 3.5 * r.gsd group by all
+),
+day_sds as (
+    -- one day's spread around its weekday: where most of the series' days had fewer than
+    -- two others of their weekday (the spread then holds its week), the pairs' gap / sqrt 2
+    select s.store_id, s.sku,
+           case when rc.against_median * 2 > rc.n and ps.gsd is not null
+                then greatest(ps.gsd / sqrt(2), s.fl) else s.sd end as dsd
+    from spreads s
+    join (select d.store_id, d.sku, count(*) as n,
+                 count(*) filter (where coalesce(o.n, 0) < 2) as against_median
+          from days d left join others o using (store_id, sku, day) group by all) rc
+        using (store_id, sku)
+    left join pair_sd ps using (store_id, sku)
 ),
 noise_days as (
     -- disturbed beyond 3.5 deviations, but at most a minority of a weekday's days; of two
@@ -223,10 +237,10 @@ own_dow as (
     -- each weekday's median clean day over the series' median clean day, and its noise
     select c.store_id, c.sku, c.dow, count(*) as n,
            median(c.total) / nullif(any_value(cl.level), 0) as own_r,
-           pow(any_value(sp.sd), 2) as dn,
-           pi() / (2 * count(*)) * pow(any_value(sp.sd), 2) as rn
+           pow(any_value(sp.dsd), 2) as dn,
+           pi() / (2 * count(*)) * pow(any_value(sp.dsd), 2) as rn
     from clean_days c join clean_levels cl using (store_id, sku)
-    join spreads sp using (store_id, sku)
+    join day_sds sp using (store_id, sku)
     group by c.store_id, c.sku, c.dow
 ),
 store_dow as (

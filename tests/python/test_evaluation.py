@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from pathlib import Path
 
@@ -728,7 +729,7 @@ def test_the_weekend_is_the_stores_not_the_codes(tmp_path: Path) -> None:
     assert weekend_days == [3, 4]
 
 
-SUNDAY_RATIOS = """
+WEEKDAY_RATIOS = """
 with fit_days as (
     select sku, hour_of_week // 24 as day_of_week, sum(profile_units) as units
     from baseline_sales_model_fit
@@ -753,7 +754,7 @@ ratios as (
     from fit_days
     inner join own_days using (sku, day_of_week)
 )
-select sku, fitted, own from ratios where day_of_week = 6 order by sku
+select sku, day_of_week, fitted, own from ratios order by sku, day_of_week
 """
 
 
@@ -780,12 +781,46 @@ def test_a_quiet_product_whose_days_repeat_does_not_set_its_stores_week(tmp_path
     )
     database = tmp_path / "mrs.duckdb"
     build_family_world(options, paths.inputs, database, "+baseline_sales_model_fit")
-    sundays = query(database, SUNDAY_RATIOS)
+    sundays = [
+        (sku, fitted, own) for sku, day, fitted, own in query(database, WEEKDAY_RATIOS) if day == 6
+    ]
     assert [sku for sku, _, _ in sundays] == [f"SKU-00{n}" for n in range(1, 6)]
     assert sundays[0][2] == pytest.approx(8 / 6)  # the rewritten product's own Sunday
     for sku, fitted, own in sundays[2:]:  # the busy series (100 units an hour and more)
         assert own < 0.9, (sku, own)
         assert fitted < 1, (sku, fitted, own)
+
+
+def test_a_flat_quiet_product_does_not_flatten_its_stores_week_on_two_training_weeks(
+    tmp_path: Path,
+) -> None:
+    # Null seed 4990 (never used to tune): one store, five products, two training weeks, a
+    # store that sells two thirds more on Fridays than on its median day. Its quietest
+    # product is rewritten to sell one unit an hour from 10:00 to 21:00 every day: a flat
+    # week. With two training weeks a day has no other day of its weekday to be measured
+    # against, so a series' day spread was measured against its median day and held its own
+    # week: the busy series, whose Fridays stand out, looked noisier than the flat one, the
+    # store's week (weighted by inverse day noise) came out flattened (Friday 1.41), and the
+    # busy series, whose own week then looked like noise, took it whole (fitted Fridays
+    # 0.11-0.21 in log below their own training Fridays). A day's noise is now the gap of a
+    # weekday's two days against their store there.
+    options = FamilyOptions(seed=4990, null=True, stores=1, products=5, training_days=14)
+    paths = write_family_world(options, tmp_path / "world")
+    hour = "hour(cast(sales_ts as timestamp))"
+    flat_units = f"case when {hour} between 10 and 21 then '1' else '0' end"
+    _rewrite_sales(
+        paths.inputs / "unified_sales_data.csv",
+        f"* replace (case when sku = 'SKU-001' then {flat_units} else units end as units)",
+    )
+    database = tmp_path / "mrs.duckdb"
+    build_family_world(options, paths.inputs, database, "+baseline_sales_model_fit")
+    rows = query(database, WEEKDAY_RATIOS)
+    ratios = {(sku, day): (fitted, own) for sku, day, fitted, own in rows}
+    assert all(own == pytest.approx(1) for (sku, _), (_, own) in ratios.items() if sku == "SKU-001")
+    for sku in ("SKU-002", "SKU-003", "SKU-004", "SKU-005"):
+        fitted, own = ratios[(sku, 4)]  # Friday
+        assert own > 1.5, (sku, own)
+        assert abs(math.log(fitted / own)) < 0.08, (sku, fitted, own)
 
 
 FEED_GAP_HOURS = (
