@@ -270,8 +270,8 @@ store_day_ratios as (
 day_ratios as (
     -- Log ratio of the day to the median of its weekday's other days; with fewer than two
     -- of them, a single other day cannot say which one is disturbed, so the series' median
-    -- day is the yardstick. `store_residual` is how far the day moved against its store's
-    -- same day.
+    -- day is the yardstick (`is_against_median`). `store_residual` is how far the day moved
+    -- against its store's same day.
     select
         series_day_ratios.* exclude (median_ratio),
         case
@@ -283,6 +283,7 @@ day_ratios as (
                     )
             else series_day_ratios.median_ratio
         end as log_ratio,
+        coalesce(other_weekdays.reference_days, 0) < 2 as is_against_median,
         series_day_ratios.median_ratio - store_day_ratios.store_log_ratio as store_residual
     from series_day_ratios
     inner join store_day_ratios
@@ -323,13 +324,17 @@ spread_floors as (
 ),
 
 day_ratio_spreads as (
-    -- Robust spread of a day around its weekday (1.4826 x MAD), at least its floor.
+    -- Robust spread of a day around its weekday (1.4826 x MAD), at least its floor, and
+    -- whether most of the series' days were measured against its median day instead (two
+    -- training weeks: the spread then holds the series' own week too).
     select
         day_ratios.store_key,
         day_ratios.sku_key,
         day_ratio_centres.centre,
         day_ratio_centres.residual_centre,
         spread_floors.spread_floor,
+        count(*) filter (where day_ratios.is_against_median) * 2 > count(*)
+            as is_mostly_against_median,
         greatest(
             1.4826 * median(abs(day_ratios.log_ratio - day_ratio_centres.centre)),
             spread_floors.spread_floor
@@ -394,24 +399,6 @@ pair_spreads as (
     group by weekday_pairs.store_key, weekday_pairs.sku_key
 ),
 
-day_reference_counts as (
-    -- How many of a series' days had fewer than two other days of their weekday to be
-    -- measured against (day_ratios then took the series' median day).
-    select
-        days.store_key,
-        days.sku_key,
-        count(*) as days,
-        count(*) filter (where coalesce(other_weekdays.reference_days, 0) < 2)
-            as days_against_median
-    from days
-    left join other_weekdays
-        on
-            days.store_key = other_weekdays.store_key
-            and days.sku_key = other_weekdays.sku_key
-            and days.sales_day = other_weekdays.sales_day
-    group by days.store_key, days.sku_key
-),
-
 day_spreads as (
     -- How far one day strays from its weekday's level: what the store's week weighs its
     -- products by, and what a weekday ratio's noise is made of. Where most of a series' days
@@ -424,17 +411,11 @@ day_spreads as (
         day_ratio_spreads.store_key,
         day_ratio_spreads.sku_key,
         case
-            when
-                day_reference_counts.days_against_median * 2 > day_reference_counts.days
-                and pair_spreads.gap_spread is not null
+            when day_ratio_spreads.is_mostly_against_median and pair_spreads.gap_spread is not null
                 then greatest(pair_spreads.gap_spread / sqrt(2), day_ratio_spreads.spread_floor)
             else day_ratio_spreads.spread
         end as day_spread
     from day_ratio_spreads
-    inner join day_reference_counts
-        on
-            day_ratio_spreads.store_key = day_reference_counts.store_key
-            and day_ratio_spreads.sku_key = day_reference_counts.sku_key
     left join pair_spreads
         on
             day_ratio_spreads.store_key = pair_spreads.store_key
@@ -535,7 +516,7 @@ clean_days as (
     select
         * exclude (
             store_residual, residual_centre, deviation, spread, gap_spread, residual_gap,
-            deviation_rank, weekday_days, is_moved_day
+            deviation_rank, weekday_days, is_moved_day, is_against_median
         )
     from noise_days
     where not is_moved_day

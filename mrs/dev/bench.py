@@ -133,6 +133,7 @@ store_days as (
 ratios as (
     select d.*,
            ln((d.total + 1) / (case when o.n >= 2 then o.ref else s.level end + 1)) as lr,
+           coalesce(o.n, 0) < 2 as vs_median,
            ln((d.total + 1) / (s.level + 1)) - sd.slr as sr
     from days d join series_all s using (store_id, sku)
     join store_days sd using (store_id, day)
@@ -143,8 +144,10 @@ centres as (
 ),
 spreads as (
     -- at least half a day total's counting sd at the series' median day, and 0.02
+    -- (mostly_median: most days measured against the median day, the spread holding the week)
     select r.store_id, r.sku, c.c, c.rc, f.fl,
-           greatest(1.4826 * median(abs(r.lr - c.c)), f.fl) as sd
+           greatest(1.4826 * median(abs(r.lr - c.c)), f.fl) as sd,
+           count(*) filter (where r.vs_median) * 2 > count(*) as mostly_median
     from ratios r join centres c using (store_id, sku)
     join (select store_id, sku, greatest(0.5 * sqrt(level) / (level + 1), 0.02) as fl
           from series_all) f using (store_id, sku)
@@ -166,14 +169,9 @@ day_sds as (
     -- one day's spread around its weekday: where most of the series' days had fewer than
     -- two others of their weekday (the spread then holds its week), the pairs' gap / sqrt 2
     select s.store_id, s.sku,
-           case when rc.against_median * 2 > rc.n and ps.gsd is not null
+           case when s.mostly_median and ps.gsd is not null
                 then greatest(ps.gsd / sqrt(2), s.fl) else s.sd end as dsd
-    from spreads s
-    join (select d.store_id, d.sku, count(*) as n,
-                 count(*) filter (where coalesce(o.n, 0) < 2) as against_median
-          from days d left join others o using (store_id, sku, day) group by all) rc
-        using (store_id, sku)
-    left join pair_sd ps using (store_id, sku)
+    from spreads s left join pair_sd ps using (store_id, sku)
 ),
 noise_days as (
     -- disturbed beyond 3.5 deviations, but at most a minority of a weekday's days; of two
@@ -181,7 +179,7 @@ noise_days as (
     -- weekday's only day, where it moved against its store beyond 3.5 typical gaps / sqrt 2
     -- and a quarter. `moved`: of two days, the one that moved against its store beyond 3.5
     -- typical gaps and a quarter, left out of the profile but not of the noise
-    select * exclude (sr, rc, gap, gsd),
+    select * exclude (sr, rc, gap, gsd, vs_median),
            coalesce(n = 2 and rk = 1 and gsd > 0 and gap > 3.5 * gsd
                     and abs(sr - rc) >= ln(1.25), false) as moved
     from (
