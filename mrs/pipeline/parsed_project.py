@@ -12,7 +12,8 @@ fixed cost").
 
 A kept manifest is used only while everything it was parsed from is unchanged: the
 project's files (their paths and contents; a file over a MiB, its size and modification
-time), the arguments that reach the parse (`--vars`, `--target`, `--profile`), the MRS_ and
+time), the arguments that reach the parse (`--vars`, `--target`, `--profile`, and
+`--target-path`, where the partial parse's state is), the MRS_ and
 DBT_ environment variables other than the build settings, which macros read only while
 executing (the profile names the database file through MRS_DUCKDB_PATH; DBT_TARGET_PATH is
 where the parse wrote manifest.json), and every other environment variable the parse read
@@ -45,8 +46,10 @@ PROJECT_FOLDERS = {
 PROJECT_FILES = (
     "dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml", "selectors.yml"
 )  # fmt: skip
-# Arguments whose value reaches the parse.
-PARSE_OPTIONS = ("--vars", "--target", "-t", "--profile")
+# Arguments of the command that its parse takes too: what reaches the parse, and where the
+# partial parse's saved state and the log are (a parse elsewhere would parse everything).
+PARSE_OPTIONS = ("--vars", "--target", "-t", "--profile", "--target-path", "--log-path")
+PARSE_FLAGS = ("--partial-parse", "--no-partial-parse")
 # Environment variables that can change what a parse gives (the build settings excepted).
 ENVIRONMENT_PREFIXES = ("MRS_", "DBT_")
 # dbt's record of an environment variable a parse took from env_var's default.
@@ -93,13 +96,13 @@ class ParsedProjects:
             self.kept.move_to_end(key)
             return kept.manifest
         self.kept.pop(key, None)
-        if self.parses:
-            # Back into the collector's sight, and collected once, whatever the manifests
-            # this process no longer keeps (or will drop now) left behind.
-            gc.unfreeze()
-            while len(self.kept) >= KEPT_MANIFESTS:
-                self.kept.popitem(last=False)
-            gc.collect()
+        while len(self.kept) >= KEPT_MANIFESTS:
+            self.kept.popitem(last=False)
+        # Back into the collector's sight: what the manifests this process no longer keeps
+        # left behind goes with the next full collection, which a parse's allocations bring
+        # about as they did before any manifest was kept (a collection forced here cost
+        # 0.5-0.8 s a parse, and a sharded build's phases each parse).
+        gc.unfreeze()
         self.parses += 1
         manifest = parse(_parse_arguments(root, dbt_arguments))
         if manifest is None:
@@ -128,9 +131,12 @@ def parse_key(
 
 
 def _parse_options(dbt_arguments: Sequence[str]) -> list[tuple[str, str]]:
+    """The command's PARSE_OPTIONS with their values, and its PARSE_FLAGS (value "")."""
     found = []
     for index, argument in enumerate(dbt_arguments):
         option, equals, value = argument.partition("=")
+        if option in PARSE_FLAGS:
+            found.append((option, ""))
         if option not in PARSE_OPTIONS:
             continue
         if equals:
@@ -147,7 +153,7 @@ def _parse_arguments(root: Path, dbt_arguments: Sequence[str]) -> list[str]:
         "parse", "--log-level", "none", "--project-dir", str(root), "--profiles-dir", str(root)
     ]  # fmt: skip
     for option, value in _parse_options(dbt_arguments):
-        arguments += [option, value]
+        arguments += [option, value] if value else [option]
     return arguments
 
 

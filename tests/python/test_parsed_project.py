@@ -15,7 +15,7 @@ import mrs.pipeline.project as project_module
 from mrs.pipeline.parsed_project import ParsedProjects
 from mrs.pipeline.project import BUILD_SETTING_PREFIX, Project
 
-BUILD = ["build", "--vars", "{sku_limit: 3}"]
+BUILD = ["build", "--vars", "{sku_limit: 3}", "--target-path", "shard-0/target"]
 
 
 class _Manifest:
@@ -64,9 +64,12 @@ def test_a_kept_manifest_serves_every_build_whose_inputs_to_the_parse_are_unchan
     monkeypatch.setenv(f"{BUILD_SETTING_PREFIX}AS_OF", "2025-07-26 13:00")
     again = projects.manifest_for(root, [*BUILD, "--select", "answer"], parse, _is_build_setting)
     assert again is first
+    # The parse takes the command's vars, and its target folder: the partial parse's saved
+    # state is there (a parse elsewhere parsed everything again: a sharded build's phases,
+    # each with a target folder of its own, took twice as long).
     assert parsed == [
         ["parse", "--log-level", "none", "--project-dir", str(root), "--profiles-dir", str(root),
-         "--vars", "{sku_limit: 3}"]
+         "--vars", "{sku_limit: 3}", "--target-path", "shard-0/target"]
     ]  # fmt: skip
 
 
@@ -79,6 +82,7 @@ def test_a_kept_manifest_serves_every_build_whose_inputs_to_the_parse_are_unchan
         "the profile's database file",
         "an environment variable the parse read",
         "the target folder",
+        "the target folder's option",
     ],
 )
 def test_anything_a_parse_depends_on_changed_parses_again(
@@ -98,13 +102,15 @@ def test_anything_a_parse_depends_on_changed_parses_again(
         (root / "macros").mkdir()
         (root / "macros" / "cents.sql").write_text("{% macro cents() %}100{% endmacro %}\n")
     elif change == "the vars":
-        arguments = ["build", "--vars", "{sku_limit: 4}"]
+        arguments = ["build", "--vars", "{sku_limit: 4}", "--target-path", "shard-0/target"]
     elif change == "the profile's database file":
         monkeypatch.setenv("MRS_DUCKDB_PATH", "other.duckdb")
     elif change == "an environment variable the parse read":
         monkeypatch.setenv("MRS_STORE_REGION", "south")
-    else:
+    elif change == "the target folder":
         monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "elsewhere"))
+    else:
+        arguments = ["build", "--vars", "{sku_limit: 3}", "--target-path", "shard-1/target"]
     second = projects.manifest_for(root, arguments, parse, _is_build_setting)
     assert len(parsed) == 2
     assert second is not first
