@@ -89,7 +89,10 @@ class ParsedProjects:
         now by `parse` (dbt's `parse` command's arguments in, the manifest or None out) unless
         one parsed from the same files, options and environment is kept; None when the parse
         failed (the command itself, run without a manifest, then says why). Call it in the
-        environment and folder the command runs in."""
+        environment and folder the command runs in. `dbt parse` itself gets None: handed a
+        manifest, it would parse nothing and write nothing."""
+        if list(dbt_arguments[:1]) == ["parse"]:
+            return None
         key = parse_key(root, dbt_arguments, skip_build_setting)
         kept = self.kept.get(key)
         if kept is not None and _environment_unchanged(kept.parsed_environment):

@@ -162,6 +162,11 @@ def test_a_model_edited_between_two_builds_of_one_process_is_built_from_its_new_
     assert project.dbt_in_process(["build"]) == 0
     assert answer() == 2
     assert project_module._PARSED_PROJECTS.parses == parses_before + 2
+    # `dbt parse` parses (and writes its artifacts) whatever is kept.
+    monkeypatch.setenv("DBT_WRITE_JSON", "true")
+    assert project.dbt_in_process(["parse"]) == 0
+    assert (tmp_path / "target" / "manifest.json").exists()
+    assert project_module._PARSED_PROJECTS.parses == parses_before + 2
     # A model that no longer compiles fails the build as dbt alone would.
     (root / "models" / "answer.sql").write_text("select {{ no_such_macro() }}\n")
     assert project.dbt_in_process(["build"]) != 0
