@@ -83,17 +83,19 @@ class ParsedProjects:
         root: Path,
         dbt_arguments: Sequence[str],
         parse: Callable[[list[str]], Any],
-        skip_build_setting: Callable[[str], bool],
+        build_setting_prefix: str,
     ) -> Any | None:
         """The manifest of the project at `root` for a command with `dbt_arguments`, parsed
         now by `parse` (dbt's `parse` command's arguments in, the manifest or None out) unless
         one parsed from the same files, options and environment is kept; None when the parse
-        failed (the command itself, run without a manifest, then says why). Call it in the
+        failed (the command itself, run without a manifest, then says why). Environment
+        variables whose names start with `build_setting_prefix` are the build settings,
+        which macros read only while executing: they do not count. Call it in the
         environment and folder the command runs in. `dbt parse` itself gets None: handed a
         manifest, it would parse nothing and write nothing."""
         if list(dbt_arguments[:1]) == ["parse"]:
             return None
-        key = parse_key(root, dbt_arguments, skip_build_setting)
+        key = parse_key(root, dbt_arguments, build_setting_prefix)
         kept = self.kept.get(key)
         if kept is not None and _environment_unchanged(kept.parsed_environment):
             self.kept.move_to_end(key)
@@ -117,16 +119,14 @@ class ParsedProjects:
         return manifest
 
 
-def parse_key(
-    root: Path, dbt_arguments: Sequence[str], skip_build_setting: Callable[[str], bool]
-) -> str:
+def parse_key(root: Path, dbt_arguments: Sequence[str], build_setting_prefix: str) -> str:
     """A digest of what a parse of the project at `root` for `dbt_arguments` depends on."""
     digest = hashlib.sha256()
     digest.update(str(root.resolve()).encode())
     for option, value in _parse_options(dbt_arguments):
         digest.update(f"\0{option}={value}".encode())
     for name in sorted(os.environ):
-        if name.startswith(ENVIRONMENT_PREFIXES) and not skip_build_setting(name):
+        if name.startswith(ENVIRONMENT_PREFIXES) and not name.startswith(build_setting_prefix):
             digest.update(f"\0{name}={os.environ[name]}".encode())
     for relative, fingerprint in _project_files(root):
         digest.update(f"\0{relative}:{fingerprint}".encode())

@@ -97,7 +97,7 @@ class Project:
             try:
                 # The project as parsed for the last builds like this one, or parsed now.
                 manifest = _PARSED_PROJECTS.manifest_for(
-                    self.root, dbt_arguments, _parsed_manifest, _is_build_setting
+                    self.root, dbt_arguments, _parsed_manifest, BUILD_SETTING_PREFIX
                 )
                 result = dbtRunner(manifest=manifest).invoke(dbt_arguments)
             finally:
@@ -140,10 +140,6 @@ def _parsed_manifest(parse_arguments: list[str]) -> Any | None:
     finally:
         release_database()
     return result.result if result.success and result.exception is None else None
-
-
-def _is_build_setting(name: str) -> bool:
-    return name.startswith(BUILD_SETTING_PREFIX)
 
 
 def release_database() -> None:

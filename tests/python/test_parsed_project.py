@@ -25,10 +25,6 @@ class _Manifest:
         self.env_vars = env_vars
 
 
-def _is_build_setting(name: str) -> bool:
-    return name.startswith(BUILD_SETTING_PREFIX)
-
-
 def _project(root: Path) -> Path:
     (root / "models").mkdir(parents=True)
     (root / "dbt_project.yml").write_text(
@@ -59,10 +55,10 @@ def test_a_kept_manifest_serves_every_build_whose_inputs_to_the_parse_are_unchan
     parse = _counting_parse(parsed, {"MRS_STORE_REGION": "north"})
     monkeypatch.setenv("MRS_STORE_REGION", "north")
     projects = ParsedProjects()
-    first = projects.manifest_for(root, BUILD, parse, _is_build_setting)
+    first = projects.manifest_for(root, BUILD, parse, BUILD_SETTING_PREFIX)
     # The next tick: its build settings change, nothing the parse read.
     monkeypatch.setenv(f"{BUILD_SETTING_PREFIX}AS_OF", "2025-07-26 13:00")
-    again = projects.manifest_for(root, [*BUILD, "--select", "answer"], parse, _is_build_setting)
+    again = projects.manifest_for(root, [*BUILD, "--select", "answer"], parse, BUILD_SETTING_PREFIX)
     assert again is first
     # The parse takes the command's vars, and its target folder: the partial parse's saved
     # state is there (a parse elsewhere parsed everything again: a sharded build's phases,
@@ -94,7 +90,7 @@ def test_anything_a_parse_depends_on_changed_parses_again(
     monkeypatch.setenv("MRS_STORE_REGION", "north")
     monkeypatch.setenv("MRS_DUCKDB_PATH", "mrs.duckdb")
     projects = ParsedProjects()
-    first = projects.manifest_for(root, BUILD, parse, _is_build_setting)
+    first = projects.manifest_for(root, BUILD, parse, BUILD_SETTING_PREFIX)
     arguments = BUILD
     if change == "a model's SQL, same size":
         (root / "models" / "answer.sql").write_text("select 2 as answer\n", encoding="utf-8")
@@ -111,7 +107,7 @@ def test_anything_a_parse_depends_on_changed_parses_again(
         monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "elsewhere"))
     else:
         arguments = ["build", "--vars", "{sku_limit: 3}", "--target-path", "shard-1/target"]
-    second = projects.manifest_for(root, arguments, parse, _is_build_setting)
+    second = projects.manifest_for(root, arguments, parse, BUILD_SETTING_PREFIX)
     assert len(parsed) == 2
     assert second is not first
     # and the manifest parsed before it is still served to builds like the first
@@ -120,7 +116,7 @@ def test_anything_a_parse_depends_on_changed_parses_again(
     monkeypatch.setenv("MRS_DUCKDB_PATH", "mrs.duckdb")
     if change in ("a model's SQL, same size", "a new macro file"):
         return  # the project's files are what they are now
-    assert projects.manifest_for(root, BUILD, parse, _is_build_setting) is first
+    assert projects.manifest_for(root, BUILD, parse, BUILD_SETTING_PREFIX) is first
     assert len(parsed) == 2
 
 
@@ -132,8 +128,8 @@ def test_a_failed_parse_is_not_kept(tmp_path: Path) -> None:
         attempts.append(arguments)
 
     projects = ParsedProjects()
-    assert projects.manifest_for(root, BUILD, failing, _is_build_setting) is None
-    assert projects.manifest_for(root, BUILD, failing, _is_build_setting) is None
+    assert projects.manifest_for(root, BUILD, failing, BUILD_SETTING_PREFIX) is None
+    assert projects.manifest_for(root, BUILD, failing, BUILD_SETTING_PREFIX) is None
     assert len(attempts) == 2
 
 
