@@ -220,7 +220,14 @@ def _rank(evidence: list[_Evidence] | None) -> list[tuple[str, str, float, list[
         rows = by_category[category]
         # The best row: highest score, ties by evidence id (the first of equals).
         best = min(rows, key=lambda row: (-row.score, row.evidence_id))
-        scores = np.array([row.score for row in rows], dtype=np.float64)
+        # Distinct evidence adds up (noisy-or); rows of one name are one cause delivered in
+        # pieces (a weather feed's hour-by-hour rain): its best piece counts, once. Added up,
+        # three short showers before a holiday outweighed the holiday that covered the report
+        # (docs/detection.md, "Real demand series").
+        by_name: dict[str, float] = {}
+        for row in rows:
+            by_name[row.name] = max(by_name.get(row.name, 0.0), row.score)
+        scores = np.array(list(by_name.values()), dtype=np.float64)
         confidence = min(0.99, 1.0 - float(np.prod(1.0 - scores)))
         causes.append((category, best.name, confidence, sorted(row.evidence_id for row in rows)))
     # Highest confidence first; ties broken by category name.

@@ -112,6 +112,30 @@ def test_rows_of_one_category_combine_and_confidence_stays_in_range() -> None:
     assert two["supporting_evidence"] == ["CTX-1", "CTX-2"]
 
 
+def test_pieces_of_one_named_cause_count_once() -> None:
+    # A weather feed's showers before a holiday, all named alike and none at the report's
+    # onset: added up they had outranked the holiday that covers the report.
+    def shower(evidence_id: str, gap: float) -> dict[str, object]:
+        return _candidate(
+            evidence_id,
+            "weather",
+            evidence_name="rain",
+            scope_level="national",
+            is_sku_specific=False,
+            onset_gap_hours=gap,
+        )
+
+    showers = [shower("WX-1", 21.0), shower("WX-2", 7.0), shower("WX-3", 4.0)]
+    holiday = _candidate("HOL-1", "holiday", scope_level="national", is_sku_specific=False)
+    ranked = _rank(*showers, holiday)
+    assert ranked["proposed_cause_category"] == "holiday"
+    assert ranked["confidence_score_2"] == pytest.approx(_rank(showers[2])["confidence_score"])
+    assert ranked["supporting_evidence"] == ["HOL-1", "WX-1", "WX-2", "WX-3"]
+    # Named apart, the same rows are distinct evidence and add up past the holiday.
+    apart = [{**row, "evidence_name": row["evidence_id"]} for row in showers]
+    assert _rank(*apart, holiday)["proposed_cause_category"] == "weather"
+
+
 def test_no_evidence_gives_unknown_at_the_floor() -> None:
     ranked = _rank()
     assert ranked["proposed_cause_category"] == UNKNOWN

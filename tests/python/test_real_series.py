@@ -202,7 +202,7 @@ def test_real_takes_no_world_options() -> None:
 def test_real_demand_series_raise_few_reports_most_of_them_explained(tmp_path: Path) -> None:
     """The pipeline on the two public real series, fetched once from the package index into
     target/real_series. Floors, far from this version's scores (Bikeshare: 27 reports in 556
-    series-days, 21 on its labelled holidays and wet days, 16 of them with the label's cause;
+    series-days, 21 on its labelled holidays and wet days, 19 of them with the label's cause;
     Taylor: 1 in 56 days): a detector that reports every few hours, as issue 14's real series
     showed, or one that falls silent, fails here."""
     scores = {
