@@ -94,11 +94,15 @@ def _cached_wheel(name: str, version: str, cache: Path) -> Path | None:
 
 
 def _read_member(wheel: Path, member: str) -> bytes:
-    with zipfile.ZipFile(wheel) as archive:
-        try:
+    try:
+        with zipfile.ZipFile(wheel) as archive:
             return archive.read(member)
-        except KeyError as error:
-            raise MrsError(f"{wheel.name} has no {member}: not the pinned release?") from error
+    except KeyError as error:
+        raise MrsError(f"{wheel.name} has no {member}: not the pinned release?") from error
+    except zipfile.BadZipFile as error:
+        raise MrsError(
+            f"{wheel} is not a readable wheel (a broken download?): delete it and run again"
+        ) from error
 
 
 def bikeshare_world(wheel: Path) -> RealWorld:

@@ -120,6 +120,10 @@ def test_a_wheel_missing_its_data_says_so(tmp_path: Path) -> None:
     wheel = _wheel(tmp_path / "islp-0.6.0-py3-none-any.whl", "ISLP/other.csv", "x\n")
     with pytest.raises(MrsError, match=r"has no ISLP/data/Bikeshare\.csv"):
         bikeshare_world(wheel)
+    broken = tmp_path / "pmdarima-2.1.1-cp311-cp311-any.whl"
+    broken.write_bytes(b"half a download")
+    with pytest.raises(MrsError, match="delete it and run again"):
+        taylor_world(broken)
 
 
 def _hours(wet: set[int], holiday_day: int | None) -> pd.DataFrame:
