@@ -236,7 +236,12 @@ def _parser() -> argparse.ArgumentParser:
     for flag, kind, meaning in (
         ("--stores", int, "stores of each world (default 8)"),
         ("--products", int, "products of each store (default 10: two of each volume class)"),
-        ("--training-days", int, "training days of each world (default 28)"),
+        (
+            "--training-days",
+            int,
+            "training days of each world (default 28; with --real, 7 to 28 days before the "
+            "same detection start)",
+        ),
         ("--detection-days", int, "detection days of each world (default 14)"),
         (
             "--shape-drift",
@@ -705,7 +710,8 @@ def _evaluate_family(args: argparse.Namespace) -> int:
 def _evaluate_real(args: argparse.Namespace) -> int:
     from mrs.dev.real_evaluation import evaluate_real, format_real
 
-    others = ("seeds", "database", "null_seeds", "jobs", *FAMILY_WORLD_FIELDS)
+    world_fields = [field for field in FAMILY_WORLD_FIELDS if field != "training_days"]
+    others = ("seeds", "database", "null_seeds", "jobs", *world_fields)
     if (
         args.family
         or args.ceiling
@@ -713,11 +719,14 @@ def _evaluate_real(args: argparse.Namespace) -> int:
         or any(getattr(args, field) is not None for field in others)
     ):
         raise MrsError(
-            "--real builds its own two worlds: only --work-dir, --wheel-cache and --json go with it"
+            "--real builds its own two worlds: only --training-days, --work-dir, --wheel-cache "
+            "and --json go with it"
         )
     cache = args.wheel_cache or Project.locate(None).root / "target" / "real_series"
     started = time.perf_counter()
-    scores = evaluate_real(lambda m: print(f"  {m}", flush=True), args.work_dir, cache)
+    scores = evaluate_real(
+        lambda m: print(f"  {m}", flush=True), args.work_dir, cache, args.training_days
+    )
     for line in format_real(scores):
         print(line)
     print(f"elapsed: {time.perf_counter() - started:.1f} s")

@@ -8,8 +8,9 @@ comes along):
   2011, rentals an hour by casual and by registered riders (two series of one store, 1 to
   about 900 an hour), with the day's federal-holiday flag and each hour's weather.
 - **Taylor** (pmdarima 2.1.1, `pmdarima/datasets/taylor.py`): half-hourly electricity demand
-  of England and Wales, 5 June to 27 August 2000 (Taylor 2003), summed to hours: one series
-  of 37,000 to 78,000 MWh an hour whose weekday and weekend shapes differ.
+  of England and Wales, 5 June to 27 August 2000 (Taylor 2003), the two half-hours' megawatts
+  summed to hours: one series of 37,000 to 78,000 an hour whose weekday and weekend shapes
+  differ.
 """
 
 from __future__ import annotations

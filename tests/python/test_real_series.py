@@ -14,7 +14,12 @@ import pytest
 from conftest import PROJECT_ROOT, run_mrs
 
 from mrs.dev import real_series
-from mrs.dev.real_evaluation import evaluate_real, label_report, score_real_database
+from mrs.dev.real_evaluation import (
+    evaluate_real,
+    label_report,
+    naive_scores,
+    score_real_database,
+)
 from mrs.dev.real_series import (
     bikeshare_world,
     fetch_wheel,
@@ -197,7 +202,12 @@ def test_a_cached_wheel_is_not_downloaded_again_and_a_failed_download_says_what_
 def test_real_takes_no_world_options() -> None:
     result = run_mrs("evaluate", "--real", "--family", check=False)
     assert result.returncode == 2
-    assert "only --work-dir, --wheel-cache and --json go with it" in result.stderr
+    assert "only --training-days, --work-dir, --wheel-cache and --json go with it" in (
+        result.stderr
+    )
+    result = run_mrs("evaluate", "--real", "--training-days", "29", check=False)
+    assert result.returncode == 2
+    assert "choose 7 to 28" in result.stderr
     result = run_mrs("evaluate", "--wheel-cache", "x", check=False)
     assert result.returncode == 2
     assert "--wheel-cache goes with --real" in result.stderr
@@ -209,10 +219,8 @@ def test_real_demand_series_raise_few_reports_most_of_them_explained(tmp_path: P
     series-days, 21 on its labelled holidays and wet days, 19 of them with the label's cause;
     Taylor: 1 in 56 days): a detector that reports every few hours, as issue 14's real series
     showed, or one that falls silent, fails here."""
-    scores = {
-        score.name: score
-        for score in evaluate_real(print, tmp_path, PROJECT_ROOT / "target" / "real_series")
-    }
+    scores_list = evaluate_real(print, tmp_path, PROJECT_ROOT / "target" / "real_series")
+    scores = {score.name: score for score in scores_list if score.detector == "mrs"}
     bikeshare, taylor = scores["bikeshare"], scores["taylor"]
     assert bikeshare.series_days == 556
     assert bikeshare.per_thousand_days() <= 100
@@ -221,3 +229,34 @@ def test_real_demand_series_raise_few_reports_most_of_them_explained(tmp_path: P
     assert explained >= 15
     assert bikeshare.cause_right >= 12
     assert taylor.count() <= 3
+    # The naive reference on the same data reports far more (1,039 and 101 in this version).
+    naive = {score.name: score for score in scores_list if score.detector == "naive"}
+    assert naive["bikeshare"].count() > 10 * bikeshare.count()
+
+
+def test_the_naive_reference_flags_hours_far_from_their_hour_of_the_week() -> None:
+    # Four training weeks of 10 units an hour, then a week with a rise at 05:00 and 07:00 of
+    # its first day (two hours apart: one report), a drop at 12:00 and a rise at 20:00.
+    ts = pd.date_range("2024-01-01", periods=35 * 24, freq="h")
+    units = pd.Series(10, index=ts)
+    detection = pd.Timestamp("2024-01-29")
+    for hour, value in ((5, 30), (7, 30), (12, 0), (20, 30)):
+        units[detection + pd.Timedelta(hours=hour)] = value
+    world = real_series.RealWorld(
+        name="flat",
+        sales=pd.DataFrame({"sales_ts": ts, "store_id": "S", "sku": "P", "units": units.values}),
+        stores=pd.DataFrame(),
+        products=pd.DataFrame(),
+        context=pd.DataFrame(),
+        training_start=ts[0].date(),
+        detection_start=detection.date(),
+        hours=pd.DataFrame({"ts": ts, "is_holiday": False, "is_wet_weather": False}),
+    )
+    scores = naive_scores(world)
+    assert scores.detector == "naive"
+    assert [(r.direction, r.window_start, r.window_end) for r in scores.reports] == [
+        ("up", "2024-01-29 05:00", "2024-01-29 07:00"),
+        ("down", "2024-01-29 12:00", "2024-01-29 12:00"),
+        ("up", "2024-01-29 20:00", "2024-01-29 20:00"),
+    ]
+    assert scores.series_days == 7
