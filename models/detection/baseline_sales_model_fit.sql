@@ -357,12 +357,14 @@ day_ratio_spreads as (
 ),
 
 weekday_pairs as (
-    -- How far apart the residuals of a weekday's days are, where it has two.
+    -- How far apart the residuals of a weekday's days are, where it has two; and the days
+    -- themselves (their log ratios to the series' median day).
     select
         store_key,
         sku_key,
         day_of_week,
-        max(store_residual) - min(store_residual) as residual_gap
+        max(store_residual) - min(store_residual) as residual_gap,
+        max(log_ratio) - min(log_ratio) as own_gap
     from day_ratios
     group by store_key, sku_key, day_of_week
     having count(*) = 2
@@ -375,9 +377,38 @@ rough_pair_spreads as (
     select
         store_key,
         sku_key,
-        median(residual_gap) / 0.6745 as gap_spread
+        median(residual_gap) / 0.6745 as gap_spread,
+        median(own_gap) / 0.6745 as own_gap_spread
     from weekday_pairs
     group by store_key, sku_key
+),
+
+own_pair_spreads as (
+    -- The same of the series' own days, without the pairs beyond `baseline_disturbed_day_z`
+    -- of it: what a day's noise is where the store has too few series to say it (below).
+    select
+        weekday_pairs.store_key,
+        weekday_pairs.sku_key,
+        median(weekday_pairs.own_gap) / 0.6745 as gap_spread
+    from weekday_pairs
+    inner join rough_pair_spreads
+        on
+            weekday_pairs.store_key = rough_pair_spreads.store_key
+            and weekday_pairs.sku_key = rough_pair_spreads.sku_key
+    where
+        weekday_pairs.own_gap
+        <= {{ var('baseline_disturbed_day_z') }} * rough_pair_spreads.own_gap_spread
+    group by weekday_pairs.store_key, weekday_pairs.sku_key
+),
+
+store_paired_series as (
+    -- How many series of the store have weekday pairs: a store's median product is mostly
+    -- the series itself where they are few (of two, both residuals are half their gap).
+    select
+        store_key,
+        count(*) as paired_series
+    from rough_pair_spreads
+    group by store_key
 ),
 
 pair_spreads as (
@@ -406,13 +437,26 @@ day_spreads as (
     -- series' own week besides its noise (a busy product with a strong Saturday looked
     -- noisier than a quiet one with a flat week, and the quiet one set its store's
     -- Saturday); there the gap of a weekday's two days against their store says it (the
-    -- pairs' sd over sqrt 2), at the same floor as `spread`.
+    -- pairs' sd over sqrt 2), at the same floor as `spread`. In a store of fewer than
+    -- `baseline_store_reference_min_series` such series, the gap of the series' own two days
+    -- says it: against their store, a store's two products had one noise, their pair's, and
+    -- Capital Bikeshare's registered riders took their casual riders' weekend (docs/
+    -- detection.md, "Real demand series").
     select
         day_ratio_spreads.store_key,
         day_ratio_spreads.sku_key,
         case
-            when day_ratio_spreads.is_mostly_against_median and pair_spreads.gap_spread is not null
+            when
+                day_ratio_spreads.is_mostly_against_median
+                and store_paired_series.paired_series
+                >= {{ var('baseline_store_reference_min_series') }}
+                and pair_spreads.gap_spread is not null
                 then greatest(pair_spreads.gap_spread / sqrt(2), day_ratio_spreads.spread_floor)
+            when
+                day_ratio_spreads.is_mostly_against_median
+                and own_pair_spreads.gap_spread is not null
+                then
+                    greatest(own_pair_spreads.gap_spread / sqrt(2), day_ratio_spreads.spread_floor)
             else day_ratio_spreads.spread
         end as day_spread
     from day_ratio_spreads
@@ -420,6 +464,12 @@ day_spreads as (
         on
             day_ratio_spreads.store_key = pair_spreads.store_key
             and day_ratio_spreads.sku_key = pair_spreads.sku_key
+    left join own_pair_spreads
+        on
+            day_ratio_spreads.store_key = own_pair_spreads.store_key
+            and day_ratio_spreads.sku_key = own_pair_spreads.sku_key
+    left join store_paired_series
+        on day_ratio_spreads.store_key = store_paired_series.store_key
 ),
 
 ranked_days as (

@@ -154,24 +154,40 @@ spreads as (
     group by r.store_id, r.sku, c.c, c.rc, f.fl
 ),
 pairs as (
-    -- a weekday's two days: how far apart against their store, and the series' typical gap
-    select store_id, sku, dow, max(sr) - min(sr) as gap
+    -- a weekday's two days: how far apart against their store, and the series' typical gap;
+    -- and how far apart the days themselves
+    select store_id, sku, dow, max(sr) - min(sr) as gap, max(lr) - min(lr) as own_gap
     from ratios group by store_id, sku, dow having count(*) = 2
 ),
-rough_pair_sd as (select store_id, sku, median(gap) / 0.6745 as gsd from pairs group by all),
+rough_pair_sd as (
+    select store_id, sku, median(gap) / 0.6745 as gsd, median(own_gap) / 0.6745 as ogsd
+    from pairs group by all
+),
 pair_sd as (
     -- the typical gap again, without the pairs beyond 3.5 of the first
     select p.store_id, p.sku, median(p.gap) / 0.6745 as gsd
     from pairs p join rough_pair_sd r using (store_id, sku)
     where p.gap <= 3.5 * r.gsd group by all
 ),
+own_pair_sd as (
+    select p.store_id, p.sku, median(p.own_gap) / 0.6745 as ogsd
+    from pairs p join rough_pair_sd r using (store_id, sku)
+    where p.own_gap <= 3.5 * r.ogsd group by all
+),
+store_pairs as (select store_id, count(*) as n_series from rough_pair_sd group by all),
 day_sds as (
     -- one day's spread around its weekday: where most of the series' days had fewer than
-    -- two others of their weekday (the spread then holds its week), the pairs' gap / sqrt 2
+    -- two others of their weekday (the spread then holds its week), the pairs' gap / sqrt 2,
+    -- against the store where it has five series with pairs or more, else of its own days
     select s.store_id, s.sku,
-           case when s.mostly_median and ps.gsd is not null
-                then greatest(ps.gsd / sqrt(2), s.fl) else s.sd end as dsd
+           case when s.mostly_median and sp.n_series >= 5 and ps.gsd is not null
+                then greatest(ps.gsd / sqrt(2), s.fl)
+                when s.mostly_median and ops.ogsd is not null
+                then greatest(ops.ogsd / sqrt(2), s.fl)
+                else s.sd end as dsd
     from spreads s left join pair_sd ps using (store_id, sku)
+    left join own_pair_sd ops using (store_id, sku)
+    left join store_pairs sp using (store_id)
 ),
 noise_days as (
     -- disturbed beyond 3.5 deviations, but at most a minority of a weekday's days; of two
