@@ -53,6 +53,8 @@ class RealReport:
     window_end: str
     label: str  # holiday, weather or unexplained
     proposed_cause_category: str | None
+    # Still active at the build's last tick: window_end is then the data's last hour.
+    is_open: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,23 +119,28 @@ def score_real_database(world: RealWorld, database: Path) -> RealScores:
             "select sku, direction, window_start, window_end, proposed_cause_category "
             "from main.minority_reports order by window_start, sku, direction"
         ).df()
+    last_hour = pd.Timestamp(world.hours["ts"].max())
+    scored = []
+    for row in reports.itertuples():
+        start = pd.Timestamp(row.window_start)
+        is_open = pd.isna(row.window_end)
+        end = last_hour if is_open else pd.Timestamp(row.window_end)
+        scored.append(
+            RealReport(
+                series=row.sku,
+                direction=row.direction,
+                window_start=f"{start:%Y-%m-%d %H:%M}",
+                window_end=f"{end:%Y-%m-%d %H:%M}",
+                label=label_report(start, end, world.hours),
+                proposed_cause_category=row.proposed_cause_category,
+                is_open=is_open,
+            )
+        )
     return RealScores(
         name=world.name,
         series=world.series,
         detection_days=world.detection_days,
-        reports=tuple(
-            RealReport(
-                series=row.sku,
-                direction=row.direction,
-                window_start=f"{pd.Timestamp(row.window_start):%Y-%m-%d %H:%M}",
-                window_end=f"{pd.Timestamp(row.window_end):%Y-%m-%d %H:%M}",
-                label=label_report(
-                    pd.Timestamp(row.window_start), pd.Timestamp(row.window_end), world.hours
-                ),
-                proposed_cause_category=row.proposed_cause_category,
-            )
-            for row in reports.itertuples()
-        ),
+        reports=tuple(scored),
     )
 
 
@@ -281,7 +288,8 @@ def format_real(scores: Sequence[RealScores]) -> list[str]:
         for report in score.reports:
             lines.append(
                 f"  {score.name:<10} {report.series:<11} {report.direction:<4} "
-                f"{report.window_start} - {report.window_end}  {report.label:<11} "
+                f"{report.window_start} - {report.window_end}{' (open)' if report.is_open else ''}"
+                f"  {report.label:<11} "
                 f"proposed: {report.proposed_cause_category}"
             )
     return lines

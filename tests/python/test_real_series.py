@@ -18,6 +18,7 @@ from conftest import PROJECT_ROOT, run_mrs
 from mrs.dev import real_series
 from mrs.dev.real_evaluation import (
     evaluate_real,
+    format_real,
     label_report,
     naive_scores,
     score_real_database,
@@ -177,15 +178,25 @@ def test_the_scores_count_reports_per_series_day_and_the_causes_named_right(
             "('casual', 'down', timestamp '2011-01-01 01:00', timestamp '2011-01-01 03:00', "
             "'holiday'), "
             "('casual', 'up', timestamp '2011-01-01 00:00', timestamp '2011-01-01 00:00', "
-            "'unknown')) "
+            "'unknown'), "
+            # Still active at the last tick: scored up to the data's last hour.
+            "('registered', 'up', timestamp '2011-01-02 02:00', null, 'unknown')) "
             "as t(sku, direction, window_start, window_end, proposed_cause_category)"
         )
     scores = score_real_database(world, database)
-    assert [report.label for report in scores.reports] == ["unexplained", "weather", "holiday"]
-    assert scores.count() == 3
+    assert [report.label for report in scores.reports] == [
+        "unexplained",
+        "weather",
+        "holiday",
+        "holiday",
+    ]
+    assert scores.reports[-1].is_open
+    assert scores.reports[-1].window_end == "2011-01-02 03:00"
+    assert scores.count() == 4
     assert scores.cause_right == 1  # the holiday's; the rain was proposed as a holiday
     assert scores.series_days == 2 * world.detection_days
     assert scores.to_json()["unexplained"] == 1
+    assert "(open)" in format_real([scores])[-1]
 
 
 def test_a_cached_wheel_is_not_downloaded_again_and_a_failed_download_says_what_to_do(
