@@ -383,24 +383,6 @@ rough_pair_spreads as (
     group by store_key, sku_key
 ),
 
-own_pair_spreads as (
-    -- The same of the series' own days, without the pairs beyond `baseline_disturbed_day_z`
-    -- of it: what a day's noise is where the store has too few series to say it (below).
-    select
-        weekday_pairs.store_key,
-        weekday_pairs.sku_key,
-        median(weekday_pairs.own_gap) / 0.6745 as gap_spread
-    from weekday_pairs
-    inner join rough_pair_spreads
-        on
-            weekday_pairs.store_key = rough_pair_spreads.store_key
-            and weekday_pairs.sku_key = rough_pair_spreads.sku_key
-    where
-        weekday_pairs.own_gap
-        <= {{ var('baseline_disturbed_day_z') }} * rough_pair_spreads.own_gap_spread
-    group by weekday_pairs.store_key, weekday_pairs.sku_key
-),
-
 store_paired_series as (
     -- How many series of the store have weekday pairs: a store's median product is mostly
     -- the series itself where they are few (of two, both residuals are half their gap).
@@ -414,19 +396,26 @@ store_paired_series as (
 pair_spreads as (
     -- The same without the pairs beyond `baseline_disturbed_day_z` of it: of seven pairs, a
     -- burst over a weekend (two) moved the median up two ranks, and the spread that was to
-    -- find it let it pass.
+    -- find it let it pass. Likewise of the series' own days: what a day's noise is where
+    -- the store has too few series to say it (day_spreads).
     select
         weekday_pairs.store_key,
         weekday_pairs.sku_key,
-        median(weekday_pairs.residual_gap) / 0.6745 as gap_spread
+        median(weekday_pairs.residual_gap) filter (
+            where
+                weekday_pairs.residual_gap
+                <= {{ var('baseline_disturbed_day_z') }} * rough_pair_spreads.gap_spread
+        ) / 0.6745 as gap_spread,
+        median(weekday_pairs.own_gap) filter (
+            where
+                weekday_pairs.own_gap
+                <= {{ var('baseline_disturbed_day_z') }} * rough_pair_spreads.own_gap_spread
+        ) / 0.6745 as own_gap_spread
     from weekday_pairs
     inner join rough_pair_spreads
         on
             weekday_pairs.store_key = rough_pair_spreads.store_key
             and weekday_pairs.sku_key = rough_pair_spreads.sku_key
-    where
-        weekday_pairs.residual_gap
-        <= {{ var('baseline_disturbed_day_z') }} * rough_pair_spreads.gap_spread
     group by weekday_pairs.store_key, weekday_pairs.sku_key
 ),
 
@@ -454,9 +443,8 @@ day_spreads as (
                 then greatest(pair_spreads.gap_spread / sqrt(2), day_ratio_spreads.spread_floor)
             when
                 day_ratio_spreads.is_mostly_against_median
-                and own_pair_spreads.gap_spread is not null
-                then
-                    greatest(own_pair_spreads.gap_spread / sqrt(2), day_ratio_spreads.spread_floor)
+                and pair_spreads.own_gap_spread is not null
+                then greatest(pair_spreads.own_gap_spread / sqrt(2), day_ratio_spreads.spread_floor)
             else day_ratio_spreads.spread
         end as day_spread
     from day_ratio_spreads
@@ -464,10 +452,6 @@ day_spreads as (
         on
             day_ratio_spreads.store_key = pair_spreads.store_key
             and day_ratio_spreads.sku_key = pair_spreads.sku_key
-    left join own_pair_spreads
-        on
-            day_ratio_spreads.store_key = own_pair_spreads.store_key
-            and day_ratio_spreads.sku_key = own_pair_spreads.sku_key
     left join store_paired_series
         on day_ratio_spreads.store_key = store_paired_series.store_key
 ),

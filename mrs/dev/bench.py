@@ -164,15 +164,11 @@ rough_pair_sd as (
     from pairs group by all
 ),
 pair_sd as (
-    -- the typical gap again, without the pairs beyond 3.5 of the first
-    select p.store_id, p.sku, median(p.gap) / 0.6745 as gsd
-    from pairs p join rough_pair_sd r using (store_id, sku)
-    where p.gap <= 3.5 * r.gsd group by all
-),
-own_pair_sd as (
-    select p.store_id, p.sku, median(p.own_gap) / 0.6745 as ogsd
-    from pairs p join rough_pair_sd r using (store_id, sku)
-    where p.own_gap <= 3.5 * r.ogsd group by all
+    -- the typical gaps again, without the pairs beyond 3.5 of the first
+    select p.store_id, p.sku,
+           median(p.gap) filter (where p.gap <= 3.5 * r.gsd) / 0.6745 as gsd,
+           median(p.own_gap) filter (where p.own_gap <= 3.5 * r.ogsd) / 0.6745 as ogsd
+    from pairs p join rough_pair_sd r using (store_id, sku) group by all
 ),
 store_pairs as (select store_id, count(*) as n_series from rough_pair_sd group by all),
 day_sds as (
@@ -182,11 +178,10 @@ day_sds as (
     select s.store_id, s.sku,
            case when s.mostly_median and sp.n_series >= 5 and ps.gsd is not null
                 then greatest(ps.gsd / sqrt(2), s.fl)
-                when s.mostly_median and ops.ogsd is not null
-                then greatest(ops.ogsd / sqrt(2), s.fl)
+                when s.mostly_median and ps.ogsd is not null
+                then greatest(ps.ogsd / sqrt(2), s.fl)
                 else s.sd end as dsd
     from spreads s left join pair_sd ps using (store_id, sku)
-    left join own_pair_sd ops using (store_id, sku)
     left join store_pairs sp using (store_id)
 ),
 noise_days as (
