@@ -120,17 +120,19 @@ def evaluate_seeds(
             write_world(options, world / "inputs")
             database = world / "mrs.duckdb"
             say(f"seed {seed}: building")
-            project = Project.locate(database)
-            ensure_journal(project.database)
-            # In this process, as `mrs build` runs dbt: the worlds are built one after the
-            # other, so no second Python to start and import dbt for each.
-            code = project.dbt_in_process(
-                ["build", "--quiet", *WITHOUT_TESTS], build_vars(options, world / "inputs")
-            )
-            if code != 0:
-                raise MrsError(f"the build of seed {seed} failed; see the dbt output above")
+            build_world(database, build_vars(options, world / "inputs"), f"seed {seed}")
             scores.append(score_database(database, seed, ceiling))
     return scores
+
+
+def build_world(database: Path, dbt_vars: dict[str, object], name: str) -> None:
+    """Build the models (no tests) of the world `dbt_vars` name into `database`, in this
+    process, as `mrs build` runs dbt: worlds built one after the other need no second Python
+    to start and import dbt for each."""
+    project = Project.locate(database)
+    ensure_journal(project.database)
+    if project.dbt_in_process(["build", "--quiet", *WITHOUT_TESTS], dbt_vars) != 0:
+        raise MrsError(f"the build of {name} failed; see the dbt output above")
 
 
 def format_scores(scores: Sequence[WorldScores]) -> list[str]:

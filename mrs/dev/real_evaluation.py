@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from mrs.dev.evaluation import build_world
 from mrs.dev.real_series import (
     BIKESHARE_WHEEL,
     TAYLOR_WHEEL,
@@ -32,8 +33,7 @@ from mrs.dev.real_series import (
     taylor_world,
     write_inputs,
 )
-from mrs.pipeline.project import WITHOUT_TESTS, MrsError, Project
-from mrs.review.journal import ensure_journal
+from mrs.pipeline.project import MrsError
 
 # The share of a report's hours with rain or snow from which weather explains it (about a
 # tenth of Washington's hours in 2011 had some).
@@ -70,7 +70,8 @@ class RealScores:
         return self.series * self.detection_days
 
     def count(self, label: str | None = None) -> int:
-        return sum(1 for report in self.reports if label in (None, report.label))
+        """The reports, or those of one label."""
+        return sum(1 for report in self.reports if label is None or report.label == label)
 
     def per_thousand_days(self, label: str | None = None) -> float:
         return 1000 * self.count(label) / self.series_days if self.series_days else 0.0
@@ -101,16 +102,55 @@ class RealScores:
         }
 
 
-def label_report(window_start: pd.Timestamp, window_end: pd.Timestamp, hours: pd.DataFrame) -> str:
+@dataclass(frozen=True)
+class HourLabels:
+    """What a real data set's own labels say of its hours: its holidays' days and its hours
+    of rain or snow, read once per world."""
+
+    holiday_days: frozenset[pd.Timestamp]
+    wet_hours: frozenset[pd.Timestamp]
+    last_hour: pd.Timestamp
+
+    @classmethod
+    def of(cls, hours: pd.DataFrame) -> HourLabels:
+        return cls(
+            holiday_days=frozenset(hours.loc[hours["is_holiday"], "ts"].dt.normalize()),
+            wet_hours=frozenset(hours.loc[hours["is_wet_weather"], "ts"]),
+            last_hour=pd.Timestamp(hours["ts"].max()),
+        )
+
+
+def label_report(window_start: pd.Timestamp, window_end: pd.Timestamp, labels: HourLabels) -> str:
     """What the data's own labels say of a report's window (its hours from start to end)."""
-    inside = hours[(hours["ts"] >= window_start) & (hours["ts"] <= window_end)]
-    holidays = hours.loc[hours["is_holiday"], "ts"].dt.normalize()
-    if holidays.between(window_start.normalize(), window_end.normalize()).any():
+    days = pd.date_range(window_start.normalize(), window_end.normalize(), freq="D")
+    if any(day in labels.holiday_days for day in days):
         return "holiday"
-    window_hours = int((window_end - window_start) / pd.Timedelta(hours=1)) + 1
-    if window_hours and inside["is_wet_weather"].sum() >= WEATHER_SHARE * window_hours:
+    hours = pd.date_range(window_start, window_end, freq="h")
+    if sum(hour in labels.wet_hours for hour in hours) >= WEATHER_SHARE * len(hours):
         return "weather"
     return "unexplained"
+
+
+def _report(
+    series: str,
+    direction: str,
+    start: pd.Timestamp,
+    end: pd.Timestamp | None,
+    labels: HourLabels,
+    proposed_cause_category: str | None = None,
+) -> RealReport:
+    """A report of the window from `start` to `end` (None: still open, to the last hour)."""
+    is_open = end is None or pd.isna(end)
+    end = labels.last_hour if is_open else pd.Timestamp(end)
+    return RealReport(
+        series=series,
+        direction=direction,
+        window_start=f"{start:%Y-%m-%d %H:%M}",
+        window_end=f"{end:%Y-%m-%d %H:%M}",
+        label=label_report(start, end, labels),
+        proposed_cause_category=proposed_cause_category,
+        is_open=is_open,
+    )
 
 
 def score_real_database(world: RealWorld, database: Path) -> RealScores:
@@ -118,96 +158,98 @@ def score_real_database(world: RealWorld, database: Path) -> RealScores:
         reports = con.execute(
             "select sku, direction, window_start, window_end, proposed_cause_category "
             "from main.minority_reports order by window_start, sku, direction"
-        ).df()
-    last_hour = pd.Timestamp(world.hours["ts"].max())
-    scored = []
-    for row in reports.itertuples():
-        start = pd.Timestamp(row.window_start)
-        is_open = pd.isna(row.window_end)
-        end = last_hour if is_open else pd.Timestamp(row.window_end)
-        scored.append(
-            RealReport(
-                series=row.sku,
-                direction=row.direction,
-                window_start=f"{start:%Y-%m-%d %H:%M}",
-                window_end=f"{end:%Y-%m-%d %H:%M}",
-                label=label_report(start, end, world.hours),
-                proposed_cause_category=row.proposed_cause_category,
-                is_open=is_open,
-            )
-        )
+        ).fetchall()
+    labels = HourLabels.of(world.hours)
     return RealScores(
         name=world.name,
         series=world.series,
         detection_days=world.detection_days,
-        reports=tuple(scored),
+        reports=tuple(
+            _report(sku, direction, pd.Timestamp(start), end, labels, cause)
+            for sku, direction, start, end, cause in reports
+        ),
     )
+
+
+# The naive detector over every hour of each series from its first to its last (a missing
+# hour sold nothing, as the pipeline reads it): flagged hours in a row of one direction, at
+# most NAIVE_GAP_HOURS apart, are one report.
+NAIVE_SQL = f"""
+with
+sales as (
+    select store_id, sku, cast(sales_ts as timestamp) as sales_ts, cast(units as double) as units
+    from world_sales
+),
+expanded as (
+    select store_id, sku,
+           unnest(generate_series(min(sales_ts), max(sales_ts), interval 1 hour)) as ts
+    from sales group by store_id, sku
+),
+hours as (
+    select e.store_id, e.sku, e.ts, coalesce(s.units, 0) as units,
+           isodow(e.ts) * 24 + hour(e.ts) as hour_of_week
+    from expanded e
+    left join sales s on s.store_id = e.store_id and s.sku = e.sku and s.sales_ts = e.ts
+),
+training as (select * from hours where ts >= $training_start and ts < $detection_start),
+medians as (
+    select store_id, sku, hour_of_week, median(units) as med from training group by all
+),
+profile as (
+    select t.store_id, t.sku, t.hour_of_week, any_value(m.med) as med,
+           median(abs(t.units - m.med)) as mad
+    from training t join medians m using (store_id, sku, hour_of_week) group by all
+),
+scored as (
+    select h.store_id, h.sku, h.ts,
+           (h.units - p.med) / (1.4826 * greatest(p.mad, 1)) as z
+    from hours h join profile p using (store_id, sku, hour_of_week)
+    where h.ts >= $detection_start
+),
+flagged as (
+    select store_id, sku, ts, case when z > 0 then 'up' else 'down' end as direction
+    from scored where abs(z) >= {NAIVE_Z}
+),
+starts as (
+    select *,
+           coalesce(direction <> lag(direction) over w
+                    or ts - lag(ts) over w > interval {NAIVE_GAP_HOURS} hour, true) as is_start
+    from flagged window w as (partition by store_id, sku order by ts)
+),
+numbered as (
+    select *, count(*) filter (where is_start) over (
+        partition by store_id, sku order by ts) as window_number
+    from starts
+)
+select sku, direction, min(ts) as window_start, max(ts) as window_end
+from numbered
+group by store_id, sku, direction, window_number
+order by window_start, sku, direction
+"""
 
 
 def naive_scores(world: RealWorld) -> RealScores:
-    """The naive detector's reports on `world`, labelled as the pipeline's are."""
-    hours = pd.DataFrame(
-        {
-            "ts": pd.to_datetime(world.sales["sales_ts"]),
-            "sku": world.sales["sku"],
-            "units": world.sales["units"].astype(float),
-        }
-    )
-    reports: list[RealReport] = []
-    for sku, series in hours.groupby("sku"):
-        every_hour = pd.date_range(series["ts"].min(), series["ts"].max(), freq="h")
-        # A missing hour sold nothing, as the pipeline reads it.
-        units = series.set_index("ts")["units"].reindex(every_hour, fill_value=0.0)
-        hour_of_week = units.index.day_of_week * 24 + units.index.hour
-        training = (units.index >= pd.Timestamp(world.training_start)) & (
-            units.index < pd.Timestamp(world.detection_start)
-        )
-        by_hour = units[training].groupby(hour_of_week[training])
-        median = by_hour.median()
-        mad = by_hour.apply(lambda values: (values - values.median()).abs().median())
-        detection = ~training & (units.index >= pd.Timestamp(world.detection_start))
-        expected = median.reindex(hour_of_week[detection]).to_numpy()
-        spread = 1.4826 * mad.reindex(hour_of_week[detection]).clip(lower=1.0).to_numpy()
-        z = (units[detection].to_numpy() - expected) / spread
-        flagged = [
-            (ts, "up" if score > 0 else "down")
-            for ts, score in zip(units.index[detection], z, strict=True)
-            if abs(score) >= NAIVE_Z
-        ]
-        reports += _naive_windows(str(sku), flagged, world.hours)
-    reports.sort(key=lambda report: (report.window_start, report.series, report.direction))
+    """The naive detector's reports on `world` (NAIVE_SQL), labelled as the pipeline's are."""
+    with duckdb.connect() as con:
+        con.register("world_sales", world.sales)
+        windows = con.execute(
+            NAIVE_SQL,
+            {
+                "training_start": pd.Timestamp(world.training_start).to_pydatetime(),
+                "detection_start": pd.Timestamp(world.detection_start).to_pydatetime(),
+            },
+        ).fetchall()
+    labels = HourLabels.of(world.hours)
     return RealScores(
         name=world.name,
         series=world.series,
         detection_days=world.detection_days,
-        reports=tuple(reports),
+        reports=tuple(
+            _report(sku, direction, pd.Timestamp(start), pd.Timestamp(end), labels)
+            for sku, direction, start, end in windows
+        ),
         detector="naive",
     )
-
-
-def _naive_windows(
-    sku: str, flagged: list[tuple[pd.Timestamp, str]], hours: pd.DataFrame
-) -> list[RealReport]:
-    """Flagged hours of one direction at most NAIVE_GAP_HOURS apart as one report each."""
-    windows: list[list[object]] = []
-    for ts, direction in flagged:
-        last = windows[-1] if windows else None
-        gap = pd.Timedelta(hours=NAIVE_GAP_HOURS)
-        if last is not None and last[0] == direction and ts - last[2] <= gap:
-            last[2] = ts
-        else:
-            windows.append([direction, ts, ts])
-    return [
-        RealReport(
-            series=sku,
-            direction=str(direction),
-            window_start=f"{start:%Y-%m-%d %H:%M}",
-            window_end=f"{end:%Y-%m-%d %H:%M}",
-            label=label_report(pd.Timestamp(start), pd.Timestamp(end), hours),
-            proposed_cause_category=None,
-        )
-        for direction, start, end in windows
-    ]
 
 
 def evaluate_real(
@@ -245,19 +287,14 @@ def evaluate_real(
                 f"{world.name}: {world.series} series, training from {world.training_start}, "
                 f"{world.detection_days} detection days from {world.detection_start}: building"
             )
-            project = Project.locate(Path(folder) / world.name / "mrs.duckdb")
-            ensure_journal(project.database)
-            code = project.dbt_in_process(
-                ["build", "--quiet", *WITHOUT_TESTS],
-                {
-                    "mrs_input_dir": inputs.as_posix(),
-                    "training_start": f"{world.training_start}",
-                    "detection_start": f"{world.detection_start}",
-                },
-            )
-            if code != 0:
-                raise MrsError(f"the build of {world.name} failed; see the dbt output above")
-            scores.append(score_real_database(world, project.database))
+            database = Path(folder) / world.name / "mrs.duckdb"
+            dbt_vars: dict[str, object] = {
+                "mrs_input_dir": inputs.as_posix(),
+                "training_start": f"{world.training_start}",
+                "detection_start": f"{world.detection_start}",
+            }
+            build_world(database, dbt_vars, world.name)
+            scores.append(score_real_database(world, database))
     return scores + [naive_scores(world) for world in worlds]
 
 

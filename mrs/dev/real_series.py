@@ -88,9 +88,8 @@ def fetch_wheel(name: str, version: str, cache: Path, say: Callable[[str], None]
 
 
 def _cached_wheel(name: str, version: str, cache: Path) -> Path | None:
-    wheels = sorted(cache.glob(f"{name.lower()}-{version}-*.whl")) + sorted(
-        cache.glob(f"{name}-{version}-*.whl")
-    )
+    # A wheel's file name carries the project's normalised name (lower case).
+    wheels = sorted(cache.glob(f"{name.lower()}-{version}-*.whl"))
     return wheels[0] if wheels else None
 
 

@@ -17,6 +17,7 @@ from conftest import PROJECT_ROOT, run_mrs
 
 from mrs.dev import real_series
 from mrs.dev.real_evaluation import (
+    HourLabels,
     evaluate_real,
     format_real,
     label_report,
@@ -149,15 +150,21 @@ def _hours(wet: set[int], holiday_day: int | None) -> pd.DataFrame:
 def test_a_report_is_explained_by_a_holiday_it_spans_or_by_a_third_of_wet_hours() -> None:
     at = pd.Timestamp
     # A window over a holiday explains it even when it starts and ends on other days.
-    hours = _hours(set(), holiday_day=2)
+    hours = HourLabels.of(_hours(set(), holiday_day=2))
     assert label_report(at("2011-05-01 20:00"), at("2011-05-03 02:00"), hours) == "holiday"
     assert label_report(at("2011-05-01 08:00"), at("2011-05-01 20:00"), hours) == "unexplained"
     # Six hours 08:00-13:00: two wet ones are a third, one is not.
-    assert label_report(at("2011-05-01 08:00"), at("2011-05-01 13:00"), _hours({8, 9}, None)) == (
-        "weather"
+    assert (
+        label_report(
+            at("2011-05-01 08:00"), at("2011-05-01 13:00"), HourLabels.of(_hours({8, 9}, None))
+        )
+        == "weather"
     )
-    assert label_report(at("2011-05-01 08:00"), at("2011-05-01 13:00"), _hours({9}, None)) == (
-        "unexplained"
+    assert (
+        label_report(
+            at("2011-05-01 08:00"), at("2011-05-01 13:00"), HourLabels.of(_hours({9}, None))
+        )
+        == "unexplained"
     )
     assert wet_runs(_hours({8, 9, 11}, None)) == [
         (at("2011-05-01 08:00"), at("2011-05-01 10:00")),
