@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -159,6 +160,11 @@ def score_real_database(world: RealWorld, database: Path) -> RealScores:
             "select sku, direction, window_start, window_end, proposed_cause_category "
             "from main.minority_reports order by window_start, sku, direction"
         ).fetchall()
+    return _scores(world, reports, "mrs")
+
+
+def _scores(world: RealWorld, windows: list[tuple[Any, ...]], detector: str) -> RealScores:
+    """A detector's scores from its windows: (sku, direction, start, end or None, cause)."""
     labels = HourLabels.of(world.hours)
     return RealScores(
         name=world.name,
@@ -166,8 +172,9 @@ def score_real_database(world: RealWorld, database: Path) -> RealScores:
         detection_days=world.detection_days,
         reports=tuple(
             _report(sku, direction, pd.Timestamp(start), end, labels, cause)
-            for sku, direction, start, end, cause in reports
+            for sku, direction, start, end, cause in windows
         ),
+        detector=detector,
     )
 
 
@@ -221,7 +228,8 @@ numbered as (
         partition by store_id, sku order by ts) as window_number
     from starts
 )
-select sku, direction, min(ts) as window_start, max(ts) as window_end
+select sku, direction, min(ts) as window_start, max(ts) as window_end,
+       null as proposed_cause_category
 from numbered
 group by store_id, sku, direction, window_number
 order by window_start, sku, direction
@@ -239,17 +247,7 @@ def naive_scores(world: RealWorld) -> RealScores:
                 "detection_start": pd.Timestamp(world.detection_start).to_pydatetime(),
             },
         ).fetchall()
-    labels = HourLabels.of(world.hours)
-    return RealScores(
-        name=world.name,
-        series=world.series,
-        detection_days=world.detection_days,
-        reports=tuple(
-            _report(sku, direction, pd.Timestamp(start), pd.Timestamp(end), labels)
-            for sku, direction, start, end in windows
-        ),
-        detector="naive",
-    )
+    return _scores(world, windows, "naive")
 
 
 def evaluate_real(
