@@ -1,9 +1,10 @@
 """Cohorting: which reports belong to one minority event (DESIGN.md sections 1 and 3).
 
-At every tick, reports whose windows overlap in time and that share a proposed cause (or,
-when the cause is unknown, a matched cluster) form one event: the connected components of
-the overlap graph. Overlapping intervals chain, so the components come from one sweep per
-cause in window_start order; no pairwise comparison is needed.
+At every tick, reports whose windows overlap in time, or follow each other within a join gap
+(var cohort_join_gap_hours), and that share a proposed cause (or, when the cause is unknown, a
+matched cluster) form one event: the connected components of that graph. Such intervals
+chain, so the components come from one sweep per cause in window_start order; no pairwise
+comparison is needed.
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ def cohort_key(category: object, cause: object, cluster: object, report_id: str)
     return f"alone:{report_id}"
 
 
-def assign_cohorts(states: pd.DataFrame) -> pd.DataFrame:
+def assign_cohorts(states: pd.DataFrame, *, join_gap: pd.Timedelta) -> pd.DataFrame:
     """One row per tick and report: its cohort's anchor (earliest member) and description.
+    Reports of one cause whose windows are at most `join_gap` apart are one event (a holiday's
+    rise in the night and dip in the morning, an hour apart, are one holiday).
 
     `states` holds, per tick_ts and report_id, the report's latest known state at that tick:
     first_detected_from, window_start, window_end (null while active), proposed_cause,
@@ -71,7 +74,7 @@ def assign_cohorts(states: pd.DataFrame) -> pd.DataFrame:
         # number.
         state = [tuple(record.values()) for record in at_tick]
         if state != previous_state:
-            events = _events_at(at_tick, pd.Timestamp(tick))
+            events = _events_at(at_tick, pd.Timestamp(tick), join_gap)
             previous_state = state
         rows.extend((tick, *event) for event in events)
         first = last
@@ -88,9 +91,11 @@ def _missing(value: object) -> bool:
     return bool(pd.isna(value))
 
 
-def _events_at(at_tick: list[dict[str, object]], tick: pd.Timestamp) -> list[tuple[object, ...]]:
+def _events_at(
+    at_tick: list[dict[str, object]], tick: pd.Timestamp, join_gap: pd.Timedelta
+) -> list[tuple[object, ...]]:
     """The cohort rows of one tick's report states (without the tick): per cohort key in
-    order, its connected components of time overlap."""
+    order, its connected components of windows at most `join_gap` apart."""
     by_key: dict[str, list[dict[str, object]]] = {}
     for record in at_tick:
         key = cohort_key(
@@ -102,7 +107,7 @@ def _events_at(at_tick: list[dict[str, object]], tick: pd.Timestamp) -> list[tup
         by_key.setdefault(key, []).append(record)
     rows: list[tuple[object, ...]] = []
     for key in sorted(by_key):
-        for component in _overlapping(by_key[key], tick):
+        for component in _joined(by_key[key], tick, join_gap):
             rows.extend(_describe(component, key))
     return rows
 
@@ -112,10 +117,12 @@ def _last_if_missing(value: object) -> tuple[bool, object]:
     return (value is None, value if value is not None else 0)
 
 
-def _overlapping(
-    members: list[dict[str, object]], tick: pd.Timestamp
+def _joined(
+    members: list[dict[str, object]], tick: pd.Timestamp, join_gap: pd.Timedelta
 ) -> list[list[dict[str, object]]]:
-    """Connected components of time overlap (an active report lasts up to the tick)."""
+    """Connected components of windows that overlap or are at most `join_gap` apart (an
+    active report lasts up to the tick; window_end is exclusive, so windows that touch are
+    0 apart)."""
     ordered = sorted(
         members,
         key=lambda r: (_last_if_missing(r["window_start"]), _last_if_missing(r["report_id"])),
@@ -125,7 +132,7 @@ def _overlapping(
     reach = None
     for record in ordered:
         end = tick if record["window_end"] is None else record["window_end"]
-        if current and record["window_start"] >= reach:
+        if current and record["window_start"] > reach + join_gap:
             components.append(current)
             current, reach = [], None
         current.append(record)
@@ -146,11 +153,14 @@ def _describe(component: list[dict[str, object]], key: str) -> list[tuple[object
     size = len(component)
     kind, _, shared = key.partition(":")
     if size == 1:
-        reason = "no overlapping report shares its cause or cluster"
+        reason = "no overlapping or adjoining report shares its cause or cluster"
     elif kind == "cause":
-        reason = f"{size} overlapping reports share the proposed cause '{shared}'"
+        reason = f"{size} overlapping or adjoining reports share the proposed cause '{shared}'"
     else:
-        reason = f"{size} overlapping reports with unknown cause share the cluster '{shared}'"
+        reason = (
+            f"{size} overlapping or adjoining reports with unknown cause share the cluster "
+            f"'{shared}'"
+        )
     stores = len({r["store_id"] for r in component if r["store_id"] is not None})
     name = shared if kind != "alone" else f"{anchor['store_id']} {anchor['sku']}"
     if kind == "cluster":

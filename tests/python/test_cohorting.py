@@ -7,6 +7,8 @@ import pandas as pd
 from mrs.models.cohorting import assign_cohorts
 
 TICK = pd.Timestamp("2025-08-10 12:00")
+# The shipped var cohort_join_gap_hours.
+JOIN_GAP = pd.Timedelta(hours=1)
 
 
 def _state(report_id: str, start: str, end: str | None, **fields: object) -> dict[str, object]:
@@ -28,7 +30,7 @@ def _state(report_id: str, start: str, end: str | None, **fields: object) -> dic
 
 
 def _anchors(rows: list[dict[str, object]]) -> dict[str, str]:
-    cohorts = assign_cohorts(pd.DataFrame(rows))
+    cohorts = assign_cohorts(pd.DataFrame(rows), join_gap=JOIN_GAP)
     return dict(zip(cohorts["report_id"], cohorts["anchor_report_id"], strict=True))
 
 
@@ -44,15 +46,40 @@ def test_overlapping_reports_with_one_cause_are_one_event_even_through_a_chain()
     assert anchors == {"A": "A", "B": "A", "C": "A"}
 
 
-def test_different_causes_or_disjoint_windows_make_separate_events() -> None:
+def test_different_causes_or_windows_further_apart_than_the_join_gap_make_separate_events() -> None:
     anchors = _anchors(
         [
             _state("A", "2025-08-09 08:00", "2025-08-09 12:00"),
             _state("B", "2025-08-09 09:00", "2025-08-09 13:00", proposed_cause="Promo"),
-            _state("C", "2025-08-09 12:00", "2025-08-09 14:00"),  # starts as A ends
+            _state("C", "2025-08-09 13:01", "2025-08-09 14:00"),  # 61 minutes after A ends
         ]
     )
     assert anchors == {"A": "A", "B": "B", "C": "C"}
+
+
+def test_a_holidays_rise_in_the_night_and_dip_in_the_morning_are_one_event() -> None:
+    # Seen on real demand (Capital Bikeshare, Labor Day and 4 July 2011): one series rises
+    # 00:00-04:00 and dips from 05:00, an ordinary hour between the two reports; another
+    # series' dip starts as its rise ends (window_end is exclusive: 0 apart). One holiday, one
+    # event each; a report of the same cause two hours later is another.
+    holiday = {"proposed_cause": "Labor Day", "proposed_cause_category": "holiday"}
+    rows = [
+        _state("A", "2025-09-01 00:00", "2025-09-01 04:00", **holiday),
+        _state("B", "2025-09-01 05:00", "2025-09-01 10:00", **holiday),
+        _state("C", "2025-09-01 12:00", "2025-09-01 15:00", **holiday),
+        _state("D", "2025-09-02 00:00", "2025-09-02 04:00", store_id="ST-D", **holiday),
+        _state("E", "2025-09-02 04:00", "2025-09-02 09:00", store_id="ST-D", **holiday),
+    ]
+    assert _anchors(rows) == {"A": "A", "B": "A", "C": "C", "D": "D", "E": "D"}
+    # With no gap allowed, windows that touch are still one event, an hour apart are not.
+    apart = assign_cohorts(pd.DataFrame(rows), join_gap=pd.Timedelta(0))
+    assert dict(zip(apart["report_id"], apart["anchor_report_id"], strict=True)) == {
+        "A": "A", "B": "B", "C": "C", "D": "D", "E": "D"
+    }  # fmt: skip
+    joined = assign_cohorts(pd.DataFrame(rows), join_gap=JOIN_GAP)
+    assert set(joined.loc[joined["report_id"] == "B", "cohort_reason"]) == {
+        "2 overlapping or adjoining reports share the proposed cause 'Labor Day'"
+    }
 
 
 def test_unknown_causes_group_by_cluster_and_unclassified_ones_stay_alone() -> None:
@@ -78,13 +105,13 @@ def test_the_anchor_is_the_earliest_detected_member_and_order_does_not_matter() 
         _state("A", "2025-08-09 09:00", None),
         _state("M", "2025-08-09 10:00", None, store_id="ST-Z"),
     ]
-    first = assign_cohorts(pd.DataFrame(rows))
-    second = assign_cohorts(pd.DataFrame(rows[::-1]))
+    first = assign_cohorts(pd.DataFrame(rows), join_gap=JOIN_GAP)
+    second = assign_cohorts(pd.DataFrame(rows[::-1]), join_gap=JOIN_GAP)
     pd.testing.assert_frame_equal(first, second)
     assert set(first["anchor_report_id"]) == {"Z"}
     assert set(first["cohort_size"]) == {3}
     assert first["cohort_name"].iloc[0] == "Heatwave (2 stores)"
-    assert assign_cohorts(pd.DataFrame(rows).iloc[0:0]).empty
+    assert assign_cohorts(pd.DataFrame(rows).iloc[0:0], join_gap=JOIN_GAP).empty
 
 
 def test_ticks_with_unchanged_states_get_the_events_each_tick_alone_would() -> None:
@@ -106,9 +133,12 @@ def test_ticks_with_unchanged_states_get_the_events_each_tick_alone_would() -> N
         for state in states:
             state["tick_ts"] = tick
         rows += states
-    together = assign_cohorts(pd.DataFrame(rows))
+    together = assign_cohorts(pd.DataFrame(rows), join_gap=JOIN_GAP)
     alone = pd.concat(
-        [assign_cohorts(pd.DataFrame([r for r in rows if r["tick_ts"] == t])) for t in ticks],
+        [
+            assign_cohorts(pd.DataFrame([r for r in rows if r["tick_ts"] == t]), join_gap=JOIN_GAP)
+            for t in ticks
+        ],
         ignore_index=True,
     )
     pd.testing.assert_frame_equal(together, alone)
@@ -125,6 +155,6 @@ def test_a_list_column_and_missing_values_in_the_states_are_values_like_any_othe
         _state("A", "2025-08-09 08:00", None, evidence=["EV-1", "EV-2"], confidence_score=None),
         _state("B", "2025-08-09 09:00", None, evidence=[], confidence_score=0.9),
     ]
-    cohorts = assign_cohorts(pd.DataFrame(rows))
+    cohorts = assign_cohorts(pd.DataFrame(rows), join_gap=JOIN_GAP)
     assert list(cohorts["anchor_report_id"]) == ["A", "A"]
     assert list(cohorts["cohort_confidence"]) == [0.45, 0.45]
