@@ -59,8 +59,11 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Files larger than this are told apart by size and modification time, not read.
 LARGE_FILE_BYTES = 1024 * 1024
 # Manifests kept per process: a sharded build's worker alternates between its shards'
-# settings, the test suite's workers between a few.
-KEPT_MANIFESTS = 3
+# settings (five phase settings a shard, mrs.pipeline.shards.SHARD_PHASES: two shards on one
+# worker keep ten; with three kept every phase parsed again, and the demo's sharded builds
+# after the first took 37-41 s instead of 27-35 s), the test suite's workers between a few.
+# About 8 MB a manifest.
+KEPT_MANIFESTS = 12
 
 
 @dataclass

@@ -166,3 +166,33 @@ def test_a_model_edited_between_two_builds_of_one_process_is_built_from_its_new_
     # A model that no longer compiles fails the build as dbt alone would.
     (root / "models" / "answer.sql").write_text("select {{ no_such_macro() }}\n")
     assert project.dbt_in_process(["build"]) != 0
+
+
+def test_a_ray_worker_building_two_shards_phase_by_phase_parses_each_setting_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A sharded build's worker with one CPU runs every phase of both shards in turn, each
+    # phase with its passes' environment, each shard with its own vars and target folder:
+    # the settings' manifests must all stay kept until the next build comes round (three
+    # kept made every phase parse again, 6-12 s more for each of the demo's sharded builds).
+    from mrs.pipeline.shards import PASS_VARIABLES, SHARD_PHASES
+
+    root = _project(tmp_path / "project")
+    parsed: list[list[str]] = []
+    parse = _counting_parse(parsed, {})
+    projects = ParsedProjects()
+    settings = set()
+    for _build in range(2):
+        for phase in SHARD_PHASES:
+            for shard in range(2):
+                environment = {**dict.fromkeys(PASS_VARIABLES, ""), **dict(phase.environment)}
+                for name, value in environment.items():
+                    monkeypatch.setenv(name, value)
+                arguments = [
+                    "build", "--vars", f"{{mrs_shard: {shard}}}",
+                    "--target-path", f"shard-{shard}/target",
+                ]  # fmt: skip
+                settings.add((shard, tuple(sorted(environment.items()))))
+                assert projects.manifest_for(root, arguments, parse, BUILD_SETTING_PREFIX)
+    assert len(settings) == 10  # five phase settings (two phases share one), two shards
+    assert len(parsed) == len(settings)
