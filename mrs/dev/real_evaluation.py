@@ -65,6 +65,8 @@ class RealScores:
     detection_days: int
     reports: tuple[RealReport, ...]
     detector: str = "mrs"  # or "naive"
+    # The events the reports make (the pipeline's cohorting); None for the naive reference.
+    events: int | None = None
 
     @property
     def series_days(self) -> int:
@@ -93,6 +95,7 @@ class RealScores:
             "detection_days": self.detection_days,
             "series_days": self.series_days,
             "reports": self.count(),
+            "events": self.events,
             "reports_per_1000_series_days": round(self.per_thousand_days(), 2),
             "explained_by_holiday": self.count("holiday"),
             "explained_by_weather": self.count("weather"),
@@ -160,10 +163,15 @@ def score_real_database(world: RealWorld, database: Path) -> RealScores:
             "select sku, direction, window_start, window_end, proposed_cause_category "
             "from main.minority_reports order by window_start, sku, direction"
         ).fetchall()
-    return _scores(world, reports, "mrs")
+        [(events,)] = con.execute(
+            "select count(distinct report_group_id) from main.minority_reports"
+        ).fetchall()
+    return _scores(world, reports, "mrs", events)
 
 
-def _scores(world: RealWorld, windows: list[tuple[Any, ...]], detector: str) -> RealScores:
+def _scores(
+    world: RealWorld, windows: list[tuple[Any, ...]], detector: str, events: int | None = None
+) -> RealScores:
     """A detector's scores from its windows: (sku, direction, start, end or None, cause)."""
     labels = HourLabels.of(world.hours)
     return RealScores(
@@ -175,6 +183,7 @@ def _scores(world: RealWorld, windows: list[tuple[Any, ...]], detector: str) -> 
             for sku, direction, start, end, cause in windows
         ),
         detector=detector,
+        events=events,
     )
 
 
@@ -300,15 +309,17 @@ def format_real(scores: Sequence[RealScores]) -> list[str]:
     lines = [
         "real series (no injected anomaly: a report is explained when the data's own labels "
         "name its holiday or weather)",
-        f"{'data':<10} {'detector':<8} {'series-days':>11} {'reports':>7} {'/1,000':>7} "
-        f"{'holiday':>7} {'weather':>7} {'unexpl.':>7} {'/1,000':>7} {'cause right':>11}",
+        f"{'data':<10} {'detector':<8} {'series-days':>11} {'reports':>7} {'events':>6} "
+        f"{'/1,000':>7} {'holiday':>7} {'weather':>7} {'unexpl.':>7} {'/1,000':>7} "
+        f"{'cause right':>11}",
     ]
     for score in scores:
         explained = score.count() - score.count("unexplained")
         cause = f"{score.cause_right}/{explained}" if score.detector == "mrs" else "-"
+        events = "-" if score.events is None else str(score.events)
         lines.append(
             f"{score.name:<10} {score.detector:<8} {score.series_days:>11,} {score.count():>7} "
-            f"{score.per_thousand_days():>7.2f} {score.count('holiday'):>7} "
+            f"{events:>6} {score.per_thousand_days():>7.2f} {score.count('holiday'):>7} "
             f"{score.count('weather'):>7} {score.count('unexplained'):>7} "
             f"{score.per_thousand_days('unexplained'):>7.2f} {cause:>11}"
         )
