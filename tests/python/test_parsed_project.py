@@ -14,6 +14,7 @@ import pytest
 import mrs.pipeline.project as project_module
 from mrs.pipeline.parsed_project import ParsedProjects
 from mrs.pipeline.project import BUILD_SETTING_PREFIX, Project
+from mrs.pipeline.shards import PASS_VARIABLES, SHARD_PHASES
 
 BUILD = ["build", "--vars", "{sku_limit: 3}", "--target-path", "shard-0/target"]
 
@@ -175,8 +176,6 @@ def test_a_ray_worker_building_two_shards_phase_by_phase_parses_each_setting_onc
     # phase with its passes' environment, each shard with its own vars and target folder:
     # the settings' manifests must all stay kept until the next build comes round (three
     # kept made every phase parse again, 6-12 s more for each of the demo's sharded builds).
-    from mrs.pipeline.shards import PASS_VARIABLES, SHARD_PHASES
-
     root = _project(tmp_path / "project")
     parsed: list[list[str]] = []
     parse = _counting_parse(parsed, {})
