@@ -17,16 +17,30 @@
 {%- endmacro %}
 
 
-{#- The digest of one sales day's trading hours of baseline_sales_predictions: what the scan
-    reads of them. (Not what they were scored from, as protection_adjusted_hours compares
-    them, mrs_prediction_hour_digest: a day's predictions depend on the days before it, and
-    a change in hours the scan does not read, a day with no trading hour or the hours after
-    a day's last, would not show in the days it holds.) -#}
-{% macro mrs_prediction_day_digest(relation) -%}
-    {{ mrs_rows_digest(relation, [
+{#- The hash of what the scan reads of one row of baseline_sales_predictions, stored with
+    the row as `scan_row_digest` when the predictions write it (mrs_row_hash, as
+    mrs_rows_digest hashes each row), so that a build's comparison reads one column of the
+    kept rows instead of hashing eleven of every row of the history. -#}
+{% macro mrs_prediction_row_digest(relation) -%}
+    {%- set qualified = [] -%}
+    {%- for column in [
         'store_id', 'sku', 'sales_ts', 'actual_units', 'expected_units', 'variance_units',
         'residual_units', 'residual_z', 'day_inflation', 'within_day_correlation',
-        'hour_persistence']) }}
+        'hour_persistence'] -%}
+        {%- do qualified.append(relation ~ '.' ~ column) -%}
+    {%- endfor -%}
+    {{ mrs_row_hash(qualified) }}
+{%- endmacro %}
+
+
+{#- The digest of one sales day's trading hours of baseline_sales_predictions: what the scan
+    reads of them, the xor of their stored row digests (mrs_prediction_row_digest). (Not what
+    they were scored from, as protection_adjusted_hours compares them,
+    mrs_prediction_hour_digest: a day's predictions depend on the days before it, and a
+    change in hours the scan does not read, a day with no trading hour or the hours after a
+    day's last, would not show in the days it holds.) -#}
+{% macro mrs_prediction_day_digest(relation) -%}
+    bit_xor({{ relation }}.scan_row_digest)
 {%- endmacro %}
 
 

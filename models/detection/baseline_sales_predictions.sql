@@ -1181,7 +1181,8 @@ kept_from as (
     select
         calibrated.*,
         input_hours.input_day_digest,
-        fit_digest.digest as prediction_digest
+        fit_digest.digest as prediction_digest,
+        {{ mrs_prediction_row_digest('calibrated') }} as scan_row_digest
     from calibrated
     inner join input_hours on calibrated.sales_ts = input_hours.sales_ts
     cross join fit_digest

@@ -16,7 +16,8 @@ from conftest import run_dbt
 # digested by the macros the kept models use.
 DIGESTS = (
     "select (select {{ mrs_series_day_digest('hours') }} from hours) as hours_digest, "
-    "(select {{ mrs_prediction_day_digest('predicted') }} from predicted) as predicted_digest"
+    "(select bit_xor({{ mrs_prediction_row_digest('predicted') }}) from predicted) "
+    "as predicted_digest"
 )
 HOURS = """
     create or replace table hours as
