@@ -22,14 +22,10 @@
     mrs_rows_digest hashes each row), so that a build's comparison reads one column of the
     kept rows instead of hashing eleven of every row of the history. -#}
 {% macro mrs_prediction_row_digest(relation) -%}
-    {%- set qualified = [] -%}
-    {%- for column in [
+    {{ mrs_columns_hash(relation, [
         'store_id', 'sku', 'sales_ts', 'actual_units', 'expected_units', 'variance_units',
         'residual_units', 'residual_z', 'day_inflation', 'within_day_correlation',
-        'hour_persistence'] -%}
-        {%- do qualified.append(relation ~ '.' ~ column) -%}
-    {%- endfor -%}
-    {{ mrs_row_hash(qualified) }}
+        'hour_persistence']) }}
 {%- endmacro %}
 
 

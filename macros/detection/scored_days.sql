@@ -51,17 +51,23 @@
 {%- endmacro %}
 
 
+{#- One row's hash (mrs_row_hash) of `columns` of `relation`. -#}
+{% macro mrs_columns_hash(relation, columns) -%}
+    {%- set qualified = [] -%}
+    {%- for column in columns -%}
+        {%- do qualified.append(relation ~ '.' ~ column) -%}
+    {%- endfor -%}
+    {{ mrs_row_hash(qualified) }}
+{%- endmacro %}
+
+
 {#-
   An order-free digest of a group of rows of `relation` (a sales day's, in the kept models):
   the xor of each row's hash of `columns` (mrs_row_hash), so the rows' order and the threads
   adding them up change nothing.
 -#}
 {% macro mrs_rows_digest(relation, columns) -%}
-    {%- set qualified = [] -%}
-    {%- for column in columns -%}
-        {%- do qualified.append(relation ~ '.' ~ column) -%}
-    {%- endfor -%}
-    bit_xor({{ mrs_row_hash(qualified) }})
+    bit_xor({{ mrs_columns_hash(relation, columns) }})
 {%- endmacro %}
 
 
