@@ -160,13 +160,11 @@ def _report(
 def score_real_database(world: RealWorld, database: Path) -> RealScores:
     with duckdb.connect(str(database), read_only=True) as con:
         reports = con.execute(
-            "select sku, direction, window_start, window_end, proposed_cause_category "
-            "from main.minority_reports order by window_start, sku, direction"
+            "select sku, direction, window_start, window_end, proposed_cause_category, "
+            "report_group_id from main.minority_reports order by window_start, sku, direction"
         ).fetchall()
-        [(events,)] = con.execute(
-            "select count(distinct report_group_id) from main.minority_reports"
-        ).fetchall()
-    return _scores(world, reports, "mrs", events)
+    events = len({report[-1] for report in reports})
+    return _scores(world, [report[:-1] for report in reports], "mrs", events)
 
 
 def _scores(
