@@ -29,12 +29,10 @@
 {%- endmacro %}
 
 
-{#- The digest of one sales day's trading hours of baseline_sales_predictions: what the scan
-    reads of them, the xor of their stored row digests (mrs_prediction_row_digest). (Not what
-    they were scored from, as protection_adjusted_hours compares them,
-    mrs_prediction_hour_digest: a day's predictions depend on the days before it, and a
-    change in hours the scan does not read, a day with no trading hour or the hours after a
-    day's last, would not show in the days it holds.) -#}
+{#- The digest of a day's rows of baseline_sales_predictions (the scan's sales days of trading
+    hours, the adjusted hours' UTC days of every hour): what the scan reads of them, the xor
+    of their stored row digests (mrs_prediction_row_digest; the rows of a day differ in their
+    series or hour, so no two cancel). -#}
 {% macro mrs_prediction_day_digest(relation) -%}
     bit_xor({{ relation }}.scan_row_digest)
 {%- endmacro %}

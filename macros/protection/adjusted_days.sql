@@ -2,15 +2,17 @@
   The first UTC day whose adjusted hours would differ from the rows kept in
   protection_adjusted_hours: as SQL, a date literal; `cast(null as date)` on a first or
   full-refresh build (every day is written); `cast('infinity' as date)` when no day differs.
-  A day's rows follow from its hours' predictions, the removals that fall on it (which
-  report, which cause) and the model's code, and the kept rows hold all three, so each is
-  compared per day by an order-free digest: what the predictions' hours were scored from
-  (mrs_prediction_hour_digest, below) against the kept rows' `prediction_hour_digest`; the
-  hours the protected reports' windows remove uplift from, computed now from the reports
-  (`adjusted_ctes`, the model's CTEs), against the kept rows' `removed_by_report_id`; and
-  `code_digest` against theirs. Narrow digests of what the rows come from, not the rows
-  computed for every hour: new hours, restated predictions, a protected report's new window
-  or decision, a var or the code are each caught. Says which day.
+  A day's rows follow from its hours' prediction rows (their units and expectation), the
+  removals that fall on it (which report, which cause) and the model's code, and the kept
+  rows hold all three, so each is compared per day by an order-free digest: the xor of the
+  prediction rows' stored `scan_row_digest` (the hash of their series, hour, units and
+  expectation among others, written once with each row) against the kept rows'
+  `prediction_row_digest`, the same column copied; the hours the protected reports' windows
+  remove uplift from, computed now from the reports (`adjusted_ctes`, the model's CTEs),
+  against the kept rows' `removed_by_report_id`; and `code_digest` against theirs. Stored
+  digests of what the rows are computed from, one column read per row, not the rows computed
+  or hashed for every hour: new hours, restated or rescored predictions, a protected
+  report's new window or decision, a var or the code are each caught. Says which day.
 -#}
 {% macro mrs_first_changed_adjusted_day(adjusted_ctes, code_digest) -%}
     {%- if not execute or not is_incremental() -%}{{ return('cast(null as date)') }}{%- endif -%}
@@ -22,7 +24,7 @@
             select
                 cast(predictions.sales_ts as date) as sales_day,
                 count(*) as day_rows,
-                bit_xor(distinct {{ mrs_adjusted_hour_digest('predictions') }}) as digest
+                {{ mrs_prediction_day_digest('predictions') }} as digest
             from {{ ref('baseline_sales_predictions') }} as predictions
             where predictions.sales_ts >= (select settings.detection_start from settings)
             group by cast(predictions.sales_ts as date)
@@ -45,7 +47,7 @@
             select
                 kept.sales_day,
                 count(*) as day_rows,
-                bit_xor(distinct kept.prediction_hour_digest) as digest,
+                bit_xor(kept.prediction_row_digest) as digest,
                 bool_or(kept.adjusted_digest is distinct from '{{ code_digest }}') as other_code,
                 count(*) filter (where kept.removed_by_report_id is not null) as removal_rows,
                 {{ mrs_rows_digest('kept', [
@@ -92,29 +94,3 @@
     {{ return("date '" ~ day ~ "'") }}
 {%- endmacro %}
 
-
-{#-
-  What an hour's predictions were scored from: the hour, the digest of its day's sales up
-  to it (`input_day_digest`, one per hour) and the model with its fit (`prediction_digest`).
-  A prediction depends only on those and on the hours before it, so where every hour is
-  compared (here: every hour from detection_start, and those before it as one digest) the
-  first hour whose digest differs is the first whose predictions may differ. Two narrow
-  columns read per hour: hashing the hours' units instead took 0.3 s of every one-tick
-  build at 12 months (issue 18). Every series of an hour carries the same value, hence
-  `bit_xor(distinct ...)` per day (an even count would cancel in the xor). A row hash
-  (mrs_row_hash): the model's digest, the same on every hour, had cancelled out of a day's
-  24, so a refit would have gone unseen.
--#}
-{% macro mrs_prediction_hour_digest(relation) -%}
-    {{ mrs_row_hash([relation ~ '.sales_ts', relation ~ '.input_day_digest',
-        relation ~ '.prediction_digest']) }}
-{%- endmacro %}
-
-
-{#- An adjusted hour's `prediction_hour_digest`: what its predictions were scored from, and
-    what those of the hours before detection_start were (CTE `earlier_predictions` of
-    protection_adjusted_hours), so a change there reaches every day. -#}
-{% macro mrs_adjusted_hour_digest(relation) -%}
-    {{ mrs_row_hash([mrs_prediction_hour_digest(relation),
-        '(select earlier_predictions.digest from earlier_predictions)']) }}
-{%- endmacro %}

@@ -6,10 +6,10 @@
   the public model, is these rows without their day.
   Kept from build to build (issue 18): only the UTC days from the first one whose rows would
   differ from the kept ones are computed and written. A day's rows follow from its hours'
-  predictions, the removals that fall on it and this model's code, so
-  mrs_first_changed_adjusted_day compares those (narrow digests per day: each hour's
-  predictions by what they were scored from, `prediction_hour_digest`) with what the kept
-  rows hold, instead of computing every hour to compare it.
+  prediction rows, the removals that fall on it and this model's code, so
+  mrs_first_changed_adjusted_day compares those (per day: the xor of the prediction rows'
+  stored hashes, kept as `prediction_row_digest`) with what the kept rows hold, instead of
+  computing every hour to compare it.
 -#}
 {{ config(
     materialized='incremental',
@@ -48,18 +48,6 @@ hours as (
     where
         predictions.sales_ts >= settings.detection_start
         and ({{ first_day }} is null or predictions.sales_ts >= {{ first_day }})
-),
-
-earlier_predictions as (
-    -- What the predictions before detection_start were scored from, as one digest in every
-    -- hour's `prediction_hour_digest`: those hours are not adjusted, but the predictions
-    -- after them depend on them (a level looks back ten days), and where the fit's window
-    -- ends before detection_start (an approved version trained earlier) no fit holds them.
-    -- (Read from the relation: a second reader of the `predictions` CTE made DuckDB hold
-    -- every column of every hour.)
-    select coalesce(bit_xor(distinct {{ mrs_prediction_hour_digest('earlier') }}), 0) as digest
-    from {{ ref('baseline_sales_predictions') }} as earlier
-    where earlier.sales_ts < (select settings.detection_start from settings)
 ),
 
 removal_hours as (
@@ -113,7 +101,7 @@ adjusted as (
         hours.actual_units - coalesce(removals.removed_uplift_units, 0) as adjusted_units,
         removals.report_id as removed_by_report_id,
         removals.final_cause_category as removed_cause_category,
-        {{ mrs_adjusted_hour_digest('hours') }} as prediction_hour_digest
+        hours.scan_row_digest as prediction_row_digest
     from hours
     left join removals
         on
@@ -139,7 +127,7 @@ boundary_rows as (
     -- a first or full-refresh build, which inserts every row).
     {{ mrs_boundary_row(
         public_columns
-        + ['prediction_hour_digest', 'sales_day', 'adjusted_digest', 'day_digest'],
+        + ['prediction_row_digest', 'sales_day', 'adjusted_digest', 'day_digest'],
         first_day) }}
     where {{ boundary_token }}
 )

@@ -165,11 +165,11 @@ def test_adjusted_hours_are_written_again_from_the_first_day_whose_inputs_change
         assert kept == written
 
     # A restated hour of the third day, as restated sales rescore it (its units, and the
-    # digest of the day's sales it was scored from): written from that day.
+    # hash the predictions store of each row they write): written from that day.
     with duckdb.connect(str(database)) as con:
         con.execute(
             "update baseline_sales_predictions set actual_units = actual_units + 3, "
-            "input_day_digest = hash(input_day_digest, 'restated') "
+            "scan_row_digest = hash(scan_row_digest, 'restated') "
             f"where sales_ts = timestamp '{days[2]:%Y-%m-%d} 14:00'"
         )
     assert _written_from(build(database)) == f"{days[2]:%Y-%m-%d}"
@@ -183,16 +183,24 @@ def test_adjusted_hours_are_written_again_from_the_first_day_whose_inputs_change
     assert _written_from(build(database)) == f"{days[4]:%Y-%m-%d}"
     equals_computing_every_day()
     assert "protection adjusted sales kept, no day changed" in build(database)
-    # A predicted hour before detection_start rescored (no adjusted hour of its own, but the
-    # predictions after it look back at it, and a fit trained on an earlier window does not
-    # hold it): every day written again.
-    with duckdb.connect(str(database)) as con:
-        rescored = con.execute(
-            "update baseline_sales_predictions set input_day_digest = hash(input_day_digest, 1) "
-            "where sales_ts = (select max(sales_ts) from baseline_sales_predictions "
-            "where sales_ts < (select detection_start from run_settings))"
-        ).fetchall()
-    assert rescored[0][0] > 0
+
+    # A predicted hour before detection_start rescored: no adjusted hour is computed from it
+    # (the predictions after it that change with it are written again, each with its own
+    # hash), so no day is written; the first detection hour rescored: every day.
+    def rescore(hours: str) -> None:
+        with duckdb.connect(str(database)) as con:
+            rescored = con.execute(
+                "update baseline_sales_predictions set expected_units = expected_units * 1.5, "
+                f"scan_row_digest = hash(scan_row_digest, 'rescored') where sales_ts = {hours}"
+            ).fetchall()
+        assert rescored[0][0] > 0
+
+    rescore(
+        "(select max(sales_ts) from baseline_sales_predictions "
+        "where sales_ts < (select detection_start from run_settings))"
+    )
+    assert "protection adjusted sales kept, no day changed" in build(database)
+    rescore("(select detection_start from run_settings)")
     assert _written_from(build(database)) == f"{days[0]:%Y-%m-%d}"
     equals_computing_every_day()
 
