@@ -32,9 +32,10 @@
 {#- The digest of a day's rows of baseline_sales_predictions (the scan's sales days of trading
     hours, the adjusted hours' UTC days of every hour): what the scan reads of them, the xor
     of their stored row digests (mrs_prediction_row_digest; the rows of a day differ in their
-    series or hour, so no two cancel). -#}
-{% macro mrs_prediction_day_digest(relation) -%}
-    bit_xor({{ relation }}.scan_row_digest)
+    series or hour, so no two cancel), in `column` of `relation` (the adjusted hours keep
+    them as prediction_row_digest). -#}
+{% macro mrs_prediction_day_digest(relation, column='scan_row_digest') -%}
+    bit_xor({{ relation }}.{{ column }})
 {%- endmacro %}
 
 

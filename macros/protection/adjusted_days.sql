@@ -47,7 +47,7 @@
             select
                 kept.sales_day,
                 count(*) as day_rows,
-                bit_xor(kept.prediction_row_digest) as digest,
+                {{ mrs_prediction_day_digest('kept', 'prediction_row_digest') }} as digest,
                 bool_or(kept.adjusted_digest is distinct from '{{ code_digest }}') as other_code,
                 count(*) filter (where kept.removed_by_report_id is not null) as removal_rows,
                 {{ mrs_rows_digest('kept', [
