@@ -5,7 +5,11 @@
   other columns: the kept rows no longer computed are deleted and the computed rows not kept
   are inserted, so the table holds what a build of every row holds, and a tick writes its
   changes only. Written whole, the decisions at 12 months of 500 series (73,000 rows) put
-  11 MB into DuckDB's write-ahead log every tick, most of a checkpoint (issue 18).
+  11 MB into DuckDB's write-ahead log every tick, most of a checkpoint (issue 18). Also the
+  strategy of event_cluster_matches_real, a Python model (mrs.models.kept_event_matches).
+  The computed rows' staging table is dropped here: for a Python model dbt-duckdb writes it
+  as a table of the database that it never drops (see get_incremental_replace_series_from_sql);
+  a SQL model's is a temporary table, dropped as well.
 -#}
 {% macro get_incremental_replace_changed_rows_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
@@ -19,5 +23,6 @@
     select {{ columns }} from {{ source }} as computed
     where not exists (
         select 1 from {{ target }} as kept where kept.row_digest = computed.row_digest
-    )
+    );
+    drop table if exists {{ source }}
 {%- endmacro %}
