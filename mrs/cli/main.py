@@ -287,6 +287,20 @@ def _parser() -> argparse.ArgumentParser:
         ),
     ):
         evaluate.add_argument(flag, type=kind, help=f"with --family: {meaning}")
+    for flag, meaning in (
+        (
+            "--store-timezone",
+            "the stores keep this zone's hours (IANA name) and the feed carries them in UTC, "
+            "which the build reads in that zone (default: the hours are UTC)",
+        ),
+        (
+            "--read-timezone",
+            "the build reads the feed's hours in this zone instead (var mrs_store_timezone; "
+            "UTC: as they are): a misread clock, whose midnight can fall inside the trading "
+            "hours (default: --store-timezone)",
+        ),
+    ):
+        evaluate.add_argument(flag, help=f"with --family: {meaning}")
     evaluate.add_argument(
         "--holiday-calendar",
         action="store_true",
@@ -610,8 +624,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise MrsError(
             "--oracle, --null-seeds, --json, --jobs, --stores, --products, --training-days, "
             "--detection-days, --shape-drift, --hour-noise-sd, --hour-noise-rho, "
-            "--store-noise-sd, --store-events, --series-bursts-per-week, --holiday-calendar "
-            "and --weekend-start go with --family"
+            "--store-noise-sd, --store-events, --series-bursts-per-week, --holiday-calendar, "
+            "--weekend-start, --store-timezone and --read-timezone go with --family"
         )
     if args.database:
         scores = [score_database(Project.locate(args.database).database, None, args.ceiling)]
@@ -640,6 +654,8 @@ FAMILY_WORLD_FIELDS = (
     "series_bursts_per_week",
     "holiday_calendar",
     "weekend_start",
+    "store_timezone",
+    "read_timezone",
 )
 
 
@@ -668,6 +684,9 @@ def _evaluate_family(args: argparse.Namespace) -> int:
         for field in FAMILY_WORLD_FIELDS
         if getattr(args, field) is not None
     }
+    for field in ("store_timezone", "read_timezone"):
+        if field in world:
+            world[field] = checked_timezone(world[field], "--" + field.replace("_", "-"))
     try:
         FamilyOptions(seed=0, **world)
     except ValueError as error:

@@ -104,6 +104,10 @@ class FamilyOptions:
     # The stores keep this zone's wall clock (IANA name) and the feed carries their hours in
     # UTC, so a daylight-saving change moves every trading hour by one; None: the hours are UTC.
     store_timezone: str | None = None
+    # The zone the build reads the feed's hours in (var mrs_store_timezone) when it is not the
+    # stores' own: a misread clock, whose midnight can fall inside the trading hours ('UTC':
+    # the feed's hours as they are); None: store_timezone.
+    read_timezone: str | None = None
     # A season's drift of the intraday shape: by the end of the world the evening hours sell
     # exp(shape_drift) times, the morning hours exp(-shape_drift) times their first-day share
     # of the day (each day's total unchanged); 0: the shape stays as drawn.
@@ -192,8 +196,9 @@ def family_build_vars(options: FamilyOptions, inputs: Path) -> dict[str, object]
         "training_start": f"{options.training_start:%Y-%m-%d}",
         "detection_start": f"{options.detection_start:%Y-%m-%d}",
     }
-    if options.store_timezone:
-        settings["mrs_store_timezone"] = options.store_timezone
+    zone = options.read_timezone or options.store_timezone
+    if zone:
+        settings["mrs_store_timezone"] = zone
     return settings
 
 

@@ -22,15 +22,15 @@ def utc_timestamp(flag: str, text: str) -> dt.datetime:
     return value.replace(microsecond=0)
 
 
-def checked_timezone(text: str) -> str:
+def checked_timezone(text: str, flag: str = "--store-timezone") -> str:
     """`text` as a time zone name the build's DuckDB knows (IANA, such as Europe/Berlin: the
-    stores keep their hours in it), or an error."""
+    stores keep their hours in it), or an error that names `flag`."""
     zone = text.strip()
     try:
         with duckdb.connect() as con:
             con.execute("select timezone(?, timestamptz '2025-01-01 00:00:00+00')", [zone])
     except duckdb.Error:
         raise MrsError(
-            f"--store-timezone expects an IANA time zone such as Europe/Berlin, got {text!r}"
+            f"{flag} expects an IANA time zone such as Europe/Berlin, got {text!r}"
         ) from None
     return zone

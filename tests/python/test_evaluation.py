@@ -99,6 +99,25 @@ def test_family_world_options_are_checked_before_anything_is_built() -> None:
     result = run_mrs("evaluate", "--family", "--jobs", "0", check=False)
     assert result.returncode == 2
     assert "argument --jobs: expected a whole number >= 1, got '0'" in result.stderr
+    result = run_mrs("evaluate", "--family", "--read-timezone", "Mars/Olympus", check=False)
+    assert result.returncode == 2
+    assert "--read-timezone expects an IANA time zone" in result.stderr
+    result = run_mrs("evaluate", "--seeds", "7", "--store-timezone", "Asia/Tokyo", check=False)
+    assert result.returncode == 2
+    assert "--store-timezone and --read-timezone go with --family" in result.stderr
+
+
+def test_a_family_world_is_read_in_its_stores_zone_unless_another_is_given() -> None:
+    # `--read-timezone` reads a world on a clock not its stores' (docs/detection.md: a day
+    # cut inside the trading hours); by default the build reads the zone the stores keep.
+    inputs = Path("/inputs")
+    drawn = FamilyOptions(seed=1, store_timezone="Asia/Tokyo")
+    assert family_build_vars(drawn, inputs)["mrs_store_timezone"] == "Asia/Tokyo"
+    misread = FamilyOptions(seed=1, store_timezone="Asia/Tokyo", read_timezone="UTC")
+    assert family_build_vars(misread, inputs)["mrs_store_timezone"] == "UTC"
+    assert "mrs_store_timezone" not in family_build_vars(FamilyOptions(seed=1), inputs)
+    shifted = FamilyOptions(seed=1, read_timezone="Etc/GMT-5")
+    assert family_build_vars(shifted, inputs)["mrs_store_timezone"] == "Etc/GMT-5"
 
 
 def test_a_missing_database_is_refused(tmp_path: Path) -> None:
