@@ -52,6 +52,13 @@ from event_hours
 semi join mrs_changed_events as changed on event_hours.report_group_id = changed.report_group_id
 """
 
+# The digests of the events matched again (the kept rows carry their own).
+_CHANGED_DIGESTS_SQL = """
+select digests.*
+from mrs_event_digests as digests
+semi join mrs_changed_events as changed on digests.report_group_id = changed.report_group_id
+"""
+
 _KEPT_SQL = """
 select kept.*
 from {kept} as kept
@@ -97,7 +104,7 @@ def match_kept_events(
     try:
         session.execute(_CHANGED_EVENTS_SQL.format(kept=kept_table))
         changed_hours = event_hours.query("event_hours", _CHANGED_HOURS_SQL).df()
-        digests = session.query("select * from mrs_event_digests").df()
+        digests = session.query(_CHANGED_DIGESTS_SQL).df()
         kept = session.query(_KEPT_SQL.format(kept=kept_table)).df()
     finally:
         session.execute("drop table if exists mrs_event_digests")

@@ -90,21 +90,20 @@ def test_a_bad_seed_list_is_refused() -> None:
 
 
 def test_family_world_options_are_checked_before_anything_is_built() -> None:
-    result = run_mrs("evaluate", "--family", "--shape-drift", "2", check=False)
-    assert result.returncode == 2
-    assert "shape_drift must be between 0 and 1" in result.stderr
-    result = run_mrs("evaluate", "--seeds", "7", "--training-days", "90", check=False)
-    assert result.returncode == 2
-    assert "go with --family" in result.stderr
-    result = run_mrs("evaluate", "--family", "--jobs", "0", check=False)
-    assert result.returncode == 2
-    assert "argument --jobs: expected a whole number >= 1, got '0'" in result.stderr
-    result = run_mrs("evaluate", "--family", "--read-timezone", "Mars/Olympus", check=False)
-    assert result.returncode == 2
-    assert "--read-timezone expects an IANA time zone" in result.stderr
-    result = run_mrs("evaluate", "--seeds", "7", "--store-timezone", "Asia/Tokyo", check=False)
-    assert result.returncode == 2
-    assert "--store-timezone and --read-timezone go with --family" in result.stderr
+    refusals = [
+        (["--family", "--shape-drift", "2"], "shape_drift must be between 0 and 1"),
+        (["--seeds", "7", "--training-days", "90"], "go with --family"),
+        (["--family", "--jobs", "0"], "argument --jobs: expected a whole number >= 1, got '0'"),
+        (["--family", "--read-timezone", "Mars/Olympus"], "--read-timezone expects an IANA"),
+        (
+            ["--seeds", "7", "--store-timezone", "Asia/Tokyo"],
+            "--store-timezone and --read-timezone go with --family",
+        ),
+    ]
+    for arguments, message in refusals:
+        result = run_mrs("evaluate", *arguments, check=False)
+        assert result.returncode == 2, arguments
+        assert message in result.stderr, (arguments, result.stderr)
 
 
 def test_a_family_world_is_read_in_its_stores_zone_unless_another_is_given() -> None:
