@@ -3,12 +3,11 @@
 {#-
   The stores' wall-clock time of a UTC timestamp (DESIGN.md section 4: times are UTC): var
   mrs_store_timezone, an IANA zone such as 'Europe/Berlin'; null takes the feed's hours as the
-  stores' own. The baseline's calendar (hour of the week, the day an hour belongs to) is read
-  on it, so an opening hour stays the opening hour across a daylight-saving change: on a UTC
-  feed every trading hour moves by one, and a profile fitted before the change would see
+  stores' own. An opening hour stays the opening hour across a daylight-saving change: on a
+  UTC feed every trading hour moves by one, and a profile fitted before the change would see
   every opening and closing hour as an anomaly.
 -#}
-{% macro mrs_local_time(ts) -%}
+{% macro mrs_clock_time(ts) -%}
     {%- set zone = var('mrs_store_timezone', none) -%}
     {%- if zone -%}
         {%- if not modules.re.match('^[A-Za-z][A-Za-z0-9_+/-]*$', zone) -%}
@@ -22,12 +21,58 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Hour of the week in the stores' time, Monday 00:00 = 0 ... Sunday 23:00 = 167. -#}
+{#-
+  The baseline's calendar time of a UTC timestamp: the stores' clock less the hour its
+  trading day starts at (model baseline_day_start). The baseline's day, weekday and hour of
+  the week are read on it, so a day is cut where the feed's week is quietest, not inside the
+  trading hours (a UTC feed of stores far from UTC: every trading day scored as two halves,
+  the day-level variance doubled and the sharp detector flooded; docs/detection.md). Where
+  the day starts at midnight (most feeds) this is the clock, as SQL unchanged.
+-#}
+{% macro mrs_local_time(ts) -%}
+    {%- set day_start = mrs_day_start_hour() -%}
+    {%- if day_start == 0 -%}
+        {{ mrs_clock_time(ts) }}
+    {%- else -%}
+        ({{ mrs_clock_time(ts) }} - interval {{ day_start }} hour)
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+  The hour (0-23 on the stores' clock) the baseline's trading day starts at, as the build
+  reads it from baseline_day_start: a number in the SQL, so the fit's fingerprint and the
+  kept scores' code digests change with it. Parsing takes the ref, so a model that reads the
+  baseline's calendar depends on that model; a build finds it through the graph, so a macro
+  that reads the calendar only when it runs (a kept table's comparisons) needs no ref of its
+  own. 0 when nothing is built (sqlfluff, `dbt compile` on an empty file) and in a dbt unit
+  test.
+-#}
+{% macro mrs_day_start_hour() -%}
+    {%- if model is not mapping or model.resource_type == 'unit_test' -%}
+        {{ return(0) }}
+    {%- endif -%}
+    {%- if not execute -%}
+        {%- do ref('baseline_day_start') -%}
+        {{ return(0) }}
+    {%- endif -%}
+    {%- set node = graph.nodes['model.' ~ project_name ~ '.baseline_day_start'] -%}
+    {%- set relation = adapter.get_relation(
+        database=node.database, schema=node.schema, identifier=node.alias
+    ) -%}
+    {%- if relation is none -%}
+        {{ return(0) }}
+    {%- endif -%}
+    {%- set found = run_query('select day_start_hour from ' ~ relation) -%}
+    {{ return(found.columns[0].values()[0] | int if found.rows | length == 1 else 0) }}
+{%- endmacro %}
+
+{#- Hour of the week on the baseline's calendar, Monday's first hour = 0 ... 167. -#}
 {% macro mrs_hour_of_week(ts) -%}
     ((isodow({{ mrs_local_time(ts) }}) - 1) * 24 + hour({{ mrs_local_time(ts) }}))
 {%- endmacro %}
 
-{#- The stores' calendar day of a UTC timestamp. -#}
+{#- The baseline's day of a UTC timestamp: the stores' trading day, named by the date it
+    starts on. -#}
 {% macro mrs_sales_day(ts) -%}
     cast({{ mrs_local_time(ts) }} as date)
 {%- endmacro %}

@@ -56,7 +56,10 @@ usual as (
         median(hour_units) over usual_weeks as usual_units
     from delivered
     window usual_weeks as (
-        partition by {{ mrs_hour_of_week('sales_ts') }}
+        -- (the stores' clock: the baseline's calendar is read from this model's hours)
+        partition by
+            isodow({{ mrs_clock_time('sales_ts') }}),
+            hour({{ mrs_clock_time('sales_ts') }})
         order by sales_ts
         rows between {{ var('sales_gap_reference_weeks') | int }} preceding and 1 preceding
     )

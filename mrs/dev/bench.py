@@ -83,16 +83,24 @@ REFERENCE_QUERY = f"""
 create or replace temp table reference_flags as
 with
 settings as (select * from run_settings),
+calendar as (
+    -- the baseline's day starts at day_start_hour (baseline_day_start; the bench's worlds
+    -- are read on UTC, no mrs_store_timezone)
+    select to_hours(day_start_hour) as shift from baseline_day_start
+),
 sales as (
-    select s.store_id, s.sku, s.sales_ts, s.units
-    from stg_unified_sales_data s, settings
+    select s.store_id, s.sku, s.sales_ts, s.units, s.sales_ts - calendar.shift as baseline_ts
+    from stg_unified_sales_data s, settings, calendar
     where s.sales_ts >= settings.training_start and s.sales_ts < settings.as_of
 ),
 holiday_days as (
     -- the days a holiday of the contextual data holds twelve hours or more of, per store
     -- (and product, where it names one)
     select distinct st.store_id, c.sku, cast(g.d as date) as day
-    from stg_contextual_data c
+    from (
+        select * replace (start_ts - calendar.shift as start_ts, end_ts - calendar.shift as end_ts)
+        from stg_contextual_data, calendar
+    ) c
     join stg_stores st
         on (c.store_id is null or c.store_id = st.store_id)
         and (c.retailer is null or c.retailer = st.retailer)
@@ -105,13 +113,13 @@ holiday_days as (
                       least(c.end_ts, g.d + interval 1 day)) >= 720
 ),
 training as (
-    select *, (isodow(sales_ts) - 1) * 24 + hour(sales_ts) as how,
-           cast(sales_ts as date) as day
+    select *, (isodow(baseline_ts) - 1) * 24 + hour(baseline_ts) as how,
+           cast(baseline_ts as date) as day
     from sales, settings where sales_ts < settings.detection_start
         and not exists (
             select 1 from holiday_days h
             where h.store_id = sales.store_id and (h.sku is null or h.sku = sales.sku)
-                and h.day = cast(sales.sales_ts as date))
+                and h.day = cast(sales.baseline_ts as date))
 ),
 days as (
     select store_id, sku, day, min(how // 24) as dow, sum(units) as total
@@ -553,11 +561,11 @@ day_var as (
     )
 ),
 scored_days as (
-    select s.store_id, s.sku, s.sales_ts, s.units, p.profile, p.estimate_var,
-           cast(s.sales_ts as date) as day, p.alpha, p.beta
+    select s.store_id, s.sku, s.sales_ts, s.baseline_ts, s.units, p.profile, p.estimate_var,
+           cast(s.baseline_ts as date) as day, p.alpha, p.beta
     from sales s
     join profile p on p.store_id = s.store_id and p.sku = s.sku
-        and p.how = (isodow(s.sales_ts) - 1) * 24 + hour(s.sales_ts)
+        and p.how = (isodow(s.baseline_ts) - 1) * 24 + hour(s.baseline_ts)
 ),
 trading_hours as (
     -- effective hours: (sum p)^2 / sum p^2, what b / hours of a day's total counts
@@ -662,9 +670,9 @@ weekday_days as (
            pi() / (2 * greatest(count(d.wr) over wk, 1))
                * (1 / greatest(d.pd, 1) + d.dd + coalesce(v.dv, 0.0)) as wnv
     from (
-        select r.*, case when r.day >= cast(settings.detection_start as date)
+        select r.*, case when r.day >= cast(settings.detection_start - calendar.shift as date)
                          then r.r / nullif(l.lf, 0) end as wr
-        from day_ratios r join day_levels l using (store_id, sku, day), settings
+        from day_ratios r join day_levels l using (store_id, sku, day), settings, calendar
     ) d
     left join day_var v using (store_id, sku)
     left join dow_level_var w on w.store_id = d.store_id and w.sku = d.sku
@@ -685,8 +693,8 @@ weekday_levels as (
 ),
 hour_shares as (
     -- each trading hour's units over profile x its own day's ratio
-    select h.store_id, h.sku, h.day, hour(h.sales_ts) as hod, h.profile, h.beta,
-           (isodow(h.sales_ts) - 1) * 24 + hour(h.sales_ts) as how, h.estimate_var,
+    select h.store_id, h.sku, h.day, hour(h.baseline_ts) as hod, h.profile, h.beta,
+           (isodow(h.baseline_ts) - 1) * 24 + hour(h.baseline_ts) as how, h.estimate_var,
            h.units / nullif(h.profile * d.r, 0) as q
     from scored_days h join day_ratios d using (store_id, sku, day)
     where h.profile > 0
@@ -726,10 +734,11 @@ week_hours as (
            end as mw,
            count(wq) over w as nw
     from (
-        select hs.*, case when hs.day >= cast(settings.detection_start as date)
+        select hs.*, case when hs.day >= cast(settings.detection_start - calendar.shift as date)
                           then hs.q / nullif(sl.sf, 0) end as wq
-        from hour_shares hs join shape_levels sl using (store_id, sku, day, hod), settings
-        where hs.day >= cast(settings.detection_start as date) - 2
+        from hour_shares hs join shape_levels sl using (store_id, sku, day, hod), settings,
+            calendar
+        where hs.day >= cast(settings.detection_start - calendar.shift as date) - 2
     )
     window w as (partition by store_id, sku, how order by day
                  range between interval 28 days preceding and interval 1 day preceding)
@@ -757,9 +766,9 @@ hours as (
     from scored_days h join day_levels l using (store_id, sku, day)
     join weekday_levels wl using (store_id, sku, day)
     left join shape_levels sl on sl.store_id = h.store_id and sl.sku = h.sku
-        and sl.day = h.day and sl.hod = hour(h.sales_ts)
+        and sl.day = h.day and sl.hod = hour(h.baseline_ts)
     left join week_hour_levels hl on hl.store_id = h.store_id and hl.sku = h.sku
-        and hl.day = h.day and hl.how = (isodow(h.sales_ts) - 1) * 24 + hour(h.sales_ts)
+        and hl.day = h.day and hl.how = (isodow(h.baseline_ts) - 1) * 24 + hour(h.baseline_ts)
     left join day_var v on v.store_id = h.store_id and v.sku = h.sku, settings
     where h.sales_ts >= settings.detection_start
 ),
@@ -903,7 +912,8 @@ class ReferenceRun:
 
 
 def run_reference(con: duckdb.DuckDBPyConnection) -> ReferenceRun:
-    """Time REFERENCE_QUERY on a built database (it reads staging and run_settings)."""
+    """Time REFERENCE_QUERY on a built database (it reads staging, run_settings and
+    baseline_day_start)."""
     started = time.perf_counter()
     con.execute(REFERENCE_QUERY)
     seconds = time.perf_counter() - started

@@ -98,7 +98,8 @@ from run_settings
 # pattern, in one pass: the hours with a z and those beyond EXTREME_Z, and each day's squared
 # sum of z over the variance the model claims for it (its hours' day inflations, which carry
 # the day factor, the level's and the profile's shared errors): 1 on average when the
-# baseline is calibrated at the scale the slow detectors add hours up to.
+# baseline is calibrated at the scale the slow detectors add hours up to. A day is the
+# baseline's own (baseline_day_start: the stores' clock, from the hour its day starts at).
 _CALIBRATION = f"""
 with quiet_days as (
     select s.volume_class, s.pattern,
@@ -108,15 +109,23 @@ with quiet_days as (
            / sum(p.day_inflation) filter (where p.residual_z is not null) as variance_ratio
     from baseline_sales_predictions as p
     inner join truth_series as s on p.store_id = s.store_id and p.sku = s.sku
+    cross join {{calendar}} as calendar
     where not s.has_detection_anomaly and p.is_trading_hour
       and p.sales_ts >= (select detection_start from run_settings)
-    group by s.volume_class, s.pattern, p.store_id, p.sku, cast(p.sales_ts as date)
+    group by s.volume_class, s.pattern, p.store_id, p.sku, cast(
+        coalesce(timezone(calendar.store_timezone, p.sales_ts at time zone 'UTC'), p.sales_ts)
+        - to_hours(calendar.day_start_hour) as date)
 )
 -- An exact decimal sum: the same figures whatever order threads add the days in.
 select volume_class, pattern, sum(hours), sum(extreme), count(variance_ratio),
        coalesce(cast(sum(cast(variance_ratio as decimal(38, 12))) as double), 0)
 from quiet_days
 group by all
+"""
+# A database built before baseline_day_start (or a scorer's fixture): days at midnight UTC.
+_MIDNIGHT_UTC = "(select 0 as day_start_hour, cast(null as varchar) as store_timezone)"
+_HAS_CALENDAR = """
+select count(*) = 1 from information_schema.tables where table_name = 'baseline_day_start'
 """
 
 
@@ -259,7 +268,9 @@ def score_family_world(database: Path, truth: Path, seed: int, null: bool = Fals
         reports = con.execute("select report_id, store_id, sku from reports").fetchall()
         matches = con.execute(_MATCHES).fetchall()
         days = float(con.execute(_DETECTION_DAYS).fetchone()[0])
-        calibration = con.execute(_CALIBRATION).fetchall()
+        has_calendar = con.execute(_HAS_CALENDAR).fetchone()[0]
+        calendar = "baseline_day_start" if has_calendar else _MIDNIGHT_UTC
+        calibration = con.execute(_CALIBRATION.format(calendar=calendar)).fetchall()
         has_decisions = con.execute(_HAS_DECISIONS).fetchone()[0]
         detectors = dict(con.execute(_REPORT_DETECTORS).fetchall()) if has_decisions else {}
     return _scores(seed, null, anomalies, series, reports, matches, days, calibration, detectors)

@@ -753,11 +753,19 @@ with fit_days as (
     from baseline_sales_model_fit
     group by all
 ),
-training_days as (
-    select sku, isodow(sales_ts) - 1 as day_of_week, sum(units) as units
+baseline_hours as (
+    -- each hour on the baseline's calendar (a late store's day can start after midnight)
+    select
+        sku,
+        units,
+        sales_ts - to_hours((select day_start_hour from baseline_day_start)) as baseline_ts
     from sales_timeseries_data, run_settings
     where sales_ts < run_settings.detection_start
-    group by sku, cast(sales_ts as date), isodow(sales_ts)
+),
+training_days as (
+    select sku, isodow(baseline_ts) - 1 as day_of_week, sum(units) as units
+    from baseline_hours
+    group by sku, cast(baseline_ts as date), isodow(baseline_ts)
 ),
 own_days as (
     select sku, day_of_week, median(units) as units from training_days group by all

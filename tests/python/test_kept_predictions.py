@@ -3,7 +3,8 @@ build (issue 18): a build fills, scores and scans only the days from the first o
 inputs changed (within the last kept day, only its new hours), the predictions reading a
 bounded context before it and the scan carrying each series' CUSUM state from the last hour
 kept, and what it keeps and computes equals a build that computes every day, on a history
-longer than that context, in a store time zone, with a day restated in the middle."""
+longer than that context, in a store time zone, with a day restated in the middle, and where
+the baseline's day starts after midnight."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ import pytest
 from conftest import query, run_mrs
 from test_evaluation import build_family_world
 
+from mrs.dev.bench import run_reference
 from mrs.dev.world_family import FamilyOptions, write_family_world
+from mrs.pipeline.database_lock import open_database
 from mrs.review.journal import journal_dir
 
 # 75 detection days: the context a scored day reads (64 days) starts well after training.
@@ -46,7 +49,7 @@ def _build(
         "--database", str(database),
         "--training-start", f"{world.training_start:%Y-%m-%d}",
         "--detection-start", f"{world.detection_start:%Y-%m-%d}",
-        "--store-timezone", str(world.store_timezone),
+        "--store-timezone", str(world.read_timezone or world.store_timezone),
         "--as-of", f"{as_of:%Y-%m-%d %H:%M}",
         "--select", select,
         "--no-tests",
@@ -210,15 +213,39 @@ def test_an_hourly_tick_scores_its_new_hours_and_keeps_the_earlier_hours_of_its_
     # value of an hour depends on the days before its own and its own sales, and the scan is
     # causal, so the day's kept hours are taken as they were, and the result equals a build
     # of every day. Once one of those hours is restated, the whole day is done again.
-    options, inputs = _new_york_world(tmp_path, seed=7)
-    first_as_of = options.detection_start + dt.timedelta(days=8, hours=17)  # 13:00 in New York
+    # New York's stores read on UTC (a feed whose zone was left unset): UTC midnight falls in
+    # their evening, so the baseline's day starts at the feed's quietest hour instead, and
+    # "the day" of the tick and of the restated hour, both between UTC midnight and that
+    # hour, is the day before their UTC date.
+    options = FamilyOptions(
+        seed=7,
+        stores=2,
+        products=2,
+        detection_days=10,
+        store_timezone=WORLD.store_timezone,
+        read_timezone="UTC",
+    )
+    inputs = write_family_world(options, tmp_path / "world").inputs
+    first_as_of = options.detection_start + dt.timedelta(days=8, hours=3)  # evening in New York
     kept, fresh = _tick_within_the_day(inputs, tmp_path, options, first_as_of)
+    day_start, quietest_cut = query(
+        fresh, "select day_start_hour, quietest_cut_hour from baseline_day_start"
+    )[0]
+    assert day_start == quietest_cut and 7 <= day_start <= 12, day_start  # New York's night
+    # The bench's hand-written reference reads the same calendar and flags the same hours.
+    with open_database(fresh, read_only=False) as con:
+        reference = run_reference(con)
+    assert reference.flagged_hours_pipeline > 0
+    assert reference.flagged_hours_reference == reference.flagged_hours_pipeline
 
-    restated_hour = first_as_of - dt.timedelta(hours=3)
+    restated_hour = first_as_of - dt.timedelta(hours=2)
     assert _restate(inputs / "unified_sales_data.csv", restated_hour) > 0
     tick_as_of = first_as_of + dt.timedelta(hours=1)
     output = _build(inputs, kept, tick_as_of, options, f"+{SCAN}")
-    assert _scored_from(output) == f"{restated_hour:%Y-%m-%d}"
+    assert _scored_from(output) == f"{restated_hour - dt.timedelta(days=1):%Y-%m-%d}"
+    # The build says so, and what to do if the feed's zone was left unset.
+    assert f"the baseline's day starts at {day_start:02d}:00 on the stores' clock" in output
+    assert "Give their zone (mrs build --store-timezone" in output
     assert re.search(r"kept before \S+ \S+, (scored|scanned) from it", output) is None
     restated = tmp_path / "restated" / "mrs.duckdb"
     restated.parent.mkdir()

@@ -34,6 +34,7 @@ FEED_STATISTICS = (
     "stg_unified_sales_data_frontier",
     "run_settings",
     "sales_feed_hours",
+    "baseline_day_start",
 )
 # Digests of what a build computed from: a shard's digest its own rows, by design.
 OWN_DIGESTS = ("input_day_digest", "prediction_digest", "fit_fingerprint")
