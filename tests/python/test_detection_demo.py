@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from conftest import LOGS, query, run_dbt, run_mrs
 
 from mrs.dev.evaluation import WorldScores, score_database
 from mrs.dev.world import OVERDISPERSION
+from mrs.pipeline.database_copy import copy_database
 
 
 @pytest.fixture(scope="module")
@@ -224,3 +226,25 @@ def test_top_cause_matches_every_narrative_with_evidence(
     assert wrong == []
     unknown = [row for row in rows if row[1] == "unknown"]
     assert unknown and all(row[3] == 0.05 for row in unknown)
+
+
+def test_the_unit_tests_hold_whatever_dates_a_build_is_given(
+    demo_database: tuple[Path, str], tmp_path: Path
+) -> None:
+    # `mrs build --training-start/--detection-start` hands its dates to dbt as environment
+    # variables; a dbt unit test's `overrides: vars` must still be its settings. Reading the
+    # build's dates, the tick-rounding unit test of anomaly_classifier_decisions failed, and
+    # dbt skipped the model and everything after it, in every build of other dates than the
+    # demo's (a retailer's own data).
+    database = copy_database(demo_database[0], tmp_path / "other-dates")
+    result = run_mrs(
+        "build", "--database", str(database), "--training-start", "2025-06-01",
+        "--detection-start", "2025-09-01", "--select", "anomaly_classifier_decisions",
+        check=False,
+    )  # fmt: skip
+    output = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+    assert result.returncode == 0, output[-3000:]
+    unit_test = (
+        "anomaly_classifier_decisions::decisions_respect_minimum_duration_and_round_to_ticks"
+    )
+    assert f"PASS {unit_test}" in output
