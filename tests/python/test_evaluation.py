@@ -754,7 +754,7 @@ with fit_days as (
     group by all
 ),
 baseline_hours as (
-    -- each hour on the baseline's calendar (a late store's day can start after midnight)
+    -- each hour on the baseline's calendar (its day can start after midnight)
     select
         sku,
         units,
