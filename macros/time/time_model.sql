@@ -66,9 +66,10 @@
     {{ return(found.columns[0].values()[0] | int if found.rows | length == 1 else 0) }}
 {%- endmacro %}
 
-{#- Hour of the week on the baseline's calendar, Monday's first hour = 0 ... 167. -#}
-{% macro mrs_hour_of_week(ts) -%}
-    ((isodow({{ mrs_local_time(ts) }}) - 1) * 24 + hour({{ mrs_local_time(ts) }}))
+{#- Hour of the week on the baseline's calendar, Monday's first hour = 0 ... 167; on the
+    stores' clock with time_of=mrs_clock_time (Monday 00:00 = 0). -#}
+{% macro mrs_hour_of_week(ts, time_of=mrs_local_time) -%}
+    ((isodow({{ time_of(ts) }}) - 1) * 24 + hour({{ time_of(ts) }}))
 {%- endmacro %}
 
 {#- The baseline's day of a UTC timestamp: the stores' trading day, named by the date it

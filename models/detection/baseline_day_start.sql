@@ -46,16 +46,12 @@ cuts as (
     -- A cut before each clock hour, and the share of the week's units in the hour either
     -- side of it: how much trading a day cut there would split.
     select
-        clock_hour as cut_hour,
-        (
-            units + coalesce(
-                lag(units) over (order by clock_hour),
-                last_value(units) over (
-                    order by clock_hour rows between unbounded preceding and unbounded following
-                )
-            )
-        ) / nullif(sum(units) over (), 0) as cut_share
+        clock_hours.clock_hour as cut_hour,
+        (clock_hours.units + hour_before.units)
+        / nullif(sum(clock_hours.units) over (), 0) as cut_share
     from clock_hours
+    inner join clock_hours as hour_before
+        on hour_before.clock_hour = (clock_hours.clock_hour + 23) % 24
 ),
 
 distances as (

@@ -57,9 +57,7 @@ usual as (
     from delivered
     window usual_weeks as (
         -- (the stores' clock: the baseline's calendar is read from this model's hours)
-        partition by
-            isodow({{ mrs_clock_time('sales_ts') }}),
-            hour({{ mrs_clock_time('sales_ts') }})
+        partition by {{ mrs_hour_of_week('sales_ts', mrs_clock_time) }}
         order by sales_ts
         rows between {{ var('sales_gap_reference_weeks') | int }} preceding and 1 preceding
     )

@@ -171,6 +171,11 @@ class FamilyOptions:
         return self.days * 24
 
     @property
+    def build_timezone(self) -> str | None:
+        """The zone the build reads the feed's hours in (var mrs_store_timezone)."""
+        return self.read_timezone or self.store_timezone
+
+    @property
     def training_start(self) -> dt.datetime:
         """Midnight of a day drawn from the seed, so the weekday of every date varies."""
         rng = np.random.default_rng([self.seed, 0])
@@ -196,9 +201,8 @@ def family_build_vars(options: FamilyOptions, inputs: Path) -> dict[str, object]
         "training_start": f"{options.training_start:%Y-%m-%d}",
         "detection_start": f"{options.detection_start:%Y-%m-%d}",
     }
-    zone = options.read_timezone or options.store_timezone
-    if zone:
-        settings["mrs_store_timezone"] = zone
+    if options.build_timezone:
+        settings["mrs_store_timezone"] = options.build_timezone
     return settings
 
 

@@ -49,7 +49,7 @@ def _build(
         "--database", str(database),
         "--training-start", f"{world.training_start:%Y-%m-%d}",
         "--detection-start", f"{world.detection_start:%Y-%m-%d}",
-        "--store-timezone", str(world.read_timezone or world.store_timezone),
+        "--store-timezone", str(world.build_timezone),
         "--as-of", f"{as_of:%Y-%m-%d %H:%M}",
         "--select", select,
         "--no-tests",
