@@ -17,8 +17,54 @@
         {%- endif -%}
         timezone('{{ zone }}', ({{ ts }}) at time zone 'UTC')
     {%- else -%}
-        {{ ts }}
+        {%- set change = mrs_clock_change() -%}
+        {%- if change -%}
+            {#- From the first hour the feed was seen to follow the zone's clock: that clock,
+                less its offset before the change, so the hours before read as they are. -#}
+            (case
+                when ({{ ts }}) >= cast('{{ change.read_from_ts }}' as timestamp)
+                    then timezone('{{ change.clock_zone }}', ({{ ts }}) at time zone 'UTC')
+                    - to_seconds(cast({{ change.offset_before_seconds }} as bigint))
+                else ({{ ts }})
+            end)
+        {%- else -%}
+            {{ ts }}
+        {%- endif -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+  The daylight-saving change a UTC feed left without its zone follows, as the build reads it
+  from baseline_clock_change: a mapping (clock_zone, read_from_ts, offset_before_seconds), or
+  none. As mrs_day_start_hour: the ref at parse, the graph's relation at execution; none when
+  nothing is built and in a dbt unit test.
+-#}
+{% macro mrs_clock_change() -%}
+    {%- if model is not mapping or model.resource_type == 'unit_test' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if not execute -%}
+        {%- do ref('baseline_clock_change') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set node = graph.nodes['model.' ~ project_name ~ '.baseline_clock_change'] -%}
+    {%- set relation = adapter.get_relation(
+        database=node.database, schema=node.schema, identifier=node.alias
+    ) -%}
+    {%- if relation is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set found = run_query(
+        'select clock_zone, read_from_ts, offset_before_seconds from ' ~ relation
+        ~ ' where is_clock_moved').rows -%}
+    {%- if found | length != 1 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return({
+        'clock_zone': found[0][0],
+        'read_from_ts': found[0][1].strftime('%Y-%m-%d %H:%M:%S'),
+        'offset_before_seconds': found[0][2] | int,
+    }) }}
 {%- endmacro %}
 
 {#-

@@ -296,8 +296,8 @@ def _parser() -> argparse.ArgumentParser:
         (
             "--read-timezone",
             "the build reads the feed's hours in this zone instead (var mrs_store_timezone; "
-            "UTC: as they are): a misread clock, whose midnight can fall inside the trading "
-            "hours (default: --store-timezone)",
+            "UTC: as they are, no zone given): a misread clock, whose midnight can fall "
+            "inside the trading hours (default: --store-timezone)",
         ),
     ):
         evaluate.add_argument(flag, help=f"with --family: {meaning}")

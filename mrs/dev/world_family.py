@@ -106,7 +106,7 @@ class FamilyOptions:
     store_timezone: str | None = None
     # The zone the build reads the feed's hours in (var mrs_store_timezone) when it is not the
     # stores' own: a misread clock, whose midnight can fall inside the trading hours ('UTC':
-    # the feed's hours as they are); None: store_timezone.
+    # the feed's hours as they are, no zone given); None: store_timezone.
     read_timezone: str | None = None
     # A season's drift of the intraday shape: by the end of the world the evening hours sell
     # exp(shape_drift) times, the morning hours exp(-shape_drift) times their first-day share
@@ -201,7 +201,9 @@ def family_build_vars(options: FamilyOptions, inputs: Path) -> dict[str, object]
         "training_start": f"{options.training_start:%Y-%m-%d}",
         "detection_start": f"{options.detection_start:%Y-%m-%d}",
     }
-    if options.build_timezone:
+    # UTC: the feed's hours as they are, read as a build given no zone reads them (so that it
+    # looks for a daylight-saving change in them, model baseline_clock_change).
+    if options.build_timezone and options.build_timezone != "UTC":
         settings["mrs_store_timezone"] = options.build_timezone
     return settings
 

@@ -3,6 +3,8 @@ world (mrs.dev.world_family) whose seed was never used to tune them."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import hashlib
 import json
 import math
@@ -112,8 +114,9 @@ def test_a_family_world_is_read_in_its_stores_zone_unless_another_is_given() -> 
     inputs = Path("/inputs")
     drawn = FamilyOptions(seed=1, store_timezone="Asia/Tokyo")
     assert family_build_vars(drawn, inputs)["mrs_store_timezone"] == "Asia/Tokyo"
+    # UTC: the hours as they are, as a build given no zone reads them.
     misread = FamilyOptions(seed=1, store_timezone="Asia/Tokyo", read_timezone="UTC")
-    assert family_build_vars(misread, inputs)["mrs_store_timezone"] == "UTC"
+    assert "mrs_store_timezone" not in family_build_vars(misread, inputs)
     assert "mrs_store_timezone" not in family_build_vars(FamilyOptions(seed=1), inputs)
     shifted = FamilyOptions(seed=1, read_timezone="Etc/GMT-5")
     assert family_build_vars(shifted, inputs)["mrs_store_timezone"] == "Etc/GMT-5"
@@ -131,22 +134,30 @@ def test_a_daylight_saving_change_in_a_utc_feed_is_no_anomaly_on_the_stores_cloc
     # Stores keep Europe/Berlin hours and the feed is UTC (DESIGN.md section 4), across the
     # change to summer time on 2025-03-30 (null seed 103: training from 2025-02-23, detection
     # from 2025-03-23). Read on UTC hours every opening and closing hour moves by one and
-    # reports flood in, alternating up and down; on the stores' clock there are none.
+    # reports flood in, alternating up and down; on the stores' clock there are none. Left
+    # without its zone, the build finds the change in the feed's hours (model
+    # baseline_clock_change) and reads them on that clock from the hour the move is plain:
+    # only the hours before it are misread.
     options = FamilyOptions(seed=103, null=True, stores=3, store_timezone="Europe/Berlin")
     paths = write_family_world(options, tmp_path / "world")
+    unzoned = dataclasses.replace(options, read_timezone="UTC")
     counts = {}
-    for label, zone in (("utc", []), ("stores", ["--store-timezone", "Europe/Berlin"])):
-        database = tmp_path / "building" / "mrs.duckdb"  # one path: see build_each
-        run_mrs(
-            "build", "--input-dir", str(paths.inputs), "--database", str(database),
-            "--training-start", f"{options.training_start:%Y-%m-%d}",
-            "--detection-start", f"{options.detection_start:%Y-%m-%d}",
-            "--select", "+minority_reports_detected_log", "--no-tests", *zone,
-        )  # fmt: skip
+    for label, world, settings in (
+        ("stores", options, {}),
+        ("utc", unzoned, {}),
+        ("utc, no change looked for", unzoned, {"baseline_clock_change_zones": []}),
+    ):
+        database = tmp_path / label.replace(" ", "_").replace(",", "") / "mrs.duckdb"
+        build_family_world(
+            world, paths.inputs, database, "+minority_reports_detected_log", settings
+        )
         counts[label] = query(database, REPORT_COUNT)[0][0]
-        database.parent.rename(tmp_path / label)
+        if label == "utc":
+            found = query(database, "select clock_zone, change_ts from baseline_clock_change")
+            assert found == [("Europe/London", dt.datetime(2025, 3, 30, 1))], found
     assert counts["stores"] == 0
-    assert counts["utc"] >= 30, counts
+    assert counts["utc, no change looked for"] >= 30, counts
+    assert counts["utc"] <= counts["utc, no change looked for"] / 5, counts
 
 
 def test_a_seasons_drift_of_the_intraday_shape_is_no_anomaly(tmp_path: Path) -> None:

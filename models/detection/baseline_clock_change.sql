@@ -1,0 +1,399 @@
+-- The daylight-saving change the feed's hours follow when they are UTC and the stores' zone
+-- was not given (var mrs_store_timezone unset): every trading hour moves by one hour on the
+-- UTC clock when the stores' clocks change, and a baseline read on UTC then sees every
+-- opening and closing hour as an anomaly (a flood of reports from the change on). At each
+-- change of a candidate zone's clock (var baseline_clock_change_zones), the hours after it are
+-- compared with the same hours a week before and with the hours a week before that the
+-- stores' clock now names; where the feed's hours have moved, the baseline reads them on
+-- that zone's clock from the first hour the evidence is plain (macro mrs_clock_time). Only the
+-- hours up to each hour decide it, so a later build reads every earlier hour as an earlier
+-- build did (tick equivalence); one row, the same in every shard (the feed's hour totals).
+{{ config(post_hook="{{ mrs_say_clock_change() }}") }}
+{%- set zones = [] if var('mrs_store_timezone', none) else var('baseline_clock_change_zones') %}
+{#- (a list given as text on the command line: '[]', '[Europe/London]') -#}
+{%- set zones = fromyaml(zones) if zones is string else zones %}
+{%- set zones = [zones] if zones is string else (zones or []) %}
+{%- set zone_literals = [] %}
+{%- for zone in zones %}
+    {%- if not modules.re.match('^[A-Za-z][A-Za-z0-9_+/-]*$', zone) %}
+        {{ exceptions.raise_compiler_error(
+            "baseline_clock_change_zones must list IANA time zones such as 'America/New_York', "
+            ~ "not '" ~ zone ~ "'") }}
+    {%- endif %}
+    {%- do zone_literals.append("'" ~ zone ~ "'") %}
+{%- endfor %}
+with
+
+settings as (
+    select * from {{ ref('run_settings') }}
+),
+
+hour_totals as (
+    -- Every store's rows of the hour (every shard's in a sharded build).
+    select * from {{ ref('stg_unified_sales_data_hour_totals') }}
+),
+
+frontier as (
+    select frontier_ts from {{ ref('stg_unified_sales_data_frontier') }}
+),
+
+candidate_zones as (
+    select
+        unnest(zones.zone_names) as clock_zone,
+        generate_subscripts(zones.zone_names, 1) as zone_rank
+    from (
+        select cast([{{ zone_literals | join(', ') }}] as varchar[]) as zone_names
+    ) as zones
+),
+
+delivered as (
+    -- The hours of `stg_unified_sales_data`: rows ahead of the feed are not delivered yet.
+    select
+        hour_totals.sales_ts,
+        hour_totals.hour_units
+    from hour_totals
+    cross join frontier
+    where frontier.frontier_ts is null or hour_totals.sales_ts <= frontier.frontier_ts
+),
+
+feed_hours as (
+    -- Every hour from training_start to the hour before as_of, on a log scale (an hour
+    -- without rows sold nothing).
+    select
+        hours.sales_ts,
+        coalesce(delivered.hour_units, 0) as hour_units,
+        ln(1 + coalesce(delivered.hour_units, 0)) as log_units
+    from (
+        select
+            unnest(generate_series(
+                settings.training_start,
+                {{ dbt.dateadd('hour', -1, 'settings.as_of') }},
+                interval 1 hour
+            )) as sales_ts
+        from settings
+    ) as hours
+    left join delivered on hours.sales_ts = delivered.sales_ts
+),
+
+zone_offsets as (
+    -- Each candidate zone's UTC offset at every hour of the feed.
+    select
+        candidate_zones.clock_zone,
+        candidate_zones.zone_rank,
+        feed_hours.sales_ts,
+        epoch(timezone(candidate_zones.clock_zone, feed_hours.sales_ts at time zone 'UTC'))
+        - epoch(feed_hours.sales_ts) as offset_seconds
+    from candidate_zones
+    cross join feed_hours
+),
+
+clock_changes as (
+    -- The hours a zone's clock moved by a whole hour at: an hour that happened at UTC hour h
+    -- of the stores' clock before it happens at h - moved_seconds after it.
+    select
+        clock_zone,
+        zone_rank,
+        sales_ts as change_ts,
+        offset_before_seconds,
+        offset_seconds - offset_before_seconds as moved_seconds
+    from (
+        select
+            *,
+            lag(offset_seconds) over (partition by clock_zone order by sales_ts)
+                as offset_before_seconds
+        from zone_offsets
+    ) as hour_offsets
+    where abs(offset_seconds - offset_before_seconds) = 3600
+),
+
+week_noise as (
+    -- How much an hour usually differs from the same hour a week before (robust sd of the
+    -- log differences over the week before the change): an hour tells the two clocks apart
+    -- only where they differ by much more.
+    select
+        clock_changes.clock_zone,
+        clock_changes.change_ts,
+        1.4826 * median(abs(this_week.log_units - week_before.log_units)) as log_sd,
+        count(*) as hour_pairs
+    from clock_changes
+    inner join feed_hours as this_week
+        on
+            clock_changes.change_ts - interval 168 hour <= this_week.sales_ts
+            and clock_changes.change_ts > this_week.sales_ts
+    inner join feed_hours as week_before
+        on week_before.sales_ts = this_week.sales_ts - interval 168 hour
+    group by clock_changes.clock_zone, clock_changes.change_ts
+),
+
+week_noise_after as (
+    -- The same over the week after the change, for a change early in the training window:
+    -- only where the two weeks after it are training hours too.
+    select
+        clock_changes.clock_zone,
+        clock_changes.change_ts,
+        1.4826 * median(abs(week_after.log_units - this_week.log_units)) as log_sd,
+        count(*) as hour_pairs
+    from clock_changes
+    cross join settings
+    inner join feed_hours as this_week
+        on
+            clock_changes.change_ts <= this_week.sales_ts
+            and clock_changes.change_ts + interval 168 hour > this_week.sales_ts
+    inner join feed_hours as week_after
+        on week_after.sales_ts = this_week.sales_ts + interval 168 hour
+    where clock_changes.change_ts + interval 336 hour <= settings.detection_start
+    group by clock_changes.clock_zone, clock_changes.change_ts
+),
+
+votes as (
+    -- Each hour of the week after a change, against the same UTC hour a week before (the
+    -- feed's hours as they are) and the hour a week before that the stores' clock names now
+    -- (the feed's hours moved with the stores' clock).
+    select
+        clock_changes.clock_zone,
+        clock_changes.zone_rank,
+        clock_changes.change_ts,
+        week_noise.log_sd,
+        after_change.sales_ts,
+        abs(as_is.log_units - moved.log_units)
+        >= {{ var('baseline_clock_change_telling_sd') }} * week_noise.log_sd as is_telling,
+        abs(after_change.log_units - moved.log_units)
+        < abs(after_change.log_units - as_is.log_units) as is_moved_closer,
+        moved.log_units > as_is.log_units as is_moved_higher
+    from clock_changes
+    inner join week_noise
+        on
+            clock_changes.clock_zone = week_noise.clock_zone
+            and clock_changes.change_ts = week_noise.change_ts
+    inner join feed_hours as after_change
+        on
+            clock_changes.change_ts <= after_change.sales_ts
+            and clock_changes.change_ts + interval 168 hour > after_change.sales_ts
+    inner join feed_hours as as_is
+        on as_is.sales_ts = after_change.sales_ts - interval 168 hour
+    inner join feed_hours as moved
+        on
+            moved.sales_ts
+            = after_change.sales_ts - interval 168 hour
+            + to_seconds(cast(clock_changes.moved_seconds as bigint))
+    -- Two days of the week before, at least, to measure the noise on.
+    where week_noise.hour_pairs >= 48
+),
+
+votes_before as (
+    -- A change too early in the training window for that (under two days of the week
+    -- before it to measure the noise on): the hours before it, against the same UTC hour a
+    -- week later (as they are) and the hour a week later that the stores' clock named then
+    -- (moved). The training window is read whole by every build, so the test may read the
+    -- weeks after the change.
+    select
+        clock_changes.clock_zone,
+        clock_changes.zone_rank,
+        clock_changes.change_ts,
+        week_noise_after.log_sd,
+        before_change.sales_ts,
+        abs(as_is.log_units - moved.log_units)
+        >= {{ var('baseline_clock_change_telling_sd') }} * week_noise_after.log_sd
+            as is_telling,
+        abs(before_change.log_units - moved.log_units)
+        < abs(before_change.log_units - as_is.log_units) as is_moved_closer,
+        moved.log_units > as_is.log_units as is_moved_higher
+    from clock_changes
+    left join week_noise
+        on
+            clock_changes.clock_zone = week_noise.clock_zone
+            and clock_changes.change_ts = week_noise.change_ts
+    inner join week_noise_after
+        on
+            clock_changes.clock_zone = week_noise_after.clock_zone
+            and clock_changes.change_ts = week_noise_after.change_ts
+    inner join feed_hours as before_change
+        on
+            clock_changes.change_ts - interval 168 hour <= before_change.sales_ts
+            and clock_changes.change_ts > before_change.sales_ts
+    inner join feed_hours as as_is
+        on as_is.sales_ts = before_change.sales_ts + interval 168 hour
+    inner join feed_hours as moved
+        on
+            moved.sales_ts
+            = before_change.sales_ts + interval 168 hour
+            - to_seconds(cast(clock_changes.moved_seconds as bigint))
+    where coalesce(week_noise.hour_pairs, 0) < 48 and week_noise_after.hour_pairs >= 48
+),
+
+running as (
+    -- The votes so far, hour by hour after a change, apart for the hours whose moved hour
+    -- sold more (a rising hour: the morning) and less (a falling hour: the evening): a day
+    -- that sells less or more than a week before brings the one kind of hour closer to the
+    -- moved hour and the other further from it; a clock that moved brings both. A change
+    -- tested on the hours before it is judged on them all, as seen at the last training hour
+    -- it read.
+    select
+        clock_zone,
+        zone_rank,
+        change_ts,
+        log_sd,
+        sales_ts,
+        count(*) filter (where is_telling) over hours_so_far as telling_hours,
+        count(*) filter (where is_telling and is_moved_closer) over hours_so_far as moved_votes,
+        count(*) filter (where is_telling and is_moved_higher) over hours_so_far
+            as telling_rising_hours,
+        count(*) filter (
+            where is_telling and is_moved_higher and is_moved_closer
+        ) over hours_so_far as rising_moved_votes,
+        count(*) filter (where is_telling and not is_moved_higher) over hours_so_far
+            as telling_falling_hours,
+        count(*) filter (
+            where is_telling and not is_moved_higher and is_moved_closer
+        ) over hours_so_far as falling_moved_votes
+    from votes
+    window
+        hours_so_far as (
+            partition by clock_zone, change_ts
+            order by sales_ts
+            rows between unbounded preceding and current row
+        )
+    union all
+    select
+        clock_zone,
+        zone_rank,
+        change_ts,
+        any_value(log_sd) as log_sd,
+        any_value(change_ts) + interval 335 hour as sales_ts,
+        count(*) filter (where is_telling) as telling_hours,
+        count(*) filter (where is_telling and is_moved_closer) as moved_votes,
+        count(*) filter (where is_telling and is_moved_higher) as telling_rising_hours,
+        count(*) filter (
+            where is_telling and is_moved_higher and is_moved_closer
+        ) as rising_moved_votes,
+        count(*) filter (where is_telling and not is_moved_higher) as telling_falling_hours,
+        count(*) filter (
+            where is_telling and not is_moved_higher and is_moved_closer
+        ) as falling_moved_votes
+    from votes_before
+    group by clock_zone, zone_rank, change_ts
+),
+
+first_seen as (
+    -- The first hour at which enough hours that tell the clocks apart, rising and falling
+    -- ones, have, nearly all of either kind, moved since a candidate zone's change.
+    select
+        clock_zone,
+        change_ts,
+        sales_ts as seen_at_ts,
+        telling_hours,
+        moved_votes,
+        log_sd
+    from running
+    where
+        moved_votes >= {{ var('baseline_clock_change_min_votes') | int }}
+        and rising_moved_votes >= 1
+        and falling_moved_votes >= 1
+        and rising_moved_votes
+        >= {{ var('baseline_clock_change_vote_share') }} * telling_rising_hours
+        and falling_moved_votes
+        >= {{ var('baseline_clock_change_vote_share') }} * telling_falling_hours
+    order by sales_ts, zone_rank
+    limit 1
+),
+
+contenders as (
+    -- Zones of the same rule change hours apart (New York's clock, then Chicago's): each
+    -- reads the feed's hours from the first change of them to the hour the move was seen
+    -- (a late store's night), and the one closest to the hours a week before is the feed's.
+    select
+        clock_changes.clock_zone,
+        clock_changes.zone_rank,
+        clock_changes.change_ts,
+        clock_changes.offset_before_seconds,
+        clock_changes.moved_seconds,
+        first_seen.seen_at_ts,
+        min(clock_changes.change_ts) over () as first_change_ts
+    from first_seen
+    inner join clock_changes as seen_change
+        on
+            first_seen.clock_zone = seen_change.clock_zone
+            and first_seen.change_ts = seen_change.change_ts
+    inner join clock_changes
+        on
+            seen_change.moved_seconds = clock_changes.moved_seconds
+            and clock_changes.change_ts
+            between first_seen.change_ts - interval 12 hour
+            and first_seen.change_ts + interval 12 hour
+),
+
+contender_errors as (
+    select
+        contenders.clock_zone,
+        any_value(contenders.zone_rank) as zone_rank,
+        any_value(contenders.change_ts) as change_ts,
+        any_value(contenders.offset_before_seconds) as offset_before_seconds,
+        -- (against the week after where the week before is not in the training window: a
+        -- change tested on the hours before it)
+        sum(pow(
+            these_hours.log_units - coalesce(week_before.log_units, week_after.log_units), 2
+        )) as squared_error
+    from contenders
+    -- (the day after the first change at most: the zones' clocks differ only in its night)
+    inner join feed_hours as these_hours
+        on
+            contenders.first_change_ts <= these_hours.sales_ts
+            and contenders.seen_at_ts >= these_hours.sales_ts
+            and contenders.first_change_ts + interval 24 hour > these_hours.sales_ts
+    left join feed_hours as week_before
+        on
+            week_before.sales_ts
+            = these_hours.sales_ts - interval 168 hour
+            + case
+                when contenders.change_ts <= these_hours.sales_ts
+                    then to_seconds(cast(contenders.moved_seconds as bigint))
+                else interval 0 second
+            end
+    left join feed_hours as week_after
+        on
+            week_after.sales_ts
+            = these_hours.sales_ts + interval 168 hour
+            - case
+                when contenders.change_ts > these_hours.sales_ts
+                    then to_seconds(cast(contenders.moved_seconds as bigint))
+                else interval 0 second
+            end
+    group by contenders.clock_zone
+),
+
+moved as (
+    select
+        contender_errors.clock_zone,
+        contender_errors.change_ts,
+        contender_errors.offset_before_seconds,
+        first_seen.seen_at_ts,
+        first_seen.log_sd,
+        first_seen.telling_hours,
+        first_seen.moved_votes
+    from contender_errors
+    cross join first_seen
+    order by contender_errors.squared_error, contender_errors.zone_rank
+    limit 1
+)
+
+select
+    moved.clock_zone is not null as is_clock_moved,
+    cast(moved.clock_zone as varchar) as clock_zone,
+    cast(moved.change_ts as timestamp) as change_ts,
+    -- A change that the training window shows plainly is read from the change itself: every
+    -- build scores the detection window after it, so the fit's days are all read right. One
+    -- seen only from the detection hours is read from the hour it was seen at, as the builds
+    -- before it could not (before its change, the zone's clock less its offset is the hour).
+    cast(
+        case
+            when moved.seen_at_ts < settings.detection_start then moved.change_ts
+            else moved.seen_at_ts
+        end as timestamp
+    ) as read_from_ts,
+    cast(moved.seen_at_ts as timestamp) as seen_at_ts,
+    cast(moved.offset_before_seconds as bigint) as offset_before_seconds,
+    cast(moved.log_sd as double) as week_log_sd,
+    cast(moved.telling_hours as bigint) as telling_hours,
+    cast(moved.moved_votes as bigint) as moved_votes
+from settings
+left join moved on true
