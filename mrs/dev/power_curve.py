@@ -99,7 +99,9 @@ from run_settings
 # sum of z over the variance the model claims for it (its hours' day inflations, which carry
 # the day factor, the level's and the profile's shared errors): 1 on average when the
 # baseline is calibrated at the scale the slow detectors add hours up to. A day is the
-# baseline's own (baseline_day_start: the stores' clock, from the hour its day starts at).
+# baseline's own (baseline_day_start: the stores' clock, from the hour its day starts at;
+# baseline_clock_change: the clock a feed left without its zone follows, from the hour
+# found).
 _CALIBRATION = f"""
 with quiet_days as (
     select s.volume_class, s.pattern,
@@ -113,7 +115,14 @@ with quiet_days as (
     where not s.has_detection_anomaly and p.is_trading_hour
       and p.sales_ts >= (select detection_start from run_settings)
     group by s.volume_class, s.pattern, p.store_id, p.sku, cast(
-        coalesce(timezone(calendar.store_timezone, p.sales_ts at time zone 'UTC'), p.sales_ts)
+        case
+            when p.sales_ts >= calendar.read_from_ts
+                then timezone(calendar.clock_zone, p.sales_ts at time zone 'UTC')
+                - to_seconds(calendar.offset_before_seconds)
+            else coalesce(
+                timezone(calendar.store_timezone, p.sales_ts at time zone 'UTC'), p.sales_ts
+            )
+        end
         - to_hours(calendar.day_start_hour) as date)
 )
 -- An exact decimal sum: the same figures whatever order threads add the days in.
@@ -122,10 +131,26 @@ select volume_class, pattern, sum(hours), sum(extreme), count(variance_ratio),
 from quiet_days
 group by all
 """
+# The clock a feed left without its zone was found to follow (baseline_clock_change), if any.
+_NO_CLOCK_CHANGE = (
+    "cast(null as varchar) as clock_zone, cast(null as timestamp) as read_from_ts, "
+    "cast(null as bigint) as offset_before_seconds"
+)
+_DAY_START = "(select day_start_hour, store_timezone, {clock} from baseline_day_start)"
+_DAY_START_AND_CLOCK = """(
+    select day.day_start_hour, day.store_timezone, clock.clock_zone, clock.read_from_ts,
+           clock.offset_before_seconds
+    from baseline_day_start as day
+    left join baseline_clock_change as clock on clock.is_clock_moved
+)"""
 # A database built before baseline_day_start (or a scorer's fixture): days at midnight UTC.
-_MIDNIGHT_UTC = "(select 0 as day_start_hour, cast(null as varchar) as store_timezone)"
-_HAS_CALENDAR = """
-select count(*) = 1 from information_schema.tables where table_name = 'baseline_day_start'
+_MIDNIGHT_UTC = (
+    f"(select 0 as day_start_hour, cast(null as varchar) as store_timezone, {_NO_CLOCK_CHANGE})"
+)
+_CALENDAR_TABLES = """
+select count(*) filter (where table_name = 'baseline_day_start') = 1,
+       count(*) filter (where table_name = 'baseline_clock_change') = 1
+from information_schema.tables
 """
 
 
@@ -268,8 +293,14 @@ def score_family_world(database: Path, truth: Path, seed: int, null: bool = Fals
         reports = con.execute("select report_id, store_id, sku from reports").fetchall()
         matches = con.execute(_MATCHES).fetchall()
         days = float(con.execute(_DETECTION_DAYS).fetchone()[0])
-        has_calendar = con.execute(_HAS_CALENDAR).fetchone()[0]
-        calendar = "baseline_day_start" if has_calendar else _MIDNIGHT_UTC
+        has_day_start, has_clock_change = con.execute(_CALENDAR_TABLES).fetchone()
+        calendar = (
+            _DAY_START_AND_CLOCK
+            if has_day_start and has_clock_change
+            else _DAY_START.format(clock=_NO_CLOCK_CHANGE)
+            if has_day_start
+            else _MIDNIGHT_UTC
+        )
         calibration = con.execute(_CALIBRATION.format(calendar=calendar)).fetchall()
         has_decisions = con.execute(_HAS_DECISIONS).fetchone()[0]
         detectors = dict(con.execute(_REPORT_DETECTORS).fetchall()) if has_decisions else {}
