@@ -28,13 +28,8 @@ settings as (
     select * from {{ ref('run_settings') }}
 ),
 
-hour_totals as (
-    -- Every store's rows of the hour (every shard's in a sharded build).
-    select * from {{ ref('stg_unified_sales_data_hour_totals') }}
-),
-
-frontier as (
-    select frontier_ts from {{ ref('stg_unified_sales_data_frontier') }}
+delivered as (
+    select * from {{ ref('sales_feed_delivered_hours') }}
 ),
 
 candidate_zones as (
@@ -46,33 +41,13 @@ candidate_zones as (
     ) as zones
 ),
 
-delivered as (
-    -- The hours of `stg_unified_sales_data`: rows ahead of the feed are not delivered yet.
-    select
-        hour_totals.sales_ts,
-        hour_totals.hour_units
-    from hour_totals
-    cross join frontier
-    where frontier.frontier_ts is null or hour_totals.sales_ts <= frontier.frontier_ts
-),
-
 feed_hours as (
-    -- Every hour from training_start to the hour before as_of, on a log scale (an hour
-    -- without rows sold nothing).
+    -- Every hour of the feed, on a log scale.
     select
-        hours.sales_ts,
-        coalesce(delivered.hour_units, 0) as hour_units,
-        ln(1 + coalesce(delivered.hour_units, 0)) as log_units
-    from (
-        select
-            unnest(generate_series(
-                settings.training_start,
-                {{ dbt.dateadd('hour', -1, 'settings.as_of') }},
-                interval 1 hour
-            )) as sales_ts
-        from settings
-    ) as hours
-    left join delivered on hours.sales_ts = delivered.sales_ts
+        sales_ts,
+        hour_units,
+        ln(1 + hour_units) as log_units
+    from delivered
 ),
 
 zone_offsets as (
@@ -145,21 +120,21 @@ week_noise_after as (
     group by clock_changes.clock_zone, clock_changes.change_ts
 ),
 
-votes as (
+comparisons as (
     -- Each hour of the week after a change, against the same UTC hour a week before (the
     -- feed's hours as they are) and the hour a week before that the stores' clock names now
-    -- (the feed's hours moved with the stores' clock).
+    -- (the feed's hours moved with the stores' clock); with two days of the week before, at
+    -- least, to measure the noise on.
     select
         clock_changes.clock_zone,
         clock_changes.zone_rank,
         clock_changes.change_ts,
+        false as is_tested_before,
         week_noise.log_sd,
         after_change.sales_ts,
-        abs(as_is.log_units - moved.log_units)
-        >= {{ var('baseline_clock_change_telling_sd') }} * week_noise.log_sd as is_telling,
-        abs(after_change.log_units - moved.log_units)
-        < abs(after_change.log_units - as_is.log_units) as is_moved_closer,
-        moved.log_units > as_is.log_units as is_moved_higher
+        after_change.log_units,
+        as_is.log_units as as_is_log_units,
+        moved.log_units as moved_log_units
     from clock_changes
     inner join week_noise
         on
@@ -176,28 +151,22 @@ votes as (
             moved.sales_ts
             = after_change.sales_ts - interval 168 hour
             + to_seconds(cast(clock_changes.moved_seconds as bigint))
-    -- Two days of the week before, at least, to measure the noise on.
     where week_noise.hour_pairs >= 48
-),
-
-votes_before as (
-    -- A change too early in the training window for that (under two days of the week
-    -- before it to measure the noise on): the hours before it, against the same UTC hour a
-    -- week later (as they are) and the hour a week later that the stores' clock named then
-    -- (moved). The training window is read whole by every build, so the test may read the
-    -- weeks after the change.
+    union all
+    -- A change too early in the training window for that: the hours of the week before it,
+    -- against the same UTC hour a week later (as they are) and the hour a week later that
+    -- the stores' clock named then (moved). The training window is read whole by every
+    -- build, so the test may read the weeks after the change.
     select
         clock_changes.clock_zone,
         clock_changes.zone_rank,
         clock_changes.change_ts,
+        true as is_tested_before,
         week_noise_after.log_sd,
         before_change.sales_ts,
-        abs(as_is.log_units - moved.log_units)
-        >= {{ var('baseline_clock_change_telling_sd') }} * week_noise_after.log_sd
-            as is_telling,
-        abs(before_change.log_units - moved.log_units)
-        < abs(before_change.log_units - as_is.log_units) as is_moved_closer,
-        moved.log_units > as_is.log_units as is_moved_higher
+        before_change.log_units,
+        as_is.log_units as as_is_log_units,
+        moved.log_units as moved_log_units
     from clock_changes
     left join week_noise
         on
@@ -219,6 +188,23 @@ votes_before as (
             = before_change.sales_ts + interval 168 hour
             - to_seconds(cast(clock_changes.moved_seconds as bigint))
     where coalesce(week_noise.hour_pairs, 0) < 48 and week_noise_after.hour_pairs >= 48
+),
+
+votes as (
+    -- An hour tells the two apart where they differ by much more than the feed's noise, and
+    -- votes for the one its units are closer to.
+    select
+        clock_zone,
+        zone_rank,
+        change_ts,
+        is_tested_before,
+        log_sd,
+        sales_ts,
+        abs(as_is_log_units - moved_log_units)
+        >= {{ var('baseline_clock_change_telling_sd') }} * log_sd as is_telling,
+        abs(log_units - moved_log_units) < abs(log_units - as_is_log_units) as is_moved_closer,
+        moved_log_units > as_is_log_units as is_moved_higher
+    from comparisons
 ),
 
 running as (
@@ -247,6 +233,7 @@ running as (
             where is_telling and not is_moved_higher and is_moved_closer
         ) over hours_so_far as falling_moved_votes
     from votes
+    where not is_tested_before
     window
         hours_so_far as (
             partition by clock_zone, change_ts
@@ -270,7 +257,8 @@ running as (
         count(*) filter (
             where is_telling and not is_moved_higher and is_moved_closer
         ) as falling_moved_votes
-    from votes_before
+    from votes
+    where is_tested_before
     group by clock_zone, zone_rank, change_ts
 ),
 

@@ -33,8 +33,10 @@ FEED_STATISTICS = (
     "stg_unified_sales_data_hour_totals",
     "stg_unified_sales_data_frontier",
     "run_settings",
+    "sales_feed_delivered_hours",
     "sales_feed_hours",
     "baseline_day_start",
+    "baseline_clock_change",
 )
 # Digests of what a build computed from: a shard's digest its own rows, by design.
 OWN_DIGESTS = ("input_day_digest", "prediction_digest", "fit_fingerprint")
