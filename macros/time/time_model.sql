@@ -3,8 +3,10 @@
 {#-
   The stores' wall-clock time of a UTC timestamp (DESIGN.md section 4: times are UTC): var
   mrs_store_timezone, an IANA zone such as 'Europe/Berlin'; null takes the feed's hours as the
-  stores' own. An opening hour stays the opening hour across a daylight-saving change: on a
-  UTC feed every trading hour moves by one, and a profile fitted before the change would see
+  stores' own, unless they were found to follow a zone's daylight-saving change (model
+  baseline_clock_change: from the hour found, that zone's clock less its offset before the
+  change). An opening hour stays the opening hour across a daylight-saving change: on a UTC
+  feed every trading hour moves by one, and a profile fitted before the change would see
   every opening and closing hour as an anomaly.
 -#}
 {% macro mrs_clock_time(ts) -%}
