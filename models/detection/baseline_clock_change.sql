@@ -209,9 +209,10 @@ votes as (
 
 running as (
     -- The votes so far, hour by hour after a change, apart for the hours whose moved hour
-    -- sold more (a rising hour: the morning) and less (a falling hour: the evening): a day
-    -- that sells less or more than a week before brings the one kind of hour closer to the
-    -- moved hour and the other further from it; a clock that moved brings both. A change
+    -- sold more (a "rising" hour: one ramp of the day) and less (a "falling" hour: the
+    -- other): a day that sells less or more than a week before brings the one kind of hour
+    -- closer to the moved hour and the other further from it; a clock that moved brings
+    -- both. A change
     -- tested on the hours before it is judged on them all, as seen at the last training hour
     -- it read.
     select
