@@ -49,10 +49,7 @@
         {%- do ref('baseline_clock_change') -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set node = graph.nodes['model.' ~ project_name ~ '.baseline_clock_change'] -%}
-    {%- set relation = adapter.get_relation(
-        database=node.database, schema=node.schema, identifier=node.alias
-    ) -%}
+    {%- set relation = mrs_built_relation('baseline_clock_change') -%}
     {%- if relation is none -%}
         {{ return(none) }}
     {%- endif -%}
@@ -103,15 +100,23 @@
         {%- do ref('baseline_day_start') -%}
         {{ return(0) }}
     {%- endif -%}
-    {%- set node = graph.nodes['model.' ~ project_name ~ '.baseline_day_start'] -%}
-    {%- set relation = adapter.get_relation(
-        database=node.database, schema=node.schema, identifier=node.alias
-    ) -%}
+    {%- set relation = mrs_built_relation('baseline_day_start') -%}
     {%- if relation is none -%}
         {{ return(0) }}
     {%- endif -%}
     {%- set found = run_query('select day_start_hour from ' ~ relation) -%}
     {{ return(found.columns[0].values()[0] | int if found.rows | length == 1 else 0) }}
+{%- endmacro %}
+
+{#-
+  A model's relation as built in this build's database (the graph's node, so no ref is
+  taken at execution), or none before it is built.
+-#}
+{% macro mrs_built_relation(model_name) -%}
+    {%- set node = graph.nodes['model.' ~ project_name ~ '.' ~ model_name] -%}
+    {{ return(adapter.get_relation(
+        database=node.database, schema=node.schema, identifier=node.alias
+    )) }}
 {%- endmacro %}
 
 {#- Hour of the week on the baseline's calendar, Monday's first hour = 0 ... 167; on the

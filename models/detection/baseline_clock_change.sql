@@ -81,113 +81,90 @@ clock_changes as (
     where abs(offset_seconds - offset_before_seconds) = 3600
 ),
 
-week_noise as (
-    -- How much an hour usually differs from the same hour a week before (robust sd of the
-    -- log differences over the week before the change): an hour tells the two clocks apart
-    -- only where they differ by much more.
+tests as (
+    -- Which way each change is tested: the week after it against the week before
+    -- (looking_back 1, hour by hour), or, for a change in the training window with two
+    -- training weeks after it, the week before it against the week after (looking_back -1:
+    -- every build reads the training window whole, so the test may read ahead inside it).
     select
-        clock_changes.clock_zone,
-        clock_changes.change_ts,
-        1.4826 * median(abs(this_week.log_units - week_before.log_units)) as log_sd,
-        count(*) as hour_pairs
-    from clock_changes
-    inner join feed_hours as this_week
-        on
-            clock_changes.change_ts - interval 168 hour <= this_week.sales_ts
-            and clock_changes.change_ts > this_week.sales_ts
-    inner join feed_hours as week_before
-        on week_before.sales_ts = this_week.sales_ts - interval 168 hour
-    group by clock_changes.clock_zone, clock_changes.change_ts
-),
-
-week_noise_after as (
-    -- The same over the week after the change, for a change early in the training window:
-    -- only where the two weeks after it are training hours too.
-    select
-        clock_changes.clock_zone,
-        clock_changes.change_ts,
-        1.4826 * median(abs(week_after.log_units - this_week.log_units)) as log_sd,
-        count(*) as hour_pairs
+        clock_changes.*,
+        way.looking_back
     from clock_changes
     cross join settings
+    cross join (values (1), (-1)) as way (looking_back)
+    where
+        way.looking_back = 1
+        or clock_changes.change_ts + interval 336 hour <= settings.detection_start
+),
+
+week_noise as (
+    -- How much an hour usually differs from the same hour a week away (robust sd of the log
+    -- differences over the week on the far side of the tested one): an hour tells the two
+    -- clocks apart only where they differ by much more.
+    select
+        tests.clock_zone,
+        tests.zone_rank,
+        tests.change_ts,
+        tests.moved_seconds,
+        tests.looking_back,
+        1.4826 * median(abs(this_week.log_units - week_away.log_units)) as log_sd,
+        count(*) as hour_pairs
+    from tests
     inner join feed_hours as this_week
         on
-            clock_changes.change_ts <= this_week.sales_ts
-            and clock_changes.change_ts + interval 168 hour > this_week.sales_ts
-    inner join feed_hours as week_after
-        on week_after.sales_ts = this_week.sales_ts + interval 168 hour
-    where clock_changes.change_ts + interval 336 hour <= settings.detection_start
-    group by clock_changes.clock_zone, clock_changes.change_ts
+            tests.change_ts - to_hours(84 * (1 + tests.looking_back)) <= this_week.sales_ts
+            and tests.change_ts + to_hours(84 * (1 - tests.looking_back)) > this_week.sales_ts
+    inner join feed_hours as week_away
+        on week_away.sales_ts = this_week.sales_ts - to_hours(168 * tests.looking_back)
+    group by all
+),
+
+tested as (
+    -- Two days of hour pairs, at least, to measure the noise on; looking back wherever that
+    -- can be done, else ahead.
+    select *
+    from (
+        select
+            *,
+            coalesce(
+                max(hour_pairs) filter (where looking_back = 1)
+                    over (partition by clock_zone, change_ts),
+                0
+            ) as pairs_looking_back
+        from week_noise
+    ) as both_ways
+    where
+        hour_pairs >= 48
+        and (looking_back = 1 or pairs_looking_back < 48)
 ),
 
 comparisons as (
-    -- Each hour of the week after a change, against the same UTC hour a week before (the
-    -- feed's hours as they are) and the hour a week before that the stores' clock names now
-    -- (the feed's hours moved with the stores' clock); with two days of the week before, at
-    -- least, to measure the noise on.
+    -- Each hour of the tested week, against the same UTC hour a week away (the feed's hours
+    -- as they are) and the hour a week away that the stores' clock names on the tested side
+    -- of the change (the feed's hours moved with the stores' clock).
     select
-        clock_changes.clock_zone,
-        clock_changes.zone_rank,
-        clock_changes.change_ts,
-        false as is_tested_before,
-        week_noise.log_sd,
-        after_change.sales_ts,
-        after_change.log_units,
+        tested.clock_zone,
+        tested.zone_rank,
+        tested.change_ts,
+        tested.looking_back = -1 as is_tested_before,
+        tested.log_sd,
+        tested_hour.sales_ts,
+        tested_hour.log_units,
         as_is.log_units as as_is_log_units,
         moved.log_units as moved_log_units
-    from clock_changes
-    inner join week_noise
+    from tested
+    inner join feed_hours as tested_hour
         on
-            clock_changes.clock_zone = week_noise.clock_zone
-            and clock_changes.change_ts = week_noise.change_ts
-    inner join feed_hours as after_change
-        on
-            clock_changes.change_ts <= after_change.sales_ts
-            and clock_changes.change_ts + interval 168 hour > after_change.sales_ts
+            tested.change_ts - to_hours(84 * (1 - tested.looking_back)) <= tested_hour.sales_ts
+            and tested.change_ts + to_hours(84 * (1 + tested.looking_back))
+            > tested_hour.sales_ts
     inner join feed_hours as as_is
-        on as_is.sales_ts = after_change.sales_ts - interval 168 hour
+        on as_is.sales_ts = tested_hour.sales_ts - to_hours(168 * tested.looking_back)
     inner join feed_hours as moved
         on
             moved.sales_ts
-            = after_change.sales_ts - interval 168 hour
-            + to_seconds(cast(clock_changes.moved_seconds as bigint))
-    where week_noise.hour_pairs >= 48
-    union all
-    -- A change too early in the training window for that: the hours of the week before it,
-    -- against the same UTC hour a week later (as they are) and the hour a week later that
-    -- the stores' clock named then (moved). The training window is read whole by every
-    -- build, so the test may read the weeks after the change.
-    select
-        clock_changes.clock_zone,
-        clock_changes.zone_rank,
-        clock_changes.change_ts,
-        true as is_tested_before,
-        week_noise_after.log_sd,
-        before_change.sales_ts,
-        before_change.log_units,
-        as_is.log_units as as_is_log_units,
-        moved.log_units as moved_log_units
-    from clock_changes
-    left join week_noise
-        on
-            clock_changes.clock_zone = week_noise.clock_zone
-            and clock_changes.change_ts = week_noise.change_ts
-    inner join week_noise_after
-        on
-            clock_changes.clock_zone = week_noise_after.clock_zone
-            and clock_changes.change_ts = week_noise_after.change_ts
-    inner join feed_hours as before_change
-        on
-            clock_changes.change_ts - interval 168 hour <= before_change.sales_ts
-            and clock_changes.change_ts > before_change.sales_ts
-    inner join feed_hours as as_is
-        on as_is.sales_ts = before_change.sales_ts + interval 168 hour
-    inner join feed_hours as moved
-        on
-            moved.sales_ts
-            = before_change.sales_ts + interval 168 hour
-            - to_seconds(cast(clock_changes.moved_seconds as bigint))
-    where coalesce(week_noise.hour_pairs, 0) < 48 and week_noise_after.hour_pairs >= 48
+            = tested_hour.sales_ts - to_hours(168 * tested.looking_back)
+            + to_seconds(cast(tested.looking_back * tested.moved_seconds as bigint))
 ),
 
 votes as (
