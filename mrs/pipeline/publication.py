@@ -6,18 +6,27 @@ wait. After each build the public models are therefore also copied to
 
 - `<stem>_published.duckdb`: one DuckDB file with every public table and `publication`
   (which run and tick it holds, and the rows of each table), and
-- `<stem>_published/<table>.parquet`: the same tables as Parquet files (a table kept by
-  day: `<stem>_published/<table>/<YYYY-MM-DD>.parquet`, one file per UTC day),
+- `<stem>_published/builds/<NNNNNN>/<table>.parquet`: the same tables as Parquet files, in a
+  folder of the build's own (a table kept by day: `<table>/<YYYY-MM-DD>.parquet`, one file
+  per UTC day), never changed once in place and kept until two builds later; the
+  `build_parquet_file` column of `publication` names them, and
+- `<stem>_published/<table>.parquet` (and `<table>/<YYYY-MM-DD>.parquet`): the newest build's
+  files under names that stay, hard links to them,
 
-each written under a `.next` name first and then moved over the previous one with an
-atomic rename. The `.next` DuckDB file starts as a copy of the previous one: every table is
-written again whole, except the tables kept by day (`protection_adjusted_sales`, the
-largest, which grows with the history), whose rows are written again only from the first
-day that differs from the previous copy, and whose Parquet files only from that day on,
-so an hourly build copies neither the history nor the month so far. A reader that opens
-them during a build gets the previous build's state, one that holds them open keeps what it
-opened, and no reader can make a build fail: the build reads the published DuckDB file only
-as bytes to copy, and never opens the published files as databases.
+each written under a `.next` name first and then moved over the previous one with an atomic
+rename. DuckDB's `read_parquet` opens a file twice in one query (the footer when it binds,
+the data when it scans), so a query that reads a name that stays at the instant a build
+renames a new file over it fails ("don't know what type"); a build's own files never change,
+so a reader that takes their names from the DuckDB file's `publication` reads one whole
+state (until the build after the next one removes them). The `.next` DuckDB file starts as a
+copy of the previous one: every table is written again whole, except the tables kept by day
+(`protection_adjusted_sales`, the largest, which grows with the history), whose rows are
+written again only from the first day that differs from the previous copy, and whose Parquet
+files only from that day on, so an hourly build copies neither the history nor the month so
+far. A reader that opens them during a build gets the previous build's state, one that holds
+them open keeps what it opened, and no reader can make a build fail: the build reads the
+published DuckDB file only as bytes to copy, and never opens the published files as
+databases.
 
 The DuckDB file also holds, in schema `review_index`, the few other tables the review app and
 `mrs review` need beside the public ones (the active run, the ids a build has logged, the
@@ -39,6 +48,8 @@ import pandas as pd
 
 from mrs.pipeline.sql_text import sql_string
 
+# Each build's own Parquet files, in a numbered folder of this folder of the copy.
+_BUILDS = "builds"
 # The schema the staged copy is attached as while the build writes it.
 _STAGING_ALIAS = "mrs_publication_next"
 _NEXT = ".next"
@@ -90,6 +101,36 @@ def parquet_glob(name: str, kept_by_day: bool) -> str:
     return f"{name}/*.parquet" if kept_by_day else f"{name}.parquet"
 
 
+def _build_label(number: int) -> str:
+    return f"{number:06d}"
+
+
+def _next_build_number(builds: Path) -> int:
+    """One more than the newest build folder kept (1 for the first)."""
+    numbers = [int(path.name) for path in builds.glob("*") if path.name.isdigit()]
+    return max(numbers, default=0) + 1
+
+
+def _replace_by_link(source: Path, final: Path) -> None:
+    """Put `source` at `final` with one rename: a hard link (no bytes copied), or a copy where
+    the file system has none."""
+    staged = final.with_name(final.name + _NEXT)
+    staged.unlink(missing_ok=True)
+    try:
+        os.link(source, staged)
+    except OSError:
+        shutil.copyfile(source, staged)
+    os.replace(staged, final)
+
+
+def _remove_builds_before(builds: Path, number: int) -> None:
+    """Remove the build folders numbered below `number`: a reader that took the names of the
+    previous build's files just before this one was published still finds them."""
+    for path in builds.glob("*"):
+        if path.name.isdigit() and int(path.name) < number:
+            shutil.rmtree(path, ignore_errors=True)
+
+
 @dataclass(frozen=True)
 class _ChangedDays:
     """What a table kept by day wrote into the copy: `whole` when it was written whole,
@@ -130,19 +171,25 @@ def publish(
     )
     target = published_database(database)
     folder = published_folder(database)
-    folder.mkdir(parents=True, exist_ok=True)
+    builds = folder / _BUILDS
+    builds.mkdir(parents=True, exist_ok=True)
     staged = target.with_name(target.name + _NEXT)
-    staged_files = {name: folder / f"{name}.parquet{_NEXT}" for name in tables}
     # A build killed while publishing leaves its `.next` files: never append to them.
     for leftover in (
         staged,
         staged.with_name(staged.name + ".wal"),
-        *staged_files.values(),
+        *folder.glob(f"*.parquet{_NEXT}"),
         *folder.glob(f"*/*.parquet{_NEXT}"),
     ):
         leftover.unlink(missing_ok=True)
+    for leftover in builds.glob(f"*{_NEXT}"):
+        shutil.rmtree(leftover)
+    build_number = _next_build_number(builds)
+    build_folder = builds / _build_label(build_number)
+    staged_build = build_folder.with_name(build_folder.name + _NEXT)
+    staged_build.mkdir()
     _attach_previous_copy(connection, target, staged)
-    staged_days: dict[Path, Path] = {}
+    rewritten_days: list[Path] = []
     gone_days: list[Path] = []
     try:
         _drop_all_but(connection, set(tables))
@@ -164,8 +211,8 @@ def publish(
                 )
             if day_column is None:
                 connection.execute(
-                    f"copy {_STAGING_ALIAS}.{name} to {sql_string(str(staged_files[name]))}"
-                    " (format parquet)"
+                    f"copy {_STAGING_ALIAS}.{name} to "
+                    f"{sql_string(str(staged_build / f'{name}.parquet'))} (format parquet)"
                 )
             else:
                 written, gone = _write_day_files(
@@ -173,10 +220,11 @@ def publish(
                     name,
                     day_column,
                     folder / name,
+                    staged_build / name,
                     changed,
                     recorded=name in (day_digests or {}),
                 )
-                staged_days.update(written)
+                rewritten_days.extend(written)
                 gone_days.extend(gone)
         # Counted on the copies: what readers get, without reading the models again.
         manifest = pd.DataFrame(
@@ -185,6 +233,11 @@ def publish(
                 "row_count": [_row_count(connection, name) for name in tables],
                 "parquet_file": [
                     parquet_glob(name, name in (kept_by_day or {})) for name in tables
+                ],
+                "build_parquet_file": [
+                    f"{_BUILDS}/{build_folder.name}/"
+                    + parquet_glob(name, name in (kept_by_day or {}))
+                    for name in tables
                 ],
                 "run_id": run_id,
                 "as_of": pd.to_datetime(as_of),
@@ -206,12 +259,14 @@ def publish(
             )
     finally:
         connection.execute(f"detach {_STAGING_ALIAS}")
-    # Every file is complete before the first one replaces its predecessor.
-    for name, staged_file in staged_files.items():
+    # Every file of the build is complete before its folder takes its name, and that folder
+    # before the first name that stays is moved to one of its files.
+    os.rename(staged_build, build_folder)
+    for name in tables:
         if name not in (kept_by_day or {}):
-            os.replace(staged_file, folder / f"{name}.parquet")
-    for staged_day, day_file in sorted(staged_days.items(), key=lambda item: item[1]):
-        os.replace(staged_day, day_file)
+            _replace_by_link(build_folder / f"{name}.parquet", folder / f"{name}.parquet")
+    for day_file in sorted(rewritten_days):
+        _replace_by_link(build_folder / day_file, folder / day_file)
     for day_file in gone_days:
         day_file.unlink(missing_ok=True)
     for name in kept_by_day or {}:
@@ -219,6 +274,7 @@ def publish(
         # removed once the days are in place.
         (folder / f"{name}.parquet").unlink(missing_ok=True)
     os.replace(staged, target)
+    _remove_builds_before(builds, build_number - 1)
     return manifest
 
 
@@ -416,18 +472,22 @@ def _write_day_files(
     name: str,
     day_column: str,
     day_folder: Path,
+    build_day_folder: Path,
     changed: _ChangedDays,
     recorded: bool = False,
-) -> tuple[dict[Path, Path], list[Path]]:
-    """Stage the daily Parquet files of the copy's table `name` (UTC days of `day_column`;
-    rows without one in `undated.parquet`) that must be written again: every day when the
-    table was written whole, else the days from the first changed day on and any day whose
-    file is missing. Returns the staged files (staged -> final name) and the files to remove:
-    those of days that no longer have rows, and any file of another layout (the monthly
-    files of a version before). One file per day, not per month: an hourly build wrote its
-    whole month again (0.3 s of a 20 M-row tick on the month's twelfth day, and growing to
-    the month's end)."""
+) -> tuple[list[Path], list[Path]]:
+    """Fill the build's folder of daily Parquet files of the copy's table `name` (UTC days of
+    `day_column`; rows without one in `undated.parquet`): the days that must be written again
+    are written there (every day when the table was written whole, else the days from the
+    first changed day on and any day whose file is missing), the others are hard links to
+    the files of `day_folder` (the names that stay), which hold them already. Returns the
+    days written again (paths relative to the build's folder) and the files of `day_folder`
+    to remove: those of days that no longer have rows, and any file of another layout (the
+    monthly files of a version before). One file per day, not per month: an hourly build
+    wrote its whole month again (0.3 s of a 20 M-row tick on the month's twelfth day, and
+    growing to the month's end)."""
     day_folder.mkdir(parents=True, exist_ok=True)
+    build_day_folder.mkdir(parents=True, exist_ok=True)
     if recorded:
         # The days the copy recorded are the days its table holds: no row is read.
         days_sql = (
@@ -450,10 +510,13 @@ def _write_day_files(
         for label in days
         if label not in existing or (first_day is not None and label >= first_day)
     ]
-    staged: dict[Path, Path] = {}
+    for label in sorted(set(days) - set(rewritten)):
+        kept = build_day_folder / f"{label}.parquet"
+        try:
+            os.link(day_folder / kept.name, kept)
+        except OSError:
+            shutil.copyfile(day_folder / kept.name, kept)
     for label in rewritten:
-        final = day_folder / f"{label}.parquet"
-        staged[final.with_name(final.name + _NEXT)] = final
         if label == "undated":
             rows, bounds = f'"{day_column}" is null', []
         else:
@@ -463,7 +526,7 @@ def _write_day_files(
             bounds = [start, start + dt.timedelta(days=1)]
         connection.execute(
             f'copy (select * from {_STAGING_ALIAS}."{name}" where {rows}) '
-            f"to {sql_string(str(final) + _NEXT)} (format parquet)",
+            f"to {sql_string(str(build_day_folder / f'{label}.parquet'))} (format parquet)",
             bounds,
         )
     gone = [
@@ -471,7 +534,7 @@ def _write_day_files(
         for label in sorted(existing - set(days))
         if (first_day is not None and label >= first_day) or not _is_day_label(label)
     ]
-    return staged, gone
+    return [Path(name) / f"{label}.parquet" for label in rewritten], gone
 
 
 def _is_day_label(label: str) -> bool:

@@ -3,12 +3,13 @@
 Thin wrapper over mrs.pipeline.publication.publish: after every build, each public model goes
 to `<database>_published.duckdb` (protection_adjusted_sales from the first day that changed,
 found by the day digests protection_adjusted_hours keeps, the others whole) and
-`<database>_published/<model>.parquet` (protection_adjusted_sales as one file per UTC month
-in `<database>_published/protection_adjusted_sales/`, written again from the first changed
-day's month; the others whole), written under a `.next` name and renamed over the previous
-copy, so a reader during a build gets the previous build's state. It runs after the public
-models and their tests: a model that fails a test is not published, and readers keep the
-last state that passed.
+`<database>_published/builds/<NNNNNN>/<model>.parquet` (protection_adjusted_sales as one
+file per UTC day in `protection_adjusted_sales/`, written again from the first changed day;
+the others whole), files that never change once in place, also linked under names that stay
+(`<database>_published/<model>.parquet`); each written under a `.next` name and renamed over
+the previous copy, so a reader during a build gets the previous build's state. It runs after
+the public models and their tests: a model that fails a test is not published, and readers
+keep the last state that passed.
 
 The DuckDB file's schema `review_index` holds what the review app and `mrs review` read
 besides the public models, reduced to what they check an edit against.

@@ -58,6 +58,18 @@ def _parquet(database: Path, name: str) -> list[tuple]:
         return _sorted(con.execute(f"select * from read_parquet('{path}')").fetchall())
 
 
+def _build_parquet(database: Path, name: str) -> list[tuple]:
+    """A public table read from the Parquet files of the build the published DuckDB file
+    names, as a reader during a build is told to."""
+    with duckdb.connect(str(published_database(database)), read_only=True) as con:
+        (file,) = con.execute(
+            "select build_parquet_file from publication where table_name = ?", [name]
+        ).fetchone()
+    with duckdb.connect() as con:
+        path = published_folder(database) / file
+        return _sorted(con.execute(f"select * from read_parquet('{path}')").fetchall())
+
+
 def test_the_published_copy_holds_every_public_model_whole(demo_database):
     database, _ = demo_database
     published = _published(database)
@@ -66,17 +78,29 @@ def test_the_published_copy_holds_every_public_model_whole(demo_database):
         published_database(database), "select table_name, row_count, run_id, as_of from publication"
     )
     # The largest table, kept by day, is a folder of daily files; the manifest says where.
-    files = dict(
-        query(published_database(database), "select table_name, parquet_file from publication")
+    files = {
+        name: (file, build_file)
+        for name, file, build_file in query(
+            published_database(database),
+            "select table_name, parquet_file, build_parquet_file from publication",
+        )
+    }
+    build = files["minority_reports"][1].split("/")[1]
+    assert files["protection_adjusted_sales"] == (
+        "protection_adjusted_sales/*.parquet",
+        f"builds/{build}/protection_adjusted_sales/*.parquet",
     )
-    assert files["protection_adjusted_sales"] == "protection_adjusted_sales/*.parquet"
-    assert files["minority_reports"] == "minority_reports.parquet"
+    assert files["minority_reports"] == (
+        "minority_reports.parquet",
+        f"builds/{build}/minority_reports.parquet",
+    )
     settings = query(database, "select run_id, as_of from run_settings")
     assert len(manifest) == len(published) - 1
     for name, row_count, run_id, as_of in manifest:
         rows = _sorted(query(database, f"select * from {name}"))
         assert published[name] == rows, name
         assert _parquet(database, name) == rows, name
+        assert _build_parquet(database, name) == rows, name
         assert row_count == len(rows) and [(run_id, as_of)] == settings
         # Same columns, same types, in the DuckDB file and in the Parquet file.
         types = query(database, f"select column_name, column_type from (describe {name})")
@@ -149,7 +173,9 @@ def test_readers_during_a_build_get_the_previous_state_and_never_stop_it(demo_da
         # ... and one that opens it again and again while the build runs.
         while build.poll() is None:
             reads.append(_published(database, ("publication", "minority_reports")))
-            parquet_reads.append(_parquet(database, "minority_reports"))
+            # Parquet by the build's own files the DuckDB file names: a name that stays can
+            # be renamed over between read_parquet's two opens of it (see publication.py).
+            parquet_reads.append(_build_parquet(database, "minority_reports"))
             time.sleep(0.5)
     finally:
         build.wait(timeout=600)
@@ -211,7 +237,91 @@ def _publish_source(database: Path, capsys, **tables_sql: str) -> tuple[Rows, st
     assert {name: published[name] for name in tables_sql} == source
     for name in tables_sql:
         assert _parquet(database, name) == source[name], name
+        assert _build_parquet(database, name) == source[name], name
     return published, capsys.readouterr().out
+
+
+def test_each_build_keeps_its_own_parquet_files_unchanged_until_two_builds_later(tmp_path, capsys):
+    """A reader that took a build's file names from `publication` reads that build's rows
+    whatever the next build writes; the days a build keeps are hard links, not copies."""
+    database = tmp_path / "world.duckdb"
+    builds = published_folder(database) / "builds"
+    hours = (
+        "select timestamp '2026-01-01' + to_hours(h) as sales_ts,"
+        " case when h = {hour} then 99.0 else h * 1.5 end as units from range(72) as t(h)"
+    )
+    states = []
+    for hour in (-1, 30, 50):
+        published, _ = _publish_source(
+            database, capsys, adjusted=hours.format(hour=hour), reports=f"select {hour} as r"
+        )
+        states.append(published)
+        if hour == -1:
+            first = {path: path.read_bytes() for path in (builds / "000001").rglob("*.parquet")}
+        if hour == 30:
+            # The first build's files are as it wrote them; the second's day 1 is the same
+            # file, its day 2 written again.
+            assert {path: path.read_bytes() for path in first} == first
+            day_one, day_two = (f"adjusted/2026-01-0{day}.parquet" for day in (1, 2))
+            for day, same in ((day_one, True), (day_two, False)):
+                inodes = {(builds / build / day).stat().st_ino for build in ("000001", "000002")}
+                assert (len(inodes) == 1) == same, day
+            # The names that stay are the newest build's files.
+            for name in (day_two, "reports.parquet"):
+                stays = (published_folder(database) / name).stat().st_ino
+                assert stays == (builds / "000002" / name).stat().st_ino, name
+    # The third build removed the first's folder and kept the second's, unchanged.
+    assert sorted(path.name for path in builds.iterdir()) == ["000002", "000003"]
+    with duckdb.connect() as reader:
+        kept = reader.execute(
+            f"select * from read_parquet('{builds / '000002' / 'adjusted' / '*.parquet'}')"
+        ).fetchall()
+    assert _sorted(kept) == states[1]["adjusted"] != states[2]["adjusted"]
+    # A build killed while publishing leaves a folder under a `.next` name: the next build
+    # removes it and numbers on.
+    (builds / "000004.next" / "adjusted").mkdir(parents=True)
+    _publish_source(database, capsys, adjusted=hours.format(hour=-1))
+    assert sorted(path.name for path in builds.iterdir()) == ["000003", "000004"]
+
+
+def test_readers_of_a_builds_own_parquet_files_never_fail_while_builds_publish(tmp_path):
+    """Builds publish one after another while a reader takes the file names from the
+    published DuckDB file and reads them: every read succeeds and is one build's rows."""
+    database = tmp_path / "world.duckdb"
+    sql = "select range as k, md5(range::varchar || '{n}') as v from range({rows})"
+    states = {n: sql.format(n=n, rows=2000 + 500 * (n % 2)) for n in range(2)}
+    expected = {}
+    with duckdb.connect() as con:
+        for n, state in states.items():
+            expected[n] = _sorted(con.execute(state).fetchall())
+
+    def publish_state(n: int) -> None:
+        with duckdb.connect(str(database)) as con:
+            con.execute(f"create or replace table reports as {states[n]}")
+            publish(con, {"reports": con.table("reports")}, "run-1", "2026-01-04 00:00:00")
+
+    publish_state(0)
+    done = threading.Event()
+    failures: list[BaseException] = []
+
+    def publish_again() -> None:
+        try:
+            for build in range(1, 40):
+                publish_state(build % 2)
+        except BaseException as error:
+            failures.append(error)
+        finally:
+            done.set()
+
+    publisher = threading.Thread(target=publish_again)
+    publisher.start()
+    reads = []
+    while not done.is_set():
+        reads.append(_build_parquet(database, "reports"))
+    publisher.join()
+    assert not failures
+    assert len(reads) >= 10
+    assert all(read in expected.values() for read in reads)
 
 
 def test_a_table_kept_by_day_is_written_again_from_its_first_changed_day(tmp_path, capsys):
