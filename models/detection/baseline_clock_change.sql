@@ -42,11 +42,14 @@ candidate_zones as (
 ),
 
 feed_hours as (
-    -- Every hour of the feed, on a log scale.
+    -- Every hour of the feed, on a log scale, with the variance counting alone gives that
+    -- log (a Poisson count's, by the delta method, its mean taken as at least 1): an hour of
+    -- a few units is noisier than one of thousands.
     select
         sales_ts,
         hour_units,
-        ln(1 + hour_units) as log_units
+        ln(1 + hour_units) as log_units,
+        greatest(hour_units, 1) / pow(1 + greatest(hour_units, 1), 2) as count_log_variance
     from delivered
 ),
 
@@ -97,18 +100,17 @@ tests as (
         or clock_changes.change_ts + interval 336 hour <= settings.detection_start
 ),
 
-week_noise as (
-    -- How much an hour usually differs from the same hour a week away (robust sd of the log
-    -- differences over the week on the far side of the tested one): an hour tells the two
-    -- clocks apart only where they differ by much more.
+week_pairs as (
+    -- Each hour of the week on the far side of the tested one with the same hour a week
+    -- away: how much an hour usually differs from it.
     select
         tests.clock_zone,
         tests.zone_rank,
         tests.change_ts,
         tests.moved_seconds,
         tests.looking_back,
-        1.4826 * median(abs(this_week.log_units - week_away.log_units)) as log_sd,
-        count(*) as hour_pairs
+        abs(this_week.log_units - week_away.log_units) as log_difference,
+        this_week.count_log_variance + week_away.count_log_variance as count_variance
     from tests
     inner join feed_hours as this_week
         on
@@ -116,6 +118,56 @@ week_noise as (
             and tests.change_ts + to_hours(84 * (1 - tests.looking_back)) > this_week.sales_ts
     inner join feed_hours as week_away
         on week_away.sales_ts = this_week.sales_ts - to_hours(168 * tests.looking_back)
+    -- (two closed hours say nothing of the noise: a shop's nights would make it none)
+    where this_week.hour_units != 0 or week_away.hour_units != 0
+),
+
+variance_grid as (
+    -- Log variances an hour may have beyond counting: none, and tenths of a decade from 1e-6
+    -- to 1.
+    select 0.0 as extra_log_variance
+    union all
+    select pow(10, decades.decade / 10.0 - 6) as extra_log_variance
+    from range(0, 61) as decades (decade)
+),
+
+noise_grid as (
+    -- At each of those, the median hour's week-to-week difference in its own sd.
+    select
+        week_pairs.clock_zone,
+        week_pairs.zone_rank,
+        week_pairs.change_ts,
+        week_pairs.moved_seconds,
+        week_pairs.looking_back,
+        variance_grid.extra_log_variance,
+        count(*) as hour_pairs,
+        median(
+            week_pairs.log_difference
+            / sqrt(week_pairs.count_variance + 2 * variance_grid.extra_log_variance)
+        ) as median_ratio
+    from week_pairs
+    cross join variance_grid
+    group by all
+),
+
+week_noise as (
+    -- The feed's week-to-week noise beyond counting (a day's weather, a promotion, an
+    -- over-dispersed count) as a log variance of every hour: the least of the grid at
+    -- which the median hour's difference is a normal median's, 0.6745 sd (none where counting
+    -- alone explains the differences). An hour tells the two clocks apart only where they
+    -- differ by much more than both; one sd over every hour instead let a small feed's noisy
+    -- nights hide the move of its busy hours.
+    select
+        clock_zone,
+        zone_rank,
+        change_ts,
+        moved_seconds,
+        looking_back,
+        any_value(hour_pairs) as hour_pairs,
+        coalesce(
+            min(extra_log_variance) filter (where median_ratio <= 0.6745), 1
+        ) as extra_log_variance
+    from noise_grid
     group by all
 ),
 
@@ -147,11 +199,14 @@ comparisons as (
         tested.zone_rank,
         tested.change_ts,
         tested.looking_back = -1 as is_tested_before,
-        tested.log_sd,
+        tested.extra_log_variance,
         tested_hour.sales_ts,
         tested_hour.log_units,
         as_is.log_units as as_is_log_units,
-        moved.log_units as moved_log_units
+        moved.log_units as moved_log_units,
+        sqrt(
+            as_is.count_log_variance + moved.count_log_variance + 2 * tested.extra_log_variance
+        ) as as_is_moved_sd
     from tested
     inner join feed_hours as tested_hour
         on
@@ -168,17 +223,17 @@ comparisons as (
 ),
 
 votes as (
-    -- An hour tells the two apart where they differ by much more than the feed's noise, and
-    -- votes for the one its units are closer to.
+    -- An hour tells the two apart where they differ by much more than their noise, and votes
+    -- for the one its units are closer to.
     select
         clock_zone,
         zone_rank,
         change_ts,
         is_tested_before,
-        log_sd,
+        extra_log_variance,
         sales_ts,
         abs(as_is_log_units - moved_log_units)
-        >= {{ var('baseline_clock_change_telling_sd') }} * log_sd as is_telling,
+        >= {{ var('baseline_clock_change_telling_sd') }} * as_is_moved_sd as is_telling,
         abs(log_units - moved_log_units) < abs(log_units - as_is_log_units) as is_moved_closer,
         moved_log_units > as_is_log_units as is_moved_higher
     from comparisons
@@ -196,7 +251,7 @@ running as (
         clock_zone,
         zone_rank,
         change_ts,
-        log_sd,
+        extra_log_variance,
         sales_ts,
         count(*) filter (where is_telling) over hours_so_far as telling_hours,
         count(*) filter (where is_telling and is_moved_closer) over hours_so_far as moved_votes,
@@ -223,7 +278,7 @@ running as (
         clock_zone,
         zone_rank,
         change_ts,
-        any_value(log_sd) as log_sd,
+        any_value(extra_log_variance) as extra_log_variance,
         any_value(change_ts) + interval 335 hour as sales_ts,
         count(*) filter (where is_telling) as telling_hours,
         count(*) filter (where is_telling and is_moved_closer) as moved_votes,
@@ -249,7 +304,7 @@ first_seen as (
         sales_ts as seen_at_ts,
         telling_hours,
         moved_votes,
-        log_sd
+        extra_log_variance
     from running
     where
         moved_votes >= {{ var('baseline_clock_change_min_votes') | int }}
@@ -333,7 +388,7 @@ moved as (
         contender_errors.change_ts,
         contender_errors.offset_before_seconds,
         first_seen.seen_at_ts,
-        first_seen.log_sd,
+        first_seen.extra_log_variance,
         first_seen.telling_hours,
         first_seen.moved_votes
     from contender_errors
@@ -358,7 +413,7 @@ select
     ) as read_from_ts,
     cast(moved.seen_at_ts as timestamp) as seen_at_ts,
     cast(moved.offset_before_seconds as bigint) as offset_before_seconds,
-    cast(moved.log_sd as double) as week_log_sd,
+    cast(sqrt(2 * moved.extra_log_variance) as double) as week_log_sd,
     cast(moved.telling_hours as bigint) as telling_hours,
     cast(moved.moved_votes as bigint) as moved_votes
 from settings
