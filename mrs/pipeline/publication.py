@@ -111,15 +111,20 @@ def _next_build_number(builds: Path) -> int:
     return max(numbers, default=0) + 1
 
 
+def _link(source: Path, target: Path) -> None:
+    """`target` as a hard link to `source` (no bytes copied), or a copy where the file system
+    has none."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
 def _replace_by_link(source: Path, final: Path) -> None:
-    """Put `source` at `final` with one rename: a hard link (no bytes copied), or a copy where
-    the file system has none."""
+    """Put `source` at `final` with one rename."""
     staged = final.with_name(final.name + _NEXT)
     staged.unlink(missing_ok=True)
-    try:
-        os.link(source, staged)
-    except OSError:
-        shutil.copyfile(source, staged)
+    _link(source, staged)
     os.replace(staged, final)
 
 
@@ -511,11 +516,7 @@ def _write_day_files(
         if label not in existing or (first_day is not None and label >= first_day)
     ]
     for label in sorted(set(days) - set(rewritten)):
-        kept = build_day_folder / f"{label}.parquet"
-        try:
-            os.link(day_folder / kept.name, kept)
-        except OSError:
-            shutil.copyfile(day_folder / kept.name, kept)
+        _link(day_folder / f"{label}.parquet", build_day_folder / f"{label}.parquet")
     for label in rewritten:
         if label == "undated":
             rows, bounds = f'"{day_column}" is null', []
