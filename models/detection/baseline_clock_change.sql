@@ -3,8 +3,8 @@
 -- UTC clock when the stores' clocks change, and a baseline read on UTC then sees every
 -- opening and closing hour as an anomaly (a flood of reports from the change on). At each
 -- change of a candidate zone's clock (var baseline_clock_change_zones), the hours after it are
--- compared with the same hours a week before and with the hours a week before that the
--- stores' clock now names; where the feed's hours have moved, the baseline reads them on
+-- compared with the same hours of the weeks before and with the hours of those weeks that
+-- the stores' clock now names; where the feed's hours have moved, the baseline reads them on
 -- that zone's clock from the first hour the evidence is plain (macro mrs_clock_time). Only the
 -- hours up to each hour decide it, so a later build reads every earlier hour as an earlier
 -- build did (tick equivalence); one row, the same in every shard (the feed's hour totals).
@@ -190,10 +190,11 @@ tested as (
         and (looking_back = 1 or pairs_looking_back < 48)
 ),
 
-comparisons as (
-    -- Each hour of the tested week, against the same UTC hour a week away (the feed's hours
-    -- as they are) and the hour a week away that the stores' clock names on the tested side
-    -- of the change (the feed's hours moved with the stores' clock).
+reference_hours as (
+    -- Each hour of the tested week, against the same UTC hour of each of the weeks away (up
+    -- to `baseline_clock_change_reference_weeks`; the feed's hours as they are) and the hour
+    -- of that week that the stores' clock names on the tested side of the change (the feed's
+    -- hours moved with the stores' clock).
     select
         tested.clock_zone,
         tested.zone_rank,
@@ -203,23 +204,62 @@ comparisons as (
         tested_hour.sales_ts,
         tested_hour.log_units,
         as_is.log_units as as_is_log_units,
+        as_is.count_log_variance as as_is_count_variance,
         moved.log_units as moved_log_units,
-        sqrt(
-            as_is.count_log_variance + moved.count_log_variance + 2 * tested.extra_log_variance
-        ) as as_is_moved_sd
+        moved.count_log_variance as moved_count_variance
     from tested
     inner join feed_hours as tested_hour
         on
             tested.change_ts - to_hours(84 * (1 - tested.looking_back)) <= tested_hour.sales_ts
             and tested.change_ts + to_hours(84 * (1 + tested.looking_back))
             > tested_hour.sales_ts
+    cross join
+        range(1, {{ var('baseline_clock_change_reference_weeks') | int }} + 1)
+            as weeks_away (weeks)
     inner join feed_hours as as_is
-        on as_is.sales_ts = tested_hour.sales_ts - to_hours(168 * tested.looking_back)
+        on
+            as_is.sales_ts
+            = tested_hour.sales_ts - to_hours(168 * weeks_away.weeks * tested.looking_back)
     inner join feed_hours as moved
         on
             moved.sales_ts
-            = tested_hour.sales_ts - to_hours(168 * tested.looking_back)
+            = as_is.sales_ts
             + to_seconds(cast(tested.looking_back * tested.moved_seconds as bigint))
+),
+
+comparisons as (
+    -- The median of those weeks, each way, and the sd of their difference: each hour's
+    -- counting and beyond, the median of n weeks having about pi / 2n of one week's variance
+    -- (half with two, all with one). Several weeks make the hours a week away less noisy
+    -- than one is, so more hours tell the clocks apart, and sooner.
+    select
+        clock_zone,
+        zone_rank,
+        change_ts,
+        is_tested_before,
+        extra_log_variance,
+        sales_ts,
+        log_units,
+        median(as_is_log_units) as as_is_log_units,
+        median(moved_log_units) as moved_log_units,
+        sqrt(
+            (
+                avg(as_is_count_variance) + avg(moved_count_variance) + 2 * extra_log_variance
+            )
+            * case
+                when count(*) >= 3 then pi() / 2 / count(*)
+                else 1.0 / count(*)
+            end
+        ) as as_is_moved_sd
+    from reference_hours
+    group by
+        clock_zone,
+        zone_rank,
+        change_ts,
+        is_tested_before,
+        extra_log_variance,
+        sales_ts,
+        log_units
 ),
 
 votes as (
