@@ -243,23 +243,14 @@ comparisons as (
         median(as_is_log_units) as as_is_log_units,
         median(moved_log_units) as moved_log_units,
         sqrt(
-            (
-                avg(as_is_count_variance) + avg(moved_count_variance) + 2 * extra_log_variance
-            )
+            avg(as_is_count_variance + moved_count_variance + 2 * extra_log_variance)
             * case
                 when count(*) >= 3 then pi() / 2 / count(*)
                 else 1.0 / count(*)
             end
         ) as as_is_moved_sd
     from reference_hours
-    group by
-        clock_zone,
-        zone_rank,
-        change_ts,
-        is_tested_before,
-        extra_log_variance,
-        sales_ts,
-        log_units
+    group by all
 ),
 
 votes as (
